@@ -1,0 +1,270 @@
+// The embedded engine: open a database directory (or pure memory) and run
+// MongoDB-style operations on it from any number of threads.
+//
+//   auto engine = docket::Engine::Open({.path = "/var/lib/app"});
+//   docket::Collection users = (*engine)->collection("app", "users");
+//   users.InsertOne(*docket::Document::FromJson(R"({"name": "ada"})"));
+//
+// Every single-document write is atomic. Multi-document work goes through a
+// Transaction (see WithTransaction).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "docket/document.h"
+#include "docket/status.h"
+
+namespace docket {
+
+class EngineImpl;
+class CursorImpl;
+class TransactionImpl;
+class Transaction;
+
+struct EngineOptions {
+  // Directory holding the database; created if missing. Ignored in memory.
+  std::string path;
+  // No files at all: RocksDB runs on an in-memory Env. Same code path.
+  bool in_memory = false;
+};
+
+// Write concern. `journal` (j:true) syncs the write-ahead log before the call
+// returns; concurrent committers share one fsync (group commit). With
+// journal=false a write survives a killed process (it is in the OS page cache
+// before the call returns) but not a power failure.
+struct WriteConcern {
+  bool journal = false;
+};
+
+// Options common to every write. `transaction`, when set, runs the write in it:
+// its effects become visible and durable only when the transaction commits,
+// and `write_concern` is then the transaction's own.
+struct WriteOptions {
+  WriteConcern write_concern;
+  Transaction* transaction = nullptr;
+};
+
+struct ReadOptions {
+  Transaction* transaction = nullptr;
+};
+
+struct WriteError {
+  size_t index = 0;  // position in the request's list of documents
+  Status status;
+};
+
+struct InsertOneResult {
+  Document inserted_id;  // {_id: <value>}
+};
+
+struct InsertManyOptions {
+  bool ordered = true;  // stop at the first error; unordered goes on and reports all
+  WriteOptions write;
+};
+
+struct InsertManyResult {
+  size_t inserted_count = 0;
+  std::vector<Document> inserted_ids;  // {_id: <value>} each, in request order
+  std::vector<WriteError> write_errors;
+};
+
+struct FindOptions {
+  Document projection;  // {} = whole documents
+  Document sort;        // {} = natural (record key, i.e. _id) order
+  int64_t skip = 0;
+  int64_t limit = 0;    // 0 = no limit
+  int32_t batch_size = 101;
+  ReadOptions read;
+};
+
+struct CountOptions {
+  int64_t skip = 0;
+  int64_t limit = 0;
+  ReadOptions read;
+};
+
+struct UpdateOptions {
+  bool upsert = false;
+  WriteOptions write;
+};
+
+struct UpdateResult {
+  int64_t matched_count = 0;
+  int64_t modified_count = 0;
+  std::optional<Document> upserted_id;  // {_id: <value>} when an upsert inserted
+};
+
+struct DeleteResult {
+  int64_t deleted_count = 0;
+};
+
+enum class ReturnDocument { kBefore, kAfter };
+
+struct FindAndModifyOptions {
+  Document sort;        // which document, when the filter matches several
+  Document projection;  // applied to the returned document
+  bool upsert = false;  // ignored by FindOneAndDelete
+  ReturnDocument return_document = ReturnDocument::kBefore;
+  WriteOptions write;
+};
+
+// Streams the results of a find in batches; never holds more than one batch
+// (plus, for a sort without an index, the sorted matches) in memory.
+// Not thread-safe: one thread uses a cursor at a time. The Engine must outlive it.
+class Cursor {
+ public:
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+
+  // Up to `max_documents` more results (0 = the batch size the find asked for).
+  // An empty batch means the cursor is exhausted.
+  Result<std::vector<Document>> NextBatch(size_t max_documents = 0);
+  // Every remaining result. Convenient in tests; loads them all.
+  Result<std::vector<Document>> ToVector();
+  bool exhausted() const;
+
+ private:
+  friend class Collection;
+  explicit Cursor(std::unique_ptr<CursorImpl> impl);
+  std::unique_ptr<CursorImpl> impl_;
+};
+
+// A handle on one collection: a small value (engine pointer + two names).
+// Copy it freely, make one per request; nothing rebinds it. Safe for
+// concurrent use by any number of threads. The Engine must outlive it.
+// Operations on a collection that does not exist behave as on an empty one;
+// writes create it implicitly, as MongoDB does.
+class Collection {
+ public:
+  const std::string& database_name() const { return db_; }
+  const std::string& name() const { return name_; }
+  std::string full_name() const { return db_ + "." + name_; }
+
+  // A missing _id gets a fresh ObjectId; _id is always stored first.
+  // Errors: DuplicateKey (11000), BSONObjectTooLarge (10334), BadValue for an
+  // array/regex/undefined _id, DollarPrefixedFieldName (52), InvalidNamespace.
+  Result<InsertOneResult> InsertOne(const Document& doc, const WriteOptions& options = {});
+  // Each document is its own atomic write. Ordered stops at the first error.
+  // Result.status() is only non-OK for errors that are not per-document.
+  Result<InsertManyResult> InsertMany(const std::vector<Document>& docs,
+                                      const InsertManyOptions& options = {});
+
+  Result<Cursor> Find(const Document& filter, const FindOptions& options = {});
+  Result<std::optional<Document>> FindOne(const Document& filter, const FindOptions& options = {});
+  Result<int64_t> CountDocuments(const Document& filter, const CountOptions& options = {});
+  // Number of documents, without a filter. Exact in this version (it counts).
+  Result<int64_t> EstimatedDocumentCount();
+  // Distinct values of `field` (dotted; arrays are unwound one level) over the
+  // matching documents, in BSON order. Returned as {values: [...]}.
+  Result<Document> Distinct(std::string_view field, const Document& filter,
+                            const ReadOptions& options = {});
+
+  // `update` is either operators ({$set: ...}) or a replacement document.
+  Result<UpdateResult> UpdateOne(const Document& filter, const Document& update,
+                                 const UpdateOptions& options = {});
+  Result<UpdateResult> UpdateMany(const Document& filter, const Document& update,
+                                  const UpdateOptions& options = {});
+  // REQUIRES: `replacement` has no $-operators (else FailedToParse).
+  Result<UpdateResult> ReplaceOne(const Document& filter, const Document& replacement,
+                                  const UpdateOptions& options = {});
+
+  Result<DeleteResult> DeleteOne(const Document& filter, const WriteOptions& options = {});
+  Result<DeleteResult> DeleteMany(const Document& filter, const WriteOptions& options = {});
+
+  // Returns the document before or after the change (per options), or nullopt
+  // when nothing matched and no upsert happened. The read, the change and the
+  // index updates commit together.
+  Result<std::optional<Document>> FindOneAndUpdate(const Document& filter, const Document& update,
+                                                   const FindAndModifyOptions& options = {});
+  Result<std::optional<Document>> FindOneAndReplace(const Document& filter,
+                                                    const Document& replacement,
+                                                    const FindAndModifyOptions& options = {});
+  Result<std::optional<Document>> FindOneAndDelete(const Document& filter,
+                                                   const FindAndModifyOptions& options = {});
+
+ private:
+  friend class Engine;
+  Collection(EngineImpl* engine, std::string db, std::string name)
+      : engine_(engine), db_(std::move(db)), name_(std::move(name)) {}
+  EngineImpl* engine_;
+  std::string db_;
+  std::string name_;
+};
+
+// A multi-document transaction with snapshot isolation. Reads see the snapshot
+// taken at Begin plus the transaction's own writes; a write to a document that
+// another transaction changed since the snapshot fails with WriteConflict (112),
+// and the whole transaction should then be retried (WithTransaction does it).
+// Not thread-safe: one thread drives a transaction. Destroying an uncommitted
+// transaction aborts it. Collection creation inside a transaction commits
+// immediately and is not undone by Abort.
+class Transaction {
+ public:
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Status Commit();
+  void Abort();
+  bool active() const;
+
+  TransactionImpl* impl() { return impl_.get(); }
+
+ private:
+  friend class Engine;
+  explicit Transaction(std::unique_ptr<TransactionImpl> impl);
+  std::unique_ptr<TransactionImpl> impl_;
+};
+
+struct CollectionInfo {
+  std::string database;
+  std::string name;
+};
+
+// The database. Open one Engine per directory per process (RocksDB holds a lock
+// on the directory). Safe for concurrent use by any number of threads.
+class Engine {
+ public:
+  // Opens (creating if missing) and recovers after a crash with no manual step.
+  // Errors: InvalidOptions for a directory of another format version.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+
+  Collection collection(std::string_view db, std::string_view name);
+
+  // Explicit creation. Errors: NamespaceExists (48), InvalidNamespace (73).
+  Status CreateCollection(std::string_view db, std::string_view name);
+  // Removes the collection and all its data. Returns NamespaceNotFound if absent.
+  Status DropCollection(std::string_view db, std::string_view name);
+  // Removes every collection of the database. OK if it did not exist.
+  Status DropDatabase(std::string_view db);
+  // Errors: NamespaceNotFound, NamespaceExists (unless drop_target).
+  Status RenameCollection(std::string_view from_db, std::string_view from_name,
+                          std::string_view to_db, std::string_view to_name,
+                          bool drop_target = false);
+  // Databases that hold at least one collection, sorted by name.
+  std::vector<std::string> ListDatabases();
+  std::vector<CollectionInfo> ListCollections(std::string_view db);
+
+  Result<std::unique_ptr<Transaction>> BeginTransaction(const WriteConcern& write_concern = {});
+  // Runs `body` in a fresh transaction and commits it; on WriteConflict (from
+  // the body or the commit) starts over, up to `max_attempts` times. A non-OK
+  // status from the body aborts and is returned as is.
+  Status WithTransaction(const std::function<Status(Transaction&)>& body,
+                         const WriteConcern& write_concern = {}, int max_attempts = 100);
+
+  EngineImpl* impl() { return impl_.get(); }
+
+ private:
+  explicit Engine(std::unique_ptr<EngineImpl> impl);
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+}  // namespace docket

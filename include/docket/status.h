@@ -1,0 +1,101 @@
+// Errors: one vocabulary from the storage layer to the wire, MongoDB's own
+// server error codes. The engine never throws across its API; it returns a
+// Status or a Result<T>.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace docket {
+
+// MongoDB server error codes. Never renumber: clients match on these values.
+enum class ErrorCode : int32_t {
+  kOk = 0,
+  kInternalError = 1,
+  kBadValue = 2,
+  kNoSuchKey = 4,
+  kFailedToParse = 9,
+  kTypeMismatch = 14,
+  kIllegalOperation = 20,
+  kInvalidBSON = 22,
+  kNamespaceNotFound = 26,
+  kPathNotViable = 28,
+  kConflictingUpdateOperators = 40,
+  kCursorNotFound = 43,
+  kNamespaceExists = 48,
+  kDollarPrefixedFieldName = 52,
+  kInvalidIdField = 53,
+  kCommandNotFound = 59,
+  kImmutableField = 66,
+  kInvalidOptions = 72,
+  kInvalidNamespace = 73,
+  kWriteConflict = 112,
+  kNoSuchTransaction = 251,
+  kTransactionExceededLifetimeLimitSeconds = 290,
+  kBSONObjectTooLarge = 10334,
+  kDuplicateKey = 11000,
+  kBSONObjectTooLargeAfterUpdate = 17419,
+};
+
+// Returns MongoDB's codeName for `code` ("DuplicateKey"), or "Location<N>" for
+// codes without a name, as MongoDB does.
+std::string ErrorCodeName(ErrorCode code);
+
+// A success, or an error code with a human-readable message. Cheap to move;
+// the success case carries no allocation.
+class Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  static Status OK() { return Status(); }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // "DuplicateKey (11000): E11000 duplicate key error ..."
+  std::string ToString() const;
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// A value of type T, or the Status that explains why there is none.
+// REQUIRES: a Result built from a Status holds a non-OK status.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : state_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(Status status) : state_(std::move(status)) {}     // NOLINT
+  Result(ErrorCode code, std::string message) : state_(Status(code, std::move(message))) {}
+
+  bool ok() const { return std::holds_alternative<T>(state_); }
+  // Returns OK when a value is held.
+  Status status() const { return ok() ? Status::OK() : std::get<Status>(state_); }
+
+  // REQUIRES: ok().
+  T& value() & { return std::get<T>(state_); }
+  const T& value() const& { return std::get<T>(state_); }
+  T&& value() && { return std::get<T>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+}  // namespace docket
+
+// Returns early from the enclosing function when `expr` yields a non-OK Status.
+#define DOCKET_RETURN_IF_ERROR(expr)            \
+  do {                                          \
+    ::docket::Status docket_status_ = (expr);   \
+    if (!docket_status_.ok()) return docket_status_; \
+  } while (0)

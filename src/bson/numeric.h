@@ -1,0 +1,23 @@
+// Arithmetic on BSON numbers with MongoDB's type promotion:
+//   int32 op int32 -> int32, or int64 when it overflows;
+//   int64 involved -> int64 (overflow is an error);
+//   double involved -> double; decimal128 involved -> decimal128.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <optional>
+
+#include "bson/mutable_document.h"
+
+namespace docket::bson {
+
+// a + b, or nullopt on int64 overflow. REQUIRES: both are numbers.
+std::optional<MutableValue> AddNumbers(const bson_iter_t& a, const bson_iter_t& b);
+
+MutableValue MakeInt32(int32_t v);
+MutableValue MakeInt64(int64_t v);
+MutableValue MakeDouble(double v);
+MutableValue MakeDecimal(const bson_decimal128_t& v);
+
+}  // namespace docket::bson

@@ -1,0 +1,396 @@
+// Collection: the public operations, each a thin composition of the query,
+// update and write-path pieces.
+#include <algorithm>
+#include <map>
+
+#include "bson/path.h"
+#include "bson/key_encoding.h"
+#include "bson/value.h"
+#include "engine/cursor_impl.h"
+#include "engine/modify.h"
+#include "engine/namespace.h"
+#include "engine/write_path.h"
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket {
+
+namespace engine {
+
+Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name) {
+  DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
+  while (true) {
+    EntryGuard guard;
+    guard.entry = engine->catalog->Find(db, name);
+    if (!guard.entry) return guard;
+    guard.lock = std::shared_lock(guard.entry->lifecycle);
+    if (!guard.entry->retired) return guard;
+  }
+}
+
+Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name) {
+  DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
+  while (true) {
+    auto entry = engine->catalog->FindOrCreate(db, name);
+    if (!entry.ok()) return entry.status();
+    EntryGuard guard;
+    guard.entry = std::move(entry).value();
+    guard.lock = std::shared_lock(guard.entry->lifecycle);
+    if (!guard.entry->retired) return guard;
+  }
+}
+
+}  // namespace engine
+
+using engine::EntryGuard;
+
+namespace {
+
+Document Wrap(const char* name, const bson_iter_t& value) {
+  bson_t out = BSON_INITIALIZER;
+  bson_append_iter(&out, name, -1, &value);
+  Document doc = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
+  bson_destroy(&out);
+  return doc;
+}
+
+// Reads the one record a filter's _id equality points at (no lock).
+Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transaction* user_txn,
+                                         const storage::CollectionEntry& entry, const Document& id_holder) {
+  bson_iter_t id;
+  id_holder.Iterate(&id);
+  bson_iter_next(&id);
+  std::string key = storage::RecordKey(entry.id, id);
+  std::string value;
+  rocksdb::Status s;
+  if (user_txn != nullptr) {
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = user_txn->GetSnapshot();
+    s = user_txn->Get(read_options, key, &value);
+  } else {
+    s = engine->db()->Get(rocksdb::ReadOptions(), key, &value);
+  }
+  if (s.IsNotFound()) return std::optional<Document>();
+  if (!s.ok()) return storage::FromRocks(s, "reading a record");
+  return std::optional<Document>(Document::FromTrustedBytes(std::move(value)));
+}
+
+rocksdb::Transaction* UserTxn(Transaction* t) { return t ? t->impl()->txn : nullptr; }
+
+}  // namespace
+
+Result<InsertOneResult> Collection::InsertOne(const Document& doc, const WriteOptions& options) {
+  auto prepared = engine::PrepareForInsert(doc);
+  if (!prepared.ok()) return prepared.status();
+  auto guard = engine::ResolveForWrite(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+  Status s = engine::RunWriteWithRetry(engine_, options, [&](engine::WriteUnit& unit) {
+    return engine::InsertRecord(unit, *guard->entry, *prepared);
+  });
+  if (!s.ok()) return s;
+  return InsertOneResult{engine::IdDocument(*prepared)};
+}
+
+Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& docs, const InsertManyOptions& options) {
+  InsertManyResult result;
+  auto guard = engine::ResolveForWrite(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+  for (size_t i = 0; i < docs.size(); ++i) {
+    auto prepared = engine::PrepareForInsert(docs[i]);
+    Status s = prepared.status();
+    if (s.ok()) {
+      s = engine::RunWriteWithRetry(engine_, options.write, [&](engine::WriteUnit& unit) {
+        return engine::InsertRecord(unit, *guard->entry, *prepared);
+      });
+    }
+    if (s.ok()) {
+      ++result.inserted_count;
+      result.inserted_ids.push_back(engine::IdDocument(*prepared));
+      continue;
+    }
+    result.write_errors.push_back({i, s});
+    if (options.ordered) break;
+  }
+  return result;
+}
+
+Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& options) {
+  auto filter = query::Filter::Compile(filter_doc);
+  if (!filter.ok()) return filter.status();
+  auto projection = query::Projection::Compile(options.projection);
+  if (!projection.ok()) return projection.status();
+  auto sort = query::SortSpec::Compile(options.sort);
+  if (!sort.ok()) return sort.status();
+  if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
+  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+
+  auto impl = std::make_unique<CursorImpl>();
+  impl->filter = std::move(filter).value();
+  impl->projection = std::move(projection).value();
+  impl->to_skip = options.skip;
+  impl->remaining = options.limit == 0 ? -1 : std::abs(options.limit);
+  impl->batch_size = options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101;
+  rocksdb::Transaction* user_txn = UserTxn(options.read.transaction);
+  if (!guard->entry) {
+    impl->exhausted = true;
+    return Cursor(std::move(impl));
+  }
+  impl->entry = guard->entry;
+
+  if (impl->filter.id_equality()) {
+    // A point lookup: at most one document.
+    auto found = ReadById(engine_, user_txn, *guard->entry, *impl->filter.id_equality());
+    if (!found.ok()) return found.status();
+    if (*found && impl->filter.Matches(**found) && impl->to_skip == 0 && impl->remaining != 0) {
+      impl->materialised.push_back(impl->projection.Apply(**found));
+    }
+    impl->exhausted = impl->materialised.empty();
+    return Cursor(std::move(impl));
+  }
+  if (sort->empty()) {
+    impl->scan = std::make_unique<engine::RecordScan>(engine_, user_txn, guard->entry->id);
+    return Cursor(std::move(impl));
+  }
+
+  // Sort without an index: gather the matches, keeping only the top
+  // skip+limit when there is a limit (a bounded heap), then order them.
+  struct Row {
+    query::SortSpec::SortValues values;
+    uint64_t sequence;  // record order breaks ties, for a stable sort
+    Document doc;
+  };
+  const query::SortSpec& spec = *sort;
+  auto before = [&spec](const Row& a, const Row& b) {
+    int c = spec.Compare(a.values, b.values);
+    return c != 0 ? c < 0 : a.sequence < b.sequence;
+  };
+  const size_t keep = impl->remaining < 0 ? SIZE_MAX : static_cast<size_t>(impl->to_skip + impl->remaining);
+  std::vector<Row> rows;
+  engine::RecordScan scan(engine_, user_txn, guard->entry->id);
+  uint64_t sequence = 0;
+  for (; scan.Valid(); scan.Next()) {
+    rocksdb::Slice v = scan.value();
+    if (!impl->filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
+    Document doc = Document::FromTrustedBytes(v.ToString());
+    Row row{spec.Extract(doc), sequence++, std::move(doc)};
+    if (rows.size() < keep) {
+      rows.push_back(std::move(row));
+      std::push_heap(rows.begin(), rows.end(), before);
+    } else if (keep > 0 && before(row, rows.front())) {
+      std::pop_heap(rows.begin(), rows.end(), before);
+      rows.back() = std::move(row);
+      std::push_heap(rows.begin(), rows.end(), before);
+    }
+  }
+  DOCKET_RETURN_IF_ERROR(scan.status());
+  std::sort_heap(rows.begin(), rows.end(), before);
+  for (size_t i = static_cast<size_t>(impl->to_skip); i < rows.size(); ++i) {
+    impl->materialised.push_back(impl->projection.Apply(rows[i].doc));
+  }
+  impl->to_skip = 0;
+  impl->exhausted = impl->materialised.empty();
+  return Cursor(std::move(impl));
+}
+
+Result<std::optional<Document>> Collection::FindOne(const Document& filter, const FindOptions& options) {
+  FindOptions one = options;
+  one.limit = 1;
+  auto cursor = Find(filter, one);
+  if (!cursor.ok()) return cursor.status();
+  auto batch = cursor->NextBatch(1);
+  if (!batch.ok()) return batch.status();
+  if (batch->empty()) return std::optional<Document>();
+  return std::optional<Document>(std::move(batch->front()));
+}
+
+Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOptions& options) {
+  FindOptions find;
+  find.skip = options.skip;
+  find.limit = options.limit;
+  find.read = options.read;
+  find.batch_size = 1000;
+  auto cursor = Find(filter, find);
+  if (!cursor.ok()) return cursor.status();
+  int64_t count = 0;
+  while (!cursor->exhausted()) {
+    auto batch = cursor->NextBatch();
+    if (!batch.ok()) return batch.status();
+    count += static_cast<int64_t>(batch->size());
+  }
+  return count;
+}
+
+Result<int64_t> Collection::EstimatedDocumentCount() {
+  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+  if (!guard->entry) return int64_t{0};
+  int64_t count = 0;
+  engine::RecordScan scan(engine_, nullptr, guard->entry->id);
+  for (; scan.Valid(); scan.Next()) ++count;
+  DOCKET_RETURN_IF_ERROR(scan.status());
+  return count;
+}
+
+Result<Document> Collection::Distinct(std::string_view field, const Document& filter_doc, const ReadOptions& options) {
+  if (field.empty()) return Status(ErrorCode::kBadValue, "distinct field cannot be empty");
+  FindOptions find;
+  find.read = options;
+  find.batch_size = 1000;
+  auto cursor = Find(filter_doc, find);
+  if (!cursor.ok()) return cursor.status();
+  bson::Path path = bson::SplitPath(field);
+  std::map<std::string, std::string> values;  // order-preserving key -> {"": value}
+  while (!cursor->exhausted()) {
+    auto batch = cursor->NextBatch();
+    if (!batch.ok()) return batch.status();
+    for (const Document& doc : *batch) {
+      bson::VisitPath(doc.data(), doc.size(), path, [&](const bson_iter_t* v) {
+        if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;  // arrays are unwound
+        std::string key;
+        bson::AppendKeyValue(&key, *v);
+        if (!values.count(key)) values.emplace(std::move(key), Wrap("", *v).bytes());
+        return false;
+      });
+    }
+  }
+  bson_t out = BSON_INITIALIZER;
+  bson_t array;
+  bson_append_array_begin(&out, "values", 6, &array);
+  size_t i = 0;
+  for (const auto& [key, held] : values) {
+    bson_iter_t it;
+    bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
+    bson_iter_next(&it);
+    std::string index = std::to_string(i++);
+    bson_append_iter(&array, index.c_str(), -1, &it);
+  }
+  bson_append_array_end(&out, &array);
+  Document result = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
+  bson_destroy(&out);
+  if (result.size() > kMaxDocumentSize) {
+    return Status(ErrorCode::kBSONObjectTooLarge, "distinct too big, 16mb cap");
+  }
+  return result;
+}
+
+namespace {
+
+struct CompiledModify {
+  query::Filter filter;
+  query::SortSpec sort;
+  std::optional<update::Update> update;
+};
+
+Result<CompiledModify> CompileModify(const Document& filter, const Document* sort, const Document* update,
+                                     update::Update::Mode mode) {
+  auto f = query::Filter::Compile(filter);
+  if (!f.ok()) return f.status();
+  auto s = query::SortSpec::Compile(sort ? *sort : Document());
+  if (!s.ok()) return s.status();
+  CompiledModify out{std::move(f).value(), std::move(s).value(), std::nullopt};
+  if (update != nullptr) {
+    auto u = update::Update::Compile(*update, mode);
+    if (!u.ok()) return u.status();
+    out.update = std::move(u).value();
+  }
+  return out;
+}
+
+Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std::string& name, bool may_create) {
+  return may_create ? engine::ResolveForWrite(engine, db, name) : engine::ResolveForRead(engine, db, name);
+}
+
+}  // namespace
+
+namespace {
+Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const std::string& name,
+                               const Document& filter, const Document& update, const UpdateOptions& options,
+                               update::Update::Mode mode, bool many) {
+  auto compiled = CompileModify(filter, nullptr, &update, mode);
+  if (!compiled.ok()) return compiled.status();
+  if (many && compiled->update->is_replacement()) {
+    return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
+  }
+  auto guard = Resolve(engine, db, name, options.upsert);
+  if (!guard.ok()) return guard.status();
+  engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
+  auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
+                      : engine::ModifyOne(engine, *guard, request, options.write);
+  if (!outcome.ok()) return outcome.status();
+  return UpdateResult{outcome->matched, outcome->modified, outcome->upserted_id};
+}
+}  // namespace
+
+Result<UpdateResult> Collection::UpdateOne(const Document& filter, const Document& update, const UpdateOptions& options) {
+  return RunUpdate(engine_, db_, name_, filter, update, options, update::Update::Mode::kAny, false);
+}
+
+Result<UpdateResult> Collection::UpdateMany(const Document& filter, const Document& update, const UpdateOptions& options) {
+  return RunUpdate(engine_, db_, name_, filter, update, options, update::Update::Mode::kOperatorsOnly, true);
+}
+
+Result<UpdateResult> Collection::ReplaceOne(const Document& filter, const Document& replacement,
+                                            const UpdateOptions& options) {
+  return RunUpdate(engine_, db_, name_, filter, replacement, options, update::Update::Mode::kReplacementOnly, false);
+}
+
+namespace {
+Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const std::string& name,
+                               const Document& filter, const WriteOptions& options, bool many) {
+  auto compiled = CompileModify(filter, nullptr, nullptr, update::Update::Mode::kAny);
+  if (!compiled.ok()) return compiled.status();
+  auto guard = engine::ResolveForRead(engine, db, name);
+  if (!guard.ok()) return guard.status();
+  engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
+  auto outcome = many ? engine::ModifyMany(engine, *guard, request, options)
+                      : engine::ModifyOne(engine, *guard, request, options);
+  if (!outcome.ok()) return outcome.status();
+  return DeleteResult{outcome->modified};
+}
+
+Result<std::optional<Document>> RunFindAndModify(EngineImpl* engine, const std::string& db, const std::string& name,
+                                                 const Document& filter, const Document* update,
+                                                 const FindAndModifyOptions& options, update::Update::Mode mode) {
+  auto compiled = CompileModify(filter, &options.sort, update, mode);
+  if (!compiled.ok()) return compiled.status();
+  auto projection = query::Projection::Compile(options.projection);
+  if (!projection.ok()) return projection.status();
+  bool upsert = options.upsert && update != nullptr;
+  auto guard = Resolve(engine, db, name, upsert);
+  if (!guard.ok()) return guard.status();
+  engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
+                                compiled->update ? &*compiled->update : nullptr, upsert};
+  auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
+  if (!outcome.ok()) return outcome.status();
+  std::optional<Document> chosen =
+      (update != nullptr && options.return_document == ReturnDocument::kAfter) ? outcome->after : outcome->before;
+  if (chosen) chosen = projection->Apply(*chosen);
+  return chosen;
+}
+}  // namespace
+
+Result<DeleteResult> Collection::DeleteOne(const Document& filter, const WriteOptions& options) {
+  return RunDelete(engine_, db_, name_, filter, options, false);
+}
+
+Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteOptions& options) {
+  return RunDelete(engine_, db_, name_, filter, options, true);
+}
+
+Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const Document& update,
+                                                             const FindAndModifyOptions& options) {
+  return RunFindAndModify(engine_, db_, name_, filter, &update, options, update::Update::Mode::kOperatorsOnly);
+}
+
+Result<std::optional<Document>> Collection::FindOneAndReplace(const Document& filter, const Document& replacement,
+                                                              const FindAndModifyOptions& options) {
+  return RunFindAndModify(engine_, db_, name_, filter, &replacement, options, update::Update::Mode::kReplacementOnly);
+}
+
+Result<std::optional<Document>> Collection::FindOneAndDelete(const Document& filter,
+                                                             const FindAndModifyOptions& options) {
+  return RunFindAndModify(engine_, db_, name_, filter, nullptr, options, update::Update::Mode::kAny);
+}
+
+}  // namespace docket

@@ -1,0 +1,46 @@
+// Internals shared by the engine's source files.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+
+#include "docket/engine.h"
+#include "storage/catalog.h"
+#include "storage/store.h"
+
+namespace docket {
+
+class EngineImpl {
+ public:
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<storage::Catalog> catalog;
+  bool in_memory = false;
+
+  rocksdb::TransactionDB* db() const { return store->db(); }
+};
+
+// The RocksDB side of a user Transaction.
+class TransactionImpl {
+ public:
+  EngineImpl* engine = nullptr;
+  rocksdb::Transaction* txn = nullptr;  // owned; deleted by Transaction's destructor
+  bool active = false;
+};
+
+namespace engine {
+
+// A collection entry held for the length of one operation: its lifecycle lock
+// is held shared, so it cannot be dropped or renamed underneath. `entry` is
+// null when the collection does not exist (reads then see nothing).
+struct EntryGuard {
+  storage::EntryPtr entry;
+  std::shared_lock<std::shared_mutex> lock;
+};
+
+// For reads: validates the namespace; does not create.
+Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name);
+// For writes: validates the namespace and creates the collection if missing.
+Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name);
+
+}  // namespace engine
+}  // namespace docket

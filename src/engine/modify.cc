@@ -1,0 +1,169 @@
+#include "engine/modify.h"
+
+#include "engine/write_path.h"
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket::engine {
+namespace {
+
+using storage::FromRocks;
+
+// Status returned by an attempt that must start over (the candidate changed
+// between the scan and its lock, or a concurrent upsert inserted first).
+Status StartOver() { return Status(ErrorCode::kWriteConflict, "candidate changed; retrying"); }
+
+struct Candidate {
+  std::string key;
+  std::string value;
+};
+
+// Finds the first matching record without locking it.
+Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request,
+                     std::optional<Candidate>* out) {
+  const query::Filter& filter = *request.filter;
+  if (filter.id_equality() && (request.sort == nullptr || request.sort->empty())) {
+    bson_iter_t id;
+    filter.id_equality()->Iterate(&id);
+    bson_iter_next(&id);
+    Candidate c{storage::RecordKey(guard.entry->id, id), {}};
+    bool found = false;
+    // Point lookups lock straight away: the caller re-reads under the lock.
+    DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(c.key, &c.value, &found));
+    if (found) *out = std::move(c);
+    return Status::OK();
+  }
+  RecordScan scan(engine, unit.owned() ? nullptr : unit.txn(), guard.entry->id);
+  std::optional<query::SortSpec::SortValues> best_values;
+  for (; scan.Valid(); scan.Next()) {
+    rocksdb::Slice v = scan.value();
+    if (!filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
+    if (request.sort == nullptr || request.sort->empty()) {
+      *out = Candidate{scan.key().ToString(), v.ToString()};
+      return Status::OK();
+    }
+    Document doc = Document::FromTrustedBytes(v.ToString());
+    auto values = request.sort->Extract(doc);
+    if (!best_values || request.sort->Compare(values, *best_values) < 0) {
+      best_values = std::move(values);
+      *out = Candidate{scan.key().ToString(), doc.bytes()};
+    }
+  }
+  return scan.status();
+}
+
+// Applies the update (or delete) to one locked, matching record.
+Status ApplyToRecord(WriteUnit& unit, const ModifyRequest& request, const std::string& key,
+                     const Document& current, ModifyOutcome* outcome) {
+  outcome->matched += 1;
+  outcome->before = current;
+  if (request.update == nullptr) {
+    outcome->modified += 1;
+    return FromRocks(unit.txn()->Delete(key), "deleting a record");
+  }
+  bool changed = false;
+  auto updated = request.update->Apply(current, /*is_insert=*/false, &changed);
+  if (!updated.ok()) return updated.status();
+  if (updated->size() > kMaxDocumentSize) {
+    return Status(ErrorCode::kBSONObjectTooLargeAfterUpdate,
+                  "Resulting document after update is larger than " + std::to_string(kMaxDocumentSize));
+  }
+  outcome->after = *updated;
+  if (!changed) return Status::OK();
+  outcome->modified += 1;
+  return FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record");
+}
+
+Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request, ModifyOutcome* outcome) {
+  auto seed = update::SeedFromFilter(*request.raw_filter);
+  if (!seed.ok()) return seed.status();
+  bool changed = false;
+  auto doc = request.update->Apply(*seed, /*is_insert=*/true, &changed);
+  if (!doc.ok()) return doc.status();
+  auto prepared = PrepareForInsert(*doc);
+  if (!prepared.ok()) return prepared.status();
+  Status s = InsertRecord(unit, *guard.entry, *prepared);
+  if (s.code() == ErrorCode::kDuplicateKey && unit.owned()) {
+    // Another writer inserted this _id since we looked: retry as an update.
+    return StartOver();
+  }
+  DOCKET_RETURN_IF_ERROR(s);
+  outcome->after = *prepared;
+  outcome->upserted_id = IdDocument(*prepared);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const ModifyRequest& request,
+                                const WriteOptions& options) {
+  ModifyOutcome outcome;
+  Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
+    outcome = ModifyOutcome();
+    std::optional<Candidate> candidate;
+    if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, &candidate));
+    if (candidate) {
+      // Lock, re-read and re-check: the record may have changed since the scan.
+      bool found = false;
+      std::string locked;
+      DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
+      if (!found || !request.filter->Matches(reinterpret_cast<const uint8_t*>(locked.data()), locked.size())) {
+        if (unit.owned()) return StartOver();
+        candidate.reset();
+      } else {
+        return ApplyToRecord(unit, request, candidate->key, Document::FromTrustedBytes(std::move(locked)), &outcome);
+      }
+    }
+    if (!request.upsert || request.update == nullptr) return Status::OK();
+    if (!guard.entry) return Status(ErrorCode::kInternalError, "upsert without a collection");
+    return Upsert(unit, guard, request, &outcome);
+  });
+  if (!s.ok()) return s;
+  return outcome;
+}
+
+Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const ModifyRequest& request,
+                                 const WriteOptions& options) {
+  ModifyOutcome total;
+  if (guard.entry) {
+    rocksdb::Transaction* user_txn = options.transaction ? options.transaction->impl()->txn : nullptr;
+    // Scan a consistent view; lock and re-check each match on its own.
+    std::vector<std::string> keys;
+    {
+      RecordScan scan(engine, user_txn, guard.entry->id);
+      for (; scan.Valid(); scan.Next()) {
+        rocksdb::Slice v = scan.value();
+        if (request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) {
+          keys.push_back(scan.key().ToString());
+        }
+      }
+      DOCKET_RETURN_IF_ERROR(scan.status());
+    }
+    for (const std::string& key : keys) {
+      ModifyOutcome one;
+      Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
+        one = ModifyOutcome();
+        bool found = false;
+        std::string locked;
+        DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &locked, &found));
+        if (!found || !request.filter->Matches(reinterpret_cast<const uint8_t*>(locked.data()), locked.size())) {
+          return Status::OK();  // changed by someone else since the scan: no longer ours
+        }
+        return ApplyToRecord(unit, request, key, Document::FromTrustedBytes(std::move(locked)), &one);
+      });
+      if (!s.ok()) return s;
+      total.matched += one.matched;
+      total.modified += one.modified;
+    }
+  }
+  if (total.matched == 0 && request.upsert && request.update != nullptr) {
+    auto upserted = ModifyOne(engine, guard, request, options);
+    if (!upserted.ok()) return upserted.status();
+    total.matched += upserted->matched;
+    total.modified += upserted->modified;
+    total.upserted_id = upserted->upserted_id;
+  }
+  return total;
+}
+
+}  // namespace docket::engine

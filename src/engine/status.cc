@@ -1,0 +1,41 @@
+#include "docket/status.h"
+
+namespace docket {
+
+std::string ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "OK";
+    case ErrorCode::kInternalError: return "InternalError";
+    case ErrorCode::kBadValue: return "BadValue";
+    case ErrorCode::kNoSuchKey: return "NoSuchKey";
+    case ErrorCode::kFailedToParse: return "FailedToParse";
+    case ErrorCode::kTypeMismatch: return "TypeMismatch";
+    case ErrorCode::kIllegalOperation: return "IllegalOperation";
+    case ErrorCode::kInvalidBSON: return "InvalidBSON";
+    case ErrorCode::kNamespaceNotFound: return "NamespaceNotFound";
+    case ErrorCode::kPathNotViable: return "PathNotViable";
+    case ErrorCode::kConflictingUpdateOperators: return "ConflictingUpdateOperators";
+    case ErrorCode::kCursorNotFound: return "CursorNotFound";
+    case ErrorCode::kNamespaceExists: return "NamespaceExists";
+    case ErrorCode::kDollarPrefixedFieldName: return "DollarPrefixedFieldName";
+    case ErrorCode::kInvalidIdField: return "InvalidIdField";
+    case ErrorCode::kCommandNotFound: return "CommandNotFound";
+    case ErrorCode::kImmutableField: return "ImmutableField";
+    case ErrorCode::kInvalidOptions: return "InvalidOptions";
+    case ErrorCode::kInvalidNamespace: return "InvalidNamespace";
+    case ErrorCode::kWriteConflict: return "WriteConflict";
+    case ErrorCode::kNoSuchTransaction: return "NoSuchTransaction";
+    case ErrorCode::kTransactionExceededLifetimeLimitSeconds: return "TransactionExceededLifetimeLimitSeconds";
+    case ErrorCode::kBSONObjectTooLarge: return "BSONObjectTooLarge";
+    case ErrorCode::kDuplicateKey: return "DuplicateKey";
+    case ErrorCode::kBSONObjectTooLargeAfterUpdate: return "Location17419";
+  }
+  return "Location" + std::to_string(static_cast<int32_t>(code));
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return ErrorCodeName(code_) + " (" + std::to_string(static_cast<int32_t>(code_)) + "): " + message_;
+}
+
+}  // namespace docket

@@ -1,0 +1,62 @@
+#include <chrono>
+#include <thread>
+
+#include "engine/engine_impl.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket {
+
+Transaction::Transaction(std::unique_ptr<TransactionImpl> impl) : impl_(std::move(impl)) {}
+
+Transaction::~Transaction() {
+  if (impl_->active) impl_->txn->Rollback();
+  delete impl_->txn;
+}
+
+bool Transaction::active() const { return impl_->active; }
+
+Status Transaction::Commit() {
+  if (!impl_->active) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
+  impl_->active = false;
+  Status s = storage::FromRocks(impl_->txn->Commit(), "committing the transaction");
+  if (!s.ok()) impl_->txn->Rollback();
+  return s;
+}
+
+void Transaction::Abort() {
+  if (!impl_->active) return;
+  impl_->active = false;
+  impl_->txn->Rollback();
+}
+
+Result<std::unique_ptr<Transaction>> Engine::BeginTransaction(const WriteConcern& write_concern) {
+  auto impl = std::make_unique<TransactionImpl>();
+  impl->engine = impl_.get();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = write_concern.journal && !impl_->in_memory;
+  rocksdb::TransactionOptions txn_options;
+  txn_options.set_snapshot = true;  // snapshot isolation; conflicting writes fail at GetForUpdate
+  txn_options.deadlock_detect = true;
+  impl->txn = impl_->db()->BeginTransaction(write_options, txn_options);
+  impl->active = true;
+  return std::unique_ptr<Transaction>(new Transaction(std::move(impl)));
+}
+
+Status Engine::WithTransaction(const std::function<Status(Transaction&)>& body, const WriteConcern& write_concern,
+                               int max_attempts) {
+  Status last;
+  for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    auto txn = BeginTransaction(write_concern);
+    if (!txn.ok()) return txn.status();
+    Status s = body(**txn);
+    if (s.ok() && (*txn)->active()) s = (*txn)->Commit();
+    if (s.ok()) return s;
+    (*txn)->Abort();
+    if (!storage::IsRetryable(s)) return s;
+    last = s;
+    if (attempt > 2) std::this_thread::sleep_for(std::chrono::microseconds(100 * std::min(attempt, 50)));
+  }
+  return last;
+}
+
+}  // namespace docket

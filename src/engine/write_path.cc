@@ -1,0 +1,192 @@
+#include "engine/write_path.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "bson/value.h"
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket::engine {
+
+using storage::FromRocks;
+
+WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options) : engine_(engine) {
+  if (options.transaction != nullptr) {
+    txn_ = options.transaction->impl()->txn;
+    owned_ = false;
+    return;
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options.write_concern.journal && !engine->in_memory;
+  rocksdb::TransactionOptions txn_options;
+  txn_options.deadlock_detect = true;
+  txn_ = engine->db()->BeginTransaction(write_options, txn_options);
+}
+
+WriteUnit::~WriteUnit() {
+  if (!owned_) return;
+  if (!committed_) txn_->Rollback();
+  delete txn_;
+}
+
+const rocksdb::Snapshot* WriteUnit::snapshot() const { return owned_ ? nullptr : txn_->GetSnapshot(); }
+
+Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool* found) {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot();
+  rocksdb::Status s = txn_->GetForUpdate(read_options, key, value);
+  *found = s.ok();
+  if (s.IsNotFound()) return Status::OK();
+  return FromRocks(s, "reading a record");
+}
+
+Status WriteUnit::Commit() {
+  if (!owned_) return Status::OK();
+  Status s = FromRocks(txn_->Commit(), "committing");
+  if (s.ok()) committed_ = true;
+  return s;
+}
+
+Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
+                         const std::function<Status(WriteUnit&)>& body) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  for (int attempt = 0;; ++attempt) {
+    WriteUnit unit(engine, options);
+    Status s = body(unit);
+    if (s.ok()) s = unit.Commit();
+    if (s.ok() || !unit.owned() || !storage::IsRetryable(s) || Clock::now() > deadline) return s;
+    if (attempt > 3) std::this_thread::sleep_for(std::chrono::microseconds(50 * std::min(attempt, 100)));
+  }
+}
+
+namespace {
+
+Status CheckId(const bson_iter_t& id) {
+  switch (bson_iter_type(&id)) {
+    case BSON_TYPE_ARRAY:
+      return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type array");
+    case BSON_TYPE_REGEX:
+      return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type regex");
+    case BSON_TYPE_UNDEFINED:
+      return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type undefined");
+    case BSON_TYPE_DOCUMENT: {
+      bson_iter_t child;
+      if (bson_iter_recurse(&id, &child)) {
+        while (bson_iter_next(&child)) {
+          if (bson_iter_key(&child)[0] == '$') {
+            return Status(ErrorCode::kDollarPrefixedFieldName,
+                          "_id fields may not contain '$'-prefixed fields: " + std::string(bson_iter_key(&child)) +
+                              " is not valid for storage.");
+          }
+        }
+      }
+      return Status::OK();
+    }
+    default:
+      return Status::OK();
+  }
+}
+
+}  // namespace
+
+Result<Document> PrepareForInsert(const Document& doc) {
+  if (doc.size() > kMaxDocumentSize) {
+    return Status(ErrorCode::kBSONObjectTooLarge,
+                  "object to insert too large. size in bytes: " + std::to_string(doc.size()) +
+                      ", max size: " + std::to_string(kMaxDocumentSize));
+  }
+  bson_iter_t it;
+  doc.Iterate(&it);
+  bool id_first = false;
+  bool has_id = false;
+  bool first = true;
+  bson_iter_t id;
+  while (bson_iter_next(&it)) {
+    const char* key = bson_iter_key(&it);
+    if (key[0] == '$') {
+      return Status(ErrorCode::kDollarPrefixedFieldName,
+                    "Document can't have $ prefixed field names: " + std::string(key));
+    }
+    if (std::strcmp(key, "_id") == 0) {
+      if (has_id) return Status(ErrorCode::kBadValue, "can't have multiple _id fields in one document");
+      has_id = true;
+      id_first = first;
+      id = it;
+      DOCKET_RETURN_IF_ERROR(CheckId(id));
+    }
+    first = false;
+  }
+  if (has_id && id_first) return doc;
+
+  bson_t out = BSON_INITIALIZER;
+  if (has_id) {
+    bson_append_iter(&out, "_id", 3, &id);
+  } else {
+    bson_oid_t oid;
+    bson_oid_init(&oid, nullptr);
+    bson_append_oid(&out, "_id", 3, &oid);
+  }
+  doc.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (std::strcmp(bson_iter_key(&it), "_id") == 0) continue;
+    bson_append_iter(&out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+  }
+  Document prepared = Document::FromTrustedBytes(
+      std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
+  bson_destroy(&out);
+  if (prepared.size() > kMaxDocumentSize) {
+    return Status(ErrorCode::kBSONObjectTooLarge,
+                  "object to insert too large. size in bytes: " + std::to_string(prepared.size()) +
+                      ", max size: " + std::to_string(kMaxDocumentSize));
+  }
+  return prepared;
+}
+
+Document IdDocument(const Document& prepared) {
+  bson_iter_t id;
+  bson_t out = BSON_INITIALIZER;
+  if (prepared.Find("_id", &id)) bson_append_iter(&out, "_id", 3, &id);
+  Document result = Document::FromTrustedBytes(
+      std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
+  bson_destroy(&out);
+  return result;
+}
+
+std::string DuplicateKeyMessage(const storage::CollectionEntry& entry, const Document& prepared) {
+  bson_iter_t id;
+  std::string value = prepared.Find("_id", &id) ? bson::FieldToJson("_id", id) : "{}";
+  return "E11000 duplicate key error collection: " + entry.db + "." + entry.name + " index: _id_ dup key: " + value;
+}
+
+Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared) {
+  bson_iter_t id;
+  if (!prepared.Find("_id", &id)) return Status(ErrorCode::kInternalError, "document without _id");
+  std::string key = storage::RecordKey(entry.id, id);
+  std::string existing;
+  bool found = false;
+  DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &existing, &found));
+  if (found) return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared));
+  return FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record");
+}
+
+RecordScan::RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint64_t collection_id)
+    : lower_(storage::RecordPrefix(collection_id)),
+      upper_(storage::RecordRangeEnd(collection_id)),
+      upper_slice_(upper_) {
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_slice_;
+  if (user_txn != nullptr) {
+    read_options.snapshot = user_txn->GetSnapshot();
+    it_.reset(user_txn->GetIterator(read_options));
+  } else {
+    it_.reset(engine->db()->NewIterator(read_options));
+  }
+  it_->Seek(lower_);
+}
+
+Status RecordScan::status() const { return FromRocks(it_->status(), "scanning records"); }
+
+}  // namespace docket::engine

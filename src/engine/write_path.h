@@ -1,0 +1,93 @@
+// Single-document reads and writes inside one RocksDB transaction, and the
+// retry loop that makes each single-document operation atomic:
+//
+//   begin -> GetForUpdate(record key) (row lock) -> re-check the filter on
+//   the locked version -> apply -> Put/Delete -> commit
+//
+// Lock timeouts and deadlocks surface as WriteConflict and are retried inside
+// the engine for operations outside a user transaction; inside a user
+// transaction they are returned, and the transaction is retried as a whole.
+#pragma once
+
+#include <rocksdb/utilities/transaction.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "docket/engine.h"
+#include "engine/engine_impl.h"
+
+namespace docket::engine {
+
+// The transaction one operation writes through: the caller's Transaction, or
+// a fresh one the operation commits itself.
+class WriteUnit {
+ public:
+  WriteUnit(EngineImpl* engine, const WriteOptions& options);
+  ~WriteUnit();
+  WriteUnit(const WriteUnit&) = delete;
+  WriteUnit& operator=(const WriteUnit&) = delete;
+
+  rocksdb::Transaction* txn() const { return txn_; }
+  bool owned() const { return owned_; }
+  // The snapshot reads must use: the user transaction's, or none (latest).
+  const rocksdb::Snapshot* snapshot() const;
+
+  // Reads `key` and locks it until the end of the transaction. Sets *found.
+  Status GetForUpdate(const std::string& key, std::string* value, bool* found);
+  // Commits an owned transaction (no-op inside a user transaction).
+  Status Commit();
+
+ private:
+  EngineImpl* engine_;
+  rocksdb::Transaction* txn_ = nullptr;
+  bool owned_ = true;
+  bool committed_ = false;
+};
+
+// Runs `body` in a WriteUnit and commits; retries on WriteConflict when the
+// unit is owned (not in a user transaction), for up to 60 seconds.
+Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
+                         const std::function<Status(WriteUnit&)>& body);
+
+// Validates a document for storage and returns it with _id first (a fresh
+// ObjectId when it had none). Errors: BSONObjectTooLarge, DollarPrefixedFieldName,
+// InvalidIdField.
+Result<Document> PrepareForInsert(const Document& doc);
+
+// Inserts under the _id row lock. Errors: DuplicateKey with MongoDB's message.
+Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared);
+
+// {_id: value} of a prepared document.
+Document IdDocument(const Document& prepared);
+
+// Iterates one collection's records in _id order over a consistent view:
+// the database as of creation, or a user transaction's snapshot plus its own
+// writes. Not copyable or movable (RocksDB keeps a pointer to the bound); hold
+// it in a unique_ptr. A user transaction must outlive its scans.
+class RecordScan {
+ public:
+  RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint64_t collection_id);
+  RecordScan(const RecordScan&) = delete;
+  RecordScan& operator=(const RecordScan&) = delete;
+
+  bool Valid() const { return it_->Valid(); }
+  void Next() { it_->Next(); }
+  // Positions at the first record with key >= `key`.
+  void Seek(const std::string& key) { it_->Seek(key); }
+  rocksdb::Slice key() const { return it_->key(); }
+  rocksdb::Slice value() const { return it_->value(); }
+  Status status() const;
+
+ private:
+  std::string lower_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+std::string DuplicateKeyMessage(const storage::CollectionEntry& entry, const Document& prepared);
+
+}  // namespace docket::engine

@@ -1,0 +1,36 @@
+// Sort specifications ({a: 1, "b.c": -1}) and MongoDB's sort order: an array
+// sorts by its smallest element ascending and its largest descending; a
+// missing field sorts as null.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bson/path.h"
+#include "docket/document.h"
+#include "docket/status.h"
+
+namespace docket::query {
+
+class SortSpec {
+ public:
+  static Result<SortSpec> Compile(const Document& spec);
+
+  bool empty() const { return keys_.empty(); }
+
+  // The values a document sorts by, one per key, each as {"": value}.
+  // Computed once per document so that comparisons are cheap.
+  using SortValues = std::vector<std::string>;
+  SortValues Extract(const Document& doc) const;
+  // <0, 0, >0 as `a` sorts before, with, or after `b`.
+  int Compare(const SortValues& a, const SortValues& b) const;
+
+ private:
+  struct Key {
+    bson::Path path;
+    bool descending = false;
+  };
+  std::vector<Key> keys_;
+};
+
+}  // namespace docket::query

@@ -1,0 +1,174 @@
+#include "storage/catalog.h"
+
+#include <bson/bson.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket::storage {
+namespace {
+
+std::string EncodeEntry(const CollectionEntry& e) {
+  bson_t doc = BSON_INITIALIZER;
+  BSON_APPEND_INT64(&doc, "id", static_cast<int64_t>(e.id));
+  bson_append_utf8(&doc, "db", 2, e.db.data(), static_cast<int>(e.db.size()));
+  bson_append_utf8(&doc, "name", 4, e.name.data(), static_cast<int>(e.name.size()));
+  std::string out(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
+  bson_destroy(&doc);
+  return out;
+}
+
+Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
+  bson_iter_t it;
+  if (!bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(value.data()), value.size())) {
+    return Status(ErrorCode::kInternalError, "corrupt catalog entry");
+  }
+  int64_t id = -1;
+  std::string db, name;
+  while (bson_iter_next(&it)) {
+    std::string_view key = bson_iter_key(&it);
+    uint32_t len = 0;
+    if (key == "id" && BSON_ITER_HOLDS_INT64(&it)) id = bson_iter_int64(&it);
+    else if (key == "db" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); db.assign(s, len); }
+    else if (key == "name" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); name.assign(s, len); }
+  }
+  if (id < 0 || db.empty() || name.empty()) return Status(ErrorCode::kInternalError, "corrupt catalog entry");
+  return std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
+}
+
+}  // namespace
+
+std::string Catalog::MapKey(std::string_view db, std::string_view name) {
+  std::string key(db);
+  key.push_back('\0');
+  key.append(name);
+  return key;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Load(Store* store, bool durable) {
+  std::unique_ptr<Catalog> catalog(new Catalog(store, durable));
+  std::string next;
+  rocksdb::Status s = store->db()->Get(rocksdb::ReadOptions(), MetaKey("next_collection_id"), &next);
+  if (s.ok()) {
+    catalog->next_id_ = ReadBigEndian64(next);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the catalog");
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store->db()->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kCatalogPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto entry = DecodeEntry(it->value());
+    if (!entry.ok()) return entry.status();
+    EntryPtr e = std::move(entry).value();
+    catalog->entries_[MapKey(e->db, e->name)] = e;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the catalog");
+  return catalog;
+}
+
+EntryPtr Catalog::Find(std::string_view db, std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  auto it = entries_.find(MapKey(db, name));
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+Status Catalog::PersistNew(const CollectionEntry& entry, uint64_t next_id) {
+  rocksdb::WriteBatch batch;
+  std::string next;
+  AppendBigEndian64(&next, next_id);
+  batch.Put(MetaKey("next_collection_id"), next);
+  batch.Put(CatalogKey(entry.db, entry.name), EncodeEntry(entry));
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  return FromRocks(store_->db()->Write(options, &batch), "writing the catalog");
+}
+
+Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view name) {
+  auto entry = std::make_shared<CollectionEntry>(next_id_, std::string(db), std::string(name));
+  DOCKET_RETURN_IF_ERROR(PersistNew(*entry, next_id_ + 1));
+  ++next_id_;
+  entries_[MapKey(db, name)] = entry;
+  return entry;
+}
+
+Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view name) {
+  if (EntryPtr found = Find(db, name)) return found;
+  std::unique_lock lock(mutex_);
+  auto it = entries_.find(MapKey(db, name));
+  if (it != entries_.end()) return it->second;
+  return CreateLocked(db, name);
+}
+
+Status Catalog::Create(std::string_view db, std::string_view name) {
+  std::unique_lock lock(mutex_);
+  if (entries_.count(MapKey(db, name))) {
+    return Status(ErrorCode::kNamespaceExists,
+                  "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
+  }
+  return CreateLocked(db, name).status();
+}
+
+Result<EntryPtr> Catalog::Drop(std::string_view db, std::string_view name) {
+  std::unique_lock lock(mutex_);
+  auto it = entries_.find(MapKey(db, name));
+  if (it == entries_.end()) return Status(ErrorCode::kNamespaceNotFound, "ns not found");
+  EntryPtr entry = it->second;
+  std::unique_lock retire(entry->lifecycle);  // waits for in-flight operations
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Delete(options, CatalogKey(db, name)), "writing the catalog"));
+  entry->retired = true;
+  entries_.erase(it);
+  return entry;
+}
+
+Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from_name, std::string_view to_db,
+                                 std::string_view to_name, bool drop_target) {
+  std::unique_lock lock(mutex_);
+  auto from = entries_.find(MapKey(from_db, from_name));
+  if (from == entries_.end()) return Status(ErrorCode::kNamespaceNotFound, "source namespace does not exist");
+  EntryPtr source = from->second;
+  EntryPtr target;
+  auto to = entries_.find(MapKey(to_db, to_name));
+  if (to != entries_.end()) {
+    if (!drop_target) return Status(ErrorCode::kNamespaceExists, "target namespace exists");
+    target = to->second;
+  }
+  auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
+  std::unique_lock retire_source(source->lifecycle);
+  std::unique_lock<std::shared_mutex> retire_target;
+  if (target) retire_target = std::unique_lock(target->lifecycle);
+  rocksdb::WriteBatch batch;
+  batch.Delete(CatalogKey(from_db, from_name));
+  batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Write(options, &batch), "writing the catalog"));
+  source->retired = true;
+  if (target) target->retired = true;
+  entries_.erase(MapKey(from_db, from_name));
+  entries_[MapKey(to_db, to_name)] = moved;
+  return target;
+}
+
+std::vector<EntryPtr> Catalog::List(std::string_view db) const {
+  std::shared_lock lock(mutex_);
+  std::vector<EntryPtr> out;
+  for (const auto& [key, entry] : entries_) {
+    if (db.empty() || entry->db == db) out.push_back(entry);
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::ListDatabases() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [key, entry] : entries_) {
+    if (out.empty() || out.back() != entry->db) out.push_back(entry->db);
+  }
+  return out;
+}
+
+}  // namespace docket::storage

@@ -1,0 +1,72 @@
+// The catalog: which collections exist and the id that prefixes their keys.
+// Persisted under the 0x01 prefix (storage/keys.h), cached in memory.
+//
+// Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>}
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "docket/status.h"
+#include "storage/store.h"
+
+namespace docket::storage {
+
+// One collection. Operations hold `lifecycle` shared while they read or write
+// its records; drop and rename hold it exclusively, so they wait for in-flight
+// operations and no operation starts on a retired entry.
+struct CollectionEntry {
+  CollectionEntry(uint64_t id, std::string db, std::string name)
+      : id(id), db(std::move(db)), name(std::move(name)) {}
+  const uint64_t id;        // key prefix of its records; never reused
+  const std::string db;
+  const std::string name;
+  std::shared_mutex lifecycle;
+  bool retired = false;  // GUARDED_BY(lifecycle): dropped or renamed away
+};
+
+using EntryPtr = std::shared_ptr<CollectionEntry>;
+
+// Thread-safe. Lock order: Catalog::mutex_ before CollectionEntry::lifecycle.
+class Catalog {
+ public:
+  static Result<std::unique_ptr<Catalog>> Load(Store* store, bool durable);
+
+  // nullptr when the collection does not exist.
+  EntryPtr Find(std::string_view db, std::string_view name) const;
+  // Creates the collection if missing (namespace already validated by the caller).
+  Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name);
+  // Errors: NamespaceExists.
+  Status Create(std::string_view db, std::string_view name);
+  // Retires the entry and removes it from the catalog; returns it so that the
+  // caller can delete its records. Errors: NamespaceNotFound.
+  Result<EntryPtr> Drop(std::string_view db, std::string_view name);
+  // Moves the collection (same id, so its records stay). The old entry is retired.
+  // Returns the dropped target, if drop_target removed one.
+  Result<EntryPtr> Rename(std::string_view from_db, std::string_view from_name, std::string_view to_db,
+                          std::string_view to_name, bool drop_target);
+
+  std::vector<EntryPtr> List(std::string_view db) const;  // db empty: all
+  std::vector<std::string> ListDatabases() const;
+
+ private:
+  Catalog(Store* store, bool durable) : store_(store), durable_(durable) {}
+  static std::string MapKey(std::string_view db, std::string_view name);
+  // REQUIRES: mutex_ held exclusively.
+  Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name);
+  Status PersistNew(const CollectionEntry& entry, uint64_t next_id);
+
+  Store* const store_;
+  const bool durable_;  // sync catalog writes (off in memory)
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, EntryPtr> entries_;  // GUARDED_BY(mutex_); key: db \0 name
+  uint64_t next_id_ = 1;                     // GUARDED_BY(mutex_)
+};
+
+}  // namespace docket::storage

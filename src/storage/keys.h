@@ -1,0 +1,40 @@
+// The key space of the one RocksDB instance (do not change without a format
+// version bump; kFormatVersion lives in storage/store.h):
+//
+//   0x00 "format_version"                  -> decimal text, e.g. "1"
+//   0x00 "next_collection_id"              -> u64 BE; ids are never reused
+//   0x01 <db> 0x00 <collection>            -> catalog entry (BSON, see catalog.h)
+//   0x02 <collection id u64 BE> <key(_id)> -> the document (BSON, _id first)
+//   0x03 <index id u64 BE> ...             -> reserved for secondary indexes
+//
+// key(_id) is the order-preserving encoding of bson/key_encoding.h, so a
+// collection's records sort by _id in MongoDB's order and one collection's
+// records are one contiguous range, removed with a single range delete.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace docket::storage {
+
+inline constexpr char kMetaPrefix = 0x00;
+inline constexpr char kCatalogPrefix = 0x01;
+inline constexpr char kRecordPrefix = 0x02;
+
+std::string MetaKey(std::string_view name);
+std::string CatalogKey(std::string_view db, std::string_view collection);
+std::string CatalogPrefixForDb(std::string_view db);
+
+// [0x02][id]: every record of the collection starts with it.
+std::string RecordPrefix(uint64_t collection_id);
+// The first key after every record of the collection.
+std::string RecordRangeEnd(uint64_t collection_id);
+std::string RecordKey(uint64_t collection_id, const bson_iter_t& id);
+
+void AppendBigEndian64(std::string* out, uint64_t v);
+uint64_t ReadBigEndian64(std::string_view bytes);
+
+}  // namespace docket::storage
