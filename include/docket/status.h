@@ -86,6 +86,9 @@ class Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // On a temporary Result, yields the value itself (not a reference into the
+  // dying Result), so `for (auto& d : *f())` is safe.
+  T operator*() && { return std::move(*this).value(); }
 
  private:
   std::variant<T, Status> state_;

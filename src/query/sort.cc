@@ -4,7 +4,7 @@
 
 namespace docket::query {
 namespace {
-constexpr char kNullHolder[] = {8, 0, 0, 0, BSON_TYPE_NULL, 0, 0};  // {"": null}
+constexpr char kNullHolder[] = {7, 0, 0, 0, BSON_TYPE_NULL, 0, 0};  // {"": null}: 7 bytes
 
 std::string Hold(const bson_iter_t& it) {
   bson_t holder = BSON_INITIALIZER;

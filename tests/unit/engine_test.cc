@@ -1,0 +1,294 @@
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace docket {
+namespace {
+
+using testing::EngineTest;
+using testing::GetInt;
+using testing::J;
+using testing::Mode;
+
+class CrudTest : public EngineTest {};
+
+TEST_P(CrudTest, InsertWithoutIdGetsObjectIdFirst) {
+  Collection c = engine_->collection("db", "c");
+  auto r = c.InsertOne(J(R"({"a": 1})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto doc = c.FindOne(Document());
+  ASSERT_TRUE(doc.ok() && *doc);
+  bson_iter_t it;
+  (*doc)->Iterate(&it);
+  ASSERT_TRUE(bson_iter_next(&it));
+  EXPECT_STREQ(bson_iter_key(&it), "_id");
+  EXPECT_TRUE(BSON_ITER_HOLDS_OID(&it));
+  bson_iter_t returned;
+  ASSERT_TRUE(r->inserted_id.Find("_id", &returned));
+  EXPECT_EQ(0, bson_oid_compare(bson_iter_oid(&it), bson_iter_oid(&returned)));
+}
+
+TEST_P(CrudTest, DuplicateKeyHasMongoDbMessageShape) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})")).ok());
+  auto again = c.InsertOne(J(R"({"_id": 1})"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), ErrorCode::kDuplicateKey);
+  EXPECT_EQ(again.status().message(), "E11000 duplicate key error collection: db.c index: _id_ dup key: { _id: 1 }");
+  auto s = c.InsertOne(J(R"({"_id": "Prefix1"})"));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(c.InsertOne(J(R"({"_id": "Prefix1"})")).status().message(),
+            "E11000 duplicate key error collection: db.c index: _id_ dup key: { _id: \"Prefix1\" }");
+}
+
+TEST_P(CrudTest, InsertManyOrderedStopsUnorderedContinues) {
+  Collection c = engine_->collection("db", "c");
+  std::vector<Document> docs = {J(R"({"_id": 1})"), J(R"({"_id": 1})"), J(R"({"_id": 2})"), J(R"({"_id": [3]})"),
+                                J(R"({"_id": 4})")};
+  auto ordered = c.InsertMany(docs);
+  ASSERT_TRUE(ordered.ok());
+  EXPECT_EQ(ordered->inserted_count, 1u);
+  ASSERT_EQ(ordered->write_errors.size(), 1u);
+  EXPECT_EQ(ordered->write_errors[0].index, 1u);
+  EXPECT_EQ(ordered->write_errors[0].status.code(), ErrorCode::kDuplicateKey);
+
+  Collection d = engine_->collection("db", "d");
+  InsertManyOptions unordered;
+  unordered.ordered = false;
+  auto r = d.InsertMany(docs, unordered);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->inserted_count, 3u);
+  ASSERT_EQ(r->write_errors.size(), 2u);
+  EXPECT_EQ(r->write_errors[0].index, 1u);
+  EXPECT_EQ(r->write_errors[1].index, 3u);
+  EXPECT_EQ(r->write_errors[1].status.code(), ErrorCode::kInvalidIdField);
+  EXPECT_EQ(*d.CountDocuments(Document()), 3);
+}
+
+TEST_P(CrudTest, OversizedDocumentIsRejectedAndNothingWritten) {
+  Collection c = engine_->collection("db", "c");
+  bson_t big = BSON_INITIALIZER;
+  std::string payload(kMaxDocumentSize, 'x');
+  bson_append_utf8(&big, "p", 1, payload.data(), static_cast<int>(payload.size()));
+  auto doc = Document::FromBson(&big);
+  bson_destroy(&big);
+  ASSERT_TRUE(doc.ok());
+  auto r = c.InsertOne(*doc);
+  EXPECT_EQ(r.status().code(), ErrorCode::kBSONObjectTooLarge);
+  EXPECT_EQ(*c.CountDocuments(Document()), 0);
+}
+
+TEST_P(CrudTest, UpdateThatOutgrowsTheLimitFails) {
+  Collection c = engine_->collection("db", "c");
+  std::string half(kMaxDocumentSize / 2 + 10, 'y');
+  bson_t b = BSON_INITIALIZER;
+  BSON_APPEND_INT32(&b, "_id", 1);
+  bson_append_utf8(&b, "a", 1, half.data(), static_cast<int>(half.size()));
+  ASSERT_TRUE(c.InsertOne(*Document::FromBson(&b)).ok());
+  bson_t u = BSON_INITIALIZER, set;
+  bson_append_document_begin(&u, "$set", 4, &set);
+  bson_append_utf8(&set, "b", 1, half.data(), static_cast<int>(half.size()));
+  bson_append_document_end(&u, &set);
+  auto r = c.UpdateOne(J(R"({"_id": 1})"), *Document::FromBson(&u));
+  bson_destroy(&b);
+  bson_destroy(&u);
+  EXPECT_EQ(r.status().code(), ErrorCode::kBSONObjectTooLargeAfterUpdate);
+  auto doc = c.FindOne(J(R"({"_id": 1})"));
+  bson_iter_t it;
+  EXPECT_FALSE((*doc)->Find("b", &it));
+}
+
+TEST_P(CrudTest, InvalidBsonIsRejectedAtTheBoundary) {
+  const uint8_t truncated[] = {12, 0, 0, 0, 0x10, 'a', 0, 1, 0};
+  EXPECT_EQ(Document::FromBytes(truncated, sizeof(truncated)).status().code(), ErrorCode::kInvalidBSON);
+  const uint8_t bad_type[] = {12, 0, 0, 0, 0x7A, 'a', 0, 1, 0, 0, 0, 0};
+  EXPECT_EQ(Document::FromBytes(bad_type, sizeof(bad_type)).status().code(), ErrorCode::kInvalidBSON);
+}
+
+TEST_P(CrudTest, UpdateResultCountsMatchedModifiedAndUpserted) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "a": 1})")).ok());
+  auto same = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$set": {"a": 1}})"));
+  EXPECT_EQ(same->matched_count, 1);
+  EXPECT_EQ(same->modified_count, 0);
+  auto changed = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$set": {"a": 2}})"));
+  EXPECT_EQ(changed->modified_count, 1);
+  UpdateOptions upsert;
+  upsert.upsert = true;
+  auto inserted = c.UpdateOne(J(R"({"_id": 2})"), J(R"({"$set": {"a": 2}})"), upsert);
+  EXPECT_EQ(inserted->matched_count, 0);
+  ASSERT_TRUE(inserted->upserted_id.has_value());
+  EXPECT_EQ(GetInt(*inserted->upserted_id, "_id"), 2);
+}
+
+TEST_P(CrudTest, CursorStreamsInBatches) {
+  Collection c = engine_->collection("db", "c");
+  std::vector<Document> docs;
+  for (int i = 0; i < 250; ++i) docs.push_back(J("{\"_id\": " + std::to_string(i) + "}"));
+  ASSERT_EQ(c.InsertMany(docs)->inserted_count, 250u);
+  FindOptions options;
+  options.batch_size = 100;
+  auto cursor = c.Find(Document(), options);
+  ASSERT_TRUE(cursor.ok());
+  std::vector<size_t> sizes;
+  int64_t expected_id = 0;
+  while (true) {
+    auto batch = cursor->NextBatch();
+    ASSERT_TRUE(batch.ok());
+    if (batch->empty()) break;
+    sizes.push_back(batch->size());
+    for (const Document& d : *batch) EXPECT_EQ(GetInt(d, "_id"), expected_id++);
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 50}));
+  EXPECT_TRUE(cursor->exhausted());
+}
+
+TEST_P(CrudTest, EstimatedCountAndDistinct) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertMany({J(R"({"k": 1})"), J(R"({"k": 2})"), J(R"({"k": 1})")})->write_errors.empty());
+  EXPECT_EQ(*c.EstimatedDocumentCount(), 3);
+  auto values = c.Distinct("k", Document());
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(values->ToJson(), R"({ "values" : [ 1, 2 ] })");
+  EXPECT_EQ(*engine_->collection("db", "missing").EstimatedDocumentCount(), 0);
+}
+
+class CatalogTest : public EngineTest {};
+
+TEST_P(CatalogTest, ImplicitCreateListDropAndRename) {
+  EXPECT_TRUE(engine_->ListDatabases().empty());
+  ASSERT_TRUE(engine_->collection("shop", "orders").InsertOne(J(R"({"_id": 1})")).ok());
+  ASSERT_TRUE(engine_->CreateCollection("shop", "items").ok());
+  EXPECT_EQ(engine_->CreateCollection("shop", "items").code(), ErrorCode::kNamespaceExists);
+  EXPECT_EQ(engine_->ListDatabases(), std::vector<std::string>{"shop"});
+  auto names = engine_->ListCollections("shop");
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0].name, "items");
+  EXPECT_EQ(names[1].name, "orders");
+
+  ASSERT_TRUE(engine_->RenameCollection("shop", "orders", "archive", "orders2024").ok());
+  EXPECT_EQ(*engine_->collection("shop", "orders").CountDocuments(Document()), 0);
+  EXPECT_EQ(*engine_->collection("archive", "orders2024").CountDocuments(Document()), 1);
+  EXPECT_EQ(engine_->RenameCollection("shop", "nope", "shop", "x").code(), ErrorCode::kNamespaceNotFound);
+  ASSERT_TRUE(engine_->collection("shop", "a").InsertOne(J(R"({"_id": 1})")).ok());
+  EXPECT_EQ(engine_->RenameCollection("shop", "a", "shop", "items").code(), ErrorCode::kNamespaceExists);
+  ASSERT_TRUE(engine_->RenameCollection("shop", "a", "shop", "items", /*drop_target=*/true).ok());
+
+  ASSERT_TRUE(engine_->DropCollection("archive", "orders2024").ok());
+  EXPECT_EQ(engine_->DropCollection("archive", "orders2024").code(), ErrorCode::kNamespaceNotFound);
+  EXPECT_EQ(engine_->ListDatabases(), std::vector<std::string>{"shop"});
+  ASSERT_TRUE(engine_->DropDatabase("shop").ok());
+  EXPECT_TRUE(engine_->ListDatabases().empty());
+}
+
+TEST_P(CatalogTest, DropRemovesDataAndARecreatedCollectionStartsEmpty) {
+  Collection c = engine_->collection("db", "c");
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(c.InsertOne(J("{\"_id\": " + std::to_string(i) + "}")).ok());
+  ASSERT_TRUE(engine_->DropCollection("db", "c").ok());
+  EXPECT_EQ(*c.CountDocuments(Document()), 0);
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 5})")).ok());
+  EXPECT_EQ(*c.CountDocuments(Document()), 1);
+}
+
+TEST_P(CatalogTest, NamespacesAreValidatedWithMongoDbRules) {
+  for (const char* db : {"", "a.b", "a b", "a$b", "a/b", "a\"b"}) {
+    EXPECT_EQ(engine_->collection(db, "c").InsertOne(J("{}")).status().code(), ErrorCode::kInvalidNamespace) << db;
+  }
+  for (const char* name : {"", "a$b", "system.users", ".x"}) {
+    EXPECT_EQ(engine_->collection("db", name).InsertOne(J("{}")).status().code(), ErrorCode::kInvalidNamespace)
+        << name;
+  }
+  EXPECT_EQ(engine_->collection(std::string(64, 'd'), "c").InsertOne(J("{}")).status().code(),
+            ErrorCode::kInvalidNamespace);
+  EXPECT_EQ(engine_->collection("db", std::string(300, 'c')).InsertOne(J("{}")).status().code(),
+            ErrorCode::kInvalidNamespace);
+  EXPECT_TRUE(engine_->ListDatabases().empty());
+}
+
+TEST_P(CatalogTest, DataAndCatalogSurviveReopen) {
+  if (GetParam() == Mode::kMemory) GTEST_SKIP() << "memory engines do not persist";
+  ASSERT_TRUE(engine_->collection("db", "c").InsertOne(J(R"({"_id": 1, "v": "kept"})")).ok());
+  ASSERT_TRUE(engine_->collection("db", "gone").InsertOne(J(R"({"_id": 1})")).ok());
+  ASSERT_TRUE(engine_->DropCollection("db", "gone").ok());
+  Reopen();
+  auto doc = engine_->collection("db", "c").FindOne(J(R"({"_id": 1})"));
+  ASSERT_TRUE(doc.ok() && *doc);
+  EXPECT_EQ((*doc)->ToJson(), R"({ "_id" : 1, "v" : "kept" })");
+  auto names = engine_->ListCollections("db");
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].name, "c");
+  // Ids are not reused: a new collection does not see the dropped one's data.
+  EXPECT_EQ(*engine_->collection("db", "gone").CountDocuments(Document()), 0);
+}
+
+class TransactionTest : public EngineTest {};
+
+TEST_P(TransactionTest, CommitMakesWritesVisibleAbortDiscardsThem) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 0})")).ok());  // create outside
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})"), in_txn).ok());
+    ReadOptions read;
+    read.transaction = txn->get();
+    CountOptions count;
+    count.read = read;
+    EXPECT_EQ(*c.CountDocuments(Document(), count), 2);  // own write visible inside
+    EXPECT_EQ(*c.CountDocuments(Document()), 1);         // not outside
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(*c.CountDocuments(Document()), 2);
+  {
+    auto txn = engine_->BeginTransaction();
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c.InsertOne(J(R"({"_id": 2})"), in_txn).ok());
+    (*txn)->Abort();
+  }
+  EXPECT_EQ(*c.CountDocuments(Document()), 2);
+}
+
+TEST_P(TransactionTest, ConcurrentWriteToSameDocumentIsAWriteConflict) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
+  auto t1 = engine_->BeginTransaction();
+  WriteOptions w1;
+  w1.transaction = t1->get();
+  // A write outside the transaction after its snapshot.
+  ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})")).ok());
+  UpdateOptions u1;
+  u1.write = w1;
+  auto r = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 10}})"), u1);
+  EXPECT_EQ(r.status().code(), ErrorCode::kWriteConflict);
+}
+
+TEST_P(TransactionTest, WithTransactionRetriesUntilItCommits) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
+  int attempts = 0;
+  Status s = engine_->WithTransaction([&](Transaction& txn) -> Status {
+    ++attempts;
+    UpdateOptions options;
+    options.write.transaction = &txn;
+    if (attempts == 1) {
+      // Someone else changes the document between our snapshot and our write.
+      auto other = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 100}})"));
+      if (!other.ok()) return other.status();
+    }
+    auto r = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})"), options);
+    return r.status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(GetInt(**c.FindOne(J(R"({"_id": 1})")), "n"), 101);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, CrudTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);
+INSTANTIATE_TEST_SUITE_P(Modes, CatalogTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);
+INSTANTIATE_TEST_SUITE_P(Modes, TransactionTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);
+
+}  // namespace
+}  // namespace docket

@@ -1,0 +1,280 @@
+// Data-driven MongoDB semantics: tests/cases/*.test. Format, one JSON value
+// per line (blank lines separate cases, '#' starts a comment):
+//
+//   docs: [{"_id": 1, "a": 5}]         the collection every following case starts from
+//   find: {"a": {"$gt": 1}}            an operation (see RunOperation for the list)
+//   sort: {"a": -1}                    optional modifiers for find
+//   expect: [{"_id": 1, "a": 5}]       the result (for writes: the whole collection after, in _id order)
+//   error: 2                           or: the operation fails with this code (collection unchanged)
+//
+// Documents compare with MongoDB's equality (numbers across types), field order included.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "bson/value.h"
+#include "docket/engine.h"
+
+namespace docket {
+namespace {
+
+struct Case {
+  std::string file;
+  int line = 0;
+  std::string docs;
+  std::string op;
+  std::string argument;
+  std::map<std::string, std::string> modifiers;
+  std::optional<std::string> expect;
+  std::optional<int> error;
+};
+
+std::vector<Case> ParseFile(const std::filesystem::path& path) {
+  std::vector<Case> cases;
+  std::ifstream in(path);
+  std::string line, docs = "[]";
+  Case current;
+  int number = 0;
+  auto flush = [&] {
+    if (!current.op.empty()) cases.push_back(current);
+    current = Case();
+  };
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) { flush(); continue; }
+    if (line[0] == '#') continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) {
+      ADD_FAILURE() << path << ":" << number << ": expected 'key: value'";
+      continue;
+    }
+    std::string key = line.substr(0, colon);
+    std::string value = line.substr(colon + 1);
+    if (key == "docs") { docs = value; continue; }
+    if (key == "expect") { current.expect = value; continue; }
+    if (key == "error") { current.error = std::stoi(value); continue; }
+    if (key == "sort" || key == "projection" || key == "skip" || key == "limit") {
+      current.modifiers[key] = value;
+      continue;
+    }
+    current.file = path.filename().string();
+    current.line = number;
+    current.docs = docs;
+    current.op = key;
+    current.argument = value;
+  }
+  flush();
+  return cases;
+}
+
+Document Json(const std::string& json) {
+  auto doc = Document::FromJson(json);
+  EXPECT_TRUE(doc.ok()) << doc.status().ToString() << " in " << json;
+  return doc.ok() ? *doc : Document();
+}
+
+// Wraps a JSON array so libbson can parse it: {"v": [...]} -> the documents.
+std::vector<Document> JsonArray(const std::string& json) {
+  Document wrapper = Json("{\"v\": " + json + "}");
+  std::vector<Document> out;
+  bson_iter_t it, element;
+  if (!wrapper.Find("v", &it) || !BSON_ITER_HOLDS_ARRAY(&it)) return out;
+  bson_iter_recurse(&it, &element);
+  while (bson_iter_next(&element)) {
+    bson_t holder = BSON_INITIALIZER;
+    if (BSON_ITER_HOLDS_DOCUMENT(&element)) {
+      uint32_t len;
+      const uint8_t* data;
+      bson_iter_document(&element, &len, &data);
+      out.push_back(*Document::FromBytes(data, len));
+    } else {
+      bson_append_iter(&holder, "value", 5, &element);  // scalars (count, distinct) as {value: x}
+      out.push_back(*Document::FromBson(&holder));
+    }
+    bson_destroy(&holder);
+  }
+  return out;
+}
+
+bool SameDocument(const Document& a, const Document& b) {
+  return bson::CompareDocumentBytes(a.data(), a.size(), b.data(), b.size(), true) == 0;
+}
+
+std::string Render(const std::vector<Document>& docs) {
+  std::string out = "[";
+  for (const Document& d : docs) out += (out.size() > 1 ? ", " : "") + d.ToJson();
+  return out + "]";
+}
+
+Document ValueDoc(int64_t n) {
+  bson_t b = BSON_INITIALIZER;
+  BSON_APPEND_INT64(&b, "value", n);
+  Document d = *Document::FromBson(&b);
+  bson_destroy(&b);
+  return d;
+}
+
+bool GetBool(const Document& d, const char* key) {
+  bson_iter_t it;
+  return d.Find(key, &it) && bson_iter_as_bool(&it);
+}
+
+Document GetDoc(const Document& d, const char* key) {
+  bson_iter_t it;
+  if (!d.Find(key, &it) || !BSON_ITER_HOLDS_DOCUMENT(&it)) return Document();
+  uint32_t len;
+  const uint8_t* data;
+  bson_iter_document(&it, &len, &data);
+  return *Document::FromBytes(data, len);
+}
+
+// Runs one operation; on success fills `actual` with what `expect` describes.
+Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector<Document>* actual) {
+  auto all = [&]() -> Status {
+    auto cursor = coll.Find(Document());
+    if (!cursor.ok()) return cursor.status();
+    auto docs = cursor->ToVector();
+    if (!docs.ok()) return docs.status();
+    *actual = *docs;
+    return Status::OK();
+  };
+  if (c.op == "find") {
+    FindOptions options;
+    if (c.modifiers.count("sort")) options.sort = Json(c.modifiers.at("sort"));
+    if (c.modifiers.count("projection")) options.projection = Json(c.modifiers.at("projection"));
+    if (c.modifiers.count("skip")) options.skip = std::stoll(c.modifiers.at("skip"));
+    if (c.modifiers.count("limit")) options.limit = std::stoll(c.modifiers.at("limit"));
+    options.batch_size = 2;  // exercise batching
+    auto cursor = coll.Find(Json(c.argument), options);
+    if (!cursor.ok()) return cursor.status();
+    auto docs = cursor->ToVector();
+    if (!docs.ok()) return docs.status();
+    *actual = *docs;
+    return Status::OK();
+  }
+  if (c.op == "count") {
+    auto n = coll.CountDocuments(Json(c.argument));
+    if (!n.ok()) return n.status();
+    *actual = {ValueDoc(*n)};
+    return Status::OK();
+  }
+  if (c.op == "distinct") {
+    Document spec = Json(c.argument);
+    bson_iter_t key;
+    spec.Find("key", &key);
+    auto values = coll.Distinct(bson_iter_utf8(&key, nullptr), GetDoc(spec, "filter"));
+    if (!values.ok()) return values.status();
+    bson_iter_t it, element;
+    values->Find("values", &it);
+    bson_iter_recurse(&it, &element);
+    while (bson_iter_next(&element)) {
+      bson_t holder = BSON_INITIALIZER;
+      bson_append_iter(&holder, "value", 5, &element);
+      actual->push_back(*Document::FromBson(&holder));
+      bson_destroy(&holder);
+    }
+    return Status::OK();
+  }
+  if (c.op == "insert") {
+    InsertManyOptions options;
+    auto r = coll.InsertMany(JsonArray(c.argument), options);
+    if (!r.ok()) return r.status();
+    if (!r->write_errors.empty()) return r->write_errors.front().status;
+    return all();
+  }
+  if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool}
+    Document spec = Json(c.argument);
+    UpdateOptions options;
+    options.upsert = GetBool(spec, "upsert");
+    auto r = GetBool(spec, "multi") ? coll.UpdateMany(GetDoc(spec, "q"), GetDoc(spec, "u"), options)
+                                    : coll.UpdateOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
+    if (!r.ok()) return r.status();
+    return all();
+  }
+  if (c.op == "replace") {
+    Document spec = Json(c.argument);
+    UpdateOptions options;
+    options.upsert = GetBool(spec, "upsert");
+    auto r = coll.ReplaceOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
+    if (!r.ok()) return r.status();
+    return all();
+  }
+  if (c.op == "delete") {  // {"q": ..., "multi": bool}
+    Document spec = Json(c.argument);
+    auto r = GetBool(spec, "multi") ? coll.DeleteMany(GetDoc(spec, "q")) : coll.DeleteOne(GetDoc(spec, "q"));
+    if (!r.ok()) return r.status();
+    return all();
+  }
+  if (c.op == "findAndModify") {  // {"query", "update", "remove", "new", "upsert", "sort", "fields"}
+    Document spec = Json(c.argument);
+    FindAndModifyOptions options;
+    options.sort = GetDoc(spec, "sort");
+    options.projection = GetDoc(spec, "fields");
+    options.upsert = GetBool(spec, "upsert");
+    options.return_document = GetBool(spec, "new") ? ReturnDocument::kAfter : ReturnDocument::kBefore;
+    Result<std::optional<Document>> r = std::optional<Document>();
+    if (GetBool(spec, "remove")) {
+      r = coll.FindOneAndDelete(GetDoc(spec, "query"), options);
+    } else {
+      Document update = GetDoc(spec, "update");
+      bson_iter_t first;
+      update.Iterate(&first);
+      bool operators = bson_iter_next(&first) && bson_iter_key(&first)[0] == '$';
+      r = operators ? coll.FindOneAndUpdate(GetDoc(spec, "query"), update, options)
+                    : coll.FindOneAndReplace(GetDoc(spec, "query"), update, options);
+    }
+    if (!r.ok()) return r.status();
+    if (*r) actual->push_back(**r);
+    return Status::OK();
+  }
+  (void)engine;
+  return Status(ErrorCode::kCommandNotFound, "unknown operation in test file: " + c.op);
+}
+
+void RunCase(Engine& engine, const Case& c) {
+  SCOPED_TRACE(c.file + ":" + std::to_string(c.line) + ": " + c.op + ": " + c.argument);
+  ASSERT_TRUE(engine.DropDatabase("cases").ok());
+  Collection coll = engine.collection("cases", "c");
+  std::vector<Document> initial = JsonArray(c.docs);
+  if (!initial.empty()) {
+    auto inserted = coll.InsertMany(initial);
+    ASSERT_TRUE(inserted.ok() && inserted->write_errors.empty()) << "could not load docs";
+  }
+  std::vector<Document> actual;
+  Status s = RunOperation(engine, coll, c, &actual);
+  if (c.error) {
+    EXPECT_EQ(static_cast<int>(s.code()), *c.error) << "status: " << s.ToString() << " result: " << Render(actual);
+    // Nothing written: the collection is as it was.
+    auto after = coll.Find(Document())->ToVector();
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(Render(*after), Render(initial)) << "a failed operation changed the collection";
+    return;
+  }
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(c.expect.has_value()) << "case has neither expect nor error";
+  std::vector<Document> expected = JsonArray(*c.expect);
+  bool same = expected.size() == actual.size();
+  for (size_t i = 0; same && i < expected.size(); ++i) same = SameDocument(expected[i], actual[i]);
+  EXPECT_TRUE(same) << "expected " << Render(expected) << "\n  actual " << Render(actual);
+}
+
+TEST(SemanticsTest, AllCaseFiles) {
+  auto engine = Engine::Open({.path = "", .in_memory = true});
+  ASSERT_TRUE(engine.ok());
+  int total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DOCKET_TEST_CASES_DIR)) {
+    if (entry.path().extension() != ".test") continue;
+    for (const Case& c : ParseFile(entry.path())) {
+      RunCase(**engine, c);
+      ++total;
+    }
+  }
+  EXPECT_GT(total, 100) << "the case files should hold well over a hundred cases";
+  std::cout << "[ semantics ] ran " << total << " data-driven cases\n";
+}
+
+}  // namespace
+}  // namespace docket
