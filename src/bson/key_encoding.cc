@@ -11,6 +11,9 @@
 namespace docket::bson {
 namespace {
 
+// 128-bit arithmetic for decimal128 coefficients (GCC/Clang extension).
+__extension__ typedef unsigned __int128 Uint128;
+
 enum NumberClass : uint8_t { kNaN = 1, kNegInf = 2, kNegative = 3, kZero = 4, kPositive = 5, kPosInf = 6 };
 
 void AppendU16(std::string* out, uint16_t v) {
@@ -44,7 +47,7 @@ struct DecodedDecimal {
   bool negative = false;
   bool nan = false;
   bool infinity = false;
-  unsigned __int128 coefficient = 0;
+  Uint128 coefficient = 0;
   int exponent = 0;
 };
 
@@ -60,9 +63,9 @@ DecodedDecimal DecodeDecimal(const bson_decimal128_t& d) {
     return out;
   }
   out.exponent = static_cast<int>((d.high >> 49) & 0x3FFF) - 6176;
-  out.coefficient = (static_cast<unsigned __int128>(d.high & 0x1FFFFFFFFFFFFull) << 64) | d.low;
-  constexpr unsigned __int128 kMaxCoefficient =
-      static_cast<unsigned __int128>(10000000000000000ull) * 1000000000000000000ull;  // 10^34
+  out.coefficient = (static_cast<Uint128>(d.high & 0x1FFFFFFFFFFFFull) << 64) | d.low;
+  constexpr Uint128 kMaxCoefficient =
+      static_cast<Uint128>(10000000000000000ull) * 1000000000000000000ull;  // 10^34
   if (out.coefficient >= kMaxCoefficient) out.coefficient = 0;
   return out;
 }
@@ -103,10 +106,10 @@ void AppendDecimalNumber(std::string* out, const bson_decimal128_t& d) {
   } else {
     m.push_back(1);
     // Normalise to exactly 34 digits so that exponent-then-coefficient orders.
-    unsigned __int128 c = dec.coefficient;
+    Uint128 c = dec.coefficient;
     int exponent = dec.exponent;
     int digits = 0;
-    for (unsigned __int128 t = c; t != 0; t /= 10) ++digits;
+    for (Uint128 t = c; t != 0; t /= 10) ++digits;
     for (; digits < 34; ++digits) { c *= 10; --exponent; }
     AppendU16(&m, static_cast<uint16_t>(exponent + 33 + 6176 + 100));
     AppendU64(&m, static_cast<uint64_t>(c >> 64));

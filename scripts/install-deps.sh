@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Docket needs from Debian 12's archive, if anything is missing.
+set -euo pipefail
+packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev libfmt-dev libcli11-dev
+          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

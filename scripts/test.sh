@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the whole suite on a
+# debug build, then the concurrency and crash tests again under
+# ThreadSanitizer. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake --preset debug >/dev/null
+cmake --build build/debug -j"$jobs"
+ctest --test-dir build/debug --output-on-failure -j"$jobs"
+
+# The same binary's concurrency tests, instrumented.
+cmake --preset tsan >/dev/null
+cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|TransactionTest|CrashTest'
