@@ -43,6 +43,12 @@ std::string_view SubDocumentBytes(const bson_iter_t& it);
 // "{ \"a\" : 1 }"), for error messages.
 std::string ValueToJson(const bson_iter_t& it);
 
+// A single value held as the one-field document {"": value}, so that it can be
+// kept after its source is gone and re-read as an iterator at any time.
+std::string HoldValue(const bson_iter_t& it);
+// Positions `it` on the value of a HoldValue() result. `held` must outlive it.
+void IterHeldValue(const std::string& held, bson_iter_t* it);
+
 // "{ _id: 1 }"-style rendering of {name: value} for error messages.
 std::string FieldToJson(std::string_view name, const bson_iter_t& it);
 

@@ -155,6 +155,19 @@ std::string ValueToJson(const bson_iter_t& it) {
   return s;
 }
 
+std::string HoldValue(const bson_iter_t& it) {
+  bson_t holder = BSON_INITIALIZER;
+  bson_append_iter(&holder, "", 0, &it);
+  std::string out(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len);
+  bson_destroy(&holder);
+  return out;
+}
+
+void IterHeldValue(const std::string& held, bson_iter_t* it) {
+  bson_iter_init_from_data(it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
+  bson_iter_next(it);
+}
+
 std::string FieldToJson(std::string_view name, const bson_iter_t& it) {
   return "{ " + std::string(name) + ": " + ValueToJson(it) + " }";
 }

@@ -6,18 +6,6 @@ namespace docket::query {
 namespace {
 constexpr char kNullHolder[] = {7, 0, 0, 0, BSON_TYPE_NULL, 0, 0};  // {"": null}: 7 bytes
 
-std::string Hold(const bson_iter_t& it) {
-  bson_t holder = BSON_INITIALIZER;
-  bson_append_iter(&holder, "", 0, &it);
-  std::string out(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len);
-  bson_destroy(&holder);
-  return out;
-}
-
-void IterHeld(const std::string& held, bson_iter_t* it) {
-  bson_iter_init_from_data(it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
-  bson_iter_next(it);
-}
 }  // namespace
 
 Result<SortSpec> SortSpec::Compile(const Document& spec) {
@@ -60,14 +48,14 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
         return false;
       }
       if (!have) {
-        best = Hold(*v);
+        best = bson::HoldValue(*v);
         have = true;
         return false;
       }
       bson_iter_t current;
-      IterHeld(best, &current);
+      bson::IterHeldValue(best, &current);
       int c = bson::CompareValues(*v, current);
-      if (key.descending ? c > 0 : c < 0) best = Hold(*v);
+      if (key.descending ? c > 0 : c < 0) best = bson::HoldValue(*v);
       return false;
     });
     if (saw_missing) {
@@ -78,8 +66,8 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
         have = true;
       } else if (!key.descending) {
         bson_iter_t current, null_it;
-        IterHeld(best, &current);
-        IterHeld(null_holder, &null_it);
+        bson::IterHeldValue(best, &current);
+        bson::IterHeldValue(null_holder, &null_it);
         if (bson::CompareValues(null_it, current) < 0) best = null_holder;
       }
     }
@@ -91,8 +79,8 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
 int SortSpec::Compare(const SortValues& a, const SortValues& b) const {
   for (size_t i = 0; i < keys_.size(); ++i) {
     bson_iter_t x, y;
-    IterHeld(a[i], &x);
-    IterHeld(b[i], &y);
+    bson::IterHeldValue(a[i], &x);
+    bson::IterHeldValue(b[i], &y);
     int c = bson::CompareValues(x, y);
     if (c != 0) return keys_[i].descending ? -c : c;
   }

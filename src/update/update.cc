@@ -13,18 +13,6 @@ namespace {
 
 using bson::MutableValue;
 
-std::string Hold(const bson_iter_t& it) {
-  bson_t holder = BSON_INITIALIZER;
-  bson_append_iter(&holder, "", 0, &it);
-  std::string out(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len);
-  bson_destroy(&holder);
-  return out;
-}
-
-void IterHeld(const std::string& held, bson_iter_t* it) {
-  bson_iter_init_from_data(it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
-  bson_iter_next(it);
-}
 
 Status FailedToParse(std::string message) { return Status(ErrorCode::kFailedToParse, std::move(message)); }
 
@@ -135,7 +123,7 @@ Result<Update> Update::Compile(const Document& spec, Mode mode) {
         return Status(ErrorCode::kTypeMismatch,
                       "Cannot increment with non-numeric argument: " + bson::FieldToJson(dotted, field));
       }
-      u.ops_.push_back({kind, std::move(path), std::move(dotted), Hold(field)});
+      u.ops_.push_back({kind, std::move(path), std::move(dotted), bson::HoldValue(field)});
     }
   }
   if (operators && mode == Mode::kReplacementOnly) {
@@ -194,7 +182,7 @@ Result<Document> Update::Apply(const Document& doc, bool is_insert, bool* change
     std::string scratch;
     for (const Op& op : ops_) {
       bson_iter_t operand;
-      IterHeld(op.value, &operand);
+      bson::IterHeldValue(op.value, &operand);
       switch (op.kind) {
         case OpKind::kSetOnInsert:
           if (!is_insert) break;
