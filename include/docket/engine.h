@@ -253,6 +253,11 @@ class Engine {
   std::vector<std::string> ListDatabases();
   std::vector<CollectionInfo> ListCollections(std::string_view db);
 
+  // Writes every in-memory table to table files and syncs the WAL, so that
+  // reopening replays nothing (MongoDB's `fsync` command). Not needed for
+  // durability: j:true already is. No-op in memory.
+  Status Flush();
+
   Result<std::unique_ptr<Transaction>> BeginTransaction(const WriteConcern& write_concern = {});
   // Runs `body` in a fresh transaction and commits it; on WriteConflict (from
   // the body or the commit) starts over, up to `max_attempts` times. A non-OK

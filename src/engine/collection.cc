@@ -91,25 +91,63 @@ Result<InsertOneResult> Collection::InsertOne(const Document& doc, const WriteOp
   return InsertOneResult{engine::IdDocument(*prepared)};
 }
 
+// Documents are written in groups: one RocksDB transaction (one WAL write, one
+// sync for j:true) per group of up to kInsertGroupDocuments documents or
+// kInsertGroupBytes bytes. Each document is still all-or-nothing on its own; a
+// document that fails validation or hits a duplicate _id is left out of its
+// group and reported with its index, and ordered inserts stop there.
+constexpr size_t kInsertGroupDocuments = 1000;
+constexpr size_t kInsertGroupBytes = 4 << 20;
+
 Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& docs, const InsertManyOptions& options) {
   InsertManyResult result;
   auto guard = engine::ResolveForWrite(engine_, db_, name_);
   if (!guard.ok()) return guard.status();
-  for (size_t i = 0; i < docs.size(); ++i) {
-    auto prepared = engine::PrepareForInsert(docs[i]);
-    Status s = prepared.status();
-    if (s.ok()) {
-      s = engine::RunWriteWithRetry(engine_, options.write, [&](engine::WriteUnit& unit) {
-        return engine::InsertRecord(unit, *guard->entry, *prepared);
-      });
+  size_t next = 0;
+  bool stopped = false;
+  while (next < docs.size() && !stopped) {
+    size_t end = next;
+    for (size_t bytes = 0; end < docs.size() && end - next < kInsertGroupDocuments && bytes < kInsertGroupBytes;) {
+      bytes += docs[end++].size();
     }
-    if (s.ok()) {
-      ++result.inserted_count;
-      result.inserted_ids.push_back(engine::IdDocument(*prepared));
-      continue;
+    std::vector<Document> ids;
+    std::vector<WriteError> errors;
+    Status s = engine::RunWriteWithRetry(engine_, options.write, [&](engine::WriteUnit& unit) -> Status {
+      ids.clear();  // a retried group starts from scratch
+      errors.clear();
+      stopped = false;
+      for (size_t i = next; i < end; ++i) {
+        auto prepared = engine::PrepareForInsert(docs[i]);
+        Status one = prepared.status();
+        if (one.ok()) one = engine::InsertRecord(unit, *guard->entry, *prepared);
+        if (one.ok()) {
+          ids.push_back(engine::IdDocument(*prepared));
+          continue;
+        }
+        // Anything but a bad document or a duplicate fails the whole group
+        // (lock timeouts are retried by RunWriteWithRetry).
+        if (!prepared.ok() || one.code() == ErrorCode::kDuplicateKey) {
+          errors.push_back({i, one});
+          if (options.ordered) {
+            stopped = true;
+            break;
+          }
+          continue;
+        }
+        return one;
+      }
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      // Nothing of this group was written; report it at the group's first
+      // document and stop, ordered or not.
+      result.write_errors.push_back({next, s});
+      break;
     }
-    result.write_errors.push_back({i, s});
-    if (options.ordered) break;
+    result.inserted_count += ids.size();
+    for (Document& id : ids) result.inserted_ids.push_back(std::move(id));
+    for (WriteError& e : errors) result.write_errors.push_back(std::move(e));
+    next = end;
   }
   return result;
 }

@@ -62,6 +62,8 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
   return Status::OK();
 }
 
+Status Engine::Flush() { return impl_->store->Flush(); }
+
 std::vector<std::string> Engine::ListDatabases() { return impl_->catalog->ListDatabases(); }
 
 std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {

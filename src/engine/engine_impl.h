@@ -25,6 +25,7 @@ class TransactionImpl {
   EngineImpl* engine = nullptr;
   rocksdb::Transaction* txn = nullptr;  // owned; deleted by Transaction's destructor
   bool active = false;
+  bool journal = false;  // j:true: Commit returns once the commit is durable
 };
 
 namespace engine {

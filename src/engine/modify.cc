@@ -16,6 +16,7 @@ Status StartOver() { return Status(ErrorCode::kWriteConflict, "candidate changed
 struct Candidate {
   std::string key;
   std::string value;
+  bool locked = false;  // read with GetForUpdate: `value` is the locked version
 };
 
 // Finds the first matching record without locking it.
@@ -26,9 +27,9 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     bson_iter_t id;
     filter.id_equality()->Iterate(&id);
     bson_iter_next(&id);
-    Candidate c{storage::RecordKey(guard.entry->id, id), {}};
+    Candidate c{storage::RecordKey(guard.entry->id, id), {}, /*locked=*/true};
     bool found = false;
-    // Point lookups lock straight away: the caller re-reads under the lock.
+    // Point lookups lock straight away, so the caller need not re-read.
     DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(c.key, &c.value, &found));
     if (found) *out = std::move(c);
     return Status::OK();
@@ -104,9 +105,9 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
     if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, &candidate));
     if (candidate) {
       // Lock, re-read and re-check: the record may have changed since the scan.
-      bool found = false;
-      std::string locked;
-      DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
+      bool found = true;
+      std::string locked = std::move(candidate->value);
+      if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
       if (!found || !request.filter->Matches(reinterpret_cast<const uint8_t*>(locked.data()), locked.size())) {
         if (unit.owned()) return StartOver();
         candidate.reset();

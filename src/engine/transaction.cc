@@ -19,8 +19,11 @@ Status Transaction::Commit() {
   if (!impl_->active) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
   impl_->active = false;
   Status s = storage::FromRocks(impl_->txn->Commit(), "committing the transaction");
-  if (!s.ok()) impl_->txn->Rollback();
-  return s;
+  if (!s.ok()) {
+    impl_->txn->Rollback();
+    return s;
+  }
+  return impl_->journal ? impl_->engine->store->MakeCommittedWritesDurable() : Status::OK();
 }
 
 void Transaction::Abort() {
@@ -32,8 +35,8 @@ void Transaction::Abort() {
 Result<std::unique_ptr<Transaction>> Engine::BeginTransaction(const WriteConcern& write_concern) {
   auto impl = std::make_unique<TransactionImpl>();
   impl->engine = impl_.get();
-  rocksdb::WriteOptions write_options;
-  write_options.sync = write_concern.journal && !impl_->in_memory;
+  impl->journal = write_concern.journal;
+  rocksdb::WriteOptions write_options;  // sync stays false: see Store::MakeCommittedWritesDurable
   rocksdb::TransactionOptions txn_options;
   txn_options.set_snapshot = true;  // snapshot isolation; conflicting writes fail at GetForUpdate
   txn_options.deadlock_detect = true;

@@ -18,17 +18,19 @@ WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options) : engine_(
     owned_ = false;
     return;
   }
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options.write_concern.journal && !engine->in_memory;
+  journal_ = options.write_concern.journal;
+  if (journal_) engine->store->BeginJournaledWrite();
   rocksdb::TransactionOptions txn_options;
   txn_options.deadlock_detect = true;
-  txn_ = engine->db()->BeginTransaction(write_options, txn_options);
+  // sync stays false: j:true syncs after the commit, with the row locks released.
+  txn_ = engine->db()->BeginTransaction(rocksdb::WriteOptions(), txn_options);
 }
 
 WriteUnit::~WriteUnit() {
   if (!owned_) return;
   if (!committed_) txn_->Rollback();
   delete txn_;
+  if (journal_ && !write_ended_) engine_->store->EndJournaledWrite();
 }
 
 const rocksdb::Snapshot* WriteUnit::snapshot() const { return owned_ ? nullptr : txn_->GetSnapshot(); }
@@ -45,8 +47,12 @@ Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool*
 Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
   Status s = FromRocks(txn_->Commit(), "committing");
-  if (s.ok()) committed_ = true;
-  return s;
+  if (!s.ok()) return s;
+  committed_ = true;
+  if (!journal_) return Status::OK();
+  engine_->store->EndJournaledWrite();
+  write_ended_ = true;
+  return engine_->store->MakeCommittedWritesDurable();
 }
 
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,

@@ -37,13 +37,16 @@ class WriteUnit {
 
   // Reads `key` and locks it until the end of the transaction. Sets *found.
   Status GetForUpdate(const std::string& key, std::string* value, bool* found);
-  // Commits an owned transaction (no-op inside a user transaction).
+  // Commits an owned transaction (no-op inside a user transaction); with j:true
+  // it returns only once the commit is durable (Store's group commit).
   Status Commit();
 
  private:
   EngineImpl* engine_;
   rocksdb::Transaction* txn_ = nullptr;
   bool owned_ = true;
+  bool journal_ = false;      // owned and j:true: bracketed by Begin/EndJournaledWrite
+  bool write_ended_ = false;  // EndJournaledWrite already called
   bool committed_ = false;
 };
 

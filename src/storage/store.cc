@@ -1,8 +1,12 @@
 #include "storage/store.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/keys.h"
@@ -16,11 +20,24 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
   options.max_background_jobs = 2;
+  // A whole-key Bloom filter on the memtable: the duplicate-_id check of
+  // every insert is a lookup of a key that is (almost always) absent.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(64 << 20);
-  table.filter_policy.reset();
+  // Whole-key Bloom filters: a point lookup (_id) skips table files that
+  // cannot hold the key.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // A small hash index inside each data block: point lookups skip the binary
+  // search over restart points.
+  table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  // Point lookups (_id) of records in table files are answered from a row
+  // cache before any block is searched.
+  options.row_cache = rocksdb::NewLRUCache(32 << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::string dir = path;
+  store->in_memory_ = in_memory;
   if (in_memory) {
     store->memory_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
     options.env = store->memory_env_.get();
@@ -70,6 +87,54 @@ Status Store::DeleteRange(const std::string& begin, const std::string& end) {
   return FromRocks(db_->Write(rocksdb::WriteOptions(), optimizations, &batch), "range delete");
 }
 
-Status Store::SyncWal() { return FromRocks(db_->SyncWAL(), "syncing the WAL"); }
+void Store::BeginJournaledWrite() {
+  if (in_memory_) return;
+  std::lock_guard lock(sync_mutex_);
+  ++journaled_writers_;
+}
+
+void Store::EndJournaledWrite() {
+  if (in_memory_) return;
+  std::lock_guard lock(sync_mutex_);
+  if (--journaled_writers_ == 0) writers_done_.notify_all();
+}
+
+Status Store::Flush() {
+  if (in_memory_) return Status::OK();
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(options), "flushing"));
+  return MakeCommittedWritesDurable();
+}
+
+Status Store::MakeCommittedWritesDurable() {
+  if (in_memory_) return Status::OK();
+  // Sequence numbers are published after the WAL write, so every commit the
+  // caller made has a sequence number <= this and is in the WAL file.
+  const uint64_t needed = db_->GetLatestSequenceNumber();
+  std::unique_lock lock(sync_mutex_);
+  while (synced_through_ < needed) {
+    if (sync_running_) {
+      sync_done_.wait(lock);  // that sync may cover us; re-check
+      continue;
+    }
+    sync_running_ = true;
+    // Let journaled writers that are about to commit join this sync (they
+    // would otherwise wait for it and then need one of their own); bounded,
+    // so a lone writer pays nothing and a slow one little.
+    if (journaled_writers_ > 0) {
+      writers_done_.wait_for(lock, std::chrono::microseconds(kGatherMicros), [&] { return journaled_writers_ == 0; });
+    }
+    const uint64_t target = db_->GetLatestSequenceNumber();
+    lock.unlock();
+    rocksdb::Status s = db_->SyncWAL();
+    lock.lock();
+    sync_running_ = false;
+    if (s.ok()) synced_through_ = std::max(synced_through_, target);
+    sync_done_.notify_all();
+    if (!s.ok()) return FromRocks(s, "syncing the WAL");
+  }
+  return Status::OK();
+}
 
 }  // namespace docket::storage

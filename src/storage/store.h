@@ -5,7 +5,10 @@
 #include <rocksdb/env.h>
 #include <rocksdb/utilities/transaction_db.h>
 
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "docket/status.h"
@@ -30,13 +33,36 @@ class Store {
   // can write into that range any more (its collection id is retired).
   Status DeleteRange(const std::string& begin, const std::string& end);
 
-  // Syncs the WAL to disk (used by j:true writes that had nothing to commit).
-  Status SyncWal();
+  // Group commit for j:true. Writes commit without syncing (so a hot row's
+  // lock is not held across an fsync); each journaled writer then calls this
+  // to make everything it committed durable before acknowledging. One caller
+  // at a time runs fsync; callers whose commits that fsync covers wait for it
+  // instead of issuing their own, so N concurrent committers share one sync.
+  // A no-op in memory. Errors: InternalError when the sync fails.
+  Status MakeCommittedWritesDurable();
+  // Bracket a short journaled write (from its start to its commit returning,
+  // not including MakeCommittedWritesDurable): a sync about to start waits up
+  // to kGatherMicros for such writers, so that one fsync covers them all.
+  void BeginJournaledWrite();
+  void EndJournaledWrite();
+  static constexpr int kGatherMicros = 200;
+
+  // Flushes the memtables to table files and waits for it. No-op in memory.
+  Status Flush();
 
  private:
   Store() = default;
   std::unique_ptr<rocksdb::Env> memory_env_;  // outlives db_
   rocksdb::TransactionDB* db_ = nullptr;
+  bool in_memory_ = false;
+
+  // Guards the fields below; never held across the fsync itself.
+  std::mutex sync_mutex_;
+  std::condition_variable sync_done_;     // a sync finished
+  std::condition_variable writers_done_;  // journaled_writers_ reached 0
+  uint64_t synced_through_ = 0;           // every sequence number <= this is on disk
+  bool sync_running_ = false;
+  int journaled_writers_ = 0;             // between Begin/EndJournaledWrite
 };
 
 }  // namespace docket::storage

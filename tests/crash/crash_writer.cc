@@ -1,13 +1,17 @@
-// Child process of crash_test: writes with j:true until killed. After each
-// acknowledged write it prints the counter value on stdout, so the parent
-// knows exactly what was acknowledged before the SIGKILL.
+// Child process of crash_test: writes until killed, with j:true ("journal")
+// or the default j:false ("nojournal"). After each acknowledged write it
+// prints the counter value on stdout, so the parent knows exactly what was
+// acknowledged before the SIGKILL.
+//
+//   crash_writer <dir> journal|nojournal
 #include <cstdio>
 #include <string>
 
 #include "docket/engine.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) return 2;
+  if (argc != 3) return 2;
+  const bool journal = std::string(argv[2]) == "journal";
   auto engine = docket::Engine::Open({.path = argv[1], .in_memory = false});
   if (!engine.ok()) {
     std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
@@ -18,9 +22,9 @@ int main(int argc, char** argv) {
   docket::FindAndModifyOptions options;
   options.upsert = true;
   options.return_document = docket::ReturnDocument::kAfter;
-  options.write.write_concern.journal = true;
+  options.write.write_concern.journal = journal;
   docket::WriteOptions journaled;
-  journaled.write_concern.journal = true;
+  journaled.write_concern.journal = journal;
   auto inc = *docket::Document::FromJson(R"({"$inc": {"n": 1}})");
   auto filter = *docket::Document::FromJson(R"({"_id": "items"})");
   while (true) {

@@ -65,6 +65,39 @@ TEST_P(CrudTest, InsertManyOrderedStopsUnorderedContinues) {
   EXPECT_EQ(*d.CountDocuments(Document()), 3);
 }
 
+// InsertMany writes in groups of up to 1,000 documents per commit; errors keep
+// their request index across groups and a failed document leaves its group's
+// other documents in place.
+TEST_P(CrudTest, InsertManyAcrossCommitGroups) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 2500; ++i) docs.push_back(J("{\"_id\": " + std::to_string(i == 1500 ? 10 : i) + "}"));
+  docs[2200] = J(R"({"$bad": 1})");
+
+  Collection ordered = engine_->collection("db", "ordered");
+  auto r = ordered.InsertMany(docs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->inserted_count, 1500u);
+  ASSERT_EQ(r->write_errors.size(), 1u);
+  EXPECT_EQ(r->write_errors[0].index, 1500u);
+  EXPECT_EQ(r->write_errors[0].status.code(), ErrorCode::kDuplicateKey);
+  EXPECT_EQ(*ordered.CountDocuments(Document()), 1500);
+  EXPECT_EQ(*ordered.CountDocuments(J(R"({"_id": 1499})")), 1);
+
+  Collection unordered = engine_->collection("db", "unordered");
+  InsertManyOptions options;
+  options.ordered = false;
+  r = unordered.InsertMany(docs, options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->inserted_count, 2498u);
+  ASSERT_EQ(r->write_errors.size(), 2u);
+  EXPECT_EQ(r->write_errors[0].index, 1500u);
+  EXPECT_EQ(r->write_errors[1].index, 2200u);
+  EXPECT_EQ(r->write_errors[1].status.code(), ErrorCode::kDollarPrefixedFieldName);
+  EXPECT_EQ(*unordered.CountDocuments(Document()), 2498);
+  ASSERT_EQ(r->inserted_ids.size(), 2498u);
+  EXPECT_EQ(GetInt(r->inserted_ids[2497], "_id"), 2499);
+}
+
 TEST_P(CrudTest, OversizedDocumentIsRejectedAndNothingWritten) {
   Collection c = engine_->collection("db", "c");
   bson_t big = BSON_INITIALIZER;
