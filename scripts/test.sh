@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the whole suite on a
-# debug build, then the concurrency and crash tests again under
-# ThreadSanitizer. This is what CI runs (.ci/run).
+# debug build, the whole suite again under AddressSanitizer + UBSan, then the
+# concurrency and crash tests under ThreadSanitizer. This is what CI runs
+# (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,6 +11,11 @@ jobs=$(nproc)
 cmake --preset debug >/dev/null
 cmake --build build/debug -j"$jobs"
 ctest --test-dir build/debug --output-on-failure -j"$jobs"
+
+# Memory errors and undefined behaviour, everywhere (UBSan findings are fatal).
+cmake --preset asan >/dev/null
+cmake --build build/asan -j"$jobs" --target docket_tests crash_test crash_writer
+ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j"$jobs"
 
 # The same binary's concurrency tests, instrumented.
 cmake --preset tsan >/dev/null

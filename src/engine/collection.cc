@@ -46,14 +46,6 @@ using engine::EntryGuard;
 
 namespace {
 
-Document Wrap(const char* name, const bson_iter_t& value) {
-  bson_t out = BSON_INITIALIZER;
-  bson_append_iter(&out, name, -1, &value);
-  Document doc = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
-  bson_destroy(&out);
-  return doc;
-}
-
 // Reads the one record a filter's _id equality points at (no lock).
 Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                          const storage::CollectionEntry& entry, const Document& id_holder) {
@@ -287,7 +279,7 @@ Result<Document> Collection::Distinct(std::string_view field, const Document& fi
         if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;  // arrays are unwound
         std::string key;
         bson::AppendKeyValue(&key, *v);
-        if (!values.count(key)) values.emplace(std::move(key), Wrap("", *v).bytes());
+        if (!values.count(key)) values.emplace(std::move(key), bson::HoldValue(*v));
         return false;
       });
     }

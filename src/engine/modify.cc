@@ -128,19 +128,8 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
   ModifyOutcome total;
   if (guard.entry) {
     rocksdb::Transaction* user_txn = options.transaction ? options.transaction->impl()->txn : nullptr;
-    // Scan a consistent view; lock and re-check each match on its own.
-    std::vector<std::string> keys;
-    {
-      RecordScan scan(engine, user_txn, guard.entry->id);
-      for (; scan.Valid(); scan.Next()) {
-        rocksdb::Slice v = scan.value();
-        if (request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) {
-          keys.push_back(scan.key().ToString());
-        }
-      }
-      DOCKET_RETURN_IF_ERROR(scan.status());
-    }
-    for (const std::string& key : keys) {
+    // Lock, re-check and write one match found by the scan.
+    auto modify_key = [&](const std::string& key) -> Status {
       ModifyOutcome one;
       Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
         one = ModifyOutcome();
@@ -152,9 +141,34 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
         }
         return ApplyToRecord(unit, request, key, Document::FromTrustedBytes(std::move(locked)), &one);
       });
-      if (!s.ok()) return s;
       total.matched += one.matched;
       total.modified += one.modified;
+      return s;
+    };
+    RecordScan scan(engine, user_txn, guard.entry->id);
+    if (user_txn == nullptr) {
+      // The scan's iterator has its own snapshot and never sees the writes
+      // below, so each match is written as it comes: memory stays bounded
+      // however many documents match.
+      for (; scan.Valid(); scan.Next()) {
+        rocksdb::Slice v = scan.value();
+        if (!request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
+        DOCKET_RETURN_IF_ERROR(modify_key(scan.key().ToString()));
+      }
+      DOCKET_RETURN_IF_ERROR(scan.status());
+    } else {
+      // Inside a user transaction the scan reads through the transaction's
+      // own write batch, which must not change under an open iterator: gather
+      // the keys first (the transaction buffers every write in memory anyway).
+      std::vector<std::string> keys;
+      for (; scan.Valid(); scan.Next()) {
+        rocksdb::Slice v = scan.value();
+        if (request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) {
+          keys.push_back(scan.key().ToString());
+        }
+      }
+      DOCKET_RETURN_IF_ERROR(scan.status());
+      for (const std::string& key : keys) DOCKET_RETURN_IF_ERROR(modify_key(key));
     }
   }
   if (total.matched == 0 && request.upsert && request.update != nullptr) {

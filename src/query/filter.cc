@@ -25,16 +25,8 @@ namespace {
 // {"": value} so that an iterator over it can be made at any time.
 class OwnedValue {
  public:
-  explicit OwnedValue(const bson_iter_t& it) {
-    bson_t holder = BSON_INITIALIZER;
-    bson_append_iter(&holder, "", 0, &it);
-    bytes_.assign(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len);
-    bson_destroy(&holder);
-  }
-  void Iter(bson_iter_t* it) const {
-    bson_iter_init_from_data(it, reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size());
-    bson_iter_next(it);
-  }
+  explicit OwnedValue(const bson_iter_t& it) : bytes_(bson::HoldValue(it)) {}
+  void Iter(bson_iter_t* it) const { bson::IterHeldValue(bytes_, it); }
   bson_type_t type() const {
     bson_iter_t it;
     Iter(&it);
