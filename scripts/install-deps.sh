@@ -2,7 +2,8 @@
 # Installs what Docket needs from Debian 12's archive, if anything is missing.
 set -euo pipefail
 packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev libfmt-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev
+          python3-pymongo python3-pytest python3-mongoengine)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -114,6 +114,14 @@ struct FindAndModifyOptions {
   WriteOptions write;
 };
 
+// What findAndModify did, for callers that report it (the wire command's
+// lastErrorObject): the document, and whether one matched or was upserted.
+struct FindAndModifyResult {
+  std::optional<Document> value;        // before or after (per options), projected
+  bool matched = false;                 // an existing document matched
+  std::optional<Document> upserted_id;  // {_id: <value>} when an upsert inserted
+};
+
 // Streams the results of a find in batches; never holds more than one batch
 // (plus, for a sort without an index, the sorted matches) in memory.
 // Not thread-safe: one thread uses a cursor at a time. The Engine must outlive it.
@@ -188,6 +196,10 @@ class Collection {
                                                     const FindAndModifyOptions& options = {});
   Result<std::optional<Document>> FindOneAndDelete(const Document& filter,
                                                    const FindAndModifyOptions& options = {});
+  // All three in one: removes when `update` is null, else updates or replaces
+  // according to its shape (operators or a plain document).
+  Result<FindAndModifyResult> FindAndModify(const Document& filter, const Document* update,
+                                            const FindAndModifyOptions& options = {});
 
  private:
   friend class Engine;

@@ -25,7 +25,7 @@ std::decimal::decimal128 ToGccDecimal(const bson_iter_t& it) {
       bson_decimal128_t d;
       bson_iter_decimal128(&it, &d);
       std::decimal::decimal128 out;
-      std::memcpy(&out, &d, sizeof(out));
+      std::memcpy(static_cast<void*>(&out), &d, sizeof(out));  // both are BID-encoded IEEE decimal128
       return out;
     }
     case BSON_TYPE_INT32: return std::decimal::decimal128(bson_iter_int32(&it));
@@ -37,7 +37,7 @@ std::decimal::decimal128 ToGccDecimal(const bson_iter_t& it) {
       bson_decimal128_t d;
       bson_decimal128_from_string(text, &d);
       std::decimal::decimal128 out;
-      std::memcpy(&out, &d, sizeof(out));
+      std::memcpy(static_cast<void*>(&out), &d, sizeof(out));  // both are BID-encoded IEEE decimal128
       return out;
     }
   }

@@ -379,9 +379,9 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
   return DeleteResult{outcome->modified};
 }
 
-Result<std::optional<Document>> RunFindAndModify(EngineImpl* engine, const std::string& db, const std::string& name,
-                                                 const Document& filter, const Document* update,
-                                                 const FindAndModifyOptions& options, update::Update::Mode mode) {
+Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::string& db, const std::string& name,
+                                            const Document& filter, const Document* update,
+                                            const FindAndModifyOptions& options, update::Update::Mode mode) {
   auto compiled = CompileModify(filter, &options.sort, update, mode);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection);
@@ -393,10 +393,18 @@ Result<std::optional<Document>> RunFindAndModify(EngineImpl* engine, const std::
                                 compiled->update ? &*compiled->update : nullptr, upsert};
   auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
-  std::optional<Document> chosen =
+  FindAndModifyResult result;
+  result.value =
       (update != nullptr && options.return_document == ReturnDocument::kAfter) ? outcome->after : outcome->before;
-  if (chosen) chosen = projection->Apply(*chosen);
-  return chosen;
+  if (result.value) result.value = projection->Apply(*result.value);
+  result.matched = outcome->matched > 0;
+  result.upserted_id = outcome->upserted_id;
+  return result;
+}
+
+Result<std::optional<Document>> ValueOf(Result<FindAndModifyResult> result) {
+  if (!result.ok()) return result.status();
+  return std::move(result->value);
 }
 }  // namespace
 
@@ -410,17 +418,24 @@ Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteO
 
 Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const Document& update,
                                                              const FindAndModifyOptions& options) {
-  return RunFindAndModify(engine_, db_, name_, filter, &update, options, update::Update::Mode::kOperatorsOnly);
+  return ValueOf(
+      RunFindAndModify(engine_, db_, name_, filter, &update, options, update::Update::Mode::kOperatorsOnly));
 }
 
 Result<std::optional<Document>> Collection::FindOneAndReplace(const Document& filter, const Document& replacement,
                                                               const FindAndModifyOptions& options) {
-  return RunFindAndModify(engine_, db_, name_, filter, &replacement, options, update::Update::Mode::kReplacementOnly);
+  return ValueOf(
+      RunFindAndModify(engine_, db_, name_, filter, &replacement, options, update::Update::Mode::kReplacementOnly));
 }
 
 Result<std::optional<Document>> Collection::FindOneAndDelete(const Document& filter,
                                                              const FindAndModifyOptions& options) {
-  return RunFindAndModify(engine_, db_, name_, filter, nullptr, options, update::Update::Mode::kAny);
+  return ValueOf(RunFindAndModify(engine_, db_, name_, filter, nullptr, options, update::Update::Mode::kAny));
+}
+
+Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, const Document* update,
+                                                      const FindAndModifyOptions& options) {
+  return RunFindAndModify(engine_, db_, name_, filter, update, options, update::Update::Mode::kAny);
 }
 
 }  // namespace docket

@@ -10,6 +10,8 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNoSuchKey: return "NoSuchKey";
     case ErrorCode::kFailedToParse: return "FailedToParse";
     case ErrorCode::kTypeMismatch: return "TypeMismatch";
+    case ErrorCode::kInvalidLength: return "InvalidLength";
+    case ErrorCode::kProtocolError: return "ProtocolError";
     case ErrorCode::kIllegalOperation: return "IllegalOperation";
     case ErrorCode::kInvalidBSON: return "InvalidBSON";
     case ErrorCode::kNamespaceNotFound: return "NamespaceNotFound";
@@ -23,7 +25,9 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kImmutableField: return "ImmutableField";
     case ErrorCode::kInvalidOptions: return "InvalidOptions";
     case ErrorCode::kInvalidNamespace: return "InvalidNamespace";
+    case ErrorCode::kShutdownInProgress: return "ShutdownInProgress";
     case ErrorCode::kWriteConflict: return "WriteConflict";
+    case ErrorCode::kCommandNotSupported: return "CommandNotSupported";
     case ErrorCode::kNoSuchTransaction: return "NoSuchTransaction";
     case ErrorCode::kTransactionExceededLifetimeLimitSeconds: return "TransactionExceededLifetimeLimitSeconds";
     case ErrorCode::kBSONObjectTooLarge: return "BSONObjectTooLarge";

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/docket/demo.h"
+#include "tools/docket/serve.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"docket: a document database with MongoDB semantics"};
@@ -9,7 +10,25 @@ int main(int argc, char** argv) {
   int threads = 16, per_thread = 1000;
   demo->add_option("--threads", threads, "worker threads")->check(CLI::Range(1, 256));
   demo->add_option("--per-thread", per_thread, "creates per thread")->check(CLI::Range(1, 1000000));
+  auto* serve = app.add_subcommand("serve", "serve the MongoDB wire protocol (drivers, mongosh)");
+  docket::tools::ServeFlags flags;
+  serve->add_option("--dbpath", flags.dbpath, "data directory")->capture_default_str();
+  serve->add_flag("--memory", flags.memory, "keep everything in memory (no files)");
+  serve->add_option("--bind", flags.bind, "address to listen on")->capture_default_str();
+  serve->add_option("--port", flags.port, "TCP port; 0 picks a free one")->check(CLI::Range(0, 65535))->capture_default_str();
+  serve->add_option("--max-connections", flags.max_connections, "open connections at most")
+      ->check(CLI::Range(1LL, 1000000LL))->capture_default_str();
+  serve->add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
+  serve->add_flag("--quiet", flags.quiet, "log only errors");
+  serve->add_option("--jitter", flags.jitter,
+                    "testing: wait a random MIN-MAX milliseconds before every command, to expose races");
+  serve->add_option("--seed", flags.seed, "seed for --jitter");
+  serve->add_option("--workers", flags.workers, "threads that run commands")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);
+  if (*serve) {
+    flags.argv.assign(argv, argv + argc);
+    return docket::tools::RunServe(flags);
+  }
   return 0;
 }

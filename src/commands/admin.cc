@@ -1,0 +1,287 @@
+// The handshake (hello / isMaster), catalog commands (create, drop,
+// listCollections, ...) and the diagnostic commands drivers and shells send
+// on connect (buildInfo, getParameter, serverStatus, ...).
+#include <unistd.h>
+
+#include <thread>
+
+#include "bson/builder.h"
+#include "commands/args.h"
+#include "commands/handlers.h"
+#include "query/filter.h"
+
+namespace docket::commands {
+namespace {
+
+constexpr int32_t kMaxBsonObjectSize = 16 * 1024 * 1024;
+constexpr const char* kCompatibleVersion = "6.0.0";  // the MongoDB version whose semantics Docket follows
+constexpr const char* kDocketVersion = "0.1.0";
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void AppendStringArray(bson_t* parent, const char* key, const std::vector<std::string>& values) {
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(parent, key, &array);
+  for (size_t i = 0; i < values.size(); ++i) BSON_APPEND_UTF8(&array, std::to_string(i).c_str(), values[i].c_str());
+  bson_append_array_end(parent, &array);
+}
+
+}  // namespace
+
+Status Hello(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const std::string name = CommandName(*request.body);
+  // `hello` answers isWritablePrimary; the legacy forms answer ismaster.
+  if (name == "hello") {
+    BSON_APPEND_BOOL(reply, "isWritablePrimary", true);
+  } else {
+    BSON_APPEND_BOOL(reply, "ismaster", true);
+  }
+  BSON_APPEND_BOOL(reply, "helloOk", true);
+  BSON_APPEND_INT32(reply, "maxBsonObjectSize", kMaxBsonObjectSize);
+  BSON_APPEND_INT32(reply, "maxMessageSizeBytes", wire::kMaxMessageSize);
+  BSON_APPEND_INT32(reply, "maxWriteBatchSize", 100000);
+  BSON_APPEND_DATE_TIME(reply, "localTime", NowMillis());
+  BSON_APPEND_INT32(reply, "logicalSessionTimeoutMinutes", 30);
+  BSON_APPEND_INT64(reply, "connectionId", context.connection.id);
+  BSON_APPEND_INT32(reply, "minWireVersion", 0);
+  BSON_APPEND_INT32(reply, "maxWireVersion", 17);
+  BSON_APPEND_BOOL(reply, "readOnly", false);
+  return Status::OK();
+}
+
+Status Ping(CommandContext&, const CommandRequest&, bson_t*) { return Status::OK(); }
+
+Status BuildInfo(CommandContext&, const CommandRequest&, bson_t* reply) {
+  BSON_APPEND_UTF8(reply, "version", kCompatibleVersion);
+  BSON_APPEND_UTF8(reply, "gitVersion", "docket");
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(reply, "versionArray", &array);
+  BSON_APPEND_INT32(&array, "0", 6);
+  BSON_APPEND_INT32(&array, "1", 0);
+  BSON_APPEND_INT32(&array, "2", 0);
+  BSON_APPEND_INT32(&array, "3", 0);
+  bson_append_array_end(reply, &array);
+  BSON_APPEND_INT32(reply, "bits", 64);
+  BSON_APPEND_BOOL(reply, "debug", false);
+  BSON_APPEND_INT32(reply, "maxBsonObjectSize", kMaxBsonObjectSize);
+  AppendStringArray(reply, "storageEngines", {"docket"});
+  BSON_APPEND_UTF8(reply, "docketVersion", kDocketVersion);
+  return Status::OK();
+}
+
+Status ListDatabases(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const bool name_only = GetBoolField(*request.body, "nameOnly", false);
+  auto filter_doc = GetDocumentField(*request.body, "filter");
+  if (!filter_doc.ok()) return filter_doc.status();
+  auto filter = query::Filter::Compile(*filter_doc);
+  if (!filter.ok()) return filter.status();
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(reply, "databases", &array);
+  size_t i = 0;
+  for (const std::string& db : context.server.engine->ListDatabases()) {
+    bson::Builder entry;
+    BSON_APPEND_UTF8(entry.get(), "name", db.c_str());
+    if (!name_only) {
+      BSON_APPEND_INT64(entry.get(), "sizeOnDisk", 0);
+      BSON_APPEND_BOOL(entry.get(), "empty", false);
+    }
+    Document doc = entry.Finish();
+    if (!filter->Matches(doc)) continue;
+    bson::AppendDocument(&array, std::to_string(i++).c_str(), doc);
+  }
+  bson_append_array_end(reply, &array);
+  if (!name_only) BSON_APPEND_INT64(reply, "totalSize", 0);
+  return Status::OK();
+}
+
+Status ListCollections(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const bool name_only = GetBoolField(*request.body, "nameOnly", false);
+  auto filter_doc = GetDocumentField(*request.body, "filter");
+  if (!filter_doc.ok()) return filter_doc.status();
+  auto filter = query::Filter::Compile(*filter_doc);
+  if (!filter.ok()) return filter.status();
+  std::vector<Document> batch;
+  for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) {
+    bson::Builder entry;
+    BSON_APPEND_UTF8(entry.get(), "name", info.name.c_str());
+    BSON_APPEND_UTF8(entry.get(), "type", "collection");
+    if (!name_only) {
+      bson_t options, details, id_index, key;
+      BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "options", &options);
+      bson_append_document_end(entry.get(), &options);
+      BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "info", &details);
+      BSON_APPEND_BOOL(&details, "readOnly", false);
+      bson_append_document_end(entry.get(), &details);
+      BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "idIndex", &id_index);
+      BSON_APPEND_INT32(&id_index, "v", 2);
+      BSON_APPEND_DOCUMENT_BEGIN(&id_index, "key", &key);
+      BSON_APPEND_INT32(&key, "_id", 1);
+      bson_append_document_end(&id_index, &key);
+      BSON_APPEND_UTF8(&id_index, "name", "_id_");
+      bson_append_document_end(entry.get(), &id_index);
+    }
+    Document doc = entry.Finish();
+    if (filter->Matches(doc)) batch.push_back(std::move(doc));
+  }
+  AppendCursorReply(reply, "firstBatch", batch, 0, request.db + ".$cmd.listCollections");
+  return Status::OK();
+}
+
+Status Create(CommandContext& context, const CommandRequest& request, bson_t*) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  for (const char* unsupported : {"capped", "timeseries", "viewOn", "clusteredIndex", "validator"}) {
+    bson_iter_t it;
+    if (request.body->Find(unsupported, &it) && bson_iter_as_bool(&it)) {
+      return Status(ErrorCode::kCommandNotSupported, std::string("create with '") + unsupported + "' is not supported");
+    }
+  }
+  return context.server.engine->CreateCollection(request.db, *name);
+}
+
+Status Drop(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  DOCKET_RETURN_IF_ERROR(context.server.engine->DropCollection(request.db, *name));
+  BSON_APPEND_INT32(reply, "nIndexesWas", 1);
+  BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
+  return Status::OK();
+}
+
+Status DropDatabase(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  DOCKET_RETURN_IF_ERROR(context.server.engine->DropDatabase(request.db));
+  BSON_APPEND_UTF8(reply, "dropped", request.db.c_str());
+  return Status::OK();
+}
+
+Status RenameCollection(CommandContext& context, const CommandRequest& request, bson_t*) {
+  if (request.db != "admin") return Status(ErrorCode::kIllegalOperation, "renameCollection may only be run against the admin database.");
+  auto from = GetStringField(*request.body, "renameCollection", true);
+  if (!from.ok()) return from.status();
+  auto to = GetStringField(*request.body, "to", true);
+  if (!to.ok()) return to.status();
+  auto split = [](const std::string& ns, std::string* db, std::string* coll) {
+    size_t dot = ns.find('.');
+    if (dot == std::string::npos) return false;
+    *db = ns.substr(0, dot);
+    *coll = ns.substr(dot + 1);
+    return true;
+  };
+  std::string from_db, from_coll, to_db, to_coll;
+  if (!split(*from, &from_db, &from_coll) || !split(*to, &to_db, &to_coll)) {
+    return Status(ErrorCode::kInvalidNamespace, "Invalid namespace specified");
+  }
+  return context.server.engine->RenameCollection(from_db, from_coll, to_db, to_coll,
+                                                 GetBoolField(*request.body, "dropTarget", false));
+}
+
+Status ListIndexes(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  bool exists = false;
+  for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) exists |= info.name == *name;
+  if (!exists) return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + request.db + "." + *name);
+  bson::Builder index;
+  bson_t key;
+  BSON_APPEND_INT32(index.get(), "v", 2);
+  BSON_APPEND_DOCUMENT_BEGIN(index.get(), "key", &key);
+  BSON_APPEND_INT32(&key, "_id", 1);
+  bson_append_document_end(index.get(), &key);
+  BSON_APPEND_UTF8(index.get(), "name", "_id_");
+  AppendCursorReply(reply, "firstBatch", {index.Finish()}, 0, request.db + "." + *name);
+  return Status::OK();
+}
+
+Status EndSessions(CommandContext&, const CommandRequest&, bson_t*) { return Status::OK(); }
+
+Status WhatsMyUri(CommandContext& context, const CommandRequest&, bson_t* reply) {
+  BSON_APPEND_UTF8(reply, "you", context.connection.remote.c_str());
+  return Status::OK();
+}
+
+Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t* reply) {
+  bson_t info, users, roles;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "authInfo", &info);
+  BSON_APPEND_ARRAY_BEGIN(&info, "authenticatedUsers", &users);
+  bson_append_array_end(&info, &users);
+  BSON_APPEND_ARRAY_BEGIN(&info, "authenticatedUserRoles", &roles);
+  bson_append_array_end(&info, &roles);
+  bson_append_document_end(reply, &info);
+  return Status::OK();
+}
+
+Status GetParameter(CommandContext&, const CommandRequest& request, bson_t* reply) {
+  bson_iter_t it;
+  const bool all = request.body->Find("getParameter", &it) && BSON_ITER_HOLDS_UTF8(&it) &&
+                   std::string(bson_iter_utf8(&it, nullptr)) == "*";
+  if (all || request.body->Find("featureCompatibilityVersion", &it)) {
+    bson_t fcv;
+    BSON_APPEND_DOCUMENT_BEGIN(reply, "featureCompatibilityVersion", &fcv);
+    BSON_APPEND_UTF8(&fcv, "version", "6.0");
+    bson_append_document_end(reply, &fcv);
+  }
+  if (all || request.body->Find("authenticationMechanisms", &it)) {
+    AppendStringArray(reply, "authenticationMechanisms", {});
+  }
+  return Status::OK();
+}
+
+Status GetCmdLineOpts(CommandContext& context, const CommandRequest&, bson_t* reply) {
+  AppendStringArray(reply, "argv", context.server.argv);
+  bson::AppendDocument(reply, "parsed", context.server.parsed_options);
+  return Status::OK();
+}
+
+Status HostInfo(CommandContext&, const CommandRequest&, bson_t* reply) {
+  char hostname[256] = {0};
+  gethostname(hostname, sizeof(hostname) - 1);
+  bson_t system, os;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "system", &system);
+  BSON_APPEND_DATE_TIME(&system, "currentTime", NowMillis());
+  BSON_APPEND_UTF8(&system, "hostname", hostname);
+  BSON_APPEND_INT32(&system, "cpuAddrSize", 64);
+  BSON_APPEND_INT32(&system, "numCores", static_cast<int32_t>(std::thread::hardware_concurrency()));
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  BSON_APPEND_INT64(&system, "memSizeMB", static_cast<int64_t>(pages) * page_size / (1024 * 1024));
+  bson_append_document_end(reply, &system);
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "os", &os);
+  BSON_APPEND_UTF8(&os, "type", "Linux");
+  bson_append_document_end(reply, &os);
+  return Status::OK();
+}
+
+Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* reply) {
+  const auto uptime = std::chrono::system_clock::now() - context.server.started;
+  BSON_APPEND_UTF8(reply, "host", context.server.host.c_str());
+  BSON_APPEND_UTF8(reply, "version", kCompatibleVersion);
+  BSON_APPEND_UTF8(reply, "process", "docket");
+  BSON_APPEND_INT64(reply, "pid", static_cast<int64_t>(getpid()));
+  BSON_APPEND_INT64(reply, "uptime", std::chrono::duration_cast<std::chrono::seconds>(uptime).count());
+  BSON_APPEND_INT64(reply, "uptimeMillis", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count());
+  BSON_APPEND_DATE_TIME(reply, "localTime", NowMillis());
+  bson_t connections;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "connections", &connections);
+  const int64_t current = context.server.connections_current.load();
+  BSON_APPEND_INT32(&connections, "current", static_cast<int32_t>(current));
+  BSON_APPEND_INT32(&connections, "available", static_cast<int32_t>(context.server.max_connections - current));
+  BSON_APPEND_INT64(&connections, "totalCreated", context.server.connections_total.load());
+  bson_append_document_end(reply, &connections);
+  BSON_APPEND_INT64(reply, "openCursors", static_cast<int64_t>(context.server.cursors.size()));
+  return Status::OK();
+}
+
+Status GetLog(CommandContext&, const CommandRequest& request, bson_t* reply) {
+  bson_iter_t it;
+  if (request.body->Find("getLog", &it) && BSON_ITER_HOLDS_UTF8(&it) && std::string(bson_iter_utf8(&it, nullptr)) == "*") {
+    AppendStringArray(reply, "names", {"global", "startupWarnings"});
+    return Status::OK();
+  }
+  BSON_APPEND_INT32(reply, "totalLinesWritten", 0);
+  AppendStringArray(reply, "log", {});
+  return Status::OK();
+}
+
+}  // namespace docket::commands

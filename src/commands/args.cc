@@ -1,0 +1,113 @@
+#include "commands/args.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace docket::commands {
+
+Document SubDocument(const bson_iter_t& it) {
+  uint32_t len = 0;
+  const uint8_t* data = nullptr;
+  if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    bson_iter_document(&it, &len, &data);
+  } else if (BSON_ITER_HOLDS_ARRAY(&it)) {
+    bson_iter_array(&it, &len, &data);
+  }
+  if (data == nullptr) return Document();
+  return Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(data), len));
+}
+
+Result<Document> GetDocumentField(const Document& body, const char* key) {
+  bson_iter_t it;
+  if (!body.Find(key, &it) || BSON_ITER_HOLDS_NULL(&it)) return Document();
+  if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' is the wrong type, expected an object");
+  }
+  return SubDocument(it);
+}
+
+Result<std::string> GetStringField(const Document& body, const char* key, bool required) {
+  bson_iter_t it;
+  if (!body.Find(key, &it)) {
+    if (required) return Status(ErrorCode::kFailedToParse, std::string("BSON field '") + key + "' is missing but a required field");
+    return std::string();
+  }
+  if (!BSON_ITER_HOLDS_UTF8(&it)) {
+    return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' is the wrong type, expected a string");
+  }
+  uint32_t len = 0;
+  const char* s = bson_iter_utf8(&it, &len);
+  return std::string(s, len);
+}
+
+Result<int64_t> GetIntField(const Document& body, const char* key, int64_t fallback) {
+  bson_iter_t it;
+  if (!body.Find(key, &it) || BSON_ITER_HOLDS_NULL(&it)) return fallback;
+  switch (bson_iter_type(&it)) {
+    case BSON_TYPE_INT32: return static_cast<int64_t>(bson_iter_int32(&it));
+    case BSON_TYPE_INT64: return bson_iter_int64(&it);
+    case BSON_TYPE_DOUBLE: {
+      double d = bson_iter_double(&it);
+      if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18) return static_cast<int64_t>(d);
+      return Status(ErrorCode::kBadValue, std::string("BSON field '") + key + "' must be an integer");
+    }
+    default:
+      return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' is the wrong type, expected a number");
+  }
+}
+
+bool GetBoolField(const Document& body, const char* key, bool fallback) {
+  bson_iter_t it;
+  if (!body.Find(key, &it)) return fallback;
+  return bson_iter_as_bool(&it);
+}
+
+Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, const char* key) {
+  std::vector<Document> out;
+  if (request.sequences != nullptr) {
+    for (const wire::DocumentSequence& sequence : *request.sequences) {
+      if (sequence.identifier == key) {
+        out.insert(out.end(), sequence.documents.begin(), sequence.documents.end());
+        return out;
+      }
+    }
+  }
+  bson_iter_t it;
+  if (!request.body->Find(key, &it)) {
+    return Status(ErrorCode::kFailedToParse, std::string("BSON field '") + key + "' is missing but a required field");
+  }
+  if (!BSON_ITER_HOLDS_ARRAY(&it)) {
+    return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' is the wrong type, expected an array");
+  }
+  bson_iter_t child;
+  bson_iter_recurse(&it, &child);
+  while (bson_iter_next(&child)) {
+    if (!BSON_ITER_HOLDS_DOCUMENT(&child)) {
+      return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' must hold only objects");
+    }
+    out.push_back(SubDocument(child));
+  }
+  return out;
+}
+
+Result<WriteConcern> GetWriteConcern(const Document& body) {
+  auto wc = GetDocumentField(body, "writeConcern");
+  if (!wc.ok()) return wc.status();
+  WriteConcern concern;
+  concern.journal = GetBoolField(*wc, "j", false) || GetBoolField(*wc, "fsync", false);
+  return concern;
+}
+
+Result<std::string> GetCollectionName(const Document& body) {
+  bson_iter_t it;
+  bson_iter_init_from_data(&it, body.data(), body.size());
+  if (!bson_iter_next(&it) || !BSON_ITER_HOLDS_UTF8(&it)) {
+    return Status(ErrorCode::kInvalidNamespace, "collection name must be a string");
+  }
+  uint32_t len = 0;
+  const char* s = bson_iter_utf8(&it, &len);
+  if (len == 0) return Status(ErrorCode::kInvalidNamespace, "collection name may not be empty");
+  return std::string(s, len);
+}
+
+}  // namespace docket::commands

@@ -1,0 +1,39 @@
+// Reading a command document's fields, with MongoDB's type errors
+// (TypeMismatch 14 / FailedToParse 9) for fields of the wrong type.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "commands/command.h"
+
+namespace docket::commands {
+
+// The sub-document or array at `it`, as its own Document.
+Document SubDocument(const bson_iter_t& it);
+
+// A document-valued field; {} when absent. Errors: TypeMismatch.
+Result<Document> GetDocumentField(const Document& body, const char* key);
+// A string-valued field. Errors: TypeMismatch, or FailedToParse when required and absent.
+Result<std::string> GetStringField(const Document& body, const char* key, bool required);
+// A numeric field as int64 (int32, int64 or an integral double); `fallback` when absent.
+Result<int64_t> GetIntField(const Document& body, const char* key, int64_t fallback);
+// A field read as MongoDB reads flags: any number != 0, true, or non-null is true.
+bool GetBoolField(const Document& body, const char* key, bool fallback);
+
+// The documents of an array argument (`documents`, `updates`, `deletes`):
+// from the body's array, or from an OP_MSG document sequence of that name.
+// Errors: TypeMismatch for a non-array or non-document elements.
+Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, const char* key);
+
+// The command's writeConcern: j:true journals; w:0 is handled by the caller.
+Result<WriteConcern> GetWriteConcern(const Document& body);
+
+// The collection named by the command's first field (a string). Errors:
+// InvalidNamespace for a non-string or empty name.
+Result<std::string> GetCollectionName(const Document& body);
+
+}  // namespace docket::commands

@@ -1,0 +1,69 @@
+// The command layer: one MongoDB command document in, one reply document out.
+// The wire server frames messages and calls RunCommand; each command family
+// lives in its own file (crud.cc, admin.cc) and calls the engine's public API,
+// exactly as an embedded program would.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/cursor_registry.h"
+#include "docket/document.h"
+#include "docket/engine.h"
+#include "wire/message.h"
+
+namespace docket::commands {
+
+// Shared by every connection of one server. Thread-safe: the engine and the
+// cursor registry are; the rest is set before the first connection.
+struct ServerState {
+  Engine* engine = nullptr;
+  CursorRegistry cursors;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  std::vector<std::string> argv;     // for getCmdLineOpts
+  Document parsed_options;           // for getCmdLineOpts
+  std::string host;                  // "127.0.0.1:27017", for serverStatus
+  std::atomic<int64_t> connections_current{0};
+  std::atomic<int64_t> connections_total{0};
+  int64_t max_connections = 0;
+};
+
+// One connection's view, owned by its connection; used by one thread at a time.
+struct ConnectionInfo {
+  int64_t id = 0;
+  std::string remote;  // "127.0.0.1:54321"
+};
+
+struct CommandRequest {
+  std::string db;  // from $db (OP_MSG) or the OP_QUERY namespace
+  const Document* body = nullptr;
+  const std::vector<wire::DocumentSequence>* sequences = nullptr;  // may be null
+  bool legacy = false;  // arrived as OP_QUERY (hello answers with `ismaster`)
+};
+
+struct CommandContext {
+  ServerState& server;
+  ConnectionInfo& connection;
+};
+
+// Runs the command and returns its reply: {..., ok: 1}, or
+// {ok: 0, errmsg, code, codeName} for any error. Never throws; any input is
+// answered. Unknown commands answer CommandNotFound (59).
+Document RunCommand(CommandContext& context, const CommandRequest& request);
+
+// {ok: 0, errmsg, code, codeName}: the one shape every error reply has.
+Document ErrorReply(const Status& status);
+
+// The command's name: the first field of the body ("" if the body is empty).
+std::string CommandName(const Document& body);
+
+// Whether the command asked for an unacknowledged write (writeConcern w:0).
+bool IsUnacknowledged(const Document& body);
+
+}  // namespace docket::commands

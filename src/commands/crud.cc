@@ -1,0 +1,507 @@
+// insert, find, getMore, killCursors, update, delete, findAndModify, count,
+// distinct: each parses its command document and calls the engine's public
+// Collection API. Per-document write failures come back as `writeErrors`
+// ({index, code, errmsg}) with ok: 1, as MongoDB does.
+#include <bson/bson.h>
+
+#include "bson/builder.h"
+#include "commands/args.h"
+#include "commands/handlers.h"
+
+namespace docket::commands {
+namespace {
+
+constexpr int64_t kMaxWriteBatchSize = 100000;
+
+struct WriteErrorEntry {
+  size_t index;
+  Status status;
+};
+
+void AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors) {
+  if (errors.empty()) return;
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(reply, "writeErrors", &array);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    std::string key = std::to_string(i);
+    bson_t entry;
+    BSON_APPEND_DOCUMENT_BEGIN(&array, key.c_str(), &entry);
+    BSON_APPEND_INT32(&entry, "index", static_cast<int32_t>(errors[i].index));
+    BSON_APPEND_INT32(&entry, "code", static_cast<int32_t>(errors[i].status.code()));
+    BSON_APPEND_UTF8(&entry, "codeName", ErrorCodeName(errors[i].status.code()).c_str());
+    BSON_APPEND_UTF8(&entry, "errmsg", errors[i].status.message().c_str());
+    bson_append_document_end(&array, &entry);
+  }
+  bson_append_array_end(reply, &array);
+}
+
+Status CheckBatchSize(size_t n) {
+  if (static_cast<int64_t>(n) > kMaxWriteBatchSize) {
+    return Status(ErrorCode::kInvalidLength, "Write batch sizes must be between 1 and 100000. Got " +
+                                                 std::to_string(n) + " operations.");
+  }
+  return Status::OK();
+}
+
+// The value of {_id: v}, appended under `key`.
+void AppendIdValue(bson_t* out, const char* key, const Document& id_holder) {
+  bson_iter_t it;
+  if (id_holder.Find("_id", &it)) bson_append_iter(out, key, -1, &it);
+}
+
+// Whether an update document is operators ($set...) rather than a replacement.
+bool IsOperatorUpdate(const Document& update) {
+  bson_iter_t it;
+  bson_iter_init_from_data(&it, update.data(), update.size());
+  return bson_iter_next(&it) && bson_iter_key(&it)[0] == '$';
+}
+
+}  // namespace
+
+Status Insert(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  auto docs = GetDocumentList(request, "documents");
+  if (!docs.ok()) return docs.status();
+  DOCKET_RETURN_IF_ERROR(CheckBatchSize(docs->size()));
+  auto concern = GetWriteConcern(*request.body);
+  if (!concern.ok()) return concern.status();
+  InsertManyOptions options;
+  options.ordered = GetBoolField(*request.body, "ordered", true);
+  options.write.write_concern = *concern;
+  auto result = context.server.engine->collection(request.db, *name).InsertMany(*docs, options);
+  if (!result.ok()) return result.status();
+  BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(result->inserted_count));
+  std::vector<WriteErrorEntry> errors;
+  for (const WriteError& e : result->write_errors) errors.push_back({e.index, e.status});
+  AppendWriteErrors(reply, errors);
+  return Status::OK();
+}
+
+Status Find(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  const Document& body = *request.body;
+  auto filter = GetDocumentField(body, "filter");
+  if (!filter.ok()) return filter.status();
+  FindOptions options;
+  auto projection = GetDocumentField(body, "projection");
+  if (!projection.ok()) return projection.status();
+  options.projection = std::move(projection).value();
+  auto sort = GetDocumentField(body, "sort");
+  if (!sort.ok()) return sort.status();
+  options.sort = std::move(sort).value();
+  auto skip = GetIntField(body, "skip", 0);
+  if (!skip.ok()) return skip.status();
+  if (*skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
+  options.skip = *skip;
+  auto limit = GetIntField(body, "limit", 0);
+  if (!limit.ok()) return limit.status();
+  if (*limit < 0) return Status(ErrorCode::kBadValue, "limit value must be non-negative");
+  options.limit = *limit;
+  auto batch_size = GetIntField(body, "batchSize", 101);
+  if (!batch_size.ok()) return batch_size.status();
+  if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
+  const bool single_batch = GetBoolField(body, "singleBatch", false);
+
+  auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
+  if (!cursor.ok()) return cursor.status();
+  std::vector<Document> batch;
+  if (*batch_size > 0) {
+    auto first = cursor->NextBatch(static_cast<size_t>(*batch_size));
+    if (!first.ok()) return first.status();
+    batch = std::move(first).value();
+  }
+  const std::string ns = request.db + "." + *name;
+  int64_t id = 0;
+  if (!cursor->exhausted() && !single_batch) {
+    id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+  }
+  AppendCursorReply(reply, "firstBatch", batch, id, ns);
+  return Status::OK();
+}
+
+Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const Document& body = *request.body;
+  bson_iter_t it;
+  if (!body.Find("getMore", &it) || !BSON_ITER_HOLDS_INT64(&it)) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'getMore' is the wrong type, expected a long");
+  }
+  const int64_t id = bson_iter_int64(&it);
+  auto collection = GetStringField(body, "collection", true);
+  if (!collection.ok()) return collection.status();
+  auto batch_size = GetIntField(body, "batchSize", 0);
+  if (!batch_size.ok()) return batch_size.status();
+  if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
+  const std::string ns = request.db + "." + *collection;
+  auto entry = context.server.cursors.CheckOut(id, ns);
+  if (!entry.ok()) return entry.status();
+  auto batch = (*entry)->cursor.NextBatch(static_cast<size_t>(*batch_size));
+  const bool exhausted = !batch.ok() || (*entry)->cursor.exhausted();
+  context.server.cursors.Release(*entry, exhausted);
+  if (!batch.ok()) return batch.status();
+  AppendCursorReply(reply, "nextBatch", *batch, exhausted ? 0 : id, ns);
+  return Status::OK();
+}
+
+Status KillCursors(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  bson_iter_t it, child;
+  if (!request.body->Find("cursors", &it) || !BSON_ITER_HOLDS_ARRAY(&it)) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'cursors' is the wrong type, expected an array");
+  }
+  std::vector<int64_t> killed, not_found;
+  bson_iter_recurse(&it, &child);
+  while (bson_iter_next(&child)) {
+    if (!BSON_ITER_HOLDS_INT64(&child)) return Status(ErrorCode::kTypeMismatch, "cursor ids must be longs");
+    int64_t id = bson_iter_int64(&child);
+    (context.server.cursors.Kill(id) ? killed : not_found).push_back(id);
+  }
+  auto append_ids = [reply](const char* key, const std::vector<int64_t>& ids) {
+    bson_t array;
+    BSON_APPEND_ARRAY_BEGIN(reply, key, &array);
+    for (size_t i = 0; i < ids.size(); ++i) BSON_APPEND_INT64(&array, std::to_string(i).c_str(), ids[i]);
+    bson_append_array_end(reply, &array);
+  };
+  append_ids("cursorsKilled", killed);
+  append_ids("cursorsNotFound", not_found);
+  append_ids("cursorsAlive", {});
+  append_ids("cursorsUnknown", {});
+  return Status::OK();
+}
+
+Status Update(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  auto updates = GetDocumentList(request, "updates");
+  if (!updates.ok()) return updates.status();
+  DOCKET_RETURN_IF_ERROR(CheckBatchSize(updates->size()));
+  auto concern = GetWriteConcern(*request.body);
+  if (!concern.ok()) return concern.status();
+  const bool ordered = GetBoolField(*request.body, "ordered", true);
+  Collection collection = context.server.engine->collection(request.db, *name);
+
+  int64_t n = 0, modified = 0;
+  std::vector<std::pair<size_t, Document>> upserted;
+  std::vector<WriteErrorEntry> errors;
+  for (size_t i = 0; i < updates->size(); ++i) {
+    const Document& spec = (*updates)[i];
+    Status s;
+    auto q = GetDocumentField(spec, "q");
+    bson_iter_t u_it;
+    if (!q.ok()) {
+      s = q.status();
+    } else if (!spec.Find("u", &u_it)) {
+      s = Status(ErrorCode::kFailedToParse, "BSON field 'update.updates.u' is missing but a required field");
+    } else if (BSON_ITER_HOLDS_ARRAY(&u_it)) {
+      s = Status(ErrorCode::kCommandNotSupported, "update pipelines are not supported yet");
+    } else if (!BSON_ITER_HOLDS_DOCUMENT(&u_it)) {
+      s = Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
+    } else {
+      Document u = SubDocument(u_it);
+      UpdateOptions options;
+      options.upsert = GetBoolField(spec, "upsert", false);
+      options.write.write_concern = *concern;
+      const bool multi = GetBoolField(spec, "multi", false);
+      Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
+      if (!IsOperatorUpdate(u)) {
+        result = multi ? Result<UpdateResult>(Status(ErrorCode::kFailedToParse,
+                                                     "multi update is not supported for replacement-style update"))
+                       : collection.ReplaceOne(*q, u, options);
+      } else {
+        result = multi ? collection.UpdateMany(*q, u, options) : collection.UpdateOne(*q, u, options);
+      }
+      if (result.ok()) {
+        n += result->matched_count;
+        modified += result->modified_count;
+        if (result->upserted_id) {
+          n += 1;
+          upserted.emplace_back(i, *result->upserted_id);
+        }
+      } else {
+        s = result.status();
+      }
+    }
+    if (!s.ok()) {
+      errors.push_back({i, s});
+      if (ordered) break;
+    }
+  }
+  BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(n));
+  BSON_APPEND_INT32(reply, "nModified", static_cast<int32_t>(modified));
+  if (!upserted.empty()) {
+    bson_t array;
+    BSON_APPEND_ARRAY_BEGIN(reply, "upserted", &array);
+    for (size_t k = 0; k < upserted.size(); ++k) {
+      bson_t entry;
+      BSON_APPEND_DOCUMENT_BEGIN(&array, std::to_string(k).c_str(), &entry);
+      BSON_APPEND_INT32(&entry, "index", static_cast<int32_t>(upserted[k].first));
+      AppendIdValue(&entry, "_id", upserted[k].second);
+      bson_append_document_end(&array, &entry);
+    }
+    bson_append_array_end(reply, &array);
+  }
+  AppendWriteErrors(reply, errors);
+  return Status::OK();
+}
+
+Status Delete(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  auto deletes = GetDocumentList(request, "deletes");
+  if (!deletes.ok()) return deletes.status();
+  DOCKET_RETURN_IF_ERROR(CheckBatchSize(deletes->size()));
+  auto concern = GetWriteConcern(*request.body);
+  if (!concern.ok()) return concern.status();
+  const bool ordered = GetBoolField(*request.body, "ordered", true);
+  Collection collection = context.server.engine->collection(request.db, *name);
+  WriteOptions options;
+  options.write_concern = *concern;
+
+  int64_t n = 0;
+  std::vector<WriteErrorEntry> errors;
+  for (size_t i = 0; i < deletes->size(); ++i) {
+    const Document& spec = (*deletes)[i];
+    Status s;
+    auto q = GetDocumentField(spec, "q");
+    auto limit = GetIntField(spec, "limit", -1);
+    if (!q.ok()) {
+      s = q.status();
+    } else if (!limit.ok()) {
+      s = limit.status();
+    } else if (*limit != 0 && *limit != 1) {
+      s = Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
+                                                std::to_string(*limit));
+    } else {
+      auto result = *limit == 1 ? collection.DeleteOne(*q, options) : collection.DeleteMany(*q, options);
+      if (result.ok()) {
+        n += result->deleted_count;
+      } else {
+        s = result.status();
+      }
+    }
+    if (!s.ok()) {
+      errors.push_back({i, s});
+      if (ordered) break;
+    }
+  }
+  BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(n));
+  AppendWriteErrors(reply, errors);
+  return Status::OK();
+}
+
+Status FindAndModify(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  const Document& body = *request.body;
+  auto query = GetDocumentField(body, "query");
+  if (!query.ok()) return query.status();
+  FindAndModifyOptions options;
+  auto sort = GetDocumentField(body, "sort");
+  if (!sort.ok()) return sort.status();
+  options.sort = std::move(sort).value();
+  auto fields = GetDocumentField(body, "fields");
+  if (!fields.ok()) return fields.status();
+  options.projection = std::move(fields).value();
+  options.upsert = GetBoolField(body, "upsert", false);
+  options.return_document = GetBoolField(body, "new", false) ? ReturnDocument::kAfter : ReturnDocument::kBefore;
+  auto concern = GetWriteConcern(body);
+  if (!concern.ok()) return concern.status();
+  options.write.write_concern = *concern;
+  const bool remove = GetBoolField(body, "remove", false);
+  bson_iter_t u_it;
+  const bool has_update = body.Find("update", &u_it);
+  if (remove && has_update) return Status(ErrorCode::kFailedToParse, "Cannot specify both an update and remove=true");
+  if (!remove && !has_update) return Status(ErrorCode::kFailedToParse, "Either an update or remove=true must be specified");
+  if (remove && (options.upsert || options.return_document == ReturnDocument::kAfter)) {
+    return Status(ErrorCode::kFailedToParse, "Cannot specify remove=true with upsert=true or new=true");
+  }
+  Document update;
+  if (has_update) {
+    if (BSON_ITER_HOLDS_ARRAY(&u_it)) return Status(ErrorCode::kCommandNotSupported, "update pipelines are not supported yet");
+    if (!BSON_ITER_HOLDS_DOCUMENT(&u_it)) return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
+    update = SubDocument(u_it);
+  }
+  auto result = context.server.engine->collection(request.db, *name)
+                    .FindAndModify(*query, has_update ? &update : nullptr, options);
+  if (!result.ok()) return result.status();
+  bson_t last_error;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "lastErrorObject", &last_error);
+  BSON_APPEND_INT32(&last_error, "n", (result->matched || result->upserted_id) ? 1 : 0);
+  if (has_update) {
+    BSON_APPEND_BOOL(&last_error, "updatedExisting", result->matched);
+    if (result->upserted_id) AppendIdValue(&last_error, "upserted", *result->upserted_id);
+  }
+  bson_append_document_end(reply, &last_error);
+  if (result->value) {
+    bson::AppendDocument(reply, "value", *result->value);
+  } else {
+    BSON_APPEND_NULL(reply, "value");
+  }
+  return Status::OK();
+}
+
+Status Count(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  auto query = GetDocumentField(*request.body, "query");
+  if (!query.ok()) return query.status();
+  CountOptions options;
+  auto skip = GetIntField(*request.body, "skip", 0);
+  if (!skip.ok()) return skip.status();
+  auto limit = GetIntField(*request.body, "limit", 0);
+  if (!limit.ok()) return limit.status();
+  if (*skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
+  options.skip = *skip;
+  options.limit = *limit < 0 ? -*limit : *limit;
+  auto n = context.server.engine->collection(request.db, *name).CountDocuments(*query, options);
+  if (!n.ok()) return n.status();
+  BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(*n));
+  return Status::OK();
+}
+
+Status Distinct(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  auto key = GetStringField(*request.body, "key", true);
+  if (!key.ok()) return key.status();
+  auto query = GetDocumentField(*request.body, "query");
+  if (!query.ok()) return query.status();
+  auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query);
+  if (!values.ok()) return values.status();
+  bson_iter_t it;
+  if (values->Find("values", &it)) bson_append_iter(reply, "values", -1, &it);
+  return Status::OK();
+}
+
+}  // namespace docket::commands
+
+namespace docket::commands {
+namespace {
+
+// The one $group shape supported before the aggregation framework exists
+// (issue 3): a constant _id with {$sum: 1} counters, which is what drivers'
+// countDocuments sends. Sets *counters to the output field names.
+bool IsCountGroup(const Document& group, std::vector<std::string>* counters) {
+  bson_iter_t it;
+  bson_iter_init_from_data(&it, group.data(), group.size());
+  bool has_id = false;
+  while (bson_iter_next(&it)) {
+    const std::string key = bson_iter_key(&it);
+    if (key == "_id") {
+      if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) return false;
+      if (BSON_ITER_HOLDS_UTF8(&it) && bson_iter_utf8(&it, nullptr)[0] == '$') return false;
+      has_id = true;
+      continue;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) return false;
+    Document accumulator = SubDocument(it);
+    bson_iter_t sum;
+    if (!accumulator.Find("$sum", &sum) || !(BSON_ITER_HOLDS_INT32(&sum) || BSON_ITER_HOLDS_INT64(&sum)) ||
+        bson_iter_as_int64(&sum) != 1) {
+      return false;
+    }
+    counters->push_back(key);
+  }
+  return has_id;
+}
+
+}  // namespace
+
+// aggregate, partially: a leading $match, then $sort, $skip, $limit, $project
+// and a final $count or counting $group run through the engine's find. Any
+// other stage or shape answers CommandNotSupported (115) naming it; the full
+// framework is issue 3.
+Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const Document& body = *request.body;
+  bson_iter_t first;
+  bson_iter_init_from_data(&first, body.data(), body.size());
+  bson_iter_next(&first);
+  if (!BSON_ITER_HOLDS_UTF8(&first)) {
+    return Status(ErrorCode::kCommandNotSupported, "aggregate: {aggregate: 1} database pipelines are not supported yet");
+  }
+  const std::string name = bson_iter_utf8(&first, nullptr);
+  bson_iter_t pipeline_it;
+  if (!body.Find("pipeline", &pipeline_it) || !BSON_ITER_HOLDS_ARRAY(&pipeline_it)) {
+    return Status(ErrorCode::kFailedToParse, "'pipeline' option must be specified as an array");
+  }
+  bson_iter_t cursor_it;
+  if (!body.Find("cursor", &cursor_it) && !GetBoolField(body, "explain", false)) {
+    return Status(ErrorCode::kFailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  }
+  auto cursor_options = GetDocumentField(body, "cursor");
+  if (!cursor_options.ok()) return cursor_options.status();
+  auto batch_size = GetIntField(*cursor_options, "batchSize", 101);
+  if (!batch_size.ok()) return batch_size.status();
+
+  Document filter;
+  FindOptions options;
+  std::optional<std::vector<std::string>> count_fields;
+  bool count_group = false;
+  size_t index = 0;
+  bson_iter_t stage_it;
+  bson_iter_recurse(&pipeline_it, &stage_it);
+  while (bson_iter_next(&stage_it)) {
+    if (!BSON_ITER_HOLDS_DOCUMENT(&stage_it)) return Status(ErrorCode::kTypeMismatch, "each pipeline stage must be an object");
+    if (count_fields) return Status(ErrorCode::kCommandNotSupported, "aggregate: stages after a counting stage are not supported yet");
+    Document stage = SubDocument(stage_it);
+    bson_iter_t op;
+    bson_iter_init_from_data(&op, stage.data(), stage.size());
+    if (!bson_iter_next(&op)) return Status(ErrorCode::kFailedToParse, "a pipeline stage specification object must contain exactly one field");
+    const std::string kind = bson_iter_key(&op);
+    const bool first_stage = index++ == 0;
+    if (kind == "$match" && first_stage && BSON_ITER_HOLDS_DOCUMENT(&op)) {
+      filter = SubDocument(op);
+    } else if (kind == "$sort" && BSON_ITER_HOLDS_DOCUMENT(&op) && options.skip == 0 && options.limit == 0 &&
+               options.projection.empty()) {
+      options.sort = SubDocument(op);
+    } else if (kind == "$skip" && options.limit == 0 && options.projection.empty()) {
+      options.skip = bson_iter_as_int64(&op);
+    } else if (kind == "$limit" && options.projection.empty()) {
+      int64_t limit = bson_iter_as_int64(&op);
+      options.limit = options.limit == 0 ? limit : std::min(options.limit, limit);
+    } else if (kind == "$project" && BSON_ITER_HOLDS_DOCUMENT(&op) && options.projection.empty()) {
+      options.projection = SubDocument(op);
+    } else if (kind == "$count" && BSON_ITER_HOLDS_UTF8(&op)) {
+      count_fields = std::vector<std::string>{bson_iter_utf8(&op, nullptr)};
+    } else if (kind == "$group" && BSON_ITER_HOLDS_DOCUMENT(&op)) {
+      std::vector<std::string> counters;
+      if (!IsCountGroup(SubDocument(op), &counters)) {
+        return Status(ErrorCode::kCommandNotSupported, "aggregate: only a counting $group ({_id: <constant>, n: {$sum: 1}}) is supported yet");
+      }
+      count_fields = std::move(counters);
+      count_group = true;
+    } else {
+      return Status(ErrorCode::kCommandNotSupported, "aggregate: stage " + kind + " in this position is not supported yet");
+    }
+  }
+  const std::string ns = request.db + "." + name;
+  Collection collection = context.server.engine->collection(request.db, name);
+  if (count_fields) {
+    CountOptions count_options;
+    count_options.skip = options.skip;
+    count_options.limit = options.limit;
+    auto n = collection.CountDocuments(filter, count_options);
+    if (!n.ok()) return n.status();
+    std::vector<Document> batch;
+    if (*n > 0) {  // as MongoDB: no groups, and $count of nothing, give no document
+      bson::Builder out;
+      if (count_group) BSON_APPEND_INT32(out.get(), "_id", 1);
+      for (const std::string& field : *count_fields) BSON_APPEND_INT32(out.get(), field.c_str(), static_cast<int32_t>(*n));
+      batch.push_back(out.Finish());
+    }
+    AppendCursorReply(reply, "firstBatch", batch, 0, ns);
+    return Status::OK();
+  }
+  auto cursor = collection.Find(filter, options);
+  if (!cursor.ok()) return cursor.status();
+  auto batch = cursor->NextBatch(static_cast<size_t>(std::max<int64_t>(*batch_size, 0)));
+  if (!batch.ok()) return batch.status();
+  int64_t id = 0;
+  if (!cursor->exhausted()) id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+  AppendCursorReply(reply, "firstBatch", *batch, id, ns);
+  return Status::OK();
+}
+
+}  // namespace docket::commands

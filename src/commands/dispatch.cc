@@ -1,0 +1,118 @@
+// RunCommand: the one place where a Status becomes a MongoDB error reply.
+#include <cstring>
+#include <map>
+
+#include "bson/builder.h"
+#include "commands/args.h"
+#include "commands/handlers.h"
+
+namespace docket::commands {
+namespace {
+
+// Command names are matched as MongoDB does: exactly, plus the lower-case
+// aliases drivers still send.
+// Wrapped in a struct: bson_t's alignment attribute on a bare function
+// pointer type is dropped (and warned about) as a template argument.
+struct Entry {
+  Handler run;
+};
+
+const std::map<std::string, Entry, std::less<>>& Table() {
+  static const auto* table = new std::map<std::string, Entry, std::less<>>{
+      {"insert", {Insert}},
+      {"find", {Find}},
+      {"getMore", {GetMore}},
+      {"killCursors", {KillCursors}},
+      {"update", {Update}},
+      {"delete", {Delete}},
+      {"findAndModify", {FindAndModify}},
+      {"findandmodify", {FindAndModify}},
+      {"count", {Count}},
+      {"distinct", {Distinct}},
+      {"aggregate", {Aggregate}},
+      {"hello", {Hello}},
+      {"isMaster", {Hello}},
+      {"ismaster", {Hello}},
+      {"ping", {Ping}},
+      {"buildInfo", {BuildInfo}},
+      {"buildinfo", {BuildInfo}},
+      {"listDatabases", {ListDatabases}},
+      {"listCollections", {ListCollections}},
+      {"create", {Create}},
+      {"drop", {Drop}},
+      {"dropDatabase", {DropDatabase}},
+      {"renameCollection", {RenameCollection}},
+      {"listIndexes", {ListIndexes}},
+      {"endSessions", {EndSessions}},
+      {"whatsmyuri", {WhatsMyUri}},
+      {"connectionStatus", {ConnectionStatus}},
+      {"getParameter", {GetParameter}},
+      {"getCmdLineOpts", {GetCmdLineOpts}},
+      {"hostInfo", {HostInfo}},
+      {"serverStatus", {ServerStatus}},
+      {"getLog", {GetLog}},
+  };
+  return *table;
+}
+
+}  // namespace
+
+Document ErrorReply(const Status& status) {
+  bson::Builder reply;
+  BSON_APPEND_DOUBLE(reply.get(), "ok", 0.0);
+  BSON_APPEND_UTF8(reply.get(), "errmsg", status.message().c_str());
+  BSON_APPEND_INT32(reply.get(), "code", static_cast<int32_t>(status.code()));
+  BSON_APPEND_UTF8(reply.get(), "codeName", ErrorCodeName(status.code()).c_str());
+  return reply.Finish();
+}
+
+std::string CommandName(const Document& body) {
+  bson_iter_t it;
+  bson_iter_init_from_data(&it, body.data(), body.size());
+  return bson_iter_next(&it) ? std::string(bson_iter_key(&it)) : std::string();
+}
+
+bool IsUnacknowledged(const Document& body) {
+  auto wc = GetDocumentField(body, "writeConcern");
+  if (!wc.ok()) return false;
+  bson_iter_t w;
+  return wc->Find("w", &w) && (BSON_ITER_HOLDS_INT32(&w) || BSON_ITER_HOLDS_INT64(&w) || BSON_ITER_HOLDS_DOUBLE(&w)) &&
+         bson_iter_as_int64(&w) == 0;
+}
+
+Document RunCommand(CommandContext& context, const CommandRequest& request) {
+  const std::string name = CommandName(*request.body);
+  if (name.empty()) return ErrorReply(Status(ErrorCode::kFailedToParse, "empty command document"));
+  auto found = Table().find(name);
+  if (found == Table().end()) {
+    return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
+  }
+  if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
+  bson::Builder reply;
+  Status s = found->second.run(context, request, reply.get());
+  if (!s.ok()) return ErrorReply(s);
+  BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
+  return reply.Finish();
+}
+
+void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,
+                       const std::string& ns) {
+  bson_t cursor, array;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "cursor", &cursor);
+  BSON_APPEND_ARRAY_BEGIN(&cursor, batch_field, &array);
+  char key_buffer[16];
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const char* key = nullptr;
+    size_t key_len = bson_uint32_to_string(static_cast<uint32_t>(i), &key, key_buffer, sizeof(key_buffer));
+    bson_t doc;
+    if (bson_init_static(&doc, batch[i].data(), batch[i].size())) {
+      bson_append_document(&array, key, static_cast<int>(key_len), &doc);
+    }
+  }
+  bson_append_array_end(&cursor, &array);
+  BSON_APPEND_INT64(&cursor, "id", id);
+  BSON_APPEND_UTF8(&cursor, "ns", ns.c_str());
+  bson_append_document_end(reply, &cursor);
+}
+
+}  // namespace docket::commands

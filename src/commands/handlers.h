@@ -1,0 +1,49 @@
+// Every command handler: appends its reply fields (not `ok`) to `reply`, or
+// returns an error, which RunCommand turns into {ok: 0, errmsg, code, codeName}.
+#pragma once
+
+#include <bson/bson.h>
+
+#include "commands/command.h"
+
+namespace docket::commands {
+
+using Handler = Status (*)(CommandContext& context, const CommandRequest& request, bson_t* reply);
+
+// crud.cc
+Status Insert(CommandContext&, const CommandRequest&, bson_t*);
+Status Find(CommandContext&, const CommandRequest&, bson_t*);
+Status GetMore(CommandContext&, const CommandRequest&, bson_t*);
+Status KillCursors(CommandContext&, const CommandRequest&, bson_t*);
+Status Update(CommandContext&, const CommandRequest&, bson_t*);
+Status Delete(CommandContext&, const CommandRequest&, bson_t*);
+Status FindAndModify(CommandContext&, const CommandRequest&, bson_t*);
+Status Count(CommandContext&, const CommandRequest&, bson_t*);
+Status Distinct(CommandContext&, const CommandRequest&, bson_t*);
+Status Aggregate(CommandContext&, const CommandRequest&, bson_t*);
+
+// admin.cc
+Status Hello(CommandContext&, const CommandRequest&, bson_t*);
+Status Ping(CommandContext&, const CommandRequest&, bson_t*);
+Status BuildInfo(CommandContext&, const CommandRequest&, bson_t*);
+Status ListDatabases(CommandContext&, const CommandRequest&, bson_t*);
+Status ListCollections(CommandContext&, const CommandRequest&, bson_t*);
+Status Create(CommandContext&, const CommandRequest&, bson_t*);
+Status Drop(CommandContext&, const CommandRequest&, bson_t*);
+Status DropDatabase(CommandContext&, const CommandRequest&, bson_t*);
+Status RenameCollection(CommandContext&, const CommandRequest&, bson_t*);
+Status ListIndexes(CommandContext&, const CommandRequest&, bson_t*);
+Status EndSessions(CommandContext&, const CommandRequest&, bson_t*);
+Status WhatsMyUri(CommandContext&, const CommandRequest&, bson_t*);
+Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t*);
+Status GetParameter(CommandContext&, const CommandRequest&, bson_t*);
+Status GetCmdLineOpts(CommandContext&, const CommandRequest&, bson_t*);
+Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);
+Status ServerStatus(CommandContext&, const CommandRequest&, bson_t*);
+Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
+
+// Appends {cursor: {firstBatch|nextBatch: [...], id, ns}}.
+void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,
+                       const std::string& ns);
+
+}  // namespace docket::commands

@@ -1,0 +1,68 @@
+// `docket serve`: accepts MongoDB wire-protocol connections and answers them
+// from one Engine.
+//
+// Threads: one io_context runs every socket (reads, writes, timers) on
+// `io_threads` threads; commands run on a separate fixed pool of
+// `worker_threads`, so engine work never blocks a socket thread and a slow
+// command stalls only its own connection. Each connection handles one message
+// at a time, in order, as MongoDB does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "docket/document.h"
+#include "docket/engine.h"
+#include "docket/status.h"
+
+namespace docket::server {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 27017;  // 0: the kernel picks a free port; see Server::port()
+  int64_t max_connections = 10000;
+  int io_threads = 1;
+  int worker_threads = 8;
+  // Race amplification: every command first waits a random time in
+  // [jitter_min, jitter_max], drawn from a generator seeded with `seed` (and
+  // the connection number). Zero/zero: off.
+  std::chrono::milliseconds jitter_min{0};
+  std::chrono::milliseconds jitter_max{0};
+  uint64_t seed = 0;
+  std::chrono::minutes cursor_idle_timeout{10};
+  // A message whose header arrived must be complete within this time, or the
+  // connection is closed (half-open and stalled clients).
+  std::chrono::seconds message_timeout{30};
+  bool log_json = false;
+  bool quiet = false;
+  std::vector<std::string> argv;  // reported by getCmdLineOpts
+  Document parsed_options;        // reported by getCmdLineOpts
+};
+
+class ServerImpl;
+
+// Thread-safe: Stop() may be called from any thread (a signal handler thread).
+class Server {
+ public:
+  // Binds and starts the threads; returns once connections are accepted.
+  // Errors: InternalError when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(Engine* engine, const ServerOptions& options);
+  ~Server();
+
+  uint16_t port() const;
+  // Stops accepting, closes every connection once its in-flight command has
+  // finished, waits for the threads. Idempotent.
+  void Stop();
+  // Blocks until Stop() has completed.
+  void Wait();
+
+ private:
+  explicit Server(std::unique_ptr<ServerImpl> impl);
+  std::unique_ptr<ServerImpl> impl_;
+};
+
+}  // namespace docket::server

@@ -1,0 +1,104 @@
+#include "tools/docket/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "bson/builder.h"
+#include "docket/engine.h"
+#include "server/server.h"
+
+namespace docket::tools {
+namespace {
+
+bool ParseJitter(const std::string& text, int* min_ms, int* max_ms) {
+  if (text.empty()) return true;
+  size_t dash = text.find('-');
+  if (dash == std::string::npos) return false;
+  try {
+    *min_ms = std::stoi(text.substr(0, dash));
+    *max_ms = std::stoi(text.substr(dash + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return *min_ms >= 0 && *max_ms >= *min_ms;
+}
+
+}  // namespace
+
+int RunServe(const ServeFlags& flags) {
+  const auto began = std::chrono::steady_clock::now();
+  int jitter_min = 0, jitter_max = 0;
+  if (!ParseJitter(flags.jitter, &jitter_min, &jitter_max)) {
+    std::fprintf(stderr, "docket: --jitter takes MIN-MAX in milliseconds, e.g. 0-5\n");
+    return 2;
+  }
+  if (flags.log_format != "text" && flags.log_format != "json") {
+    std::fprintf(stderr, "docket: --log-format is text or json\n");
+    return 2;
+  }
+  // Signals are taken by sigwait below, never by a handler on a random thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (!flags.memory) {
+    std::error_code ec;
+    std::filesystem::create_directories(flags.dbpath, ec);
+  }
+  auto engine = Engine::Open({.path = flags.memory ? "" : flags.dbpath, .in_memory = flags.memory});
+  if (!engine.ok()) {
+    std::fprintf(stderr, "docket: cannot open the database: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+
+  server::ServerOptions options;
+  options.bind = flags.bind;
+  options.port = static_cast<uint16_t>(flags.port);
+  options.max_connections = flags.max_connections;
+  options.worker_threads = flags.workers;
+  options.jitter_min = std::chrono::milliseconds(jitter_min);
+  options.jitter_max = std::chrono::milliseconds(jitter_max);
+  options.seed = flags.seed;
+  options.log_json = flags.log_format == "json";
+  options.quiet = flags.quiet;
+  options.argv = flags.argv;
+  bson::Builder parsed;
+  BSON_APPEND_UTF8(parsed.get(), "dbpath", flags.memory ? ":memory:" : flags.dbpath.c_str());
+  BSON_APPEND_UTF8(parsed.get(), "bind", flags.bind.c_str());
+  BSON_APPEND_INT32(parsed.get(), "port", flags.port);
+  if (!flags.jitter.empty()) BSON_APPEND_UTF8(parsed.get(), "jitter", flags.jitter.c_str());
+  options.parsed_options = parsed.Finish();
+
+  auto server = server::Server::Start(engine->get(), options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "docket: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  const uint16_t port = (*server)->port();
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  std::string host = flags.bind == "0.0.0.0" ? "127.0.0.1" : flags.bind;
+  std::printf("docket: ready on mongodb://%s:%u/ (port %u, %s, %.1f ms)\n", host.c_str(), port, port,
+              flags.memory ? "in memory" : flags.dbpath.c_str(), ms);
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  if (!flags.quiet) std::fprintf(stderr, "docket: signal %d: shutting down\n", received);
+  (*server)->Stop();
+  Status flushed = (*engine)->Flush();
+  if (!flushed.ok()) {
+    std::fprintf(stderr, "docket: flush at shutdown failed: %s\n", flushed.ToString().c_str());
+    return 1;
+  }
+  if (!flags.quiet) std::fprintf(stderr, "docket: stopped\n");
+  return 0;
+}
+
+}  // namespace docket::tools

@@ -1,0 +1,26 @@
+// `docket serve`: runs the wire-protocol server until SIGINT or SIGTERM.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace docket::tools {
+
+struct ServeFlags {
+  std::string dbpath = "./docket-data";
+  bool memory = false;
+  std::string bind = "127.0.0.1";
+  int port = 27017;
+  long long max_connections = 10000;
+  std::string log_format = "text";
+  bool quiet = false;
+  std::string jitter;  // "MIN-MAX" milliseconds, empty: off
+  unsigned long long seed = 0;
+  int workers = 8;
+  std::vector<std::string> argv;
+};
+
+// Returns the process exit code: 0 after a clean shutdown.
+int RunServe(const ServeFlags& flags);
+
+}  // namespace docket::tools
