@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   serve->add_option("--jitter", flags.jitter,
                     "testing: wait a random MIN-MAX milliseconds before every command, to expose races");
   serve->add_option("--seed", flags.seed, "seed for --jitter");
+  serve->add_option("--message-timeout", flags.message_timeout_seconds,
+                    "seconds a client may take to finish sending a message it started")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
   serve->add_option("--workers", flags.workers, "threads that run commands")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);

@@ -63,6 +63,7 @@ int RunServe(const ServeFlags& flags) {
   options.port = static_cast<uint16_t>(flags.port);
   options.max_connections = flags.max_connections;
   options.worker_threads = flags.workers;
+  options.message_timeout = std::chrono::seconds(flags.message_timeout_seconds);
   options.jitter_min = std::chrono::milliseconds(jitter_min);
   options.jitter_max = std::chrono::milliseconds(jitter_max);
   options.seed = flags.seed;

@@ -17,6 +17,7 @@ struct ServeFlags {
   std::string jitter;  // "MIN-MAX" milliseconds, empty: off
   unsigned long long seed = 0;
   int workers = 8;
+  int message_timeout_seconds = 30;
   std::vector<std::string> argv;
 };
 

@@ -1,0 +1,137 @@
+"""Malformed, oversized and stalled messages sent straight to the socket: the
+server answers with an error or closes that connection, never crashes, and
+keeps serving everyone else."""
+import socket
+import struct
+import time
+
+import bson
+import pytest
+
+from conftest import DocketServer
+
+OP_MSG = 2013
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def op_msg(body_bytes, flags=0, request_id=1, checksum=False, section_kind=0):
+    payload = struct.pack("<I", flags | (1 if checksum else 0)) + bytes([section_kind]) + body_bytes
+    header_and_payload = struct.pack("<iiii", 16 + len(payload) + (4 if checksum else 0), request_id, 0, OP_MSG) + payload
+    if checksum:
+        header_and_payload += struct.pack("<I", crc32c(header_and_payload))
+    return header_and_payload
+
+
+def read_reply(sock):
+    """Returns the reply's body document, or None if the server closed."""
+    header = b""
+    while len(header) < 16:
+        chunk = sock.recv(16 - len(header))
+        if not chunk:
+            return None
+        header += chunk
+    length = struct.unpack("<i", header[:4])[0]
+    rest = b""
+    while len(rest) < length - 16:
+        chunk = sock.recv(length - 16 - len(rest))
+        if not chunk:
+            return None
+        rest += chunk
+    flags = struct.unpack("<I", rest[:4])[0]
+    body = rest[5:len(rest) - (4 if flags & 1 else 0)]
+    return bson.decode(body)
+
+
+@pytest.fixture(scope="module")
+def impatient_server():
+    s = DocketServer("--message-timeout", "1")
+    yield s
+    assert s.stop() == 0
+
+
+def connect(server):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    return sock
+
+
+def assert_still_serving(server):
+    with server.client() as c:
+        assert c.admin.command("ping")["ok"] == 1.0
+
+
+def test_valid_message_with_checksum_gets_a_checksummed_reply(impatient_server):
+    sock = connect(impatient_server)
+    sock.sendall(op_msg(bson.encode({"ping": 1, "$db": "admin"}), checksum=True))
+    assert read_reply(sock)["ok"] == 1.0
+    sock.close()
+
+
+@pytest.mark.parametrize("name,message", [
+    ("wrong checksum", op_msg(bson.encode({"ping": 1, "$db": "admin"}), checksum=True)[:-4] + b"\0\0\0\0"),
+    ("bad section kind", op_msg(bson.encode({"ping": 1, "$db": "admin"}), section_kind=7)),
+    ("invalid BSON", op_msg(b"\x0c\x00\x00\x00\x10a\x00\x01\x00\x00\x00\x01")),
+    ("document length past the end", op_msg(b"\xff\x00\x00\x00\x00")),
+    ("unknown required flag", op_msg(bson.encode({"ping": 1, "$db": "admin"}), flags=1 << 5)),
+    ("no body section", struct.pack("<iiii", 20, 1, 0, OP_MSG) + struct.pack("<I", 0)),
+])
+def test_malformed_op_msg_gets_an_error_or_a_close(impatient_server, name, message):
+    sock = connect(impatient_server)
+    sock.sendall(message)
+    reply = read_reply(sock)
+    if reply is not None:
+        assert reply["ok"] == 0.0 and reply["code"] in (17, 22), (name, reply)
+    sock.close()
+    assert_still_serving(impatient_server)
+
+
+@pytest.mark.parametrize("name,message", [
+    ("oversized length", struct.pack("<iiii", 48_000_001, 1, 0, OP_MSG)),
+    ("negative length", struct.pack("<iiii", -5, 1, 0, OP_MSG)),
+    ("length below the header", struct.pack("<iiii", 8, 1, 0, OP_MSG)),
+    ("unknown opcode", struct.pack("<iiii", 20, 1, 0, 4242) + b"\0\0\0\0"),
+    ("truncated header then close", b"\x10\x00\x00"),
+])
+def test_bad_framing_closes_the_connection(impatient_server, name, message):
+    sock = connect(impatient_server)
+    sock.sendall(message)
+    if name != "truncated header then close":
+        assert read_reply(sock) is None, name
+    sock.close()
+    assert_still_serving(impatient_server)
+
+
+def test_command_that_is_not_a_known_command(impatient_server):
+    sock = connect(impatient_server)
+    sock.sendall(op_msg(bson.encode({"$db": "admin"})))
+    reply = read_reply(sock)
+    assert reply["ok"] == 0.0
+    sock.sendall(op_msg(bson.encode({"insert": 5, "$db": "x"})))
+    reply = read_reply(sock)
+    assert reply["ok"] == 0.0 and reply["code"] == 73
+    sock.close()
+
+
+def test_stalled_message_is_cut_off_and_others_are_served(impatient_server):
+    stalled = connect(impatient_server)
+    stalled.sendall(struct.pack("<iiii", 1000, 1, 0, OP_MSG) + b"\0" * 10)  # promises 1000 bytes, sends 26
+    assert_still_serving(impatient_server)  # while it stalls
+    started = time.monotonic()
+    assert read_reply(stalled) is None  # closed by the server after --message-timeout 1
+    assert time.monotonic() - started < 10
+    stalled.close()
+
+
+def test_many_bad_clients_then_a_good_one(impatient_server):
+    for i in range(50):
+        sock = connect(impatient_server)
+        sock.sendall(op_msg(bson.encode({"ping": 1, "$db": "admin"}))[: i % 30])
+        sock.close()
+    assert_still_serving(impatient_server)

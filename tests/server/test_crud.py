@@ -1,0 +1,173 @@
+"""CRUD, cursors, catalog commands and error codes through pymongo, against
+a real `docket serve`."""
+import pymongo
+import pytest
+from bson import Decimal128, Int64, ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+
+
+def test_handshake_reports_wire_versions_and_limits(client):
+    hello = client.admin.command("hello")
+    assert hello["isWritablePrimary"] is True
+    assert hello["minWireVersion"] == 0 and hello["maxWireVersion"] == 17
+    assert hello["maxBsonObjectSize"] == 16 * 1024 * 1024
+    assert hello["maxMessageSizeBytes"] == 48000000
+    assert hello["maxWriteBatchSize"] == 100000
+    assert hello["helloOk"] is True and "connectionId" in hello and "localTime" in hello
+    legacy = client.admin.command("isMaster")
+    assert legacy["ismaster"] is True
+    assert client.admin.command("ping")["ok"] == 1.0
+    assert client.admin.command("buildInfo")["version"].startswith("6.0")
+
+
+def test_insert_find_roundtrip_keeps_types(db):
+    oid = ObjectId()
+    doc = {"_id": oid, "i": 1, "l": Int64(2), "d": 1.5, "dec": Decimal128("0.10"), "s": "x",
+           "a": [1, {"b": 2}], "o": {"n": None}, "t": True}
+    db.c.insert_one(doc)
+    assert db.c.find_one({"_id": oid}) == doc
+
+
+def test_missing_id_gets_an_objectid_first(db):
+    result = db.c.insert_one({"x": 1})
+    stored = db.c.find_one({"x": 1})
+    assert isinstance(result.inserted_id, ObjectId)
+    assert list(stored.keys())[0] == "_id"
+
+
+def test_duplicate_key_error_code_and_message(db):
+    db.c.insert_one({"_id": 1})
+    with pytest.raises(DuplicateKeyError) as e:
+        db.c.insert_one({"_id": 1})
+    assert e.value.code == 11000
+    assert "E11000 duplicate key error collection: %s.c index: _id_ dup key: { _id: 1 }" % db.name in str(e.value)
+
+
+def test_insert_many_ordered_and_unordered_report_indexes(db):
+    with pytest.raises(BulkWriteError) as e:
+        db.c.insert_many([{"_id": 1}, {"_id": 1}, {"_id": 2}])
+    assert e.value.details["nInserted"] == 1
+    assert [(w["index"], w["code"]) for w in e.value.details["writeErrors"]] == [(1, 11000)]
+    with pytest.raises(BulkWriteError) as e:
+        db.d.insert_many([{"_id": 1}, {"_id": 1}, {"_id": 2}, {"_id": 2}], ordered=False)
+    assert e.value.details["nInserted"] == 2
+    assert [w["index"] for w in e.value.details["writeErrors"]] == [1, 3]
+
+
+def test_find_filter_sort_skip_limit_projection(db):
+    db.c.insert_many([{"_id": i, "v": i % 3, "w": -i} for i in range(20)])
+    got = list(db.c.find({"v": {"$in": [1, 2]}}, {"w": 1, "_id": 0}).sort("w", 1).skip(2).limit(3))
+    assert got == [{"w": -16}, {"w": -14}, {"w": -13}]  # -19, -17 skipped
+    assert db.c.count_documents({"v": 0}) == 7
+    assert db.c.count_documents({}, skip=5, limit=4) == 4
+    assert db.c.estimated_document_count() == 20
+    assert sorted(db.c.distinct("v")) == [0, 1, 2]
+
+
+def test_cursor_streams_in_batches_with_get_more(db):
+    db.c.insert_many([{"_id": i} for i in range(1050)])
+    cursor = db.c.find({}).batch_size(100)
+    assert [d["_id"] for d in cursor] == list(range(1050))
+    assert db.client.admin.command("serverStatus")["openCursors"] == 0
+
+
+def test_kill_cursors_and_unknown_cursor(db):
+    db.c.insert_many([{"_id": i} for i in range(300)])
+    reply = db.command("find", "c", batchSize=10)
+    cursor_id = reply["cursor"]["id"]
+    assert cursor_id != 0
+    killed = db.command("killCursors", "c", cursors=[cursor_id])
+    assert killed["cursorsKilled"] == [cursor_id]
+    with pytest.raises(OperationFailure) as e:
+        db.command("getMore", cursor_id, collection="c")
+    assert e.value.code == 43
+
+
+def test_update_operators_upsert_and_replace(db):
+    db.c.insert_many([{"_id": 1, "n": 1}, {"_id": 2, "n": 2}])
+    r = db.c.update_many({"n": {"$gte": 1}}, {"$inc": {"n": 10}, "$set": {"seen": True}})
+    assert (r.matched_count, r.modified_count) == (2, 2)
+    r = db.c.update_one({"_id": 3}, {"$set": {"n": 0}, "$setOnInsert": {"new": True}}, upsert=True)
+    assert r.upserted_id == 3
+    assert db.c.find_one({"_id": 3}) == {"_id": 3, "n": 0, "new": True}
+    r = db.c.replace_one({"_id": 1}, {"only": "this"})
+    assert r.modified_count == 1
+    assert db.c.find_one({"_id": 1}) == {"_id": 1, "only": "this"}
+
+
+def test_update_errors_carry_mongodb_codes(db):
+    db.c.insert_one({"_id": 1, "s": "text"})
+    with pytest.raises(OperationFailure) as e:
+        db.c.update_one({"_id": 1}, {"$inc": {"s": 1}})
+    assert e.value.code == 14  # TypeMismatch
+    with pytest.raises(OperationFailure) as e:
+        db.c.update_one({"_id": 1}, {"$set": {"_id": 2}})
+    assert e.value.code == 66  # ImmutableField
+    with pytest.raises(OperationFailure) as e:
+        db.c.update_one({"_id": 1}, {"$set": {"a": 1}, "$unset": {"a": 1}})
+    assert e.value.code == 40  # ConflictingUpdateOperators
+    with pytest.raises(OperationFailure) as e:
+        db.c.find_one({"a": {"$bogus": 1}})
+    assert e.value.code == 2  # BadValue
+
+
+def test_delete_one_and_many(db):
+    db.c.insert_many([{"_id": i, "v": i % 2} for i in range(10)])
+    assert db.c.delete_one({"v": 1}).deleted_count == 1
+    assert db.c.delete_many({"v": 1}).deleted_count == 4
+    assert db.c.count_documents({}) == 5
+
+
+def test_find_one_and_modify_family(db):
+    after = db.counters.find_one_and_update({"_id": "seq"}, {"$inc": {"n": 1}}, upsert=True,
+                                            return_document=ReturnDocument.AFTER)
+    assert after == {"_id": "seq", "n": 1}
+    before = db.counters.find_one_and_update({"_id": "seq"}, {"$inc": {"n": 1}})
+    assert before == {"_id": "seq", "n": 1}
+    replaced = db.counters.find_one_and_replace({"_id": "seq"}, {"n": 100}, return_document=ReturnDocument.AFTER)
+    assert replaced == {"_id": "seq", "n": 100}
+    assert db.counters.find_one_and_delete({"_id": "seq"}) == {"_id": "seq", "n": 100}
+    assert db.counters.find_one_and_delete({"_id": "seq"}) is None
+    raw = db.command("findAndModify", "counters", query={"_id": "x"}, update={"$inc": {"n": 1}}, upsert=True,
+                     new=True)
+    assert raw["lastErrorObject"] == {"n": 1, "updatedExisting": False, "upserted": "x"}
+
+
+def test_catalog_commands(db, client):
+    db.create_collection("made")
+    with pytest.raises(OperationFailure) as e:
+        db.command("create", "made")  # (pymongo's create_collection checks client-side first)
+    assert e.value.code == 48  # NamespaceExists
+    db.other.insert_one({})
+    assert sorted(db.list_collection_names()) == ["made", "other"]
+    assert [c["name"] for c in db.list_collections(filter={"name": "other"})] == ["other"]
+    assert db.name in client.list_database_names()
+    client.admin.command("renameCollection", db.name + ".other", to=db.name + ".renamed")
+    assert sorted(db.list_collection_names()) == ["made", "renamed"]
+    assert [i["name"] for i in db.renamed.list_indexes()] == ["_id_"]
+    db.renamed.drop()
+    assert db.list_collection_names() == ["made"]
+    client.drop_database(db.name)
+    assert db.name not in client.list_database_names()
+
+
+def test_invalid_namespace_and_unknown_command(db):
+    with pytest.raises(OperationFailure) as e:
+        db.command("insert", "bad$name", documents=[{}])  # pymongo refuses the name before sending
+    assert e.value.code == 73
+    with pytest.raises(OperationFailure) as e:
+        db.command("noSuchCommand")
+    assert e.value.code == 59
+
+
+def test_unacknowledged_write_is_applied(db):
+    unacked = db.get_collection("c", write_concern=pymongo.WriteConcern(w=0))
+    unacked.insert_one({"_id": "quiet"})
+    assert db.c.find_one({"_id": "quiet"}) == {"_id": "quiet"}  # same connection: ordered after the write
+
+
+def test_journaled_and_majority_write_concerns_are_accepted(db):
+    for wc in (pymongo.WriteConcern(j=True), pymongo.WriteConcern(w="majority")):
+        db.get_collection("c", write_concern=wc).insert_one({})
+    assert db.c.count_documents({}) == 2
