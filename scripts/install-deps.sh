@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev libfmt-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev
-          python3-pymongo python3-pytest python3-mongoengine)
+          libsnappy-dev zlib1g-dev libzstd-dev
+          python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 #include "commands/args.h"
 #include "commands/handlers.h"
 #include "query/filter.h"
+#include "wire/compression.h"
 
 namespace docket::commands {
 namespace {
@@ -49,6 +50,21 @@ Status Hello(CommandContext& context, const CommandRequest& request, bson_t* rep
   BSON_APPEND_INT32(reply, "minWireVersion", 0);
   BSON_APPEND_INT32(reply, "maxWireVersion", 17);
   BSON_APPEND_BOOL(reply, "readOnly", false);
+  // Compression: the client's list, in its order of preference, cut to what
+  // this server speaks (OP_COMPRESSED, wire/compression.h).
+  bson_iter_t offered;
+  if (request.body->Find("compression", &offered) && BSON_ITER_HOLDS_ARRAY(&offered)) {
+    std::vector<std::string> agreed;
+    bson_iter_t name;
+    bson_iter_recurse(&offered, &name);
+    while (bson_iter_next(&name)) {
+      if (!BSON_ITER_HOLDS_UTF8(&name)) continue;
+      const std::string n = bson_iter_utf8(&name, nullptr);
+      auto compressor = wire::CompressorFromName(n);
+      if (compressor && *compressor != wire::Compressor::kNoop) agreed.push_back(n);
+    }
+    AppendStringArray(reply, "compression", agreed);
+  }
   return Status::OK();
 }
 
@@ -270,6 +286,19 @@ Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* repl
   BSON_APPEND_INT64(&connections, "totalCreated", context.server.connections_total.load());
   bson_append_document_end(reply, &connections);
   BSON_APPEND_INT64(reply, "openCursors", static_cast<int64_t>(context.server.cursors.size()));
+  bson_t network, compression;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "network", &network);
+  BSON_APPEND_DOCUMENT_BEGIN(&network, "compression", &compression);
+  for (int id = 1; id <= 3; ++id) {
+    bson_t one, decompressor;
+    BSON_APPEND_DOCUMENT_BEGIN(&compression, wire::CompressorName(static_cast<wire::Compressor>(id)), &one);
+    BSON_APPEND_DOCUMENT_BEGIN(&one, "decompressor", &decompressor);
+    BSON_APPEND_INT64(&decompressor, "messages", context.server.compressed_messages_in[id].load());
+    bson_append_document_end(&one, &decompressor);
+    bson_append_document_end(&compression, &one);
+  }
+  bson_append_document_end(&network, &compression);
+  bson_append_document_end(reply, &network);
   return Status::OK();
 }
 

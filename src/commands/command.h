@@ -32,6 +32,8 @@ struct ServerState {
   std::atomic<int64_t> connections_current{0};
   std::atomic<int64_t> connections_total{0};
   int64_t max_connections = 0;
+  // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
+  std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
 };
 
 // One connection's view, owned by its connection; used by one thread at a time.

@@ -12,6 +12,7 @@
 
 #include "bson/builder.h"
 #include "commands/command.h"
+#include "wire/compression.h"
 #include "wire/message.h"
 
 namespace docket::server {
@@ -62,6 +63,9 @@ class ServerImpl {
   // or "" when none is due (moreToCome). Sets *close for unrecoverable input.
   std::string Process(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
                       const wire::Header& header, bool* close);
+  // Process for an uncompressed message; sets *command to the command's name.
+  std::string ProcessPlain(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+                           const wire::Header& header, bool* close, std::string* command);
   void Stop();
 };
 
@@ -96,6 +100,34 @@ awaitable<std::string> ServerImpl::OnWorkers(const asio::any_io_executor& io_exe
 
 std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
                                 const wire::Header& header, bool* close) {
+  std::string command;
+  if (header.op_code != wire::kOpCompressed) return ProcessPlain(connection, message, header, close, &command);
+  wire::Compressor compressor = wire::Compressor::kNoop;
+  auto inner = wire::DecompressMessage(message.data(), message.size(), &compressor);
+  if (!inner.ok()) {
+    *close = true;
+    return wire::BuildOpMsg(next_request_id.fetch_add(1), header.request_id, commands::ErrorReply(inner.status()),
+                            false);
+  }
+  state.compressed_messages_in[static_cast<int>(compressor)].fetch_add(1);
+  wire::Header inner_header = header;
+  inner_header.length = static_cast<int32_t>(inner->size());
+  inner_header.op_code = static_cast<int32_t>(inner->at(12)) | static_cast<int32_t>(inner->at(13)) << 8 |
+                         static_cast<int32_t>(inner->at(14)) << 16 | static_cast<int32_t>(inner->at(15)) << 24;
+  std::string reply = ProcessPlain(connection, *inner, inner_header, close, &command);
+  // As the compression spec asks: the handshake and authentication are never
+  // compressed; everything else is answered with the request's compressor.
+  static const char* const kNeverCompressed[] = {"hello", "isMaster", "ismaster", "saslStart", "saslContinue",
+                                                 "getnonce", "authenticate", "createUser", "updateUser"};
+  if (reply.empty()) return reply;
+  for (const char* name : kNeverCompressed) {
+    if (command == name) return reply;
+  }
+  return wire::CompressMessage(reply, compressor);
+}
+
+std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+                                     const wire::Header& header, bool* close, std::string* command) {
   commands::CommandContext context{state, connection};
   const int32_t reply_id = next_request_id.fetch_add(1);
   try {
@@ -108,6 +140,7 @@ std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std:
       bson_iter_t db_it;
       std::string db;
       if (msg->body.Find("$db", &db_it) && BSON_ITER_HOLDS_UTF8(&db_it)) db = bson_iter_utf8(&db_it, nullptr);
+      *command = commands::CommandName(msg->body);
       commands::CommandRequest request{db, &msg->body, &msg->sequences, false};
       Document reply = commands::RunCommand(context, request);
       if (msg->more_to_come()) return std::string();
@@ -135,6 +168,7 @@ std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std:
         bson_iter_document(&wrapped, &len, &data);
         body = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(data), len));
       }
+      *command = commands::CommandName(body);
       commands::CommandRequest request{ns.substr(0, ns.size() - suffix.size()), &body, nullptr, true};
       return wire::BuildOpReply(reply_id, header.request_id, commands::RunCommand(context, request));
     }

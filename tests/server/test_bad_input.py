@@ -81,6 +81,12 @@ def test_valid_message_with_checksum_gets_a_checksummed_reply(impatient_server):
     ("document length past the end", op_msg(b"\xff\x00\x00\x00\x00")),
     ("unknown required flag", op_msg(bson.encode({"ping": 1, "$db": "admin"}), flags=1 << 5)),
     ("no body section", struct.pack("<iiii", 20, 1, 0, OP_MSG) + struct.pack("<I", 0)),
+    ("compressed: unknown compressor", struct.pack("<iiiiiiB", 34, 1, 0, 2012, OP_MSG, 5, 9) + b"abcde"),
+    ("compressed: size over the limit", struct.pack("<iiiiiiB", 34, 1, 0, 2012, OP_MSG, 2**31 - 1, 2) + b"abcde"),
+    ("compressed: garbage zlib", struct.pack("<iiiiiiB", 34, 1, 0, 2012, OP_MSG, 100, 2) + b"abcde"),
+    ("compressed: garbage zstd", struct.pack("<iiiiiiB", 34, 1, 0, 2012, OP_MSG, 100, 3) + b"abcde"),
+    ("compressed: garbage snappy", struct.pack("<iiiiiiB", 34, 1, 0, 2012, OP_MSG, 100, 1) + b"\xff\xff\xff\xff\x0f"),
+    ("compressed inside compressed", struct.pack("<iiiiiiB", 34, 1, 0, 2012, 2012, 5, 0) + b"abcde"),
 ])
 def test_malformed_op_msg_gets_an_error_or_a_close(impatient_server, name, message):
     sock = connect(impatient_server)
