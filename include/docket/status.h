@@ -23,6 +23,7 @@ enum class ErrorCode : int32_t {
   kIllegalOperation = 20,
   kInvalidBSON = 22,
   kNamespaceNotFound = 26,
+  kIndexNotFound = 27,
   kPathNotViable = 28,
   kConflictingUpdateOperators = 40,
   kCursorNotFound = 43,

@@ -51,6 +51,12 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"hostInfo", {HostInfo}},
       {"serverStatus", {ServerStatus}},
       {"getLog", {GetLog}},
+      {"collStats", {CollStats}},
+      {"dbStats", {DbStats}},
+      {"validate", {Validate}},
+      {"explain", {Explain}},
+      {"createIndexes", {CreateIndexes}},
+      {"dropIndexes", {DropIndexes}},
   };
   return *table;
 }

@@ -42,6 +42,14 @@ Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);
 Status ServerStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
 
+// diagnostics.cc
+Status CollStats(CommandContext&, const CommandRequest&, bson_t*);
+Status DbStats(CommandContext&, const CommandRequest&, bson_t*);
+Status Validate(CommandContext&, const CommandRequest&, bson_t*);
+Status Explain(CommandContext&, const CommandRequest&, bson_t*);
+Status CreateIndexes(CommandContext&, const CommandRequest&, bson_t*);
+Status DropIndexes(CommandContext&, const CommandRequest&, bson_t*);
+
 // Appends {cursor: {firstBatch|nextBatch: [...], id, ns}}.
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,
                        const std::string& ns);

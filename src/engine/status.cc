@@ -15,6 +15,7 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kIllegalOperation: return "IllegalOperation";
     case ErrorCode::kInvalidBSON: return "InvalidBSON";
     case ErrorCode::kNamespaceNotFound: return "NamespaceNotFound";
+    case ErrorCode::kIndexNotFound: return "IndexNotFound";
     case ErrorCode::kPathNotViable: return "PathNotViable";
     case ErrorCode::kConflictingUpdateOperators: return "ConflictingUpdateOperators";
     case ErrorCode::kCursorNotFound: return "CursorNotFound";

@@ -171,3 +171,47 @@ def test_journaled_and_majority_write_concerns_are_accepted(db):
     for wc in (pymongo.WriteConcern(j=True), pymongo.WriteConcern(w="majority")):
         db.get_collection("c", write_concern=wc).insert_one({})
     assert db.c.count_documents({}) == 2
+
+
+def test_stats_commands_count_what_is_stored(db):
+    db.c.insert_many([{"_id": i, "pad": "x" * 10} for i in range(30)])
+    stats = db.command("collStats", "c")
+    assert stats["count"] == 30 and stats["nindexes"] == 1 and stats["size"] > 30 * 20
+    assert stats["ns"] == db.name + ".c"
+    dbstats = db.command("dbStats")
+    assert dbstats["collections"] == 1 and dbstats["objects"] == 30
+
+
+def test_validate_reads_every_record(db):
+    db.c.insert_many([{"_id": i} for i in range(25)])
+    result = db.validate_collection("c")
+    assert result["valid"] is True and result["nrecords"] == 25 and result["errors"] == []
+    with pytest.raises(OperationFailure) as e:
+        db.validate_collection("missing")
+    assert e.value.code == 26
+
+
+def test_explain_shows_idhack_or_collscan(db):
+    db.c.insert_many([{"_id": i, "v": i % 2} for i in range(10)])
+    by_id = db.c.find({"_id": 3}).explain()
+    assert by_id["queryPlanner"]["winningPlan"]["stage"] == "IDHACK"
+    assert by_id["executionStats"]["nReturned"] == 1
+    scan = db.command("explain", {"find": "c", "filter": {"v": 1}}, verbosity="executionStats")
+    assert scan["queryPlanner"]["winningPlan"]["stage"] == "COLLSCAN"
+    assert scan["executionStats"]["nReturned"] == 5 and scan["executionStats"]["totalDocsExamined"] == 10
+
+
+def test_index_commands_are_honest_about_secondary_indexes(db):
+    db.c.insert_one({"_id": 1})
+    db.c.create_index([("_id", 1)])  # the _id index always exists
+    with pytest.raises(OperationFailure) as e:
+        db.c.create_index([("v", 1)])
+    assert e.value.code == 115  # CommandNotSupported until secondary indexes exist
+    with pytest.raises(OperationFailure) as e:
+        db.c.drop_index("_id_")
+    assert e.value.code == 72
+    with pytest.raises(OperationFailure) as e:
+        db.c.drop_index("v_1")
+    assert e.value.code == 27
+    db.c.drop_indexes()  # "*": nothing but _id_, which stays
+    assert [i["name"] for i in db.c.list_indexes()] == ["_id_"]
