@@ -14,11 +14,11 @@ ctest --test-dir build/debug --output-on-failure -j"$jobs"
 
 # Memory errors and undefined behaviour, everywhere (UBSan findings are fatal).
 cmake --preset asan >/dev/null
-cmake --build build/asan -j"$jobs" --target docket_tests crash_test crash_writer docket
+cmake --build build/asan -j"$jobs" --target docket_tests crash_test crash_writer docket server_cpp_tests
 ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j"$jobs"
 
 # The same binary's concurrency tests, instrumented.
 cmake --preset tsan >/dev/null
-cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket
+cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket server_cpp_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|TransactionTest|CrashTest|ServerPytest'
+  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|TransactionTest|CrashTest|ServerPytest|MongocTest'
