@@ -17,8 +17,11 @@ cmake --preset asan >/dev/null
 cmake --build build/asan -j"$jobs" --target docket_tests crash_test crash_writer docket server_cpp_tests
 ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j"$jobs"
 
-# The same binary's concurrency tests, instrumented.
+# The concurrency tests, instrumented; the server under TSan is driven by the
+# Python clients from another process. (The C-driver test is left out here:
+# uninstrumented libmongoc in the same process reports races inside the
+# client's own topology code. It runs in the debug and ASan passes.)
 cmake --preset tsan >/dev/null
-cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket server_cpp_tests
+cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|TransactionTest|CrashTest|ServerPytest|MongocTest'
+  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|TransactionTest|CrashTest|ServerPytest'
