@@ -26,6 +26,13 @@ Result<Document> GetDocumentField(const Document& body, const char* key) {
   return SubDocument(it);
 }
 
+Status ReadDocumentField(const Document& body, const char* key, Document* out) {
+  auto value = GetDocumentField(body, key);
+  if (!value.ok()) return value.status();
+  *out = std::move(value).value();
+  return Status::OK();
+}
+
 Result<std::string> GetStringField(const Document& body, const char* key, bool required) {
   bson_iter_t it;
   if (!body.Find(key, &it)) {

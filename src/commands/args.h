@@ -17,6 +17,8 @@ Document SubDocument(const bson_iter_t& it);
 
 // A document-valued field; {} when absent. Errors: TypeMismatch.
 Result<Document> GetDocumentField(const Document& body, const char* key);
+// The same, stored into *out: `DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "sort", &options.sort))`.
+Status ReadDocumentField(const Document& body, const char* key, Document* out);
 // A string-valued field. Errors: TypeMismatch, or FailedToParse when required and absent.
 Result<std::string> GetStringField(const Document& body, const char* key, bool required);
 // A numeric field as int64 (int32, int64 or an integral double); `fallback` when absent.

@@ -12,6 +12,7 @@
 
 #include "bson/builder.h"
 #include "commands/command.h"
+#include "wire/bytes.h"
 #include "wire/compression.h"
 #include "wire/message.h"
 
@@ -112,8 +113,7 @@ std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std:
   state.compressed_messages_in[static_cast<int>(compressor)].fetch_add(1);
   wire::Header inner_header = header;
   inner_header.length = static_cast<int32_t>(inner->size());
-  inner_header.op_code = static_cast<int32_t>(inner->at(12)) | static_cast<int32_t>(inner->at(13)) << 8 |
-                         static_cast<int32_t>(inner->at(14)) << 16 | static_cast<int32_t>(inner->at(15)) << 24;
+  inner_header.op_code = wire::ReadInt32(inner->data() + 12);
   std::string reply = ProcessPlain(connection, *inner, inner_header, close, &command);
   // As the compression spec asks: the handshake and authentication are never
   // compressed; everything else is answered with the request's compressor.

@@ -6,21 +6,11 @@
 
 #include <cstring>
 
+#include "wire/bytes.h"
 #include "wire/message.h"
 
 namespace docket::wire {
 namespace {
-
-int32_t ReadInt32(const uint8_t* p) {
-  uint32_t v = static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-               static_cast<uint32_t>(p[3]) << 24;
-  return static_cast<int32_t>(v);
-}
-
-void WriteInt32(uint8_t* p, int32_t value) {
-  uint32_t v = static_cast<uint32_t>(value);
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>((v >> (8 * i)) & 0xFF);
-}
 
 Status Protocol(std::string message) { return Status(ErrorCode::kProtocolError, std::move(message)); }
 

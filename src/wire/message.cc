@@ -2,23 +2,11 @@
 
 #include <cstring>
 
+#include "wire/bytes.h"
 #include "wire/crc32c.h"
 
 namespace docket::wire {
 namespace {
-
-int32_t ReadInt32(const uint8_t* p) {
-  uint32_t v = static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-               static_cast<uint32_t>(p[3]) << 24;
-  return static_cast<int32_t>(v);
-}
-
-void AppendInt32(std::string* out, int32_t value) {
-  uint32_t v = static_cast<uint32_t>(value);
-  char bytes[4] = {static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF),
-                   static_cast<char>((v >> 16) & 0xFF), static_cast<char>((v >> 24) & 0xFF)};
-  out->append(bytes, 4);
-}
 
 void AppendInt64(std::string* out, int64_t value) {
   AppendInt32(out, static_cast<int32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFF));
@@ -26,8 +14,7 @@ void AppendInt64(std::string* out, int64_t value) {
 }
 
 void PatchLength(std::string* out) {
-  uint32_t v = static_cast<uint32_t>(out->size());
-  for (int i = 0; i < 4; ++i) (*out)[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  WriteInt32(reinterpret_cast<uint8_t*>(out->data()), static_cast<int32_t>(out->size()));
 }
 
 Status Protocol(std::string message) { return Status(ErrorCode::kProtocolError, std::move(message)); }
