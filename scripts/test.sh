@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 
+# The Node.js driver and mongosh for tests/node, exactly as the lockfile pins them.
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+
 cmake --preset debug >/dev/null
 cmake --build build/debug -j"$jobs"
 ctest --test-dir build/debug --output-on-failure -j"$jobs"

@@ -1,0 +1,90 @@
+// Smoke runs of the Node.js driver and of mongosh against a real
+// `docket serve --memory --port 0` (DOCKET_BIN), started and stopped here.
+// Exits non-zero on the first failed check.
+import { spawn, execFileSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const docket = process.env.DOCKET_BIN ?? path.join(here, "../../build/debug/docket");
+
+function startServer() {
+  const child = spawn(docket, ["serve", "--memory", "--port", "0", "--quiet"], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (line) => {
+      const match = /port (\d+)/.exec(line);
+      if (!match) reject(new Error(`no ready line: ${line}`));
+      else resolve({ child, uri: `mongodb://127.0.0.1:${match[1]}/` });
+    });
+    child.once("exit", (code) => reject(new Error(`docket serve exited with ${code}`)));
+  });
+}
+
+async function nodeDriver(uri) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const c = client.db("node").collection("items");
+  const inserted = await c.insertOne({ _id: 1, n: 1, tags: ["a"] });
+  assert.equal(inserted.insertedId, 1);
+  await c.insertMany([2, 3, 4].map((i) => ({ _id: i, n: i })));
+  assert.deepEqual((await c.find({ n: { $gte: 2 } }).sort({ n: -1 }).toArray()).map((d) => d._id), [4, 3, 2]);
+  const updated = await c.updateOne({ _id: 2 }, { $inc: { n: 10 } });
+  assert.equal(updated.modifiedCount, 1);
+  const counter = await client.db("node").collection("counters").findOneAndUpdate(
+    { _id: "seq" }, { $inc: { value: 1 } }, { upsert: true, returnDocument: "after" });
+  assert.equal(counter.value, 1);
+  await c.createIndex({ _id: 1 });  // the _id index always exists
+  await assert.rejects(c.createIndex({ n: 1 }), (e) => e.code === 115);  // secondary indexes: issue 3
+  const top = await c.aggregate([{ $match: { n: { $gt: 1 } } }, { $sort: { n: -1 } }, { $limit: 2 }]).toArray();
+  assert.deepEqual(top.map((d) => d._id), [2, 4]);
+  assert.equal(await c.countDocuments({ n: { $gt: 1 } }), 3);
+  await assert.rejects(c.insertOne({ _id: 1 }), (e) => e.code === 11000);
+  await client.close();
+  console.log("node driver: ok");
+}
+
+function mongosh(uri) {
+  const bin = path.join(here, "node_modules/.bin/mongosh");
+  const script = `
+    const d = db.getSiblingDB("shell");
+    d.items.insertOne({_id: 1, n: 1});
+    d.items.updateOne({_id: 1}, {$set: {n: 2}});
+    const after = d.items.findOneAndUpdate({_id: "seq"}, {$inc: {v: 1}}, {upsert: true, returnNewDocument: true});
+    let indexError = 0;
+    try { d.items.createIndex({n: 1}); } catch (e) { indexError = e.code; }
+    print(JSON.stringify({
+      found: d.items.find({_id: 1}).toArray(),
+      seq: after.v,
+      indexError,
+      counted: d.items.aggregate([{$match: {}}, {$count: "k"}]).toArray(),
+    }));`;
+  const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  assert.deepEqual(result.found, [{ _id: 1, n: 2 }]);
+  assert.equal(result.seq, 1);
+  assert.equal(result.indexError, 115);
+  assert.deepEqual(result.counted, [{ k: 2 }]);
+  console.log("mongosh: ok");
+}
+
+const { child, uri } = await startServer();
+let failed = false;
+try {
+  await nodeDriver(uri);
+  mongosh(uri);
+} catch (e) {
+  console.error(e);
+  failed = true;
+} finally {
+  child.kill("SIGTERM");
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) {
+    console.error(`docket serve exited with ${code} after SIGTERM`);
+    failed = true;
+  }
+}
+process.exit(failed ? 1 : 0);
