@@ -199,7 +199,16 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<tcp::socket> socket, int64_t i
   std::vector<uint8_t> message;
   while (!stopping.load()) {
     uint8_t header_bytes[wire::kHeaderSize];
+    // Between messages a client may stay silent for idle_timeout at most.
+    timer.expires_after(options.idle_timeout);
+    timer.async_wait([socket](const asio::error_code& e) {
+      if (!e) {
+        asio::error_code ignored;
+        socket->close(ignored);
+      }
+    });
     co_await asio::async_read(*socket, asio::buffer(header_bytes), asio::redirect_error(use_awaitable, ec));
+    timer.cancel();
     if (ec) break;
     auto header = wire::ParseHeader(header_bytes);
     if (!header.ok()) {

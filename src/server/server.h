@@ -37,6 +37,9 @@ struct ServerOptions {
   // A message whose header arrived must be complete within this time, or the
   // connection is closed (half-open and stalled clients).
   std::chrono::seconds message_timeout{30};
+  // A connection silent for this long between messages is closed (drivers
+  // reconnect transparently; their monitors talk every few seconds).
+  std::chrono::seconds idle_timeout{30 * 60};
   bool log_json = false;
   bool quiet = false;
   std::vector<std::string> argv;  // reported by getCmdLineOpts

@@ -52,7 +52,7 @@ def read_reply(sock):
 
 @pytest.fixture(scope="module")
 def impatient_server():
-    s = DocketServer("--message-timeout", "1")
+    s = DocketServer("--message-timeout", "1", "--idle-timeout", "3")
     yield s
     assert s.stop() == 0
 
@@ -140,4 +140,15 @@ def test_many_bad_clients_then_a_good_one(impatient_server):
         sock = connect(impatient_server)
         sock.sendall(op_msg(bson.encode({"ping": 1, "$db": "admin"}))[: i % 30])
         sock.close()
+    assert_still_serving(impatient_server)
+
+
+def test_idle_connection_is_closed(impatient_server):
+    idle = connect(impatient_server)
+    idle.sendall(op_msg(bson.encode({"ping": 1, "$db": "admin"})))
+    assert read_reply(idle)["ok"] == 1.0
+    started = time.monotonic()
+    assert read_reply(idle) is None  # closed after --idle-timeout 3
+    assert 2 < time.monotonic() - started < 15
+    idle.close()
     assert_still_serving(impatient_server)

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   serve->add_option("--message-timeout", flags.message_timeout_seconds,
                     "seconds a client may take to finish sending a message it started")
       ->check(CLI::Range(1, 3600))->capture_default_str();
+  serve->add_option("--idle-timeout", flags.idle_timeout_seconds, "seconds a connection may stay silent between messages")
+      ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
   serve->add_option("--workers", flags.workers, "threads that run commands")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);

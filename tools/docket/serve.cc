@@ -71,6 +71,7 @@ int RunServe(const ServeFlags& flags) {
   options.max_connections = flags.max_connections;
   options.worker_threads = flags.workers;
   options.message_timeout = std::chrono::seconds(flags.message_timeout_seconds);
+  options.idle_timeout = std::chrono::seconds(flags.idle_timeout_seconds);
   options.jitter_min = std::chrono::milliseconds(jitter_min);
   options.jitter_max = std::chrono::milliseconds(jitter_max);
   options.seed = flags.seed;

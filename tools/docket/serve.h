@@ -18,6 +18,7 @@ struct ServeFlags {
   unsigned long long seed = 0;
   int workers = 8;
   int message_timeout_seconds = 30;
+  int idle_timeout_seconds = 30 * 60;
   std::vector<std::string> argv;
 };
 
