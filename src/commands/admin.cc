@@ -197,9 +197,9 @@ Status RenameCollection(CommandContext& context, const CommandRequest& request, 
 Status ListIndexes(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
-  bool exists = false;
-  for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) exists |= info.name == *name;
-  if (!exists) return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + request.db + "." + *name);
+  if (!CollectionExists(context.server.engine, request.db, *name)) {
+    return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + request.db + "." + *name);
+  }
   bson::Builder index;
   bson_t key;
   BSON_APPEND_INT32(index.get(), "v", 2);

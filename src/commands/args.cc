@@ -105,6 +105,13 @@ Result<WriteConcern> GetWriteConcern(const Document& body) {
   return concern;
 }
 
+bool CollectionExists(Engine* engine, const std::string& db, const std::string& name) {
+  for (const CollectionInfo& info : engine->ListCollections(db)) {
+    if (info.name == name) return true;
+  }
+  return false;
+}
+
 Result<std::string> GetCollectionName(const Document& body) {
   bson_iter_t it;
   bson_iter_init_from_data(&it, body.data(), body.size());

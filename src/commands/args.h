@@ -34,6 +34,10 @@ Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, con
 // The command's writeConcern: j:true journals; w:0 is handled by the caller.
 Result<WriteConcern> GetWriteConcern(const Document& body);
 
+// Whether the collection exists (listIndexes, validate and dropIndexes
+// answer NamespaceNotFound for a missing one; reads do not).
+bool CollectionExists(Engine* engine, const std::string& db, const std::string& name);
+
 // The collection named by the command's first field (a string). Errors:
 // InvalidNamespace for a non-string or empty name.
 Result<std::string> GetCollectionName(const Document& body);

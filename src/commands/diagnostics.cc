@@ -32,13 +32,6 @@ Result<Totals> Scan(Collection collection, const Document& filter = Document()) 
   return totals;
 }
 
-bool CollectionExists(Engine* engine, const std::string& db, const std::string& name) {
-  for (const CollectionInfo& info : engine->ListCollections(db)) {
-    if (info.name == name) return true;
-  }
-  return false;
-}
-
 void AppendIdIndexSizes(bson_t* reply) {
   bson_t sizes;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "indexSizes", &sizes);

@@ -140,7 +140,7 @@ std::string BuildOpMsg(int32_t request_id, int32_t response_to, const Document& 
   out.push_back('\0');  // section kind 0
   out.append(body.bytes());
   if (checksum) {
-    AppendInt32(&out, 0);  // checksum placeholder so the length covers it
+    AppendInt32(&out, 0);  // reserve the checksum's 4 bytes: the length field covers them
     PatchLength(&out);
     uint32_t crc = Crc32c(out.data(), out.size() - 4);
     out.resize(out.size() - 4);
