@@ -42,6 +42,10 @@ enum class ErrorCode : int32_t {
   kBSONObjectTooLarge = 10334,
   kDuplicateKey = 11000,
   kBSONObjectTooLargeAfterUpdate = 17419,
+  kInvalidRegex = 51091,
+  kInvalidRegexOptions = 51108,
+  kRegexOptionsBeforeRegex = 51074,
+  kRegexOptionsTwice = 51075,
 };
 
 // Returns MongoDB's codeName for `code` ("DuplicateKey"), or "Location<N>" for

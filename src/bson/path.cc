@@ -54,28 +54,42 @@ void SubDocument(const bson_iter_t& it, const uint8_t** data, uint32_t* len) {
   }
 }
 
-bool VisitFrom(const bson_iter_t& value, const Path& path, size_t next,
-               FunctionRef<bool(const bson_iter_t*)> visit);
+// One walk of a path: what to call, and how to treat an array at the end.
+struct Walk {
+  const Path& path;
+  FunctionRef<bool(const bson_iter_t*)> visit;
+  bool expand_leaf_arrays;
+  size_t* position;  // may be null; see VisitOptions
+
+  // Calls visit with *position set to the outermost array index in force.
+  bool Visit(const bson_iter_t* value, size_t outer) const {
+    if (position != nullptr) *position = outer;
+    return visit(value);
+  }
+};
+
+bool VisitFrom(const Walk& walk, const bson_iter_t& value, size_t next, size_t outer);
 
 // Walks path[i..] inside the document `doc`.
-bool VisitInDocument(const uint8_t* doc, size_t len, const Path& path, size_t i,
-                     FunctionRef<bool(const bson_iter_t*)> visit) {
+bool VisitInDocument(const Walk& walk, const uint8_t* doc, size_t len, size_t i, size_t outer) {
   bson_iter_t field;
-  if (!FindField(doc, len, path[i], &field)) return visit(nullptr);
-  return VisitFrom(field, path, i + 1, visit);
+  if (!FindField(doc, len, walk.path[i], &field)) return walk.Visit(nullptr, outer);
+  return VisitFrom(walk, field, i + 1, outer);
 }
 
-// `value` is what path[0..next) reached; walk the rest.
-bool VisitFrom(const bson_iter_t& value, const Path& path, size_t next,
-               FunctionRef<bool(const bson_iter_t*)> visit) {
+// `value` is what path[0..next) reached; walk the rest. `outer` is the index
+// taken in the first array the walk went through (kNoPosition if none yet).
+bool VisitFrom(const Walk& walk, const bson_iter_t& value, size_t next, size_t outer) {
   bson_type_t type = bson_iter_type(&value);
-  if (next == path.size()) {
-    if (visit(&value)) return true;
-    if (type == BSON_TYPE_ARRAY) {
+  auto index_or = [&](size_t i) { return outer == kNoPosition ? i : outer; };
+  if (next == walk.path.size()) {
+    if (walk.Visit(&value, outer)) return true;
+    if (type == BSON_TYPE_ARRAY && walk.expand_leaf_arrays) {
       bson_iter_t element;
+      size_t i = 0;
       if (bson_iter_recurse(&value, &element)) {
         while (bson_iter_next(&element)) {
-          if (visit(&element)) return true;
+          if (walk.Visit(&element, index_or(i++))) return true;
         }
       }
     }
@@ -85,38 +99,48 @@ bool VisitFrom(const bson_iter_t& value, const Path& path, size_t next,
   uint32_t len = 0;
   if (type == BSON_TYPE_DOCUMENT) {
     SubDocument(value, &data, &len);
-    return VisitInDocument(data, len, path, next, visit);
+    return VisitInDocument(walk, data, len, next, outer);
   }
-  if (type != BSON_TYPE_ARRAY) return visit(nullptr);
+  if (type != BSON_TYPE_ARRAY) return walk.Visit(nullptr, outer);
 
   SubDocument(value, &data, &len);
   size_t index = 0;
-  if (ParseArrayIndex(path[next], &index)) {
+  if (ParseArrayIndex(walk.path[next], &index)) {
     bson_iter_t element;
-    if (FindField(data, len, path[next], &element)) {
-      if (VisitFrom(element, path, next + 1, visit)) return true;
+    if (FindField(data, len, walk.path[next], &element)) {
+      if (VisitFrom(walk, element, next + 1, index_or(index))) return true;
     }
   }
   bool reached_any = false;
   bson_iter_t element;
+  size_t i = 0;
   if (bson_iter_init_from_data(&element, data, len)) {
     while (bson_iter_next(&element)) {
+      size_t at = i++;
       if (bson_iter_type(&element) != BSON_TYPE_DOCUMENT) continue;
       reached_any = true;
       const uint8_t* sub = nullptr;
       uint32_t sub_len = 0;
       SubDocument(element, &sub, &sub_len);
-      if (VisitInDocument(sub, sub_len, path, next, visit)) return true;
+      if (VisitInDocument(walk, sub, sub_len, next, index_or(at))) return true;
     }
   }
-  return reached_any ? false : visit(nullptr);
+  return reached_any ? false : walk.Visit(nullptr, outer);
 }
 
 }  // namespace
 
 bool VisitPath(const uint8_t* doc, size_t len, const Path& path,
-               FunctionRef<bool(const bson_iter_t*)> visit) {
-  return VisitInDocument(doc, len, path, 0, visit);
+               FunctionRef<bool(const bson_iter_t*)> visit, VisitOptions options) {
+  Walk walk{path, visit, options.expand_leaf_arrays, options.position};
+  if (path.empty()) return false;
+  return VisitInDocument(walk, doc, len, 0, kNoPosition);
+}
+
+bool VisitPathFromValue(const bson_iter_t& value, const Path& path,
+                        FunctionRef<bool(const bson_iter_t*)> visit, VisitOptions options) {
+  Walk walk{path, visit, options.expand_leaf_arrays, options.position};
+  return VisitFrom(walk, value, 0, kNoPosition);
 }
 
 bool GetPath(const uint8_t* doc, size_t len, const Path& path, bson_iter_t* out) {

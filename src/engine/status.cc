@@ -33,7 +33,12 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTransactionExceededLifetimeLimitSeconds: return "TransactionExceededLifetimeLimitSeconds";
     case ErrorCode::kBSONObjectTooLarge: return "BSONObjectTooLarge";
     case ErrorCode::kDuplicateKey: return "DuplicateKey";
-    case ErrorCode::kBSONObjectTooLargeAfterUpdate: return "Location17419";
+    case ErrorCode::kBSONObjectTooLargeAfterUpdate:
+    case ErrorCode::kInvalidRegex:
+    case ErrorCode::kInvalidRegexOptions:
+    case ErrorCode::kRegexOptionsBeforeRegex:
+    case ErrorCode::kRegexOptionsTwice:
+      break;  // no codeName in MongoDB: "Location<N>" below
   }
   return "Location" + std::to_string(static_cast<int32_t>(code));
 }

@@ -5,153 +5,163 @@
 
 #include "bson/path.h"
 #include "bson/value.h"
+#include "query/predicates.h"
 
 namespace docket::query {
 
-using bson::CanonicalType;
-using bson::CompareValues;
-using bson::IsNullish;
+// What a node is matched against: a whole document, or (inside $elemMatch)
+// one array element. `position`, when set, receives the index of the array
+// element that made the match: what the positional `$` operator refers to.
+struct MatchInput {
+  const uint8_t* doc = nullptr;
+  size_t len = 0;
+  const bson_iter_t* value = nullptr;
+  size_t* position = nullptr;
+};
 
-// A node of the compiled filter tree.
+// A node of the compiled filter tree. Immutable.
 class FilterNode {
  public:
   virtual ~FilterNode() = default;
-  virtual bool Matches(const uint8_t* doc, size_t len) const = 0;
+  virtual bool Matches(const MatchInput& in) const = 0;
 };
 
 namespace {
 
-// A value copied out of the filter document, kept as the one-field document
-// {"": value} so that an iterator over it can be made at any time.
-class OwnedValue {
- public:
-  explicit OwnedValue(const bson_iter_t& it) : bytes_(bson::HoldValue(it)) {}
-  void Iter(bson_iter_t* it) const { bson::IterHeldValue(bytes_, it); }
-  bson_type_t type() const {
-    bson_iter_t it;
-    Iter(&it);
-    return bson_iter_type(&it);
-  }
-  const std::string& bytes() const { return bytes_; }
+using NodePtr = std::unique_ptr<FilterNode>;
+using bson::kNoPosition;
 
- private:
-  std::string bytes_;
-};
-
-// A test applied to each value a path reaches; `value` is nullptr for a
-// missing branch.
-class ValuePredicate {
- public:
-  virtual ~ValuePredicate() = default;
-  virtual bool Test(const bson_iter_t* value) const = 0;
-};
-
-enum class CompareOp { kEq, kGt, kGte, kLt, kLte };
-
-class ComparePredicate : public ValuePredicate {
- public:
-  ComparePredicate(CompareOp op, const bson_iter_t& operand) : op_(op), operand_(operand) {
-    operand_is_null_ = IsNullish(operand_.type());
-  }
-  bool Test(const bson_iter_t* value) const override {
-    if (operand_is_null_) {
-      // null matches null, undefined and missing, for $eq $gte $lte.
-      if (op_ == CompareOp::kGt || op_ == CompareOp::kLt) return false;
-      return value == nullptr || IsNullish(bson_iter_type(value));
-    }
-    if (value == nullptr) return false;
-    bson_iter_t operand;
-    operand_.Iter(&operand);
-    // Type bracketing: only values of the operand's canonical type compare.
-    if (CanonicalType(bson_iter_type(value)) != CanonicalType(bson_iter_type(&operand))) return false;
-    int c = CompareValues(*value, operand);
-    switch (op_) {
-      case CompareOp::kEq: return c == 0;
-      case CompareOp::kGt: return c > 0;
-      case CompareOp::kGte: return c >= 0;
-      case CompareOp::kLt: return c < 0;
-      case CompareOp::kLte: return c <= 0;
-    }
-    return false;
-  }
-
- private:
-  CompareOp op_;
-  OwnedValue operand_;
-  bool operand_is_null_ = false;
-};
-
-class InPredicate : public ValuePredicate {
- public:
-  explicit InPredicate(std::vector<std::unique_ptr<ComparePredicate>> equals)
-      : equals_(std::move(equals)) {}
-  bool Test(const bson_iter_t* value) const override {
-    for (const auto& eq : equals_) {
-      if (eq->Test(value)) return true;
-    }
-    return false;
-  }
-
- private:
-  std::vector<std::unique_ptr<ComparePredicate>> equals_;
-};
-
-class ExistsPredicate : public ValuePredicate {
- public:
-  bool Test(const bson_iter_t* value) const override { return value != nullptr; }
-};
+// Walks `path` from the input and reports whether visit held anywhere; the
+// walk's outermost array index goes to in.position on success.
+bool Walk(const MatchInput& in, const bson::Path& path, bool expand_leaf_arrays,
+          bson::FunctionRef<bool(const bson_iter_t*)> visit) {
+  size_t position = kNoPosition;
+  bson::VisitOptions options{expand_leaf_arrays, in.position != nullptr ? &position : nullptr};
+  bool matched = in.value != nullptr ? bson::VisitPathFromValue(*in.value, path, visit, options)
+                                     : bson::VisitPath(in.doc, in.len, path, visit, options);
+  if (matched && in.position != nullptr && position != kNoPosition) *in.position = position;
+  return matched;
+}
 
 // Matches when any value reached by the path passes the predicate.
 class PathNode : public FilterNode {
  public:
-  PathNode(bson::Path path, std::unique_ptr<ValuePredicate> predicate)
-      : path_(std::move(path)), predicate_(std::move(predicate)) {}
-  bool Matches(const uint8_t* doc, size_t len) const override {
-    return bson::VisitPath(doc, len, path_,
-                           [this](const bson_iter_t* v) { return predicate_->Test(v); });
+  PathNode(bson::Path path, PredicatePtr predicate, bool expand_leaf_arrays = true)
+      : path_(std::move(path)), predicate_(std::move(predicate)), expand_leaf_arrays_(expand_leaf_arrays) {}
+  bool Matches(const MatchInput& in) const override {
+    // An empty path is an $elemMatch value test: the element itself, whole.
+    return Walk(in, path_, expand_leaf_arrays_ && !path_.empty(),
+                [this](const bson_iter_t* v) { return predicate_->Test(v); });
   }
 
  private:
   bson::Path path_;
-  std::unique_ptr<ValuePredicate> predicate_;
+  PredicatePtr predicate_;
+  bool expand_leaf_arrays_;
+};
+
+// {path: {$elemMatch: ...}}: some element of an array at `path` matches `sub`
+// — as a value (`{$gt: 1, $lt: 5}`) or as a document (`{a: 1, b: 2}`).
+class ElemMatchNode : public FilterNode {
+ public:
+  ElemMatchNode(bson::Path path, NodePtr sub, bool value_form)
+      : path_(std::move(path)), sub_(std::move(sub)), value_form_(value_form) {}
+  bool Matches(const MatchInput& in) const override {
+    size_t hit = kNoPosition;
+    auto visit = [&](const bson_iter_t* v) {
+      if (v == nullptr || bson_iter_type(v) != BSON_TYPE_ARRAY) return false;
+      bson_iter_t element;
+      bson_iter_recurse(v, &element);
+      for (size_t i = 0; bson_iter_next(&element); ++i) {
+        if (ElementMatches(element)) {
+          hit = i;
+          return true;
+        }
+      }
+      return false;
+    };
+    size_t outer = kNoPosition;
+    MatchInput walk_in = in;
+    walk_in.position = in.position != nullptr ? &outer : nullptr;
+    if (!Walk(walk_in, path_, /*expand_leaf_arrays=*/false, visit)) return false;
+    if (in.position != nullptr) *in.position = outer != kNoPosition ? outer : hit;
+    return true;
+  }
+
+ private:
+  bool ElementMatches(const bson_iter_t& element) const {
+    if (value_form_) return sub_->Matches(MatchInput{.value = &element});
+    bson_type_t t = bson_iter_type(&element);
+    if (t != BSON_TYPE_DOCUMENT && t != BSON_TYPE_ARRAY) return false;
+    std::string_view bytes = bson::SubDocumentBytes(element);
+    return sub_->Matches(MatchInput{.doc = reinterpret_cast<const uint8_t*>(bytes.data()), .len = bytes.size()});
+  }
+
+  bson::Path path_;
+  NodePtr sub_;
+  bool value_form_;
 };
 
 class NotNode : public FilterNode {
  public:
-  explicit NotNode(std::unique_ptr<FilterNode> child) : child_(std::move(child)) {}
-  bool Matches(const uint8_t* doc, size_t len) const override { return !child_->Matches(doc, len); }
+  explicit NotNode(NodePtr child) : child_(std::move(child)) {}
+  bool Matches(const MatchInput& in) const override {
+    MatchInput inner = in;
+    inner.position = nullptr;  // a negation matches no particular element
+    return !child_->Matches(inner);
+  }
 
  private:
-  std::unique_ptr<FilterNode> child_;
+  NodePtr child_;
 };
 
 enum class Logic { kAnd, kOr, kNor };
 
 class LogicNode : public FilterNode {
  public:
-  LogicNode(Logic logic, std::vector<std::unique_ptr<FilterNode>> children)
-      : logic_(logic), children_(std::move(children)) {}
-  bool Matches(const uint8_t* doc, size_t len) const override {
+  LogicNode(Logic logic, std::vector<NodePtr> children) : logic_(logic), children_(std::move(children)) {}
+  bool Matches(const MatchInput& in) const override {
     switch (logic_) {
       case Logic::kAnd:
-        for (const auto& c : children_) if (!c->Matches(doc, len)) return false;
+        for (const auto& c : children_) if (!c->Matches(in)) return false;
         return true;
       case Logic::kOr:
-        for (const auto& c : children_) if (c->Matches(doc, len)) return true;
+        for (const auto& c : children_) if (c->Matches(in)) return true;
         return false;
-      case Logic::kNor:
-        for (const auto& c : children_) if (c->Matches(doc, len)) return false;
+      case Logic::kNor: {
+        MatchInput inner = in;
+        inner.position = nullptr;
+        for (const auto& c : children_) if (c->Matches(inner)) return false;
         return true;
+      }
     }
     return false;
   }
 
  private:
   Logic logic_;
-  std::vector<std::unique_ptr<FilterNode>> children_;
+  std::vector<NodePtr> children_;
 };
 
+class ConstantNode : public FilterNode {
+ public:
+  explicit ConstantNode(bool value) : value_(value) {}
+  bool Matches(const MatchInput&) const override { return value_; }
+
+ private:
+  bool value_;
+};
+
+NodePtr Not(NodePtr child) { return std::make_unique<NotNode>(std::move(child)); }
+NodePtr AllOf(std::vector<NodePtr> parts) {
+  if (parts.empty()) return std::make_unique<ConstantNode>(true);
+  if (parts.size() == 1) return std::move(parts.front());
+  return std::make_unique<LogicNode>(Logic::kAnd, std::move(parts));
+}
+
 // ---- parsing ----
+
+constexpr int kMaxDepth = 100;
 
 std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
 
@@ -164,110 +174,191 @@ bool IsOperatorDocument(const bson_iter_t& it) {
   return bson_iter_key(&child)[0] == '$';
 }
 
-Result<std::unique_ptr<FilterNode>> ParseDocument(const uint8_t* data, size_t len, int depth);
-
-Status CheckEqualityOperand(const bson_iter_t& value) {
-  if (bson_iter_type(&value) == BSON_TYPE_REGEX) {
-    return BadValue("regular expressions in filters are not supported yet (issue: query language)");
-  }
-  return Status::OK();
+std::string_view FirstKey(const bson_iter_t& it) {
+  bson_iter_t child;
+  if (!bson_iter_recurse(&it, &child) || !bson_iter_next(&child)) return {};
+  return Key(child);
 }
 
-Result<std::unique_ptr<ValuePredicate>> ParseInList(const bson_iter_t& value, std::string_view op) {
+Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, int depth);
+Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, int depth);
+
+// `{path: value}` and the entries of $in/$all: a regex matches by pattern,
+// anything else by equality.
+PredicatePtr EqualityOrRegex(const bson_iter_t& value, Status* error) {
+  if (bson_iter_type(&value) == BSON_TYPE_REGEX) {
+    auto regex = ParseRegexOperand(value, nullptr, false);
+    if (!regex.ok()) {
+      *error = regex.status();
+      return nullptr;
+    }
+    return MakeRegexMatch(std::move(regex).value());
+  }
+  return MakeCompare(CompareOp::kEq, value);
+}
+
+Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) {
   if (bson_iter_type(&value) != BSON_TYPE_ARRAY) return BadValue(std::string(op) + " needs an array");
-  std::vector<std::unique_ptr<ComparePredicate>> equals;
+  std::vector<PredicatePtr> choices;
   bson_iter_t element;
   bson_iter_recurse(&value, &element);
   while (bson_iter_next(&element)) {
     if (IsOperatorDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
-    DOCKET_RETURN_IF_ERROR(CheckEqualityOperand(element));
-    equals.push_back(std::make_unique<ComparePredicate>(CompareOp::kEq, element));
+    Status error;
+    PredicatePtr p = EqualityOrRegex(element, &error);
+    if (!error.ok()) return error;
+    choices.push_back(std::move(p));
   }
-  return std::unique_ptr<ValuePredicate>(std::make_unique<InPredicate>(std::move(equals)));
+  return MakeAnyOf(std::move(choices));
 }
 
-Result<std::unique_ptr<FilterNode>> ParseOperators(const bson::Path& path, const bson_iter_t& spec,
-                                                   std::string_view field_name);
+Result<NodePtr> ParseElemMatch(const bson::Path& path, const bson_iter_t& operand, int depth) {
+  if (bson_iter_type(&operand) != BSON_TYPE_DOCUMENT) return BadValue("$elemMatch needs an Object");
+  std::string_view first = FirstKey(operand);
+  // Operators other than the logical ones make the value form:
+  // {$elemMatch: {$gte: 80, $lt: 85}}; field names make the document form.
+  bool value_form = !first.empty() && first[0] == '$' && first != "$and" && first != "$or" &&
+                    first != "$nor" && first != "$expr" && first != "$where" && first != "$text";
+  Result<NodePtr> sub = Status::OK();
+  if (value_form) {
+    sub = ParseOperators(bson::Path(), operand, depth + 1);
+  } else {
+    std::string_view bytes = bson::SubDocumentBytes(operand);
+    sub = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), depth + 1);
+  }
+  if (!sub.ok()) return sub.status();
+  return NodePtr(std::make_unique<ElemMatchNode>(path, std::move(sub).value(), value_form));
+}
 
-// One operator of `{path: {$op: value}}`.
-Result<std::unique_ptr<FilterNode>> ParseOperator(const bson::Path& path, const bson_iter_t& op_it,
-                                                  std::string_view field_name) {
-  std::string_view op = Key(op_it);
-  auto on_path = [&](std::unique_ptr<ValuePredicate> p) -> std::unique_ptr<FilterNode> {
-    return std::make_unique<PathNode>(path, std::move(p));
-  };
-  if (op == "$eq" || op == "$ne") {
-    if (bson_iter_type(&op_it) == BSON_TYPE_REGEX && op == "$ne") {
-      return BadValue("Can't have regex as arg to $ne.");
+Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, int depth) {
+  if (bson_iter_type(&operand) != BSON_TYPE_ARRAY) return BadValue("$all needs an array");
+  std::vector<NodePtr> parts;
+  bson_iter_t element;
+  bson_iter_recurse(&operand, &element);
+  int elem_matches = 0, count = 0;
+  while (bson_iter_next(&element)) {
+    ++count;
+    if (bson_iter_type(&element) == BSON_TYPE_DOCUMENT && FirstKey(element) == "$elemMatch") {
+      ++elem_matches;
+      bson_iter_t inner;
+      bson_iter_recurse(&element, &inner);
+      bson_iter_next(&inner);
+      auto node = ParseElemMatch(path, inner, depth);
+      if (!node.ok()) return node.status();
+      parts.push_back(std::move(node).value());
+      continue;
     }
-    auto node = on_path(std::make_unique<ComparePredicate>(CompareOp::kEq, op_it));
-    if (op == "$ne") return std::unique_ptr<FilterNode>(std::make_unique<NotNode>(std::move(node)));
-    return node;
+    if (IsOperatorDocument(element)) return BadValue("no $ expressions in $all");
+    Status error;
+    PredicatePtr p = EqualityOrRegex(element, &error);
+    if (!error.ok()) return error;
+    parts.push_back(std::make_unique<PathNode>(path, std::move(p)));
+  }
+  if (elem_matches != 0 && elem_matches != count) return BadValue("$all/$elemMatch has to be consistent");
+  if (parts.empty()) return NodePtr(std::make_unique<ConstantNode>(false));  // $all: [] matches nothing
+  return AllOf(std::move(parts));
+}
+
+// One operator of `{path: {$op: value}}`; $regex/$options arrive together.
+Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, int depth) {
+  std::string_view op = Key(op_it);
+  auto on_path = [&](PredicatePtr p, bool expand_leaf_arrays = true) -> NodePtr {
+    return std::make_unique<PathNode>(path, std::move(p), expand_leaf_arrays);
+  };
+  auto on_path_or_error = [&](Result<PredicatePtr> p, bool expand_leaf_arrays = true) -> Result<NodePtr> {
+    if (!p.ok()) return p.status();
+    return on_path(std::move(p).value(), expand_leaf_arrays);
+  };
+  bool is_regex = bson_iter_type(&op_it) == BSON_TYPE_REGEX;
+  if (op == "$eq") return on_path(MakeCompare(CompareOp::kEq, op_it));
+  if (op == "$ne") {
+    if (is_regex) return BadValue("Can't have regex as arg to $ne.");
+    return Not(on_path(MakeCompare(CompareOp::kEq, op_it)));
   }
   static const std::pair<std::string_view, CompareOp> kRanges[] = {
       {"$gt", CompareOp::kGt}, {"$gte", CompareOp::kGte}, {"$lt", CompareOp::kLt}, {"$lte", CompareOp::kLte}};
   for (const auto& [name, cmp] : kRanges) {
-    if (op == name) {
-      DOCKET_RETURN_IF_ERROR(CheckEqualityOperand(op_it));
-      return on_path(std::make_unique<ComparePredicate>(cmp, op_it));
-    }
+    if (op != name) continue;
+    if (is_regex) return BadValue("Can't have RegEx as arg to predicate over field '" + bson::JoinPath(path, path.size()) + "'.");
+    return on_path(MakeCompare(cmp, op_it));
   }
-  if (op == "$in" || op == "$nin") {
-    auto list = ParseInList(op_it, op);
-    if (!list.ok()) return list.status();
-    auto node = on_path(std::move(list).value());
-    if (op == "$nin") return std::unique_ptr<FilterNode>(std::make_unique<NotNode>(std::move(node)));
-    return node;
+  if (op == "$in") return on_path_or_error(ParseInList(op_it, op));
+  if (op == "$nin") {
+    auto node = on_path_or_error(ParseInList(op_it, op));
+    if (!node.ok()) return node.status();
+    return Not(std::move(node).value());
   }
   if (op == "$exists") {
-    auto node = on_path(std::make_unique<ExistsPredicate>());
-    if (bson_iter_as_bool(&op_it)) return node;
-    return std::unique_ptr<FilterNode>(std::make_unique<NotNode>(std::move(node)));
+    NodePtr node = on_path(MakeExists());
+    return bson_iter_as_bool(&op_it) ? std::move(node) : Not(std::move(node));
   }
+  if (op == "$type") return on_path_or_error(ParseTypeOperand(op_it));
+  if (op == "$mod") return on_path_or_error(ParseModOperand(op_it));
+  if (op == "$size") return on_path_or_error(ParseSizeOperand(op_it), /*expand_leaf_arrays=*/false);
+  if (op == "$all") return ParseAll(path, op_it, depth);
+  if (op == "$elemMatch") return ParseElemMatch(path, op_it, depth);
   if (op == "$not") {
-    if (bson_iter_type(&op_it) == BSON_TYPE_REGEX) {
-      return BadValue("regular expressions in filters are not supported yet (issue: query language)");
+    if (is_regex) {
+      auto regex = ParseRegexOperand(op_it, nullptr, false);
+      if (!regex.ok()) return regex.status();
+      return Not(on_path(MakeRegexMatch(std::move(regex).value())));
     }
     if (bson_iter_type(&op_it) != BSON_TYPE_DOCUMENT) return BadValue("$not needs a regex or a document");
-    if (!IsOperatorDocument(op_it)) return BadValue("$not cannot be empty or hold a plain value");
-    auto inner = ParseOperators(path, op_it, field_name);
+    if (FirstKey(op_it).empty()) return BadValue("$not cannot be empty");
+    if (!IsOperatorDocument(op_it)) return BadValue("unknown operator: " + std::string(FirstKey(op_it)));
+    auto inner = ParseOperators(path, op_it, depth + 1);
     if (!inner.ok()) return inner.status();
-    return std::unique_ptr<FilterNode>(std::make_unique<NotNode>(std::move(inner).value()));
+    return Not(std::move(inner).value());
   }
-  static const std::string_view kLater[] = {"$regex", "$options", "$type", "$mod", "$all",
-                                            "$elemMatch", "$size", "$bitsAllSet", "$bitsAnySet",
-                                            "$bitsAllClear", "$bitsAnyClear", "$geoWithin",
-                                            "$geoIntersects", "$near", "$nearSphere"};
-  for (std::string_view later : kLater) {
-    if (op == later) {
-      return BadValue(std::string(op) + " is a MongoDB query operator this version of Docket does not support yet");
+  static const std::string_view kUnsupported[] = {"$bitsAllSet", "$bitsAnySet", "$bitsAllClear", "$bitsAnyClear",
+                                                  "$geoWithin", "$geoIntersects", "$near", "$nearSphere"};
+  for (std::string_view name : kUnsupported) {
+    if (op == name) {
+      return BadValue(std::string(op) + " is a MongoDB query operator this version of Docket does not support");
     }
   }
   return BadValue("unknown operator: " + std::string(op));
 }
 
-// `{path: {$op1: v1, $op2: v2}}`: all operators must hold.
-Result<std::unique_ptr<FilterNode>> ParseOperators(const bson::Path& path, const bson_iter_t& spec,
-                                                   std::string_view field_name) {
-  std::vector<std::unique_ptr<FilterNode>> parts;
-  bson_iter_t op_it;
+// `{path: {$op1: v1, $op2: v2}}`: all operators must hold, each walking the
+// path on its own ({a: {$gt: 6, $lt: 2}} matches [1, 7]).
+Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, int depth) {
+  if (depth > kMaxDepth) return BadValue("exceeded depth limit of 100 when parsing the filter");
+  std::vector<NodePtr> parts;
+  bson_iter_t op_it, regex, options;
+  bool has_regex = false, has_options = false, options_first = false;
   bson_iter_recurse(&spec, &op_it);
   while (bson_iter_next(&op_it)) {
-    if (bson_iter_key(&op_it)[0] != '$') {
-      return BadValue("unknown operator: " + std::string(Key(op_it)));
+    std::string_view op = Key(op_it);
+    if (op.empty() || op[0] != '$') return BadValue("unknown operator: " + std::string(op));
+    if (op == "$regex") {
+      regex = op_it;
+      has_regex = true;
+      continue;
     }
-    auto node = ParseOperator(path, op_it, field_name);
+    if (op == "$options") {
+      options = op_it;
+      has_options = true;
+      options_first = !has_regex;
+      continue;
+    }
+    auto node = ParseOperator(path, op_it, depth);
     if (!node.ok()) return node.status();
     parts.push_back(std::move(node).value());
   }
-  if (parts.size() == 1) return std::move(parts.front());
-  return std::unique_ptr<FilterNode>(std::make_unique<LogicNode>(Logic::kAnd, std::move(parts)));
+  if (has_options && !has_regex) return BadValue("$options needs a $regex");
+  if (has_regex) {
+    auto compiled = ParseRegexOperand(regex, has_options ? &options : nullptr, options_first);
+    if (!compiled.ok()) return compiled.status();
+    parts.push_back(std::make_unique<PathNode>(path, MakeRegexMatch(std::move(compiled).value())));
+  }
+  return AllOf(std::move(parts));
 }
 
-Result<std::unique_ptr<FilterNode>> ParseLogical(const bson_iter_t& it, Logic logic, int depth) {
+Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, int depth) {
   std::string name(Key(it));
   if (bson_iter_type(&it) != BSON_TYPE_ARRAY) return BadValue(name + " must be an array");
-  std::vector<std::unique_ptr<FilterNode>> children;
+  std::vector<NodePtr> children;
   bson_iter_t element;
   bson_iter_recurse(&it, &element);
   while (bson_iter_next(&element)) {
@@ -280,50 +371,48 @@ Result<std::unique_ptr<FilterNode>> ParseLogical(const bson_iter_t& it, Logic lo
     children.push_back(std::move(child).value());
   }
   if (children.empty()) return BadValue("$and/$or/$nor must be a nonempty array");
-  return std::unique_ptr<FilterNode>(std::make_unique<LogicNode>(logic, std::move(children)));
+  return NodePtr(std::make_unique<LogicNode>(logic, std::move(children)));
 }
 
-// An always-true node, for an empty nested filter such as {$and: [{}]}.
-class TrueNode : public FilterNode {
- public:
-  bool Matches(const uint8_t*, size_t) const override { return true; }
-};
+Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, int depth) {
+  std::string_view name = Key(it);
+  if (name == "$and") return ParseLogical(it, Logic::kAnd, depth);
+  if (name == "$or") return ParseLogical(it, Logic::kOr, depth);
+  if (name == "$nor") return ParseLogical(it, Logic::kNor, depth);
+  if (name == "$alwaysTrue" || name == "$alwaysFalse") {
+    return NodePtr(std::make_unique<ConstantNode>(name == "$alwaysTrue"));
+  }
+  if (name == "$expr" || name == "$where" || name == "$text" || name == "$jsonSchema") {
+    return BadValue(std::string(name) + " is not supported by this version of Docket yet");
+  }
+  return BadValue("unknown top level operator: " + std::string(name));
+}
 
-Result<std::unique_ptr<FilterNode>> ParseDocument(const uint8_t* data, size_t len, int depth) {
-  if (depth > 100) return BadValue("filter is nested too deeply");
-  std::vector<std::unique_ptr<FilterNode>> parts;
+Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, int depth) {
+  if (depth > kMaxDepth) return BadValue("exceeded depth limit of 100 when parsing the filter");
+  std::vector<NodePtr> parts;
   bson_iter_t it;
   if (!bson_iter_init_from_data(&it, data, len)) {
     return Status(ErrorCode::kInvalidBSON, "filter is not valid BSON");
   }
   while (bson_iter_next(&it)) {
     std::string_view name = Key(it);
+    Result<NodePtr> node = Status::OK();
     if (!name.empty() && name[0] == '$') {
-      Result<std::unique_ptr<FilterNode>> node = Status::OK();
-      if (name == "$and") node = ParseLogical(it, Logic::kAnd, depth);
-      else if (name == "$or") node = ParseLogical(it, Logic::kOr, depth);
-      else if (name == "$nor") node = ParseLogical(it, Logic::kNor, depth);
-      else if (name == "$comment") continue;
-      else if (name == "$expr" || name == "$where" || name == "$text" || name == "$jsonSchema")
-        return BadValue(std::string(name) + " is not supported by this version of Docket yet");
-      else return BadValue("unknown top level operator: " + std::string(name));
-      if (!node.ok()) return node.status();
-      parts.push_back(std::move(node).value());
-      continue;
-    }
-    bson::Path path = bson::SplitPath(name);
-    if (IsOperatorDocument(it)) {
-      auto node = ParseOperators(path, it, name);
-      if (!node.ok()) return node.status();
-      parts.push_back(std::move(node).value());
+      if (name == "$comment") continue;
+      node = ParseTopLevelOperator(it, depth);
+    } else if (IsOperatorDocument(it)) {
+      node = ParseOperators(bson::SplitPath(name), it, depth + 1);
     } else {
-      DOCKET_RETURN_IF_ERROR(CheckEqualityOperand(it));
-      parts.push_back(std::make_unique<PathNode>(path, std::make_unique<ComparePredicate>(CompareOp::kEq, it)));
+      Status error;
+      PredicatePtr p = EqualityOrRegex(it, &error);
+      if (!error.ok()) return error;
+      node = NodePtr(std::make_unique<PathNode>(bson::SplitPath(name), std::move(p)));
     }
+    if (!node.ok()) return node.status();
+    parts.push_back(std::move(node).value());
   }
-  if (parts.empty()) return std::unique_ptr<FilterNode>(std::make_unique<TrueNode>());
-  if (parts.size() == 1) return std::move(parts.front());
-  return std::unique_ptr<FilterNode>(std::make_unique<LogicNode>(Logic::kAnd, std::move(parts)));
+  return AllOf(std::move(parts));
 }
 
 // {"": value} for a top-level `_id: value` or `_id: {$eq: value}`.
@@ -341,13 +430,8 @@ std::optional<Document> FindIdEquality(const Document& filter) {
     if (!found) return std::nullopt;
   }
   bson_type_t t = bson_iter_type(&value);
-  if (t == BSON_TYPE_ARRAY || t == BSON_TYPE_REGEX || IsNullish(t)) return std::nullopt;
-  bson_t holder = BSON_INITIALIZER;
-  bson_append_iter(&holder, "", 0, &value);
-  Document out = Document::FromTrustedBytes(
-      std::string(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len));
-  bson_destroy(&holder);
-  return out;
+  if (t == BSON_TYPE_ARRAY || t == BSON_TYPE_REGEX || bson::IsNullish(t)) return std::nullopt;
+  return Document::FromTrustedBytes(bson::HoldValue(value));
 }
 
 }  // namespace
@@ -368,7 +452,12 @@ Result<Filter> Filter::Compile(const Document& filter) {
 }
 
 bool Filter::Matches(const uint8_t* doc, size_t len) const {
-  return root_ == nullptr || root_->Matches(doc, len);
+  return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len});
+}
+
+bool Filter::MatchesAt(const uint8_t* doc, size_t len, size_t* position) const {
+  *position = bson::kNoPosition;
+  return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len, .position = position});
 }
 
 }  // namespace docket::query

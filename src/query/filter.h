@@ -1,8 +1,11 @@
 // Query filters: compiled once from a filter document, then matched against
-// any number of documents. The operators of MongoDB 6.0 that this version
-// supports: $eq $ne $gt $gte $lt $lte $in $nin $exists $not, and the logical
-// $and $or $nor, with dotted paths and implicit array traversal. Anything else
-// fails at compile time with BadValue (2), never silently.
+// any number of documents, with MongoDB 6.0's semantics: $eq $ne $gt $gte $lt
+// $lte $in $nin (type bracketing; null matches missing), $exists $type $mod
+// $regex (PCRE2; options i m s x), $all $elemMatch $size, $not, the logical
+// $and $or $nor, $comment, dotted paths, numeric components and implicit array
+// traversal. Not supported yet, failing at compile time with BadValue (2)
+// rather than silently: $expr, $where, $text, $jsonSchema, bitwise and
+// geospatial operators.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,10 @@ class Filter {
 
   bool Matches(const uint8_t* doc, size_t len) const;
   bool Matches(const Document& doc) const { return Matches(doc.data(), doc.size()); }
+  // As Matches; on a match *position is the index of the array element the
+  // match came through (the positional `$` of updates and projections), or
+  // bson::kNoPosition when no array was involved.
+  bool MatchesAt(const uint8_t* doc, size_t len, size_t* position) const;
 
   // When the filter requires _id to equal one value (`{_id: v, ...}` or
   // `{_id: {$eq: v}}` at the top level), returns {"": v}: the engine then reads

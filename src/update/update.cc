@@ -6,6 +6,7 @@
 
 #include "bson/mutable_document.h"
 #include "bson/numeric.h"
+#include "bson/type_names.h"
 #include "bson/value.h"
 
 namespace docket::update {
@@ -39,27 +40,6 @@ Status ValidateUpdatePath(std::string_view dotted, const bson::Path& path) {
     }
   }
   return Status::OK();
-}
-
-const char* TypeName(bson_type_t t) {
-  switch (t) {
-    case BSON_TYPE_DOUBLE: return "double";
-    case BSON_TYPE_UTF8: return "string";
-    case BSON_TYPE_DOCUMENT: return "object";
-    case BSON_TYPE_ARRAY: return "array";
-    case BSON_TYPE_BINARY: return "binData";
-    case BSON_TYPE_UNDEFINED: return "undefined";
-    case BSON_TYPE_OID: return "objectId";
-    case BSON_TYPE_BOOL: return "bool";
-    case BSON_TYPE_DATE_TIME: return "date";
-    case BSON_TYPE_NULL: return "null";
-    case BSON_TYPE_REGEX: return "regex";
-    case BSON_TYPE_INT32: return "int";
-    case BSON_TYPE_TIMESTAMP: return "timestamp";
-    case BSON_TYPE_INT64: return "long";
-    case BSON_TYPE_DECIMAL128: return "decimal";
-    default: return "other";
-  }
 }
 
 std::string IdForMessage(const Document& doc) {
@@ -110,7 +90,7 @@ Result<Update> Update::Compile(const Document& spec, Mode mode) {
                            ". Expected a valid update modifier or pipeline-style update specified as an array");
     if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT) {
       return FailedToParse("Modifiers operate on fields but we found type " +
-                           std::string(TypeName(bson_iter_type(&it))) + " instead. For example: {$mod: {<field>: ...}} not {" +
+                           std::string(bson::TypeAlias(bson_iter_type(&it))) + " instead. For example: {$mod: {<field>: ...}} not {" +
                            std::string(name) + ": " + bson::ValueToJson(it) + "}");
     }
     bson_iter_t field;
@@ -205,7 +185,7 @@ Result<Document> Update::Apply(const Document& doc, bool is_insert, bool* change
             return Status(ErrorCode::kTypeMismatch,
                           "Cannot apply $inc to a value of non-numeric type. " + IdForMessage(doc) +
                               " has the field '" + op.path.back() + "' of non-numeric type " +
-                              TypeName(current->type));
+                              bson::TypeAlias(current->type));
           }
           auto sum = bson::AddNumbers(current_it, operand);
           if (!sum) {

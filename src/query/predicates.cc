@@ -1,0 +1,278 @@
+#include "query/predicates.h"
+
+#include <cmath>
+#include <string>
+
+#include "bson/type_names.h"
+#include "bson/value.h"
+
+namespace docket::query {
+namespace {
+
+using bson::CanonicalType;
+using bson::IsNullish;
+
+Status BadValue(std::string message) { return Status(ErrorCode::kBadValue, std::move(message)); }
+
+// A number operand as a whole int64: truncates doubles and decimals toward
+// zero; NaN, infinities and out-of-range values are errors.
+Result<int64_t> WholeNumber(const bson_iter_t& it, const std::string& what) {
+  bson_type_t t = bson_iter_type(&it);
+  if (t == BSON_TYPE_INT32) return static_cast<int64_t>(bson_iter_int32(&it));
+  if (t == BSON_TYPE_INT64) return bson_iter_int64(&it);
+  double d = bson_iter_as_double(&it);
+  if (t == BSON_TYPE_DECIMAL128) {
+    bson_decimal128_t dec;
+    bson_iter_decimal128(&it, &dec);
+    char text[BSON_DECIMAL128_STRING];
+    bson_decimal128_to_string(&dec, text);
+    d = std::strtod(text, nullptr);
+  }
+  if (!std::isfinite(d) || d >= 9.2233720368547758e18 || d < -9.2233720368547758e18) {
+    return BadValue(what + " value is invalid: " + bson::ValueToJson(it));
+  }
+  return static_cast<int64_t>(std::trunc(d));
+}
+
+class ComparePredicate : public ValuePredicate {
+ public:
+  ComparePredicate(CompareOp op, const bson_iter_t& operand)
+      : op_(op), operand_(bson::HoldValue(operand)), operand_is_null_(IsNullish(bson_iter_type(&operand))) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (operand_is_null_) {
+      // null matches null, undefined and missing, for $eq $gte $lte.
+      if (op_ == CompareOp::kGt || op_ == CompareOp::kLt) return false;
+      return value == nullptr || IsNullish(bson_iter_type(value));
+    }
+    if (value == nullptr) return false;
+    bson_iter_t operand;
+    bson::IterHeldValue(operand_, &operand);
+    // Type bracketing: only values of the operand's canonical type compare.
+    if (CanonicalType(bson_iter_type(value)) != CanonicalType(bson_iter_type(&operand))) return false;
+    int c = bson::CompareValues(*value, operand);
+    switch (op_) {
+      case CompareOp::kEq: return c == 0;
+      case CompareOp::kGt: return c > 0;
+      case CompareOp::kGte: return c >= 0;
+      case CompareOp::kLt: return c < 0;
+      case CompareOp::kLte: return c <= 0;
+    }
+    return false;
+  }
+
+ private:
+  CompareOp op_;
+  std::string operand_;  // bson::HoldValue form
+  bool operand_is_null_;
+};
+
+class RegexPredicate : public ValuePredicate {
+ public:
+  explicit RegexPredicate(Regex regex) : regex_(std::move(regex)) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr) return false;
+    uint32_t len = 0;
+    switch (bson_iter_type(value)) {
+      case BSON_TYPE_UTF8: {
+        const char* s = bson_iter_utf8(value, &len);
+        return regex_.Matches(std::string_view(s, len));
+      }
+      case BSON_TYPE_SYMBOL: {
+        const char* s = bson_iter_symbol(value, &len);
+        return regex_.Matches(std::string_view(s, len));
+      }
+      case BSON_TYPE_REGEX: {
+        const char* options = nullptr;
+        const char* pattern = bson_iter_regex(value, &options);
+        return regex_.pattern() == pattern && regex_.options() == options;
+      }
+      default:
+        return false;
+    }
+  }
+
+ private:
+  Regex regex_;
+};
+
+class AnyOfPredicate : public ValuePredicate {
+ public:
+  explicit AnyOfPredicate(std::vector<PredicatePtr> choices) : choices_(std::move(choices)) {}
+  bool Test(const bson_iter_t* value) const override {
+    for (const auto& c : choices_) {
+      if (c->Test(value)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<PredicatePtr> choices_;
+};
+
+class ExistsPredicate : public ValuePredicate {
+ public:
+  bool Test(const bson_iter_t* value) const override { return value != nullptr; }
+};
+
+class TypePredicate : public ValuePredicate {
+ public:
+  TypePredicate(std::vector<bson_type_t> types, bool any_number)
+      : types_(std::move(types)), any_number_(any_number) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr) return false;
+    bson_type_t t = bson_iter_type(value);
+    if (any_number_ && bson::IsNumber(t)) return true;
+    for (bson_type_t want : types_) {
+      if (want == t) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<bson_type_t> types_;
+  bool any_number_;
+};
+
+class ModPredicate : public ValuePredicate {
+ public:
+  ModPredicate(int64_t divisor, int64_t remainder) : divisor_(divisor), remainder_(remainder) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr || !bson::IsNumber(bson_iter_type(value))) return false;
+    auto whole = WholeNumber(*value, "");  // fails for NaN and infinities: no match
+    if (!whole.ok()) return false;
+    int64_t v = *whole;
+    if (divisor_ == -1) return remainder_ == 0;  // avoids INT64_MIN % -1
+    return v % divisor_ == remainder_;
+  }
+
+ private:
+  int64_t divisor_;
+  int64_t remainder_;
+};
+
+class SizePredicate : public ValuePredicate {
+ public:
+  explicit SizePredicate(int64_t size) : size_(size) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr || bson_iter_type(value) != BSON_TYPE_ARRAY) return false;
+    bson_iter_t element;
+    int64_t n = 0;
+    if (bson_iter_recurse(value, &element)) {
+      while (bson_iter_next(&element)) ++n;
+    }
+    return n == size_;
+  }
+
+ private:
+  int64_t size_;
+};
+
+Status AddTypeCode(const bson_iter_t& it, std::vector<bson_type_t>* types, bool* any_number) {
+  bson_type_t t = bson_iter_type(&it);
+  if (t == BSON_TYPE_UTF8) {
+    std::string alias = bson_iter_utf8(&it, nullptr);
+    if (alias == "number") {
+      *any_number = true;
+      return Status::OK();
+    }
+    auto type = bson::TypeFromAlias(alias);
+    if (!type) return BadValue("Unknown type name alias: " + alias);
+    types->push_back(*type);
+    return Status::OK();
+  }
+  if (!bson::IsNumber(t)) {
+    return Status(ErrorCode::kTypeMismatch, "type must be represented as a number or a string");
+  }
+  double d = bson_iter_as_double(&it);
+  auto code = static_cast<long long>(d);
+  if (static_cast<double>(code) != d || !bson::IsValidTypeCode(code)) {
+    return BadValue("Invalid numerical type code: " + bson::ValueToJson(it));
+  }
+  types->push_back(code == -1 ? BSON_TYPE_MINKEY : static_cast<bson_type_t>(code));
+  return Status::OK();
+}
+
+}  // namespace
+
+PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand) {
+  return std::make_unique<ComparePredicate>(op, operand);
+}
+PredicatePtr MakeRegexMatch(Regex regex) { return std::make_unique<RegexPredicate>(std::move(regex)); }
+PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices) {
+  return std::make_unique<AnyOfPredicate>(std::move(choices));
+}
+PredicatePtr MakeExists() { return std::make_unique<ExistsPredicate>(); }
+
+Result<PredicatePtr> ParseTypeOperand(const bson_iter_t& operand) {
+  std::vector<bson_type_t> types;
+  bool any_number = false;
+  if (bson_iter_type(&operand) == BSON_TYPE_ARRAY) {
+    bson_iter_t element;
+    bson_iter_recurse(&operand, &element);
+    while (bson_iter_next(&element)) {
+      DOCKET_RETURN_IF_ERROR(AddTypeCode(element, &types, &any_number));
+    }
+  } else {
+    DOCKET_RETURN_IF_ERROR(AddTypeCode(operand, &types, &any_number));
+  }
+  return PredicatePtr(std::make_unique<TypePredicate>(std::move(types), any_number));
+}
+
+Result<PredicatePtr> ParseModOperand(const bson_iter_t& operand) {
+  if (bson_iter_type(&operand) != BSON_TYPE_ARRAY) return BadValue("malformed mod, needs to be an array");
+  bson_iter_t element;
+  bson_iter_recurse(&operand, &element);
+  if (!bson_iter_next(&element)) return BadValue("malformed mod, not enough elements");
+  if (!bson::IsNumber(bson_iter_type(&element))) return BadValue("malformed mod, divisor not a number");
+  auto divisor = WholeNumber(element, "malformed mod, divisor");
+  if (!divisor.ok()) return divisor.status();
+  if (!bson_iter_next(&element)) return BadValue("malformed mod, not enough elements");
+  if (!bson::IsNumber(bson_iter_type(&element))) return BadValue("malformed mod, remainder not a number");
+  auto remainder = WholeNumber(element, "malformed mod, remainder");
+  if (!remainder.ok()) return remainder.status();
+  if (bson_iter_next(&element)) return BadValue("malformed mod, too many elements");
+  if (*divisor == 0) return BadValue("divisor cannot be 0");
+  return PredicatePtr(std::make_unique<ModPredicate>(*divisor, *remainder));
+}
+
+Result<PredicatePtr> ParseSizeOperand(const bson_iter_t& operand) {
+  if (!bson::IsNumber(bson_iter_type(&operand))) return BadValue("$size needs a number");
+  double d = bson_iter_as_double(&operand);
+  if (bson_iter_type(&operand) == BSON_TYPE_DOUBLE && d != std::trunc(d)) {
+    return BadValue("$size must be a whole number");
+  }
+  auto n = WholeNumber(operand, "$size");
+  if (!n.ok()) return n.status();
+  if (*n < 0) return BadValue("$size may not be negative");
+  return PredicatePtr(std::make_unique<SizePredicate>(*n));
+}
+
+Result<Regex> ParseRegexOperand(const bson_iter_t& regex, const bson_iter_t* options, bool options_first) {
+  std::string extra_options;
+  if (options != nullptr) {
+    if (bson_iter_type(options) != BSON_TYPE_UTF8) return BadValue("$options has to be a string");
+    uint32_t len = 0;
+    const char* s = bson_iter_utf8(options, &len);
+    extra_options.assign(s, len);
+  }
+  switch (bson_iter_type(&regex)) {
+    case BSON_TYPE_UTF8: {
+      uint32_t len = 0;
+      const char* s = bson_iter_utf8(&regex, &len);
+      return Regex::Compile(std::string_view(s, len), extra_options);
+    }
+    case BSON_TYPE_REGEX: {
+      const char* own_options = nullptr;
+      const char* pattern = bson_iter_regex(&regex, &own_options);
+      if (options != nullptr && own_options[0] != '\0') {
+        return Status(options_first ? ErrorCode::kRegexOptionsBeforeRegex : ErrorCode::kRegexOptionsTwice,
+                      "options set in both $regex and $options");
+      }
+      return Regex::Compile(pattern, options != nullptr ? extra_options : std::string(own_options));
+    }
+    default:
+      return BadValue("$regex has to be a string");
+  }
+}
+
+}  // namespace docket::query

@@ -1,0 +1,48 @@
+// Tests on single values, the leaves of a compiled filter: each is applied to
+// every value a path reaches (see bson::VisitPath). Internal to src/query.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "docket/status.h"
+#include "query/regex.h"
+
+namespace docket::query {
+
+// `value` is nullptr for a branch of the walk where the path is missing.
+// Implementations are immutable and safe to share between threads.
+class ValuePredicate {
+ public:
+  virtual ~ValuePredicate() = default;
+  virtual bool Test(const bson_iter_t* value) const = 0;
+};
+
+using PredicatePtr = std::unique_ptr<ValuePredicate>;
+
+enum class CompareOp { kEq, kGt, kGte, kLt, kLte };
+
+// $eq/$gt/... with type bracketing; a null operand also matches missing.
+PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand);
+// Strings and symbols matching the pattern, and regex values equal to it.
+PredicatePtr MakeRegexMatch(Regex regex);
+// True when any of `choices` holds ($in).
+PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices);
+// True for any present value ($exists: true).
+PredicatePtr MakeExists();
+
+// The operand parsers below fail with MongoDB's codes for malformed operands.
+// $type: an alias, a type number, "number", or an array of those.
+Result<PredicatePtr> ParseTypeOperand(const bson_iter_t& operand);
+// $mod: [divisor, remainder].
+Result<PredicatePtr> ParseModOperand(const bson_iter_t& operand);
+// $size: a non-negative whole number; matches arrays of that length.
+Result<PredicatePtr> ParseSizeOperand(const bson_iter_t& operand);
+// A regex value (/x/i) with optional separate $options, or a string pattern.
+// `options_first` says $options came before $regex in the operator document.
+Result<Regex> ParseRegexOperand(const bson_iter_t& regex, const bson_iter_t* options, bool options_first);
+
+}  // namespace docket::query

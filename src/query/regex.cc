@@ -1,0 +1,67 @@
+#include "query/regex.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+namespace docket::query {
+
+// Owns the compiled pattern. pcre2_code is read-only after compilation and
+// JIT compilation, so sharing it between threads is safe; each match makes
+// its own match data.
+struct Regex::Code {
+  pcre2_code* code = nullptr;
+  ~Code() { pcre2_code_free(code); }
+};
+
+Regex::Regex(Regex&&) noexcept = default;
+Regex& Regex::operator=(Regex&&) noexcept = default;
+Regex::~Regex() = default;
+
+Result<Regex> Regex::Compile(std::string_view pattern, std::string_view options) {
+  if (pattern.find('\0') != std::string_view::npos) {
+    return Status(ErrorCode::kBadValue, "Regular expression cannot contain an embedded null byte");
+  }
+  uint32_t flags = PCRE2_UTF;
+  for (char c : options) {
+    switch (c) {
+      case 'i': flags |= PCRE2_CASELESS; break;
+      case 'm': flags |= PCRE2_MULTILINE; break;
+      case 's': flags |= PCRE2_DOTALL; break;
+      case 'x': flags |= PCRE2_EXTENDED; break;
+      case 'u': break;
+      default:
+        return Status(ErrorCode::kInvalidRegexOptions,
+                      std::string("invalid flag in regex options: ") + (c == '\0' ? std::string("\\0") : std::string(1, c)));
+    }
+  }
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags,
+                                   &error, &offset, nullptr);
+  if (code == nullptr) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(error, message, sizeof(message));
+    return Status(ErrorCode::kInvalidRegex, "Regular expression is invalid: " +
+                                                std::string(reinterpret_cast<const char*>(message)));
+  }
+  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // an optimisation; matching works without it
+  Regex out;
+  out.code_ = std::make_unique<Code>();
+  out.code_->code = code;
+  out.pattern_ = std::string(pattern);
+  out.options_ = std::string(options);
+  return out;
+}
+
+bool Regex::Matches(std::string_view subject) const {
+  pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
+  if (data == nullptr) return false;
+  // Strings from documents may hold invalid UTF-8; PCRE2 then reports an
+  // error (negative), which counts as no match, as in MongoDB.
+  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, data,
+                       nullptr);
+  pcre2_match_data_free(data);
+  return rc >= 0;
+}
+
+}  // namespace docket::query

@@ -1,0 +1,38 @@
+// Regular expressions with MongoDB's semantics, on PCRE2 (MongoDB uses PCRE):
+// UTF-8 patterns, options i (caseless), m (multiline), s (dot matches
+// newline), x (extended), u (accepted; UTF-8 is always on).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "docket/status.h"
+
+namespace docket::query {
+
+// Immutable once compiled; Matches may be called from any number of threads.
+class Regex {
+ public:
+  // Errors: BadValue (2) for a NUL in the pattern, Location51108 for an
+  // unknown option letter, Location51091 for a pattern PCRE2 rejects.
+  static Result<Regex> Compile(std::string_view pattern, std::string_view options);
+
+  Regex(Regex&&) noexcept;
+  Regex& operator=(Regex&&) noexcept;
+  ~Regex();
+
+  bool Matches(std::string_view subject) const;
+
+  const std::string& pattern() const { return pattern_; }
+  const std::string& options() const { return options_; }
+
+ private:
+  Regex() = default;
+  struct Code;
+  std::unique_ptr<Code> code_;
+  std::string pattern_;
+  std::string options_;
+};
+
+}  // namespace docket::query
