@@ -91,6 +91,9 @@ struct CountOptions {
 
 struct UpdateOptions {
   bool upsert = false;
+  // Conditions for the `$[<identifier>]` elements of update paths, e.g.
+  // {"x.grade": {$gte: 85}} for "grades.$[x].passed".
+  std::vector<Document> array_filters;
   WriteOptions write;
 };
 
@@ -111,6 +114,7 @@ struct FindAndModifyOptions {
   Document projection;  // applied to the returned document
   bool upsert = false;  // ignored by FindOneAndDelete
   ReturnDocument return_document = ReturnDocument::kBefore;
+  std::vector<Document> array_filters;  // as in UpdateOptions
   WriteOptions write;
 };
 

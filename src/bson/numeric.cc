@@ -87,4 +87,36 @@ std::optional<MutableValue> AddNumbers(const bson_iter_t& a, const bson_iter_t& 
   return MakeInt64(sum);
 }
 
+std::optional<MutableValue> MultiplyNumbers(const bson_iter_t& a, const bson_iter_t& b) {
+  bson_type_t ta = bson_iter_type(&a), tb = bson_iter_type(&b);
+  if (ta == BSON_TYPE_DECIMAL128 || tb == BSON_TYPE_DECIMAL128) {
+    std::decimal::decimal128 product = ToGccDecimal(a) * ToGccDecimal(b);
+    bson_decimal128_t out;
+    std::memcpy(&out, &product, sizeof(out));
+    return MakeDecimal(out);
+  }
+  if (ta == BSON_TYPE_DOUBLE || tb == BSON_TYPE_DOUBLE) return MakeDouble(ToDouble(a) * ToDouble(b));
+  if (ta == BSON_TYPE_INT32 && tb == BSON_TYPE_INT32) {
+    int64_t product = static_cast<int64_t>(bson_iter_int32(&a)) * bson_iter_int32(&b);
+    if (product >= INT32_MIN && product <= INT32_MAX) return MakeInt32(static_cast<int32_t>(product));
+    return MakeInt64(product);
+  }
+  int64_t product = 0;
+  if (__builtin_mul_overflow(ToInt64(a), ToInt64(b), &product)) return std::nullopt;
+  return MakeInt64(product);
+}
+
+MutableValue ZeroLike(const bson_iter_t& like) {
+  switch (bson_iter_type(&like)) {
+    case BSON_TYPE_INT64: return MakeInt64(0);
+    case BSON_TYPE_DOUBLE: return MakeDouble(0);
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t zero;
+      bson_decimal128_from_string("0", &zero);
+      return MakeDecimal(zero);
+    }
+    default: return MakeInt32(0);
+  }
+}
+
 }  // namespace docket::bson

@@ -15,6 +15,12 @@ namespace docket::bson {
 // a + b, or nullopt on int64 overflow. REQUIRES: both are numbers.
 std::optional<MutableValue> AddNumbers(const bson_iter_t& a, const bson_iter_t& b);
 
+// a * b with the same promotion rules, or nullopt on int64 overflow.
+std::optional<MutableValue> MultiplyNumbers(const bson_iter_t& a, const bson_iter_t& b);
+
+// Zero of the same numeric type as `like` ($mul on a missing field).
+MutableValue ZeroLike(const bson_iter_t& like);
+
 MutableValue MakeInt32(int32_t v);
 MutableValue MakeInt64(int64_t v);
 MutableValue MakeDouble(double v);

@@ -79,10 +79,17 @@ Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, con
       }
     }
   }
-  bson_iter_t it;
-  if (!request.body->Find(key, &it)) {
+  bson_iter_t present;
+  if (!request.body->Find(key, &present)) {
     return Status(ErrorCode::kFailedToParse, std::string("BSON field '") + key + "' is missing but a required field");
   }
+  DOCKET_RETURN_IF_ERROR(ReadDocumentArray(*request.body, key, &out));
+  return out;
+}
+
+Status ReadDocumentArray(const Document& body, const char* key, std::vector<Document>* out) {
+  bson_iter_t it;
+  if (!body.Find(key, &it)) return Status::OK();
   if (!BSON_ITER_HOLDS_ARRAY(&it)) {
     return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' is the wrong type, expected an array");
   }
@@ -92,9 +99,9 @@ Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, con
     if (!BSON_ITER_HOLDS_DOCUMENT(&child)) {
       return Status(ErrorCode::kTypeMismatch, std::string("BSON field '") + key + "' must hold only objects");
     }
-    out.push_back(SubDocument(child));
+    out->push_back(SubDocument(child));
   }
-  return out;
+  return Status::OK();
 }
 
 Result<WriteConcern> GetWriteConcern(const Document& body) {

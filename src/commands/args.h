@@ -31,6 +31,10 @@ bool GetBoolField(const Document& body, const char* key, bool fallback);
 // Errors: TypeMismatch for a non-array or non-document elements.
 Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, const char* key);
 
+// Appends the documents of an array field (e.g. `arrayFilters`) to *out;
+// nothing when absent. Errors: TypeMismatch for a non-array or non-documents.
+Status ReadDocumentArray(const Document& body, const char* key, std::vector<Document>* out);
+
 // The command's writeConcern: j:true journals; w:0 is handled by the caller.
 Result<WriteConcern> GetWriteConcern(const Document& body);
 

@@ -201,7 +201,10 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.write.write_concern = *concern;
       const bool multi = GetBoolField(spec, "multi", false);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
-      if (!IsOperatorUpdate(u)) {
+      Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
+      if (!filters.ok()) {
+        result = filters;
+      } else if (!IsOperatorUpdate(u)) {
         result = multi ? Result<UpdateResult>(Status(ErrorCode::kFailedToParse,
                                                      "multi update is not supported for replacement-style update"))
                        : collection.ReplaceOne(*q, u, options);
@@ -298,6 +301,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "fields", &options.projection));
   options.upsert = GetBoolField(body, "upsert", false);
   options.return_document = GetBoolField(body, "new", false) ? ReturnDocument::kAfter : ReturnDocument::kBefore;
+  DOCKET_RETURN_IF_ERROR(ReadDocumentArray(body, "arrayFilters", &options.array_filters));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;

@@ -313,14 +313,14 @@ struct CompiledModify {
 };
 
 Result<CompiledModify> CompileModify(const Document& filter, const Document* sort, const Document* update,
-                                     update::Update::Mode mode) {
+                                     update::Update::Mode mode, const std::vector<Document>& array_filters = {}) {
   auto f = query::Filter::Compile(filter);
   if (!f.ok()) return f.status();
   auto s = query::SortSpec::Compile(sort ? *sort : Document());
   if (!s.ok()) return s.status();
   CompiledModify out{std::move(f).value(), std::move(s).value(), std::nullopt};
   if (update != nullptr) {
-    auto u = update::Update::Compile(*update, mode);
+    auto u = update::Update::Compile(*update, mode, array_filters);
     if (!u.ok()) return u.status();
     out.update = std::move(u).value();
   }
@@ -337,7 +337,7 @@ namespace {
 Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const std::string& name,
                                const Document& filter, const Document& update, const UpdateOptions& options,
                                update::Update::Mode mode, bool many) {
-  auto compiled = CompileModify(filter, nullptr, &update, mode);
+  auto compiled = CompileModify(filter, nullptr, &update, mode, options.array_filters);
   if (!compiled.ok()) return compiled.status();
   if (many && compiled->update->is_replacement()) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
@@ -382,7 +382,7 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
 Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::string& db, const std::string& name,
                                             const Document& filter, const Document* update,
                                             const FindAndModifyOptions& options, update::Update::Mode mode) {
-  auto compiled = CompileModify(filter, &options.sort, update, mode);
+  auto compiled = CompileModify(filter, &options.sort, update, mode, options.array_filters);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection);
   if (!projection.ok()) return projection.status();

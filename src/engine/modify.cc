@@ -54,8 +54,9 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
 }
 
 // Applies the update (or delete) to one locked, matching record.
+// `position` is where the filter matched inside an array (positional `$`).
 Status ApplyToRecord(WriteUnit& unit, const ModifyRequest& request, const std::string& key,
-                     const Document& current, ModifyOutcome* outcome) {
+                     const Document& current, size_t position, ModifyOutcome* outcome) {
   outcome->matched += 1;
   outcome->before = current;
   if (request.update == nullptr) {
@@ -63,7 +64,7 @@ Status ApplyToRecord(WriteUnit& unit, const ModifyRequest& request, const std::s
     return FromRocks(unit.txn()->Delete(key), "deleting a record");
   }
   bool changed = false;
-  auto updated = request.update->Apply(current, /*is_insert=*/false, &changed);
+  auto updated = request.update->Apply(current, /*is_insert=*/false, position, &changed);
   if (!updated.ok()) return updated.status();
   if (updated->size() > kMaxDocumentSize) {
     return Status(ErrorCode::kBSONObjectTooLargeAfterUpdate,
@@ -108,11 +109,14 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
       bool found = true;
       std::string locked = std::move(candidate->value);
       if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
-      if (!found || !request.filter->Matches(reinterpret_cast<const uint8_t*>(locked.data()), locked.size())) {
+      size_t position = bson::kNoPosition;
+      if (!found ||
+          !request.filter->MatchesAt(reinterpret_cast<const uint8_t*>(locked.data()), locked.size(), &position)) {
         if (unit.owned()) return StartOver();
         candidate.reset();
       } else {
-        return ApplyToRecord(unit, request, candidate->key, Document::FromTrustedBytes(std::move(locked)), &outcome);
+        return ApplyToRecord(unit, request, candidate->key, Document::FromTrustedBytes(std::move(locked)), position,
+                             &outcome);
       }
     }
     if (!request.upsert || request.update == nullptr) return Status::OK();
@@ -136,10 +140,12 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
         bool found = false;
         std::string locked;
         DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &locked, &found));
-        if (!found || !request.filter->Matches(reinterpret_cast<const uint8_t*>(locked.data()), locked.size())) {
+        size_t position = bson::kNoPosition;
+        if (!found ||
+            !request.filter->MatchesAt(reinterpret_cast<const uint8_t*>(locked.data()), locked.size(), &position)) {
           return Status::OK();  // changed by someone else since the scan: no longer ours
         }
-        return ApplyToRecord(unit, request, key, Document::FromTrustedBytes(std::move(locked)), &one);
+        return ApplyToRecord(unit, request, key, Document::FromTrustedBytes(std::move(locked)), position, &one);
       });
       total.matched += one.matched;
       total.modified += one.modified;

@@ -455,6 +455,42 @@ bool Filter::Matches(const uint8_t* doc, size_t len) const {
   return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len});
 }
 
+ElementMatcher::ElementMatcher() = default;
+ElementMatcher::ElementMatcher(ElementMatcher&&) noexcept = default;
+ElementMatcher& ElementMatcher::operator=(ElementMatcher&&) noexcept = default;
+ElementMatcher::~ElementMatcher() = default;
+
+Result<ElementMatcher> ElementMatcher::Compile(const bson_iter_t& condition, bool documents_are_filters) {
+  ElementMatcher out;
+  std::string_view first = bson_iter_type(&condition) == BSON_TYPE_DOCUMENT ? FirstKey(condition) : "";
+  bool value_form = !first.empty() && first[0] == '$' && first != "$and" && first != "$or" && first != "$nor";
+  if (bson_iter_type(&condition) == BSON_TYPE_DOCUMENT && (value_form || documents_are_filters)) {
+    Result<NodePtr> node = Status::OK();
+    if (value_form) {
+      node = ParseOperators(bson::Path(), condition, 1);
+    } else {
+      std::string_view bytes = bson::SubDocumentBytes(condition);
+      node = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), 1);
+      out.document_form_ = true;
+    }
+    if (!node.ok()) return node.status();
+    out.node_ = std::move(node).value();
+    return out;
+  }
+  Status error;
+  PredicatePtr p = EqualityOrRegex(condition, &error);
+  if (!error.ok()) return error;
+  out.node_ = std::make_unique<PathNode>(bson::Path(), std::move(p));
+  return out;
+}
+
+bool ElementMatcher::Matches(const bson_iter_t& element) const {
+  if (!document_form_) return node_->Matches(MatchInput{.value = &element});
+  if (bson_iter_type(&element) != BSON_TYPE_DOCUMENT) return false;
+  std::string_view bytes = bson::SubDocumentBytes(element);
+  return node_->Matches(MatchInput{.doc = reinterpret_cast<const uint8_t*>(bytes.data()), .len = bytes.size()});
+}
+
 bool Filter::MatchesAt(const uint8_t* doc, size_t len, size_t* position) const {
   *position = bson::kNoPosition;
   return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len, .position = position});

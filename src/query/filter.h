@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include <bson/bson.h>
+
 #include "docket/document.h"
 #include "docket/status.h"
 
@@ -46,6 +48,26 @@ class Filter {
  private:
   std::unique_ptr<FilterNode> root_;  // null: the empty filter
   std::optional<Document> id_equality_;
+};
+
+// A condition on single array elements, as $pull and arrayFilters use them:
+// an operator document ({$gte: 6}) tests the element itself; a plain document
+// ({score: 8}) is, for $pull (`documents_are_filters`), a filter the element
+// (a document) must match, and otherwise an equality; any other value is an
+// equality (or, for a regex, a pattern match).
+class ElementMatcher {
+ public:
+  static Result<ElementMatcher> Compile(const bson_iter_t& condition, bool documents_are_filters = true);
+  ElementMatcher(ElementMatcher&&) noexcept;
+  ElementMatcher& operator=(ElementMatcher&&) noexcept;
+  ~ElementMatcher();
+
+  bool Matches(const bson_iter_t& element) const;
+
+ private:
+  ElementMatcher();
+  std::unique_ptr<FilterNode> node_;
+  bool document_form_ = false;
 };
 
 }  // namespace docket::query

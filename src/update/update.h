@@ -1,41 +1,52 @@
 // Update specifications: operator updates ({$set: ..., $inc: ...}) or a
 // replacement document, compiled once and applied to any number of documents.
-// Operators supported in this version: $set $unset $inc $setOnInsert. Other
-// MongoDB operators fail at compile time with FailedToParse (9) saying so.
+// Operators: $set $unset $inc $mul $min $max $rename $currentDate $bit
+// $setOnInsert $push (with $each $position $sort $slice) $addToSet (with
+// $each) $pop $pull $pullAll; paths may hold the positional `$` (the element
+// the filter matched), `$[]` (every element) and `$[<id>]` (elements the
+// arrayFilters select). Update pipelines (an array of stages) are not
+// supported yet: the command layer refuses them with CommandNotSupported.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bson/path.h"
 #include "docket/document.h"
 #include "docket/status.h"
+#include "update/array_filters.h"
+#include "update/operators.h"
 
 namespace docket::update {
 
 class Update {
  public:
   enum class Mode { kAny, kReplacementOnly, kOperatorsOnly };
-  static Result<Update> Compile(const Document& spec, Mode mode = Mode::kAny);
+  static Result<Update> Compile(const Document& spec, Mode mode = Mode::kAny,
+                                const std::vector<Document>& array_filters = {});
 
   bool is_replacement() const { return is_replacement_; }
 
   // Applies the update to `doc` (the stored version, or the seed of an upsert
-  // when `is_insert`). Sets *changed when the bytes differ. Enforces that _id
-  // does not change (ImmutableField 66) unless `is_insert`.
-  Result<Document> Apply(const Document& doc, bool is_insert, bool* changed) const;
+  // when `is_insert`). `matched_position` is the array index the filter
+  // matched through (query::Filter::MatchesAt), for the positional `$`. Sets
+  // *changed when the bytes differ. Enforces that _id does not change
+  // (ImmutableField 66) unless `is_insert`.
+  Result<Document> Apply(const Document& doc, bool is_insert, size_t matched_position, bool* changed) const;
+  Result<Document> Apply(const Document& doc, bool is_insert, bool* changed) const {
+    return Apply(doc, is_insert, bson::kNoPosition, changed);
+  }
 
  private:
-  enum class OpKind { kSet, kUnset, kInc, kSetOnInsert };
-  struct Op {
-    OpKind kind;
-    bson::Path path;
-    std::string dotted;
-    std::string value;  // {"": value}
-  };
+  Result<Document> ApplyReplacement(const Document& doc, bool is_insert) const;
+  Result<Document> ApplyOperators(const Document& doc, bool is_insert, size_t matched_position) const;
+
   bool is_replacement_ = false;
   Document replacement_;
   std::vector<Op> ops_;  // sorted by path, so new fields appear in MongoDB's order
+  bool positional_ = false;  // some path holds $, $[] or $[<id>]
+  std::shared_ptr<const ArrayFilters> array_filters_;
 };
 
 // The document an upsert starts from: the filter's equality conditions

@@ -112,6 +112,39 @@ def test_update_errors_carry_mongodb_codes(db):
     assert e.value.code == 2  # BadValue
 
 
+def test_query_operators_through_the_driver(db):
+    import re
+    db.c.insert_many([{"_id": 1, "s": "Apple", "tags": ["a", "b"], "r": [{"k": 1, "v": 2}]},
+                      {"_id": 2, "s": "banana", "tags": ["b"], "r": [{"k": 1, "v": 1}]},
+                      {"_id": 3, "s": 7, "tags": [], "r": []}])
+    ids = lambda flt: [d["_id"] for d in db.c.find(flt).sort("_id", 1)]
+    assert ids({"s": re.compile("^a", re.IGNORECASE)}) == [1]
+    assert ids({"s": {"$regex": "AN", "$options": "i"}}) == [2]
+    assert ids({"s": {"$type": "number"}}) == [3]
+    assert ids({"tags": {"$size": 0}}) == [3]
+    assert ids({"tags": {"$all": ["a", "b"]}}) == [1]
+    assert ids({"r": {"$elemMatch": {"k": 1, "v": {"$gt": 1}}}}) == [1]
+    assert ids({"s": {"$mod": [7, 0]}}) == [3]
+    with pytest.raises(OperationFailure) as e:
+        db.c.find_one({"s": {"$regex": "[)"}})
+    assert e.value.code == 51091
+
+
+def test_array_update_operators_and_array_filters(db):
+    db.c.insert_one({"_id": 1, "grades": [80, 85, 90], "items": [{"n": "a", "q": 1}, {"n": "b", "q": 2}]})
+    db.c.update_one({"_id": 1}, {"$push": {"grades": {"$each": [70], "$sort": 1, "$slice": -3}}})
+    assert db.c.find_one()["grades"] == [80, 85, 90]
+    db.c.update_one({"_id": 1}, {"$set": {"grades.$[g]": 100}}, array_filters=[{"g": {"$gte": 85}}])
+    assert db.c.find_one()["grades"] == [80, 100, 100]
+    db.c.update_one({"items.n": "b"}, {"$inc": {"items.$.q": 10}})
+    doc = db.c.find_one_and_update({"_id": 1}, {"$pull": {"items": {"n": "a"}}, "$addToSet": {"grades": 80}},
+                                   return_document=ReturnDocument.AFTER)
+    assert doc["items"] == [{"n": "b", "q": 12}] and doc["grades"] == [80, 100, 100]
+    with pytest.raises(OperationFailure) as e:
+        db.c.update_one({"_id": 1}, {"$set": {"grades.$[x]": 1}})
+    assert e.value.code == 2  # no array filter for identifier x
+
+
 def test_delete_one_and_many(db):
     db.c.insert_many([{"_id": i, "v": i % 2} for i in range(10)])
     assert db.c.delete_one({"v": 1}).deleted_count == 1

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "test_util.h"
 
 namespace docket {
@@ -152,6 +154,36 @@ TEST_P(CrudTest, UpdateResultCountsMatchedModifiedAndUpserted) {
   EXPECT_EQ(inserted->matched_count, 0);
   ASSERT_TRUE(inserted->upserted_id.has_value());
   EXPECT_EQ(GetInt(*inserted->upserted_id, "_id"), 2);
+}
+
+TEST_P(CrudTest, CurrentDateSetsNowAsDateOrTimestamp) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})")).ok());
+  int64_t before_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  // Built by hand: libbson's JSON reader takes {"$type": ...} for legacy binary.
+  bson_t* spec = BCON_NEW("$currentDate", "{", "d", BCON_BOOL(true), "t", "{", "$type", BCON_UTF8("timestamp"), "}",
+                          "e", "{", "$type", BCON_UTF8("date"), "}", "}");
+  Document update = *Document::FromBson(spec);
+  bson_destroy(spec);
+  auto r = c.UpdateOne(J(R"({"_id": 1})"), update);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int64_t after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  auto doc = c.FindOne(Document());
+  ASSERT_TRUE(doc.ok() && *doc);
+  bson_iter_t d, t, e;
+  ASSERT_TRUE((*doc)->Find("d", &d) && (*doc)->Find("t", &t) && (*doc)->Find("e", &e));
+  ASSERT_TRUE(BSON_ITER_HOLDS_DATE_TIME(&d));
+  ASSERT_TRUE(BSON_ITER_HOLDS_DATE_TIME(&e));
+  ASSERT_TRUE(BSON_ITER_HOLDS_TIMESTAMP(&t));
+  EXPECT_GE(bson_iter_date_time(&d), before_ms);
+  EXPECT_LE(bson_iter_date_time(&d), after_ms);
+  EXPECT_EQ(bson_iter_date_time(&d), bson_iter_date_time(&e)) << "one clock reading per update";
+  uint32_t seconds = 0, increment = 0;
+  bson_iter_timestamp(&t, &seconds, &increment);
+  EXPECT_GE(static_cast<int64_t>(seconds), before_ms / 1000);
+  EXPECT_LE(static_cast<int64_t>(seconds), after_ms / 1000);
 }
 
 TEST_P(CrudTest, CursorStreamsInBatches) {

@@ -176,6 +176,20 @@ Document GetDoc(const Document& d, const char* key) {
   return *Document::FromBytes(data, len);
 }
 
+std::vector<Document> GetDocList(const Document& d, const char* key) {
+  std::vector<Document> out;
+  bson_iter_t it, element;
+  if (!d.Find(key, &it) || !BSON_ITER_HOLDS_ARRAY(&it)) return out;
+  bson_iter_recurse(&it, &element);
+  while (bson_iter_next(&element)) {
+    uint32_t len;
+    const uint8_t* data;
+    bson_iter_document(&element, &len, &data);
+    out.push_back(*Document::FromBytes(data, len));
+  }
+  return out;
+}
+
 // Runs one operation; on success fills `actual` with what `expect` describes.
 Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector<Document>* actual) {
   auto all = [&]() -> Status {
@@ -230,10 +244,11 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     if (!r->write_errors.empty()) return r->write_errors.front().status;
     return all();
   }
-  if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool}
+  if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool, "arrayFilters": [...]}
     Document spec = Json(c.argument);
     UpdateOptions options;
     options.upsert = GetBool(spec, "upsert");
+    options.array_filters = GetDocList(spec, "arrayFilters");
     auto r = GetBool(spec, "multi") ? coll.UpdateMany(GetDoc(spec, "q"), GetDoc(spec, "u"), options)
                                     : coll.UpdateOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
     if (!r.ok()) return r.status();
@@ -260,6 +275,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     options.projection = GetDoc(spec, "fields");
     options.upsert = GetBool(spec, "upsert");
     options.return_document = GetBool(spec, "new") ? ReturnDocument::kAfter : ReturnDocument::kBefore;
+    options.array_filters = GetDocList(spec, "arrayFilters");
     Result<std::optional<Document>> r = std::optional<Document>();
     if (GetBool(spec, "remove")) {
       r = coll.FindOneAndDelete(GetDoc(spec, "query"), options);
