@@ -147,7 +147,7 @@ Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& doc
 Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& options) {
   auto filter = query::Filter::Compile(filter_doc);
   if (!filter.ok()) return filter.status();
-  auto projection = query::Projection::Compile(options.projection);
+  auto projection = query::Projection::Compile(options.projection, &filter_doc);
   if (!projection.ok()) return projection.status();
   auto sort = query::SortSpec::Compile(options.sort);
   if (!sort.ok()) return sort.status();
@@ -173,7 +173,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     auto found = ReadById(engine_, user_txn, *guard->entry, *impl->filter.id_equality());
     if (!found.ok()) return found.status();
     if (*found && impl->filter.Matches(**found) && impl->to_skip == 0 && impl->remaining != 0) {
-      impl->materialised.push_back(impl->projection.Apply(**found));
+      auto projected = impl->projection.ApplyMatched(**found, impl->filter);
+      if (!projected.ok()) return projected.status();
+      impl->materialised.push_back(std::move(projected).value());
     }
     impl->exhausted = impl->materialised.empty();
     return Cursor(std::move(impl));
@@ -216,7 +218,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   DOCKET_RETURN_IF_ERROR(scan.status());
   std::sort_heap(rows.begin(), rows.end(), before);
   for (size_t i = static_cast<size_t>(impl->to_skip); i < rows.size(); ++i) {
-    impl->materialised.push_back(impl->projection.Apply(rows[i].doc));
+    auto projected = impl->projection.ApplyMatched(rows[i].doc, impl->filter);
+    if (!projected.ok()) return projected.status();
+    impl->materialised.push_back(std::move(projected).value());
   }
   impl->to_skip = 0;
   impl->exhausted = impl->materialised.empty();
@@ -384,7 +388,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
                                             const FindAndModifyOptions& options, update::Update::Mode mode) {
   auto compiled = CompileModify(filter, &options.sort, update, mode, options.array_filters);
   if (!compiled.ok()) return compiled.status();
-  auto projection = query::Projection::Compile(options.projection);
+  auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
   bool upsert = options.upsert && update != nullptr;
   auto guard = Resolve(engine, db, name, upsert);
@@ -396,7 +400,13 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   FindAndModifyResult result;
   result.value =
       (update != nullptr && options.return_document == ReturnDocument::kAfter) ? outcome->after : outcome->before;
-  if (result.value) result.value = projection->Apply(*result.value);
+  if (result.value) {
+    // The write is done; a projection that cannot apply (a positional one
+    // whose element is gone) fails the reply, as MongoDB's does.
+    auto projected = projection->ApplyMatched(*result.value, compiled->filter);
+    if (!projected.ok()) return projected.status();
+    result.value = std::move(projected).value();
+  }
   result.matched = outcome->matched > 0;
   result.upserted_id = outcome->upserted_id;
   return result;

@@ -36,9 +36,10 @@ Result<std::vector<Document>> CursorImpl::NextBatch(size_t max_documents) {
       match = false;
     }
     if (match) {
-      Document doc = projection.Apply(Document::FromTrustedBytes(v.ToString()));
-      bytes += doc.size();
-      batch.push_back(std::move(doc));
+      auto doc = projection.ApplyMatched(Document::FromTrustedBytes(v.ToString()), filter);
+      if (!doc.ok()) return doc.status();
+      bytes += doc->size();
+      batch.push_back(std::move(doc).value());
       if (remaining > 0) --remaining;
     }
     scan->Next();
