@@ -107,6 +107,14 @@ struct DeleteResult {
   int64_t deleted_count = 0;
 };
 
+// What createIndexes did, as the command reports it.
+struct CreateIndexesResult {
+  int num_indexes_before = 0;  // counting _id_
+  int num_indexes_after = 0;
+  bool created_collection_automatically = false;
+  std::vector<std::string> names;  // the names of the requested indexes
+};
+
 enum class ReturnDocument { kBefore, kAfter };
 
 struct FindAndModifyOptions {
@@ -204,6 +212,19 @@ class Collection {
   // according to its shape (operators or a plain document).
   Result<FindAndModifyResult> FindAndModify(const Document& filter, const Document* update,
                                             const FindAndModifyOptions& options = {});
+
+  // Secondary indexes. A spec is createIndexes' ({key: {a: 1, b: -1}, name,
+  // unique, sparse, partialFilterExpression, expireAfterSeconds}); a missing
+  // name gets MongoDB's default ("a_1_b_-1"). Creating an index that exists
+  // with the same options does nothing. The build blocks this collection's
+  // writers while it runs.
+  Result<CreateIndexesResult> CreateIndexes(const std::vector<Document>& specs);
+  // Convenience: one index from its key pattern; returns its name.
+  Result<std::string> CreateIndex(const Document& keys, bool unique = false);
+  // By name; "*" drops every index but _id_.
+  Status DropIndex(std::string_view name);
+  // The _id_ index first, then the others, as listIndexes shows them.
+  Result<std::vector<Document>> ListIndexes();
 
  private:
   friend class Engine;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <map>
 
+#include "bson/builder.h"
 #include "bson/path.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
 #include "engine/cursor_impl.h"
+#include "engine/indexes.h"
 #include "engine/modify.h"
 #include "engine/namespace.h"
 #include "engine/write_path.h"
@@ -447,5 +449,24 @@ Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, co
                                                       const FindAndModifyOptions& options) {
   return RunFindAndModify(engine_, db_, name_, filter, update, options, update::Update::Mode::kAny);
 }
+
+Result<CreateIndexesResult> Collection::CreateIndexes(const std::vector<Document>& specs) {
+  return engine::CreateIndexes(engine_, db_, name_, specs);
+}
+
+Result<std::string> Collection::CreateIndex(const Document& keys, bool unique) {
+  bson::Builder spec;
+  bson::AppendDocument(spec.get(), "key", keys);
+  if (unique) BSON_APPEND_BOOL(spec.get(), "unique", true);
+  auto result = CreateIndexes({spec.Finish()});
+  if (!result.ok()) return result.status();
+  return result->names.front();
+}
+
+Status Collection::DropIndex(std::string_view name) {
+  return engine::DropIndexes(engine_, db_, name_, std::string(name), nullptr);
+}
+
+Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListIndexes(engine_, db_, name_); }
 
 }  // namespace docket

@@ -1,6 +1,7 @@
 #include "docket/engine.h"
 
 #include "engine/engine_impl.h"
+#include "engine/indexes.h"
 #include "engine/namespace.h"
 #include "storage/keys.h"
 
@@ -18,6 +19,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto catalog = storage::Catalog::Load(impl->store.get(), !options.in_memory);
   if (!catalog.ok()) return catalog.status();
   impl->catalog = std::move(catalog).value();
+  for (const storage::EntryPtr& entry : impl->catalog->List("")) {
+    DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(entry.get()));  // not shared with anyone yet
+  }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -35,6 +39,7 @@ Status Engine::DropCollection(std::string_view db, std::string_view name) {
   auto dropped = impl_->catalog->Drop(db, name);
   if (!dropped.ok()) return dropped.status();
   // The id is retired: nothing can write into its range any more.
+  DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl_.get(), **dropped));
   return impl_->store->DeleteRange(storage::RecordPrefix((*dropped)->id), storage::RecordRangeEnd((*dropped)->id));
 }
 
@@ -57,6 +62,7 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
   auto target = impl_->catalog->Rename(from_db, from_name, to_db, to_name, drop_target);
   if (!target.ok()) return target.status();
   if (*target) {
+    DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl_.get(), **target));
     return impl_->store->DeleteRange(storage::RecordPrefix((*target)->id), storage::RecordRangeEnd((*target)->id));
   }
   return Status::OK();

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <shared_mutex>
+#include <utility>
+#include <vector>
 
 #include "docket/engine.h"
 #include "storage/catalog.h"
@@ -26,6 +28,11 @@ class TransactionImpl {
   rocksdb::Transaction* txn = nullptr;  // owned; deleted by Transaction's destructor
   bool active = false;
   bool journal = false;  // j:true: Commit returns once the commit is durable
+  // Every collection the transaction wrote to, with its index version at the
+  // first write: Commit fails with WriteConflict if the indexes changed since
+  // (the writes would be missing from a new index). Only the owning thread
+  // touches it.
+  std::vector<std::pair<std::shared_ptr<const storage::CollectionEntry>, uint64_t>> written;
 };
 
 namespace engine {

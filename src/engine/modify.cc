@@ -1,5 +1,7 @@
 #include "engine/modify.h"
 
+#include "engine/indexes.h"
+
 #include "engine/write_path.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
@@ -11,6 +13,10 @@ using storage::FromRocks;
 
 // Status returned by an attempt that must start over (the candidate changed
 // between the scan and its lock, or a concurrent upsert inserted first).
+// How often an upsert that hit DuplicateKey starts over (MongoDB 4.2+ retries
+// such upserts as updates).
+constexpr int kUpsertRetries = 3;
+
 Status StartOver() { return Status(ErrorCode::kWriteConflict, "candidate changed; retrying"); }
 
 struct Candidate {
@@ -55,13 +61,14 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
 
 // Applies the update (or delete) to one locked, matching record.
 // `position` is where the filter matched inside an array (positional `$`).
-Status ApplyToRecord(WriteUnit& unit, const ModifyRequest& request, const std::string& key,
-                     const Document& current, size_t position, ModifyOutcome* outcome) {
+Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const ModifyRequest& request,
+                     const std::string& key, const Document& current, size_t position, ModifyOutcome* outcome) {
   outcome->matched += 1;
   outcome->before = current;
   if (request.update == nullptr) {
     outcome->modified += 1;
-    return FromRocks(unit.txn()->Delete(key), "deleting a record");
+    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
+    return UpdateIndexEntries(unit, entry, &current, nullptr);
   }
   bool changed = false;
   auto updated = request.update->Apply(current, /*is_insert=*/false, position, &changed);
@@ -73,10 +80,13 @@ Status ApplyToRecord(WriteUnit& unit, const ModifyRequest& request, const std::s
   outcome->after = *updated;
   if (!changed) return Status::OK();
   outcome->modified += 1;
-  return FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record");
+  DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record"));
+  return UpdateIndexEntries(unit, entry, &current, &*updated);
 }
 
-Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request, ModifyOutcome* outcome) {
+// `retries` counts the DuplicateKey retries of this upsert so far.
+Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request, ModifyOutcome* outcome,
+              int* retries) {
   auto seed = update::SeedFromFilter(*request.raw_filter);
   if (!seed.ok()) return seed.status();
   bool changed = false;
@@ -85,8 +95,10 @@ Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& req
   auto prepared = PrepareForInsert(*doc);
   if (!prepared.ok()) return prepared.status();
   Status s = InsertRecord(unit, *guard.entry, *prepared);
-  if (s.code() == ErrorCode::kDuplicateKey && unit.owned()) {
-    // Another writer inserted this _id since we looked: retry as an update.
+  if (s.code() == ErrorCode::kDuplicateKey && unit.owned() && ++*retries <= kUpsertRetries) {
+    // Another writer inserted this _id (or unique key) since we looked:
+    // retry, as an update if the filter now matches its document. A
+    // duplicate that persists is a real constraint violation.
     return StartOver();
   }
   DOCKET_RETURN_IF_ERROR(s);
@@ -100,6 +112,7 @@ Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& req
 Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const ModifyRequest& request,
                                 const WriteOptions& options) {
   ModifyOutcome outcome;
+  int upsert_retries = 0;
   Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
     outcome = ModifyOutcome();
     std::optional<Candidate> candidate;
@@ -115,13 +128,13 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
         if (unit.owned()) return StartOver();
         candidate.reset();
       } else {
-        return ApplyToRecord(unit, request, candidate->key, Document::FromTrustedBytes(std::move(locked)), position,
-                             &outcome);
+        return ApplyToRecord(unit, *guard.entry, request, candidate->key, Document::FromTrustedBytes(std::move(locked)),
+                             position, &outcome);
       }
     }
     if (!request.upsert || request.update == nullptr) return Status::OK();
     if (!guard.entry) return Status(ErrorCode::kInternalError, "upsert without a collection");
-    return Upsert(unit, guard, request, &outcome);
+    return Upsert(unit, guard, request, &outcome, &upsert_retries);
   });
   if (!s.ok()) return s;
   return outcome;
@@ -145,7 +158,8 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
             !request.filter->MatchesAt(reinterpret_cast<const uint8_t*>(locked.data()), locked.size(), &position)) {
           return Status::OK();  // changed by someone else since the scan: no longer ours
         }
-        return ApplyToRecord(unit, request, key, Document::FromTrustedBytes(std::move(locked)), position, &one);
+        return ApplyToRecord(unit, *guard.entry, request, key, Document::FromTrustedBytes(std::move(locked)), position,
+                             &one);
       });
       total.matched += one.matched;
       total.modified += one.modified;

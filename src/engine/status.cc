@@ -24,6 +24,11 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kInvalidIdField: return "InvalidIdField";
     case ErrorCode::kCommandNotFound: return "CommandNotFound";
     case ErrorCode::kImmutableField: return "ImmutableField";
+    case ErrorCode::kCannotCreateIndex: return "CannotCreateIndex";
+    case ErrorCode::kIndexOptionsConflict: return "IndexOptionsConflict";
+    case ErrorCode::kIndexKeySpecsConflict: return "IndexKeySpecsConflict";
+    case ErrorCode::kCannotIndexParallelArrays: return "CannotIndexParallelArrays";
+    case ErrorCode::kInvalidIndexSpecificationOption: return "InvalidIndexSpecificationOption";
     case ErrorCode::kInvalidOptions: return "InvalidOptions";
     case ErrorCode::kInvalidNamespace: return "InvalidNamespace";
     case ErrorCode::kShutdownInProgress: return "ShutdownInProgress";

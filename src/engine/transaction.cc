@@ -1,4 +1,7 @@
 #include <chrono>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
 #include <thread>
 
 #include "engine/engine_impl.h"
@@ -18,6 +21,18 @@ bool Transaction::active() const { return impl_->active; }
 Status Transaction::Commit() {
   if (!impl_->active) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
   impl_->active = false;
+  // The indexes of every collection written must be as they were at the
+  // write; the shared locks keep them so until the commit is done.
+  std::vector<std::shared_lock<std::shared_mutex>> held;
+  for (const auto& [entry, version] : impl_->written) {
+    held.emplace_back(entry->lifecycle);
+    if (entry->retired || entry->index_version != version) {
+      impl_->txn->Rollback();
+      return Status(ErrorCode::kWriteConflict,
+                    "Unable to write to collection '" + entry->db + "." + entry->name +
+                        "' due to catalog changes; please retry the operation");
+    }
+  }
   Status s = storage::FromRocks(impl_->txn->Commit(), "committing the transaction");
   if (!s.ok()) {
     impl_->txn->Rollback();

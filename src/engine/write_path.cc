@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bson/value.h"
+#include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -14,7 +15,8 @@ using storage::FromRocks;
 
 WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options) : engine_(engine) {
   if (options.transaction != nullptr) {
-    txn_ = options.transaction->impl()->txn;
+    user_ = options.transaction->impl();
+    txn_ = user_->txn;
     owned_ = false;
     return;
   }
@@ -42,6 +44,14 @@ Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool*
   *found = s.ok();
   if (s.IsNotFound()) return Status::OK();
   return FromRocks(s, "reading a record");
+}
+
+void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
+  if (user_ == nullptr) return;
+  for (const auto& [written, version] : user_->written) {
+    if (written.get() == &entry) return;
+  }
+  user_->written.emplace_back(entry.shared_from_this(), entry.index_version);
 }
 
 Status WriteUnit::Commit() {
@@ -175,7 +185,8 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
   bool found = false;
   DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &existing, &found));
   if (found) return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared));
-  return FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record");
+  DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record"));
+  return UpdateIndexEntries(unit, entry, nullptr, &prepared);
 }
 
 RecordScan::RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint64_t collection_id)

@@ -37,12 +37,17 @@ class WriteUnit {
 
   // Reads `key` and locks it until the end of the transaction. Sets *found.
   Status GetForUpdate(const std::string& key, std::string* value, bool* found);
+  // Records, in a user transaction, that it writes to `entry` (see
+  // TransactionImpl::written). No-op for an owned unit, which holds the
+  // entry's lifecycle lock until it commits.
+  void NoteWrite(const storage::CollectionEntry& entry);
   // Commits an owned transaction (no-op inside a user transaction); with j:true
   // it returns only once the commit is durable (Store's group commit).
   Status Commit();
 
  private:
   EngineImpl* engine_;
+  TransactionImpl* user_ = nullptr;  // the user transaction, when not owned
   rocksdb::Transaction* txn_ = nullptr;
   bool owned_ = true;
   bool journal_ = false;      // owned and j:true: bracketed by Begin/EndJournaledWrite

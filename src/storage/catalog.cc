@@ -1,6 +1,8 @@
 #include "storage/catalog.h"
 
 #include <bson/bson.h>
+
+#include <optional>
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
@@ -15,6 +17,18 @@ std::string EncodeEntry(const CollectionEntry& e) {
   BSON_APPEND_INT64(&doc, "id", static_cast<int64_t>(e.id));
   bson_append_utf8(&doc, "db", 2, e.db.data(), static_cast<int>(e.db.size()));
   bson_append_utf8(&doc, "name", 4, e.name.data(), static_cast<int>(e.name.size()));
+  bson_t array, item, spec;
+  BSON_APPEND_ARRAY_BEGIN(&doc, "indexes", &array);
+  for (size_t i = 0; i < e.indexes.size(); ++i) {
+    std::string key = std::to_string(i);
+    bson_append_document_begin(&array, key.c_str(), -1, &item);
+    BSON_APPEND_INT64(&item, "id", static_cast<int64_t>(e.indexes[i].id));
+    if (bson_init_static(&spec, e.indexes[i].spec.data(), e.indexes[i].spec.size())) {
+      BSON_APPEND_DOCUMENT(&item, "spec", &spec);
+    }
+    bson_append_document_end(&array, &item);
+  }
+  bson_append_array_end(&doc, &array);
   std::string out(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
   bson_destroy(&doc);
   return out;
@@ -27,15 +41,42 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   }
   int64_t id = -1;
   std::string db, name;
+  std::vector<StoredIndex> indexes;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     uint32_t len = 0;
+    if (key == "indexes" && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t item;
+      bson_iter_recurse(&it, &item);
+      while (bson_iter_next(&item)) {
+        bson_iter_t field;
+        int64_t index_id = -1;
+        std::optional<Document> spec;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&item) || !bson_iter_recurse(&item, &field)) continue;
+        while (bson_iter_next(&field)) {
+          if (std::string_view(bson_iter_key(&field)) == "id" && BSON_ITER_HOLDS_INT64(&field)) {
+            index_id = bson_iter_int64(&field);
+          } else if (std::string_view(bson_iter_key(&field)) == "spec" && BSON_ITER_HOLDS_DOCUMENT(&field)) {
+            uint32_t spec_len = 0;
+            const uint8_t* data = nullptr;
+            bson_iter_document(&field, &spec_len, &data);
+            auto parsed = Document::FromBytes(data, spec_len);
+            if (parsed.ok()) spec = *parsed;
+          }
+        }
+        if (index_id < 0 || !spec) return Status(ErrorCode::kInternalError, "corrupt index in catalog entry");
+        indexes.push_back({static_cast<uint64_t>(index_id), *spec});
+      }
+      continue;
+    }
     if (key == "id" && BSON_ITER_HOLDS_INT64(&it)) id = bson_iter_int64(&it);
     else if (key == "db" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); db.assign(s, len); }
     else if (key == "name" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); name.assign(s, len); }
   }
   if (id < 0 || db.empty() || name.empty()) return Status(ErrorCode::kInternalError, "corrupt catalog entry");
-  return std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
+  auto entry = std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
+  entry->indexes = std::move(indexes);
+  return entry;
 }
 
 }  // namespace
@@ -138,6 +179,9 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
   }
   auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
   std::unique_lock retire_source(source->lifecycle);
+  moved->indexes = source->indexes;  // the index entries stay under their ids
+  moved->compiled_indexes = source->compiled_indexes;
+  moved->index_version = source->index_version + 1;
   std::unique_lock<std::shared_mutex> retire_target;
   if (target) retire_target = std::unique_lock(target->lifecycle);
   rocksdb::WriteBatch batch;
@@ -151,6 +195,24 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
   entries_.erase(MapKey(from_db, from_name));
   entries_[MapKey(to_db, to_name)] = moved;
   return target;
+}
+
+Result<uint64_t> Catalog::AllocateId() {
+  std::unique_lock lock(mutex_);
+  std::string next;
+  AppendBigEndian64(&next, next_id_ + 1);
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  DOCKET_RETURN_IF_ERROR(
+      FromRocks(store_->db()->Put(options, MetaKey("next_collection_id"), next), "writing the catalog"));
+  return next_id_++;
+}
+
+Status Catalog::PersistEntry(const CollectionEntry& entry) {
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  return FromRocks(store_->db()->Put(options, CatalogKey(entry.db, entry.name), EncodeEntry(entry)),
+                   "writing the catalog");
 }
 
 std::vector<EntryPtr> Catalog::List(std::string_view db) const {

@@ -1,7 +1,9 @@
 // The catalog: which collections exist and the id that prefixes their keys.
 // Persisted under the 0x01 prefix (storage/keys.h), cached in memory.
 //
-// Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>}
+// Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>,
+//   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}]}
+// (the _id index is implicit and not listed).
 #pragma once
 
 #include <cstdint>
@@ -13,22 +15,40 @@
 #include <string_view>
 #include <vector>
 
+#include "docket/document.h"
 #include "docket/status.h"
 #include "storage/store.h"
 
 namespace docket::storage {
 
+// A secondary index as the catalog stores it; what it means is the index
+// module's business (src/index).
+struct StoredIndex {
+  uint64_t id;    // key prefix of its entries; from the same never-reused counter
+  Document spec;  // {v: 2, key: {...}, name: "...", unique: true, ...}
+};
+
+// What the engine derives from `indexes` (compiled specs), kept with the entry
+// so that writers need no lookup. Opaque to storage.
+struct IndexAttachment {
+  virtual ~IndexAttachment() = default;
+};
+
 // One collection. Operations hold `lifecycle` shared while they read or write
-// its records; drop and rename hold it exclusively, so they wait for in-flight
-// operations and no operation starts on a retired entry.
-struct CollectionEntry {
+// its records; drop, rename and index builds hold it exclusively, so they wait
+// for in-flight operations and no operation starts on a retired entry.
+struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   CollectionEntry(uint64_t id, std::string db, std::string name)
       : id(id), db(std::move(db)), name(std::move(name)) {}
   const uint64_t id;        // key prefix of its records; never reused
   const std::string db;
   const std::string name;
-  std::shared_mutex lifecycle;
+  mutable std::shared_mutex lifecycle;
   bool retired = false;  // GUARDED_BY(lifecycle): dropped or renamed away
+  // GUARDED_BY(lifecycle): read with it shared, changed with it exclusive.
+  std::vector<StoredIndex> indexes;
+  std::shared_ptr<const IndexAttachment> compiled_indexes;
+  uint64_t index_version = 0;  // bumped on every change to `indexes`
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
@@ -53,6 +73,12 @@ class Catalog {
                           std::string_view to_name, bool drop_target);
 
   std::vector<EntryPtr> List(std::string_view db) const;  // db empty: all
+
+  // A fresh id for an index (never reused, shared with collection ids).
+  Result<uint64_t> AllocateId();
+  // Writes `entry` (with its indexes) back. REQUIRES: entry->lifecycle held
+  // exclusively by the caller.
+  Status PersistEntry(const CollectionEntry& entry);
   std::vector<std::string> ListDatabases() const;
 
  private:

@@ -41,6 +41,14 @@ std::string RecordPrefix(uint64_t collection_id) {
 
 std::string RecordRangeEnd(uint64_t collection_id) { return RecordPrefix(collection_id + 1); }
 
+std::string IndexPrefix(uint64_t index_id) {
+  std::string key(1, kIndexPrefix);
+  AppendBigEndian64(&key, index_id);
+  return key;
+}
+
+std::string IndexRangeEnd(uint64_t index_id) { return IndexPrefix(index_id + 1); }
+
 std::string RecordKey(uint64_t collection_id, const bson_iter_t& id) {
   std::string key = RecordPrefix(collection_id);
   bson::AppendKeyValue(&key, id);

@@ -5,7 +5,11 @@
 //   0x00 "next_collection_id"              -> u64 BE; ids are never reused
 //   0x01 <db> 0x00 <collection>            -> catalog entry (BSON, see catalog.h)
 //   0x02 <collection id u64 BE> <key(_id)> -> the document (BSON, _id first)
-//   0x03 <index id u64 BE> ...             -> reserved for secondary indexes
+//   0x03 <index id u64 BE> <index key>    -> key(_id) of the document
+//        index key: per indexed field, key(value) (bytes inverted for a
+//        descending field); a non-unique index appends key(_id), so that
+//        every entry is distinct; a unique index does not, so that its one
+//        entry per value is what writers lock.
 //
 // key(_id) is the order-preserving encoding of bson/key_encoding.h, so a
 // collection's records sort by _id in MongoDB's order and one collection's
@@ -23,6 +27,7 @@ namespace docket::storage {
 inline constexpr char kMetaPrefix = 0x00;
 inline constexpr char kCatalogPrefix = 0x01;
 inline constexpr char kRecordPrefix = 0x02;
+inline constexpr char kIndexPrefix = 0x03;
 
 std::string MetaKey(std::string_view name);
 std::string CatalogKey(std::string_view db, std::string_view collection);
@@ -33,6 +38,10 @@ std::string RecordPrefix(uint64_t collection_id);
 // The first key after every record of the collection.
 std::string RecordRangeEnd(uint64_t collection_id);
 std::string RecordKey(uint64_t collection_id, const bson_iter_t& id);
+
+// [0x03][id]: every entry of the index starts with it.
+std::string IndexPrefix(uint64_t index_id);
+std::string IndexRangeEnd(uint64_t index_id);
 
 void AppendBigEndian64(std::string* out, uint64_t v);
 uint64_t ReadBigEndian64(std::string_view bytes);

@@ -1,0 +1,350 @@
+#include "engine/indexes.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "bson/builder.h"
+#include "bson/key_encoding.h"
+#include "bson/value.h"
+#include "engine/namespace.h"
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+
+namespace docket::engine {
+namespace {
+
+using storage::FromRocks;
+using IndexPtr = std::shared_ptr<const index::Index>;
+
+const std::vector<IndexPtr>& NoIndexes() {
+  static const std::vector<IndexPtr> none;
+  return none;
+}
+
+// The key of `doc`'s _id, as record keys end with it.
+std::string IdKey(const Document& doc) {
+  bson_iter_t id;
+  std::string key;
+  if (doc.Find("_id", &id)) bson::AppendKeyValue(&key, id);
+  return key;
+}
+
+// The storage key of one index entry.
+std::string EntryKey(const index::Index& index, const std::string& key, const std::string& id_key) {
+  std::string out = storage::IndexPrefix(index.id());
+  out += key;
+  if (!index.unique()) out += id_key;  // non-unique entries are distinct per document
+  return out;
+}
+
+// "{ a: 1, b: \"x\" }": the document's values for the index, for messages.
+std::string DupKeyText(const index::Index& index, const Document& doc) {
+  std::string out = "{ ";
+  for (size_t i = 0; i < index.fields().size(); ++i) {
+    const index::IndexField& field = index.fields()[i];
+    std::string value = "null";
+    bson::VisitPath(doc.data(), doc.size(), field.path, [&](const bson_iter_t* v) {
+      if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;
+      value = bson::ValueToJson(*v);
+      return true;
+    });
+    out += (i ? ", " : "") + field.dotted + ": " + value;
+  }
+  return out + " }";
+}
+
+Status DuplicateKey(const storage::CollectionEntry& entry, const index::Index& index, const Document& doc) {
+  return Status(ErrorCode::kDuplicateKey, "E11000 duplicate key error collection: " + entry.db + "." + entry.name +
+                                              " index: " + index.name() + " dup key: " + DupKeyText(index, doc));
+}
+
+Document IdIndexSpec() {
+  bson::Builder b;
+  BSON_APPEND_INT32(b.get(), "v", 2);
+  bson_t key;
+  BSON_APPEND_DOCUMENT_BEGIN(b.get(), "key", &key);
+  BSON_APPEND_INT32(&key, "_id", 1);
+  bson_append_document_end(b.get(), &key);
+  BSON_APPEND_UTF8(b.get(), "name", "_id_");
+  return b.Finish();
+}
+
+bool IsIdIndex(const Document& spec) {
+  bson_iter_t name, key;
+  if (spec.Find("name", &name) && BSON_ITER_HOLDS_UTF8(&name) && std::string_view(bson_iter_utf8(&name, nullptr)) == "_id_") {
+    return true;
+  }
+  if (!spec.Find("key", &key) || !BSON_ITER_HOLDS_DOCUMENT(&key)) return false;
+  bson_iter_t field;
+  bson_iter_recurse(&key, &field);
+  if (!bson_iter_next(&field) || std::string_view(bson_iter_key(&field)) != "_id") return false;
+  return !bson_iter_next(&field);
+}
+
+std::string SpecName(const Document& spec) {
+  bson_iter_t name;
+  return spec.Find("name", &name) && BSON_ITER_HOLDS_UTF8(&name) ? bson_iter_utf8(&name, nullptr) : "";
+}
+
+Document SpecKey(const Document& spec) {
+  bson_iter_t key;
+  if (!spec.Find("key", &key) || !BSON_ITER_HOLDS_DOCUMENT(&key)) return Document();
+  return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(key)));
+}
+
+// Writes every existing document's entries for `index`. The caller holds the
+// collection's lifecycle exclusively, so no writer runs meanwhile. On failure
+// the index's range is deleted again.
+Status BuildIndex(EngineImpl* engine, const storage::CollectionEntry& entry, const index::Index& index) {
+  constexpr size_t kBatchDocuments = 1000;
+  rocksdb::WriteBatch batch;
+  std::unordered_set<std::string> batch_keys;  // unique keys in the batch not yet written
+  size_t in_batch = 0;
+  auto flush = [&]() -> Status {
+    if (batch.Count() == 0) return Status::OK();
+    Status s = FromRocks(engine->db()->Write(rocksdb::WriteOptions(), &batch), "building an index");
+    batch.Clear();
+    batch_keys.clear();
+    in_batch = 0;
+    return s;
+  };
+  Status status;
+  {
+    RecordScan scan(engine, nullptr, entry.id);
+    std::vector<std::string> keys;
+    for (; status.ok() && scan.Valid(); scan.Next()) {
+      Document doc = Document::FromTrustedBytes(scan.value().ToString());
+      status = index.KeysFor(doc, &keys);
+      if (!status.ok()) break;
+      std::string id_key = IdKey(doc);
+      for (const std::string& key : keys) {
+        std::string entry_key = EntryKey(index, key, id_key);
+        if (index.unique()) {
+          std::string existing;
+          bool taken = !batch_keys.insert(entry_key).second;
+          if (!taken) {
+            rocksdb::Status get = engine->db()->Get(rocksdb::ReadOptions(), entry_key, &existing);
+            if (!get.ok() && !get.IsNotFound()) {
+              status = FromRocks(get, "building an index");
+              break;
+            }
+            taken = get.ok();
+          }
+          if (taken) {
+            status = DuplicateKey(entry, index, doc);
+            break;
+          }
+        }
+        batch.Put(entry_key, id_key);
+      }
+      if (status.ok() && ++in_batch >= kBatchDocuments) status = flush();
+    }
+    if (status.ok()) status = scan.status();
+  }
+  if (status.ok()) status = flush();
+  if (!status.ok()) {
+    Status cleanup = engine->store->DeleteRange(storage::IndexPrefix(index.id()), storage::IndexRangeEnd(index.id()));
+    (void)cleanup;  // the build's own error is the one to report
+  }
+  return status;
+}
+
+// Holds a collection's lifecycle exclusively, creating the collection if asked.
+struct ExclusiveEntry {
+  storage::EntryPtr entry;
+  std::unique_lock<std::shared_mutex> lock;
+  bool created = false;
+};
+
+Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, const std::string& name,
+                                     bool create) {
+  DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
+  while (true) {
+    ExclusiveEntry out;
+    out.entry = engine->catalog->Find(db, name);
+    if (!out.entry) {
+      if (!create) return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + db + "." + name);
+      auto created = engine->catalog->FindOrCreate(db, name);
+      if (!created.ok()) return created.status();
+      out.entry = std::move(created).value();
+      out.created = true;
+    }
+    out.lock = std::unique_lock(out.entry->lifecycle);
+    if (!out.entry->retired) return out;
+  }
+}
+
+}  // namespace
+
+const std::vector<IndexPtr>& IndexesOf(const storage::CollectionEntry& entry) {
+  auto* set = static_cast<const IndexSet*>(entry.compiled_indexes.get());
+  return set != nullptr ? set->indexes : NoIndexes();
+}
+
+Status CompileIndexes(storage::CollectionEntry* entry) {
+  auto set = std::make_shared<IndexSet>();
+  for (const storage::StoredIndex& stored : entry->indexes) {
+    auto compiled = index::Index::Compile(stored.id, stored.spec);
+    if (!compiled.ok()) return compiled.status();
+    set->indexes.push_back(std::move(compiled).value());
+  }
+  entry->compiled_indexes = set->indexes.empty() ? nullptr : std::shared_ptr<const storage::IndexAttachment>(set);
+  ++entry->index_version;
+  return Status::OK();
+}
+
+Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
+                          const Document* after) {
+  unit.NoteWrite(entry);
+  const auto& indexes = IndexesOf(entry);
+  if (indexes.empty()) return Status::OK();
+  std::string id_key = IdKey(after != nullptr ? *after : *before);
+  std::vector<std::string> old_keys, new_keys, removed, added;
+  for (const IndexPtr& index : indexes) {
+    old_keys.clear();
+    new_keys.clear();
+    if (before != nullptr) DOCKET_RETURN_IF_ERROR(index->KeysFor(*before, &old_keys));
+    if (after != nullptr) DOCKET_RETURN_IF_ERROR(index->KeysFor(*after, &new_keys));
+    removed.clear();
+    added.clear();
+    std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(), std::back_inserter(removed));
+    std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(), std::back_inserter(added));
+    for (const std::string& key : removed) {
+      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(EntryKey(*index, key, id_key)), "writing an index"));
+    }
+    for (const std::string& key : added) {
+      std::string entry_key = EntryKey(*index, key, id_key);
+      if (index->unique()) {
+        // Locks the key: two writers of the same value serialise here.
+        std::string owner;
+        bool found = false;
+        DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(entry_key, &owner, &found));
+        if (found && owner != id_key) return DuplicateKey(entry, *index, *after);
+      }
+      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(entry_key, id_key), "writing an index"));
+    }
+  }
+  return Status::OK();
+}
+
+Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
+                                          const std::vector<Document>& specs) {
+  if (specs.empty()) return Status(ErrorCode::kBadValue, "Must specify at least one index to create");
+  std::vector<Document> normalized;
+  for (const Document& spec : specs) {
+    auto n = index::NormalizeSpec(spec);
+    if (!n.ok()) return n.status();
+    normalized.push_back(std::move(n).value());
+  }
+  auto locked = LockExclusive(engine, db, name, /*create=*/true);
+  if (!locked.ok()) return locked.status();
+  storage::CollectionEntry& entry = *locked->entry;
+  CreateIndexesResult result;
+  result.created_collection_automatically = locked->created;
+  result.num_indexes_before = static_cast<int>(entry.indexes.size()) + 1;
+  std::vector<storage::StoredIndex> to_build;
+  for (const Document& spec : normalized) {
+    std::string spec_name = SpecName(spec);
+    result.names.push_back(spec_name);
+    if (IsIdIndex(spec)) {
+      if (spec_name != "_id_" || !(SpecKey(spec) == SpecKey(IdIndexSpec()))) {
+        return Status(ErrorCode::kBadValue, "The _id index is implicit: its key must be {_id: 1} and its name _id_");
+      }
+      continue;
+    }
+    bool exists = false;
+    auto check = [&](const storage::StoredIndex& other) -> Status {
+      bool same_name = SpecName(other.spec) == spec_name;
+      bool same_key = SpecKey(other.spec) == SpecKey(spec);
+      if (same_name && index::SameOptions(other.spec, spec)) {
+        exists = true;
+        return Status::OK();
+      }
+      if (same_name) {
+        return Status(ErrorCode::kIndexKeySpecsConflict,
+                      "An existing index has the same name as the requested index. When index names are not "
+                      "specified, they are auto generated and can cause conflicts. Please refer to our "
+                      "documentation. Requested index: " + spec.ToJson() + ", existing index: " + other.spec.ToJson());
+      }
+      if (same_key) {
+        return Status(ErrorCode::kIndexOptionsConflict,
+                      "Index already exists with a different name: " + SpecName(other.spec));
+      }
+      return Status::OK();
+    };
+    for (const storage::StoredIndex& other : entry.indexes) DOCKET_RETURN_IF_ERROR(check(other));
+    for (const storage::StoredIndex& other : to_build) DOCKET_RETURN_IF_ERROR(check(other));
+    if (exists) continue;
+    auto id = engine->catalog->AllocateId();
+    if (!id.ok()) return id.status();
+    to_build.push_back({*id, spec});
+  }
+  for (const storage::StoredIndex& stored : to_build) {
+    auto compiled = index::Index::Compile(stored.id, stored.spec);
+    if (!compiled.ok()) return compiled.status();
+    DOCKET_RETURN_IF_ERROR(BuildIndex(engine, entry, **compiled));
+    entry.indexes.push_back(stored);
+    Status persisted = engine->catalog->PersistEntry(entry);
+    if (!persisted.ok()) {
+      entry.indexes.pop_back();
+      return persisted;
+    }
+    DOCKET_RETURN_IF_ERROR(CompileIndexes(&entry));
+  }
+  result.num_indexes_after = static_cast<int>(entry.indexes.size()) + 1;
+  return result;
+}
+
+Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string& name, const std::string& index_name,
+                   const Document* key_pattern) {
+  auto locked = LockExclusive(engine, db, name, /*create=*/false);
+  if (!locked.ok()) return locked.status();
+  storage::CollectionEntry& entry = *locked->entry;
+  std::vector<storage::StoredIndex> kept, dropped;
+  bool matched_id = key_pattern != nullptr ? (*key_pattern == SpecKey(IdIndexSpec())) : index_name == "_id_";
+  if (matched_id) return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");
+  for (const storage::StoredIndex& stored : entry.indexes) {
+    bool match = key_pattern != nullptr ? SpecKey(stored.spec) == *key_pattern
+                                        : (index_name == "*" || SpecName(stored.spec) == index_name);
+    (match ? dropped : kept).push_back(stored);
+  }
+  if (dropped.empty() && index_name != "*") {
+    return Status(ErrorCode::kIndexNotFound,
+                  key_pattern != nullptr ? "can't find index with key: " + key_pattern->ToJson()
+                                         : "index not found with name [" + index_name + "]");
+  }
+  if (dropped.empty()) return Status::OK();
+  std::vector<storage::StoredIndex> previous = entry.indexes;
+  entry.indexes = kept;
+  Status persisted = engine->catalog->PersistEntry(entry);
+  if (!persisted.ok()) {
+    entry.indexes = previous;
+    return persisted;
+  }
+  DOCKET_RETURN_IF_ERROR(CompileIndexes(&entry));
+  for (const storage::StoredIndex& stored : dropped) {
+    DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stored.id), storage::IndexRangeEnd(stored.id)));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string& db, const std::string& name) {
+  auto guard = ResolveForRead(engine, db, name);
+  if (!guard.ok()) return guard.status();
+  std::vector<Document> out;
+  if (!guard->entry) return out;
+  out.push_back(IdIndexSpec());
+  for (const storage::StoredIndex& stored : guard->entry->indexes) out.push_back(stored.spec);
+  return out;
+}
+
+Status DeleteIndexData(EngineImpl* engine, const storage::CollectionEntry& entry) {
+  for (const storage::StoredIndex& stored : entry.indexes) {
+    DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stored.id), storage::IndexRangeEnd(stored.id)));
+  }
+  return Status::OK();
+}
+
+}  // namespace docket::engine

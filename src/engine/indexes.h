@@ -1,0 +1,63 @@
+// Secondary indexes inside the engine: the compiled set kept with each
+// collection entry, the index entries every document write maintains, and
+// building / dropping / listing indexes.
+//
+// Locking: a collection's indexes change only with its entry's `lifecycle`
+// held exclusively (an index build blocks the collection's writers for its
+// duration, like MongoDB's foreground builds); operations read them with the
+// lock held shared, as they hold it for everything else. A user transaction
+// that wrote to a collection whose indexes changed before it committed fails
+// with WriteConflict (112) and is retried whole.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "docket/engine.h"
+#include "engine/engine_impl.h"
+#include "engine/write_path.h"
+#include "index/index.h"
+#include "storage/catalog.h"
+
+namespace docket::engine {
+
+struct IndexSet : storage::IndexAttachment {
+  std::vector<std::shared_ptr<const index::Index>> indexes;
+};
+
+// The compiled secondary indexes of `entry` (empty when it has none).
+// REQUIRES: entry.lifecycle held.
+const std::vector<std::shared_ptr<const index::Index>>& IndexesOf(const storage::CollectionEntry& entry);
+
+// (Re)compiles entry->indexes into entry->compiled_indexes and bumps the
+// version. REQUIRES: lifecycle held exclusively, or the entry not yet shared.
+Status CompileIndexes(storage::CollectionEntry* entry);
+
+// Keeps the index entries of one document in step with a write, inside the
+// write's transaction: deletes the keys only `before` has, adds the keys only
+// `after` has. Each added key of a unique index is locked and checked first:
+// DuplicateKey (11000) with MongoDB's message when another document owns it.
+// `before` is null for an insert, `after` null for a delete.
+Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
+                          const Document* after);
+
+// createIndexes: normalises the specs, creates the collection if missing,
+// and builds each new index over the existing documents. An index whose
+// unique constraint the data violates fails with DuplicateKey and leaves
+// nothing behind.
+Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
+                                          const std::vector<Document>& specs);
+
+// dropIndexes by name ("*": every index but _id_) or by key pattern.
+// Errors: NamespaceNotFound, IndexNotFound (27), InvalidOptions (72) for _id_.
+Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string& name, const std::string& index_name,
+                   const Document* key_pattern);
+
+// {v: 2, key: {_id: 1}, name: "_id_"} and then every secondary index's spec.
+Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string& db, const std::string& name);
+
+// Deletes the entries of the indexes of a dropped collection.
+Status DeleteIndexData(EngineImpl* engine, const storage::CollectionEntry& entry);
+
+}  // namespace docket::engine

@@ -1,0 +1,281 @@
+#include "index/index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bson/builder.h"
+#include "bson/key_encoding.h"
+#include "bson/value.h"
+
+namespace docket::index {
+namespace {
+
+Status CannotCreate(std::string message) { return Status(ErrorCode::kCannotCreateIndex, std::move(message)); }
+
+Document SubDocument(const bson_iter_t& it) {
+  std::string_view bytes = bson::SubDocumentBytes(it);
+  return Document::FromTrustedBytes(std::string(bytes));
+}
+
+Status CheckKeyPattern(const bson_iter_t& key) {
+  if (bson_iter_type(&key) != BSON_TYPE_DOCUMENT) {
+    return Status(ErrorCode::kTypeMismatch, "The 'key' field must be an object");
+  }
+  bson_iter_t field;
+  bson_iter_recurse(&key, &field);
+  int count = 0;
+  while (bson_iter_next(&field)) {
+    ++count;
+    std::string name = bson_iter_key(&field);
+    if (name.empty()) return CannotCreate("Index keys cannot be an empty field.");
+    if (name[0] == '$') return CannotCreate("Index key contains an illegal field name: field name starts with '$'.");
+    for (const std::string& part : bson::SplitPath(name)) {
+      if (part.empty()) return CannotCreate("Index keys cannot contain an empty field: " + name);
+    }
+    bson_type_t type = bson_iter_type(&field);
+    if (type == BSON_TYPE_UTF8) {
+      std::string kind = bson_iter_utf8(&field, nullptr);
+      if (kind == "text" || kind == "2d" || kind == "2dsphere" || kind == "hashed" || kind == "geoHaystack") {
+        return CannotCreate("'" + kind + "' indexes are not supported by this version of Docket");
+      }
+      return CannotCreate("Unknown index plugin '" + kind + "'");
+    }
+    if (!bson::IsNumber(type)) {
+      return CannotCreate("Values in v:2 index key pattern(s) can only be of numeric type");
+    }
+    double d = bson_iter_as_double(&field);
+    if (type == BSON_TYPE_DECIMAL128) {
+      bson_decimal128_t dec;
+      bson_iter_decimal128(&field, &dec);
+      char text[BSON_DECIMAL128_STRING];
+      bson_decimal128_to_string(&dec, text);
+      d = std::strtod(text, nullptr);
+    }
+    if (d == 0 || std::isnan(d)) return CannotCreate("Values in the index key pattern can't be 0.");
+  }
+  if (count == 0) return CannotCreate("Index keys cannot be empty.");
+  if (count > 32) return CannotCreate("Index key pattern must have at most 32 fields");
+  return Status::OK();
+}
+
+bool SameField(const Document& a, const Document& b, const char* name) {
+  bson_iter_t x, y;
+  bool has_x = a.Find(name, &x), has_y = b.Find(name, &y);
+  if (has_x != has_y) return false;
+  if (!has_x) return true;
+  return bson_iter_type(&x) == bson_iter_type(&y) && bson::CompareValues(x, y) == 0;
+}
+
+// Appends the one-field encodings a field has in `doc`.
+void FieldKeys(const Document& doc, const IndexField& field, std::vector<std::string>* out, bool* found_any) {
+  auto add = [&](const bson_iter_t* value) {
+    std::string key;
+    if (value == nullptr) {
+      bson::AppendKeyNull(&key);
+    } else {
+      *found_any = true;
+      bson::AppendKeyValue(&key, *value);
+    }
+    if (field.descending) {
+      for (char& c : key) c = static_cast<char>(~static_cast<unsigned char>(c));
+    }
+    out->push_back(std::move(key));
+  };
+  bson::VisitPath(
+      doc.data(), doc.size(), field.path,
+      [&](const bson_iter_t* value) {
+        if (value != nullptr && bson_iter_type(value) == BSON_TYPE_ARRAY) {
+          *found_any = true;
+          bson_iter_t element;
+          bson_iter_recurse(value, &element);
+          bool empty = true;
+          while (bson_iter_next(&element)) {
+            empty = false;
+            add(&element);
+          }
+          if (empty) {
+            std::string key(1, static_cast<char>(bson::CanonicalType(BSON_TYPE_UNDEFINED)));
+            if (field.descending) key[0] = static_cast<char>(~static_cast<unsigned char>(key[0]));
+            out->push_back(std::move(key));
+          }
+          return false;
+        }
+        add(value);
+        return false;  // visit every value
+      },
+      bson::VisitOptions{.expand_leaf_arrays = false});
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+}
+
+}  // namespace
+
+std::string DefaultName(const Document& key_pattern) {
+  std::string name;
+  bson_iter_t it;
+  key_pattern.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (!name.empty()) name += "_";
+    name += bson_iter_key(&it);
+    name += "_";
+    if (BSON_ITER_HOLDS_UTF8(&it)) {
+      name += bson_iter_utf8(&it, nullptr);
+    } else {
+      double d = bson_iter_as_double(&it);
+      if (d == std::trunc(d)) name += std::to_string(static_cast<int64_t>(d));
+      else name += bson::ValueToJson(it);
+    }
+  }
+  return name;
+}
+
+Result<Document> NormalizeSpec(const Document& spec) {
+  bson_iter_t it;
+  std::optional<Document> key;
+  std::string name;
+  bool has_name = false, unique = false, sparse = false;
+  std::optional<Document> partial;
+  std::optional<bson_iter_t> expire;
+  spec.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    std::string_view field = bson_iter_key(&it);
+    if (field == "key") {
+      DOCKET_RETURN_IF_ERROR(CheckKeyPattern(it));
+      key = SubDocument(it);
+    } else if (field == "name") {
+      if (!BSON_ITER_HOLDS_UTF8(&it)) return Status(ErrorCode::kTypeMismatch, "The 'name' field must be a string");
+      name = bson_iter_utf8(&it, nullptr);
+      if (name.empty()) return CannotCreate("index name cannot be empty");
+      has_name = true;
+    } else if (field == "unique") {
+      unique = bson_iter_as_bool(&it);
+    } else if (field == "sparse") {
+      sparse = bson_iter_as_bool(&it);
+    } else if (field == "partialFilterExpression") {
+      if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return Status(ErrorCode::kTypeMismatch, "The field 'partialFilterExpression' must be an object");
+      }
+      partial = SubDocument(it);
+      auto compiled = query::Filter::Compile(*partial);
+      if (!compiled.ok()) {
+        return CannotCreate("Error in specification " + spec.ToJson() + " :: caused by :: " +
+                            compiled.status().message());
+      }
+    } else if (field == "expireAfterSeconds") {
+      if (!bson::IsNumber(bson_iter_type(&it))) {
+        return CannotCreate("TTL index 'expireAfterSeconds' option must be numeric, but received a type of '" +
+                            std::string(bson::ValueToJson(it)) + "'");
+      }
+      double seconds = bson_iter_as_double(&it);
+      if (std::isnan(seconds) || seconds < 0 || seconds > 2147483647) {
+        return CannotCreate("TTL index 'expireAfterSeconds' option must be within an acceptable range");
+      }
+      expire = it;
+    } else if (field == "v" || field == "background" || field == "ns") {
+      continue;  // accepted and ignored, as MongoDB 6.0 does
+    } else {
+      return Status(ErrorCode::kInvalidIndexSpecificationOption,
+                    "The field '" + std::string(field) + "' is not valid for an index specification" +
+                        (field == "collation" || field == "hidden" || field == "weights" || field == "wildcardProjection"
+                             ? " in this version of Docket"
+                             : "") +
+                        ". Specification: " + spec.ToJson());
+    }
+  }
+  if (!key) return Status(ErrorCode::kFailedToParse, "The 'key' field is a required property of an index specification");
+  if (expire) {
+    bson_iter_t first;
+    key->Iterate(&first);
+    bson_iter_next(&first);
+    if (bson_iter_next(&first)) {
+      return CannotCreate("TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: " +
+                          spec.ToJson());
+    }
+  }
+  if (!has_name) name = DefaultName(*key);
+  bson::Builder out;
+  BSON_APPEND_INT32(out.get(), "v", 2);
+  bson::AppendDocument(out.get(), "key", *key);
+  BSON_APPEND_UTF8(out.get(), "name", name.c_str());
+  if (unique) BSON_APPEND_BOOL(out.get(), "unique", true);
+  if (sparse) BSON_APPEND_BOOL(out.get(), "sparse", true);
+  if (partial) bson::AppendDocument(out.get(), "partialFilterExpression", *partial);
+  if (expire) bson_append_iter(out.get(), "expireAfterSeconds", -1, &*expire);
+  return out.Finish();
+}
+
+bool SameOptions(const Document& a, const Document& b) {
+  for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds"}) {
+    if (!SameField(a, b, field)) return false;
+  }
+  return true;
+}
+
+Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document& spec) {
+  auto index = std::make_shared<Index>();
+  index->id_ = id;
+  index->spec_ = spec;
+  bson_iter_t it;
+  spec.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    std::string_view field = bson_iter_key(&it);
+    if (field == "key" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      index->key_pattern_ = SubDocument(it);
+    } else if (field == "name" && BSON_ITER_HOLDS_UTF8(&it)) {
+      index->name_ = bson_iter_utf8(&it, nullptr);
+    } else if (field == "unique") {
+      index->unique_ = bson_iter_as_bool(&it);
+    } else if (field == "sparse") {
+      index->sparse_ = bson_iter_as_bool(&it);
+    } else if (field == "partialFilterExpression" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      auto filter = query::Filter::Compile(SubDocument(it));
+      if (!filter.ok()) return filter.status();
+      index->partial_ = std::make_shared<const query::Filter>(std::move(filter).value());
+    } else if (field == "expireAfterSeconds") {
+      index->expire_after_seconds_ = static_cast<int64_t>(bson_iter_as_double(&it));
+    }
+  }
+  bson_iter_t key;
+  index->key_pattern_.Iterate(&key);
+  while (bson_iter_next(&key)) {
+    std::string dotted = bson_iter_key(&key);
+    index->fields_.push_back({bson::SplitPath(dotted), dotted, bson_iter_as_double(&key) < 0});
+  }
+  if (index->fields_.empty() || index->name_.empty()) {
+    return Status(ErrorCode::kInternalError, "stored index spec is malformed: " + spec.ToJson());
+  }
+  return std::shared_ptr<const Index>(std::move(index));
+}
+
+Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys) const {
+  keys->clear();
+  if (partial_ != nullptr && !partial_->Matches(doc)) return Status::OK();
+  std::vector<std::vector<std::string>> per_field(fields_.size());
+  bool found_any = false;
+  const IndexField* array_field = nullptr;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    FieldKeys(doc, fields_[i], &per_field[i], &found_any);
+    if (per_field[i].size() > 1) {
+      if (array_field != nullptr) {
+        return Status(ErrorCode::kCannotIndexParallelArrays,
+                      "cannot index parallel arrays [" + fields_[i].dotted + "] [" + array_field->dotted + "]");
+      }
+      array_field = &fields_[i];
+    }
+  }
+  if (sparse_ && !found_any) return Status::OK();
+  // At most one field has several keys: the product is one key per element.
+  keys->push_back(std::string());
+  for (const auto& options : per_field) {
+    std::vector<std::string> next;
+    for (const std::string& prefix : *keys) {
+      for (const std::string& part : options) next.push_back(prefix + part);
+    }
+    keys->swap(next);
+  }
+  std::sort(keys->begin(), keys->end());
+  keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+  return Status::OK();
+}
+
+}  // namespace docket::index

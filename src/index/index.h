@@ -1,0 +1,72 @@
+// Secondary indexes: what a spec means (fields, directions, options) and the
+// keys a document has in an index. The storage layout of the keys is in
+// storage/keys.h; maintenance and builds are the engine's (engine/indexes.h).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bson/path.h"
+#include "docket/document.h"
+#include "docket/status.h"
+#include "query/filter.h"
+
+namespace docket::index {
+
+struct IndexField {
+  bson::Path path;
+  std::string dotted;
+  bool descending = false;
+};
+
+// A compiled index spec. Immutable; shared by every operation on the collection.
+class Index {
+ public:
+  // `spec` is a normalised spec (NormalizeSpec).
+  static Result<std::shared_ptr<const Index>> Compile(uint64_t id, const Document& spec);
+
+  uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const Document& spec() const { return spec_; }        // as listIndexes shows it
+  const Document& key_pattern() const { return key_pattern_; }
+  const std::vector<IndexField>& fields() const { return fields_; }
+  bool unique() const { return unique_; }
+  bool sparse() const { return sparse_; }
+  bool partial() const { return partial_ != nullptr; }
+  const std::optional<int64_t>& expire_after_seconds() const { return expire_after_seconds_; }
+
+  // The index keys of `doc` (per field the order-preserving encoding, bytes
+  // inverted for a descending field; concatenated), sorted and distinct. An
+  // array gives one key per element (multikey); a missing field indexes as
+  // null, an empty array as undefined. Empty when a sparse or partial index
+  // leaves the document out. Errors: CannotIndexParallelArrays (171).
+  Status KeysFor(const Document& doc, std::vector<std::string>* keys) const;
+
+ private:
+  uint64_t id_ = 0;
+  std::string name_;
+  Document spec_;
+  Document key_pattern_;
+  std::vector<IndexField> fields_;
+  bool unique_ = false;
+  bool sparse_ = false;
+  std::shared_ptr<const query::Filter> partial_;
+  std::optional<int64_t> expire_after_seconds_;
+};
+
+// MongoDB's default index name: "a_1_b_-1".
+std::string DefaultName(const Document& key_pattern);
+
+// Checks a createIndexes spec ({key, name, unique, sparse,
+// partialFilterExpression, expireAfterSeconds, ...}) and returns it in
+// listIndexes form: {v: 2, key, name, options...}. A missing name gets the
+// default. Errors: CannotCreateIndex (67), InvalidIndexSpecificationOption
+// (197), TypeMismatch (14), BadValue (2).
+Result<Document> NormalizeSpec(const Document& spec);
+
+// Whether two normalised specs describe the same index apart from the name.
+bool SameOptions(const Document& a, const Document& b);
+
+}  // namespace docket::index
