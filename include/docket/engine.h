@@ -226,6 +226,13 @@ class Collection {
   // The _id_ index first, then the others, as listIndexes shows them.
   Result<std::vector<Document>> ListIndexes();
 
+  // What Find(filter, options) would do and what it reads, in the shape of
+  // MongoDB's explain("executionStats"): {queryPlanner: {winningPlan:
+  // IDHACK | COLLSCAN | FETCH>IXSCAN (under SORT when sorted in memory)},
+  // executionStats: {nReturned, totalKeysExamined, totalDocsExamined}}.
+  // Runs the query to count.
+  Result<Document> Explain(const Document& filter, const FindOptions& options = {});
+
  private:
   friend class Engine;
   Collection(EngineImpl* engine, std::string db, std::string name)

@@ -10,6 +10,7 @@
 #include "engine/cursor_impl.h"
 #include "engine/indexes.h"
 #include "engine/modify.h"
+#include "engine/scan.h"
 #include "engine/namespace.h"
 #include "engine/write_path.h"
 #include "storage/keys.h"
@@ -182,8 +183,12 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     impl->exhausted = impl->materialised.empty();
     return Cursor(std::move(impl));
   }
-  if (sort->empty()) {
-    impl->scan = std::make_unique<engine::RecordScan>(engine_, user_txn, guard->entry->id);
+  engine::PlanSummary plan;
+  std::unique_ptr<engine::DocumentScan> scan =
+      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan);
+  if (sort->empty() || plan.provides_sort) {
+    // Streams: the scan's order is the requested one (an index gives it).
+    impl->scan = std::move(scan);
     return Cursor(std::move(impl));
   }
 
@@ -201,10 +206,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   };
   const size_t keep = impl->remaining < 0 ? SIZE_MAX : static_cast<size_t>(impl->to_skip + impl->remaining);
   std::vector<Row> rows;
-  engine::RecordScan scan(engine_, user_txn, guard->entry->id);
   uint64_t sequence = 0;
-  for (; scan.Valid(); scan.Next()) {
-    rocksdb::Slice v = scan.value();
+  for (; scan->Valid(); scan->Next()) {
+    rocksdb::Slice v = scan->value();
     if (!impl->filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
     Document doc = Document::FromTrustedBytes(v.ToString());
     Row row{spec.Extract(doc), sequence++, std::move(doc)};
@@ -217,7 +221,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
       std::push_heap(rows.begin(), rows.end(), before);
     }
   }
-  DOCKET_RETURN_IF_ERROR(scan.status());
+  DOCKET_RETURN_IF_ERROR(scan->status());
   std::sort_heap(rows.begin(), rows.end(), before);
   for (size_t i = static_cast<size_t>(impl->to_skip); i < rows.size(); ++i) {
     auto projected = impl->projection.ApplyMatched(rows[i].doc, impl->filter);
@@ -396,7 +400,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   auto guard = Resolve(engine, db, name, upsert);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
-                                compiled->update ? &*compiled->update : nullptr, upsert};
+                                compiled->update ? &*compiled->update : nullptr, upsert, &options.sort};
   auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
   FindAndModifyResult result;

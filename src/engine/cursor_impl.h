@@ -22,7 +22,7 @@ class CursorImpl {
   size_t batch_size = 101;
 
   // Streaming mode: scan is set.
-  std::unique_ptr<engine::RecordScan> scan;
+  std::unique_ptr<engine::DocumentScan> scan;
   storage::EntryPtr entry;  // keeps the id alive for the cursor's life
 
   // Materialised mode: results in order; skip/limit already applied.

@@ -20,7 +20,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!catalog.ok()) return catalog.status();
   impl->catalog = std::move(catalog).value();
   for (const storage::EntryPtr& entry : impl->catalog->List("")) {
-    DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(entry.get()));  // not shared with anyone yet
+    DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));  // not shared with anyone yet
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }

@@ -116,8 +116,13 @@ Status BuildIndex(EngineImpl* engine, const storage::CollectionEntry& entry, con
     std::vector<std::string> keys;
     for (; status.ok() && scan.Valid(); scan.Next()) {
       Document doc = Document::FromTrustedBytes(scan.value().ToString());
-      status = index.KeysFor(doc, &keys);
+      bool multikey = false;
+      status = index.KeysFor(doc, &keys, &multikey);
       if (!status.ok()) break;
+      if (multikey && !index.multikey()) {
+        batch.Put(storage::MultikeyKey(index.id()), "1");
+        index.MarkMultikey();
+      }
       std::string id_key = IdKey(doc);
       for (const std::string& key : keys) {
         std::string entry_key = EntryKey(index, key, id_key);
@@ -183,11 +188,22 @@ const std::vector<IndexPtr>& IndexesOf(const storage::CollectionEntry& entry) {
   return set != nullptr ? set->indexes : NoIndexes();
 }
 
-Status CompileIndexes(storage::CollectionEntry* entry) {
+Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
   auto set = std::make_shared<IndexSet>();
+  const auto& previous = IndexesOf(*entry);
   for (const storage::StoredIndex& stored : entry->indexes) {
+    // Keep compiled indexes that still exist: their multikey flags are live.
+    auto kept = std::find_if(previous.begin(), previous.end(), [&](const IndexPtr& p) { return p->id() == stored.id; });
+    if (kept != previous.end()) {
+      set->indexes.push_back(*kept);
+      continue;
+    }
     auto compiled = index::Index::Compile(stored.id, stored.spec);
     if (!compiled.ok()) return compiled.status();
+    std::string flag;
+    rocksdb::Status s = engine->db()->Get(rocksdb::ReadOptions(), storage::MultikeyKey(stored.id), &flag);
+    if (s.ok()) (*compiled)->MarkMultikey();
+    else if (!s.IsNotFound()) return FromRocks(s, "reading an index flag");
     set->indexes.push_back(std::move(compiled).value());
   }
   entry->compiled_indexes = set->indexes.empty() ? nullptr : std::shared_ptr<const storage::IndexAttachment>(set);
@@ -205,8 +221,15 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
   for (const IndexPtr& index : indexes) {
     old_keys.clear();
     new_keys.clear();
+    bool multikey = false;
     if (before != nullptr) DOCKET_RETURN_IF_ERROR(index->KeysFor(*before, &old_keys));
-    if (after != nullptr) DOCKET_RETURN_IF_ERROR(index->KeysFor(*after, &new_keys));
+    if (after != nullptr) DOCKET_RETURN_IF_ERROR(index->KeysFor(*after, &new_keys, &multikey));
+    if (multikey && !index->multikey()) {
+      // Set before the commit: a reader whose snapshot holds this document
+      // took it after the flag was set, and plans accordingly.
+      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(storage::MultikeyKey(index->id()), "1"), "writing an index flag"));
+      index->MarkMultikey();
+    }
     removed.clear();
     added.clear();
     std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(), std::back_inserter(removed));
@@ -291,7 +314,7 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
       entry.indexes.pop_back();
       return persisted;
     }
-    DOCKET_RETURN_IF_ERROR(CompileIndexes(&entry));
+    DOCKET_RETURN_IF_ERROR(CompileIndexes(engine, &entry));
   }
   result.num_indexes_after = static_cast<int>(entry.indexes.size()) + 1;
   return result;
@@ -323,9 +346,11 @@ Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string&
     entry.indexes = previous;
     return persisted;
   }
-  DOCKET_RETURN_IF_ERROR(CompileIndexes(&entry));
+  DOCKET_RETURN_IF_ERROR(CompileIndexes(engine, &entry));
   for (const storage::StoredIndex& stored : dropped) {
     DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stored.id), storage::IndexRangeEnd(stored.id)));
+    DOCKET_RETURN_IF_ERROR(FromRocks(engine->db()->Delete(rocksdb::WriteOptions(), storage::MultikeyKey(stored.id)),
+                                     "deleting an index flag"));
   }
   return Status::OK();
 }

@@ -30,14 +30,17 @@ struct IndexSet : storage::IndexAttachment {
 // REQUIRES: entry.lifecycle held.
 const std::vector<std::shared_ptr<const index::Index>>& IndexesOf(const storage::CollectionEntry& entry);
 
-// (Re)compiles entry->indexes into entry->compiled_indexes and bumps the
-// version. REQUIRES: lifecycle held exclusively, or the entry not yet shared.
-Status CompileIndexes(storage::CollectionEntry* entry);
+// (Re)compiles entry->indexes into entry->compiled_indexes (with their
+// persisted multikey flags) and bumps the version. REQUIRES: lifecycle held
+// exclusively, or the entry not yet shared.
+Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry);
 
 // Keeps the index entries of one document in step with a write, inside the
 // write's transaction: deletes the keys only `before` has, adds the keys only
 // `after` has. Each added key of a unique index is locked and checked first:
 // DuplicateKey (11000) with MongoDB's message when another document owns it.
+// The first array-derived key of an index marks it multikey, persisted in the
+// same transaction.
 // `before` is null for an insert, `after` null for a delete.
 Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
                           const Document* after);

@@ -1,6 +1,7 @@
 #include "engine/modify.h"
 
 #include "engine/indexes.h"
+#include "engine/scan.h"
 
 #include "engine/write_path.h"
 #include "storage/keys.h"
@@ -40,23 +41,26 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     if (found) *out = std::move(c);
     return Status::OK();
   }
-  RecordScan scan(engine, unit.owned() ? nullptr : unit.txn(), guard.entry->id);
+  PlanSummary plan;
+  auto scan = OpenScan(engine, unit.owned() ? nullptr : unit.txn(), *guard.entry, *request.raw_filter,
+                       request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan);
   std::optional<query::SortSpec::SortValues> best_values;
-  for (; scan.Valid(); scan.Next()) {
-    rocksdb::Slice v = scan.value();
+  bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
+  for (; scan->Valid(); scan->Next()) {
+    rocksdb::Slice v = scan->value();
     if (!filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
-    if (request.sort == nullptr || request.sort->empty()) {
-      *out = Candidate{scan.key().ToString(), v.ToString()};
+    if (first_is_best) {
+      *out = Candidate{scan->key().ToString(), v.ToString()};
       return Status::OK();
     }
     Document doc = Document::FromTrustedBytes(v.ToString());
     auto values = request.sort->Extract(doc);
     if (!best_values || request.sort->Compare(values, *best_values) < 0) {
       best_values = std::move(values);
-      *out = Candidate{scan.key().ToString(), doc.bytes()};
+      *out = Candidate{scan->key().ToString(), doc.bytes()};
     }
   }
-  return scan.status();
+  return scan->status();
 }
 
 // Applies the update (or delete) to one locked, matching record.
@@ -165,29 +169,29 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       total.modified += one.modified;
       return s;
     };
-    RecordScan scan(engine, user_txn, guard.entry->id);
+    auto scan = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr);
     if (user_txn == nullptr) {
       // The scan's iterator has its own snapshot and never sees the writes
       // below, so each match is written as it comes: memory stays bounded
       // however many documents match.
-      for (; scan.Valid(); scan.Next()) {
-        rocksdb::Slice v = scan.value();
+      for (; scan->Valid(); scan->Next()) {
+        rocksdb::Slice v = scan->value();
         if (!request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
-        DOCKET_RETURN_IF_ERROR(modify_key(scan.key().ToString()));
+        DOCKET_RETURN_IF_ERROR(modify_key(scan->key().ToString()));
       }
-      DOCKET_RETURN_IF_ERROR(scan.status());
+      DOCKET_RETURN_IF_ERROR(scan->status());
     } else {
       // Inside a user transaction the scan reads through the transaction's
       // own write batch, which must not change under an open iterator: gather
       // the keys first (the transaction buffers every write in memory anyway).
       std::vector<std::string> keys;
-      for (; scan.Valid(); scan.Next()) {
-        rocksdb::Slice v = scan.value();
+      for (; scan->Valid(); scan->Next()) {
+        rocksdb::Slice v = scan->value();
         if (request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) {
-          keys.push_back(scan.key().ToString());
+          keys.push_back(scan->key().ToString());
         }
       }
-      DOCKET_RETURN_IF_ERROR(scan.status());
+      DOCKET_RETURN_IF_ERROR(scan->status());
       for (const std::string& key : keys) DOCKET_RETURN_IF_ERROR(modify_key(key));
     }
   }

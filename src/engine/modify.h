@@ -19,6 +19,7 @@ struct ModifyRequest {
   const query::SortSpec* sort = nullptr;    // may be empty; ModifyOne only
   const update::Update* update = nullptr;   // null: delete
   bool upsert = false;
+  const Document* raw_sort = nullptr;       // `sort` as given, for the planner (may be null)
 };
 
 struct ModifyOutcome {

@@ -71,29 +71,48 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
 // {_id: value} of a prepared document.
 Document IdDocument(const Document& prepared);
 
-// Iterates one collection's records in _id order over a consistent view:
-// the database as of creation, or a user transaction's snapshot plus its own
-// writes. Not copyable or movable (RocksDB keeps a pointer to the bound); hold
-// it in a unique_ptr. A user transaction must outlive its scans.
-class RecordScan {
+// The documents a query reads, one at a time: every record of a collection
+// (RecordScan) or those an index range points at (IndexScan, engine/scan.h).
+// Either way over one consistent view: the database as of the scan's
+// creation, or a user transaction's snapshot plus its own writes.
+class DocumentScan {
+ public:
+  virtual ~DocumentScan() = default;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual rocksdb::Slice key() const = 0;    // the record key
+  virtual rocksdb::Slice value() const = 0;  // the document
+  virtual Status status() const = 0;
+  // For explain: index entries and documents read so far.
+  virtual int64_t keys_examined() const { return 0; }
+  virtual int64_t docs_examined() const = 0;
+};
+
+// Iterates one collection's records in _id order. Not copyable or movable
+// (RocksDB keeps a pointer to the bound); hold it in a unique_ptr. A user
+// transaction must outlive its scans.
+class RecordScan : public DocumentScan {
  public:
   RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint64_t collection_id);
   RecordScan(const RecordScan&) = delete;
   RecordScan& operator=(const RecordScan&) = delete;
 
-  bool Valid() const { return it_->Valid(); }
-  void Next() { it_->Next(); }
-  // Positions at the first record with key >= `key`.
-  void Seek(const std::string& key) { it_->Seek(key); }
-  rocksdb::Slice key() const { return it_->key(); }
-  rocksdb::Slice value() const { return it_->value(); }
-  Status status() const;
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override {
+    it_->Next();
+    ++docs_examined_;
+  }
+  rocksdb::Slice key() const override { return it_->key(); }
+  rocksdb::Slice value() const override { return it_->value(); }
+  Status status() const override;
+  int64_t docs_examined() const override { return docs_examined_ + (Valid() ? 1 : 0); }
 
  private:
   std::string lower_;
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  int64_t docs_examined_ = 0;
 };
 
 std::string DuplicateKeyMessage(const storage::CollectionEntry& entry, const Document& prepared);

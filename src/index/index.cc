@@ -108,6 +108,18 @@ void FieldKeys(const Document& doc, const IndexField& field, std::vector<std::st
   out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
+// The dotted prefix of `path` at which the first array sits in `doc` ("" if
+// the path meets none), following the first element when there is one.
+std::string ArrayPrefix(const Document& doc, const bson::Path& path) {
+  for (size_t k = 1; k <= path.size(); ++k) {
+    bson::Path prefix(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(k));
+    bson_iter_t it;
+    if (!bson::GetPath(doc.data(), doc.size(), prefix, &it)) return "";
+    if (bson_iter_type(&it) == BSON_TYPE_ARRAY) return bson::JoinPath(prefix, prefix.size());
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string DefaultName(const Document& key_pattern) {
@@ -247,24 +259,31 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
   return std::shared_ptr<const Index>(std::move(index));
 }
 
-Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys) const {
+Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey) const {
   keys->clear();
+  if (multikey != nullptr) *multikey = false;
   if (partial_ != nullptr && !partial_->Matches(doc)) return Status::OK();
   std::vector<std::vector<std::string>> per_field(fields_.size());
   bool found_any = false;
+  // Two fields may both be arrays only through the same array ({"a.b", "a.c"}
+  // over a: [{b, c}, ...]); their keys are then the product, as MongoDB's.
   const IndexField* array_field = nullptr;
+  std::string array_prefix;
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldKeys(doc, fields_[i], &per_field[i], &found_any);
-    if (per_field[i].size() > 1) {
-      if (array_field != nullptr) {
-        return Status(ErrorCode::kCannotIndexParallelArrays,
-                      "cannot index parallel arrays [" + fields_[i].dotted + "] [" + array_field->dotted + "]");
-      }
-      array_field = &fields_[i];
+    if (fields_.size() == 1 && multikey == nullptr) break;
+    std::string prefix = ArrayPrefix(doc, fields_[i].path);
+    if (prefix.empty()) continue;
+    if (multikey != nullptr) *multikey = true;
+    if (array_field != nullptr && prefix != array_prefix) {
+      return Status(ErrorCode::kCannotIndexParallelArrays,
+                    "cannot index parallel arrays [" + fields_[i].dotted + "] [" + array_field->dotted + "]");
     }
+    array_field = &fields_[i];
+    array_prefix = prefix;
   }
   if (sparse_ && !found_any) return Status::OK();
-  // At most one field has several keys: the product is one key per element.
+  // The product of the fields' keys.
   keys->push_back(std::string());
   for (const auto& options : per_field) {
     std::vector<std::string> next;

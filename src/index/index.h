@@ -3,6 +3,7 @@
 // storage/keys.h; maintenance and builds are the engine's (engine/indexes.h).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +43,14 @@ class Index {
   // array gives one key per element (multikey); a missing field indexes as
   // null, an empty array as undefined. Empty when a sparse or partial index
   // leaves the document out. Errors: CannotIndexParallelArrays (171).
-  Status KeysFor(const Document& doc, std::vector<std::string>* keys) const;
+  // *multikey (when given) tells whether an indexed path meets an array.
+  Status KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey = nullptr) const;
+
+  // Whether any document ever gave this index array-derived keys (MongoDB's
+  // "isMultiKey"). Only ever goes from false to true; the engine persists it
+  // in the same transaction as the write that makes it true.
+  bool multikey() const { return multikey_.load(); }
+  void MarkMultikey() const { multikey_.store(true); }
 
  private:
   uint64_t id_ = 0;
@@ -54,6 +62,7 @@ class Index {
   bool sparse_ = false;
   std::shared_ptr<const query::Filter> partial_;
   std::optional<int64_t> expire_after_seconds_;
+  mutable std::atomic<bool> multikey_{false};
 };
 
 // MongoDB's default index name: "a_1_b_-1".

@@ -20,6 +20,12 @@ std::string MetaKey(std::string_view name) {
   return key;
 }
 
+std::string MultikeyKey(uint64_t index_id) {
+  std::string key = MetaKey("multikey");
+  AppendBigEndian64(&key, index_id);
+  return key;
+}
+
 std::string CatalogKey(std::string_view db, std::string_view collection) {
   std::string key = CatalogPrefixForDb(db);
   key.append(collection);

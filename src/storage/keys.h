@@ -3,6 +3,7 @@
 //
 //   0x00 "format_version"                  -> decimal text, e.g. "1"
 //   0x00 "next_collection_id"              -> u64 BE; ids are never reused
+//   0x00 "multikey" <index id u64 BE>      -> "1": the index has array-derived keys
 //   0x01 <db> 0x00 <collection>            -> catalog entry (BSON, see catalog.h)
 //   0x02 <collection id u64 BE> <key(_id)> -> the document (BSON, _id first)
 //   0x03 <index id u64 BE> <index key>    -> key(_id) of the document
@@ -30,6 +31,7 @@ inline constexpr char kRecordPrefix = 0x02;
 inline constexpr char kIndexPrefix = 0x03;
 
 std::string MetaKey(std::string_view name);
+std::string MultikeyKey(uint64_t index_id);
 std::string CatalogKey(std::string_view db, std::string_view collection);
 std::string CatalogPrefixForDb(std::string_view db);
 

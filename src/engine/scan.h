@@ -1,0 +1,76 @@
+// Planned reads: the scan a filter (and sort) should use on a collection —
+// an index range when the planner finds one, every record otherwise.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "engine/engine_impl.h"
+#include "engine/write_path.h"
+#include "index/planner.h"
+#include "storage/catalog.h"
+
+namespace docket::engine {
+
+// Reads the records an index's key ranges point at, in index order (or
+// reverse), each document once even when several keys point at it. Holds a
+// snapshot so that the index entries and the records agree.
+class IndexScan : public DocumentScan {
+ public:
+  // Reads at `snapshot` (taken over, released by the destructor) or, with a
+  // user transaction, at the transaction's snapshot plus its writes.
+  IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::Snapshot* snapshot,
+            uint64_t collection_id, const index::Plan& plan);
+  ~IndexScan() override;
+  IndexScan(const IndexScan&) = delete;
+  IndexScan& operator=(const IndexScan&) = delete;
+
+  bool Valid() const override { return valid_; }
+  void Next() override { Advance(); }
+  rocksdb::Slice key() const override { return record_key_; }
+  rocksdb::Slice value() const override { return record_; }
+  Status status() const override { return status_; }
+  int64_t keys_examined() const override { return keys_examined_; }
+  int64_t docs_examined() const override { return docs_examined_; }
+
+ private:
+  void Advance();             // to the next document not yet returned
+  bool PositionInRange();     // the iterator on an entry of the current range, moving ranges as needed
+  void StepIterator();
+
+  EngineImpl* engine_;
+  rocksdb::Transaction* user_txn_;
+  const rocksdb::Snapshot* own_snapshot_ = nullptr;  // released in the destructor
+  rocksdb::ReadOptions read_options_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;         // IndexPrefix(index id)
+  std::string record_prefix_;  // RecordPrefix(collection id)
+  index::Plan plan_;
+  size_t range_ = 0;           // the range being read (counting from the scan's start)
+  bool started_range_ = false;
+  bool valid_ = false;
+  std::string record_key_;
+  std::string record_;
+  std::unordered_set<std::string> seen_;  // record keys already returned
+  Status status_;
+  int64_t keys_examined_ = 0;
+  int64_t docs_examined_ = 0;
+};
+
+// What was planned, for explain.
+struct PlanSummary {
+  std::string index_name;  // empty: collection scan
+  Document key_pattern;
+  Document bounds;
+  bool provides_sort = false;
+  bool reverse = false;
+};
+
+// Plans the read of `filter` (ordered by `sort`, which may be empty) on the
+// collection and opens the scan. REQUIRES: entry.lifecycle held (shared).
+std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
+                                       const storage::CollectionEntry& entry, const Document& filter,
+                                       const Document& sort, PlanSummary* summary);
+
+}  // namespace docket::engine

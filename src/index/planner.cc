@@ -1,0 +1,255 @@
+#include "index/planner.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "bson/builder.h"
+#include "bson/key_encoding.h"
+#include "bson/value.h"
+
+namespace docket::index {
+namespace {
+
+constexpr size_t kMaxPoints = 4096;  // beyond this, fewer fields bound the scan
+
+struct Bound {
+  std::string value;  // bson::HoldValue
+  bool inclusive = false;
+};
+
+// What the filter says about one path, as far as an index can use it.
+struct Conditions {
+  std::vector<std::string> points;  // held values ($eq / $in); empty: none
+  std::optional<Bound> lower, upper;
+};
+
+bool UsableOperand(const bson_iter_t& it) {
+  bson_type_t t = bson_iter_type(&it);
+  return t != BSON_TYPE_ARRAY && t != BSON_TYPE_REGEX && !bson::IsNullish(t);
+}
+
+bool IsOperatorDocument(const bson_iter_t& it) {
+  if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT) return false;
+  bson_iter_t child;
+  return bson_iter_recurse(&it, &child) && bson_iter_next(&child) && bson_iter_key(&child)[0] == '$';
+}
+
+void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>* out, int depth) {
+  bson_iter_t it;
+  if (depth > 20 || !bson_iter_init_from_data(&it, data, len)) return;
+  while (bson_iter_next(&it)) {
+    std::string key(bson_iter_key(&it), bson_iter_key_len(&it));
+    if (key == "$and" && bson_iter_type(&it) == BSON_TYPE_ARRAY) {
+      bson_iter_t element;
+      bson_iter_recurse(&it, &element);
+      while (bson_iter_next(&element)) {
+        if (bson_iter_type(&element) != BSON_TYPE_DOCUMENT) continue;
+        std::string_view sub = bson::SubDocumentBytes(element);
+        Collect(reinterpret_cast<const uint8_t*>(sub.data()), sub.size(), out, depth + 1);
+      }
+      continue;
+    }
+    if (key.empty() || key[0] == '$') continue;
+    Conditions& c = (*out)[key];
+    if (!IsOperatorDocument(it)) {
+      if (UsableOperand(it)) c.points = {bson::HoldValue(it)};
+      continue;
+    }
+    bson_iter_t op;
+    bson_iter_recurse(&it, &op);
+    while (bson_iter_next(&op)) {
+      std::string_view name = bson_iter_key(&op);
+      if (name == "$eq" && UsableOperand(op)) {
+        c.points = {bson::HoldValue(op)};
+      } else if (name == "$in" && bson_iter_type(&op) == BSON_TYPE_ARRAY && c.points.empty()) {
+        std::vector<std::string> points;
+        bson_iter_t element;
+        bson_iter_recurse(&op, &element);
+        bool usable = true;
+        while (bson_iter_next(&element)) {
+          if (!UsableOperand(element) || IsOperatorDocument(element)) usable = false;
+          points.push_back(bson::HoldValue(element));
+        }
+        if (usable && !points.empty()) c.points = std::move(points);
+      } else if ((name == "$gt" || name == "$gte") && UsableOperand(op)) {
+        c.lower = Bound{bson::HoldValue(op), name == "$gte"};
+      } else if ((name == "$lt" || name == "$lte") && UsableOperand(op)) {
+        c.upper = Bound{bson::HoldValue(op), name == "$lte"};
+      }
+    }
+  }
+}
+
+std::string Encode(const std::string& held, bool descending) {
+  bson_iter_t it;
+  bson::IterHeldValue(held, &it);
+  std::string out;
+  bson::AppendKeyValue(&out, it);
+  if (descending) {
+    for (char& c : out) c = static_cast<char>(~static_cast<unsigned char>(c));
+  }
+  return out;
+}
+
+int Bracket(const std::string& held) {
+  bson_iter_t it;
+  bson::IterHeldValue(held, &it);
+  return bson::CanonicalType(bson_iter_type(&it));
+}
+
+// The smallest string greater than every string starting with `s`.
+std::string Successor(std::string s) {
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xFF) s.pop_back();
+  if (s.empty()) return std::string(8, '\xFF');
+  s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  return s;
+}
+
+std::string ValueText(const std::string& held) {
+  bson_iter_t it;
+  bson::IterHeldValue(held, &it);
+  return bson::ValueToJson(it);
+}
+
+// The range of keys for a bounded field after `prefix`, in the field's
+// encoded order. A multikey index keeps one side only: an array may satisfy
+// $gt and $lt through different elements, so the two bounds do not
+// intersect. Returns false when the range is empty.
+bool FieldRange(const std::string& prefix, const Conditions& c, bool descending, bool multikey, KeyRange* out,
+                std::string* text) {
+  std::optional<Bound> lower = c.lower, upper = c.upper;
+  if (lower && upper && multikey) upper.reset();
+  int bracket = Bracket(lower ? lower->value : upper->value);
+  if (lower && upper && Bracket(upper->value) != bracket) return false;  // no scalar is in both brackets
+  auto enc = [&](const Bound& b) { return prefix + Encode(b.value, descending); };
+  std::string bracket_start = prefix + std::string(1, static_cast<char>(descending ? 0xFF - bracket : bracket));
+  std::string bracket_end = prefix + std::string(1, static_cast<char>(descending ? 0xFF - bracket + 1 : bracket + 1));
+  // In a descending field the values' lower bound is the keys' upper bound.
+  const std::optional<Bound>& key_low = descending ? upper : lower;
+  const std::optional<Bound>& key_high = descending ? lower : upper;
+  out->start = key_low ? (key_low->inclusive ? enc(*key_low) : Successor(enc(*key_low))) : bracket_start;
+  out->end = key_high ? (key_high->inclusive ? Successor(enc(*key_high)) : enc(*key_high)) : bracket_end;
+  *text = (lower ? std::string(lower->inclusive ? "[" : "(") + ValueText(lower->value) : std::string("[-inf")) +
+          ", " + (upper ? ValueText(upper->value) + (upper->inclusive ? "]" : ")") : std::string("+inf]"));
+  return out->start < out->end;
+}
+
+struct Candidate {
+  Plan plan;
+  int score = 0;
+};
+
+Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std::string, Conditions>& conditions,
+                   const std::vector<std::pair<std::string, bool>>& sort) {
+  Candidate out;
+  out.plan.index = index;
+  const auto& fields = index->fields();
+  std::vector<std::string> prefixes = {std::string()};
+  std::vector<std::vector<std::string>> bound_text(fields.size());
+  size_t fixed = 0;          // leading fields bound to one value each
+  bool fixed_ended = false;
+  size_t eq_fields = 0;
+  bool ranged = false;
+  std::vector<KeyRange> ranges;
+  size_t i = 0;
+  for (; i < fields.size(); ++i) {
+    auto found = conditions.find(fields[i].dotted);
+    if (found == conditions.end()) break;
+    const Conditions& c = found->second;
+    if (!c.points.empty() && prefixes.size() * c.points.size() <= kMaxPoints) {
+      std::vector<std::string> next;
+      for (const std::string& p : prefixes) {
+        for (const std::string& v : c.points) next.push_back(p + Encode(v, fields[i].descending));
+      }
+      prefixes.swap(next);
+      for (const std::string& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
+      ++eq_fields;
+      if (c.points.size() == 1 && !fixed_ended) ++fixed;
+      else fixed_ended = true;
+      continue;
+    }
+    if (c.lower || c.upper) {
+      std::string text;
+      for (const std::string& p : prefixes) {
+        KeyRange r;
+        if (FieldRange(p, c, fields[i].descending, index->multikey(), &r, &text)) ranges.push_back(r);
+      }
+      bound_text[i].push_back(text);
+      ranged = true;
+      ++i;
+    }
+    break;
+  }
+  if (!ranged) {
+    for (const std::string& p : prefixes) ranges.push_back({p, p.empty() ? std::string(8, '\xFF') : Successor(p)});
+  }
+  std::sort(ranges.begin(), ranges.end(), [](const KeyRange& a, const KeyRange& b) { return a.start < b.start; });
+  for (const KeyRange& r : ranges) {
+    if (!out.plan.ranges.empty() && r.start <= out.plan.ranges.back().end) {
+      out.plan.ranges.back().end = std::max(out.plan.ranges.back().end, r.end);
+    } else {
+      out.plan.ranges.push_back(r);
+    }
+  }
+  // The sort is provided when its keys are consecutive index fields starting
+  // at or before the first field not fixed to one value, all in the index's
+  // directions or all reversed.
+  // On a multikey index a document sorts by its smallest (or largest) key,
+  // which only a scan over the whole range of the sort fields meets first:
+  // the sort must start right after fields fixed to one value each.
+  if (!sort.empty() && (!index->multikey() || (!fixed_ended && !ranged))) {
+    size_t first_start = index->multikey() ? fixed : 0;
+    for (size_t start = first_start; start <= fixed && !out.plan.provides_sort; ++start) {
+      if (start + sort.size() > fields.size()) break;
+      bool forward = true, backward = true;
+      for (size_t k = 0; k < sort.size(); ++k) {
+        const IndexField& f = fields[start + k];
+        if (f.dotted != sort[k].first) forward = backward = false;
+        if (f.descending != sort[k].second) forward = false;
+        if (f.descending == sort[k].second) backward = false;
+      }
+      if (forward || backward) {
+        out.plan.provides_sort = true;
+        out.plan.reverse = backward;
+      }
+    }
+  }
+  out.score = static_cast<int>(eq_fields) * 4 + (ranged ? 2 : 0) + (out.plan.provides_sort ? 1 : 0);
+  bson::Builder bounds;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    bson_t array;
+    bson_append_array_begin(bounds.get(), fields[k].dotted.c_str(), -1, &array);
+    if (bound_text[k].empty()) bound_text[k].push_back("[MinKey, MaxKey]");
+    for (size_t j = 0; j < bound_text[k].size(); ++j) {
+      std::string index_key = std::to_string(j);
+      BSON_APPEND_UTF8(&array, index_key.c_str(), bound_text[k][j].c_str());
+    }
+    bson_append_array_end(bounds.get(), &array);
+  }
+  out.plan.bounds = bounds.Finish();
+  return out;
+}
+
+}  // namespace
+
+Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes) {
+  std::map<std::string, Conditions> conditions;
+  Collect(filter.data(), filter.size(), &conditions, 0);
+  std::vector<std::pair<std::string, bool>> sort_keys;  // (path, descending)
+  bson_iter_t it;
+  sort.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    sort_keys.emplace_back(bson_iter_key(&it), bson_iter_as_double(&it) < 0);
+  }
+  Candidate best;
+  for (const auto& index : indexes) {
+    if (index->sparse() || index->partial()) continue;
+    Candidate c = Evaluate(index, conditions, sort_keys);
+    if (c.score > best.score) best = std::move(c);
+  }
+  if (best.score == 0) return Plan();
+  return best.plan;
+}
+
+}  // namespace docket::index

@@ -1,0 +1,42 @@
+// Query planning: which index (if any) answers a filter, and which ranges of
+// its keys to read. The plan only narrows the candidates: every document
+// fetched is still matched against the whole filter, so a plan may read more
+// than it must but never less.
+//
+// Used: equality ($eq or a plain value), $in, and one-sided ranges ($gt $gte
+// $lt $lte, within the operand's type bracket) on a prefix of an index's
+// fields, from the top level of the filter or its $and; and an index whose
+// field order matches the sort (after fields fixed by equality). Not used:
+// null/array/regex operands, $or, and sparse or partial indexes. Both sides
+// of a range are not intersected (multikey-ness is not tracked, and an array
+// may match $gt and $lt through different elements): the side the scan
+// starts from bounds it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "docket/document.h"
+#include "index/index.h"
+
+namespace docket::index {
+
+// [start, end) over index keys without the storage prefix.
+struct KeyRange {
+  std::string start;
+  std::string end;
+};
+
+struct Plan {
+  std::shared_ptr<const Index> index;  // null: scan the collection
+  std::vector<KeyRange> ranges;        // ascending and disjoint
+  bool reverse = false;                // read the ranges backwards
+  bool provides_sort = false;          // the scan order is the requested sort
+  Document bounds;                     // MongoDB-style indexBounds, for explain
+};
+
+// `sort` may be empty. Deterministic: the same inputs give the same plan.
+Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes);
+
+}  // namespace docket::index
