@@ -223,6 +223,8 @@ class Collection {
   Result<std::string> CreateIndex(const Document& keys, bool unique = false);
   // By name; "*" drops every index but _id_.
   Status DropIndex(std::string_view name);
+  // By key pattern, as dropIndexes({key: ...}) does.
+  Status DropIndexByKey(const Document& key_pattern);
   // The _id_ index first, then the others, as listIndexes shows them.
   Result<std::vector<Document>> ListIndexes();
 

@@ -194,23 +194,6 @@ Status RenameCollection(CommandContext& context, const CommandRequest& request, 
                                                  GetBoolField(*request.body, "dropTarget", false));
 }
 
-Status ListIndexes(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  auto name = GetCollectionName(*request.body);
-  if (!name.ok()) return name.status();
-  if (!CollectionExists(context.server.engine, request.db, *name)) {
-    return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + request.db + "." + *name);
-  }
-  bson::Builder index;
-  bson_t key;
-  BSON_APPEND_INT32(index.get(), "v", 2);
-  BSON_APPEND_DOCUMENT_BEGIN(index.get(), "key", &key);
-  BSON_APPEND_INT32(&key, "_id", 1);
-  bson_append_document_end(index.get(), &key);
-  BSON_APPEND_UTF8(index.get(), "name", "_id_");
-  AppendCursorReply(reply, "firstBatch", {index.Finish()}, 0, request.db + "." + *name);
-  return Status::OK();
-}
-
 Status EndSessions(CommandContext&, const CommandRequest&, bson_t*) { return Status::OK(); }
 
 Status WhatsMyUri(CommandContext& context, const CommandRequest&, bson_t* reply) {

@@ -1,8 +1,6 @@
-// collStats, dbStats, validate, explain and the index commands. Sizes and
-// counts come from a scan through the engine's public API (exact, O(n)).
-// Secondary indexes do not exist yet (issue 3): only `_id_` is reported,
-// createIndexes accepts only the `_id` index and refuses the rest with
-// CommandNotSupported rather than pretending to build them.
+// collStats, dbStats, validate and explain. Sizes and counts come from a scan
+// through the engine's public API (exact, O(n)); explain asks the engine's
+// planner (Collection::Explain).
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
@@ -134,112 +132,28 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   auto name = GetCollectionName(*inner);
   if (!name.ok()) return name.status();
   Document filter;
+  FindOptions options;
   if (verb == "find") {
-    auto f = GetDocumentField(*inner, "filter");
-    if (!f.ok()) return f.status();
-    filter = std::move(f).value();
-  } else if (verb == "count" || verb == "findAndModify" || verb == "findandmodify") {
-    auto f = GetDocumentField(*inner, "query");
-    if (!f.ok()) return f.status();
-    filter = std::move(f).value();
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "filter", &filter));
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));
+    auto skip = GetIntField(*inner, "skip", 0);
+    if (!skip.ok()) return skip.status();
+    auto limit = GetIntField(*inner, "limit", 0);
+    if (!limit.ok()) return limit.status();
+    options.skip = *skip;
+    options.limit = *limit;
+  } else if (verb == "count" || verb == "findAndModify" || verb == "findandmodify" || verb == "distinct") {
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "query", &filter));
+    if (verb != "count") DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));
   } else {
     return Status(ErrorCode::kCommandNotSupported, "explain of '" + verb + "' is not supported yet");
   }
   Collection collection = context.server.engine->collection(request.db, *name);
-  bson_iter_t id;
-  bool id_lookup = false;
-  {
-    bson_iter_t it;
-    bson_iter_init_from_data(&it, filter.data(), filter.size());
-    int fields = 0;
-    while (bson_iter_next(&it)) ++fields;
-    id_lookup = fields == 1 && filter.Find("_id", &id) && !BSON_ITER_HOLDS_DOCUMENT(&id) && !BSON_ITER_HOLDS_ARRAY(&id) &&
-                !BSON_ITER_HOLDS_REGEX(&id);
-  }
-  const char* stage = id_lookup ? "IDHACK" : "COLLSCAN";
-  auto matched = Scan(collection, filter);
-  if (!matched.ok()) return matched.status();
-  int64_t examined = 0;
-  if (id_lookup) {
-    examined = matched->count;
-  } else {
-    auto all = Scan(collection);
-    if (!all.ok()) return all.status();
-    examined = all->count;
-  }
-  bson_t planner, plan, stats;
-  BSON_APPEND_DOCUMENT_BEGIN(reply, "queryPlanner", &planner);
-  BSON_APPEND_UTF8(&planner, "namespace", (request.db + "." + *name).c_str());
-  bson::AppendDocument(&planner, "parsedQuery", filter);
-  BSON_APPEND_DOCUMENT_BEGIN(&planner, "winningPlan", &plan);
-  BSON_APPEND_UTF8(&plan, "stage", stage);
-  if (!id_lookup) BSON_APPEND_UTF8(&plan, "direction", "forward");
-  bson_append_document_end(&planner, &plan);
-  bson_t rejected;
-  BSON_APPEND_ARRAY_BEGIN(&planner, "rejectedPlans", &rejected);
-  bson_append_array_end(&planner, &rejected);
-  bson_append_document_end(reply, &planner);
-  BSON_APPEND_DOCUMENT_BEGIN(reply, "executionStats", &stats);
-  BSON_APPEND_BOOL(&stats, "executionSuccess", true);
-  BSON_APPEND_INT64(&stats, "nReturned", matched->count);
-  BSON_APPEND_INT64(&stats, "totalKeysExamined", id_lookup ? matched->count : 0);
-  BSON_APPEND_INT64(&stats, "totalDocsExamined", examined);
-  bson_append_document_end(reply, &stats);
-  return Status::OK();
-}
-
-Status CreateIndexes(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  auto name = GetCollectionName(*request.body);
-  if (!name.ok()) return name.status();
-  auto specs = GetDocumentList(request, "indexes");
-  if (!specs.ok()) return specs.status();
-  for (const Document& spec : *specs) {
-    auto key = GetDocumentField(spec, "key");
-    if (!key.ok()) return key.status();
-    bson_iter_t it;
-    bson_iter_init_from_data(&it, key->data(), key->size());
-    const bool id_only = bson_iter_next(&it) && std::string(bson_iter_key(&it)) == "_id" && !bson_iter_next(&it);
-    if (!id_only) {
-      return Status(ErrorCode::kCommandNotSupported,
-                    "secondary indexes are not supported yet (only the _id index exists); index spec: " + spec.ToJson());
-    }
-  }
-  const bool existed = CollectionExists(context.server.engine, request.db, *name);
-  if (!existed) {
-    Status s = context.server.engine->CreateCollection(request.db, *name);
-    if (!s.ok() && s.code() != ErrorCode::kNamespaceExists) return s;
-  }
-  BSON_APPEND_INT32(reply, "numIndexesBefore", 1);
-  BSON_APPEND_INT32(reply, "numIndexesAfter", 1);
-  BSON_APPEND_BOOL(reply, "createdCollectionAutomatically", !existed);
-  BSON_APPEND_UTF8(reply, "note", "all indexes already exist");
-  return Status::OK();
-}
-
-Status DropIndexes(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  auto name = GetCollectionName(*request.body);
-  if (!name.ok()) return name.status();
-  if (!CollectionExists(context.server.engine, request.db, *name)) {
-    return Status(ErrorCode::kNamespaceNotFound, "ns not found " + request.db + "." + *name);
-  }
+  auto explained = collection.Explain(filter, options);
+  if (!explained.ok()) return explained.status();
   bson_iter_t it;
-  if (!request.body->Find("index", &it)) return Status(ErrorCode::kFailedToParse, "BSON field 'index' is missing but a required field");
-  if (BSON_ITER_HOLDS_UTF8(&it)) {
-    const std::string index = bson_iter_utf8(&it, nullptr);
-    if (index == "_id_") return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");
-    if (index != "*") return Status(ErrorCode::kIndexNotFound, "index not found with name [" + index + "]");
-  } else if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
-    Document key = SubDocument(it);
-    bson_iter_t k;
-    bson_iter_init_from_data(&k, key.data(), key.size());
-    if (bson_iter_next(&k) && std::string(bson_iter_key(&k)) == "_id") {
-      return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");
-    }
-    return Status(ErrorCode::kIndexNotFound, "can't find index with key: " + key.ToJson());
-  } else {
-    return Status(ErrorCode::kTypeMismatch, "BSON field 'index' must be a string or an object");
-  }
-  BSON_APPEND_INT32(reply, "nIndexesWas", 1);
+  explained->Iterate(&it);
+  while (bson_iter_next(&it)) bson_append_iter(reply, bson_iter_key(&it), -1, &it);
   return Status::OK();
 }
 

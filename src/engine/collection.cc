@@ -471,6 +471,10 @@ Status Collection::DropIndex(std::string_view name) {
   return engine::DropIndexes(engine_, db_, name_, std::string(name), nullptr);
 }
 
+Status Collection::DropIndexByKey(const Document& key_pattern) {
+  return engine::DropIndexes(engine_, db_, name_, std::string(), &key_pattern);
+}
+
 Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListIndexes(engine_, db_, name_); }
 
 }  // namespace docket

@@ -272,8 +272,9 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     std::string spec_name = SpecName(spec);
     result.names.push_back(spec_name);
     if (IsIdIndex(spec)) {
-      if (spec_name != "_id_" || !(SpecKey(spec) == SpecKey(IdIndexSpec()))) {
-        return Status(ErrorCode::kBadValue, "The _id index is implicit: its key must be {_id: 1} and its name _id_");
+      // {_id: 1} under any name is the implicit _id index: nothing to build.
+      if (!(SpecKey(spec) == SpecKey(IdIndexSpec()))) {
+        return Status(ErrorCode::kBadValue, "The index name '_id_' is reserved for the _id index");
       }
       continue;
     }

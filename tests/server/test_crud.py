@@ -224,7 +224,7 @@ def test_validate_reads_every_record(db):
     assert e.value.code == 26
 
 
-def test_explain_shows_idhack_or_collscan(db):
+def test_explain_shows_idhack_collscan_or_ixscan(db):
     db.c.insert_many([{"_id": i, "v": i % 2} for i in range(10)])
     by_id = db.c.find({"_id": 3}).explain()
     assert by_id["queryPlanner"]["winningPlan"]["stage"] == "IDHACK"
@@ -234,17 +234,41 @@ def test_explain_shows_idhack_or_collscan(db):
     assert scan["executionStats"]["nReturned"] == 5 and scan["executionStats"]["totalDocsExamined"] == 10
 
 
-def test_index_commands_are_honest_about_secondary_indexes(db):
-    db.c.insert_one({"_id": 1})
+def test_index_commands_create_list_drop_and_enforce(db):
+    db.c.insert_many([{"_id": 1, "email": "a@x", "n": 1}, {"_id": 2, "email": "b@x", "n": 2}])
     db.c.create_index([("_id", 1)])  # the _id index always exists
+    assert db.c.create_index([("email", 1)], unique=True) == "email_1"
+    assert db.c.create_index([("n", -1), ("email", 1)], name="n_email") == "n_email"
+    assert [i["name"] for i in db.c.list_indexes()] == ["_id_", "email_1", "n_email"]
+    info = db.c.index_information()
+    assert info["email_1"]["unique"] is True and info["n_email"]["key"] == [("n", -1), ("email", 1)]
+    with pytest.raises(DuplicateKeyError) as e:
+        db.c.insert_one({"_id": 3, "email": "a@x"})
+    assert "index: email_1 dup key: { email: \"a@x\" }" in str(e.value)
     with pytest.raises(OperationFailure) as e:
-        db.c.create_index([("v", 1)])
-    assert e.value.code == 115  # CommandNotSupported until secondary indexes exist
+        db.c.create_index([("email", 1)], name="other")
+    assert e.value.code == 85  # IndexOptionsConflict
+    with pytest.raises(OperationFailure) as e:
+        db.c.create_index([("n", 1)], unique=True)  # fine data-wise; then a violating build:
+        db.c.insert_one({"_id": 4, "email": "c@x", "n": 1})
+    assert e.value.code == 11000
+    db.d.insert_many([{"k": 1}, {"k": 1}])
+    with pytest.raises(OperationFailure) as e:
+        db.d.create_index([("k", 1)], unique=True)
+    assert e.value.code == 11000
+    assert [i["name"] for i in db.d.list_indexes()] == ["_id_"]  # the failed build left nothing
+    # The planner uses the index; explain shows it.
+    plan = db.c.find({"email": "b@x"}).explain()["queryPlanner"]["winningPlan"]
+    assert plan["stage"] == "FETCH" and plan["inputStage"]["stage"] == "IXSCAN"
+    assert plan["inputStage"]["indexName"] == "email_1"
     with pytest.raises(OperationFailure) as e:
         db.c.drop_index("_id_")
     assert e.value.code == 72
     with pytest.raises(OperationFailure) as e:
         db.c.drop_index("v_1")
     assert e.value.code == 27
-    db.c.drop_indexes()  # "*": nothing but _id_, which stays
+    was = db.command("dropIndexes", "c", index={"n": -1, "email": 1})["nIndexesWas"]  # by key pattern
+    assert was == 4
+    db.c.drop_indexes()  # "*": every index but _id_
     assert [i["name"] for i in db.c.list_indexes()] == ["_id_"]
+    db.c.insert_one({"_id": 5, "email": "a@x"})  # no unique index any more
