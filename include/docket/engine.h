@@ -32,6 +32,9 @@ struct EngineOptions {
   std::string path;
   // No files at all: RocksDB runs on an in-memory Env. Same code path.
   bool in_memory = false;
+  // How often a background thread deletes documents that TTL indexes
+  // (expireAfterSeconds) say have expired; 0 turns it off. MongoDB: 60.
+  int ttl_monitor_seconds = 60;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call
@@ -303,6 +306,11 @@ class Engine {
   // reopening replays nothing (MongoDB's `fsync` command). Not needed for
   // durability: j:true already is. No-op in memory.
   Status Flush();
+
+  // One pass of the TTL monitor: deletes, in every collection, the documents
+  // whose TTL-indexed date (the earliest, for an array) is older than
+  // expireAfterSeconds. Returns how many it deleted.
+  Result<int64_t> DeleteExpired();
 
   Result<std::unique_ptr<Transaction>> BeginTransaction(const WriteConcern& write_concern = {});
   // Runs `body` in a fresh transaction and commits it; on WriteConflict (from

@@ -1,5 +1,9 @@
 #include "docket/engine.h"
 
+#include <chrono>
+#include <shared_mutex>
+
+#include "bson/builder.h"
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
@@ -8,7 +12,9 @@
 namespace docket {
 
 Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (impl_) impl_->StopTtlMonitor();  // before anything it uses goes away
+}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
@@ -22,7 +28,21 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   for (const storage::EntryPtr& entry : impl->catalog->List("")) {
     DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));  // not shared with anyone yet
   }
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
+  if (options.ttl_monitor_seconds > 0) {
+    EngineImpl* state = engine->impl_.get();
+    Engine* self = engine.get();
+    auto interval = std::chrono::seconds(options.ttl_monitor_seconds);
+    state->ttl_thread = std::thread([state, self, interval] {
+      std::unique_lock lock(state->ttl_mutex);
+      while (!state->ttl_wake.wait_for(lock, interval, [state] { return state->ttl_stop; })) {
+        lock.unlock();
+        (void)self->DeleteExpired();  // a failed pass is retried at the next interval
+        lock.lock();
+      }
+    });
+  }
+  return engine;
 }
 
 Collection Engine::collection(std::string_view db, std::string_view name) {
@@ -69,6 +89,38 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
 }
 
 Status Engine::Flush() { return impl_->store->Flush(); }
+
+Result<int64_t> Engine::DeleteExpired() {
+  struct Expiring {
+    std::string db, name, field;
+    int64_t seconds;
+  };
+  std::vector<Expiring> work;
+  for (const storage::EntryPtr& entry : impl_->catalog->List("")) {
+    std::shared_lock lock(entry->lifecycle);
+    if (entry->retired) continue;
+    for (const auto& index : engine::IndexesOf(*entry)) {
+      if (index->expire_after_seconds()) {
+        work.push_back({entry->db, entry->name, index->fields().front().dotted, *index->expire_after_seconds()});
+      }
+    }
+  }
+  int64_t deleted = 0;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const Expiring& w : work) {
+    bson::Builder filter, condition;
+    BSON_APPEND_DATE_TIME(condition.get(), "$lt", now_ms - w.seconds * 1000);
+    bson::AppendDocument(filter.get(), w.field.c_str(), condition.Finish());
+    auto result = collection(w.db, w.name).DeleteMany(filter.Finish());
+    if (!result.ok()) {
+      if (result.status().code() == ErrorCode::kNamespaceNotFound) continue;  // dropped meanwhile
+      return result.status();
+    }
+    deleted += result->deleted_count;
+  }
+  return deleted;
+}
 
 std::vector<std::string> Engine::ListDatabases() { return impl_->catalog->ListDatabases(); }
 

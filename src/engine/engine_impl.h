@@ -1,7 +1,10 @@
 // Internals shared by the engine's source files.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <shared_mutex>
 #include <utility>
 #include <vector>
@@ -14,9 +17,26 @@ namespace docket {
 
 class EngineImpl {
  public:
+  ~EngineImpl() { StopTtlMonitor(); }
+  // Stops and joins the TTL thread, if running. Idempotent.
+  void StopTtlMonitor() {
+    {
+      std::lock_guard lock(ttl_mutex);
+      ttl_stop = true;
+    }
+    ttl_wake.notify_all();
+    if (ttl_thread.joinable()) ttl_thread.join();
+  }
+
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
+
+  // The TTL monitor (Engine::DeleteExpired every ttl_monitor_seconds).
+  std::thread ttl_thread;
+  std::mutex ttl_mutex;
+  std::condition_variable ttl_wake;
+  bool ttl_stop = false;  // GUARDED_BY(ttl_mutex)
 
   rocksdb::TransactionDB* db() const { return store->db(); }
 };

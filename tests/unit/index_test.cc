@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <random>
 
+#include "bson/builder.h"
 #include "query/sort.h"
 #include "test_util.h"
 
@@ -350,6 +354,60 @@ TEST_P(IndexTest, IndexedAndUnindexedAnswersAgree) {
     std::sort(jb.begin(), jb.end());
     ASSERT_EQ(ja, jb) << "filter " << filter << " sort " << sort << " plan " << PlanOf(indexed, filter, sort);
   }
+}
+
+Document WithDate(int id, int64_t millis_ago) {
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  bson::Builder b;
+  BSON_APPEND_INT32(b.get(), "_id", id);
+  BSON_APPEND_DATE_TIME(b.get(), "at", now - millis_ago);
+  return b.Finish();
+}
+
+TEST_P(IndexTest, TtlPassDeletesExpiredDatesOnly) {
+  ASSERT_TRUE(c().CreateIndexes({J(R"({"key": {"at": 1}, "expireAfterSeconds": 60})")}).ok());
+  ASSERT_TRUE(c().InsertOne(WithDate(1, 120'000)).ok());  // expired
+  ASSERT_TRUE(c().InsertOne(WithDate(2, 0)).ok());        // fresh
+  ASSERT_TRUE(c().InsertOne(J(R"({"_id": 3, "at": "yesterday"})")).ok());  // not a date: kept
+  ASSERT_TRUE(c().InsertOne(J(R"({"_id": 4})")).ok());
+  ASSERT_TRUE(c().InsertOne(J(R"({"_id": 5, "at": [{"$date": "2001-01-01T00:00:00Z"}, {"$date": "2999-01-01T00:00:00Z"}]})")).ok());
+  auto deleted = engine_->DeleteExpired();
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2) << "the old date, and the array whose earliest date is old";
+  EXPECT_EQ(Count(R"({"_id": {"$in": [2, 3, 4]}})"), 3);
+  EXPECT_EQ(Count("{}"), 3);
+}
+
+// The background monitor removes expired documents while writers keep
+// inserting fresh ones; nothing fresh is lost.
+TEST(TtlMonitorTest, RemovesExpiredDocumentsWhileWritersRun) {
+  auto opened = Engine::Open({.path = "", .in_memory = true, .ttl_monitor_seconds = 1});
+  ASSERT_TRUE(opened.ok());
+  Engine& engine = **opened;
+  Collection sessions = engine.collection("db", "sessions");
+  ASSERT_TRUE(sessions.CreateIndexes({J(R"({"key": {"at": 1}, "expireAfterSeconds": 30})")}).ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(sessions.InsertOne(WithDate(i, 3'600'000)).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> fresh{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        if (sessions.InsertOne(WithDate(1000 + t * 100000 + i, 0)).ok()) fresh++;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  int64_t expired_left = -1;
+  for (int attempt = 0; attempt < 100 && expired_left != 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    expired_left = *sessions.CountDocuments(J(R"({"_id": {"$lt": 100}})"));
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(expired_left, 0) << "the monitor did not run within 10 seconds";
+  EXPECT_EQ(*sessions.CountDocuments(Document()), fresh.load());
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, IndexTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);
