@@ -23,6 +23,14 @@ inline bool IsNumber(bson_type_t t) {
 }
 inline bool IsNullish(bson_type_t t) { return t == BSON_TYPE_NULL || t == BSON_TYPE_UNDEFINED; }
 
+// Any number as a double (decimal128 through its decimal text, so NaN and
+// infinities survive). REQUIRES: IsNumber(type).
+double NumberAsDouble(const bson_iter_t& it);
+
+// Whether `it` is a document whose first key starts with '$' ({$gt: 1}): an
+// operator document in a filter, not a value.
+bool IsOperatorDocument(const bson_iter_t& it);
+
 // Total order over BSON values, MongoDB's (simple binary collation).
 // Returns <0, 0 or >0.
 int CompareValues(const bson_iter_t& a, const bson_iter_t& b);

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <cstring>
 
 #include "bson/key_encoding.h"
@@ -166,6 +167,22 @@ std::string HoldValue(const bson_iter_t& it) {
 void IterHeldValue(const std::string& held, bson_iter_t* it) {
   bson_iter_init_from_data(it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
   bson_iter_next(it);
+}
+
+double NumberAsDouble(const bson_iter_t& it) {
+  if (bson_iter_type(&it) != BSON_TYPE_DECIMAL128) return bson_iter_as_double(&it);
+  bson_decimal128_t dec;
+  bson_iter_decimal128(&it, &dec);
+  char text[BSON_DECIMAL128_STRING];
+  bson_decimal128_to_string(&dec, text);
+  return std::strtod(text, nullptr);
+}
+
+bool IsOperatorDocument(const bson_iter_t& it) {
+  if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT) return false;
+  bson_iter_t child;
+  if (!bson_iter_recurse(&it, &child) || !bson_iter_next(&child)) return false;
+  return bson_iter_key(&child)[0] == '$';
 }
 
 std::string FieldToJson(std::string_view name, const bson_iter_t& it) {

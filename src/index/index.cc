@@ -43,14 +43,7 @@ Status CheckKeyPattern(const bson_iter_t& key) {
     if (!bson::IsNumber(type)) {
       return CannotCreate("Values in v:2 index key pattern(s) can only be of numeric type");
     }
-    double d = bson_iter_as_double(&field);
-    if (type == BSON_TYPE_DECIMAL128) {
-      bson_decimal128_t dec;
-      bson_iter_decimal128(&field, &dec);
-      char text[BSON_DECIMAL128_STRING];
-      bson_decimal128_to_string(&dec, text);
-      d = std::strtod(text, nullptr);
-    }
+    double d = bson::NumberAsDouble(field);
     if (d == 0 || std::isnan(d)) return CannotCreate("Values in the index key pattern can't be 0.");
   }
   if (count == 0) return CannotCreate("Index keys cannot be empty.");

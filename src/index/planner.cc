@@ -29,11 +29,6 @@ bool UsableOperand(const bson_iter_t& it) {
   return t != BSON_TYPE_ARRAY && t != BSON_TYPE_REGEX && !bson::IsNullish(t);
 }
 
-bool IsOperatorDocument(const bson_iter_t& it) {
-  if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT) return false;
-  bson_iter_t child;
-  return bson_iter_recurse(&it, &child) && bson_iter_next(&child) && bson_iter_key(&child)[0] == '$';
-}
 
 void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>* out, int depth) {
   bson_iter_t it;
@@ -52,7 +47,7 @@ void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>*
     }
     if (key.empty() || key[0] == '$') continue;
     Conditions& c = (*out)[key];
-    if (!IsOperatorDocument(it)) {
+    if (!bson::IsOperatorDocument(it)) {
       if (UsableOperand(it)) c.points = {bson::HoldValue(it)};
       continue;
     }
@@ -68,7 +63,7 @@ void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>*
         bson_iter_recurse(&op, &element);
         bool usable = true;
         while (bson_iter_next(&element)) {
-          if (!UsableOperand(element) || IsOperatorDocument(element)) usable = false;
+          if (!UsableOperand(element) || bson::IsOperatorDocument(element)) usable = false;
           points.push_back(bson::HoldValue(element));
         }
         if (usable && !points.empty()) c.points = std::move(points);

@@ -167,12 +167,6 @@ std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_i
 
 Status BadValue(std::string message) { return Status(ErrorCode::kBadValue, std::move(message)); }
 
-bool IsOperatorDocument(const bson_iter_t& it) {
-  if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT) return false;
-  bson_iter_t child;
-  if (!bson_iter_recurse(&it, &child) || !bson_iter_next(&child)) return false;
-  return bson_iter_key(&child)[0] == '$';
-}
 
 std::string_view FirstKey(const bson_iter_t& it) {
   bson_iter_t child;
@@ -203,7 +197,7 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) 
   bson_iter_t element;
   bson_iter_recurse(&value, &element);
   while (bson_iter_next(&element)) {
-    if (IsOperatorDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
+    if (bson::IsOperatorDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
     Status error;
     PredicatePtr p = EqualityOrRegex(element, &error);
     if (!error.ok()) return error;
@@ -248,7 +242,7 @@ Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, int
       parts.push_back(std::move(node).value());
       continue;
     }
-    if (IsOperatorDocument(element)) return BadValue("no $ expressions in $all");
+    if (bson::IsOperatorDocument(element)) return BadValue("no $ expressions in $all");
     Status error;
     PredicatePtr p = EqualityOrRegex(element, &error);
     if (!error.ok()) return error;
@@ -305,7 +299,7 @@ Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, 
     }
     if (bson_iter_type(&op_it) != BSON_TYPE_DOCUMENT) return BadValue("$not needs a regex or a document");
     if (FirstKey(op_it).empty()) return BadValue("$not cannot be empty");
-    if (!IsOperatorDocument(op_it)) return BadValue("unknown operator: " + std::string(FirstKey(op_it)));
+    if (!bson::IsOperatorDocument(op_it)) return BadValue("unknown operator: " + std::string(FirstKey(op_it)));
     auto inner = ParseOperators(path, op_it, depth + 1);
     if (!inner.ok()) return inner.status();
     return Not(std::move(inner).value());
@@ -401,7 +395,7 @@ Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, int depth) {
     if (!name.empty() && name[0] == '$') {
       if (name == "$comment") continue;
       node = ParseTopLevelOperator(it, depth);
-    } else if (IsOperatorDocument(it)) {
+    } else if (bson::IsOperatorDocument(it)) {
       node = ParseOperators(bson::SplitPath(name), it, depth + 1);
     } else {
       Status error;
@@ -420,7 +414,7 @@ std::optional<Document> FindIdEquality(const Document& filter) {
   bson_iter_t it;
   if (!filter.Find("_id", &it)) return std::nullopt;
   bson_iter_t value = it;
-  if (IsOperatorDocument(it)) {
+  if (bson::IsOperatorDocument(it)) {
     bson_iter_t op;
     bson_iter_recurse(&it, &op);
     bool found = false;

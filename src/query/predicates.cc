@@ -20,14 +20,7 @@ Result<int64_t> WholeNumber(const bson_iter_t& it, const std::string& what) {
   bson_type_t t = bson_iter_type(&it);
   if (t == BSON_TYPE_INT32) return static_cast<int64_t>(bson_iter_int32(&it));
   if (t == BSON_TYPE_INT64) return bson_iter_int64(&it);
-  double d = bson_iter_as_double(&it);
-  if (t == BSON_TYPE_DECIMAL128) {
-    bson_decimal128_t dec;
-    bson_iter_decimal128(&it, &dec);
-    char text[BSON_DECIMAL128_STRING];
-    bson_decimal128_to_string(&dec, text);
-    d = std::strtod(text, nullptr);
-  }
+  double d = bson::NumberAsDouble(it);
   if (!std::isfinite(d) || d >= 9.2233720368547758e18 || d < -9.2233720368547758e18) {
     return BadValue(what + " value is invalid: " + bson::ValueToJson(it));
   }
