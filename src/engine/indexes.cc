@@ -261,6 +261,15 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     if (!n.ok()) return n.status();
     normalized.push_back(std::move(n).value());
   }
+  // Ids come first: the catalog's mutex may not be taken under a
+  // collection's lifecycle lock (lock order: catalog, then lifecycle). An
+  // id left unused is simply never used.
+  std::vector<uint64_t> ids;
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    auto id = engine->catalog->AllocateId();
+    if (!id.ok()) return id.status();
+    ids.push_back(*id);
+  }
   auto locked = LockExclusive(engine, db, name, /*create=*/true);
   if (!locked.ok()) return locked.status();
   storage::CollectionEntry& entry = *locked->entry;
@@ -301,9 +310,7 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     for (const storage::StoredIndex& other : entry.indexes) DOCKET_RETURN_IF_ERROR(check(other));
     for (const storage::StoredIndex& other : to_build) DOCKET_RETURN_IF_ERROR(check(other));
     if (exists) continue;
-    auto id = engine->catalog->AllocateId();
-    if (!id.ok()) return id.status();
-    to_build.push_back({*id, spec});
+    to_build.push_back({ids[to_build.size()], spec});
   }
   for (const storage::StoredIndex& stored : to_build) {
     auto compiled = index::Index::Compile(stored.id, stored.spec);

@@ -2,7 +2,8 @@
 // collection entry, the index entries every document write maintains, and
 // building / dropping / listing indexes.
 //
-// Locking: a collection's indexes change only with its entry's `lifecycle`
+// Locking: the catalog's mutex is never taken while a lifecycle lock is held
+// (storage/catalog.h's order). A collection's indexes change only with its entry's `lifecycle`
 // held exclusively (an index build blocks the collection's writers for its
 // duration, like MongoDB's foreground builds); operations read them with the
 // lock held shared, as they hold it for everything else. A user transaction
