@@ -34,6 +34,9 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kShutdownInProgress: return "ShutdownInProgress";
     case ErrorCode::kWriteConflict: return "WriteConflict";
     case ErrorCode::kCommandNotSupported: return "CommandNotSupported";
+    case ErrorCode::kInvalidPipelineOperator: return "InvalidPipelineOperator";
+    case ErrorCode::kConversionFailure: return "ConversionFailure";
+    case ErrorCode::kQueryExceededMemoryLimitNoDiskUseAllowed: return "QueryExceededMemoryLimitNoDiskUseAllowed";
     case ErrorCode::kNoSuchTransaction: return "NoSuchTransaction";
     case ErrorCode::kTransactionExceededLifetimeLimitSeconds: return "TransactionExceededLifetimeLimitSeconds";
     case ErrorCode::kBSONObjectTooLarge: return "BSONObjectTooLarge";

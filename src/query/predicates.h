@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "docket/status.h"
-#include "query/regex.h"
+#include "text/regex.h"
 
 namespace docket::query {
+
+using text::Regex;
 
 // `value` is nullptr for a branch of the walk where the path is missing.
 // Implementations are immutable and safe to share between threads.

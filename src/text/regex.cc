@@ -1,9 +1,9 @@
-#include "query/regex.h"
+#include "text/regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-namespace docket::query {
+namespace docket::text {
 
 // Owns the compiled pattern. pcre2_code is read-only after compilation and
 // JIT compilation, so sharing it between threads is safe; each match makes
@@ -64,4 +64,30 @@ bool Regex::Matches(std::string_view subject) const {
   return rc >= 0;
 }
 
-}  // namespace docket::query
+bool Regex::Find(std::string_view subject, size_t start, std::vector<Span>* groups) const {
+  pcre2_match_data* data = pcre2_match_data_create_from_pattern(code_->code, nullptr);
+  if (data == nullptr) return false;
+  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), start, 0, data,
+                       nullptr);
+  if (rc < 0) {
+    pcre2_match_data_free(data);
+    return false;
+  }
+  const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
+  const int groups_total = capture_count() + 1;
+  groups->assign(groups_total, Span());
+  for (int i = 0; i < groups_total && i < rc; ++i) {
+    if (ovector[2 * i] == PCRE2_UNSET) continue;
+    (*groups)[i] = Span{ovector[2 * i], ovector[2 * i + 1]};
+  }
+  pcre2_match_data_free(data);
+  return true;
+}
+
+int Regex::capture_count() const {
+  uint32_t n = 0;
+  pcre2_pattern_info(code_->code, PCRE2_INFO_CAPTURECOUNT, &n);
+  return static_cast<int>(n);
+}
+
+}  // namespace docket::text

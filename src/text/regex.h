@@ -6,10 +6,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "docket/status.h"
 
-namespace docket::query {
+namespace docket::text {
 
 // Immutable once compiled; Matches may be called from any number of threads.
 class Regex {
@@ -24,6 +25,19 @@ class Regex {
 
   bool Matches(std::string_view subject) const;
 
+  // One match found by Find: byte offsets into the subject. A capture group
+  // that took no part in the match has begin == npos.
+  struct Span {
+    size_t begin = std::string_view::npos;
+    size_t end = std::string_view::npos;
+  };
+  // The first match at or after byte `start`: groups[0] is the whole match,
+  // groups[i] capture i. Returns false when there is none (or the subject is
+  // not valid UTF-8).
+  bool Find(std::string_view subject, size_t start, std::vector<Span>* groups) const;
+  // Number of capture groups in the pattern.
+  int capture_count() const;
+
   const std::string& pattern() const { return pattern_; }
   const std::string& options() const { return options_; }
 
@@ -35,4 +49,4 @@ class Regex {
   std::string options_;
 };
 
-}  // namespace docket::query
+}  // namespace docket::text

@@ -1,0 +1,712 @@
+// Date expressions: the parts ($year $month $dayOfMonth $hour $minute
+// $second $millisecond $dayOfWeek $dayOfYear $week $isoWeek $isoWeekYear
+// $isoDayOfWeek), $dateToString, $dateFromString, $dateFromParts,
+// $dateToParts, $dateAdd, $dateSubtract, $dateDiff and $dateTrunc, each with
+// an optional `timezone` (UTC, an offset, or an Olson name).
+#include <cmath>
+#include <optional>
+
+#include "expr/dates.h"
+#include "expr/ops.h"
+
+namespace docket::expr {
+namespace {
+
+std::string T(const Value& v) { return TypeName(v); }
+
+// The instant a date-like value stands for. Errors: Location16006.
+Result<int64_t> DateOf(const Value& v) {
+  int64_t millis = 0;
+  if (!AsDateMillis(v, &millis)) return Err(16006, "can't convert from BSON type " + T(v) + " to Date");
+  return millis;
+}
+
+// A timezone argument: constant zones are parsed once.
+class ZoneArg {
+ public:
+  ZoneArg() = default;
+  static Result<ZoneArg> Make(ExprPtr e) {
+    ZoneArg z;
+    if (!e) return z;
+    if (e->IsConstant()) {
+      Variables none;
+      auto v = e->Evaluate(none);
+      if (!v.ok()) return v.status();
+      if (!v->is_nullish()) {
+        if (!v->is_string()) return Err(40517, "timezone must evaluate to a string, found " + T(*v));
+        auto zone = TimeZone::Parse(v->AsString());
+        if (!zone.ok()) return zone.status();
+        z.constant_ = *zone;
+      } else {
+        z.null_ = true;
+      }
+      return z;
+    }
+    z.expr_ = std::shared_ptr<Expression>(std::move(e));
+    return z;
+  }
+  // nullopt: the timezone is null (the operator's result is then null).
+  Result<std::optional<TimeZone>> Get(Variables& vars) const {
+    if (null_) return std::optional<TimeZone>();
+    if (!expr_) return std::optional<TimeZone>(constant_);
+    auto v = expr_->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    if (v->is_nullish()) return std::optional<TimeZone>();
+    if (!v->is_string()) return Err(40517, "timezone must evaluate to a string, found " + T(*v));
+    auto zone = TimeZone::Parse(v->AsString());
+    if (!zone.ok()) return zone.status();
+    return std::optional<TimeZone>(*zone);
+  }
+
+ private:
+  TimeZone constant_;
+  bool null_ = false;
+  std::shared_ptr<Expression> expr_;
+};
+
+// ---- the parts ----
+
+enum class Part { kYear, kMonth, kDay, kHour, kMinute, kSecond, kMillisecond, kDayOfWeek, kDayOfYear, kWeek,
+                  kIsoWeek, kIsoWeekYear, kIsoDayOfWeek };
+
+int64_t PartOf(Part part, const DateParts& p) {
+  switch (part) {
+    case Part::kYear: return p.year;
+    case Part::kMonth: return p.month;
+    case Part::kDay: return p.day;
+    case Part::kHour: return p.hour;
+    case Part::kMinute: return p.minute;
+    case Part::kSecond: return p.second;
+    case Part::kMillisecond: return p.millisecond;
+    case Part::kDayOfWeek: return p.day_of_week;
+    case Part::kDayOfYear: return p.day_of_year;
+    case Part::kWeek: return SundayWeek(p);
+    case Part::kIsoWeek: return IsoWeek(p);
+    case Part::kIsoWeekYear: return IsoWeekYear(p);
+    case Part::kIsoDayOfWeek: return IsoDayOfWeek(p);
+  }
+  return 0;
+}
+
+class DatePartExpr : public Expression {
+ public:
+  DatePartExpr(Part part, ExprPtr date, ZoneArg zone) : part_(part), date_(std::move(date)), zone_(std::move(zone)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto v = date_->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (v->is_nullish() || !*zone) return Value::Null();
+    auto millis = DateOf(*v);
+    if (!millis.ok()) return millis.status();
+    DateParts p = BreakDown(*millis + (*zone)->OffsetAt(*millis));
+    int64_t r = PartOf(part_, p);
+    return part_ == Part::kIsoWeekYear ? Value::Int64(r) : Value::Integer(r);
+  }
+
+ private:
+  Part part_;
+  ExprPtr date_;
+  ZoneArg zone_;
+};
+
+Result<ExprPtr> ParseDatePart(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  static const std::pair<std::string_view, Part> kParts[] = {
+      {"$year", Part::kYear},         {"$month", Part::kMonth},         {"$dayOfMonth", Part::kDay},
+      {"$hour", Part::kHour},         {"$minute", Part::kMinute},       {"$second", Part::kSecond},
+      {"$millisecond", Part::kMillisecond}, {"$dayOfWeek", Part::kDayOfWeek}, {"$dayOfYear", Part::kDayOfYear},
+      {"$week", Part::kWeek},         {"$isoWeek", Part::kIsoWeek},     {"$isoWeekYear", Part::kIsoWeekYear},
+      {"$isoDayOfWeek", Part::kIsoDayOfWeek}};
+  Part part = Part::kYear;
+  for (const auto& [n, p] : kParts) {
+    if (n == name) part = p;
+  }
+  // {date, timezone} when the document's fields are not operators.
+  bson_iter_t child;
+  if (bson_iter_type(&arg) == BSON_TYPE_DOCUMENT && bson_iter_recurse(&arg, &child) && bson_iter_next(&child) &&
+      bson_iter_key(&child)[0] != '$') {
+    auto named = ReadNamedArgs(name, arg, {"date", "timezone"}, 40535, 40535);
+    if (!named.ok()) return named.status();
+    auto date = ParseNamed(*named, "date", scope);
+    if (!date.ok()) return date.status();
+    if (!*date) return Err(40539, "missing 'date' argument to " + std::string(name));
+    auto tz = ParseNamed(*named, "timezone", scope);
+    if (!tz.ok()) return tz.status();
+    auto zone = ZoneArg::Make(std::move(tz).value());
+    if (!zone.ok()) return zone.status();
+    return ExprPtr(std::make_unique<DatePartExpr>(part, std::move(date).value(), std::move(zone).value()));
+  }
+  auto args = ParseArgs(arg, scope);
+  if (!args.ok()) return args.status();
+  DOCKET_RETURN_IF_ERROR(CheckArgCount(name, args->size(), 1, 1));
+  return ExprPtr(std::make_unique<DatePartExpr>(part, std::move((*args)[0]), ZoneArg()));
+}
+
+// ---- $dateToString ----
+
+class DateToStringExpr : public Expression {
+ public:
+  DateToStringExpr(ExprPtr date, ExprPtr format, ZoneArg zone, ExprPtr on_null)
+      : date_(std::move(date)), format_(std::move(format)), zone_(std::move(zone)), on_null_(std::move(on_null)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    std::string format = "%Y-%m-%dT%H:%M:%S.%LZ";
+    if (format_) {
+      auto f = format_->Evaluate(vars);
+      if (!f.ok()) return f.status();
+      if (f->is_nullish()) return Value::Null();
+      if (!f->is_string()) return Err(18533, "$dateToString requires that 'format' be a string, found: " + T(*f));
+      format = std::string(f->AsString());
+    }
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (!*zone) return Value::Null();
+    auto v = date_->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    if (v->is_nullish()) return on_null_ ? on_null_->Evaluate(vars) : Result<Value>(Value::Null());
+    auto millis = DateOf(*v);
+    if (!millis.ok()) return millis.status();
+    auto text = FormatDate(*millis, format, **zone);
+    if (!text.ok()) return text.status();
+    return Value::String(*text);
+  }
+
+ private:
+  ExprPtr date_, format_;
+  ZoneArg zone_;
+  ExprPtr on_null_;
+};
+
+Result<ExprPtr> ParseDateToString(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"date", "format", "timezone", "onNull"}, 18629, 18534);
+  if (!named.ok()) return named.status();
+  ExprPtr parts[4];
+  const char* keys[4] = {"date", "format", "timezone", "onNull"};
+  for (int i = 0; i < 4; ++i) {
+    auto e = ParseNamed(*named, keys[i], scope);
+    if (!e.ok()) return e.status();
+    parts[i] = std::move(e).value();
+  }
+  if (!parts[0]) return Err(18628, "Missing 'date' parameter to $dateToString");
+  if (parts[1] && parts[1]->IsConstant()) {
+    Variables none;
+    auto f = parts[1]->Evaluate(none);
+    if (f.ok() && f->is_string()) DOCKET_RETURN_IF_ERROR(ValidateDateFormat(f->AsString()));
+  }
+  auto zone = ZoneArg::Make(std::move(parts[2]));
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateToStringExpr>(std::move(parts[0]), std::move(parts[1]), std::move(zone).value(),
+                                                    std::move(parts[3])));
+}
+
+// ---- $dateFromString ----
+
+class DateFromStringExpr : public Expression {
+ public:
+  DateFromStringExpr(ExprPtr text, ExprPtr format, ZoneArg zone, ExprPtr on_error, ExprPtr on_null)
+      : text_(std::move(text)), format_(std::move(format)), zone_(std::move(zone)), on_error_(std::move(on_error)),
+        on_null_(std::move(on_null)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (!*zone) return Value::Null();
+    std::optional<std::string> format;
+    if (format_) {
+      auto f = format_->Evaluate(vars);
+      if (!f.ok()) return f.status();
+      if (f->is_nullish()) return Value::Null();
+      if (!f->is_string()) return Err(40684, "$dateFromString requires that 'format' be a string, found: " + T(*f));
+      format = std::string(f->AsString());
+    }
+    auto v = text_->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    if (v->is_nullish()) return on_null_ ? on_null_->Evaluate(vars) : Result<Value>(Value::Null());
+    Result<int64_t> parsed = Status(ErrorCode::kConversionFailure, "");
+    if (!v->is_string()) {
+      parsed = Status(ErrorCode::kConversionFailure, "$dateFromString requires that 'dateString' be a string, found: " + T(*v));
+    } else {
+      parsed = format ? ParseDateWithFormat(v->AsString(), *format, **zone) : ParseIsoDate(v->AsString(), **zone);
+    }
+    if (!parsed.ok()) {
+      if (on_error_ && parsed.status().code() == ErrorCode::kConversionFailure) return on_error_->Evaluate(vars);
+      return parsed.status();
+    }
+    return Value::Date(*parsed);
+  }
+
+ private:
+  ExprPtr text_, format_;
+  ZoneArg zone_;
+  ExprPtr on_error_, on_null_;
+};
+
+Result<ExprPtr> ParseDateFromString(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"dateString", "format", "timezone", "onError", "onNull"}, 40540, 40541);
+  if (!named.ok()) return named.status();
+  ExprPtr parts[5];
+  const char* keys[5] = {"dateString", "format", "timezone", "onError", "onNull"};
+  for (int i = 0; i < 5; ++i) {
+    auto e = ParseNamed(*named, keys[i], scope);
+    if (!e.ok()) return e.status();
+    parts[i] = std::move(e).value();
+  }
+  if (!parts[0]) return Err(40542, "Missing 'dateString' parameter to $dateFromString");
+  auto zone = ZoneArg::Make(std::move(parts[2]));
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateFromStringExpr>(std::move(parts[0]), std::move(parts[1]), std::move(zone).value(),
+                                                      std::move(parts[3]), std::move(parts[4])));
+}
+
+// ---- $dateFromParts / $dateToParts ----
+
+class DateFromPartsExpr : public Expression {
+ public:
+  // parts: year|isoWeekYear, month|isoWeek, day|isoDayOfWeek, hour, minute, second, millisecond
+  DateFromPartsExpr(bool iso, std::vector<ExprPtr> parts, ZoneArg zone)
+      : iso_(iso), parts_(std::move(parts)), zone_(std::move(zone)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    static const char* kNames[2][7] = {{"year", "month", "day", "hour", "minute", "second", "millisecond"},
+                                       {"isoWeekYear", "isoWeek", "isoDayOfWeek", "hour", "minute", "second", "millisecond"}};
+    int64_t v[7] = {1970, 1, 1, 0, 0, 0, 0};
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      if (!parts_[i]) continue;
+      auto r = parts_[i]->Evaluate(vars);
+      if (!r.ok()) return r.status();
+      if (r->is_nullish()) return Value::Null();
+      if (!AsWholeInt64(*r, &v[i])) {
+        return Err(40515, std::string("'") + kNames[iso_][i] + "' must evaluate to an integer, found " + T(*r) +
+                              " with value " + r->ToJson());
+      }
+      int64_t lo = i == 0 ? 1 : -32768, hi = i == 0 ? 9999 : 32767;
+      if (v[i] < lo || v[i] > hi) {
+        return Err(i == 0 ? 40523 : 31034, std::string("'") + kNames[iso_][i] + "' must evaluate to a value in the range [" +
+                                               std::to_string(lo) + ", " + std::to_string(hi) + "]; value " +
+                                               std::to_string(v[i]) + " is not in range");
+      }
+    }
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (!*zone) return Value::Null();
+    int64_t days = 0;
+    if (!iso_) {
+      days = DaysFromCivil(v[0], v[1], v[2]);
+    } else {
+      // ISO week 1 holds January 4th; weeks start on Monday.
+      int64_t jan4 = DaysFromCivil(v[0], 1, 4);
+      int64_t jan4_iso_dow = ((jan4 + 3) % 7 + 7) % 7 + 1;  // 1970-01-01 was a Thursday (4)
+      int64_t week1_monday = jan4 - (jan4_iso_dow - 1);
+      days = week1_monday + (v[1] - 1) * 7 + (v[2] - 1);
+    }
+    int64_t local = days * 86400000 + v[3] * 3600000 + v[4] * 60000 + v[5] * 1000 + v[6];
+    return Value::Date((*zone)->ToUtc(local));
+  }
+
+ private:
+  bool iso_;
+  std::vector<ExprPtr> parts_;
+  ZoneArg zone_;
+};
+
+Result<ExprPtr> ParseDateFromParts(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg,
+                             {"year", "month", "day", "hour", "minute", "second", "millisecond", "isoWeekYear",
+                              "isoWeek", "isoDayOfWeek", "timezone"},
+                             40519, 40518);
+  if (!named.ok()) return named.status();
+  bool calendar = named->count("year") || named->count("month") || named->count("day");
+  bool iso = named->count("isoWeekYear") || named->count("isoWeek") || named->count("isoDayOfWeek");
+  if (calendar && iso) return Err(40489, "$dateFromParts does not allow mixing natural dates with ISO dates");
+  if (!iso && !named->count("year")) return Err(40516, "$dateFromParts requires either 'year' or 'isoWeekYear' to be present");
+  if (iso && !named->count("isoWeekYear")) return Err(40516, "$dateFromParts requires either 'year' or 'isoWeekYear' to be present");
+  const char* keys[2][7] = {{"year", "month", "day", "hour", "minute", "second", "millisecond"},
+                            {"isoWeekYear", "isoWeek", "isoDayOfWeek", "hour", "minute", "second", "millisecond"}};
+  std::vector<ExprPtr> parts;
+  for (const char* key : keys[iso]) {
+    auto e = ParseNamed(*named, key, scope);
+    if (!e.ok()) return e.status();
+    parts.push_back(std::move(e).value());
+  }
+  auto tz = ParseNamed(*named, "timezone", scope);
+  if (!tz.ok()) return tz.status();
+  auto zone = ZoneArg::Make(std::move(tz).value());
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateFromPartsExpr>(iso, std::move(parts), std::move(zone).value()));
+}
+
+class DateToPartsExpr : public Expression {
+ public:
+  DateToPartsExpr(ExprPtr date, ZoneArg zone, ExprPtr iso) : date_(std::move(date)), zone_(std::move(zone)), iso_(std::move(iso)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    bool iso = false;
+    if (iso_) {
+      auto i = iso_->Evaluate(vars);
+      if (!i.ok()) return i.status();
+      if (i->is_nullish()) return Value::Null();
+      if (i->type() != BSON_TYPE_BOOL) return Err(40521, "iso8601 must evaluate to a bool, found " + T(*i));
+      iso = i->AsBool();
+    }
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    auto v = date_->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    if (v->is_nullish() || !*zone) return Value::Null();
+    auto millis = DateOf(*v);
+    if (!millis.ok()) return millis.status();
+    DateParts p = BreakDown(*millis + (*zone)->OffsetAt(*millis));
+    DocumentBuilder out;
+    if (iso) {
+      out.Append("isoWeekYear", Value::Integer(IsoWeekYear(p)));
+      out.Append("isoWeek", Value::Int32(IsoWeek(p)));
+      out.Append("isoDayOfWeek", Value::Int32(IsoDayOfWeek(p)));
+    } else {
+      out.Append("year", Value::Integer(p.year));
+      out.Append("month", Value::Int32(p.month));
+      out.Append("day", Value::Int32(p.day));
+    }
+    out.Append("hour", Value::Int32(p.hour));
+    out.Append("minute", Value::Int32(p.minute));
+    out.Append("second", Value::Int32(p.second));
+    out.Append("millisecond", Value::Int32(p.millisecond));
+    return out.Finish();
+  }
+
+ private:
+  ExprPtr date_;
+  ZoneArg zone_;
+  ExprPtr iso_;
+};
+
+Result<ExprPtr> ParseDateToParts(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"date", "timezone", "iso8601"}, 40524, 40520);
+  if (!named.ok()) return named.status();
+  auto date = ParseNamed(*named, "date", scope);
+  if (!date.ok()) return date.status();
+  if (!*date) return Err(40522, "Missing 'date' parameter to $dateToParts");
+  auto tz = ParseNamed(*named, "timezone", scope);
+  if (!tz.ok()) return tz.status();
+  auto zone = ZoneArg::Make(std::move(tz).value());
+  if (!zone.ok()) return zone.status();
+  auto iso = ParseNamed(*named, "iso8601", scope);
+  if (!iso.ok()) return iso.status();
+  return ExprPtr(std::make_unique<DateToPartsExpr>(std::move(date).value(), std::move(zone).value(), std::move(iso).value()));
+}
+
+// ---- units: $dateAdd, $dateSubtract, $dateDiff, $dateTrunc ----
+
+enum class Unit { kYear, kQuarter, kMonth, kWeek, kDay, kHour, kMinute, kSecond, kMillisecond };
+
+Result<Unit> ParseUnit(const Value& v, std::string_view op) {
+  static const std::pair<std::string_view, Unit> kUnits[] = {
+      {"year", Unit::kYear}, {"quarter", Unit::kQuarter}, {"month", Unit::kMonth}, {"week", Unit::kWeek},
+      {"day", Unit::kDay},   {"hour", Unit::kHour},       {"minute", Unit::kMinute}, {"second", Unit::kSecond},
+      {"millisecond", Unit::kMillisecond}};
+  if (v.is_string()) {
+    for (const auto& [n, u] : kUnits) {
+      if (n == v.AsString()) return u;
+    }
+  }
+  return Err(5439014, std::string(op) + " requires 'unit' to be a valid time unit, found " + v.ToJson());
+}
+
+int64_t FixedUnitMillis(Unit u) {
+  switch (u) {
+    case Unit::kWeek: return 7 * 86400000LL;
+    case Unit::kDay: return 86400000;
+    case Unit::kHour: return 3600000;
+    case Unit::kMinute: return 60000;
+    case Unit::kSecond: return 1000;
+    default: return 1;
+  }
+}
+
+int64_t MonthsOf(Unit u) { return u == Unit::kYear ? 12 : u == Unit::kQuarter ? 3 : 1; }
+bool IsCalendarUnit(Unit u) { return u == Unit::kYear || u == Unit::kQuarter || u == Unit::kMonth; }
+
+int DaysInMonth(int64_t year, int month) {
+  return static_cast<int>(DaysFromCivil(year, month + 1, 1) - DaysFromCivil(year, month, 1));
+}
+
+// Adds `amount` units to `utc` in `zone`: calendar units move the local
+// date (clamping the day to the month's length), the others add time.
+int64_t AddUnits(int64_t utc, Unit unit, int64_t amount, const TimeZone& zone) {
+  if (!IsCalendarUnit(unit)) {
+    if (unit == Unit::kDay || unit == Unit::kWeek) {
+      int64_t local = utc + zone.OffsetAt(utc);
+      return zone.ToUtc(local + amount * FixedUnitMillis(unit));
+    }
+    return utc + amount * FixedUnitMillis(unit);
+  }
+  int64_t local = utc + zone.OffsetAt(utc);
+  DateParts p = BreakDown(local);
+  int64_t months = p.year * 12 + (p.month - 1) + amount * MonthsOf(unit);
+  int64_t year = months >= 0 ? months / 12 : (months - 11) / 12;
+  int month = static_cast<int>(months - year * 12) + 1;
+  int day = std::min(p.day, DaysInMonth(year, month));
+  int64_t moved = MillisFromParts(year, month, day, p.hour, p.minute, p.second, p.millisecond);
+  return zone.ToUtc(moved);
+}
+
+int StartOfWeekDay(const Value& v) {  // 1 = Sunday .. 7 = Saturday; 0 for an invalid name
+  static const std::pair<std::string_view, int> kDays[] = {
+      {"sunday", 1}, {"monday", 2}, {"tuesday", 3}, {"wednesday", 4}, {"thursday", 5}, {"friday", 6}, {"saturday", 7},
+      {"sun", 1},    {"mon", 2},    {"tue", 3},     {"wed", 4},       {"thu", 5},      {"fri", 6},    {"sat", 7}};
+  if (!v.is_string()) return 0;
+  std::string lower;
+  for (char c : v.AsString()) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (const auto& [n, d] : kDays) {
+    if (n == lower) return d;
+  }
+  return 0;
+}
+
+// The local instant truncated to the start of its `unit` period (binSize 1).
+int64_t TruncateLocal(int64_t local, Unit unit, int start_of_week) {
+  auto floor_to = [](int64_t x, int64_t m) { return (x / m - ((x % m != 0) && (x < 0))) * m; };
+  if (unit == Unit::kWeek) {
+    int64_t day_start = floor_to(local, 86400000);
+    DateParts p = BreakDown(day_start);
+    int back = (p.day_of_week - start_of_week + 7) % 7;
+    return day_start - back * 86400000LL;
+  }
+  if (!IsCalendarUnit(unit)) return floor_to(local, FixedUnitMillis(unit));
+  DateParts p = BreakDown(local);
+  int month = unit == Unit::kYear ? 1 : unit == Unit::kQuarter ? ((p.month - 1) / 3) * 3 + 1 : p.month;
+  return MillisFromParts(p.year, month, 1, 0, 0, 0, 0);
+}
+
+class DateArithExpr : public Expression {
+ public:
+  DateArithExpr(std::string op, int sign, ExprPtr start, ExprPtr unit, ExprPtr amount, ZoneArg zone)
+      : op_(std::move(op)), sign_(sign), start_(std::move(start)), unit_(std::move(unit)), amount_(std::move(amount)),
+        zone_(std::move(zone)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto start = start_->Evaluate(vars);
+    if (!start.ok()) return start.status();
+    auto unit = unit_->Evaluate(vars);
+    if (!unit.ok()) return unit.status();
+    auto amount = amount_->Evaluate(vars);
+    if (!amount.ok()) return amount.status();
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (start->is_nullish() || unit->is_nullish() || amount->is_nullish() || !*zone) return Value::Null();
+    int64_t millis = 0;
+    if (!AsDateMillis(*start, &millis)) return Err(5166403, op_ + " requires startDate to be convertible to a date");
+    auto u = ParseUnit(*unit, op_);
+    if (!u.ok()) return u.status();
+    int64_t n = 0;
+    if (!AsWholeInt64(*amount, &n)) return Err(5166405, op_ + " expects integer amount of time units");
+    return Value::Date(AddUnits(millis, *u, sign_ * n, **zone));
+  }
+
+ private:
+  std::string op_;
+  int sign_;
+  ExprPtr start_, unit_, amount_;
+  ZoneArg zone_;
+};
+
+Result<ExprPtr> ParseDateArith(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"startDate", "unit", "amount", "timezone"}, 5166400, 5166401);
+  if (!named.ok()) return named.status();
+  ExprPtr parts[4];
+  const char* keys[4] = {"startDate", "unit", "amount", "timezone"};
+  for (int i = 0; i < 4; ++i) {
+    auto e = ParseNamed(*named, keys[i], scope);
+    if (!e.ok()) return e.status();
+    if (!*e && i < 3) return Err(5166402, std::string(name) + " requires '" + keys[i] + "' to be present");
+    parts[i] = std::move(e).value();
+  }
+  auto zone = ZoneArg::Make(std::move(parts[3]));
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateArithExpr>(std::string(name), name == "$dateSubtract" ? -1 : 1,
+                                                 std::move(parts[0]), std::move(parts[1]), std::move(parts[2]),
+                                                 std::move(zone).value()));
+}
+
+class DateDiffExpr : public Expression {
+ public:
+  DateDiffExpr(ExprPtr start, ExprPtr end, ExprPtr unit, ZoneArg zone, ExprPtr start_of_week)
+      : start_(std::move(start)), end_(std::move(end)), unit_(std::move(unit)), zone_(std::move(zone)),
+        start_of_week_(std::move(start_of_week)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    Value v[3];
+    const Expression* parts[3] = {start_.get(), end_.get(), unit_.get()};
+    for (int i = 0; i < 3; ++i) {
+      auto r = parts[i]->Evaluate(vars);
+      if (!r.ok()) return r.status();
+      v[i] = std::move(r).value();
+    }
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (v[0].is_nullish() || v[1].is_nullish() || v[2].is_nullish() || !*zone) return Value::Null();
+    int64_t a = 0, b = 0;
+    if (!AsDateMillis(v[0], &a)) return Err(5166307, "$dateDiff requires 'startDate' to be a date, but got " + T(v[0]));
+    if (!AsDateMillis(v[1], &b)) return Err(5166307, "$dateDiff requires 'endDate' to be a date, but got " + T(v[1]));
+    auto unit = ParseUnit(v[2], "$dateDiff");
+    if (!unit.ok()) return unit.status();
+    int week_start = 1;
+    if (start_of_week_ && *unit == Unit::kWeek) {
+      auto w = start_of_week_->Evaluate(vars);
+      if (!w.ok()) return w.status();
+      if (w->is_nullish()) return Value::Null();
+      week_start = StartOfWeekDay(*w);
+      if (week_start == 0) return Err(5439018, "$dateDiff parameter 'startOfWeek' value cannot be recognized as a day of a week: " + w->ToJson());
+    }
+    int64_t la = a + (*zone)->OffsetAt(a), lb = b + (*zone)->OffsetAt(b);
+    if (IsCalendarUnit(*unit)) {
+      DateParts pa = BreakDown(la), pb = BreakDown(lb);
+      int64_t ma = pa.year * 12 + pa.month - 1, mb = pb.year * 12 + pb.month - 1;
+      int64_t per = MonthsOf(*unit);
+      auto period = [per](int64_t m) { return m >= 0 ? m / per : (m - per + 1) / per; };
+      return Value::Int64(period(mb) - period(ma));
+    }
+    int64_t ta = TruncateLocal(la, *unit, week_start), tb = TruncateLocal(lb, *unit, week_start);
+    return Value::Int64((tb - ta) / FixedUnitMillis(*unit));
+  }
+
+ private:
+  ExprPtr start_, end_, unit_;
+  ZoneArg zone_;
+  ExprPtr start_of_week_;
+};
+
+Result<ExprPtr> ParseDateDiff(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"startDate", "endDate", "unit", "timezone", "startOfWeek"}, 5166301, 5166302);
+  if (!named.ok()) return named.status();
+  ExprPtr parts[5];
+  const char* keys[5] = {"startDate", "endDate", "unit", "timezone", "startOfWeek"};
+  for (int i = 0; i < 5; ++i) {
+    auto e = ParseNamed(*named, keys[i], scope);
+    if (!e.ok()) return e.status();
+    if (!*e && i < 3) return Err(5166303 + i, std::string("Missing '") + keys[i] + "' parameter to $dateDiff");
+    parts[i] = std::move(e).value();
+  }
+  auto zone = ZoneArg::Make(std::move(parts[3]));
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateDiffExpr>(std::move(parts[0]), std::move(parts[1]), std::move(parts[2]),
+                                                std::move(zone).value(), std::move(parts[4])));
+}
+
+class DateTruncExpr : public Expression {
+ public:
+  DateTruncExpr(ExprPtr date, ExprPtr unit, ExprPtr bin, ZoneArg zone, ExprPtr start_of_week)
+      : date_(std::move(date)), unit_(std::move(unit)), bin_(std::move(bin)), zone_(std::move(zone)),
+        start_of_week_(std::move(start_of_week)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto date = date_->Evaluate(vars);
+    if (!date.ok()) return date.status();
+    auto unit_v = unit_->Evaluate(vars);
+    if (!unit_v.ok()) return unit_v.status();
+    auto zone = zone_.Get(vars);
+    if (!zone.ok()) return zone.status();
+    if (date->is_nullish() || unit_v->is_nullish() || !*zone) return Value::Null();
+    int64_t millis = 0;
+    if (!AsDateMillis(*date, &millis)) return Err(5439012, "$dateTrunc requires 'date' to be a date, but got " + T(*date));
+    auto unit = ParseUnit(*unit_v, "$dateTrunc");
+    if (!unit.ok()) return unit.status();
+    int64_t bin = 1;
+    if (bin_) {
+      auto b = bin_->Evaluate(vars);
+      if (!b.ok()) return b.status();
+      if (b->is_nullish()) return Value::Null();
+      if (!AsWholeInt64(*b, &bin) || bin <= 0) return Err(5439017, "$dateTrunc requires 'binSize' to be a positive 64-bit integer, found " + b->ToJson());
+    }
+    int week_start = 1;
+    if (start_of_week_ && *unit == Unit::kWeek) {
+      auto w = start_of_week_->Evaluate(vars);
+      if (!w.ok()) return w.status();
+      if (w->is_nullish()) return Value::Null();
+      week_start = StartOfWeekDay(*w);
+      if (week_start == 0) return Err(5439016, "$dateTrunc parameter 'startOfWeek' value cannot be recognized as a day of a week: " + w->ToJson());
+    }
+    int64_t local = millis + (*zone)->OffsetAt(millis);
+    int64_t truncated = TruncateLocal(local, *unit, week_start);
+    if (bin > 1) {
+      // Bins count from the reference instant 2000-01-01 (a Saturday; weeks
+      // from the first startOfWeek day on or after it), as MongoDB does.
+      int64_t reference = MillisFromParts(2000, 1, 1, 0, 0, 0, 0);
+      if (*unit == Unit::kWeek) reference = TruncateLocal(reference + 6 * 86400000LL, Unit::kWeek, week_start);
+      if (IsCalendarUnit(*unit)) {
+        DateParts p = BreakDown(truncated);
+        int64_t months = (p.year - 2000) * 12 + (p.month - 1);
+        int64_t per = MonthsOf(*unit) * bin;
+        int64_t bins = months >= 0 ? months / per : (months - per + 1) / per;
+        int64_t start_months = bins * per;
+        int64_t year = 2000 + (start_months >= 0 ? start_months / 12 : (start_months - 11) / 12);
+        int month = static_cast<int>(start_months - (year - 2000) * 12) + 1;
+        truncated = MillisFromParts(year, month, 1, 0, 0, 0, 0);
+      } else {
+        int64_t width = FixedUnitMillis(*unit) * bin;
+        int64_t offset = truncated - reference;
+        int64_t bins = offset >= 0 ? offset / width : (offset - width + 1) / width;
+        truncated = reference + bins * width;
+      }
+    }
+    return Value::Date((*zone)->ToUtc(truncated));
+  }
+
+ private:
+  ExprPtr date_, unit_, bin_;
+  ZoneArg zone_;
+  ExprPtr start_of_week_;
+};
+
+Result<ExprPtr> ParseDateTrunc(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"date", "unit", "binSize", "timezone", "startOfWeek"}, 5439007, 5439008);
+  if (!named.ok()) return named.status();
+  ExprPtr parts[5];
+  const char* keys[5] = {"date", "unit", "binSize", "timezone", "startOfWeek"};
+  for (int i = 0; i < 5; ++i) {
+    auto e = ParseNamed(*named, keys[i], scope);
+    if (!e.ok()) return e.status();
+    if (!*e && i < 2) return Err(5439009 + i, std::string("$dateTrunc requires '") + keys[i] + "' parameter");
+    parts[i] = std::move(e).value();
+  }
+  auto zone = ZoneArg::Make(std::move(parts[3]));
+  if (!zone.ok()) return zone.status();
+  return ExprPtr(std::make_unique<DateTruncExpr>(std::move(parts[0]), std::move(parts[1]), std::move(parts[2]),
+                                                 std::move(zone).value(), std::move(parts[4])));
+}
+
+// $tsSecond / $tsIncrement: the parts of a timestamp.
+Result<ExprPtr> ParseTimestampPart(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto args = ParseArgs(arg, scope);
+  if (!args.ok()) return args.status();
+  DOCKET_RETURN_IF_ERROR(CheckArgCount(name, args->size(), 1, 1));
+  EvalFn fn = name == "$tsSecond"
+                  ? +[](const Args& a, Variables&) -> Result<Value> {
+                      if (a[0].is_nullish()) return Value::Null();
+                      if (a[0].type() != BSON_TYPE_TIMESTAMP) return Err(5687301, "$tsSecond requires a timestamp argument, found: " + T(a[0]));
+                      bson_iter_t it;
+                      a[0].Iter(&it);
+                      uint32_t t = 0, i = 0;
+                      bson_iter_timestamp(&it, &t, &i);
+                      return Value::Int64(t);
+                    }
+                  : +[](const Args& a, Variables&) -> Result<Value> {
+                      if (a[0].is_nullish()) return Value::Null();
+                      if (a[0].type() != BSON_TYPE_TIMESTAMP) return Err(5687302, "$tsIncrement requires a timestamp argument, found: " + T(a[0]));
+                      bson_iter_t it;
+                      a[0].Iter(&it);
+                      uint32_t t = 0, i = 0;
+                      bson_iter_timestamp(&it, &t, &i);
+                      return Value::Int64(i);
+                    };
+  return MakeFunction(name, std::move(args).value(), fn);
+}
+
+constexpr SpecialEntry kSpecials[] = {
+    {"$year", ParseDatePart},        {"$month", ParseDatePart},       {"$dayOfMonth", ParseDatePart},
+    {"$hour", ParseDatePart},        {"$minute", ParseDatePart},      {"$second", ParseDatePart},
+    {"$millisecond", ParseDatePart}, {"$dayOfWeek", ParseDatePart},   {"$dayOfYear", ParseDatePart},
+    {"$week", ParseDatePart},        {"$isoWeek", ParseDatePart},     {"$isoWeekYear", ParseDatePart},
+    {"$isoDayOfWeek", ParseDatePart}, {"$dateToString", ParseDateToString}, {"$dateFromString", ParseDateFromString},
+    {"$dateFromParts", ParseDateFromParts}, {"$dateToParts", ParseDateToParts}, {"$dateAdd", ParseDateArith},
+    {"$dateSubtract", ParseDateArith}, {"$dateDiff", ParseDateDiff}, {"$dateTrunc", ParseDateTrunc},
+    {"$tsSecond", ParseTimestampPart}, {"$tsIncrement", ParseTimestampPart},
+};
+
+}  // namespace
+
+std::span<const SpecialEntry> DateSpecials() { return kSpecials; }
+
+}  // namespace docket::expr

@@ -1,0 +1,186 @@
+// Object expressions: $mergeObjects, $getField, $setField, $unsetField, and
+// the small value functions $bsonSize, $binarySize and $rand.
+#include <random>
+
+#include "expr/ops.h"
+
+namespace docket::expr {
+namespace {
+
+std::string T(const Value& v) { return TypeName(v); }
+
+// The fields of a document value, in order.
+std::vector<std::pair<std::string, Value>> Fields(const Value& doc) {
+  std::vector<std::pair<std::string, Value>> out;
+  ForEachElement(doc, [&](const Value& f) {
+    bson_iter_t it;
+    f.Iter(&it);
+    out.emplace_back(std::string(bson_iter_key(&it), bson_iter_key_len(&it)), f);
+    return true;
+  });
+  return out;
+}
+
+// Sets `name` in `fields`: replaces in place, or appends; missing removes.
+void SetField(std::vector<std::pair<std::string, Value>>* fields, const std::string& name, const Value& v) {
+  for (auto it = fields->begin(); it != fields->end(); ++it) {
+    if (it->first != name) continue;
+    if (v.missing()) fields->erase(it);
+    else it->second = v;
+    return;
+  }
+  if (!v.missing()) fields->emplace_back(name, v);
+}
+
+Value Build(const std::vector<std::pair<std::string, Value>>& fields) {
+  DocumentBuilder out;
+  for (const auto& [k, v] : fields) out.Append(k, v);
+  return out.Finish();
+}
+
+Result<Value> MergeObjects(const Args& args, Variables&) {
+  std::vector<std::pair<std::string, Value>> fields;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Value& v = args[i];
+    if (v.is_nullish()) continue;
+    if (!v.is_document()) {
+      return Err(40400, "$mergeObjects requires object inputs, but input " + v.ToJson() + " is of type " + T(v));
+    }
+    for (auto& [k, value] : Fields(v)) SetField(&fields, k, value);
+  }
+  return Build(fields);
+}
+
+Result<Value> BsonSize(const Args& args, Variables&) {
+  if (args[0].is_nullish()) return Value::Null();
+  if (!args[0].is_document()) return Err(31393, "$bsonSize requires a document input, found: " + T(args[0]));
+  return Value::Integer(static_cast<int64_t>(args[0].ContainerBytes().size()));
+}
+
+Result<Value> BinarySize(const Args& args, Variables&) {
+  const Value& v = args[0];
+  if (v.is_nullish()) return Value::Null();
+  if (v.is_string()) return Value::Integer(static_cast<int64_t>(v.AsString().size()));
+  if (v.type() == BSON_TYPE_BINARY) {
+    bson_iter_t it;
+    v.Iter(&it);
+    bson_subtype_t subtype;
+    uint32_t len = 0;
+    const uint8_t* data = nullptr;
+    bson_iter_binary(&it, &subtype, &len, &data);
+    return Value::Integer(len);
+  }
+  return Err(51276, "$binarySize requires a string or BinData argument, found: " + T(v));
+}
+
+class RandExpr : public Expression {
+ public:
+  Result<Value> Evaluate(Variables&) const override {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    return Value::Double(std::uniform_real_distribution<double>(0.0, 1.0)(engine));
+  }
+};
+
+Result<ExprPtr> ParseRand(std::string_view, const bson_iter_t& arg, Scope&) {
+  bson_iter_t child;
+  if (bson_iter_type(&arg) != BSON_TYPE_DOCUMENT || (bson_iter_recurse(&arg, &child) && bson_iter_next(&child))) {
+    return Err(10065, "$rand does not currently accept arguments");
+  }
+  return ExprPtr(std::make_unique<RandExpr>());
+}
+
+// $getField / $setField / $unsetField share their field and input arguments.
+class FieldExpr : public Expression {
+ public:
+  enum class Kind { kGet, kSet, kUnset };
+  FieldExpr(Kind kind, std::string field, ExprPtr input, ExprPtr value)
+      : kind_(kind), field_(std::move(field)), input_(std::move(input)), value_(std::move(value)) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto input = input_->Evaluate(vars);
+    if (!input.ok()) return input.status();
+    if (input->is_nullish()) return kind_ == Kind::kGet && input->missing() ? Value() : Value::Null();
+    if (!input->is_document()) {
+      return kind_ == Kind::kGet ? Err(3041705, "$getField requires 'input' to evaluate to type Object, but got " + T(*input))
+                                 : Err(4161105, "$setField requires 'input' to evaluate to type Object");
+    }
+    std::vector<std::pair<std::string, Value>> fields = Fields(*input);
+    if (kind_ == Kind::kGet) {
+      for (const auto& [k, v] : fields) {
+        if (k == field_) return v;
+      }
+      return Value();
+    }
+    Value value;
+    if (kind_ == Kind::kSet) {
+      auto v = value_->Evaluate(vars);
+      if (!v.ok()) return v.status();
+      value = std::move(v).value();
+    }
+    SetField(&fields, field_, value);
+    return Build(fields);
+  }
+
+ private:
+  Kind kind_;
+  std::string field_;
+  ExprPtr input_, value_;
+};
+
+Result<ExprPtr> ParseFieldOp(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  FieldExpr::Kind kind = name == "$getField" ? FieldExpr::Kind::kGet
+                         : name == "$setField" ? FieldExpr::Kind::kSet
+                                               : FieldExpr::Kind::kUnset;
+  std::string field;
+  ExprPtr input, value;
+  if (kind == FieldExpr::Kind::kGet && bson_iter_type(&arg) == BSON_TYPE_UTF8) {
+    field = bson_iter_utf8(&arg, nullptr);  // {$getField: "name"}: of $$CURRENT
+  } else {
+    std::initializer_list<std::string_view> allowed = kind == FieldExpr::Kind::kSet
+                                                          ? std::initializer_list<std::string_view>{"field", "input", "value"}
+                                                          : std::initializer_list<std::string_view>{"field", "input"};
+    auto named = ReadNamedArgs(name, arg, allowed, 3041701, 3041702);
+    if (!named.ok()) return named.status();
+    auto f = named->find("field");
+    if (f == named->end()) return Err(3041703, std::string(name) + " requires 'field' to be specified");
+    Value fv = f->second;
+    if (fv.is_document()) {
+      // {$literal: "name"} is allowed for names that start with '$'.
+      bson_iter_t it, child;
+      fv.Iter(&it);
+      bson_iter_recurse(&it, &child);
+      if (bson_iter_next(&child) && std::string_view(bson_iter_key(&child)) == "$literal") fv = fv.Child(child);
+    }
+    if (!fv.is_string()) {
+      return Err(3041704, std::string(name) + " requires 'field' to evaluate to a constant of type String");
+    }
+    field = std::string(fv.AsString());
+    auto in = ParseNamed(*named, "input", scope);
+    if (!in.ok()) return in.status();
+    input = std::move(in).value();
+    if (kind != FieldExpr::Kind::kGet && !input) return Err(4161102, std::string(name) + " requires 'input' to be specified");
+    if (kind == FieldExpr::Kind::kSet) {
+      auto v = ParseNamed(*named, "value", scope);
+      if (!v.ok()) return v.status();
+      if (!*v) return Err(4161103, "$setField requires 'value' to be specified");
+      value = std::move(v).value();
+    }
+  }
+  if (!input) input = CurrentDocument();
+  return ExprPtr(std::make_unique<FieldExpr>(kind, std::move(field), std::move(input), std::move(value)));
+}
+
+constexpr FunctionEntry kFunctions[] = {
+    {"$mergeObjects", 0, -1, MergeObjects},
+    {"$bsonSize", 1, 1, BsonSize},
+    {"$binarySize", 1, 1, BinarySize},
+};
+
+constexpr SpecialEntry kSpecials[] = {
+    {"$getField", ParseFieldOp}, {"$setField", ParseFieldOp}, {"$unsetField", ParseFieldOp}, {"$rand", ParseRand}};
+
+}  // namespace
+
+std::span<const FunctionEntry> ObjectFunctions() { return kFunctions; }
+std::span<const SpecialEntry> ObjectSpecials() { return kSpecials; }
+
+}  // namespace docket::expr
