@@ -35,6 +35,9 @@ struct EngineOptions {
   // How often a background thread deletes documents that TTL indexes
   // (expireAfterSeconds) say have expired; 0 turns it off. MongoDB: 60.
   int ttl_monitor_seconds = 60;
+  // Memory one blocking operation (a sort no index gives, a $group) may use
+  // before it spills to temporary storage. MongoDB: 100 MB.
+  size_t query_memory_limit_bytes = 100 << 20;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call
@@ -83,6 +86,12 @@ struct FindOptions {
   int64_t skip = 0;
   int64_t limit = 0;    // 0 = no limit
   int32_t batch_size = 101;
+  // A sort that no index gives holds at most EngineOptions::
+  // query_memory_limit_bytes of documents in memory, then spills to
+  // temporary storage; false fails it instead with
+  // QueryExceededMemoryLimitNoDiskUseAllowed (292). MongoDB 6.0's default
+  // (allowDiskUseByDefault) is true.
+  bool allow_disk_use = true;
   ReadOptions read;
 };
 
@@ -137,8 +146,8 @@ struct FindAndModifyResult {
   std::optional<Document> upserted_id;  // {_id: <value>} when an upsert inserted
 };
 
-// Streams the results of a find in batches; never holds more than one batch
-// (plus, for a sort without an index, the sorted matches) in memory.
+// Streams the results of a find or an aggregation in batches; holds one batch
+// (plus what a sort or $group keeps within its memory budget) in memory.
 // Not thread-safe: one thread uses a cursor at a time. The Engine must outlive it.
 class Cursor {
  public:

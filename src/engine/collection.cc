@@ -11,6 +11,7 @@
 #include "engine/indexes.h"
 #include "engine/modify.h"
 #include "engine/scan.h"
+#include "engine/sorter.h"
 #include "engine/namespace.h"
 #include "engine/write_path.h"
 #include "storage/keys.h"
@@ -158,79 +159,51 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   auto guard = engine::ResolveForRead(engine_, db_, name_);
   if (!guard.ok()) return guard.status();
 
-  auto impl = std::make_unique<CursorImpl>();
-  impl->filter = std::move(filter).value();
-  impl->projection = std::move(projection).value();
-  impl->to_skip = options.skip;
-  impl->remaining = options.limit == 0 ? -1 : std::abs(options.limit);
-  impl->batch_size = options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101;
+  auto shape = std::make_shared<engine::FindStream::Shape>();
+  shape->filter = std::move(filter).value();
+  shape->projection = std::move(projection).value();
+  shape->skip = options.skip;
+  shape->limit = options.limit == 0 ? -1 : std::abs(options.limit);
+  const size_t batch_size = options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101;
+  auto cursor = [batch_size](StreamPtr stream) { return Cursor(std::make_unique<CursorImpl>(std::move(stream), batch_size)); };
   rocksdb::Transaction* user_txn = UserTxn(options.read.transaction);
-  if (!guard->entry) {
-    impl->exhausted = true;
-    return Cursor(std::move(impl));
-  }
-  impl->entry = guard->entry;
+  if (!guard->entry) return cursor(std::make_unique<VectorStream>(std::deque<Document>()));
 
-  if (impl->filter.id_equality()) {
+  if (shape->filter.id_equality()) {
     // A point lookup: at most one document.
-    auto found = ReadById(engine_, user_txn, *guard->entry, *impl->filter.id_equality());
+    auto found = ReadById(engine_, user_txn, *guard->entry, *shape->filter.id_equality());
     if (!found.ok()) return found.status();
-    if (*found && impl->filter.Matches(**found) && impl->to_skip == 0 && impl->remaining != 0) {
-      auto projected = impl->projection.ApplyMatched(**found, impl->filter);
-      if (!projected.ok()) return projected.status();
-      impl->materialised.push_back(std::move(projected).value());
-    }
-    impl->exhausted = impl->materialised.empty();
-    return Cursor(std::move(impl));
+    std::deque<Document> docs;
+    if (*found && shape->filter.Matches(**found)) docs.push_back(std::move(**found));
+    return cursor(std::make_unique<engine::FindStream>(std::make_unique<VectorStream>(std::move(docs)), shape));
   }
   engine::PlanSummary plan;
   std::unique_ptr<engine::DocumentScan> scan =
       engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan);
   if (sort->empty() || plan.provides_sort) {
     // Streams: the scan's order is the requested one (an index gives it).
-    impl->scan = std::move(scan);
-    return Cursor(std::move(impl));
+    return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));
   }
 
-  // Sort without an index: gather the matches, keeping only the top
-  // skip+limit when there is a limit (a bounded heap), then order them.
-  struct Row {
-    query::SortSpec::SortValues values;
-    uint64_t sequence;  // record order breaks ties, for a stable sort
-    Document doc;
-  };
-  const query::SortSpec& spec = *sort;
-  auto before = [&spec](const Row& a, const Row& b) {
-    int c = spec.Compare(a.values, b.values);
-    return c != 0 ? c < 0 : a.sequence < b.sequence;
-  };
-  const size_t keep = impl->remaining < 0 ? SIZE_MAX : static_cast<size_t>(impl->to_skip + impl->remaining);
-  std::vector<Row> rows;
-  uint64_t sequence = 0;
-  for (; scan->Valid(); scan->Next()) {
-    rocksdb::Slice v = scan->value();
-    if (!impl->filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
-    Document doc = Document::FromTrustedBytes(v.ToString());
-    Row row{spec.Extract(doc), sequence++, std::move(doc)};
-    if (rows.size() < keep) {
-      rows.push_back(std::move(row));
-      std::push_heap(rows.begin(), rows.end(), before);
-    } else if (keep > 0 && before(row, rows.front())) {
-      std::pop_heap(rows.begin(), rows.end(), before);
-      rows.back() = std::move(row);
-      std::push_heap(rows.begin(), rows.end(), before);
-    }
+  // Sort without an index: a Sorter (the top skip+limit in a bounded heap
+  // when there is a limit; otherwise in memory up to the budget, then
+  // spilled), read through the shape's skip, limit and projection.
+  auto matches = std::make_shared<engine::FindStream::Shape>();
+  matches->filter = std::move(shape->filter);
+  engine::FindStream source(std::move(scan), guard->entry, matches);
+  const size_t keep = shape->limit < 0 ? SIZE_MAX : static_cast<size_t>(shape->skip + shape->limit);
+  engine::Sorter sorter(engine_, *sort, keep,
+                        engine::SortBudget{engine_->query_memory_limit_bytes, options.allow_disk_use});
+  while (true) {
+    auto next = source.Next();
+    if (!next.ok()) return next.status();
+    if (!*next) break;
+    DOCKET_RETURN_IF_ERROR(sorter.Add(std::move(**next)));
   }
-  DOCKET_RETURN_IF_ERROR(scan->status());
-  std::sort_heap(rows.begin(), rows.end(), before);
-  for (size_t i = static_cast<size_t>(impl->to_skip); i < rows.size(); ++i) {
-    auto projected = impl->projection.ApplyMatched(rows[i].doc, impl->filter);
-    if (!projected.ok()) return projected.status();
-    impl->materialised.push_back(std::move(projected).value());
-  }
-  impl->to_skip = 0;
-  impl->exhausted = impl->materialised.empty();
-  return Cursor(std::move(impl));
+  auto sorted = sorter.Finish();
+  if (!sorted.ok()) return sorted.status();
+  shape->filter = std::move(matches->filter);  // for positional projections
+  return cursor(std::make_unique<engine::FindStream>(std::move(sorted).value(), shape));
 }
 
 Result<std::optional<Document>> Collection::FindOne(const Document& filter, const FindOptions& options) {

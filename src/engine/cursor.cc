@@ -8,48 +8,89 @@ constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
 }  // namespace
 
 Result<std::vector<Document>> CursorImpl::NextBatch(size_t max_documents) {
-  if (max_documents == 0) max_documents = batch_size == 0 ? 101 : batch_size;
+  if (max_documents == 0) max_documents = batch_size_ == 0 ? 101 : batch_size_;
   std::vector<Document> batch;
   size_t bytes = 0;
-  if (exhausted) return batch;
-  if (!scan) {
-    while (!materialised.empty() && batch.size() < max_documents && bytes < kMaxBatchBytes) {
-      bytes += materialised.front().size();
-      batch.push_back(std::move(materialised.front()));
-      materialised.pop_front();
+  auto finish = [this] {
+    exhausted_ = true;
+    stream_.reset();
+  };
+  while (!exhausted_ && batch.size() < max_documents && bytes < kMaxBatchBytes) {
+    if (!pending_) {
+      auto next = stream_->Next();
+      if (!next.ok()) {
+        finish();
+        return next.status();
+      }
+      if (!*next) {
+        finish();
+        break;
+      }
+      pending_ = std::move(next).value();
     }
-    if (materialised.empty()) exhausted = true;
-    return batch;
+    bytes += pending_->size();
+    batch.push_back(std::move(*pending_));
+    pending_.reset();
   }
-  while (batch.size() < max_documents && bytes < kMaxBatchBytes) {
-    if (remaining == 0 || !scan->Valid()) {
-      Status s = scan->status();
-      exhausted = true;
-      scan.reset();
-      if (!s.ok()) return s;
-      break;
+  if (!exhausted_ && !pending_) {
+    // Look one ahead: a batch that ends the results says so.
+    auto next = stream_->Next();
+    if (!next.ok()) {
+      // These documents are good; the error comes with the next batch.
+      stream_ = std::make_unique<ErrorStream>(next.status());
+    } else if (!*next) {
+      finish();
+    } else {
+      pending_ = std::move(next).value();
     }
-    rocksdb::Slice v = scan->value();
-    bool match = filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size());
-    if (match && to_skip > 0) {
-      --to_skip;
-      match = false;
-    }
-    if (match) {
-      auto doc = projection.ApplyMatched(Document::FromTrustedBytes(v.ToString()), filter);
-      if (!doc.ok()) return doc.status();
-      bytes += doc->size();
-      batch.push_back(std::move(doc).value());
-      if (remaining > 0) --remaining;
-    }
-    scan->Next();
-  }
-  if (remaining == 0 && scan) {
-    exhausted = true;
-    scan.reset();
   }
   return batch;
 }
+
+namespace engine {
+
+FindStream::FindStream(std::unique_ptr<DocumentScan> scan, storage::EntryPtr entry, std::shared_ptr<const Shape> shape)
+    : scan_(std::move(scan)), entry_(std::move(entry)), shape_(std::move(shape)), to_skip_(shape_->skip),
+      remaining_(shape_->limit) {}
+
+FindStream::FindStream(StreamPtr upstream, std::shared_ptr<const Shape> shape)
+    : upstream_(std::move(upstream)), shape_(std::move(shape)), to_skip_(shape_->skip), remaining_(shape_->limit) {}
+
+Result<std::optional<Document>> FindStream::NextMatch() {
+  if (upstream_) return upstream_->Next();
+  while (scan_->Valid()) {
+    rocksdb::Slice v = scan_->value();
+    bool match = shape_->filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    std::optional<Document> doc;
+    if (match) doc = Document::FromTrustedBytes(v.ToString());
+    scan_->Next();
+    if (doc) return doc;
+  }
+  DOCKET_RETURN_IF_ERROR(scan_->status());
+  return std::optional<Document>();
+}
+
+Result<std::optional<Document>> FindStream::Next() {
+  while (remaining_ != 0) {
+    auto next = NextMatch();
+    if (!next.ok()) return next.status();
+    if (!*next) break;
+    if (to_skip_ > 0) {
+      --to_skip_;
+      continue;
+    }
+    if (remaining_ > 0) --remaining_;
+    if (shape_->projection.empty()) return next;
+    auto projected = shape_->projection.ApplyMatched(**next, shape_->filter);
+    if (!projected.ok()) return projected.status();
+    return std::optional<Document>(std::move(projected).value());
+  }
+  scan_.reset();  // release the snapshot early
+  upstream_.reset();
+  return std::optional<Document>();
+}
+
+}  // namespace engine
 
 Cursor::Cursor(std::unique_ptr<CursorImpl> impl) : impl_(std::move(impl)) {}
 Cursor::Cursor(Cursor&&) noexcept = default;
@@ -60,7 +101,7 @@ Result<std::vector<Document>> Cursor::NextBatch(size_t max_documents) { return i
 
 Result<std::vector<Document>> Cursor::ToVector() {
   std::vector<Document> all;
-  while (!impl_->exhausted) {
+  while (!impl_->exhausted()) {
     auto batch = impl_->NextBatch(0);
     if (!batch.ok()) return batch.status();
     for (Document& d : *batch) all.push_back(std::move(d));
@@ -68,6 +109,6 @@ Result<std::vector<Document>> Cursor::ToVector() {
   return all;
 }
 
-bool Cursor::exhausted() const { return impl_->exhausted; }
+bool Cursor::exhausted() const { return impl_->exhausted(); }
 
 }  // namespace docket

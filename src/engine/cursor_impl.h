@@ -1,12 +1,13 @@
-// The state behind a Cursor: either a streaming scan that filters, skips,
-// limits and projects record by record, or (for sorts and point lookups) a
-// materialised, already-ordered list of matches.
+// The state behind a Cursor: a DocumentStream (a find's filtered scan, a
+// sorter's output, an aggregation pipeline) read in batches, with one
+// document of lookahead so that a batch knows whether it is the last.
 #pragma once
 
-#include <deque>
 #include <memory>
+#include <optional>
 
 #include "engine/engine_impl.h"
+#include "engine/stream.h"
 #include "engine/write_path.h"
 #include "query/filter.h"
 #include "query/projection.h"
@@ -15,22 +16,48 @@ namespace docket {
 
 class CursorImpl {
  public:
-  query::Filter filter;
-  query::Projection projection;
-  int64_t to_skip = 0;
-  int64_t remaining = -1;  // documents still to return; -1: no limit
-  size_t batch_size = 101;
-
-  // Streaming mode: scan is set.
-  std::unique_ptr<engine::DocumentScan> scan;
-  storage::EntryPtr entry;  // keeps the id alive for the cursor's life
-
-  // Materialised mode: results in order; skip/limit already applied.
-  std::deque<Document> materialised;
-
-  bool exhausted = false;
+  CursorImpl(StreamPtr stream, size_t batch_size) : stream_(std::move(stream)), batch_size_(batch_size) {}
 
   Result<std::vector<Document>> NextBatch(size_t max_documents);
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  StreamPtr stream_;
+  size_t batch_size_;
+  std::optional<Document> pending_;  // read ahead, not yet returned
+  bool exhausted_ = false;
 };
 
+namespace engine {
+
+// A find's results: documents from a scan that match the filter, or from an
+// upstream stream that already did (a sorter's output); then skip, limit and
+// projection.
+class FindStream : public DocumentStream {
+ public:
+  struct Shape {
+    query::Filter filter;          // applied to scanned documents; the projection's positional source
+    query::Projection projection;
+    int64_t skip = 0;
+    int64_t limit = -1;            // -1: none
+  };
+  // Reads `scan`, matching each document against the filter.
+  FindStream(std::unique_ptr<DocumentScan> scan, storage::EntryPtr entry, std::shared_ptr<const Shape> shape);
+  // Reads `upstream`, whose documents already match.
+  FindStream(StreamPtr upstream, std::shared_ptr<const Shape> shape);
+
+  Result<std::optional<Document>> Next() override;
+
+ private:
+  Result<std::optional<Document>> NextMatch();
+
+  std::unique_ptr<DocumentScan> scan_;
+  storage::EntryPtr entry_;  // keeps the collection id alive while scanning
+  StreamPtr upstream_;
+  std::shared_ptr<const Shape> shape_;
+  int64_t to_skip_;
+  int64_t remaining_;
+};
+
+}  // namespace engine
 }  // namespace docket

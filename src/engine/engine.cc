@@ -7,6 +7,7 @@
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
+#include "engine/spill.h"
 #include "storage/keys.h"
 
 namespace docket {
@@ -19,9 +20,11 @@ Engine::~Engine() {
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
   impl->in_memory = options.in_memory;
+  impl->query_memory_limit_bytes = options.query_memory_limit_bytes;
   auto store = storage::Store::Open(options.path, options.in_memory);
   if (!store.ok()) return store.status();
   impl->store = std::move(store).value();
+  DOCKET_RETURN_IF_ERROR(engine::DeleteAllSpills(impl.get()));  // a crash's leftovers
   auto catalog = storage::Catalog::Load(impl->store.get(), !options.in_memory);
   if (!catalog.ok()) return catalog.status();
   impl->catalog = std::move(catalog).value();

@@ -1,6 +1,7 @@
 // Internals shared by the engine's source files.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,9 @@ class EngineImpl {
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
+  // Budget of one blocking operation (a sort, a $group) before it spills.
+  size_t query_memory_limit_bytes = 100 << 20;
+  std::atomic<uint64_t> next_spill_id{1};
 
   // The TTL monitor (Engine::DeleteExpired every ttl_monitor_seconds).
   std::thread ttl_thread;

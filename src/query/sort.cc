@@ -1,5 +1,6 @@
 #include "query/sort.h"
 
+#include "bson/key_encoding.h"
 #include "bson/value.h"
 
 namespace docket::query {
@@ -85,6 +86,20 @@ int SortSpec::Compare(const SortValues& a, const SortValues& b) const {
     if (c != 0) return keys_[i].descending ? -c : c;
   }
   return 0;
+}
+
+std::string SortSpec::EncodeKey(const SortValues& values) const {
+  std::string out;
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    bson_iter_t it;
+    bson::IterHeldValue(values[i], &it);
+    size_t start = out.size();
+    bson::AppendKeyValue(&out, it);
+    if (keys_[i].descending) {
+      for (size_t k = start; k < out.size(); ++k) out[k] = static_cast<char>(~static_cast<unsigned char>(out[k]));
+    }
+  }
+  return out;
 }
 
 }  // namespace docket::query

@@ -24,6 +24,9 @@ class SortSpec {
   SortValues Extract(const Document& doc) const;
   // <0, 0, >0 as `a` sorts before, with, or after `b`.
   int Compare(const SortValues& a, const SortValues& b) const;
+  // Bytes that order as Compare does (memcmp): the order-preserving key
+  // encoding of each value, inverted for descending keys. For spilling.
+  std::string EncodeKey(const SortValues& values) const;
 
  private:
   struct Key {

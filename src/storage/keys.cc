@@ -55,6 +55,12 @@ std::string IndexPrefix(uint64_t index_id) {
 
 std::string IndexRangeEnd(uint64_t index_id) { return IndexPrefix(index_id + 1); }
 
+std::string SpillPrefix(uint64_t spill_id) {
+  std::string key(1, kSpillPrefix);
+  AppendBigEndian64(&key, spill_id);
+  return key;
+}
+
 std::string RecordKey(uint64_t collection_id, const bson_iter_t& id) {
   std::string key = RecordPrefix(collection_id);
   bson::AppendKeyValue(&key, id);

@@ -29,6 +29,7 @@ inline constexpr char kMetaPrefix = 0x00;
 inline constexpr char kCatalogPrefix = 0x01;
 inline constexpr char kRecordPrefix = 0x02;
 inline constexpr char kIndexPrefix = 0x03;
+inline constexpr char kSpillPrefix = 0x04;
 
 std::string MetaKey(std::string_view name);
 std::string MultikeyKey(uint64_t index_id);
@@ -44,6 +45,9 @@ std::string RecordKey(uint64_t collection_id, const bson_iter_t& id);
 // [0x03][id]: every entry of the index starts with it.
 std::string IndexPrefix(uint64_t index_id);
 std::string IndexRangeEnd(uint64_t index_id);
+
+// [0x04][id]: every key of the spill area starts with it.
+std::string SpillPrefix(uint64_t spill_id);
 
 void AppendBigEndian64(std::string* out, uint64_t v);
 uint64_t ReadBigEndian64(std::string_view bytes);
