@@ -109,6 +109,15 @@ struct UpdateOptions {
   WriteOptions write;
 };
 
+// An update given as an aggregation pipeline (MongoDB 4.2+): $set /
+// $addFields, $unset, $project, $replaceRoot / $replaceWith stages, applied
+// in order to the stored document. `let` binds variables the stages read as
+// $$name: {name: <expression of constants>}.
+struct UpdatePipeline {
+  std::vector<Document> stages;
+  Document let;
+};
+
 struct UpdateResult {
   int64_t matched_count = 0;
   int64_t modified_count = 0;
@@ -125,6 +134,18 @@ struct CreateIndexesResult {
   int num_indexes_after = 0;
   bool created_collection_automatically = false;
   std::vector<std::string> names;  // the names of the requested indexes
+};
+
+struct AggregateOptions {
+  int32_t batch_size = 101;
+  // As FindOptions::allow_disk_use, for $sort, $group and $facet.
+  bool allow_disk_use = true;
+  // Variables for the pipeline: {name: <expression of constants>}, read as
+  // $$name.
+  Document let;
+  ReadOptions read;
+  // For the writes of $out and $merge.
+  WriteConcern write_concern;
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -164,6 +185,7 @@ class Cursor {
 
  private:
   friend class Collection;
+  friend class Engine;
   explicit Cursor(std::unique_ptr<CursorImpl> impl);
   std::unique_ptr<CursorImpl> impl_;
 };
@@ -203,6 +225,11 @@ class Collection {
                                  const UpdateOptions& options = {});
   Result<UpdateResult> UpdateMany(const Document& filter, const Document& update,
                                   const UpdateOptions& options = {});
+  // The pipeline forms. arrayFilters do not apply to them (FailedToParse).
+  Result<UpdateResult> UpdateOne(const Document& filter, const UpdatePipeline& update,
+                                 const UpdateOptions& options = {});
+  Result<UpdateResult> UpdateMany(const Document& filter, const UpdatePipeline& update,
+                                  const UpdateOptions& options = {});
   // REQUIRES: `replacement` has no $-operators (else FailedToParse).
   Result<UpdateResult> ReplaceOne(const Document& filter, const Document& replacement,
                                   const UpdateOptions& options = {});
@@ -224,6 +251,11 @@ class Collection {
   // according to its shape (operators or a plain document).
   Result<FindAndModifyResult> FindAndModify(const Document& filter, const Document* update,
                                             const FindAndModifyOptions& options = {});
+  // findAndModify with a pipeline update.
+  Result<std::optional<Document>> FindOneAndUpdate(const Document& filter, const UpdatePipeline& update,
+                                                   const FindAndModifyOptions& options = {});
+  Result<FindAndModifyResult> FindAndModify(const Document& filter, const UpdatePipeline& update,
+                                            const FindAndModifyOptions& options);
 
   // Secondary indexes. A spec is createIndexes' ({key: {a: 1, b: -1}, name,
   // unique, sparse, partialFilterExpression, expireAfterSeconds}); a missing
@@ -240,6 +272,13 @@ class Collection {
   // The _id_ index first, then the others, as listIndexes shows them.
   Result<std::vector<Document>> ListIndexes();
 
+  // Runs an aggregation pipeline (MongoDB's stages, src/aggregate) over the
+  // collection. A leading $match and $sort are planned like a find's filter
+  // and sort. $out and $merge write when the cursor is read (the first batch
+  // runs them to completion). Errors: the stages' parse errors up front,
+  // evaluation errors from the cursor.
+  Result<Cursor> Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {});
+
   // What Find(filter, options) would do and what it reads, in the shape of
   // MongoDB's explain("executionStats"): {queryPlanner: {winningPlan:
   // IDHACK | COLLSCAN | FETCH>IXSCAN (under SORT when sorted in memory)},
@@ -249,6 +288,7 @@ class Collection {
 
  private:
   friend class Engine;
+  friend class EngineImpl;
   Collection(EngineImpl* engine, std::string db, std::string name)
       : engine_(engine), db_(std::move(db)), name_(std::move(name)) {}
   EngineImpl* engine_;
@@ -320,6 +360,11 @@ class Engine {
   // whose TTL-indexed date (the earliest, for an array) is older than
   // expireAfterSeconds. Returns how many it deleted.
   Result<int64_t> DeleteExpired();
+
+  // A collectionless pipeline ({aggregate: 1}), which must start with
+  // $documents. Errors: InvalidNamespace otherwise.
+  Result<Cursor> Aggregate(std::string_view db, const std::vector<Document>& pipeline,
+                           const AggregateOptions& options = {});
 
   Result<std::unique_ptr<Transaction>> BeginTransaction(const WriteConcern& write_concern = {});
   // Runs `body` in a fresh transaction and commits it; on WriteConflict (from

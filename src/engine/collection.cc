@@ -174,7 +174,11 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     auto found = ReadById(engine_, user_txn, *guard->entry, *shape->filter.id_equality());
     if (!found.ok()) return found.status();
     std::deque<Document> docs;
-    if (*found && shape->filter.Matches(**found)) docs.push_back(std::move(**found));
+    if (*found) {
+      auto match = shape->filter.Evaluate((*found)->data(), (*found)->size());
+      if (!match.ok()) return match.status();
+      if (*match) docs.push_back(std::move(**found));
+    }
     return cursor(std::make_unique<engine::FindStream>(std::make_unique<VectorStream>(std::move(docs)), shape));
   }
   engine::PlanSummary plan;
@@ -295,15 +299,29 @@ struct CompiledModify {
   std::optional<update::Update> update;
 };
 
-Result<CompiledModify> CompileModify(const Document& filter, const Document* sort, const Document* update,
-                                     update::Update::Mode mode, const std::vector<Document>& array_filters = {}) {
+// What an update is given as: a document (operators or a replacement), or a
+// pipeline. Neither for a delete.
+struct UpdateSource {
+  const Document* doc = nullptr;
+  const UpdatePipeline* pipeline = nullptr;
+  update::Update::Mode mode = update::Update::Mode::kAny;
+  const std::vector<Document>* array_filters = nullptr;
+};
+
+Result<CompiledModify> CompileModify(const Document& filter, const Document* sort, const UpdateSource& source) {
   auto f = query::Filter::Compile(filter);
   if (!f.ok()) return f.status();
   auto s = query::SortSpec::Compile(sort ? *sort : Document());
   if (!s.ok()) return s.status();
   CompiledModify out{std::move(f).value(), std::move(s).value(), std::nullopt};
-  if (update != nullptr) {
-    auto u = update::Update::Compile(*update, mode, array_filters);
+  static const std::vector<Document> kNoFilters;
+  const std::vector<Document>& array_filters = source.array_filters ? *source.array_filters : kNoFilters;
+  if (source.doc != nullptr) {
+    auto u = update::Update::Compile(*source.doc, source.mode, array_filters);
+    if (!u.ok()) return u.status();
+    out.update = std::move(u).value();
+  } else if (source.pipeline != nullptr) {
+    auto u = update::Update::CompilePipeline(source.pipeline->stages, source.pipeline->let, array_filters);
     if (!u.ok()) return u.status();
     out.update = std::move(u).value();
   }
@@ -318,9 +336,9 @@ Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std:
 
 namespace {
 Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const std::string& name,
-                               const Document& filter, const Document& update, const UpdateOptions& options,
-                               update::Update::Mode mode, bool many) {
-  auto compiled = CompileModify(filter, nullptr, &update, mode, options.array_filters);
+                               const Document& filter, UpdateSource source, const UpdateOptions& options, bool many) {
+  source.array_filters = &options.array_filters;
+  auto compiled = CompileModify(filter, nullptr, source);
   if (!compiled.ok()) return compiled.status();
   if (many && compiled->update->is_replacement()) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
@@ -336,22 +354,34 @@ Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const 
 }  // namespace
 
 Result<UpdateResult> Collection::UpdateOne(const Document& filter, const Document& update, const UpdateOptions& options) {
-  return RunUpdate(engine_, db_, name_, filter, update, options, update::Update::Mode::kAny, false);
+  return RunUpdate(engine_, db_, name_, filter, UpdateSource{&update, nullptr, update::Update::Mode::kAny}, options, false);
 }
 
 Result<UpdateResult> Collection::UpdateMany(const Document& filter, const Document& update, const UpdateOptions& options) {
-  return RunUpdate(engine_, db_, name_, filter, update, options, update::Update::Mode::kOperatorsOnly, true);
+  return RunUpdate(engine_, db_, name_, filter, UpdateSource{&update, nullptr, update::Update::Mode::kOperatorsOnly},
+                   options, true);
+}
+
+Result<UpdateResult> Collection::UpdateOne(const Document& filter, const UpdatePipeline& update,
+                                           const UpdateOptions& options) {
+  return RunUpdate(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options, false);
+}
+
+Result<UpdateResult> Collection::UpdateMany(const Document& filter, const UpdatePipeline& update,
+                                            const UpdateOptions& options) {
+  return RunUpdate(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options, true);
 }
 
 Result<UpdateResult> Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                             const UpdateOptions& options) {
-  return RunUpdate(engine_, db_, name_, filter, replacement, options, update::Update::Mode::kReplacementOnly, false);
+  return RunUpdate(engine_, db_, name_, filter, UpdateSource{&replacement, nullptr, update::Update::Mode::kReplacementOnly},
+                   options, false);
 }
 
 namespace {
 Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const std::string& name,
                                const Document& filter, const WriteOptions& options, bool many) {
-  auto compiled = CompileModify(filter, nullptr, nullptr, update::Update::Mode::kAny);
+  auto compiled = CompileModify(filter, nullptr, UpdateSource{});
   if (!compiled.ok()) return compiled.status();
   auto guard = engine::ResolveForRead(engine, db, name);
   if (!guard.ok()) return guard.status();
@@ -363,13 +393,15 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
 }
 
 Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::string& db, const std::string& name,
-                                            const Document& filter, const Document* update,
-                                            const FindAndModifyOptions& options, update::Update::Mode mode) {
-  auto compiled = CompileModify(filter, &options.sort, update, mode, options.array_filters);
+                                            const Document& filter, UpdateSource source,
+                                            const FindAndModifyOptions& options) {
+  source.array_filters = &options.array_filters;
+  const bool is_update = source.doc != nullptr || source.pipeline != nullptr;
+  auto compiled = CompileModify(filter, &options.sort, source);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
-  bool upsert = options.upsert && update != nullptr;
+  bool upsert = options.upsert && is_update;
   auto guard = Resolve(engine, db, name, upsert);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
@@ -378,7 +410,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   if (!outcome.ok()) return outcome.status();
   FindAndModifyResult result;
   result.value =
-      (update != nullptr && options.return_document == ReturnDocument::kAfter) ? outcome->after : outcome->before;
+      (is_update && options.return_document == ReturnDocument::kAfter) ? outcome->after : outcome->before;
   if (result.value) {
     // The write is done; a projection that cannot apply (a positional one
     // whose element is gone) fails the reply, as MongoDB's does.
@@ -407,24 +439,34 @@ Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteO
 
 Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const Document& update,
                                                              const FindAndModifyOptions& options) {
-  return ValueOf(
-      RunFindAndModify(engine_, db_, name_, filter, &update, options, update::Update::Mode::kOperatorsOnly));
+  return ValueOf(RunFindAndModify(engine_, db_, name_, filter,
+                                  UpdateSource{&update, nullptr, update::Update::Mode::kOperatorsOnly}, options));
 }
 
 Result<std::optional<Document>> Collection::FindOneAndReplace(const Document& filter, const Document& replacement,
                                                               const FindAndModifyOptions& options) {
-  return ValueOf(
-      RunFindAndModify(engine_, db_, name_, filter, &replacement, options, update::Update::Mode::kReplacementOnly));
+  return ValueOf(RunFindAndModify(engine_, db_, name_, filter,
+                                  UpdateSource{&replacement, nullptr, update::Update::Mode::kReplacementOnly}, options));
 }
 
 Result<std::optional<Document>> Collection::FindOneAndDelete(const Document& filter,
                                                              const FindAndModifyOptions& options) {
-  return ValueOf(RunFindAndModify(engine_, db_, name_, filter, nullptr, options, update::Update::Mode::kAny));
+  return ValueOf(RunFindAndModify(engine_, db_, name_, filter, UpdateSource{}, options));
 }
 
 Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, const Document* update,
                                                       const FindAndModifyOptions& options) {
-  return RunFindAndModify(engine_, db_, name_, filter, update, options, update::Update::Mode::kAny);
+  return RunFindAndModify(engine_, db_, name_, filter, UpdateSource{update, nullptr, update::Update::Mode::kAny}, options);
+}
+
+Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const UpdatePipeline& update,
+                                                             const FindAndModifyOptions& options) {
+  return ValueOf(RunFindAndModify(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options));
+}
+
+Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, const UpdatePipeline& update,
+                                                      const FindAndModifyOptions& options) {
+  return RunFindAndModify(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options);
 }
 
 Result<CreateIndexesResult> Collection::CreateIndexes(const std::vector<Document>& specs) {

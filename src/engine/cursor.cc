@@ -60,9 +60,10 @@ Result<std::optional<Document>> FindStream::NextMatch() {
   if (upstream_) return upstream_->Next();
   while (scan_->Valid()) {
     rocksdb::Slice v = scan_->value();
-    bool match = shape_->filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    auto match = shape_->filter.Evaluate(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    if (!match.ok()) return match.status();
     std::optional<Document> doc;
-    if (match) doc = Document::FromTrustedBytes(v.ToString());
+    if (*match) doc = Document::FromTrustedBytes(v.ToString());
     scan_->Next();
     if (doc) return doc;
   }

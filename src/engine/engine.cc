@@ -32,6 +32,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));  // not shared with anyone yet
   }
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
+  engine->impl_->owner = engine.get();
   if (options.ttl_monitor_seconds > 0) {
     EngineImpl* state = engine->impl_.get();
     Engine* self = engine.get();

@@ -29,6 +29,7 @@ class EngineImpl {
     if (ttl_thread.joinable()) ttl_thread.join();
   }
 
+  Engine* owner = nullptr;  // the public object (for catalog operations from inside)
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
@@ -43,6 +44,11 @@ class EngineImpl {
   bool ttl_stop = false;  // GUARDED_BY(ttl_mutex)
 
   rocksdb::TransactionDB* db() const { return store->db(); }
+
+  // A handle for code inside the engine (aggregation's $lookup, $out, $merge).
+  Collection collection(std::string db_name, std::string name) {
+    return Collection(this, std::move(db_name), std::move(name));
+  }
 };
 
 // The RocksDB side of a user Transaction.

@@ -68,6 +68,11 @@ Result<int> Scope::Define(std::string_view name) {
   return next_slot_++;
 }
 
+int Scope::DefineSystem(std::string_view name) {
+  names_.emplace_back(std::string(name), next_slot_);
+  return next_slot_++;
+}
+
 void Scope::Pop(size_t count) { names_.resize(names_.size() - std::min(count, names_.size() - 2)); }
 
 std::optional<int> Scope::Lookup(std::string_view name) const {
@@ -451,21 +456,6 @@ bool AsInt32(const Value& v, int32_t* out) {
   if (!AsWholeInt64(v, &n) || n < INT32_MIN || n > INT32_MAX) return false;
   *out = static_cast<int32_t>(n);
   return true;
-}
-
-std::vector<Value> Elements(const Value& array) {
-  std::vector<Value> out;
-  ForEachElement(array, [&](const Value& e) {
-    out.push_back(e);
-    return true;
-  });
-  return out;
-}
-
-Value MakeArray(const std::vector<Value>& items) {
-  ArrayBuilder out;
-  for (const Value& v : items) out.Append(v);
-  return out.Finish();
 }
 
 bool AsDateMillis(const Value& v, int64_t* out) {

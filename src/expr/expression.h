@@ -44,6 +44,9 @@ class Variables {
   void Set(int slot, Value v);
   const Value& Get(int slot) const;
   int64_t now_millis() const { return now_millis_; }
+  void SetNow(int64_t millis) { now_millis_ = millis; }
+  // CURRENT alone ($redact descends into sub-documents with ROOT unchanged).
+  void SetCurrent(const Value& current) { slots_[kCurrentSlot] = current; }
 
  private:
   std::vector<Value> slots_;
@@ -59,6 +62,8 @@ class Scope {
   // Binds a user variable name; returns its slot. Errors: FailedToParse for
   // a name MongoDB does not allow (Location16866-16871).
   Result<int> Define(std::string_view name);
+  // Binds a name users cannot define ($redact's DESCEND, PRUNE, KEEP).
+  int DefineSystem(std::string_view name);
   // Ends the innermost `count` bindings.
   void Pop(size_t count);
   std::optional<int> Lookup(std::string_view name) const;

@@ -81,19 +81,6 @@ Result<ExprPtr> ParseNamed(const std::map<std::string, Value, std::less<>>& args
 bool AsInt32(const Value& v, int32_t* out);
 // A whole number that fits int64.
 bool AsWholeInt64(const Value& v, int64_t* out);
-// Iterates the elements of an array value; stops when fn returns false.
-template <typename Fn>
-void ForEachElement(const Value& array, Fn fn) {
-  bson_iter_t it, child;
-  array.Iter(&it);
-  if (!bson_iter_recurse(&it, &child)) return;
-  while (bson_iter_next(&child)) {
-    if (!fn(array.Child(child))) return;
-  }
-}
-std::vector<Value> Elements(const Value& array);
-Value MakeArray(const std::vector<Value>& items);
-
 // A date as milliseconds since the epoch from a date, timestamp or ObjectId
 // value; false otherwise.
 bool AsDateMillis(const Value& v, int64_t* out);

@@ -57,6 +57,8 @@ Value Value::FromDocument(const Document& doc) {
   return FromHeld(HeldBytes(BSON_TYPE_DOCUMENT, doc.bytes()));
 }
 
+Value Value::FromDocumentBytes(std::string_view bytes) { return FromHeld(HeldBytes(BSON_TYPE_DOCUMENT, bytes)); }
+
 Value Value::FromArrayBytes(std::string_view bytes) { return FromHeld(HeldBytes(BSON_TYPE_ARRAY, bytes)); }
 
 Value Value::Null() { return FromHeld(HeldBytes(BSON_TYPE_NULL, {})); }
@@ -223,6 +225,21 @@ int Compare(const Value& a, const Value& b) {
 
 const char* TypeName(const Value& v) { return v.missing() ? "missing" : bson::TypeAlias(v.type()); }
 
+std::vector<Value> Elements(const Value& array) {
+  std::vector<Value> out;
+  ForEachElement(array, [&](const Value& e) {
+    out.push_back(e);
+    return true;
+  });
+  return out;
+}
+
+Value MakeArray(const std::vector<Value>& items) {
+  ArrayBuilder out;
+  for (const Value& v : items) out.Append(v);
+  return out.Finish();
+}
+
 ArrayBuilder::ArrayBuilder() {
   bson_init(&outer_);
   bson_append_array_begin(&outer_, "", 0, &array_);
@@ -259,18 +276,22 @@ Value ArrayBuilder::Finish() {
   return Value::FromHeld(std::string(reinterpret_cast<const char*>(bson_get_data(&outer_)), outer_.len));
 }
 
-DocumentBuilder::DocumentBuilder() { bson_init(&doc_); }
-DocumentBuilder::~DocumentBuilder() { bson_destroy(&doc_); }
+DocumentBuilder::DocumentBuilder() {
+  bson_init(&outer_);
+  bson_append_document_begin(&outer_, "", 0, &doc_);
+}
+
+DocumentBuilder::~DocumentBuilder() {
+  if (!finished_) bson_append_document_end(&outer_, &doc_);
+  bson_destroy(&outer_);
+}
 
 void DocumentBuilder::Append(std::string_view key, const Value& v) { v.AppendTo(&doc_, key); }
 
-Document DocumentBuilder::FinishDocument() const {
-  return Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(bson_get_data(&doc_)), doc_.len));
-}
-
-Value DocumentBuilder::Finish() const {
-  return Value::FromHeld(HeldBytes(
-      BSON_TYPE_DOCUMENT, std::string_view(reinterpret_cast<const char*>(bson_get_data(&doc_)), doc_.len)));
+Value DocumentBuilder::Finish() {
+  bson_append_document_end(&outer_, &doc_);
+  finished_ = true;
+  return Value::FromHeld(std::string(reinterpret_cast<const char*>(bson_get_data(&outer_)), outer_.len));
 }
 
 }  // namespace docket::expr

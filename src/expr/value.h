@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "docket/document.h"
 
@@ -32,6 +33,8 @@ class Value {
   static Value FromHeld(std::string held);
   // An embedded document; shares `doc`'s bytes.
   static Value FromDocument(const Document& doc);
+  // An embedded document from a document's bytes (copied).
+  static Value FromDocumentBytes(std::string_view bytes);
   // An array from the bytes of a BSON array document ({"0": .., "1": ..}).
   static Value FromArrayBytes(std::string_view bytes);
 
@@ -111,6 +114,20 @@ inline bool Equal(const Value& a, const Value& b) { return Compare(a, b) == 0; }
 // MongoDB's name for the value's type, as $type gives it ("missing" too).
 const char* TypeName(const Value& v);
 
+// Iterates the elements (or fields) of an array (or document) value; stops
+// when fn returns false. Each element shares the value's ownership.
+template <typename Fn>
+void ForEachElement(const Value& container, Fn fn) {
+  bson_iter_t it, child;
+  container.Iter(&it);
+  if (!bson_iter_recurse(&it, &child)) return;
+  while (bson_iter_next(&child)) {
+    if (!fn(container.Child(child))) return;
+  }
+}
+std::vector<Value> Elements(const Value& array);
+Value MakeArray(const std::vector<Value>& items);
+
 // Builds an array value element by element.
 class ArrayBuilder {
  public:
@@ -134,7 +151,8 @@ class ArrayBuilder {
   bool finished_ = false;
 };
 
-// Builds a document value field by field.
+// Builds a document value field by field, inside its {"": ...} holder, so
+// that Finish is one copy of the bytes.
 class DocumentBuilder {
  public:
   DocumentBuilder();
@@ -144,13 +162,16 @@ class DocumentBuilder {
 
   // A missing value is left out.
   void Append(std::string_view key, const Value& v);
+  // The document being built, for libbson's appenders. REQUIRES: not finished.
   bson_t* get() { return &doc_; }
   size_t bytes() const { return doc_.len; }
-  Document FinishDocument() const;
-  Value Finish() const;
+  // REQUIRES: called once.
+  Value Finish();
 
  private:
+  bson_t outer_;  // {"": <doc_>}
   bson_t doc_;
+  bool finished_ = false;
 };
 
 }  // namespace docket::expr

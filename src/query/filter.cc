@@ -5,6 +5,7 @@
 
 #include "bson/path.h"
 #include "bson/value.h"
+#include "expr/expression.h"
 #include "query/predicates.h"
 
 namespace docket::query {
@@ -17,6 +18,10 @@ struct MatchInput {
   size_t len = 0;
   const bson_iter_t* value = nullptr;
   size_t* position = nullptr;
+  // $expr: the variables to evaluate in (ROOT already the document), or
+  // nullptr for a fresh set; where to report an evaluation error.
+  expr::Variables* vars = nullptr;
+  Status* error = nullptr;
 };
 
 // A node of the compiled filter tree. Immutable.
@@ -152,6 +157,35 @@ class ConstantNode : public FilterNode {
   bool value_;
 };
 
+// {$expr: <aggregation expression>}: matches when the expression is truthy
+// for the whole document. An evaluation error is no match, and is reported
+// through MatchInput::error (Filter::Evaluate returns it, as MongoDB fails
+// the query).
+class ExprNode : public FilterNode {
+ public:
+  explicit ExprNode(expr::ExprPtr e) : expr_(std::move(e)) {}
+  bool Matches(const MatchInput& in) const override {
+    if (in.doc == nullptr) return false;
+    Result<expr::Value> v = Status::OK();
+    if (in.vars != nullptr) {
+      v = expr_->Evaluate(*in.vars);
+    } else {
+      expr::Variables vars;
+      vars.SetRoot(expr::Value::FromDocumentBytes(
+          std::string_view(reinterpret_cast<const char*>(in.doc), in.len)));
+      v = expr_->Evaluate(vars);
+    }
+    if (!v.ok()) {
+      if (in.error != nullptr && in.error->ok()) *in.error = v.status();
+      return false;
+    }
+    return v->Truthy();
+  }
+
+ private:
+  expr::ExprPtr expr_;
+};
+
 NodePtr Not(NodePtr child) { return std::make_unique<NotNode>(std::move(child)); }
 NodePtr AllOf(std::vector<NodePtr> parts) {
   if (parts.empty()) return std::make_unique<ConstantNode>(true);
@@ -162,6 +196,19 @@ NodePtr AllOf(std::vector<NodePtr> parts) {
 // ---- parsing ----
 
 constexpr int kMaxDepth = 100;
+
+// Where the parser is: the nesting depth (bounded by kMaxDepth), whether it
+// is inside $elemMatch (where $expr is not allowed), and the variable scope
+// $expr expressions are parsed in.
+struct Level {
+  int depth = 0;
+  expr::Scope* scope = nullptr;
+  bool in_elem_match = false;
+  bool* saw_expr = nullptr;  // set when an $expr is parsed
+  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr}; }
+  bool operator>(int limit) const { return depth > limit; }
+  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr}; }
+};
 
 std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
 
@@ -174,8 +221,8 @@ std::string_view FirstKey(const bson_iter_t& it) {
   return Key(child);
 }
 
-Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, int depth);
-Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, int depth);
+Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, Level depth);
+Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, Level depth);
 
 // `{path: value}` and the entries of $in/$all: a regex matches by pattern,
 // anything else by equality.
@@ -206,7 +253,7 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) 
   return MakeAnyOf(std::move(choices));
 }
 
-Result<NodePtr> ParseElemMatch(const bson::Path& path, const bson_iter_t& operand, int depth) {
+Result<NodePtr> ParseElemMatch(const bson::Path& path, const bson_iter_t& operand, Level depth) {
   if (bson_iter_type(&operand) != BSON_TYPE_DOCUMENT) return BadValue("$elemMatch needs an Object");
   std::string_view first = FirstKey(operand);
   // Operators other than the logical ones make the value form:
@@ -215,16 +262,16 @@ Result<NodePtr> ParseElemMatch(const bson::Path& path, const bson_iter_t& operan
                     first != "$nor" && first != "$expr" && first != "$where" && first != "$text";
   Result<NodePtr> sub = Status::OK();
   if (value_form) {
-    sub = ParseOperators(bson::Path(), operand, depth + 1);
+    sub = ParseOperators(bson::Path(), operand, depth.InElemMatch());
   } else {
     std::string_view bytes = bson::SubDocumentBytes(operand);
-    sub = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), depth + 1);
+    sub = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), depth.InElemMatch());
   }
   if (!sub.ok()) return sub.status();
   return NodePtr(std::make_unique<ElemMatchNode>(path, std::move(sub).value(), value_form));
 }
 
-Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, int depth) {
+Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, Level depth) {
   if (bson_iter_type(&operand) != BSON_TYPE_ARRAY) return BadValue("$all needs an array");
   std::vector<NodePtr> parts;
   bson_iter_t element;
@@ -254,7 +301,7 @@ Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, int
 }
 
 // One operator of `{path: {$op: value}}`; $regex/$options arrive together.
-Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, int depth) {
+Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, Level depth) {
   std::string_view op = Key(op_it);
   auto on_path = [&](PredicatePtr p, bool expand_leaf_arrays = true) -> NodePtr {
     return std::make_unique<PathNode>(path, std::move(p), expand_leaf_arrays);
@@ -316,7 +363,7 @@ Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, 
 
 // `{path: {$op1: v1, $op2: v2}}`: all operators must hold, each walking the
 // path on its own ({a: {$gt: 6, $lt: 2}} matches [1, 7]).
-Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, int depth) {
+Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, Level depth) {
   if (depth > kMaxDepth) return BadValue("exceeded depth limit of 100 when parsing the filter");
   std::vector<NodePtr> parts;
   bson_iter_t op_it, regex, options;
@@ -349,7 +396,7 @@ Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, 
   return AllOf(std::move(parts));
 }
 
-Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, int depth) {
+Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, Level depth) {
   std::string name(Key(it));
   if (bson_iter_type(&it) != BSON_TYPE_ARRAY) return BadValue(name + " must be an array");
   std::vector<NodePtr> children;
@@ -368,7 +415,7 @@ Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, int depth) {
   return NodePtr(std::make_unique<LogicNode>(logic, std::move(children)));
 }
 
-Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, int depth) {
+Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
   std::string_view name = Key(it);
   if (name == "$and") return ParseLogical(it, Logic::kAnd, depth);
   if (name == "$or") return ParseLogical(it, Logic::kOr, depth);
@@ -376,13 +423,21 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, int depth) {
   if (name == "$alwaysTrue" || name == "$alwaysFalse") {
     return NodePtr(std::make_unique<ConstantNode>(name == "$alwaysTrue"));
   }
-  if (name == "$expr" || name == "$where" || name == "$text" || name == "$jsonSchema") {
+  if (name == "$expr") {
+    if (depth.in_elem_match) return BadValue("$expr can only be applied to the top-level document");
+    expr::Scope local;
+    auto e = expr::Parse(it, depth.scope != nullptr ? *depth.scope : local);
+    if (!e.ok()) return e.status();
+    if (depth.saw_expr != nullptr) *depth.saw_expr = true;
+    return NodePtr(std::make_unique<ExprNode>(std::move(e).value()));
+  }
+  if (name == "$where" || name == "$text" || name == "$jsonSchema") {
     return BadValue(std::string(name) + " is not supported by this version of Docket yet");
   }
   return BadValue("unknown top level operator: " + std::string(name));
 }
 
-Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, int depth) {
+Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, Level depth) {
   if (depth > kMaxDepth) return BadValue("exceeded depth limit of 100 when parsing the filter");
   std::vector<NodePtr> parts;
   bson_iter_t it;
@@ -435,10 +490,10 @@ Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;
 Filter::~Filter() = default;
 
-Result<Filter> Filter::Compile(const Document& filter) {
+Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope) {
   Filter out;
   if (filter.empty()) return out;
-  auto root = ParseDocument(filter.data(), filter.size(), 0);
+  auto root = ParseDocument(filter.data(), filter.size(), Level{0, scope, false, &out.has_expr_});
   if (!root.ok()) return root.status();
   out.root_ = std::move(root).value();
   out.id_equality_ = FindIdEquality(filter);
@@ -447,6 +502,14 @@ Result<Filter> Filter::Compile(const Document& filter) {
 
 bool Filter::Matches(const uint8_t* doc, size_t len) const {
   return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len});
+}
+
+Result<bool> Filter::Evaluate(const uint8_t* doc, size_t len, expr::Variables* vars) const {
+  if (root_ == nullptr) return true;
+  Status error;
+  bool matched = root_->Matches(MatchInput{.doc = doc, .len = len, .vars = vars, .error = &error});
+  if (!error.ok()) return error;
+  return matched;
 }
 
 ElementMatcher::ElementMatcher() = default;
@@ -461,10 +524,10 @@ Result<ElementMatcher> ElementMatcher::Compile(const bson_iter_t& condition, boo
   if (bson_iter_type(&condition) == BSON_TYPE_DOCUMENT && (value_form || documents_are_filters)) {
     Result<NodePtr> node = Status::OK();
     if (value_form) {
-      node = ParseOperators(bson::Path(), condition, 1);
+      node = ParseOperators(bson::Path(), condition, Level{1});
     } else {
       std::string_view bytes = bson::SubDocumentBytes(condition);
-      node = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), 1);
+      node = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), Level{1});
       out.document_form_ = true;
     }
     if (!node.ok()) return node.status();

@@ -3,9 +3,9 @@
 // $lte $in $nin (type bracketing; null matches missing), $exists $type $mod
 // $regex (PCRE2; options i m s x), $all $elemMatch $size, $not, the logical
 // $and $or $nor, $comment, dotted paths, numeric components and implicit array
-// traversal. Not supported yet, failing at compile time with BadValue (2)
-// rather than silently: $expr, $where, $text, $jsonSchema, bitwise and
-// geospatial operators.
+// traversal, and $expr (aggregation expressions, src/expr). Not supported,
+// failing at compile time with BadValue (2) rather than silently: $where,
+// $text, $jsonSchema, bitwise and geospatial operators.
 #pragma once
 
 #include <cstdint>
@@ -21,17 +21,32 @@
 namespace docket::query {
 
 class FilterNode;
+}  // namespace docket::query
+
+namespace docket::expr {
+class Scope;
+class Variables;
+}  // namespace docket::expr
+
+namespace docket::query {
 
 // Immutable once compiled; safe to share between threads.
 class Filter {
  public:
-  static Result<Filter> Compile(const Document& filter);
+  // `scope`, when given, is where $expr expressions find variables ($$name
+  // bound by the aggregation pipeline's `let`); by default only ROOT,
+  // CURRENT, NOW and REMOVE exist.
+  static Result<Filter> Compile(const Document& filter, expr::Scope* scope = nullptr);
   Filter();  // the empty filter: matches every document
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
   ~Filter();
 
+  // An error evaluating $expr counts as no match here; use Evaluate to see it.
   bool Matches(const uint8_t* doc, size_t len) const;
+  // Matches, reporting $expr evaluation errors. `vars`, when given, holds the
+  // variables of a pipeline with ROOT and CURRENT already set to `doc`.
+  Result<bool> Evaluate(const uint8_t* doc, size_t len, expr::Variables* vars = nullptr) const;
   bool Matches(const Document& doc) const { return Matches(doc.data(), doc.size()); }
   // As Matches; on a match *position is the index of the array element the
   // match came through (the positional `$` of updates and projections), or
@@ -44,10 +59,13 @@ class Filter {
   const std::optional<Document>& id_equality() const { return id_equality_; }
 
   bool matches_everything() const { return root_ == nullptr; }
+  // Whether the filter holds an $expr (whose evaluation may want variables).
+  bool has_expr() const { return has_expr_; }
 
  private:
   std::unique_ptr<FilterNode> root_;  // null: the empty filter
   std::optional<Document> id_equality_;
+  bool has_expr_ = false;
 };
 
 // A condition on single array elements, as $pull and arrayFilters use them:

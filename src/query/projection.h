@@ -1,9 +1,19 @@
-// Find projections, MongoDB 6.0's find() dialect: inclusion ({a: 1, "b.c": 1})
-// or exclusion ({a: 0}), the _id rule (included unless excluded), dotted paths
-// through embedded documents and arrays, and the operators $slice (n or
-// [skip, limit]), $elemMatch (top-level fields) and the positional "a.$"
-// (the element the filter matched). Computed fields ({a: {$add: ...}}) need
-// the expression engine and fail with BadValue (2) "not supported yet".
+// Projections in MongoDB 6.0's three dialects:
+//
+//   kFind       find()'s projection: inclusion ({a: 1, "b.c": 1}) or exclusion
+//               ({a: 0}), the _id rule, the operators $slice (n or [skip,
+//               limit]), $elemMatch and the positional "a.$", and computed
+//               fields ({total: {$add: ["$a", "$b"]}}, "$path", literals).
+//   kAggregate  the $project stage: as kFind without the find operators
+//               ({a: {$slice: ...}} is then the $slice expression).
+//   kAddFields  the $addFields / $set stage: every leaf is an expression;
+//               fields are replaced in place or appended.
+//
+// Dotted paths and sub-documents ({a: {b: 1}}) reach through embedded
+// documents and arrays. In an inclusion, included fields keep the input
+// document's order and computed fields follow in the specification's order,
+// as in MongoDB; a computed field reached through a scalar replaces it with a
+// document, through an array applies to every element.
 #pragma once
 
 #include <map>
@@ -16,37 +26,61 @@
 #include "docket/status.h"
 #include "query/filter.h"
 
+namespace docket::expr {
+class Expression;
+class Scope;
+class Value;
+class Variables;
+}  // namespace docket::expr
+
 namespace docket::query {
 
 class Projection {
  public:
+  enum class Dialect { kFind, kAggregate, kAddFields };
+
   // `query` is the find's filter, which a positional projection must refer to
-  // (Location31277 otherwise). The empty spec {} projects nothing away.
-  static Result<Projection> Compile(const Document& spec, const Document* query = nullptr);
+  // (Location31277 otherwise). `scope` is where expressions find variables
+  // (the pipeline's `let`). The empty spec {} projects nothing away in find;
+  // $project needs at least one field (Location51272).
+  static Result<Projection> Compile(const Document& spec, const Document* query = nullptr,
+                                    Dialect dialect = Dialect::kFind, expr::Scope* scope = nullptr);
+  // The exclusion of `fields` ($unset).
+  static Result<Projection> Exclusion(const std::vector<std::string>& fields);
 
   bool empty() const { return kind_ == Kind::kNone; }
   // Whether Apply needs the array position the filter matched ("a.$").
   bool needs_position() const { return positional_; }
+  bool has_expressions() const { return root_.has_computed; }
 
   // `position` is Filter::MatchesAt's answer for `doc`, when needs_position().
-  // Errors: Location51246 when a positional projection finds no element.
+  // Errors: Location51246 when a positional projection finds no element;
+  // expression errors.
   Result<Document> Apply(const Document& doc, size_t position = bson::kNoPosition) const;
   // Apply, asking `filter` for the position when one is needed.
   Result<Document> ApplyMatched(const Document& doc, const Filter& filter) const;
+  // For pipelines: `doc` is a document value and `vars` has ROOT and CURRENT
+  // set to it (and the pipeline's variables).
+  Result<expr::Value> ApplyToValue(const expr::Value& doc, expr::Variables& vars) const;
 
   struct Node {
-    enum class Op { kNone, kSlice, kElemMatch, kPositional };
+    enum class Op { kNone, kSlice, kElemMatch, kPositional, kComputed };
     bool leaf = false;  // the whole field is included (or excluded), or Op applies
     Op op = Op::kNone;
     int64_t skip = 0;   // kSlice: with limit; negative skip counts from the end
     int64_t limit = 0;  // kSlice: n >= 0 keeps the first n, n < 0 the last -n (when !has_skip)
     bool has_skip = false;
     std::shared_ptr<const ElementMatcher> elem_match;  // kElemMatch
+    std::shared_ptr<const expr::Expression> expr;      // kComputed
+    bool has_computed = false;                         // this subtree holds a computed field
     std::map<std::string, Node> children;
+    std::vector<std::string> order;                    // children names, in specification order
   };
 
  private:
-  enum class Kind { kNone, kInclude, kExclude };
+  enum class Kind { kNone, kInclude, kExclude, kAddFields };
+  Status ApplyInto(bson_t* out, const uint8_t* data, size_t len, size_t position, expr::Variables* vars) const;
+
   Kind kind_ = Kind::kNone;
   bool include_id_ = true;
   bool positional_ = false;

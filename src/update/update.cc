@@ -215,6 +215,41 @@ Result<Update> Update::Compile(const Document& spec, Mode mode, const std::vecto
   return u;
 }
 
+Result<Update> Update::CompilePipeline(const std::vector<Document>& stages, const Document& let,
+                                      const std::vector<Document>& array_filters) {
+  if (!array_filters.empty()) return FailedToParse("arrayFilters may not be specified for pipeline-style updates");
+  auto pipeline = PipelineUpdate::Compile(stages, let);
+  if (!pipeline.ok()) return pipeline.status();
+  Update u;
+  u.pipeline_ = std::move(pipeline).value();
+  return u;
+}
+
+Result<Document> Update::ApplyPipeline(const Document& doc, bool is_insert) const {
+  auto result = pipeline_->Apply(doc);
+  if (!result.ok()) return result.status();
+  bson_iter_t old_id, new_id;
+  bool had_id = doc.Find("_id", &old_id);
+  bool has_new_id = result->Find("_id", &new_id);
+  if (had_id && has_new_id && !is_insert &&
+      (bson::CompareValues(old_id, new_id) != 0 || bson_iter_type(&old_id) != bson_iter_type(&new_id))) {
+    return Status(ErrorCode::kImmutableField,
+                  "After applying the update, the (immutable) field '_id' was found to have been altered to " +
+                      bson::FieldToJson("_id", new_id));
+  }
+  // _id first, and kept when the pipeline dropped it.
+  bson::Builder out;
+  if (has_new_id) bson_append_iter(out.get(), "_id", 3, &new_id);
+  else if (had_id) bson_append_iter(out.get(), "_id", 3, &old_id);
+  bson_iter_t it;
+  result->Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (std::strcmp(bson_iter_key(&it), "_id") == 0) continue;
+    bson_append_iter(out.get(), bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+  }
+  return out.Finish();
+}
+
 Result<Document> Update::ApplyReplacement(const Document& doc, bool is_insert) const {
   bson_iter_t old_id;
   bool had_id = doc.Find("_id", &old_id);
@@ -286,7 +321,9 @@ Result<Document> Update::ApplyOperators(const Document& doc, bool is_insert, siz
 }
 
 Result<Document> Update::Apply(const Document& doc, bool is_insert, size_t matched_position, bool* changed) const {
-  auto result = is_replacement_ ? ApplyReplacement(doc, is_insert) : ApplyOperators(doc, is_insert, matched_position);
+  auto result = pipeline_ ? ApplyPipeline(doc, is_insert)
+                : is_replacement_ ? ApplyReplacement(doc, is_insert)
+                                  : ApplyOperators(doc, is_insert, matched_position);
   if (!result.ok()) return result.status();
   *changed = result->bytes() != doc.bytes();
   return result;

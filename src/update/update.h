@@ -4,8 +4,8 @@
 // $setOnInsert $push (with $each $position $sort $slice) $addToSet (with
 // $each) $pop $pull $pullAll; paths may hold the positional `$` (the element
 // the filter matched), `$[]` (every element) and `$[<id>]` (elements the
-// arrayFilters select). Update pipelines (an array of stages) are not
-// supported yet: the command layer refuses them with CommandNotSupported.
+// arrayFilters select). Or a pipeline of $set/$addFields, $unset, $project,
+// $replaceRoot/$replaceWith stages (update/pipeline_update.h).
 #pragma once
 
 #include <memory>
@@ -17,6 +17,7 @@
 #include "docket/status.h"
 #include "update/array_filters.h"
 #include "update/operators.h"
+#include "update/pipeline_update.h"
 
 namespace docket::update {
 
@@ -25,6 +26,9 @@ class Update {
   enum class Mode { kAny, kReplacementOnly, kOperatorsOnly };
   static Result<Update> Compile(const Document& spec, Mode mode = Mode::kAny,
                                 const std::vector<Document>& array_filters = {});
+  // Errors: FailedToParse when array_filters is not empty; the stages' codes.
+  static Result<Update> CompilePipeline(const std::vector<Document>& stages, const Document& let,
+                                        const std::vector<Document>& array_filters = {});
 
   bool is_replacement() const { return is_replacement_; }
 
@@ -40,6 +44,7 @@ class Update {
 
  private:
   Result<Document> ApplyReplacement(const Document& doc, bool is_insert) const;
+  Result<Document> ApplyPipeline(const Document& doc, bool is_insert) const;
   Result<Document> ApplyOperators(const Document& doc, bool is_insert, size_t matched_position) const;
 
   bool is_replacement_ = false;
@@ -47,6 +52,7 @@ class Update {
   std::vector<Op> ops_;  // sorted by path, so new fields appear in MongoDB's order
   bool positional_ = false;  // some path holds $, $[] or $[<id>]
   std::shared_ptr<const ArrayFilters> array_filters_;
+  std::shared_ptr<const PipelineUpdate> pipeline_;  // set for pipeline updates
 };
 
 // The document an upsert starts from: the filter's equality conditions

@@ -8,6 +8,12 @@
 //   sort: {"a": -1}                    optional modifiers for find
 //   expect: [{"_id": 1, "a": 5}]       the result (for writes: the whole collection after, in _id order)
 //   error: 2                           or: the operation fails with this code (collection unchanged)
+//   then: "other"                      optional: `expect` describes collection cases.other after the
+//                                      operation ($out, $merge) instead of its result
+//
+// Aggregation: `aggregate: [stages]` runs a pipeline on the collection (results in the pipeline's
+// order); `expr: <expression>` is shorthand for [{$project: {_id: 0, r: <expression>}}], one result
+// per document. An update's "u" (or findAndModify's "update") given as an array is a pipeline.
 //
 // Documents compare with MongoDB's equality (numbers across types), field order included.
 #include <gtest/gtest.h>
@@ -61,7 +67,7 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     if (key == "indexes") { indexes = value; continue; }
     if (key == "expect") { current.expect = value; continue; }
     if (key == "error") { current.error = std::stoi(value); continue; }
-    if (key == "sort" || key == "projection" || key == "skip" || key == "limit") {
+    if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "then") {
       current.modifiers[key] = value;
       continue;
     }
@@ -196,6 +202,20 @@ std::vector<Document> GetDocList(const Document& d, const char* key) {
   return out;
 }
 
+// The stages of a JSON array of documents, or a pipeline field of `spec`.
+bool IsArrayField(const Document& d, const char* key) {
+  bson_iter_t it;
+  return d.Find(key, &it) && BSON_ITER_HOLDS_ARRAY(&it);
+}
+
+Result<std::vector<Document>> RunPipeline(Collection& coll, const std::vector<Document>& pipeline) {
+  AggregateOptions options;
+  options.batch_size = 2;  // exercise batching
+  auto cursor = coll.Aggregate(pipeline, options);
+  if (!cursor.ok()) return cursor.status();
+  return cursor->ToVector();
+}
+
 // Runs one operation; on success fills `actual` with what `expect` describes.
 Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector<Document>* actual) {
   auto all = [&]() -> Status {
@@ -216,6 +236,15 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     auto cursor = coll.Find(Json(c.argument), options);
     if (!cursor.ok()) return cursor.status();
     auto docs = cursor->ToVector();
+    if (!docs.ok()) return docs.status();
+    *actual = *docs;
+    return Status::OK();
+  }
+  if (c.op == "aggregate" || c.op == "expr") {
+    std::vector<Document> pipeline =
+        c.op == "aggregate" ? JsonArray(c.argument)
+                            : std::vector<Document>{Json("{\"$project\": {\"_id\": 0, \"r\": " + c.argument + "}}")};
+    auto docs = RunPipeline(coll, pipeline);
     if (!docs.ok()) return docs.status();
     *actual = *docs;
     return Status::OK();
@@ -255,8 +284,15 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     UpdateOptions options;
     options.upsert = GetBool(spec, "upsert");
     options.array_filters = GetDocList(spec, "arrayFilters");
-    auto r = GetBool(spec, "multi") ? coll.UpdateMany(GetDoc(spec, "q"), GetDoc(spec, "u"), options)
-                                    : coll.UpdateOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
+    Result<UpdateResult> r = UpdateResult{};
+    if (IsArrayField(spec, "u")) {
+      UpdatePipeline pipeline{GetDocList(spec, "u"), GetDoc(spec, "let")};
+      r = GetBool(spec, "multi") ? coll.UpdateMany(GetDoc(spec, "q"), pipeline, options)
+                                 : coll.UpdateOne(GetDoc(spec, "q"), pipeline, options);
+    } else {
+      r = GetBool(spec, "multi") ? coll.UpdateMany(GetDoc(spec, "q"), GetDoc(spec, "u"), options)
+                                 : coll.UpdateOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
+    }
     if (!r.ok()) return r.status();
     return all();
   }
@@ -285,6 +321,8 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     Result<std::optional<Document>> r = std::optional<Document>();
     if (GetBool(spec, "remove")) {
       r = coll.FindOneAndDelete(GetDoc(spec, "query"), options);
+    } else if (IsArrayField(spec, "update")) {
+      r = coll.FindOneAndUpdate(GetDoc(spec, "query"), UpdatePipeline{GetDocList(spec, "update"), Document()}, options);
     } else {
       Document update = GetDoc(spec, "update");
       bson_iter_t first;
@@ -317,6 +355,14 @@ void RunCaseOnce(Engine& engine, const Case& c, bool with_indexes) {
   }
   std::vector<Document> actual;
   Status s = RunOperation(engine, coll, c, &actual);
+  if (s.ok() && c.modifiers.count("then")) {
+    std::string other = c.modifiers.at("then");
+    other.erase(std::remove(other.begin(), other.end(), '"'), other.end());
+    other.erase(std::remove(other.begin(), other.end(), ' '), other.end());
+    auto docs = engine.collection("cases", other).Find(Document())->ToVector();
+    ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+    actual = *docs;
+  }
   if (c.error) {
     EXPECT_EQ(static_cast<int>(s.code()), *c.error) << "status: " << s.ToString() << " result: " << Render(actual);
     // Nothing written: the collection is as it was.

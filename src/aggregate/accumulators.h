@@ -1,0 +1,50 @@
+// $group's accumulators: $sum $avg $min $max $first $last $push $addToSet
+// $count $mergeObjects $stdDevPop $stdDevSamp, and the N forms of 5.2+:
+// $firstN $lastN $minN $maxN $top $bottom $topN $bottomN. Each keeps its
+// state per group, and can write that state out as one value and merge it
+// back (Partial/Merge), so that a $group past its memory budget spills whole
+// groups and combines them later.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "docket/status.h"
+#include "expr/expression.h"
+#include "expr/value.h"
+
+namespace docket::aggregate {
+
+using expr::Value;
+
+// One group's state. Not thread-safe.
+class Accumulator {
+ public:
+  virtual ~Accumulator() = default;
+  // `v` is the accumulator's argument evaluated for one input document;
+  // `root` is that document ($top/$bottom sort by its fields).
+  virtual Status Add(const Value& v, const Value& root) = 0;
+  virtual Result<Value> Finish() const = 0;
+  virtual Value Partial() const = 0;
+  // Folds in a Partial() of the same accumulator, taken over later inputs.
+  virtual Status Merge(const Value& partial) = 0;
+  // Approximate bytes held, for the $group budget.
+  virtual size_t bytes() const = 0;
+};
+
+// A parsed {$op: argument}. Immutable; Make() starts a group's state.
+class AccumulatorSpec {
+ public:
+  virtual ~AccumulatorSpec() = default;
+  // Errors: Location15952 for an unknown operator; the operator's own codes.
+  static Result<std::unique_ptr<const AccumulatorSpec>> Parse(std::string_view op, const bson_iter_t& arg,
+                                                              expr::Scope& scope);
+  virtual std::unique_ptr<Accumulator> Make() const = 0;
+  // What Add receives as `v` for each input.
+  const expr::Expression& argument() const { return *argument_; }
+
+ protected:
+  expr::ExprPtr argument_;
+};
+
+}  // namespace docket::aggregate

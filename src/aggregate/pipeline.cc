@@ -1,0 +1,370 @@
+#include "aggregate/pipeline.h"
+
+#include <chrono>
+#include <unordered_map>
+
+#include "aggregate/stages.h"
+#include "bson/builder.h"
+#include "engine/cursor_impl.h"
+#include "engine/namespace.h"
+#include "engine/scan.h"
+
+namespace docket::aggregate {
+
+// ---- shared pieces of stage.h ----
+
+expr::Variables RunContext::MakeVariables() const {
+  expr::Variables vars;
+  vars.SetNow(now_millis);
+  for (const auto& [slot, value] : bindings) vars.Set(slot, value);
+  return vars;
+}
+
+Result<Value> StreamStage::Next() {
+  auto next = stream_->Next();
+  if (!next.ok()) return next.status();
+  if (!*next) return Value();
+  return Value::FromDocument(**next);
+}
+
+Result<std::optional<Document>> StageStream::Next() {
+  auto next = stage_->Next();
+  if (!next.ok()) return next.status();
+  if (next->missing()) return std::optional<Document>();
+  return std::optional<Document>(next->AsDocument());
+}
+
+std::string_view KeyOf(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
+
+namespace {
+
+// ---- the stage table ----
+
+const std::unordered_map<std::string_view, StageParser>& Parsers() {
+  static const std::unordered_map<std::string_view, StageParser> table = [] {
+    std::unordered_map<std::string_view, StageParser> t;
+    for (auto family : {TransformStages(), FlowStages(), GroupStages(), JoinStages(), OutputStages()}) {
+      for (const StageEntry& e : family) t.emplace(e.name, e.parse);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Stages that must come last, and those MongoDB refuses inside $facet.
+bool IsOutputStage(std::string_view name) { return name == "$out" || name == "$merge"; }
+bool ForbiddenInFacet(std::string_view name) {
+  return IsOutputStage(name) || name == "$facet" || name == "$collStats" || name == "$indexStats" ||
+         name == "$geoNear" || name == "$planCacheStats" || name == "$documents";
+}
+
+// Merges adjacent $match stages and gives a $sort the size of the $limit
+// after it (through $skip).
+Status Optimize(Pipeline* p, ParseContext& ctx) {
+  std::vector<SpecPtr> out;
+  for (size_t i = 0; i < p->stages.size(); ++i) {
+    auto match = std::dynamic_pointer_cast<const MatchSpec>(p->stages[i]);
+    auto previous = out.empty() ? nullptr : std::dynamic_pointer_cast<const MatchSpec>(out.back());
+    if (match && previous) {
+      bson::Builder merged;
+      bson_t list;
+      BSON_APPEND_ARRAY_BEGIN(merged.get(), "$and", &list);
+      bson::AppendDocument(&list, "0", previous->filter_doc());
+      bson::AppendDocument(&list, "1", match->filter_doc());
+      bson_append_array_end(merged.get(), &list);
+      Document doc = merged.Finish();
+      auto filter = query::Filter::Compile(doc, ctx.scope);
+      if (!filter.ok()) return filter.status();
+      out.back() = std::make_shared<MatchSpec>(doc, std::move(filter).value());
+      continue;
+    }
+    out.push_back(p->stages[i]);
+  }
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    auto sort = std::dynamic_pointer_cast<const SortStageSpec>(out[i]);
+    if (!sort) continue;
+    int64_t skip = 0;
+    size_t j = i + 1;
+    for (; j < out.size(); ++j) {
+      auto s = std::dynamic_pointer_cast<const SkipSpec>(out[j]);
+      if (!s) break;
+      skip += s->n();
+    }
+    auto limit = j < out.size() ? std::dynamic_pointer_cast<const LimitSpec>(out[j]) : nullptr;
+    if (!limit) continue;
+    auto bounded = std::make_shared<SortStageSpec>(*sort);
+    bounded->set_keep(static_cast<size_t>(skip + limit->n()));
+    out[i] = bounded;
+  }
+  p->stages = std::move(out);
+  return Status::OK();
+}
+
+// Reads a collection's planned scan, matching on the stored bytes and
+// copying only the documents that pass.
+class CollectionSource : public Stage {
+ public:
+  CollectionSource(std::unique_ptr<engine::DocumentScan> scan, storage::EntryPtr entry,
+                   std::vector<const query::Filter*> filters, std::shared_ptr<const query::Filter> owned,
+                   expr::Variables vars)
+      : scan_(std::move(scan)), entry_(std::move(entry)), filters_(std::move(filters)), owned_(std::move(owned)),
+        vars_(std::move(vars)) {
+    for (const query::Filter* f : filters_) needs_vars_ = needs_vars_ || f->has_expr();
+  }
+
+  Result<Value> Next() override {
+    while (scan_ && scan_->Valid()) {
+      rocksdb::Slice v = scan_->value();
+      const auto* data = reinterpret_cast<const uint8_t*>(v.data());
+      Value doc;
+      if (needs_vars_) {
+        doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
+        vars_.SetRoot(doc);
+      }
+      bool keep = true;
+      for (const query::Filter* f : filters_) {
+        auto match = f->Evaluate(data, v.size(), needs_vars_ ? &vars_ : nullptr);
+        if (!match.ok()) return match.status();
+        if (!*match) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep && doc.missing()) doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
+      scan_->Next();
+      if (keep) return doc;
+    }
+    if (scan_) {
+      DOCKET_RETURN_IF_ERROR(scan_->status());
+      scan_.reset();  // releases the snapshot
+    }
+    return Value();
+  }
+
+ private:
+  std::unique_ptr<engine::DocumentScan> scan_;
+  storage::EntryPtr entry_;  // keeps the collection id alive while scanning
+  std::vector<const query::Filter*> filters_;
+  std::shared_ptr<const query::Filter> owned_;  // an extra filter, when given
+  expr::Variables vars_;
+  bool needs_vars_ = false;
+};
+
+rocksdb::Transaction* UserTxn(const RunContext& ctx) {
+  return ctx.read.transaction != nullptr ? ctx.read.transaction->impl()->txn : nullptr;
+}
+
+// Owns the parsed pipeline for as long as its stages run.
+class PipelineStream : public DocumentStream {
+ public:
+  PipelineStream(PipelinePtr pipeline, StagePtr stage) : pipeline_(std::move(pipeline)), stage_(std::move(stage)) {}
+  ~PipelineStream() override { stage_.reset(); }  // the stages before the specs they refer to
+  Result<std::optional<Document>> Next() override {
+    auto next = stage_->Next();
+    if (!next.ok()) return next.status();
+    if (next->missing()) return std::optional<Document>();
+    return std::optional<Document>(next->AsDocument());
+  }
+
+ private:
+  PipelinePtr pipeline_;
+  StagePtr stage_;
+};
+
+// The command's `let`: each variable is an expression of constants and of
+// the variables before it.
+Status BindLet(const Document& let, expr::Scope& scope, RunContext& ctx) {
+  bson_iter_t it;
+  let.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    auto e = expr::Parse(it, scope);
+    if (!e.ok()) return e.status();
+    expr::Variables vars = ctx.MakeVariables();
+    auto v = (*e)->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    auto slot = scope.Define(KeyOf(it));
+    if (!slot.ok()) return slot.status();
+    ctx.bindings.emplace_back(*slot, v->Owned());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx) {
+  auto p = std::make_shared<Pipeline>();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    bson_iter_t it;
+    stages[i].Iterate(&it);
+    if (!bson_iter_next(&it)) {
+      return StageError(40323, "A pipeline stage specification object must contain exactly one field.");
+    }
+    bson_iter_t only = it;
+    if (bson_iter_next(&it)) {
+      return StageError(40323, "A pipeline stage specification object must contain exactly one field.");
+    }
+    std::string_view name = KeyOf(only);
+    auto parser = Parsers().find(name);
+    if (parser == Parsers().end()) {
+      return StageError(40324, "Unrecognized pipeline stage name: '" + std::string(name) + "'");
+    }
+    if (ctx.in_facet && ForbiddenInFacet(name)) {
+      return StageError(40600, std::string(name) + " is not allowed to be used within a $facet stage");
+    }
+    if (IsOutputStage(name)) {
+      if (ctx.in_lookup || ctx.in_facet) {
+        return StageError(51047, std::string(name) + " is not allowed within a $lookup, $unionWith or $facet pipeline");
+      }
+      if (i + 1 != stages.size()) {
+        return StageError(40601, std::string(name) + " can only be the final stage in the pipeline");
+      }
+    }
+    DOCKET_RETURN_IF_ERROR(parser->second(only, ctx, &p->stages));
+  }
+  DOCKET_RETURN_IF_ERROR(Optimize(p.get(), ctx));
+  return PipelinePtr(p);
+}
+
+Result<std::shared_ptr<const Pipeline>> ParseSubPipeline(const bson_iter_t& array, ParseContext& ctx) {
+  if (bson_iter_type(&array) != BSON_TYPE_ARRAY) {
+    return Status(ErrorCode::kFailedToParse, "a pipeline must be an array of stage documents");
+  }
+  std::vector<Document> stages;
+  bson_iter_t child;
+  bson_iter_recurse(&array, &child);
+  while (bson_iter_next(&child)) {
+    if (bson_iter_type(&child) != BSON_TYPE_DOCUMENT) {
+      return Status(ErrorCode::kTypeMismatch, "Each element of the 'pipeline' array must be an object");
+    }
+    stages.push_back(Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(child))));
+  }
+  return ParsePipeline(stages, ctx);
+}
+
+Result<StagePtr> OpenOn(const Pipeline& pipeline, size_t first, StagePtr input, const RunContext& ctx) {
+  StagePtr stage = std::move(input);
+  for (size_t i = first; i < pipeline.stages.size(); ++i) {
+    auto opened = pipeline.stages[i]->Open(std::move(stage), ctx);
+    if (!opened.ok()) return opened.status();
+    stage = std::move(opened).value();
+  }
+  return stage;
+}
+
+Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
+                                  const Document* extra_filter) {
+  size_t first = 0;
+  const MatchSpec* match = nullptr;
+  const SortStageSpec* sort = nullptr;
+  if (!pipeline.stages.empty()) match = dynamic_cast<const MatchSpec*>(pipeline.stages[0].get());
+  if (match != nullptr) first = 1;
+  if (first < pipeline.stages.size()) sort = dynamic_cast<const SortStageSpec*>(pipeline.stages[first].get());
+
+  std::shared_ptr<const query::Filter> extra;
+  std::vector<const query::Filter*> filters;
+  Document plan_filter = match != nullptr ? match->filter_doc() : Document();
+  if (extra_filter != nullptr) {
+    auto compiled = query::Filter::Compile(*extra_filter);
+    if (!compiled.ok()) return compiled.status();
+    extra = std::make_shared<const query::Filter>(std::move(compiled).value());
+    filters.push_back(extra.get());
+    if (match != nullptr) {
+      bson::Builder merged;
+      bson_t list;
+      BSON_APPEND_ARRAY_BEGIN(merged.get(), "$and", &list);
+      bson::AppendDocument(&list, "0", *extra_filter);
+      bson::AppendDocument(&list, "1", match->filter_doc());
+      bson_append_array_end(merged.get(), &list);
+      plan_filter = merged.Finish();
+    } else {
+      plan_filter = *extra_filter;
+    }
+  }
+  if (match != nullptr) filters.push_back(&match->filter());
+
+  auto guard = engine::ResolveForRead(ctx.engine, ctx.db, name);
+  if (!guard.ok()) return guard.status();
+  StagePtr source;
+  bool sorted_by_scan = false;
+  if (!guard->entry) {
+    source = std::make_unique<ValuesStage>(std::vector<Value>());
+    sorted_by_scan = true;  // nothing to order
+  } else {
+    engine::PlanSummary plan;
+    auto scan = engine::OpenScan(ctx.engine, UserTxn(ctx), *guard->entry, plan_filter,
+                                 sort != nullptr ? sort->sort_doc() : Document(), &plan);
+    sorted_by_scan = plan.provides_sort;
+    source = std::make_unique<CollectionSource>(std::move(scan), guard->entry, std::move(filters), extra,
+                                                ctx.MakeVariables());
+  }
+  if (sort != nullptr && sorted_by_scan) ++first;  // the index gives the order
+  return OpenOn(pipeline, first, std::move(source), ctx);
+}
+
+Result<StagePtr> ScanCollection(const std::string& name, const Document& filter, const RunContext& ctx) {
+  static const Pipeline kEmpty;
+  return OpenOnCollection(kEmpty, name, ctx, &filter);
+}
+
+namespace {
+
+std::unique_ptr<CursorImpl> MakeCursorImpl(PipelinePtr pipeline, StagePtr stage, int32_t batch_size) {
+  auto stream = std::make_unique<PipelineStream>(std::move(pipeline), std::move(stage));
+  return std::make_unique<CursorImpl>(std::move(stream), batch_size > 0 ? static_cast<size_t>(batch_size) : 101);
+}
+
+Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const AggregateOptions& options,
+                               expr::Scope* scope) {
+  RunContext ctx;
+  ctx.engine = engine;
+  ctx.db = std::move(db);
+  ctx.read = options.read;
+  ctx.write_concern = options.write_concern;
+  ctx.budget = engine::SortBudget{engine->query_memory_limit_bytes, options.allow_disk_use};
+  ctx.now_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  DOCKET_RETURN_IF_ERROR(BindLet(options.let, *scope, ctx));
+  return ctx;
+}
+
+}  // namespace
+}  // namespace docket::aggregate
+
+namespace docket {
+
+Result<Cursor> Collection::Aggregate(const std::vector<Document>& stages, const AggregateOptions& options) {
+  DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db_, name_));
+  expr::Scope scope;
+  auto ctx = aggregate::MakeContext(engine_, db_, options, &scope);
+  if (!ctx.ok()) return ctx.status();
+  aggregate::ParseContext parse{db_, &scope};
+  auto pipeline = aggregate::ParsePipeline(stages, parse);
+  if (!pipeline.ok()) return pipeline.status();
+  if (!(*pipeline)->stages.empty() && std::string_view((*pipeline)->stages[0]->name()) == "$documents") {
+    return Status(ErrorCode::kInvalidNamespace, "$documents is only valid in a collectionless aggregate ({aggregate: 1})");
+  }
+  auto stage = aggregate::OpenOnCollection(**pipeline, name_, *ctx);
+  if (!stage.ok()) return stage.status();
+  return Cursor(aggregate::MakeCursorImpl(std::move(pipeline).value(), std::move(stage).value(), options.batch_size));
+}
+
+Result<Cursor> Engine::Aggregate(std::string_view db, const std::vector<Document>& stages,
+                                 const AggregateOptions& options) {
+  DOCKET_RETURN_IF_ERROR(engine::ValidateDatabaseName(db));
+  expr::Scope scope;
+  auto ctx = aggregate::MakeContext(impl_.get(), std::string(db), options, &scope);
+  if (!ctx.ok()) return ctx.status();
+  aggregate::ParseContext parse{std::string(db), &scope};
+  auto pipeline = aggregate::ParsePipeline(stages, parse);
+  if (!pipeline.ok()) return pipeline.status();
+  if ((*pipeline)->stages.empty() || std::string_view((*pipeline)->stages[0]->name()) != "$documents") {
+    return Status(ErrorCode::kInvalidNamespace,
+                  "{aggregate: 1} is only valid with $documents as the first stage on Docket");
+  }
+  auto stage = aggregate::OpenOn(**pipeline, 0, std::make_unique<aggregate::ValuesStage>(std::vector<expr::Value>()), *ctx);
+  if (!stage.ok()) return stage.status();
+  return Cursor(aggregate::MakeCursorImpl(std::move(pipeline).value(), std::move(stage).value(), options.batch_size));
+}
+
+}  // namespace docket

@@ -1,0 +1,44 @@
+// Parsing and running whole pipelines. The engine's Collection::Aggregate and
+// Engine::Aggregate are built from these (aggregate/pipeline.cc).
+//
+// Optimisations, the ones MongoDB makes that matter most:
+//   * a leading $match (consecutive ones merged) becomes the collection
+//     scan's filter, so the planner can use an index, and is matched on the
+//     stored bytes before anything is copied;
+//   * a $sort right after it is handed to the planner too; when an index
+//     gives the order, the $sort stage disappears;
+//   * $sort followed by $limit (with $skip between) keeps only the first
+//     skip+limit documents in a bounded heap.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregate/stage.h"
+
+namespace docket::aggregate {
+
+struct Pipeline {
+  std::vector<SpecPtr> stages;
+};
+
+using PipelinePtr = std::shared_ptr<const Pipeline>;
+
+// Errors: Location40324 for an unknown stage, Location40323 for a stage that
+// is not a one-field document, the stages' own codes.
+Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx);
+
+// Runs `pipeline` from `first` over `input`.
+Result<StagePtr> OpenOn(const Pipeline& pipeline, size_t first, StagePtr input, const RunContext& ctx);
+// Runs `pipeline` over the documents of collection `name` in ctx.db.
+// `extra_filter`, when set, narrows the scan further (a $lookup's join
+// condition); the pushed-down $match still applies.
+Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
+                                  const Document* extra_filter = nullptr);
+
+// The documents of collection ctx.db.`name` matching `filter` (with its $expr
+// evaluated in `vars` when given), through the planner.
+Result<StagePtr> ScanCollection(const std::string& name, const Document& filter, const RunContext& ctx);
+
+}  // namespace docket::aggregate
