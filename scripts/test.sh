@@ -27,4 +27,4 @@ ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|IndexConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest'
+  ctest --test-dir build/tsan --output-on-failure -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest'

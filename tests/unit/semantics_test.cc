@@ -156,8 +156,29 @@ std::vector<Document> JsonArray(const std::string& json) {
   return out;
 }
 
+bool SameTypes(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len) {
+  bson_iter_t x, y;
+  if (!bson_iter_init_from_data(&x, a, a_len) || !bson_iter_init_from_data(&y, b, b_len)) return false;
+  while (true) {
+    bool has_x = bson_iter_next(&x), has_y = bson_iter_next(&y);
+    if (has_x != has_y) return false;
+    if (!has_x) return true;
+    if (bson_iter_type(&x) != bson_iter_type(&y)) return false;
+    if (BSON_ITER_HOLDS_DOCUMENT(&x) || BSON_ITER_HOLDS_ARRAY(&x)) {
+      std::string_view sx = bson::SubDocumentBytes(x), sy = bson::SubDocumentBytes(y);
+      if (!SameTypes(reinterpret_cast<const uint8_t*>(sx.data()), sx.size(), reinterpret_cast<const uint8_t*>(sy.data()),
+                     sy.size())) {
+        return false;
+      }
+    }
+  }
+}
+bool SameTypes(const Document& a, const Document& b) { return SameTypes(a.data(), a.size(), b.data(), b.size()); }
+
+// Equal values of the same BSON types, in the same order: a result of 3.0
+// where MongoDB gives 3 (or NumberLong(3)) is a difference.
 bool SameDocument(const Document& a, const Document& b) {
-  return bson::CompareDocumentBytes(a.data(), a.size(), b.data(), b.size(), true) == 0;
+  return bson::CompareDocumentBytes(a.data(), a.size(), b.data(), b.size(), true) == 0 && SameTypes(a, b);
 }
 
 std::string Render(const std::vector<Document>& docs) {
@@ -168,7 +189,8 @@ std::string Render(const std::vector<Document>& docs) {
 
 Document ValueDoc(int64_t n) {
   bson_t b = BSON_INITIALIZER;
-  BSON_APPEND_INT64(&b, "value", n);
+  if (n >= INT32_MIN && n <= INT32_MAX) BSON_APPEND_INT32(&b, "value", static_cast<int32_t>(n));  // as count's reply
+  else BSON_APPEND_INT64(&b, "value", n);
   Document d = *Document::FromBson(&b);
   bson_destroy(&b);
   return d;
