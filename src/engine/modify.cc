@@ -71,8 +71,10 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   outcome->before = current;
   if (request.update == nullptr) {
     outcome->modified += 1;
-    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
-    return UpdateIndexEntries(unit, entry, &current, nullptr);
+    return AllOrNothing(unit, [&]() -> Status {
+      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
+      return UpdateIndexEntries(unit, entry, &current, nullptr);
+    });
   }
   bool changed = false;
   auto updated = request.update->Apply(current, /*is_insert=*/false, position, &changed);
@@ -84,8 +86,10 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   outcome->after = *updated;
   if (!changed) return Status::OK();
   outcome->modified += 1;
-  DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record"));
-  return UpdateIndexEntries(unit, entry, &current, &*updated);
+  return AllOrNothing(unit, [&]() -> Status {
+    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record"));
+    return UpdateIndexEntries(unit, entry, &current, &*updated);
+  });
 }
 
 // `retries` counts the DuplicateKey retries of this upsert so far.

@@ -185,8 +185,21 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
   bool found = false;
   DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &existing, &found));
   if (found) return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared));
-  DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record"));
-  return UpdateIndexEntries(unit, entry, nullptr, &prepared);
+  return AllOrNothing(unit, [&]() -> Status {
+    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record"));
+    return UpdateIndexEntries(unit, entry, nullptr, &prepared);
+  });
+}
+
+Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write) {
+  unit.txn()->SetSavePoint();
+  Status s = write();
+  rocksdb::Status undo = s.ok() ? unit.txn()->PopSavePoint() : unit.txn()->RollbackToSavePoint();
+  if (s.ok() && !undo.ok()) return FromRocks(undo, "ending a savepoint");
+  if (!s.ok() && !undo.ok()) {
+    return Status(ErrorCode::kInternalError, s.message() + "; and rolling back the partial write failed: " + undo.ToString());
+  }
+  return s;
 }
 
 RecordScan::RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint64_t collection_id)

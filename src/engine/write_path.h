@@ -17,6 +17,7 @@
 #include <string>
 
 #include "docket/engine.h"
+#include "bson/path.h"
 #include "engine/engine_impl.h"
 
 namespace docket::engine {
@@ -54,6 +55,13 @@ class WriteUnit {
   bool write_ended_ = false;  // EndJournaledWrite already called
   bool committed_ = false;
 };
+
+// Runs `write` so that it changes all or nothing of the unit's transaction:
+// on failure everything it wrote is rolled back (a RocksDB savepoint). A
+// unique index that refuses a document after its record was written leaves
+// neither the record nor any index entry behind, also inside a group insert
+// or a user transaction. Row locks taken stay taken until the end.
+Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write);
 
 // Runs `body` in a WriteUnit and commits; retries on WriteConflict when the
 // unit is owned (not in a user transaction), for up to 60 seconds.

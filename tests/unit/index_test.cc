@@ -109,6 +109,41 @@ TEST_P(IndexTest, UniqueIndexRejectsDuplicatesOnEveryWritePath) {
   EXPECT_EQ(Count("{}"), 2);
 }
 
+// A document a unique index refuses leaves nothing behind, even when it was
+// one of a group insert's documents or a write inside a transaction (its
+// record had already been written when the index said no).
+TEST_P(IndexTest, RefusedDocumentsLeaveNoRecordInGroupsAndTransactions) {
+  ASSERT_TRUE(c().CreateIndex(J(R"({"n": 1})"), /*unique=*/true).ok());
+  ASSERT_TRUE(c().InsertMany({J(R"({"_id": 1, "n": 1})"), J(R"({"_id": 2, "n": 2})")}).ok());
+  InsertManyOptions unordered;
+  unordered.ordered = false;
+  auto group = c().InsertMany({J(R"({"_id": 3, "n": 3})"), J(R"({"_id": 9, "n": 1})"), J(R"({"_id": 4, "n": 4})")}, unordered);
+  ASSERT_TRUE(group.ok());
+  ASSERT_EQ(group->write_errors.size(), 1u);
+  EXPECT_EQ(group->write_errors[0].index, 1u);
+  EXPECT_EQ(group->inserted_count, 2u);
+  EXPECT_EQ(Count(R"({"_id": 9})"), 0) << "the refused document's record stayed";
+  EXPECT_EQ(Count("{}"), 4);
+  EXPECT_EQ(Count(R"({"n": 1})"), 1);
+
+  Status s = engine_->WithTransaction([&](Transaction& txn) -> Status {
+    WriteOptions in_txn;
+    in_txn.transaction = &txn;
+    EXPECT_EQ(c().InsertOne(J(R"({"_id": 10, "n": 2})"), in_txn).status().code(), ErrorCode::kDuplicateKey);
+    UpdateOptions update;
+    update.write.transaction = &txn;
+    EXPECT_EQ(c().UpdateOne(J(R"({"_id": 3})"), J(R"({"$set": {"n": 4, "moved": true}})"), update).status().code(),
+              ErrorCode::kDuplicateKey);
+    return c().InsertOne(J(R"({"_id": 11, "n": 11})"), in_txn).status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Count(R"({"_id": 10})"), 0);
+  EXPECT_EQ(Count(R"({"moved": true})"), 0);
+  EXPECT_EQ(Count(R"({"_id": 11})"), 1);
+  EXPECT_EQ(Count(R"({"n": 3})"), 1) << "the refused update must not have moved the index entry";
+  EXPECT_EQ(Count("{}"), 5);
+}
+
 TEST_P(IndexTest, MissingFieldsIndexAsNullUnlessSparse) {
   ASSERT_TRUE(c().CreateIndex(J(R"({"u": 1})"), true).ok());
   ASSERT_TRUE(c().InsertOne(J(R"({"_id": 1})")).ok());
