@@ -278,6 +278,9 @@ class Collection {
   // runs them to completion). Errors: the stages' parse errors up front,
   // evaluation errors from the cursor.
   Result<Cursor> Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {});
+  // explain of an aggregation, in MongoDB's shape: {explainVersion, stages:
+  // [{$cursor: <Explain of the pushed-down $match and $sort>}, <the rest>]}.
+  Result<Document> ExplainAggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {});
 
   // What Find(filter, options) would do and what it reads, in the shape of
   // MongoDB's explain("executionStats"): {queryPlanner: {winningPlan:

@@ -5,6 +5,7 @@
 
 #include "aggregate/stages.h"
 #include "bson/builder.h"
+#include "bson/value.h"
 #include "engine/cursor_impl.h"
 #include "engine/namespace.h"
 #include "engine/scan.h"
@@ -347,6 +348,68 @@ Result<Cursor> Collection::Aggregate(const std::vector<Document>& stages, const 
   auto stage = aggregate::OpenOnCollection(**pipeline, name_, *ctx);
   if (!stage.ok()) return stage.status();
   return Cursor(aggregate::MakeCursorImpl(std::move(pipeline).value(), std::move(stage).value(), options.batch_size));
+}
+
+Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stages, const AggregateOptions& options) {
+  // The pipeline must parse, as it would to run.
+  DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db_, name_));
+  expr::Scope scope;
+  auto ctx = aggregate::MakeContext(engine_, db_, options, &scope);
+  if (!ctx.ok()) return ctx.status();
+  aggregate::ParseContext parse{db_, &scope};
+  auto pipeline = aggregate::ParsePipeline(stages, parse);
+  if (!pipeline.ok()) return pipeline.status();
+  // What goes to the collection scan: the leading $match stages, and the
+  // $sort after them when an index gives its order.
+  size_t pushed = 0;
+  bson::Builder and_filter;
+  bson_t conditions;
+  BSON_APPEND_ARRAY_BEGIN(and_filter.get(), "$and", &conditions);
+  for (; pushed < stages.size(); ++pushed) {
+    bson_iter_t it;
+    if (!stages[pushed].Find("$match", &it)) break;
+    bson_iter_t only;
+    stages[pushed].Iterate(&only);
+    bson_iter_next(&only);
+    if (bson_iter_next(&only)) break;
+    bson_append_iter(&conditions, std::to_string(pushed).c_str(), -1, &it);
+  }
+  bson_append_array_end(and_filter.get(), &conditions);
+  Document filter = pushed == 0 ? Document() : pushed == 1 ? [&] {
+    bson_iter_t it;
+    stages[0].Find("$match", &it);
+    return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
+  }() : and_filter.Finish();
+  FindOptions find;
+  bson_iter_t sort_it;
+  const bool has_sort = pushed < stages.size() && stages[pushed].Find("$sort", &sort_it) &&
+                        bson_iter_type(&sort_it) == BSON_TYPE_DOCUMENT;
+  if (has_sort) find.sort = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(sort_it)));
+  auto cursor_explain = Explain(filter, find);
+  if (!cursor_explain.ok()) return cursor_explain.status();
+  bson_iter_t plan;
+  bool sorted_in_memory = false;
+  if (cursor_explain->Find("queryPlanner", &plan)) {
+    bson_iter_t winning;
+    if (bson_iter_recurse(&plan, &winning) && bson_iter_find(&winning, "winningPlan")) {
+      bson_iter_t stage;
+      sorted_in_memory = bson_iter_recurse(&winning, &stage) && bson_iter_find(&stage, "stage") &&
+                         std::string_view(bson_iter_utf8(&stage, nullptr)) == "SORT";
+    }
+  }
+  if (has_sort && !sorted_in_memory) ++pushed;
+  bson::Builder out;
+  BSON_APPEND_UTF8(out.get(), "explainVersion", "1");
+  bson_t list, cursor_stage;
+  BSON_APPEND_ARRAY_BEGIN(out.get(), "stages", &list);
+  BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &cursor_stage);
+  bson::AppendDocument(&cursor_stage, "$cursor", *cursor_explain);
+  bson_append_document_end(&list, &cursor_stage);
+  for (size_t i = pushed, k = 1; i < stages.size(); ++i, ++k) {
+    bson::AppendDocument(&list, std::to_string(k).c_str(), stages[i]);
+  }
+  bson_append_array_end(out.get(), &list);
+  return out.Finish();
 }
 
 Result<Cursor> Engine::Aggregate(std::string_view db, const std::vector<Document>& stages,

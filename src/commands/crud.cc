@@ -49,6 +49,22 @@ void AppendIdValue(bson_t* out, const char* key, const Document& id_holder) {
   if (id_holder.Find("_id", &it)) bson_append_iter(out, key, -1, &it);
 }
 
+// The variables of a pipeline update: the command's `let` and the
+// statement's constants `c` (MongoDB 5.0+).
+Status MergeLet(const Document& command, const Document& statement, Document* out) {
+  Document let, constants;
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(command, "let", &let));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(statement, "c", &constants));
+  bson::Builder merged;
+  for (const Document* part : {&let, &constants}) {
+    bson_iter_t it;
+    part->Iterate(&it);
+    while (bson_iter_next(&it)) bson_append_iter(merged.get(), bson_iter_key(&it), -1, &it);
+  }
+  *out = merged.Finish();
+  return Status::OK();
+}
+
 // Whether an update document is operators ($set...) rather than a replacement.
 bool IsOperatorUpdate(const Document& update) {
   bson_iter_t it;
@@ -191,7 +207,32 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
     } else if (!spec.Find("u", &u_it)) {
       s = Status(ErrorCode::kFailedToParse, "BSON field 'update.updates.u' is missing but a required field");
     } else if (BSON_ITER_HOLDS_ARRAY(&u_it)) {
-      s = Status(ErrorCode::kCommandNotSupported, "update pipelines are not supported yet");
+      UpdateOptions options;
+      options.upsert = GetBoolField(spec, "upsert", false);
+      options.write.write_concern = *concern;
+      Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
+      Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
+      UpdatePipeline pipeline;
+      Status parsed = ReadDocumentArray(spec, "u", &pipeline.stages);
+      if (parsed.ok()) parsed = MergeLet(*request.body, spec, &pipeline.let);
+      if (!filters.ok()) {
+        result = filters;
+      } else if (!parsed.ok()) {
+        result = parsed;
+      } else {
+        result = GetBoolField(spec, "multi", false) ? collection.UpdateMany(*q, pipeline, options)
+                                                    : collection.UpdateOne(*q, pipeline, options);
+      }
+      if (result.ok()) {
+        n += result->matched_count;
+        modified += result->modified_count;
+        if (result->upserted_id) {
+          n += 1;
+          upserted.emplace_back(i, *result->upserted_id);
+        }
+      } else {
+        s = result.status();
+      }
     } else if (!BSON_ITER_HOLDS_DOCUMENT(&u_it)) {
       s = Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
     } else {
@@ -314,13 +355,18 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
     return Status(ErrorCode::kFailedToParse, "Cannot specify remove=true with upsert=true or new=true");
   }
   Document update;
-  if (has_update) {
-    if (BSON_ITER_HOLDS_ARRAY(&u_it)) return Status(ErrorCode::kCommandNotSupported, "update pipelines are not supported yet");
+  UpdatePipeline pipeline;
+  const bool is_pipeline = has_update && BSON_ITER_HOLDS_ARRAY(&u_it);
+  if (is_pipeline) {
+    DOCKET_RETURN_IF_ERROR(ReadDocumentArray(body, "update", &pipeline.stages));
+    DOCKET_RETURN_IF_ERROR(MergeLet(body, Document(), &pipeline.let));
+  } else if (has_update) {
     if (!BSON_ITER_HOLDS_DOCUMENT(&u_it)) return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
     update = SubDocument(u_it);
   }
-  auto result = context.server.engine->collection(request.db, *name)
-                    .FindAndModify(*query, has_update ? &update : nullptr, options);
+  Collection collection = context.server.engine->collection(request.db, *name);
+  auto result = is_pipeline ? collection.FindAndModify(*query, pipeline, options)
+                            : collection.FindAndModify(*query, has_update ? &update : nullptr, options);
   if (!result.ok()) return result.status();
   bson_t last_error;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "lastErrorObject", &last_error);
@@ -373,131 +419,3 @@ Status Distinct(CommandContext& context, const CommandRequest& request, bson_t* 
 
 }  // namespace docket::commands
 
-namespace docket::commands {
-namespace {
-
-// The one $group shape supported before the aggregation framework exists
-// (issue 3): a constant _id with {$sum: 1} counters, which is what drivers'
-// countDocuments sends. Sets *counters to the output field names.
-bool IsCountGroup(const Document& group, std::vector<std::string>* counters) {
-  bson_iter_t it;
-  bson_iter_init_from_data(&it, group.data(), group.size());
-  bool has_id = false;
-  while (bson_iter_next(&it)) {
-    const std::string key = bson_iter_key(&it);
-    if (key == "_id") {
-      if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) return false;
-      if (BSON_ITER_HOLDS_UTF8(&it) && bson_iter_utf8(&it, nullptr)[0] == '$') return false;
-      has_id = true;
-      continue;
-    }
-    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) return false;
-    Document accumulator = SubDocument(it);
-    bson_iter_t sum;
-    if (!accumulator.Find("$sum", &sum) || !(BSON_ITER_HOLDS_INT32(&sum) || BSON_ITER_HOLDS_INT64(&sum)) ||
-        bson_iter_as_int64(&sum) != 1) {
-      return false;
-    }
-    counters->push_back(key);
-  }
-  return has_id;
-}
-
-}  // namespace
-
-// aggregate, partially: a leading $match, then $sort, $skip, $limit, $project
-// and a final $count or counting $group run through the engine's find. Any
-// other stage or shape answers CommandNotSupported (115) naming it; the full
-// framework is issue 3.
-Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  const Document& body = *request.body;
-  bson_iter_t first;
-  bson_iter_init_from_data(&first, body.data(), body.size());
-  bson_iter_next(&first);
-  if (!BSON_ITER_HOLDS_UTF8(&first)) {
-    return Status(ErrorCode::kCommandNotSupported, "aggregate: {aggregate: 1} database pipelines are not supported yet");
-  }
-  const std::string name = bson_iter_utf8(&first, nullptr);
-  bson_iter_t pipeline_it;
-  if (!body.Find("pipeline", &pipeline_it) || !BSON_ITER_HOLDS_ARRAY(&pipeline_it)) {
-    return Status(ErrorCode::kFailedToParse, "'pipeline' option must be specified as an array");
-  }
-  bson_iter_t cursor_it;
-  if (!body.Find("cursor", &cursor_it) && !GetBoolField(body, "explain", false)) {
-    return Status(ErrorCode::kFailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  }
-  auto cursor_options = GetDocumentField(body, "cursor");
-  if (!cursor_options.ok()) return cursor_options.status();
-  auto batch_size = GetIntField(*cursor_options, "batchSize", 101);
-  if (!batch_size.ok()) return batch_size.status();
-
-  Document filter;
-  FindOptions options;
-  std::optional<std::vector<std::string>> count_fields;
-  bool count_group = false;
-  size_t index = 0;
-  bson_iter_t stage_it;
-  bson_iter_recurse(&pipeline_it, &stage_it);
-  while (bson_iter_next(&stage_it)) {
-    if (!BSON_ITER_HOLDS_DOCUMENT(&stage_it)) return Status(ErrorCode::kTypeMismatch, "each pipeline stage must be an object");
-    if (count_fields) return Status(ErrorCode::kCommandNotSupported, "aggregate: stages after a counting stage are not supported yet");
-    Document stage = SubDocument(stage_it);
-    bson_iter_t op;
-    bson_iter_init_from_data(&op, stage.data(), stage.size());
-    if (!bson_iter_next(&op)) return Status(ErrorCode::kFailedToParse, "a pipeline stage specification object must contain exactly one field");
-    const std::string kind = bson_iter_key(&op);
-    const bool first_stage = index++ == 0;
-    if (kind == "$match" && first_stage && BSON_ITER_HOLDS_DOCUMENT(&op)) {
-      filter = SubDocument(op);
-    } else if (kind == "$sort" && BSON_ITER_HOLDS_DOCUMENT(&op) && options.skip == 0 && options.limit == 0 &&
-               options.projection.empty()) {
-      options.sort = SubDocument(op);
-    } else if (kind == "$skip" && options.limit == 0 && options.projection.empty()) {
-      options.skip = bson_iter_as_int64(&op);
-    } else if (kind == "$limit" && options.projection.empty()) {
-      int64_t limit = bson_iter_as_int64(&op);
-      options.limit = options.limit == 0 ? limit : std::min(options.limit, limit);
-    } else if (kind == "$project" && BSON_ITER_HOLDS_DOCUMENT(&op) && options.projection.empty()) {
-      options.projection = SubDocument(op);
-    } else if (kind == "$count" && BSON_ITER_HOLDS_UTF8(&op)) {
-      count_fields = std::vector<std::string>{bson_iter_utf8(&op, nullptr)};
-    } else if (kind == "$group" && BSON_ITER_HOLDS_DOCUMENT(&op)) {
-      std::vector<std::string> counters;
-      if (!IsCountGroup(SubDocument(op), &counters)) {
-        return Status(ErrorCode::kCommandNotSupported, "aggregate: only a counting $group ({_id: <constant>, n: {$sum: 1}}) is supported yet");
-      }
-      count_fields = std::move(counters);
-      count_group = true;
-    } else {
-      return Status(ErrorCode::kCommandNotSupported, "aggregate: stage " + kind + " in this position is not supported yet");
-    }
-  }
-  const std::string ns = request.db + "." + name;
-  Collection collection = context.server.engine->collection(request.db, name);
-  if (count_fields) {
-    CountOptions count_options;
-    count_options.skip = options.skip;
-    count_options.limit = options.limit;
-    auto n = collection.CountDocuments(filter, count_options);
-    if (!n.ok()) return n.status();
-    std::vector<Document> batch;
-    if (*n > 0) {  // as MongoDB: no groups, and $count of nothing, give no document
-      bson::Builder out;
-      if (count_group) BSON_APPEND_INT32(out.get(), "_id", 1);
-      for (const std::string& field : *count_fields) BSON_APPEND_INT32(out.get(), field.c_str(), static_cast<int32_t>(*n));
-      batch.push_back(out.Finish());
-    }
-    AppendCursorReply(reply, "firstBatch", batch, 0, ns);
-    return Status::OK();
-  }
-  auto cursor = collection.Find(filter, options);
-  if (!cursor.ok()) return cursor.status();
-  auto batch = cursor->NextBatch(static_cast<size_t>(std::max<int64_t>(*batch_size, 0)));
-  if (!batch.ok()) return batch.status();
-  int64_t id = 0;
-  if (!cursor->exhausted()) id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
-  AppendCursorReply(reply, "firstBatch", *batch, id, ns);
-  return Status::OK();
-}
-
-}  // namespace docket::commands

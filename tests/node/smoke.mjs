@@ -43,6 +43,19 @@ async function nodeDriver(uri) {
   const top = await c.aggregate([{ $match: { n: { $gt: 1 } } }, { $sort: { n: -1 } }, { $limit: 2 }]).toArray();
   assert.deepEqual(top.map((d) => d._id), [2, 4]);
   assert.equal(await c.countDocuments({ n: { $gt: 1 } }), 3);
+  const grouped = await c.aggregate([
+    { $group: { _id: { $gt: ["$n", 2] }, total: { $sum: "$n" }, ids: { $push: "$_id" } } },
+    { $sort: { _id: 1 } },
+  ]).toArray();
+  assert.deepEqual(grouped, [{ _id: false, total: 1, ids: [1] }, { _id: true, total: 19, ids: [2, 3, 4] }]);
+  const joined = await c.aggregate([
+    { $match: { _id: 1 } },
+    { $lookup: { from: "items", let: { n: "$n" }, pipeline: [{ $match: { $expr: { $gt: ["$n", "$$n"] } } }, { $count: "bigger" }], as: "cmp" } },
+    { $project: { _id: 0, cmp: 1 } },
+  ]).toArray();
+  assert.deepEqual(joined, [{ cmp: [{ bigger: 3 }] }]);
+  await c.updateOne({ _id: 3 }, [{ $set: { doubled: { $multiply: ["$n", 2] } } }]);
+  assert.equal((await c.findOne({ _id: 3 })).doubled, 6);
   await assert.rejects(c.insertOne({ _id: 1 }), (e) => e.code === 11000);
   await client.close();
   console.log("node driver: ok");
@@ -61,6 +74,7 @@ function mongosh(uri) {
       seq: after.v,
       indexName,
       counted: d.items.aggregate([{$match: {}}, {$count: "k"}]).toArray(),
+      summed: d.items.aggregate([{$group: {_id: null, s: {$sum: {$ifNull: ["$n", 0]}}}}]).toArray(),
     }));`;
   const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
   const result = JSON.parse(out.trim().split("\n").pop());
@@ -68,6 +82,7 @@ function mongosh(uri) {
   assert.equal(result.seq, 1);
   assert.equal(result.indexName, "n_1");
   assert.deepEqual(result.counted, [{ k: 2 }]);
+  assert.deepEqual(result.summed, [{ _id: null, s: 2 }]);
   console.log("mongosh: ok");
 }
 

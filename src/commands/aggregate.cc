@@ -1,0 +1,80 @@
+// aggregate: a pipeline on a collection ({aggregate: "coll"}) or without one
+// ({aggregate: 1}, starting with $documents), through the engine's
+// Collection::Aggregate / Engine::Aggregate, with cursor batches, explain,
+// allowDiskUse and let. $out and $merge finish within the first batch.
+#include <bson/bson.h>
+
+#include "bson/value.h"
+#include "commands/args.h"
+#include "commands/handlers.h"
+
+namespace docket::commands {
+
+Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  const Document& body = *request.body;
+  bson_iter_t first;
+  bson_iter_init_from_data(&first, body.data(), body.size());
+  bson_iter_next(&first);
+  const bool collectionless = bson::IsNumber(bson_iter_type(&first)) && bson_iter_as_int64(&first) == 1;
+  if (!collectionless && !BSON_ITER_HOLDS_UTF8(&first)) {
+    return Status(ErrorCode::kFailedToParse, "Invalid command format: the 'aggregate' field must specify a collection name or 1");
+  }
+  const std::string name = collectionless ? std::string() : std::string(bson_iter_utf8(&first, nullptr));
+  auto stages = GetDocumentList(request, "pipeline");
+  if (!stages.ok()) return stages.status();
+  const bool explain = GetBoolField(body, "explain", false);
+  bson_iter_t cursor_it;
+  if (!body.Find("cursor", &cursor_it) && !explain) {
+    return Status(ErrorCode::kFailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  }
+  auto cursor_options = GetDocumentField(body, "cursor");
+  if (!cursor_options.ok()) return cursor_options.status();
+  auto batch_size = GetIntField(*cursor_options, "batchSize", 101);
+  if (!batch_size.ok()) return batch_size.status();
+  if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
+  bson_iter_t collation;
+  if (body.Find("collation", &collation) && BSON_ITER_HOLDS_DOCUMENT(&collation)) {
+    Document c = SubDocument(collation);
+    bson_iter_t locale;
+    if (!c.Find("locale", &locale) || !BSON_ITER_HOLDS_UTF8(&locale) ||
+        std::string_view(bson_iter_utf8(&locale, nullptr)) != "simple") {
+      return Status(ErrorCode::kCommandNotSupported, "collations other than {locale: 'simple'} are not supported by Docket");
+    }
+  }
+
+  AggregateOptions options;
+  options.allow_disk_use = GetBoolField(body, "allowDiskUse", true);
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  auto concern = GetWriteConcern(body);
+  if (!concern.ok()) return concern.status();
+  options.write_concern = *concern;
+
+  Engine* engine = context.server.engine;
+  if (explain) {
+    if (collectionless) return Status(ErrorCode::kCommandNotSupported, "explain of a collectionless aggregate is not supported by Docket");
+    auto explained = engine->collection(request.db, name).ExplainAggregate(*stages, options);
+    if (!explained.ok()) return explained.status();
+    bson_iter_t it;
+    explained->Iterate(&it);
+    while (bson_iter_next(&it)) bson_append_iter(reply, bson_iter_key(&it), -1, &it);
+    return Status::OK();
+  }
+  // The first batch is only as big as asked; what runs beyond it waits for getMore.
+  options.batch_size = *batch_size > 0 ? static_cast<int32_t>(*batch_size) : 101;
+  auto cursor = collectionless ? engine->Aggregate(request.db, *stages, options)
+                               : engine->collection(request.db, name).Aggregate(*stages, options);
+  if (!cursor.ok()) return cursor.status();
+  const std::string ns = request.db + "." + (collectionless ? std::string("$cmd.aggregate") : name);
+  std::vector<Document> batch;
+  if (*batch_size > 0) {  // batchSize 0: an empty first batch; the pipeline runs on getMore
+    auto first_batch = cursor->NextBatch(static_cast<size_t>(*batch_size));
+    if (!first_batch.ok()) return first_batch.status();
+    batch = std::move(first_batch).value();
+  }
+  int64_t id = 0;
+  if (!cursor->exhausted()) id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+  AppendCursorReply(reply, "firstBatch", batch, id, ns);
+  return Status::OK();
+}
+
+}  // namespace docket::commands
