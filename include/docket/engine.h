@@ -38,6 +38,10 @@ struct EngineOptions {
   // Memory one blocking operation (a sort no index gives, a $group) may use
   // before it spills to temporary storage. MongoDB: 100 MB.
   size_t query_memory_limit_bytes = 100 << 20;
+  // The cache of table blocks (uncompressed) that reads are served from; it
+  // grows as reads need it, up to this. In memory mode the data itself is
+  // already in memory and the cache only saves decoding.
+  size_t cache_size_bytes = 256 << 20;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call
@@ -358,6 +362,11 @@ class Engine {
   // reopening replays nothing (MongoDB's `fsync` command). Not needed for
   // durability: j:true already is. No-op in memory.
   Status Flush();
+  // Rewrites the stored data into its most compact, fastest-to-read form (a
+  // full compaction) and waits for it: useful after a bulk load or a mass
+  // delete (MongoDB's `compact`). Reads and writes go on meanwhile. Works in
+  // memory too.
+  Status Compact();
 
   // One pass of the TTL monitor: deletes, in every collection, the documents
   // whose TTL-indexed date (the earliest, for an array) is older than

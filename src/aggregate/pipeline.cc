@@ -114,6 +114,10 @@ class CollectionSource : public Stage {
   }
 
   Result<Value> Next() override {
+    if (scan_ && advance_pending_) {  // moved past the last document only now: a $limit reads no further
+      scan_->Next();
+      advance_pending_ = false;
+    }
     while (scan_ && scan_->Valid()) {
       rocksdb::Slice v = scan_->value();
       const auto* data = reinterpret_cast<const uint8_t*>(v.data());
@@ -131,9 +135,12 @@ class CollectionSource : public Stage {
           break;
         }
       }
-      if (keep && doc.missing()) doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
+      if (keep) {
+        if (doc.missing()) doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
+        advance_pending_ = true;
+        return doc;
+      }
       scan_->Next();
-      if (keep) return doc;
     }
     if (scan_) {
       DOCKET_RETURN_IF_ERROR(scan_->status());
@@ -149,6 +156,7 @@ class CollectionSource : public Stage {
   std::shared_ptr<const query::Filter> owned_;  // an extra filter, when given
   expr::Variables vars_;
   bool needs_vars_ = false;
+  bool advance_pending_ = false;
 };
 
 rocksdb::Transaction* UserTxn(const RunContext& ctx) {

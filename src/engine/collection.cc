@@ -182,8 +182,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     return cursor(std::make_unique<engine::FindStream>(std::make_unique<VectorStream>(std::move(docs)), shape));
   }
   engine::PlanSummary plan;
+  const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
   std::unique_ptr<engine::DocumentScan> scan =
-      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan);
+      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan, false, limit_hint);
   if (sort->empty() || plan.provides_sort) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));

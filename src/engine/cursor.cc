@@ -58,14 +58,21 @@ FindStream::FindStream(StreamPtr upstream, std::shared_ptr<const Shape> shape)
 
 Result<std::optional<Document>> FindStream::NextMatch() {
   if (upstream_) return upstream_->Next();
+  // The scan moves past a returned document only when the next one is asked
+  // for: a reader that stops (a limit) reads nothing beyond what it took.
+  if (advance_pending_) {
+    scan_->Next();
+    advance_pending_ = false;
+  }
   while (scan_->Valid()) {
     rocksdb::Slice v = scan_->value();
     auto match = shape_->filter.Evaluate(reinterpret_cast<const uint8_t*>(v.data()), v.size());
     if (!match.ok()) return match.status();
-    std::optional<Document> doc;
-    if (*match) doc = Document::FromTrustedBytes(v.ToString());
+    if (*match) {
+      advance_pending_ = true;
+      return std::optional<Document>(Document::FromTrustedBytes(v.ToString()));
+    }
     scan_->Next();
-    if (doc) return doc;
   }
   DOCKET_RETURN_IF_ERROR(scan_->status());
   return std::optional<Document>();

@@ -57,6 +57,7 @@ class FindStream : public DocumentStream {
   std::shared_ptr<const Shape> shape_;
   int64_t to_skip_;
   int64_t remaining_;
+  bool advance_pending_ = false;  // the scan is still on the document returned last
 };
 
 }  // namespace engine

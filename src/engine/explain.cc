@@ -67,7 +67,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
     auto guard = engine::ResolveForRead(engine_, db_, name_);
     if (!guard.ok()) return guard.status();
     if (guard->entry) {
-      auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan);
+      auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan, /*describe=*/true);
       for (; scan->Valid(); scan->Next()) {
         rocksdb::Slice v = scan->value();
         if (filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) ++returned;

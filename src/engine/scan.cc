@@ -1,5 +1,7 @@
 #include "engine/scan.h"
 
+#include <algorithm>
+
 #include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
@@ -7,13 +9,14 @@
 namespace docket::engine {
 
 IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::Snapshot* snapshot,
-                     uint64_t collection_id, const index::Plan& plan)
+                     uint64_t collection_id, const index::Plan& plan, size_t expected)
     : engine_(engine),
       user_txn_(user_txn),
       own_snapshot_(snapshot),
       prefix_(storage::IndexPrefix(plan.index->id())),
       record_prefix_(storage::RecordPrefix(collection_id)),
-      plan_(plan) {
+      plan_(plan),
+      batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
   if (user_txn != nullptr) {
     read_options_.snapshot = user_txn->GetSnapshot();
     it_.reset(user_txn->GetIterator(read_options_));
@@ -21,10 +24,11 @@ IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const r
     read_options_.snapshot = own_snapshot_;
     it_.reset(engine->db()->NewIterator(read_options_));
   }
-  Advance();
+  FillBatch();
 }
 
 IndexScan::~IndexScan() {
+  values_.clear();
   it_.reset();
   if (own_snapshot_ != nullptr) engine_->db()->ReleaseSnapshot(own_snapshot_);
 }
@@ -36,20 +40,24 @@ void IndexScan::StepIterator() {
 
 bool IndexScan::PositionInRange() {
   while (range_ < plan_.ranges.size()) {
-    const index::KeyRange& r = plan_.ranges[plan_.reverse ? plan_.ranges.size() - 1 - range_ : range_];
-    std::string start = prefix_ + r.start, end = prefix_ + r.end;
+    if (!range_keys_ready_) {
+      const index::KeyRange& r = plan_.ranges[plan_.reverse ? plan_.ranges.size() - 1 - range_ : range_];
+      range_start_ = prefix_ + r.start;
+      range_end_ = prefix_ + r.end;
+      range_keys_ready_ = true;
+    }
     if (!started_range_) {
       started_range_ = true;
       if (plan_.reverse) {
-        it_->SeekForPrev(end);
-        if (it_->Valid() && it_->key().compare(end) >= 0) it_->Prev();
+        it_->SeekForPrev(range_end_);
+        if (it_->Valid() && it_->key().compare(range_end_) >= 0) it_->Prev();
       } else {
-        it_->Seek(start);
+        it_->Seek(range_start_);
       }
     }
     if (it_->Valid()) {
       rocksdb::Slice key = it_->key();
-      bool inside = plan_.reverse ? key.compare(start) >= 0 : key.compare(end) < 0;
+      bool inside = plan_.reverse ? key.compare(range_start_) >= 0 : key.compare(range_end_) < 0;
       if (inside) return true;
     } else if (!it_->status().ok()) {
       status_ = storage::FromRocks(it_->status(), "scanning an index");
@@ -57,46 +65,73 @@ bool IndexScan::PositionInRange() {
     }
     ++range_;
     started_range_ = false;
+    range_keys_ready_ = false;
   }
   return false;
 }
 
-void IndexScan::Advance() {
-  valid_ = false;
-  if (started_range_ && it_->Valid()) StepIterator();  // past the entry returned last
-  while (PositionInRange()) {
+void IndexScan::Next() {
+  if (++next_ < keys_.size()) return;
+  FillBatch();
+}
+
+void IndexScan::FillBatch() {
+  keys_.clear();
+  values_.clear();
+  next_ = 0;
+  while (keys_.size() < batch_limit_ && PositionInRange()) {
     ++keys_examined_;
-    std::string record_key = record_prefix_ + it_->value().ToString();
-    if (!seen_.insert(record_key).second) {
-      StepIterator();
-      continue;
-    }
-    std::string record;
-    rocksdb::Status s = user_txn_ != nullptr ? user_txn_->Get(read_options_, record_key, &record)
-                                             : engine_->db()->Get(read_options_, record_key, &record);
-    if (s.IsNotFound()) {  // cannot happen with consistent entries; skip rather than fail
-      StepIterator();
-      continue;
-    }
-    if (!s.ok()) {
-      status_ = storage::FromRocks(s, "reading a record");
+    std::string record_key = record_prefix_;
+    rocksdb::Slice id = it_->value();
+    record_key.append(id.data(), id.size());
+    StepIterator();
+    // Only a multikey index can point at one document twice.
+    if (plan_.index->multikey() && !seen_.insert(record_key).second) continue;
+    keys_.push_back(std::move(record_key));
+  }
+  batch_limit_ = std::min<size_t>(batch_limit_ * 4, 256);
+  if (keys_.empty()) return;
+  std::vector<rocksdb::Slice> slices(keys_.begin(), keys_.end());
+  std::vector<rocksdb::Status> statuses(keys_.size());
+  values_.resize(keys_.size());
+  if (user_txn_ != nullptr) {
+    user_txn_->MultiGet(read_options_, engine_->db()->DefaultColumnFamily(), slices.size(), slices.data(),
+                        values_.data(), statuses.data());
+  } else {
+    engine_->db()->MultiGet(read_options_, engine_->db()->DefaultColumnFamily(), slices.size(), slices.data(),
+                            values_.data(), statuses.data());
+  }
+  // Drop what is not found (cannot happen with consistent entries: skip
+  // rather than fail); stop at an error.
+  size_t kept = 0;
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      status_ = storage::FromRocks(statuses[i], "reading a record");
+      keys_.resize(kept);
+      values_.resize(kept);
       return;
     }
-    ++docs_examined_;
-    record_key_ = std::move(record_key);
-    record_ = std::move(record);
-    valid_ = true;
-    return;
+    if (kept != i) {
+      keys_[kept] = std::move(keys_[i]);
+      values_[kept] = std::move(values_[i]);
+    }
+    ++kept;
   }
+  keys_.resize(kept);
+  values_.resize(kept);
+  docs_examined_ += static_cast<int64_t>(kept);
+  if (kept == 0) FillBatch();  // every record of this batch was gone: try the next
 }
 
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
-                                       const Document& sort, PlanSummary* summary) {
+                                       const Document& sort, PlanSummary* summary, bool describe,
+                                       size_t limit_hint) {
   // The snapshot comes first: the plan then sees every multikey flag set by
   // a write the snapshot holds (flags are set before their write commits).
   const rocksdb::Snapshot* snapshot = user_txn != nullptr ? nullptr : engine->db()->GetSnapshot();
-  index::Plan plan = index::ChoosePlan(filter, sort, IndexesOf(entry));
+  index::Plan plan = index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
   if (plan.index == nullptr) {
     if (snapshot != nullptr) engine->db()->ReleaseSnapshot(snapshot);
     if (summary != nullptr) *summary = PlanSummary();
@@ -109,7 +144,8 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
     summary->provides_sort = plan.provides_sort;
     summary->reverse = plan.reverse;
   }
-  return std::make_unique<IndexScan>(engine, user_txn, snapshot, entry.id, plan);
+  const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
+  return std::make_unique<IndexScan>(engine, user_txn, snapshot, entry.id, plan, expected);
 }
 
 }  // namespace docket::engine

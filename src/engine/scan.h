@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "engine/engine_impl.h"
 #include "engine/write_path.h"
@@ -15,27 +16,31 @@ namespace docket::engine {
 
 // Reads the records an index's key ranges point at, in index order (or
 // reverse), each document once even when several keys point at it. Holds a
-// snapshot so that the index entries and the records agree.
+// snapshot so that the index entries and the records agree. Records are
+// fetched in batches with one MultiGet each; batches start at one record
+// (a point lookup pays for no more) and grow fourfold up to 256.
 class IndexScan : public DocumentScan {
  public:
   // Reads at `snapshot` (taken over, released by the destructor) or, with a
   // user transaction, at the transaction's snapshot plus its writes.
+  // `expected`: how many documents the reader will take at most (a limit),
+  // 0 when unknown; the first batch is that big.
   IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::Snapshot* snapshot,
-            uint64_t collection_id, const index::Plan& plan);
+            uint64_t collection_id, const index::Plan& plan, size_t expected = 0);
   ~IndexScan() override;
   IndexScan(const IndexScan&) = delete;
   IndexScan& operator=(const IndexScan&) = delete;
 
-  bool Valid() const override { return valid_; }
-  void Next() override { Advance(); }
-  rocksdb::Slice key() const override { return record_key_; }
-  rocksdb::Slice value() const override { return record_; }
+  bool Valid() const override { return next_ < keys_.size(); }
+  void Next() override;
+  rocksdb::Slice key() const override { return keys_[next_]; }
+  rocksdb::Slice value() const override { return values_[next_]; }
   Status status() const override { return status_; }
   int64_t keys_examined() const override { return keys_examined_; }
   int64_t docs_examined() const override { return docs_examined_; }
 
  private:
-  void Advance();             // to the next document not yet returned
+  void FillBatch();           // the next batch of records, or an empty one at the end
   bool PositionInRange();     // the iterator on an entry of the current range, moving ranges as needed
   void StepIterator();
 
@@ -49,10 +54,13 @@ class IndexScan : public DocumentScan {
   index::Plan plan_;
   size_t range_ = 0;           // the range being read (counting from the scan's start)
   bool started_range_ = false;
-  bool valid_ = false;
-  std::string record_key_;
-  std::string record_;
-  std::unordered_set<std::string> seen_;  // record keys already returned
+  bool range_keys_ready_ = false;  // range_start_/range_end_ hold the current range's keys
+  std::string range_start_, range_end_;
+  std::vector<std::string> keys_;               // the batch's record keys
+  std::vector<rocksdb::PinnableSlice> values_;  // and records
+  size_t next_ = 0;                             // position in the batch
+  size_t batch_limit_ = 1;
+  std::unordered_set<std::string> seen_;  // record keys already returned (multikey indexes only)
   Status status_;
   int64_t keys_examined_ = 0;
   int64_t docs_examined_ = 0;
@@ -68,9 +76,12 @@ struct PlanSummary {
 };
 
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the
-// collection and opens the scan. REQUIRES: entry.lifecycle held (shared).
+// collection and opens the scan. `describe` fills the summary's bounds (for
+// explain). `limit_hint` is the reader's skip+limit when it reads the scan's
+// order directly (0: none). REQUIRES: entry.lifecycle held (shared).
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
-                                       const Document& sort, PlanSummary* summary);
+                                       const Document& sort, PlanSummary* summary, bool describe = false,
+                                       size_t limit_hint = 0);
 
 }  // namespace docket::engine

@@ -112,7 +112,7 @@ std::string ValueText(const std::string& held) {
 // $gt and $lt through different elements, so the two bounds do not
 // intersect. Returns false when the range is empty.
 bool FieldRange(const std::string& prefix, const Conditions& c, bool descending, bool multikey, KeyRange* out,
-                std::string* text) {
+                std::string* text /* null: no explain text */) {
   std::optional<Bound> lower = c.lower, upper = c.upper;
   if (lower && upper && multikey) upper.reset();
   int bracket = Bracket(lower ? lower->value : upper->value);
@@ -125,7 +125,7 @@ bool FieldRange(const std::string& prefix, const Conditions& c, bool descending,
   const std::optional<Bound>& key_high = descending ? lower : upper;
   out->start = key_low ? (key_low->inclusive ? enc(*key_low) : Successor(enc(*key_low))) : bracket_start;
   out->end = key_high ? (key_high->inclusive ? Successor(enc(*key_high)) : enc(*key_high)) : bracket_end;
-  *text = (lower ? std::string(lower->inclusive ? "[" : "(") + ValueText(lower->value) : std::string("[-inf")) +
+  if (text != nullptr) *text = (lower ? std::string(lower->inclusive ? "[" : "(") + ValueText(lower->value) : std::string("[-inf")) +
           ", " + (upper ? ValueText(upper->value) + (upper->inclusive ? "]" : ")") : std::string("+inf]"));
   return out->start < out->end;
 }
@@ -136,7 +136,7 @@ struct Candidate {
 };
 
 Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std::string, Conditions>& conditions,
-                   const std::vector<std::pair<std::string, bool>>& sort) {
+                   const std::vector<std::pair<std::string, bool>>& sort, bool describe) {
   Candidate out;
   out.plan.index = index;
   const auto& fields = index->fields();
@@ -158,7 +158,9 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
         for (const std::string& v : c.points) next.push_back(p + Encode(v, fields[i].descending));
       }
       prefixes.swap(next);
-      for (const std::string& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
+      if (describe) {
+        for (const std::string& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
+      }
       ++eq_fields;
       if (c.points.size() == 1 && !fixed_ended) ++fixed;
       else fixed_ended = true;
@@ -168,9 +170,9 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
       std::string text;
       for (const std::string& p : prefixes) {
         KeyRange r;
-        if (FieldRange(p, c, fields[i].descending, index->multikey(), &r, &text)) ranges.push_back(r);
+        if (FieldRange(p, c, fields[i].descending, index->multikey(), &r, describe ? &text : nullptr)) ranges.push_back(r);
       }
-      bound_text[i].push_back(text);
+      if (describe) bound_text[i].push_back(text);
       ranged = true;
       ++i;
     }
@@ -211,6 +213,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     }
   }
   out.score = static_cast<int>(eq_fields) * 4 + (ranged ? 2 : 0) + (out.plan.provides_sort ? 1 : 0);
+  if (!describe) return out;
   bson::Builder bounds;
   for (size_t k = 0; k < fields.size(); ++k) {
     bson_t array;
@@ -228,7 +231,8 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
 
 }  // namespace
 
-Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes) {
+Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
+                bool describe) {
   std::map<std::string, Conditions> conditions;
   Collect(filter.data(), filter.size(), &conditions, 0);
   std::vector<std::pair<std::string, bool>> sort_keys;  // (path, descending)
@@ -240,7 +244,7 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
   Candidate best;
   for (const auto& index : indexes) {
     if (index->sparse() || index->partial()) continue;
-    Candidate c = Evaluate(index, conditions, sort_keys);
+    Candidate c = Evaluate(index, conditions, sort_keys, describe);
     if (c.score > best.score) best = std::move(c);
   }
   if (best.score == 0) return Plan();

@@ -33,10 +33,13 @@ struct Plan {
   std::vector<KeyRange> ranges;        // ascending and disjoint
   bool reverse = false;                // read the ranges backwards
   bool provides_sort = false;          // the scan order is the requested sort
-  Document bounds;                     // MongoDB-style indexBounds, for explain
+  Document bounds;                     // MongoDB-style indexBounds, for explain (when asked)
 };
 
 // `sort` may be empty. Deterministic: the same inputs give the same plan.
-Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes);
+// `describe` fills Plan::bounds (explain only: rendering them costs more than
+// planning).
+Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
+                bool describe = false);
 
 }  // namespace docket::index

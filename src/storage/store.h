@@ -24,7 +24,9 @@ class Store {
   // Opens or creates the database; RocksDB replays its WAL, so a crashed
   // database reopens with every acknowledged write. Errors: InvalidOptions for
   // a directory written by another format version, InternalError for I/O.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool in_memory);
+  // `cache_bytes` bounds the block cache (uncompressed table blocks; filled
+  // as reads need them).
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool in_memory, size_t cache_bytes);
   ~Store();
 
   rocksdb::TransactionDB* db() const { return db_; }
@@ -49,6 +51,9 @@ class Store {
 
   // Flushes the memtables to table files and waits for it. No-op in memory.
   Status Flush();
+  // Flushes, then rewrites every table file into the last level (a full
+  // compaction), and waits: afterwards a read consults one file per key.
+  Status Compact();
 
  private:
   Store() = default;

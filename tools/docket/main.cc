@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600))->capture_default_str();
   serve->add_option("--idle-timeout", flags.idle_timeout_seconds, "seconds a connection may stay silent between messages")
       ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
+  serve->add_option("--cache-size", flags.cache_mb, "MiB of table blocks kept in memory (filled as reads need them)")
+      ->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
   serve->add_option("--workers", flags.workers, "threads that run commands")->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);

@@ -59,7 +59,11 @@ int RunServe(const ServeFlags& flags) {
     std::error_code ec;
     std::filesystem::create_directories(flags.dbpath, ec);
   }
-  auto engine = Engine::Open({.path = flags.memory ? "" : flags.dbpath, .in_memory = flags.memory});
+  EngineOptions engine_options;
+  engine_options.path = flags.memory ? "" : flags.dbpath;
+  engine_options.in_memory = flags.memory;
+  engine_options.cache_size_bytes = static_cast<size_t>(flags.cache_mb) << 20;
+  auto engine = Engine::Open(engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "docket: cannot open the database: %s\n", engine.status().ToString().c_str());
     return 1;

@@ -19,6 +19,7 @@ struct ServeFlags {
   int workers = 8;
   int message_timeout_seconds = 30;
   int idle_timeout_seconds = 30 * 60;
+  long long cache_mb = 256;  // block cache (EngineOptions::cache_size_bytes)
   std::vector<std::string> argv;
 };
 
