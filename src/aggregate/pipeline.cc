@@ -1,5 +1,6 @@
 #include "aggregate/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -214,6 +215,14 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     }
     std::string_view name = KeyOf(only);
     auto parser = Parsers().find(name);
+    static const std::string_view kKnownElsewhere[] = {
+        "$bucketAuto", "$setWindowFields", "$densify", "$fill", "$geoNear", "$search", "$searchMeta",
+        "$collStats", "$indexStats", "$currentOp", "$listSessions", "$listLocalSessions", "$planCacheStats",
+        "$changeStream", "$listSearchIndexes", "$shardedDataDistribution"};
+    if (parser == Parsers().end() &&
+        std::find(std::begin(kKnownElsewhere), std::end(kKnownElsewhere), name) != std::end(kKnownElsewhere)) {
+      return Status(ErrorCode::kCommandNotSupported, "the " + std::string(name) + " stage is not supported by Docket");
+    }
     if (parser == Parsers().end()) {
       return StageError(40324, "Unrecognized pipeline stage name: '" + std::string(name) + "'");
     }
