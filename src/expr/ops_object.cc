@@ -135,10 +135,9 @@ Result<ExprPtr> ParseFieldOp(std::string_view name, const bson_iter_t& arg, Scop
   if (kind == FieldExpr::Kind::kGet && bson_iter_type(&arg) == BSON_TYPE_UTF8) {
     field = bson_iter_utf8(&arg, nullptr);  // {$getField: "name"}: of $$CURRENT
   } else {
-    std::initializer_list<std::string_view> allowed = kind == FieldExpr::Kind::kSet
-                                                          ? std::initializer_list<std::string_view>{"field", "input", "value"}
-                                                          : std::initializer_list<std::string_view>{"field", "input"};
-    auto named = ReadNamedArgs(name, arg, allowed, 3041701, 3041702);
+    // (Two calls: an initializer_list's array lives only as long as its full expression.)
+    auto named = kind == FieldExpr::Kind::kSet ? ReadNamedArgs(name, arg, {"field", "input", "value"}, 3041701, 3041702)
+                                               : ReadNamedArgs(name, arg, {"field", "input"}, 3041701, 3041702);
     if (!named.ok()) return named.status();
     auto f = named->find("field");
     if (f == named->end()) return Err(3041703, std::string(name) + " requires 'field' to be specified");
