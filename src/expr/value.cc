@@ -17,7 +17,7 @@ std::string HeldBytes(bson_type_t type, std::string_view raw) {
   std::memcpy(out.data(), &total, 4);  // BSON is little-endian, as is x86-64
   out[4] = static_cast<char>(type);
   out[5] = '\0';                       // the empty key
-  std::memcpy(out.data() + 6, raw.data(), raw.size());
+  if (!raw.empty()) std::memcpy(out.data() + 6, raw.data(), raw.size());
   out[total - 1] = '\0';
   return out;
 }
