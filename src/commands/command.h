@@ -32,6 +32,7 @@ struct ServerState {
   std::atomic<int64_t> connections_current{0};
   std::atomic<int64_t> connections_total{0};
   int64_t max_connections = 0;
+  bool test_commands = false;  // `sleep` and the like (--enable-test-commands)
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
 };

@@ -61,6 +61,14 @@ const std::map<std::string, Entry, std::less<>>& Table() {
   return *table;
 }
 
+// Registered only when the server runs with test commands enabled.
+const std::map<std::string, Entry, std::less<>>& TestTable() {
+  static const auto* table = new std::map<std::string, Entry, std::less<>>{
+      {"sleep", {Sleep}},
+  };
+  return *table;
+}
+
 }  // namespace
 
 Document ErrorReply(const Status& status) {
@@ -89,13 +97,18 @@ bool IsUnacknowledged(const Document& body) {
 Document RunCommand(CommandContext& context, const CommandRequest& request) {
   const std::string name = CommandName(*request.body);
   if (name.empty()) return ErrorReply(Status(ErrorCode::kFailedToParse, "empty command document"));
-  auto found = Table().find(name);
-  if (found == Table().end()) {
+  const Entry* entry = nullptr;
+  if (auto found = Table().find(name); found != Table().end()) {
+    entry = &found->second;
+  } else if (auto test = TestTable().find(name); context.server.test_commands && test != TestTable().end()) {
+    entry = &test->second;
+  }
+  if (entry == nullptr) {
     return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
   }
   if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
   bson::Builder reply;
-  Status s = found->second.run(context, request, reply.get());
+  Status s = entry->run(context, request, reply.get());
   if (!s.ok()) return ErrorReply(s);
   BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
   return reply.Finish();

@@ -22,6 +22,9 @@ Status Count(CommandContext&, const CommandRequest&, bson_t*);
 Status Distinct(CommandContext&, const CommandRequest&, bson_t*);
 Status Aggregate(CommandContext&, const CommandRequest&, bson_t*);
 
+// test_commands.cc (only with ServerState::test_commands)
+Status Sleep(CommandContext&, const CommandRequest&, bson_t*);
+
 // admin.cc
 Status Hello(CommandContext&, const CommandRequest&, bson_t*);
 Status Ping(CommandContext&, const CommandRequest&, bson_t*);

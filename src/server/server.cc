@@ -22,30 +22,83 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
 
+// One connection: its socket, the strand that serialises everything done to
+// it, and the deadline the sweeper enforces. The coroutine (Serve) and the
+// sweeper's and Stop's closes all run on `strand`, so the socket is never
+// touched by two threads at once.
+struct Connection {
+  Connection(tcp::socket s, int64_t connection_id)
+      : strand(asio::make_strand(s.get_executor())), socket(std::move(s)), id(connection_id) {}
+
+  const asio::strand<asio::any_io_executor> strand;
+  tcp::socket socket;  // only on `strand`
+  const int64_t id;
+  // Steady-clock nanoseconds after which the sweeper closes the connection;
+  // kNoDeadline while a command runs. Written by the coroutine, read by the
+  // sweeper.
+  std::atomic<int64_t> deadline{kNoDeadline};
+  static constexpr int64_t kNoDeadline = INT64_MAX;
+
+  void SetDeadline(std::chrono::steady_clock::duration from_now) {
+    deadline.store((std::chrono::steady_clock::now() + from_now).time_since_epoch().count(),
+                   std::memory_order_relaxed);
+  }
+  void ClearDeadline() { deadline.store(kNoDeadline, std::memory_order_relaxed); }
+  // Closes the socket on the strand: the coroutine's pending read or write
+  // fails and it ends.
+  static void CloseOnStrand(const std::shared_ptr<Connection>& c) {
+    asio::post(c->strand, [c] {
+      asio::error_code ignored;
+      c->socket.shutdown(tcp::socket::shutdown_both, ignored);
+      c->socket.close(ignored);
+    });
+  }
+};
+
 class ServerImpl {
  public:
-  ServerImpl(Engine* engine, const ServerOptions& options)
-      : options(options), workers(static_cast<size_t>(std::max(1, options.worker_threads))) {
+  ServerImpl(Engine* engine, const ServerOptions& options) : options(options) {
     state.engine = engine;
     state.argv = options.argv;
     state.parsed_options = options.parsed_options;
     state.max_connections = options.max_connections;
+    state.test_commands = options.test_commands;
   }
 
   const ServerOptions options;
   asio::io_context io;
+  // The acceptor and the housekeeping timers are used only on this strand.
+  asio::strand<asio::io_context::executor_type> control = asio::make_strand(io);
   tcp::acceptor acceptor{io};
   asio::steady_timer reaper{io};
-  asio::thread_pool workers;
+  asio::steady_timer sweeper{io};
   commands::ServerState state;
-  std::vector<std::thread> io_threads;
+
+  // The pool. `running` threads run the io_context; `busy` of them are
+  // inside a command; `completed` counts finished commands. The monitor adds
+  // a thread when every thread has been busy for stall_grace with no command
+  // finishing (so sockets always have a free thread to poll them); threads
+  // beyond options.threads retire after a while without work.
+  std::atomic<int> running{0};
+  std::atomic<int> busy{0};
+  std::atomic<uint64_t> completed{0};
+  std::mutex pool_mutex;
+  std::condition_variable pool_cv;  // the monitor waits here for "all busy" or Stop
+  struct PoolThread {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  std::vector<std::unique_ptr<PoolThread>> threads;  // GUARDED_BY(pool_mutex)
+  std::thread monitor;
+  static constexpr auto kStallGrace = std::chrono::milliseconds(2);
+  static constexpr auto kRetireAfter = std::chrono::seconds(10);
   std::atomic<int64_t> next_connection_id{0};
   std::atomic<int32_t> next_request_id{1};
   std::atomic<bool> stopping{false};
   uint16_t port = 0;  // set once in Start, before any thread runs
 
-  std::mutex sockets_mutex;
-  std::map<int64_t, std::shared_ptr<tcp::socket>> sockets;  // GUARDED_BY(sockets_mutex)
+  std::mutex connections_mutex;
+  std::map<int64_t, std::shared_ptr<Connection>> connections;  // GUARDED_BY(connections_mutex)
 
   std::mutex stop_mutex;
   std::condition_variable stopped_cv;
@@ -54,20 +107,40 @@ class ServerImpl {
   void Log(const std::string& message) const;
   awaitable<void> AcceptLoop();
   awaitable<void> ReapCursors();
-  awaitable<void> Serve(std::shared_ptr<tcp::socket> socket, int64_t id);
-  // Runs `work` on the worker pool and resumes the awaiting coroutine on
-  // `io_executor` (its own) with the result. Deliberately not a coroutine
-  // itself: GCC 12 double-destroys a by-value std::function parameter of a
-  // coroutine when it is moved into the initiation.
-  awaitable<std::string> OnWorkers(const asio::any_io_executor& io_executor, std::function<std::string()> work);
+  // Closes connections past their deadline (idle between messages, or a
+  // message that stopped arriving, or a reply nobody reads), once a second.
+  awaitable<void> SweepDeadlines();
+  // One connection's loop, on its strand.
+  awaitable<void> Serve(std::shared_ptr<Connection> connection);
   // Decodes one whole message and runs its command. Returns the reply bytes,
   // or "" when none is due (moreToCome). Sets *close for unrecoverable input.
-  std::string Process(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+  std::string Process(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                       const wire::Header& header, bool* close);
   // Process for an uncompressed message; sets *command to the command's name.
-  std::string ProcessPlain(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+  std::string ProcessPlain(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                            const wire::Header& header, bool* close, std::string* command);
   void Stop();
+  // Starts one pool thread; `extra` ones retire when idle. Holds pool_mutex.
+  void AddThread(bool extra);
+  void MonitorLoop();
+  // Marks the calling pool thread busy for a command's duration.
+  class BusyScope {
+   public:
+    explicit BusyScope(ServerImpl* s) : s_(s) {
+      if (s_->busy.fetch_add(1, std::memory_order_relaxed) + 1 >= s_->running.load(std::memory_order_relaxed)) {
+        s_->pool_cv.notify_one();  // the last free thread: let the monitor watch for a stall
+      }
+    }
+    ~BusyScope() {
+      s_->completed.fetch_add(1, std::memory_order_relaxed);
+      s_->busy.fetch_sub(1, std::memory_order_relaxed);
+    }
+    BusyScope(const BusyScope&) = delete;
+    BusyScope& operator=(const BusyScope&) = delete;
+
+   private:
+    ServerImpl* s_;
+  };
 };
 
 void ServerImpl::Log(const std::string& message) const {
@@ -85,26 +158,12 @@ void ServerImpl::Log(const std::string& message) const {
   }
 }
 
-awaitable<std::string> ServerImpl::OnWorkers(const asio::any_io_executor& io_executor,
-                                             std::function<std::string()> work) {
-  return asio::async_initiate<decltype(use_awaitable), void(std::string)>(
-      [this, io_executor, work = std::move(work)](auto handler) mutable {
-        asio::post(workers, [handler = std::move(handler), work = std::move(work), io_executor]() mutable {
-          std::string result = work();
-          asio::post(io_executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
-          });
-        });
-      },
-      use_awaitable);
-}
-
-std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+std::string ServerImpl::Process(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                                 const wire::Header& header, bool* close) {
   std::string command;
-  if (header.op_code != wire::kOpCompressed) return ProcessPlain(connection, message, header, close, &command);
+  if (header.op_code != wire::kOpCompressed) return ProcessPlain(connection, message, size, header, close, &command);
   wire::Compressor compressor = wire::Compressor::kNoop;
-  auto inner = wire::DecompressMessage(message.data(), message.size(), &compressor);
+  auto inner = wire::DecompressMessage(message, size, &compressor);
   if (!inner.ok()) {
     *close = true;
     return wire::BuildOpMsg(next_request_id.fetch_add(1), header.request_id, commands::ErrorReply(inner.status()),
@@ -114,7 +173,7 @@ std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std:
   wire::Header inner_header = header;
   inner_header.length = static_cast<int32_t>(inner->size());
   inner_header.op_code = wire::ReadInt32(inner->data() + 12);
-  std::string reply = ProcessPlain(connection, *inner, inner_header, close, &command);
+  std::string reply = ProcessPlain(connection, inner->data(), inner->size(), inner_header, close, &command);
   // As the compression spec asks: the handshake and authentication are never
   // compressed; everything else is answered with the request's compressor.
   static const char* const kNeverCompressed[] = {"hello", "isMaster", "ismaster", "saslStart", "saslContinue",
@@ -126,13 +185,13 @@ std::string ServerImpl::Process(commands::ConnectionInfo& connection, const std:
   return wire::CompressMessage(reply, compressor);
 }
 
-std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const std::vector<uint8_t>& message,
+std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                                      const wire::Header& header, bool* close, std::string* command) {
   commands::CommandContext context{state, connection};
   const int32_t reply_id = next_request_id.fetch_add(1);
   try {
     if (header.op_code == wire::kOpMsg) {
-      auto msg = wire::ParseOpMsg(message.data(), message.size());
+      auto msg = wire::ParseOpMsg(message, size);
       if (!msg.ok()) {
         *close = true;
         return wire::BuildOpMsg(reply_id, header.request_id, commands::ErrorReply(msg.status()), false);
@@ -147,7 +206,7 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       return wire::BuildOpMsg(reply_id, header.request_id, reply, msg->checksum_present());
     }
     if (header.op_code == wire::kOpQuery) {
-      auto query = wire::ParseOpQuery(message.data(), message.size());
+      auto query = wire::ParseOpQuery(message, size);
       if (!query.ok()) {
         *close = true;
         return wire::BuildOpReply(reply_id, header.request_id, commands::ErrorReply(query.status()));
@@ -183,73 +242,88 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
   }
 }
 
-awaitable<void> ServerImpl::Serve(std::shared_ptr<tcp::socket> socket, int64_t id) {
+awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
   commands::ConnectionInfo connection;
-  connection.id = id;
+  connection.id = self->id;
   asio::error_code ec;
-  auto remote = socket->remote_endpoint(ec);
+  auto remote = self->socket.remote_endpoint(ec);
   connection.remote = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
-  Log("connection " + std::to_string(id) + " accepted from " + connection.remote);
-  std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(id));
+  Log("connection " + std::to_string(self->id) + " accepted from " + connection.remote);
+  std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(self->id));
   const bool jitter = options.jitter_max.count() > 0;
   std::uniform_int_distribution<int64_t> jitter_micros(options.jitter_min.count() * 1000,
                                                        options.jitter_max.count() * 1000);
-  asio::steady_timer timer(io);
-  const asio::any_io_executor io_executor = co_await asio::this_coro::executor;
-  std::vector<uint8_t> message;
+  asio::steady_timer jitter_timer(self->strand);
+  // Bytes received and not yet processed: [0, have). Reads take whatever has
+  // arrived, so a small message costs one receive and pipelined ones none
+  // extra. Starts small (1,000 idle connections stay cheap); grows to the
+  // largest message; shrinks back after one over kKeep.
+  constexpr size_t kInitial = 1024, kKeep = 64 * 1024;
+  std::vector<uint8_t> in(kInitial);
+  size_t have = 0;
+  auto receive_at_least = [&](size_t want) -> awaitable<bool> {
+    while (have < want) {
+      size_t n = co_await self->socket.async_read_some(asio::buffer(in.data() + have, in.size() - have),
+                                                       asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+      have += n;
+    }
+    co_return true;
+  };
   while (!stopping.load()) {
-    uint8_t header_bytes[wire::kHeaderSize];
     // Between messages a client may stay silent for idle_timeout at most.
-    timer.expires_after(options.idle_timeout);
-    timer.async_wait([socket](const asio::error_code& e) {
-      if (!e) {
-        asio::error_code ignored;
-        socket->close(ignored);
-      }
-    });
-    co_await asio::async_read(*socket, asio::buffer(header_bytes), asio::redirect_error(use_awaitable, ec));
-    timer.cancel();
-    if (ec) break;
-    auto header = wire::ParseHeader(header_bytes);
+    if (have < wire::kHeaderSize) self->SetDeadline(options.idle_timeout);
+    if (!co_await receive_at_least(wire::kHeaderSize)) break;
+    auto header = wire::ParseHeader(in.data());
     if (!header.ok()) {
-      Log("connection " + std::to_string(id) + ": " + header.status().message() + "; closing");
+      Log("connection " + std::to_string(self->id) + ": " + header.status().message() + "; closing");
       break;
     }
-    message.resize(static_cast<size_t>(header->length));
-    std::memcpy(message.data(), header_bytes, wire::kHeaderSize);
+    const size_t length = static_cast<size_t>(header->length);
+    if (in.size() < length) in.resize(length);
     // The rest of the message must arrive within message_timeout.
-    timer.expires_after(options.message_timeout);
-    timer.async_wait([socket](const asio::error_code& e) {
-      if (!e) {
-        asio::error_code ignored;
-        socket->close(ignored);
-      }
-    });
-    co_await asio::async_read(*socket, asio::buffer(message.data() + wire::kHeaderSize, message.size() - wire::kHeaderSize),
-                              asio::redirect_error(use_awaitable, ec));
-    timer.cancel();
-    if (ec) break;
-    if (jitter) {
-      timer.expires_after(std::chrono::microseconds(jitter_micros(rng)));
-      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (have < length) {
+      self->SetDeadline(options.message_timeout);
+      if (!co_await receive_at_least(length)) break;
     }
+    self->ClearDeadline();
+    if (jitter) {
+      jitter_timer.expires_after(std::chrono::microseconds(jitter_micros(rng)));
+      co_await jitter_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    // The command runs right here, on whichever pool thread runs this strand;
+    // the other threads keep serving every other connection meanwhile, and
+    // if it blocks the last free thread, the monitor adds one.
     bool close = false;
-    const wire::Header h = *header;
-    std::string reply = co_await OnWorkers(io_executor, [&] { return Process(connection, message, h, &close); });
+    std::string reply;
+    {
+      BusyScope busy_scope(this);
+      reply = Process(connection, in.data(), length, *header, &close);
+    }
+    // What follows this message (a pipelined one) moves to the front.
+    std::memmove(in.data(), in.data() + length, have - length);
+    have -= length;
+    if (in.size() > kKeep && have <= kInitial) {
+      in.resize(kInitial);
+      in.shrink_to_fit();
+    }
     if (!reply.empty()) {
-      co_await asio::async_write(*socket, asio::buffer(reply), asio::redirect_error(use_awaitable, ec));
+      // A client that stops reading its replies is closed after message_timeout.
+      self->SetDeadline(options.message_timeout);
+      co_await asio::async_write(self->socket, asio::buffer(reply), asio::redirect_error(use_awaitable, ec));
       if (ec) break;
     }
     if (close) break;
   }
-  state.cursors.KillConnection(id);
+  self->ClearDeadline();
+  state.cursors.KillConnection(self->id);
   {
-    std::lock_guard lock(sockets_mutex);
-    sockets.erase(id);
+    std::lock_guard lock(connections_mutex);
+    connections.erase(self->id);
   }
-  socket->close(ec);
+  self->socket.close(ec);
   state.connections_current.fetch_sub(1);
-  Log("connection " + std::to_string(id) + " ended");
+  Log("connection " + std::to_string(self->id) + " ended");
 }
 
 awaitable<void> ServerImpl::AcceptLoop() {
@@ -259,7 +333,7 @@ awaitable<void> ServerImpl::AcceptLoop() {
     if (ec) {
       if (stopping.load() || ec == asio::error::operation_aborted) co_return;
       // Out of descriptors or similar: back off briefly instead of spinning.
-      asio::steady_timer pause(io, std::chrono::milliseconds(10));
+      asio::steady_timer pause(control, std::chrono::milliseconds(10));
       co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
@@ -270,14 +344,14 @@ awaitable<void> ServerImpl::AcceptLoop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     const int64_t id = next_connection_id.fetch_add(1) + 1;
-    auto shared = std::make_shared<tcp::socket>(std::move(socket));
+    auto connection = std::make_shared<Connection>(std::move(socket), id);
     {
-      std::lock_guard lock(sockets_mutex);
-      sockets.emplace(id, shared);
+      std::lock_guard lock(connections_mutex);
+      connections.emplace(id, connection);
     }
     state.connections_current.fetch_add(1);
     state.connections_total.fetch_add(1);
-    asio::co_spawn(io, Serve(shared, id), asio::detached);
+    asio::co_spawn(connection->strand, Serve(connection), asio::detached);
   }
 }
 
@@ -291,26 +365,96 @@ awaitable<void> ServerImpl::ReapCursors() {
   }
 }
 
+awaitable<void> ServerImpl::SweepDeadlines() {
+  asio::error_code ec;
+  while (!stopping.load()) {
+    sweeper.expires_after(std::chrono::seconds(1));
+    co_await sweeper.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::lock_guard lock(connections_mutex);
+    for (auto& [id, connection] : connections) {
+      if (connection->deadline.load(std::memory_order_relaxed) < now) {
+        connection->ClearDeadline();  // one close is enough
+        Connection::CloseOnStrand(connection);
+      }
+    }
+  }
+}
+
 void ServerImpl::Stop() {
   bool expected = false;
   if (!stopping.compare_exchange_strong(expected, true)) return;
-  asio::post(io, [this] {
+  asio::post(control, [this] {
     asio::error_code ignored;
     acceptor.close(ignored);
     reaper.cancel();
-    std::lock_guard lock(sockets_mutex);
-    for (auto& [id, socket] : sockets) {
-      socket->shutdown(tcp::socket::shutdown_both, ignored);
-      socket->close(ignored);
-    }
+    sweeper.cancel();
+    std::lock_guard lock(connections_mutex);
+    for (auto& [id, connection] : connections) Connection::CloseOnStrand(connection);
   });
-  // Each connection finishes its in-flight command, fails to write the reply
-  // to its closed socket and ends; then the io_context has no work left.
-  for (std::thread& t : io_threads) t.join();
-  workers.join();
+  // A close waits on the connection's strand for its in-flight command (and
+  // the reply's write, which is usually immediate); then the connection ends,
+  // and once every one has, the io_context has no work left.
+  pool_cv.notify_all();
+  if (monitor.joinable()) monitor.join();
+  // The monitor has stopped adding threads; the list no longer changes.
+  for (auto& t : threads) t->thread.join();
   std::lock_guard lock(stop_mutex);
   stopped = true;
   stopped_cv.notify_all();
+}
+
+void ServerImpl::AddThread(bool extra) {
+  auto slot = std::make_unique<PoolThread>();
+  PoolThread* raw = slot.get();
+  running.fetch_add(1);
+  slot->thread = std::thread([this, raw, extra] {
+    if (!extra) {
+      io.run();
+    } else {
+      // Runs while there is work; gives up its place after kRetireAfter
+      // without a handler, if the pool is above its base size.
+      while (true) {
+        if (io.run_one_for(kRetireAfter) > 0) continue;
+        if (io.stopped()) break;
+        int now = running.load();
+        if (now > options.threads && running.compare_exchange_strong(now, now - 1)) {
+          raw->done = true;
+          return;
+        }
+      }
+    }
+    running.fetch_sub(1);
+    raw->done = true;
+  });
+  threads.push_back(std::move(slot));
+}
+
+void ServerImpl::MonitorLoop() {
+  std::unique_lock lock(pool_mutex);
+  while (!stopping.load()) {
+    // Retired threads have returned: join them.
+    std::erase_if(threads, [](std::unique_ptr<PoolThread>& t) {
+      if (!t->done.load()) return false;
+      t->thread.join();
+      return true;
+    });
+    pool_cv.wait_for(lock, std::chrono::milliseconds(100),
+                     [this] { return stopping.load() || busy.load() >= running.load(); });
+    if (stopping.load() || busy.load() < running.load()) continue;
+    // Every thread is in a command. Fast ones finish in microseconds; if none
+    // has finished after the grace period, they are blocked (an fsync, a big
+    // scan, a lock): add a thread so the sockets are served meanwhile.
+    const uint64_t before = completed.load();
+    lock.unlock();
+    std::this_thread::sleep_for(kStallGrace);
+    lock.lock();
+    if (!stopping.load() && busy.load() >= running.load() && completed.load() == before &&
+        running.load() < options.max_threads) {
+      AddThread(true);
+    }
+  }
 }
 
 Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOptions& options) {
@@ -329,12 +473,15 @@ Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOption
   }
   impl->port = impl->acceptor.local_endpoint().port();
   impl->state.host = options.bind + ":" + std::to_string(impl->port);
-  asio::co_spawn(impl->io, impl->AcceptLoop(), asio::detached);
-  asio::co_spawn(impl->io, impl->ReapCursors(), asio::detached);
-  ServerImpl* raw = impl.get();
-  for (int i = 0; i < std::max(1, options.io_threads); ++i) {
-    impl->io_threads.emplace_back([raw] { raw->io.run(); });
+  asio::co_spawn(impl->control, impl->AcceptLoop(), asio::detached);
+  asio::co_spawn(impl->control, impl->ReapCursors(), asio::detached);
+  asio::co_spawn(impl->control, impl->SweepDeadlines(), asio::detached);
+  {
+    std::lock_guard lock(impl->pool_mutex);
+    for (int i = 0; i < std::max(1, options.threads); ++i) impl->AddThread(false);
   }
+  ServerImpl* raw = impl.get();
+  impl->monitor = std::thread([raw] { raw->MonitorLoop(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

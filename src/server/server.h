@@ -1,11 +1,18 @@
 // `docket serve`: accepts MongoDB wire-protocol connections and answers them
 // from one Engine.
 //
-// Threads: one io_context runs every socket (reads, writes, timers) on
-// `io_threads` threads; commands run on a separate fixed pool of
-// `worker_threads`, so engine work never blocks a socket thread and a slow
-// command stalls only its own connection. Each connection handles one message
-// at a time, in order, as MongoDB does.
+// Threads: one io_context, run by a pool of `threads` threads. Each
+// connection is a coroutine on its own strand: it reads a message, runs the
+// command on the pool thread that received it (no hand-off to another thread:
+// no extra wake-up or context switch per command), and writes the reply.
+// While a command runs, the pool's other threads go on polling and serving
+// every other connection; when every thread is inside a command and none has
+// finished for 2 ms (an fsync, a long scan, a lock wait), a monitor thread
+// adds one, up to `max_threads`, so a slow command stalls only its own
+// connection. Threads above `threads` retire after 10 s without work. Each
+// connection handles one message at a time, in order, as MongoDB does.
+// Deadlines (idle, half-sent messages, unread replies) are enforced by a
+// sweeper once a second.
 #pragma once
 
 #include <chrono>
@@ -25,8 +32,8 @@ struct ServerOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 27017;  // 0: the kernel picks a free port; see Server::port()
   int64_t max_connections = 10000;
-  int io_threads = 1;
-  int worker_threads = 8;
+  int threads = 2;        // the pool's base size: polls sockets and runs commands
+  int max_threads = 128;  // while commands block, the pool grows up to this
   // Race amplification: every command first waits a random time in
   // [jitter_min, jitter_max], drawn from a generator seeded with `seed` (and
   // the connection number). Zero/zero: off.
@@ -40,6 +47,7 @@ struct ServerOptions {
   // A connection silent for this long between messages is closed (drivers
   // reconnect transparently; their monitors talk every few seconds).
   std::chrono::seconds idle_timeout{30 * 60};
+  bool test_commands = false;  // registers `sleep` (tests only, as MongoDB's enableTestCommands)
   bool log_json = false;
   bool quiet = false;
   std::vector<std::string> argv;  // reported by getCmdLineOpts

@@ -30,7 +30,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
   serve->add_option("--cache-size", flags.cache_mb, "MiB of table blocks kept in memory (filled as reads need them)")
       ->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
-  serve->add_option("--workers", flags.workers, "threads that run commands")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--workers", flags.workers,
+                    "threads that serve connections and run their commands (0: one per core, at least 2)")
+      ->check(CLI::Range(0, 256))->capture_default_str();
+  serve->add_flag("--enable-test-commands", flags.enable_test_commands,
+                  "registers commands for testing the server itself ({sleep: 1, millis: N})");
+  serve->add_option("--max-workers", flags.max_workers, "the most threads the pool grows to while commands block")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);
   if (*serve) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "bson/builder.h"
 #include "docket/engine.h"
@@ -73,7 +74,8 @@ int RunServe(const ServeFlags& flags) {
   options.bind = flags.bind;
   options.port = static_cast<uint16_t>(flags.port);
   options.max_connections = flags.max_connections;
-  options.worker_threads = flags.workers;
+  options.threads = flags.workers > 0 ? flags.workers : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  options.max_threads = std::max(options.threads, flags.max_workers);
   options.message_timeout = std::chrono::seconds(flags.message_timeout_seconds);
   options.idle_timeout = std::chrono::seconds(flags.idle_timeout_seconds);
   options.jitter_min = std::chrono::milliseconds(jitter_min);
@@ -81,6 +83,7 @@ int RunServe(const ServeFlags& flags) {
   options.seed = flags.seed;
   options.log_json = flags.log_format == "json";
   options.quiet = flags.quiet;
+  options.test_commands = flags.enable_test_commands;
   options.argv = flags.argv;
   bson::Builder parsed;
   BSON_APPEND_UTF8(parsed.get(), "dbpath", flags.memory ? ":memory:" : flags.dbpath.c_str());

@@ -14,9 +14,11 @@ struct ServeFlags {
   long long max_connections = 10000;
   std::string log_format = "text";
   bool quiet = false;
+  bool enable_test_commands = false;
   std::string jitter;  // "MIN-MAX" milliseconds, empty: off
   unsigned long long seed = 0;
-  int workers = 8;
+  int workers = 0;        // the pool's base size; 0: the number of cores, at least 2
+  int max_workers = 128;  // the most it grows to while commands block
   int message_timeout_seconds = 30;
   int idle_timeout_seconds = 30 * 60;
   long long cache_mb = 256;  // block cache (EngineOptions::cache_size_bytes)
