@@ -24,10 +24,11 @@ ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j
 # Python clients from another process. (The C-driver test is left out here:
 # uninstrumented libmongoc in the same process reports races inside the
 # client's own topology code. It runs in the debug and ASan passes. For the
-# same reason only the ODM's embedded cases and examples run here.)
+# same reason only the ODM's embedded cases and examples run here, and of
+# server_cpp_tests only the thread pool's.)
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket odm_tests \
-  example_sequential_ids example_bank_branches
+  example_sequential_ids example_bank_branches server_cpp_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build/tsan --output-on-failure \
-  -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$'
+  -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest'

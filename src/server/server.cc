@@ -12,6 +12,7 @@
 
 #include "bson/builder.h"
 #include "commands/command.h"
+#include "server/pool.h"
 #include "wire/bytes.h"
 #include "wire/compression.h"
 #include "wire/message.h"
@@ -74,24 +75,8 @@ class ServerImpl {
   asio::steady_timer sweeper{io};
   commands::ServerState state;
 
-  // The pool. `running` threads run the io_context; `busy` of them are
-  // inside a command; `completed` counts finished commands. The monitor adds
-  // a thread when every thread has been busy for stall_grace with no command
-  // finishing (so sockets always have a free thread to poll them); threads
-  // beyond options.threads retire after a while without work.
-  std::atomic<int> running{0};
-  std::atomic<int> busy{0};
-  std::atomic<uint64_t> completed{0};
-  std::mutex pool_mutex;
-  std::condition_variable pool_cv;  // the monitor waits here for "all busy" or Stop
-  struct PoolThread {
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  std::vector<std::unique_ptr<PoolThread>> threads;  // GUARDED_BY(pool_mutex)
-  std::thread monitor;
-  static constexpr auto kStallGrace = std::chrono::milliseconds(2);
-  static constexpr auto kRetireAfter = std::chrono::seconds(10);
+  // Polls the sockets and runs the commands (src/server/pool.h).
+  Pool pool{io, options.threads, options.max_threads};
   std::atomic<int64_t> next_connection_id{0};
   std::atomic<int32_t> next_request_id{1};
   std::atomic<bool> stopping{false};
@@ -120,27 +105,6 @@ class ServerImpl {
   std::string ProcessPlain(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                            const wire::Header& header, bool* close, std::string* command);
   void Stop();
-  // Starts one pool thread; `extra` ones retire when idle. Holds pool_mutex.
-  void AddThread(bool extra);
-  void MonitorLoop();
-  // Marks the calling pool thread busy for a command's duration.
-  class BusyScope {
-   public:
-    explicit BusyScope(ServerImpl* s) : s_(s) {
-      if (s_->busy.fetch_add(1, std::memory_order_relaxed) + 1 >= s_->running.load(std::memory_order_relaxed)) {
-        s_->pool_cv.notify_one();  // the last free thread: let the monitor watch for a stall
-      }
-    }
-    ~BusyScope() {
-      s_->completed.fetch_add(1, std::memory_order_relaxed);
-      s_->busy.fetch_sub(1, std::memory_order_relaxed);
-    }
-    BusyScope(const BusyScope&) = delete;
-    BusyScope& operator=(const BusyScope&) = delete;
-
-   private:
-    ServerImpl* s_;
-  };
 };
 
 void ServerImpl::Log(const std::string& message) const {
@@ -297,7 +261,7 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
     bool close = false;
     std::string reply;
     {
-      BusyScope busy_scope(this);
+      Pool::BusyScope busy_scope(pool);
       reply = Process(connection, in.data(), length, *header, &close);
     }
     // What follows this message (a pipelined one) moves to the front.
@@ -396,65 +360,10 @@ void ServerImpl::Stop() {
   // A close waits on the connection's strand for its in-flight command (and
   // the reply's write, which is usually immediate); then the connection ends,
   // and once every one has, the io_context has no work left.
-  pool_cv.notify_all();
-  if (monitor.joinable()) monitor.join();
-  // The monitor has stopped adding threads; the list no longer changes.
-  for (auto& t : threads) t->thread.join();
+  pool.Join();
   std::lock_guard lock(stop_mutex);
   stopped = true;
   stopped_cv.notify_all();
-}
-
-void ServerImpl::AddThread(bool extra) {
-  auto slot = std::make_unique<PoolThread>();
-  PoolThread* raw = slot.get();
-  running.fetch_add(1);
-  slot->thread = std::thread([this, raw, extra] {
-    if (!extra) {
-      io.run();
-    } else {
-      // Runs while there is work; gives up its place after kRetireAfter
-      // without a handler, if the pool is above its base size.
-      while (true) {
-        if (io.run_one_for(kRetireAfter) > 0) continue;
-        if (io.stopped()) break;
-        int now = running.load();
-        if (now > options.threads && running.compare_exchange_strong(now, now - 1)) {
-          raw->done = true;
-          return;
-        }
-      }
-    }
-    running.fetch_sub(1);
-    raw->done = true;
-  });
-  threads.push_back(std::move(slot));
-}
-
-void ServerImpl::MonitorLoop() {
-  std::unique_lock lock(pool_mutex);
-  while (!stopping.load()) {
-    // Retired threads have returned: join them.
-    std::erase_if(threads, [](std::unique_ptr<PoolThread>& t) {
-      if (!t->done.load()) return false;
-      t->thread.join();
-      return true;
-    });
-    pool_cv.wait_for(lock, std::chrono::milliseconds(100),
-                     [this] { return stopping.load() || busy.load() >= running.load(); });
-    if (stopping.load() || busy.load() < running.load()) continue;
-    // Every thread is in a command. Fast ones finish in microseconds; if none
-    // has finished after the grace period, they are blocked (an fsync, a big
-    // scan, a lock): add a thread so the sockets are served meanwhile.
-    const uint64_t before = completed.load();
-    lock.unlock();
-    std::this_thread::sleep_for(kStallGrace);
-    lock.lock();
-    if (!stopping.load() && busy.load() >= running.load() && completed.load() == before &&
-        running.load() < options.max_threads) {
-      AddThread(true);
-    }
-  }
 }
 
 Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOptions& options) {
@@ -476,12 +385,7 @@ Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOption
   asio::co_spawn(impl->control, impl->AcceptLoop(), asio::detached);
   asio::co_spawn(impl->control, impl->ReapCursors(), asio::detached);
   asio::co_spawn(impl->control, impl->SweepDeadlines(), asio::detached);
-  {
-    std::lock_guard lock(impl->pool_mutex);
-    for (int i = 0; i < std::max(1, options.threads); ++i) impl->AddThread(false);
-  }
-  ServerImpl* raw = impl.get();
-  impl->monitor = std::thread([raw] { raw->MonitorLoop(); });
+  impl->pool.Start();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -1,15 +1,12 @@
 // `docket serve`: accepts MongoDB wire-protocol connections and answers them
 // from one Engine.
 //
-// Threads: one io_context, run by a pool of `threads` threads. Each
-// connection is a coroutine on its own strand: it reads a message, runs the
-// command on the pool thread that received it (no hand-off to another thread:
-// no extra wake-up or context switch per command), and writes the reply.
-// While a command runs, the pool's other threads go on polling and serving
-// every other connection; when every thread is inside a command and none has
-// finished for 2 ms (an fsync, a long scan, a lock wait), a monitor thread
-// adds one, up to `max_threads`, so a slow command stalls only its own
-// connection. Threads above `threads` retire after 10 s without work. Each
+// Threads: one io_context, run by a Pool (src/server/pool.h) of `threads`
+// threads that grows to `max_threads` while commands keep its threads from
+// polling. Each connection is a coroutine on its own strand: it reads a
+// message, runs the command on the pool thread that received it (no hand-off
+// to another thread: no extra wake-up or context switch per command), and
+// writes the reply, so a slow command stalls only its own connection. Each
 // connection handles one message at a time, in order, as MongoDB does.
 // Deadlines (idle, half-sent messages, unread replies) are enforced by a
 // sweeper once a second.

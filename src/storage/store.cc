@@ -9,6 +9,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
+#include "docket/blocking.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -124,6 +125,9 @@ Status Store::MakeCommittedWritesDurable() {
   // caller made has a sequence number <= this and is in the WAL file.
   const uint64_t needed = db_->GetLatestSequenceNumber();
   std::unique_lock lock(sync_mutex_);
+  if (synced_through_ >= needed) return Status::OK();
+  // From here the thread waits for the disk (its sync or another's).
+  BlockingRegion waiting;
   while (synced_through_ < needed) {
     if (sync_running_) {
       sync_done_.wait(lock);  // that sync may cover us; re-check
