@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/measure.h"
 #include "docket/engine.h"
 
 namespace {
@@ -38,22 +39,7 @@ double Sqlite(const std::function<double()>& measure) {
 
 // Runs `op(thread, i)` on `threads` threads for g_seconds; returns ops/second.
 double Measure(int threads, const std::function<void(int, int64_t)>& op) {
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> total{0};
-  std::vector<std::thread> pool;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      int64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) op(t, n++);
-      total.fetch_add(n);
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(g_seconds));
-  stop = true;
-  for (auto& th : pool) th.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  return static_cast<double>(total.load()) / elapsed;
+  return docket::bench::OpsPerSecond(threads, g_seconds, op);
 }
 
 docket::Document Json(const std::string& s) { return *docket::Document::FromJson(s); }

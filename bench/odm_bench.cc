@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/measure.h"
 #include "docket/engine.h"
 #include "docket/odm.h"
 
@@ -26,21 +27,7 @@ using Clock = std::chrono::steady_clock;
 double g_seconds = 2.0;
 
 double Measure(int threads, const std::function<void(int, int64_t)>& op) {
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> total{0};
-  std::vector<std::thread> pool;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      int64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) op(t, n++);
-      total.fetch_add(n);
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(g_seconds));
-  stop = true;
-  for (auto& th : pool) th.join();
-  return static_cast<double>(total.load()) / std::chrono::duration<double>(Clock::now() - start).count();
+  return docket::bench::OpsPerSecond(threads, g_seconds, op);
 }
 
 // The calling thread's CPU time in seconds: the overhead cases are single-
@@ -253,8 +240,11 @@ int main(int argc, char** argv) {
   {
     auto path = std::filesystem::temp_directory_path() / "docket-odm-bench";
     std::filesystem::remove_all(path);
-    auto client = docket::odm::Client::Open("docket:" + path.string());
-    Sequences("embedded on disk (j:false)", client.Database("bench"));
+    {
+      auto client = docket::odm::Client::Open("docket:" + path.string());
+      Sequences("embedded on disk (j:false)", client.Database("bench"));
+    }
+    std::filesystem::remove_all(path);
   }
   if (std::string(argv[1]) != "-") {
     auto client = docket::odm::Client::Open(argv[1]);

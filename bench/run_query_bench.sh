@@ -12,19 +12,9 @@ cmake --preset release -DDOCKET_BUILD_BENCH=ON -DDOCKET_BUILD_TESTS=OFF >/dev/nu
 cmake --build build/release -j"$(nproc)" --target query_bench
 seconds="${1:-3}"
 docs="${2:-1000000}"
-scratch="$(mktemp -d /tmp/docket-query-bench.XXXXXX)"
-chmod 777 "$scratch"
-pg_bin=/usr/lib/postgresql/15/bin
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source bench/lib.sh
+bench_scratch docket-query-bench
 pg_port=55433
-cleanup() {
-  as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-as_postgres "$pg_bin/initdb" -D "$scratch/pg" -A trust -U bench >/dev/null
 # shared_buffers large enough to hold the table, as Docket's and SQLite's caches do.
-as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg.log" -w \
-  -o "-p $pg_port -k $scratch -c listen_addresses=127.0.0.1 -c shared_buffers=1GB" \
-  start >/dev/null
+start_postgres "$pg_port" -c shared_buffers=1GB
 build/release/bench/query_bench "host=127.0.0.1 port=$pg_port user=bench dbname=postgres" "$seconds" "$docs"

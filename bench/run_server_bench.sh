@@ -11,29 +11,17 @@ scripts/install-deps.sh
 cmake --preset release -DDOCKET_BUILD_BENCH=ON -DDOCKET_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release -j"$(nproc)" --target docket server_bench
 seconds="${1:-2}"
-scratch="$(mktemp -d /tmp/docket-server-bench.XXXXXX)"
-chmod 777 "$scratch"
-pg_bin=/usr/lib/postgresql/15/bin
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source bench/lib.sh
+bench_scratch docket-server-bench
 pg_port=55432 redis_port=56379 docket_port=57017
-
-cleanup() {
-  as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -m fast stop >/dev/null 2>&1 || true
-  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
-  [ -n "${docket_pid:-}" ] && kill "$docket_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-as_postgres "$pg_bin/initdb" -D "$scratch/pg" -A trust -U bench >/dev/null
-as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg.log" -w \
-  -o "-p $pg_port -k $scratch -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+start_postgres "$pg_port" -c max_connections=100
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --dir "$scratch" \
   --daemonize no --logfile "$scratch/redis.log" &
 redis_pid=$!
+on_exit "kill $redis_pid"
 build/release/docket serve --dbpath "$scratch/docket" --port "$docket_port" --quiet > "$scratch/docket.out" &
 docket_pid=$!
+on_exit "kill $docket_pid"
 for _ in $(seq 100); do
   grep -q ready "$scratch/docket.out" 2>/dev/null && redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   sleep 0.1

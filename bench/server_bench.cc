@@ -6,6 +6,8 @@
 //
 //   server_bench <docket-uri> <postgres-conninfo> <redis-port> [seconds-per-case]
 #include <fmt/core.h>
+
+#include "bench/measure.h"
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <mongoc/mongoc.h>
@@ -38,24 +40,13 @@ double Measure(int threads, const std::function<Conn*()>& make, const std::funct
                const std::function<void(Conn*)>& destroy) {
   std::vector<Conn*> conns;
   for (int t = 0; t < threads; ++t) conns.push_back(make());
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> total{0};
-  std::vector<std::thread> pool;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      int64_t n = 0;
-      std::mt19937_64 rng(static_cast<uint64_t>(t));
-      while (!stop.load(std::memory_order_relaxed)) op(conns[t], static_cast<int64_t>(rng() >> 1) ^ n++);
-      total.fetch_add(n);
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(g_seconds));
-  stop = true;
-  for (auto& th : pool) th.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<std::mt19937_64> rngs;
+  for (int t = 0; t < threads; ++t) rngs.emplace_back(static_cast<uint64_t>(t));
+  const double rate = docket::bench::OpsPerSecond(threads, g_seconds, [&](int t, int64_t n) {
+    op(conns[t], static_cast<int64_t>(rngs[t]() >> 1) ^ n);
+  });
   for (Conn* c : conns) destroy(c);
-  return static_cast<double>(total.load()) / elapsed;
+  return rate;
 }
 
 // ---- Docket (libmongoc, one single-threaded client per thread) ----

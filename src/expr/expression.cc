@@ -404,7 +404,7 @@ Status CheckArgCount(std::string_view name, size_t count, int min_args, int max_
 }
 
 Result<std::map<std::string, Value, std::less<>>> ReadNamedArgs(std::string_view op, const bson_iter_t& arg,
-                                                               std::initializer_list<std::string_view> allowed,
+                                                               std::span<const std::string_view> allowed,
                                                                int not_object_code, int unknown_code) {
   if (bson_iter_type(&arg) != BSON_TYPE_DOCUMENT) {
     return Err(not_object_code, std::string(op) + " only supports an object as its argument");
@@ -429,6 +429,20 @@ Result<ExprPtr> ParseNamed(const std::map<std::string, Value, std::less<>>& args
   bson_iter_t it;
   found->second.Iter(&it);
   return Parse(it, scope);
+}
+
+Result<std::vector<ExprPtr>> ParseNamedArgs(std::string_view op, const bson_iter_t& arg,
+                                            std::span<const std::string_view> keys, int not_object_code,
+                                            int unknown_code, Scope& scope) {
+  auto named = ReadNamedArgs(op, arg, keys, not_object_code, unknown_code);
+  if (!named.ok()) return named.status();
+  std::vector<ExprPtr> parts;
+  for (std::string_view key : keys) {
+    auto e = ParseNamed(*named, key, scope);
+    if (!e.ok()) return e.status();
+    parts.push_back(std::move(e).value());
+  }
+  return parts;
 }
 
 bool AsWholeInt64(const Value& v, int64_t* out) {

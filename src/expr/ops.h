@@ -70,11 +70,22 @@ Status CheckArgCount(std::string_view name, size_t count, int min_args, int max_
 // Errors: `not_object_code` when `arg` is not a document, `unknown_code`
 // for a field not in `allowed`.
 Result<std::map<std::string, Value, std::less<>>> ReadNamedArgs(std::string_view op, const bson_iter_t& arg,
-                                                               std::initializer_list<std::string_view> allowed,
+                                                               std::span<const std::string_view> allowed,
                                                                int not_object_code, int unknown_code);
+inline Result<std::map<std::string, Value, std::less<>>> ReadNamedArgs(std::string_view op, const bson_iter_t& arg,
+                                                                      std::initializer_list<std::string_view> allowed,
+                                                                      int not_object_code, int unknown_code) {
+  return ReadNamedArgs(op, arg, std::span<const std::string_view>(allowed.begin(), allowed.size()), not_object_code,
+                       unknown_code);
+}
 // Parses one named argument's value as an expression; nullptr when absent.
 Result<ExprPtr> ParseNamed(const std::map<std::string, Value, std::less<>>& args, std::string_view name,
                            Scope& scope);
+// ReadNamedArgs, then each of `keys` parsed in order: one expression per key,
+// nullptr for an absent one (the caller says which are required).
+Result<std::vector<ExprPtr>> ParseNamedArgs(std::string_view op, const bson_iter_t& arg,
+                                            std::span<const std::string_view> keys, int not_object_code,
+                                            int unknown_code, Scope& scope);
 
 // Shared value helpers.
 // A whole number that fits int32 (int32, int64 or an integral double/decimal).

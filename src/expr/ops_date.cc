@@ -177,15 +177,10 @@ class DateToStringExpr : public Expression {
 };
 
 Result<ExprPtr> ParseDateToString(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"date", "format", "timezone", "onNull"}, 18629, 18534);
-  if (!named.ok()) return named.status();
-  ExprPtr parts[4];
-  const char* keys[4] = {"date", "format", "timezone", "onNull"};
-  for (int i = 0; i < 4; ++i) {
-    auto e = ParseNamed(*named, keys[i], scope);
-    if (!e.ok()) return e.status();
-    parts[i] = std::move(e).value();
-  }
+  static constexpr std::string_view keys[4] = {"date", "format", "timezone", "onNull"};
+  auto parsed = ParseNamedArgs(name, arg, keys, 18629, 18534, scope);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<ExprPtr>& parts = *parsed;
   if (!parts[0]) return Err(18628, "Missing 'date' parameter to $dateToString");
   if (parts[1] && parts[1]->IsConstant()) {
     Variables none;
@@ -240,15 +235,10 @@ class DateFromStringExpr : public Expression {
 };
 
 Result<ExprPtr> ParseDateFromString(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"dateString", "format", "timezone", "onError", "onNull"}, 40540, 40541);
-  if (!named.ok()) return named.status();
-  ExprPtr parts[5];
-  const char* keys[5] = {"dateString", "format", "timezone", "onError", "onNull"};
-  for (int i = 0; i < 5; ++i) {
-    auto e = ParseNamed(*named, keys[i], scope);
-    if (!e.ok()) return e.status();
-    parts[i] = std::move(e).value();
-  }
+  static constexpr std::string_view keys[5] = {"dateString", "format", "timezone", "onError", "onNull"};
+  auto parsed = ParseNamedArgs(name, arg, keys, 40540, 40541, scope);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<ExprPtr>& parts = *parsed;
   if (!parts[0]) return Err(40542, "Missing 'dateString' parameter to $dateFromString");
   auto zone = ZoneArg::Make(std::move(parts[2]));
   if (!zone.ok()) return zone.status();
@@ -505,15 +495,12 @@ class DateArithExpr : public Expression {
 };
 
 Result<ExprPtr> ParseDateArith(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"startDate", "unit", "amount", "timezone"}, 5166400, 5166401);
-  if (!named.ok()) return named.status();
-  ExprPtr parts[4];
-  const char* keys[4] = {"startDate", "unit", "amount", "timezone"};
-  for (int i = 0; i < 4; ++i) {
-    auto e = ParseNamed(*named, keys[i], scope);
-    if (!e.ok()) return e.status();
-    if (!*e && i < 3) return Err(5166402, std::string(name) + " requires '" + keys[i] + "' to be present");
-    parts[i] = std::move(e).value();
+  static constexpr std::string_view keys[4] = {"startDate", "unit", "amount", "timezone"};
+  auto parsed = ParseNamedArgs(name, arg, keys, 5166400, 5166401, scope);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<ExprPtr>& parts = *parsed;
+  for (int i = 0; i < 3; ++i) {
+    if (!parts[i]) return Err(5166402, std::string(name) + " requires '" + std::string(keys[i]) + "' to be present");
   }
   auto zone = ZoneArg::Make(std::move(parts[3]));
   if (!zone.ok()) return zone.status();
@@ -570,15 +557,12 @@ class DateDiffExpr : public Expression {
 };
 
 Result<ExprPtr> ParseDateDiff(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"startDate", "endDate", "unit", "timezone", "startOfWeek"}, 5166301, 5166302);
-  if (!named.ok()) return named.status();
-  ExprPtr parts[5];
-  const char* keys[5] = {"startDate", "endDate", "unit", "timezone", "startOfWeek"};
-  for (int i = 0; i < 5; ++i) {
-    auto e = ParseNamed(*named, keys[i], scope);
-    if (!e.ok()) return e.status();
-    if (!*e && i < 3) return Err(5166303 + i, std::string("Missing '") + keys[i] + "' parameter to $dateDiff");
-    parts[i] = std::move(e).value();
+  static constexpr std::string_view keys[5] = {"startDate", "endDate", "unit", "timezone", "startOfWeek"};
+  auto parsed = ParseNamedArgs(name, arg, keys, 5166301, 5166302, scope);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<ExprPtr>& parts = *parsed;
+  for (int i = 0; i < 3; ++i) {
+    if (!parts[i]) return Err(5166303 + i, "Missing '" + std::string(keys[i]) + "' parameter to $dateDiff");
   }
   auto zone = ZoneArg::Make(std::move(parts[3]));
   if (!zone.ok()) return zone.status();
@@ -651,15 +635,12 @@ class DateTruncExpr : public Expression {
 };
 
 Result<ExprPtr> ParseDateTrunc(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"date", "unit", "binSize", "timezone", "startOfWeek"}, 5439007, 5439008);
-  if (!named.ok()) return named.status();
-  ExprPtr parts[5];
-  const char* keys[5] = {"date", "unit", "binSize", "timezone", "startOfWeek"};
-  for (int i = 0; i < 5; ++i) {
-    auto e = ParseNamed(*named, keys[i], scope);
-    if (!e.ok()) return e.status();
-    if (!*e && i < 2) return Err(5439009 + i, std::string("$dateTrunc requires '") + keys[i] + "' parameter");
-    parts[i] = std::move(e).value();
+  static constexpr std::string_view keys[5] = {"date", "unit", "binSize", "timezone", "startOfWeek"};
+  auto parsed = ParseNamedArgs(name, arg, keys, 5439007, 5439008, scope);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<ExprPtr>& parts = *parsed;
+  for (int i = 0; i < 2; ++i) {
+    if (!parts[i]) return Err(5439009 + i, "$dateTrunc requires '" + std::string(keys[i]) + "' parameter");
   }
   auto zone = ZoneArg::Make(std::move(parts[3]));
   if (!zone.ok()) return zone.status();
