@@ -307,7 +307,8 @@ class Collection {
 // taken at Begin plus the transaction's own writes; a write to a document that
 // another transaction changed since the snapshot fails with WriteConflict (112),
 // and the whole transaction should then be retried (WithTransaction does it).
-// Not thread-safe: one thread drives a transaction. Destroying an uncommitted
+// Not thread-safe: one thread at a time drives a transaction (a server's
+// session may hand it from thread to thread between commands). Destroying an uncommitted
 // transaction aborts it. Collection creation inside a transaction commits
 // immediately and is not undone by Abort.
 class Transaction {
@@ -317,6 +318,9 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   Status Commit();
+  // Commits, journaled if either `write_concern` or the one given at Begin
+  // asks for it (a server learns the commit's write concern only at commit).
+  Status Commit(const WriteConcern& write_concern);
   void Abort();
   bool active() const;
 

@@ -50,6 +50,29 @@ Status Hello(CommandContext& context, const CommandRequest& request, bson_t* rep
   BSON_APPEND_INT32(reply, "minWireVersion", 0);
   BSON_APPEND_INT32(reply, "maxWireVersion", 17);
   BSON_APPEND_BOOL(reply, "readOnly", false);
+  if (!context.server.replica_set.empty()) {
+    // A one-member replica set, always primary: drivers then run
+    // transactions and retryable writes (transactions.cc).
+    const std::string& me = context.server.advertised_host;
+    BSON_APPEND_UTF8(reply, "setName", context.server.replica_set.c_str());
+    BSON_APPEND_INT32(reply, "setVersion", 1);
+    AppendStringArray(reply, "hosts", {me});
+    BSON_APPEND_UTF8(reply, "primary", me.c_str());
+    BSON_APPEND_UTF8(reply, "me", me.c_str());
+    BSON_APPEND_BOOL(reply, "secondary", false);
+    bson_oid_t election;
+    bson_oid_init_from_string(&election, "7fffffff0000000000000001");
+    BSON_APPEND_OID(reply, "electionId", &election);
+    const int64_t now = NowMillis();
+    bson_t last_write, op_time;
+    BSON_APPEND_DOCUMENT_BEGIN(reply, "lastWrite", &last_write);
+    BSON_APPEND_DOCUMENT_BEGIN(&last_write, "opTime", &op_time);
+    BSON_APPEND_TIMESTAMP(&op_time, "ts", static_cast<uint32_t>(now / 1000), 1);
+    BSON_APPEND_INT64(&op_time, "t", 1);
+    bson_append_document_end(&last_write, &op_time);
+    BSON_APPEND_DATE_TIME(&last_write, "lastWriteDate", now);
+    bson_append_document_end(reply, &last_write);
+  }
   // Compression: the client's list, in its order of preference, cut to what
   // this server speaks (OP_COMPRESSED, wire/compression.h).
   bson_iter_t offered;
@@ -194,7 +217,25 @@ Status RenameCollection(CommandContext& context, const CommandRequest& request, 
                                                  GetBoolField(*request.body, "dropTarget", false));
 }
 
-Status EndSessions(CommandContext&, const CommandRequest&, bson_t*) { return Status::OK(); }
+// endSessions: [{id: UUID}, ...]; their transactions are aborted.
+Status EndSessions(CommandContext& context, const CommandRequest& request, bson_t*) {
+  bson_iter_t it, item, id;
+  if (!request.body->Find("endSessions", &it) || !BSON_ITER_HOLDS_ARRAY(&it)) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'endSessions' is the wrong type, expected an array");
+  }
+  bson_iter_recurse(&it, &item);
+  while (bson_iter_next(&item)) {
+    if (!BSON_ITER_HOLDS_DOCUMENT(&item)) continue;
+    Document session = SubDocument(item);
+    if (!session.Find("id", &id) || !BSON_ITER_HOLDS_BINARY(&id)) continue;
+    bson_subtype_t subtype;
+    uint32_t len = 0;
+    const uint8_t* data = nullptr;
+    bson_iter_binary(&id, &subtype, &len, &data);
+    context.server.sessions.End(std::string(reinterpret_cast<const char*>(data), len));
+  }
+  return Status::OK();
+}
 
 Status WhatsMyUri(CommandContext& context, const CommandRequest&, bson_t* reply) {
   BSON_APPEND_UTF8(reply, "you", context.connection.remote.c_str());

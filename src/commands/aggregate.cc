@@ -48,6 +48,15 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write_concern = *concern;
+  options.read.transaction = request.txn;
+  if (request.txn != nullptr) {
+    for (const Document& stage : *stages) {
+      const std::string op = CommandName(stage);
+      if (op == "$out" || op == "$merge") {
+        return Status(ErrorCode::kOperationNotSupportedInTransaction, op + " cannot be used in a transaction");
+      }
+    }
+  }
 
   Engine* engine = context.server.engine;
   if (explain) {
@@ -72,7 +81,10 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
     batch = std::move(first_batch).value();
   }
   int64_t id = 0;
-  if (!cursor->exhausted()) id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+  if (!cursor->exhausted()) {
+    id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+    if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
+  }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);
   return Status::OK();
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands/cursor_registry.h"
+#include "commands/sessions.h"
 #include "docket/document.h"
 #include "docket/engine.h"
 #include "wire/message.h"
@@ -33,6 +34,13 @@ struct ServerState {
   std::atomic<int64_t> connections_total{0};
   int64_t max_connections = 0;
   bool test_commands = false;  // `sleep` and the like (--enable-test-commands)
+  // --replica-set: the set's name (empty: a standalone server, which has no
+  // transactions or retryable writes, as MongoDB's) and this member's
+  // "host:port" for hello.
+  std::string replica_set;
+  std::string advertised_host;
+  SessionRegistry sessions;
+  std::chrono::seconds transaction_lifetime{60};  // --transaction-lifetime
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
 };
@@ -48,6 +56,11 @@ struct CommandRequest {
   const Document* body = nullptr;
   const std::vector<wire::DocumentSequence>* sequences = nullptr;  // may be null
   bool legacy = false;  // arrived as OP_QUERY (hello answers with `ismaster`)
+  // Set for a statement of a multi-document transaction (transactions.cc):
+  // the engine transaction to run in, and where to note the ids of cursors
+  // it opens (they die with the transaction).
+  Transaction* txn = nullptr;
+  std::vector<int64_t>* txn_cursors = nullptr;
 };
 
 struct CommandContext {

@@ -85,6 +85,7 @@ Status Insert(CommandContext& context, const CommandRequest& request, bson_t* re
   InsertManyOptions options;
   options.ordered = GetBoolField(*request.body, "ordered", true);
   options.write.write_concern = *concern;
+  options.write.transaction = request.txn;
   auto result = context.server.engine->collection(request.db, *name).InsertMany(*docs, options);
   if (!result.ok()) return result.status();
   BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(result->inserted_count));
@@ -115,6 +116,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (!batch_size.ok()) return batch_size.status();
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const bool single_batch = GetBoolField(body, "singleBatch", false);
+  options.read.transaction = request.txn;
 
   auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
   if (!cursor.ok()) return cursor.status();
@@ -128,6 +130,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   int64_t id = 0;
   if (!cursor->exhausted() && !single_batch) {
     id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+    if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);
   return Status::OK();
@@ -210,6 +213,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       UpdateOptions options;
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
+      options.write.transaction = request.txn;
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
       UpdatePipeline pipeline;
@@ -240,6 +244,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       UpdateOptions options;
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
+      options.write.transaction = request.txn;
       const bool multi = GetBoolField(spec, "multi", false);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
@@ -298,6 +303,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
   Collection collection = context.server.engine->collection(request.db, *name);
   WriteOptions options;
   options.write_concern = *concern;
+  options.transaction = request.txn;
 
   int64_t n = 0;
   std::vector<WriteErrorEntry> errors;
@@ -346,6 +352,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;
+  options.write.transaction = request.txn;
   const bool remove = GetBoolField(body, "remove", false);
   bson_iter_t u_it;
   const bool has_update = body.Find("update", &u_it);
@@ -397,6 +404,7 @@ Status Count(CommandContext& context, const CommandRequest& request, bson_t* rep
   if (*skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
   options.skip = *skip;
   options.limit = *limit < 0 ? -*limit : *limit;
+  options.read.transaction = request.txn;
   auto n = context.server.engine->collection(request.db, *name).CountDocuments(*query, options);
   if (!n.ok()) return n.status();
   BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(*n));
@@ -410,7 +418,9 @@ Status Distinct(CommandContext& context, const CommandRequest& request, bson_t* 
   if (!key.ok()) return key.status();
   auto query = GetDocumentField(*request.body, "query");
   if (!query.ok()) return query.status();
-  auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query);
+  ReadOptions read;
+  read.transaction = request.txn;
+  auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query, read);
   if (!values.ok()) return values.status();
   bson_iter_t it;
   if (values->Find("values", &it)) bson_append_iter(reply, "values", -1, &it);

@@ -5,6 +5,7 @@
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
+#include "commands/transactions.h"
 
 namespace docket::commands {
 namespace {
@@ -57,6 +58,8 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"explain", {Explain}},
       {"createIndexes", {CreateIndexes}},
       {"dropIndexes", {DropIndexes}},
+      {"commitTransaction", {CommitTransaction}},
+      {"abortTransaction", {AbortTransaction}},
   };
   return *table;
 }
@@ -107,11 +110,7 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
     return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
   }
   if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
-  bson::Builder reply;
-  Status s = entry->run(context, request, reply.get());
-  if (!s.ok()) return ErrorReply(s);
-  BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
-  return reply.Finish();
+  return RunWithSession(context, request, name, entry->run);
 }
 
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,

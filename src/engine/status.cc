@@ -13,6 +13,7 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kInvalidLength: return "InvalidLength";
     case ErrorCode::kProtocolError: return "ProtocolError";
     case ErrorCode::kIllegalOperation: return "IllegalOperation";
+    case ErrorCode::kLockTimeout: return "LockTimeout";
     case ErrorCode::kInvalidBSON: return "InvalidBSON";
     case ErrorCode::kNamespaceNotFound: return "NamespaceNotFound";
     case ErrorCode::kIndexNotFound: return "IndexNotFound";
@@ -34,10 +35,14 @@ std::string ErrorCodeName(ErrorCode code) {
     case ErrorCode::kShutdownInProgress: return "ShutdownInProgress";
     case ErrorCode::kWriteConflict: return "WriteConflict";
     case ErrorCode::kCommandNotSupported: return "CommandNotSupported";
+    case ErrorCode::kConflictingOperationInProgress: return "ConflictingOperationInProgress";
     case ErrorCode::kInvalidPipelineOperator: return "InvalidPipelineOperator";
     case ErrorCode::kConversionFailure: return "ConversionFailure";
     case ErrorCode::kQueryExceededMemoryLimitNoDiskUseAllowed: return "QueryExceededMemoryLimitNoDiskUseAllowed";
+    case ErrorCode::kTransactionTooOld: return "TransactionTooOld";
     case ErrorCode::kNoSuchTransaction: return "NoSuchTransaction";
+    case ErrorCode::kTransactionCommitted: return "TransactionCommitted";
+    case ErrorCode::kOperationNotSupportedInTransaction: return "OperationNotSupportedInTransaction";
     case ErrorCode::kTransactionExceededLifetimeLimitSeconds: return "TransactionExceededLifetimeLimitSeconds";
     case ErrorCode::kBSONObjectTooLarge: return "BSONObjectTooLarge";
     case ErrorCode::kDuplicateKey: return "DuplicateKey";

@@ -41,6 +41,11 @@ Status Transaction::Commit() {
   return impl_->journal ? impl_->engine->store->MakeCommittedWritesDurable() : Status::OK();
 }
 
+Status Transaction::Commit(const WriteConcern& write_concern) {
+  impl_->journal = impl_->journal || write_concern.journal;
+  return Commit();
+}
+
 void Transaction::Abort() {
   if (!impl_->active) return;
   impl_->active = false;
@@ -54,7 +59,11 @@ Result<std::unique_ptr<Transaction>> Engine::BeginTransaction(const WriteConcern
   rocksdb::WriteOptions write_options;  // sync stays false: see Store::MakeCommittedWritesDurable
   rocksdb::TransactionOptions txn_options;
   txn_options.set_snapshot = true;  // snapshot isolation; conflicting writes fail at GetForUpdate
-  txn_options.deadlock_detect = true;
+  // A document another open transaction has locked was written after this
+  // snapshot or soon will be: waiting for the lock would end in a
+  // WriteConflict all the same, so fail at once, as MongoDB does, and let
+  // the caller retry (WithTransaction backs off). No waits, no deadlocks.
+  txn_options.lock_timeout = 0;
   impl->txn = impl_->db()->BeginTransaction(write_options, txn_options);
   impl->active = true;
   return std::unique_ptr<Transaction>(new Transaction(std::move(impl)));

@@ -6,7 +6,11 @@
 
 #include <mongoc/mongoc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <random>
+#include <thread>
 
 namespace docket::odm {
 namespace {
@@ -416,7 +420,14 @@ void RemoteBackend::WithTransaction(const std::function<void(Session&)>& body, c
     throw Error(Status(ErrorCode::kIllegalOperation,
                        "transactions need a replica set or a sharded cluster; this deployment is a standalone server"));
   }
+  std::mt19937 jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
+    // After a conflict, wait a random while that grows with the attempts, so
+    // that transactions contending for one document stop colliding in step.
+    if (attempt > 1) {
+      const int cap_micros = std::min(100000, 250 << std::min(attempt, 9));
+      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap_micros)(jitter)));
+    }
     mongoc_client_t* client = mongoc_client_pool_pop(pool_);
     bson_error_t error;
     mongoc_client_session_t* raw = mongoc_client_start_session(client, nullptr, &error);

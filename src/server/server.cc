@@ -64,6 +64,8 @@ class ServerImpl {
     state.parsed_options = options.parsed_options;
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;
+    state.replica_set = options.replica_set;
+    state.transaction_lifetime = options.transaction_lifetime;
   }
 
   const ServerOptions options;
@@ -335,6 +337,9 @@ awaitable<void> ServerImpl::SweepDeadlines() {
     sweeper.expires_after(std::chrono::seconds(1));
     co_await sweeper.async_wait(asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
+    // Transactions past their lifetime and sessions idle too long; the
+    // cursors of the transactions ended go too.
+    for (int64_t cursor : state.sessions.Reap(state.transaction_lifetime)) state.cursors.Kill(cursor);
     const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
     std::lock_guard lock(connections_mutex);
     for (auto& [id, connection] : connections) {
@@ -382,6 +387,9 @@ Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOption
   }
   impl->port = impl->acceptor.local_endpoint().port();
   impl->state.host = options.bind + ":" + std::to_string(impl->port);
+  // What clients can dial: a wildcard bind is reached on the loopback address.
+  const bool wildcard = options.bind == "0.0.0.0" || options.bind == "::";
+  impl->state.advertised_host = (wildcard ? std::string("127.0.0.1") : options.bind) + ":" + std::to_string(impl->port);
   asio::co_spawn(impl->control, impl->AcceptLoop(), asio::detached);
   asio::co_spawn(impl->control, impl->ReapCursors(), asio::detached);
   asio::co_spawn(impl->control, impl->SweepDeadlines(), asio::detached);

@@ -44,6 +44,11 @@ struct ServerOptions {
   // A connection silent for this long between messages is closed (drivers
   // reconnect transparently; their monitors talk every few seconds).
   std::chrono::seconds idle_timeout{30 * 60};
+  // Non-empty: answer hello as the primary of a one-member replica set of
+  // this name, so that drivers run transactions and retryable writes.
+  std::string replica_set;
+  // A transaction still open after this long is aborted (its locks freed).
+  std::chrono::seconds transaction_lifetime{60};
   bool test_commands = false;  // registers `sleep` (tests only, as MongoDB's enableTestCommands)
   bool log_json = false;
   bool quiet = false;

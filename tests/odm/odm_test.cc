@@ -1,5 +1,8 @@
-// One ODM suite, run twice: on the embedded engine (docket:memory) and over
-// the wire (mongodb://) against a `docket serve` this fixture starts. Real
+// One ODM suite, run three times: on the embedded engine (docket:memory),
+// and over the wire (mongodb://) against `docket serve` processes this
+// fixture starts: a standalone one (no transactions: gapless sequences and
+// WithTransaction must refuse clearly) and a one-member replica set
+// (--replica-set: everything runs, in the driver's transactions). Real
 // engine, real server, real threads; no mocks.
 #include <gtest/gtest.h>
 
@@ -36,11 +39,16 @@ constexpr int kPerThread = 60;
 #endif
 constexpr int kThreads = 32;
 
-// `docket serve --memory --port 0`, started once for the remote runs.
+// `docket serve --memory --port 0 [--replica-set rs0]`, started once per
+// kind for the remote runs.
 class ServeProcess {
  public:
-  static ServeProcess& Get() {
-    static ServeProcess server;
+  static ServeProcess& Standalone() {
+    static ServeProcess server(false);
+    return server;
+  }
+  static ServeProcess& ReplicaSet() {
+    static ServeProcess server(true);
     return server;
   }
   const std::string& uri() const { return uri_; }
@@ -52,14 +60,18 @@ class ServeProcess {
   }
 
  private:
-  ServeProcess() {
+  explicit ServeProcess(bool replica_set) {
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
-      execl(DOCKET_BIN, DOCKET_BIN, "serve", "--memory", "--port", "0", "--quiet", nullptr);
+      if (replica_set) {
+        execl(DOCKET_BIN, DOCKET_BIN, "serve", "--memory", "--port", "0", "--quiet", "--replica-set", "rs0", nullptr);
+      } else {
+        execl(DOCKET_BIN, DOCKET_BIN, "serve", "--memory", "--port", "0", "--quiet", nullptr);
+      }
       _exit(127);
     }
     close(out[1]);
@@ -68,23 +80,27 @@ class ServeProcess {
     if (f != nullptr && fgets(line, sizeof(line), f) != nullptr) {
       std::string s(line);
       size_t at = s.find("port ");
-      if (at != std::string::npos) uri_ = "mongodb://127.0.0.1:" + std::to_string(std::stoi(s.substr(at + 5))) + "/";
+      if (at != std::string::npos) {
+        uri_ = "mongodb://127.0.0.1:" + std::to_string(std::stoi(s.substr(at + 5))) + "/" +
+               (replica_set ? "?replicaSet=rs0" : "");
+      }
     }
   }
   pid_t pid_ = -1;
   std::string uri_;
 };
 
-enum class Where { kEmbedded, kRemote };
+enum class Where { kEmbedded, kStandalone, kReplicaSet };
 
 class OdmTest : public ::testing::TestWithParam<Where> {
  protected:
   void SetUp() override {
-    if (GetParam() == Where::kRemote) {
-      ASSERT_FALSE(ServeProcess::Get().uri().empty()) << "docket serve did not start";
-      client_.emplace(Client::Open(ServeProcess::Get().uri()));
-    } else {
+    if (GetParam() == Where::kEmbedded) {
       client_.emplace(Client::Open("docket:memory"));
+    } else {
+      ServeProcess& server = GetParam() == Where::kStandalone ? ServeProcess::Standalone() : ServeProcess::ReplicaSet();
+      ASSERT_FALSE(server.uri().empty()) << "docket serve did not start";
+      client_.emplace(Client::Open(server.uri()));
     }
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     name = "odm_" + name.substr(0, name.find('/'));
@@ -94,7 +110,8 @@ class OdmTest : public ::testing::TestWithParam<Where> {
   void TearDown() override {
     if (db_) db_->Drop();
   }
-  bool remote() const { return GetParam() == Where::kRemote; }
+  // A server without transactions (gapless sequences and WithTransaction refuse).
+  bool standalone() const { return GetParam() == Where::kStandalone; }
   Database& db() { return *db_; }
 
   std::optional<Client> client_;
@@ -346,9 +363,9 @@ TEST_P(OdmTest, SequencedIdsAreDistinctAndGaplessSkipsNoNumber) {
   gapless_options.strategy = SequenceStrategy::kGapless;
   Sequence gapless = db().Sequence("tickets", gapless_options);
   auto numbered = tickets.WithSequence(&Ticket::id, gapless, SequenceFormat{"Prefix", 0});
-  if (remote()) {
-    // docket serve is a standalone server: no transactions, so a gapless
-    // number is refused rather than silently leaving gaps.
+  if (standalone()) {
+    // A standalone server has no transactions, so a gapless number is
+    // refused rather than silently leaving gaps.
     Ticket t{{}, "x", false};
     try {
       numbered.InsertOne(t);
@@ -400,8 +417,8 @@ TEST_P(OdmTest, TransactionHelperConservesTheTotal) {
     Account acct{std::to_string(a), "o", "100"_dec, 10000, std::nullopt, {}};
     accounts.InsertOne(acct);
   }
-  if (!db().SupportsTransactions()) {
-    EXPECT_TRUE(remote());
+  EXPECT_EQ(db().SupportsTransactions(), !standalone());
+  if (standalone()) {
     EXPECT_THROW(db().WithTransaction([](Session&) {}), Error);
     return;
   }
@@ -432,9 +449,14 @@ TEST_P(OdmTest, TransactionHelperConservesTheTotal) {
   EXPECT_EQ(total, 60000);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, OdmTest, ::testing::Values(Where::kEmbedded, Where::kRemote),
+INSTANTIATE_TEST_SUITE_P(Backends, OdmTest, ::testing::Values(Where::kEmbedded, Where::kStandalone, Where::kReplicaSet),
                          [](const ::testing::TestParamInfo<Where>& info) {
-                           return info.param == Where::kEmbedded ? std::string("Embedded") : std::string("Remote");
+                           switch (info.param) {
+                             case Where::kEmbedded: return std::string("Embedded");
+                             case Where::kStandalone: return std::string("Standalone");
+                             case Where::kReplicaSet: return std::string("ReplicaSet");
+                           }
+                           return std::string();
                          });
 
 // The user-facing fixture: a fresh in-memory database per test.

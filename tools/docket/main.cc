@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", flags.workers,
                     "threads that serve connections and run their commands (0: one per core, at least 2)")
       ->check(CLI::Range(0, 256))->capture_default_str();
+  serve->add_option("--replica-set", flags.replica_set,
+                    "answer as the primary of a one-member replica set of this name: transactions and retryable writes");
+  serve->add_option("--transaction-lifetime", flags.transaction_lifetime_seconds,
+                    "seconds after which an open transaction is aborted (MongoDB's transactionLifetimeLimitSeconds)")
+      ->check(CLI::Range(1, 24 * 3600))->capture_default_str();
   serve->add_flag("--enable-test-commands", flags.enable_test_commands,
                   "registers commands for testing the server itself ({sleep: 1, millis: N})");
   serve->add_option("--max-workers", flags.max_workers, "the most threads the pool grows to while commands block")

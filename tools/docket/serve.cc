@@ -84,6 +84,8 @@ int RunServe(const ServeFlags& flags) {
   options.log_json = flags.log_format == "json";
   options.quiet = flags.quiet;
   options.test_commands = flags.enable_test_commands;
+  options.replica_set = flags.replica_set;
+  options.transaction_lifetime = std::chrono::seconds(flags.transaction_lifetime_seconds);
   options.argv = flags.argv;
   bson::Builder parsed;
   BSON_APPEND_UTF8(parsed.get(), "dbpath", flags.memory ? ":memory:" : flags.dbpath.c_str());
@@ -100,7 +102,8 @@ int RunServe(const ServeFlags& flags) {
   const uint16_t port = (*server)->port();
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
   std::string host = flags.bind == "0.0.0.0" ? "127.0.0.1" : flags.bind;
-  std::printf("docket: ready on mongodb://%s:%u/ (port %u, %s, %.1f ms)\n", host.c_str(), port, port,
+  const std::string set = flags.replica_set.empty() ? "" : "?replicaSet=" + flags.replica_set;
+  std::printf("docket: ready on mongodb://%s:%u/%s (port %u, %s, %.1f ms)\n", host.c_str(), port, set.c_str(), port,
               flags.memory ? "in memory" : flags.dbpath.c_str(), ms);
   std::fflush(stdout);
 

@@ -15,6 +15,8 @@ struct ServeFlags {
   std::string log_format = "text";
   bool quiet = false;
   bool enable_test_commands = false;
+  std::string replica_set;
+  int transaction_lifetime_seconds = 60;
   std::string jitter;  // "MIN-MAX" milliseconds, empty: off
   unsigned long long seed = 0;
   int workers = 0;        // the pool's base size; 0: the number of cores, at least 2
