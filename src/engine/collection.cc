@@ -61,7 +61,7 @@ Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transactio
   rocksdb::Status s;
   if (user_txn != nullptr) {
     rocksdb::ReadOptions read_options;
-    read_options.snapshot = user_txn->GetSnapshot();
+    read_options.snapshot = engine::TransactionSnapshot(user_txn);
     s = user_txn->Get(read_options, key, &value);
   } else {
     s = engine->db()->Get(rocksdb::ReadOptions(), key, &value);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/indexes.h"
+#include "engine/write_path.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -18,7 +19,7 @@ IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const r
       plan_(plan),
       batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
   if (user_txn != nullptr) {
-    read_options_.snapshot = user_txn->GetSnapshot();
+    read_options_.snapshot = TransactionSnapshot(user_txn);
     it_.reset(user_txn->GetIterator(read_options_));
   } else {
     read_options_.snapshot = own_snapshot_;
@@ -130,7 +131,9 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
                                        size_t limit_hint) {
   // The snapshot comes first: the plan then sees every multikey flag set by
   // a write the snapshot holds (flags are set before their write commits).
-  const rocksdb::Snapshot* snapshot = user_txn != nullptr ? nullptr : engine->db()->GetSnapshot();
+  const rocksdb::Snapshot* snapshot = nullptr;
+  if (user_txn != nullptr) TransactionSnapshot(user_txn);
+  else snapshot = engine->db()->GetSnapshot();
   index::Plan plan = index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
   if (plan.index == nullptr) {
     if (snapshot != nullptr) engine->db()->ReleaseSnapshot(snapshot);

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <mutex>
+#include <random>
 #include <shared_mutex>
 #include <vector>
 #include <thread>
@@ -8,6 +9,22 @@
 #include "storage/status_from_rocks.h"
 
 namespace docket {
+namespace {
+
+// How long a transaction's first lock may wait for another transaction.
+constexpr int64_t kFirstLockWaitMs = 1000;
+
+// Sleeps before retry `attempt` (0-based) of a conflicting transaction: a
+// random time up to 50 us * 2^attempt, at most 10 ms, so that transactions
+// that keep colliding spread out instead of colliding again in step.
+void BackOff(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int64_t ceiling_us = std::min<int64_t>(int64_t{50} << std::min(attempt, 8), 10000);
+  std::uniform_int_distribution<int64_t> pick(0, ceiling_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(pick(random)));
+}
+
+}  // namespace
 
 Transaction::Transaction(std::unique_ptr<TransactionImpl> impl) : impl_(std::move(impl)) {}
 
@@ -58,12 +75,15 @@ Result<std::unique_ptr<Transaction>> Engine::BeginTransaction(const WriteConcern
   impl->journal = write_concern.journal;
   rocksdb::WriteOptions write_options;  // sync stays false: see Store::MakeCommittedWritesDurable
   rocksdb::TransactionOptions txn_options;
-  txn_options.set_snapshot = true;  // snapshot isolation; conflicting writes fail at GetForUpdate
-  // A document another open transaction has locked was written after this
-  // snapshot or soon will be: waiting for the lock would end in a
-  // WriteConflict all the same, so fail at once, as MongoDB does, and let
-  // the caller retry (WithTransaction backs off). No waits, no deadlocks.
-  txn_options.lock_timeout = 0;
+  // Snapshot isolation, with the snapshot taken at the first read rather
+  // than here (engine::TransactionSnapshot): a transaction whose first
+  // operation locks a document waits for that lock (no other lock held, so no
+  // deadlock), then reads. After that, locks fail at once: a document another
+  // open transaction holds was written after this snapshot or soon will be,
+  // so waiting would end in a WriteConflict all the same, as in MongoDB; the
+  // caller retries (WithTransaction backs off). No deadlocks either way.
+  txn_options.set_snapshot = false;
+  txn_options.lock_timeout = kFirstLockWaitMs;
   impl->txn = impl_->db()->BeginTransaction(write_options, txn_options);
   impl->active = true;
   return std::unique_ptr<Transaction>(new Transaction(std::move(impl)));
@@ -81,7 +101,7 @@ Status Engine::WithTransaction(const std::function<Status(Transaction&)>& body, 
     (*txn)->Abort();
     if (!storage::IsRetryable(s)) return s;
     last = s;
-    if (attempt > 2) std::this_thread::sleep_for(std::chrono::microseconds(100 * std::min(attempt, 50)));
+    BackOff(attempt);
   }
   return last;
 }

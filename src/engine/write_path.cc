@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bson/value.h"
+#include "docket/blocking.h"
 #include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
@@ -35,12 +36,31 @@ WriteUnit::~WriteUnit() {
   if (journal_ && !write_ended_) engine_->store->EndJournaledWrite();
 }
 
-const rocksdb::Snapshot* WriteUnit::snapshot() const { return owned_ ? nullptr : txn_->GetSnapshot(); }
+const rocksdb::Snapshot* TransactionSnapshot(rocksdb::Transaction* txn) {
+  if (txn->GetSnapshot() == nullptr) {
+    txn->SetSnapshot();
+    txn->SetLockTimeout(0);
+  }
+  return txn->GetSnapshot();
+}
 
 Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool* found) {
   rocksdb::ReadOptions read_options;
-  read_options.snapshot = snapshot();
-  rocksdb::Status s = txn_->GetForUpdate(read_options, key, value);
+  rocksdb::Status s;
+  if (!owned_ && txn_->GetSnapshot() == nullptr) {
+    // The first operation of a user transaction: it holds no lock yet, so
+    // waiting (up to the lock timeout BeginTransaction set) cannot deadlock.
+    // With no snapshot the read is not validated and sees the latest version,
+    // which the lock now keeps; the snapshot taken next includes it.
+    {
+      BlockingRegion waiting;
+      s = txn_->GetForUpdate(read_options, key, value);
+    }
+    TransactionSnapshot(txn_);
+  } else {
+    read_options.snapshot = owned_ ? nullptr : txn_->GetSnapshot();
+    s = txn_->GetForUpdate(read_options, key, value);
+  }
   *found = s.ok();
   if (s.IsNotFound()) return Status::OK();
   return FromRocks(s, "reading a record");
@@ -209,7 +229,7 @@ RecordScan::RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint6
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper_slice_;
   if (user_txn != nullptr) {
-    read_options.snapshot = user_txn->GetSnapshot();
+    read_options.snapshot = TransactionSnapshot(user_txn);
     it_.reset(user_txn->GetIterator(read_options));
   } else {
     it_.reset(engine->db()->NewIterator(read_options));

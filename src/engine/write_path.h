@@ -33,10 +33,13 @@ class WriteUnit {
 
   rocksdb::Transaction* txn() const { return txn_; }
   bool owned() const { return owned_; }
-  // The snapshot reads must use: the user transaction's, or none (latest).
-  const rocksdb::Snapshot* snapshot() const;
 
   // Reads `key` and locks it until the end of the transaction. Sets *found.
+  // In a user transaction whose snapshot is not taken yet (see
+  // TransactionSnapshot), this is its first operation: it waits for the lock,
+  // reads the latest version and only then takes the snapshot, so that a
+  // transaction that starts on a hot document queues for it instead of
+  // conflicting with every writer that committed while it waited.
   Status GetForUpdate(const std::string& key, std::string* value, bool* found);
   // Records, in a user transaction, that it writes to `entry` (see
   // TransactionImpl::written). No-op for an owned unit, which holds the
@@ -55,6 +58,12 @@ class WriteUnit {
   bool write_ended_ = false;  // EndJournaledWrite already called
   bool committed_ = false;
 };
+
+// The snapshot a user transaction reads from, taken on its first read: the
+// moment MongoDB establishes a transaction's snapshot too. From then on its
+// locks are tried without waiting (a locked document was written after the
+// snapshot, or soon will be: a WriteConflict either way).
+const rocksdb::Snapshot* TransactionSnapshot(rocksdb::Transaction* txn);
 
 // Runs `write` so that it changes all or nothing of the unit's transaction:
 // on failure everything it wrote is rolled back (a RocksDB savepoint). A

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "test_util.h"
 
@@ -316,33 +318,89 @@ TEST_P(TransactionTest, CommitMakesWritesVisibleAbortDiscardsThem) {
   EXPECT_EQ(*c.CountDocuments(Document()), 2);
 }
 
-TEST_P(TransactionTest, ConcurrentWriteToSameDocumentIsAWriteConflict) {
+TEST_P(TransactionTest, SnapshotIsTakenAtTheFirstReadAndLaterChangesConflict) {
   Collection c = engine_->collection("db", "c");
   ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
   auto t1 = engine_->BeginTransaction();
-  WriteOptions w1;
-  w1.transaction = t1->get();
-  // A write outside the transaction after its snapshot.
+  ReadOptions r1;
+  r1.transaction = t1->get();
+  FindOptions f1;
+  f1.read = r1;
+  // Written after the begin but before the first read: the snapshot has it.
   ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})")).ok());
+  EXPECT_EQ(GetInt(**c.FindOne(J(R"({"_id": 1})"), f1), "n"), 1);
+  // Written after the first read: the transaction's write conflicts.
+  ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})")).ok());
+  EXPECT_EQ(GetInt(**c.FindOne(J(R"({"_id": 1})"), f1), "n"), 1) << "the snapshot moved";
   UpdateOptions u1;
-  u1.write = w1;
+  u1.write.transaction = t1->get();
   auto r = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 10}})"), u1);
   EXPECT_EQ(r.status().code(), ErrorCode::kWriteConflict);
+}
+
+TEST_P(TransactionTest, ALockHeldByAnotherTransactionConflictsAfterTheFirstRead) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 2, "n": 0})")).ok());
+  auto holder = engine_->BeginTransaction();
+  UpdateOptions in_holder;
+  in_holder.write.transaction = holder->get();
+  ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 2})"), J(R"({"$inc": {"n": 1}})"), in_holder).ok());
+  auto t = engine_->BeginTransaction();
+  UpdateOptions in_t;
+  in_t.write.transaction = t->get();
+  ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})"), in_t).ok());
+  // _id 2 is locked by an open transaction: no wait, a WriteConflict.
+  EXPECT_EQ(c.UpdateOne(J(R"({"_id": 2})"), J(R"({"$inc": {"n": 1}})"), in_t).status().code(),
+            ErrorCode::kWriteConflict);
+  ASSERT_TRUE((*holder)->Commit().ok());
+}
+
+// A transaction that starts on a document another transaction holds queues
+// for it and then reads the committed version: no conflict, no lost update.
+TEST_P(TransactionTest, AFirstLockWaitsForTheHolderInsteadOfConflicting) {
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
+  auto holder = engine_->BeginTransaction();
+  UpdateOptions in_holder;
+  in_holder.write.transaction = holder->get();
+  ASSERT_TRUE(c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})"), in_holder).ok());
+  std::atomic<int> attempts{0};
+  Status waiter_status;
+  std::thread waiter([&] {
+    waiter_status = engine_->WithTransaction([&](Transaction& txn) -> Status {
+      ++attempts;
+      UpdateOptions options;
+      options.write.transaction = &txn;
+      return c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 10}})"), options).status();
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the waiter reach the lock
+  ASSERT_TRUE((*holder)->Commit().ok());
+  waiter.join();
+  ASSERT_TRUE(waiter_status.ok()) << waiter_status.ToString();
+  EXPECT_EQ(attempts.load(), 1);
+  EXPECT_EQ(GetInt(**c.FindOne(J(R"({"_id": 1})")), "n"), 11);
 }
 
 TEST_P(TransactionTest, WithTransactionRetriesUntilItCommits) {
   Collection c = engine_->collection("db", "c");
   ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "n": 0})")).ok());
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 2})")).ok());
   int attempts = 0;
   Status s = engine_->WithTransaction([&](Transaction& txn) -> Status {
     ++attempts;
-    UpdateOptions options;
-    options.write.transaction = &txn;
+    FindOptions find;
+    find.read.transaction = &txn;
+    auto first = c.FindOne(J(R"({"_id": 2})"), find);  // takes the snapshot
+    if (!first.ok()) return first.status();
     if (attempts == 1) {
       // Someone else changes the document between our snapshot and our write.
       auto other = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 100}})"));
       if (!other.ok()) return other.status();
     }
+    UpdateOptions options;
+    options.write.transaction = &txn;
     auto r = c.UpdateOne(J(R"({"_id": 1})"), J(R"({"$inc": {"n": 1}})"), options);
     return r.status();
   });
