@@ -20,6 +20,14 @@ constexpr int kUpsertRetries = 3;
 
 Status StartOver() { return Status(ErrorCode::kWriteConflict, "candidate changed; retrying"); }
 
+// Whether `record` matches; an error evaluating an $expr fails the write, as
+// in MongoDB (Filter::Matches would count it as no match).
+Result<bool> Matches(const query::Filter& filter, rocksdb::Slice record, size_t* position = nullptr) {
+  const auto* data = reinterpret_cast<const uint8_t*>(record.data());
+  if (position != nullptr) return filter.EvaluateAt(data, record.size(), position);
+  return filter.Evaluate(data, record.size());
+}
+
 struct Candidate {
   std::string key;
   std::string value;
@@ -48,7 +56,9 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
   bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
   for (; scan->Valid(); scan->Next()) {
     rocksdb::Slice v = scan->value();
-    if (!filter.Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
+    auto matched = Matches(filter, v);
+    if (!matched.ok()) return matched.status();
+    if (!*matched) continue;
     if (first_is_best) {
       *out = Candidate{scan->key().ToString(), v.ToString()};
       return Status::OK();
@@ -131,8 +141,13 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
       std::string locked = std::move(candidate->value);
       if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
       size_t position = bson::kNoPosition;
-      if (!found ||
-          !request.filter->MatchesAt(reinterpret_cast<const uint8_t*>(locked.data()), locked.size(), &position)) {
+      bool matched = false;
+      if (found) {
+        auto m = Matches(*request.filter, locked, &position);
+        if (!m.ok()) return m.status();
+        matched = *m;
+      }
+      if (!matched) {
         if (unit.owned()) return StartOver();
         candidate.reset();
       } else {
@@ -162,10 +177,10 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
         std::string locked;
         DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &locked, &found));
         size_t position = bson::kNoPosition;
-        if (!found ||
-            !request.filter->MatchesAt(reinterpret_cast<const uint8_t*>(locked.data()), locked.size(), &position)) {
-          return Status::OK();  // changed by someone else since the scan: no longer ours
-        }
+        if (!found) return Status::OK();  // deleted since the scan
+        auto matched = Matches(*request.filter, locked, &position);
+        if (!matched.ok()) return matched.status();
+        if (!*matched) return Status::OK();  // changed by someone else since the scan: no longer ours
         return ApplyToRecord(unit, *guard.entry, request, key, Document::FromTrustedBytes(std::move(locked)), position,
                              &one);
       });
@@ -179,9 +194,9 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       // below, so each match is written as it comes: memory stays bounded
       // however many documents match.
       for (; scan->Valid(); scan->Next()) {
-        rocksdb::Slice v = scan->value();
-        if (!request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) continue;
-        DOCKET_RETURN_IF_ERROR(modify_key(scan->key().ToString()));
+        auto matched = Matches(*request.filter, scan->value());
+        if (!matched.ok()) return matched.status();
+        if (*matched) DOCKET_RETURN_IF_ERROR(modify_key(scan->key().ToString()));
       }
       DOCKET_RETURN_IF_ERROR(scan->status());
     } else {
@@ -190,10 +205,9 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       // the keys first (the transaction buffers every write in memory anyway).
       std::vector<std::string> keys;
       for (; scan->Valid(); scan->Next()) {
-        rocksdb::Slice v = scan->value();
-        if (request.filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) {
-          keys.push_back(scan->key().ToString());
-        }
+        auto matched = Matches(*request.filter, scan->value());
+        if (!matched.ok()) return matched.status();
+        if (*matched) keys.push_back(scan->key().ToString());
       }
       DOCKET_RETURN_IF_ERROR(scan->status());
       for (const std::string& key : keys) DOCKET_RETURN_IF_ERROR(modify_key(key));

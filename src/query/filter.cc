@@ -553,4 +553,13 @@ bool Filter::MatchesAt(const uint8_t* doc, size_t len, size_t* position) const {
   return root_ == nullptr || root_->Matches(MatchInput{.doc = doc, .len = len, .position = position});
 }
 
+Result<bool> Filter::EvaluateAt(const uint8_t* doc, size_t len, size_t* position) const {
+  *position = bson::kNoPosition;
+  if (root_ == nullptr) return true;
+  Status error;
+  bool matched = root_->Matches(MatchInput{.doc = doc, .len = len, .position = position, .error = &error});
+  if (!error.ok()) return error;
+  return matched;
+}
+
 }  // namespace docket::query

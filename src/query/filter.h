@@ -42,7 +42,8 @@ class Filter {
   Filter& operator=(Filter&&) noexcept;
   ~Filter();
 
-  // An error evaluating $expr counts as no match here; use Evaluate to see it.
+  // An error evaluating $expr counts as no match here; use Evaluate to see it
+  // (the engine's finds, updates and deletes do).
   bool Matches(const uint8_t* doc, size_t len) const;
   // Matches, reporting $expr evaluation errors. `vars`, when given, holds the
   // variables of a pipeline with ROOT and CURRENT already set to `doc`.
@@ -52,6 +53,8 @@ class Filter {
   // match came through (the positional `$` of updates and projections), or
   // bson::kNoPosition when no array was involved.
   bool MatchesAt(const uint8_t* doc, size_t len, size_t* position) const;
+  // MatchesAt, reporting $expr evaluation errors (as Evaluate).
+  Result<bool> EvaluateAt(const uint8_t* doc, size_t len, size_t* position) const;
 
   // When the filter requires _id to equal one value (`{_id: v, ...}` or
   // `{_id: {$eq: v}}` at the top level), returns {"": v}: the engine then reads
