@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "docket/engine.h"
+#include "engine/key_queue.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
 
@@ -36,6 +37,8 @@ class EngineImpl {
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
   std::atomic<uint64_t> next_spill_id{1};
+  // Single-document writers queue here for their first key (key_queue.h).
+  engine::KeyQueues key_queues;
 
   // The TTL monitor (Engine::DeleteExpired every ttl_monitor_seconds).
   std::thread ttl_thread;

@@ -45,7 +45,7 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     Candidate c{storage::RecordKey(guard.entry->id, id), {}, /*locked=*/true};
     bool found = false;
     // Point lookups lock straight away, so the caller need not re-read.
-    DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(c.key, &c.value, &found));
+    DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(c.key, &c.value, &found));
     if (found) *out = std::move(c);
     return Status::OK();
   }
@@ -139,7 +139,7 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
       // Lock, re-read and re-check: the record may have changed since the scan.
       bool found = true;
       std::string locked = std::move(candidate->value);
-      if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(candidate->key, &locked, &found));
+      if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(candidate->key, &locked, &found));
       size_t position = bson::kNoPosition;
       bool matched = false;
       if (found) {
@@ -175,7 +175,7 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
         one = ModifyOutcome();
         bool found = false;
         std::string locked;
-        DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &locked, &found));
+        DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(key, &locked, &found));
         size_t position = bson::kNoPosition;
         if (!found) return Status::OK();  // deleted since the scan
         auto matched = Matches(*request.filter, locked, &position);

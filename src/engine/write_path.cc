@@ -66,6 +66,13 @@ Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool*
   return FromRocks(s, "reading a record");
 }
 
+Status WriteUnit::QueueAndGetForUpdate(const std::string& key, std::string* value, bool* found) {
+  if (owned_ && !queue_.owns_lock() && txn_->GetNumKeys() == 0) {
+    queue_ = std::unique_lock<std::mutex>(engine_->key_queues.For(key));
+  }
+  return GetForUpdate(key, value, found);
+}
+
 void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
   if (user_ == nullptr) return;
   for (const auto& [written, version] : user_->written) {
@@ -77,6 +84,7 @@ void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
 Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
   Status s = FromRocks(txn_->Commit(), "committing");
+  if (queue_.owns_lock()) queue_.unlock();  // the row locks are released too
   if (!s.ok()) return s;
   committed_ = true;
   if (!journal_) return Status::OK();

@@ -13,12 +13,14 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "docket/engine.h"
 #include "bson/path.h"
 #include "engine/engine_impl.h"
+#include "engine/key_queue.h"
 
 namespace docket::engine {
 
@@ -41,6 +43,11 @@ class WriteUnit {
   // transaction that starts on a hot document queues for it instead of
   // conflicting with every writer that committed while it waited.
   Status GetForUpdate(const std::string& key, std::string* value, bool* found);
+  // GetForUpdate for an operation that modifies one existing document: an
+  // owned unit that holds no lock yet first queues for the key behind the
+  // other single-document writers of it (key_queue.h), so that writers of a
+  // hot document take turns instead of all waking at each release.
+  Status QueueAndGetForUpdate(const std::string& key, std::string* value, bool* found);
   // Records, in a user transaction, that it writes to `entry` (see
   // TransactionImpl::written). No-op for an owned unit, which holds the
   // entry's lifecycle lock until it commits.
@@ -57,6 +64,9 @@ class WriteUnit {
   bool journal_ = false;      // owned and j:true: bracketed by Begin/EndJournaledWrite
   bool write_ended_ = false;  // EndJournaledWrite already called
   bool committed_ = false;
+  // Owned units: the queue of the first key locked, held until the commit
+  // (or the end of the unit) — see key_queue.h.
+  std::unique_lock<std::mutex> queue_;
 };
 
 // The snapshot a user transaction reads from, taken on its first read: the

@@ -188,6 +188,57 @@ TEST_P(SeedTest, TransactionalTransfersConserveTheTotal) {
   EXPECT_EQ(total, kAccounts * 1000);
 }
 
+// One hot document written every way at once: single updates and
+// findAndModify (which queue for it, key_queue.h), transactions that start
+// on it (which wait for its row lock) and transactions that reach it second
+// (which conflict and retry). Every acknowledged increment is counted once.
+TEST_P(SeedTest, HotDocumentUnderMixedWritersCountsEveryIncrement) {
+  Collection c = engine_->collection("app", "hot");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": "hot", "n": 0})")).ok());
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": "other", "n": 0})")).ok());
+  std::atomic<int64_t> acknowledged{0};
+  std::atomic<int> failures{0};
+  const Document hot = J(R"({"_id": "hot"})");
+  const Document other = J(R"({"_id": "other"})");
+  const Document inc = J(R"({"$inc": {"n": 1}})");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread / 5; ++i) {
+        Status s;
+        switch (t % 4) {
+          case 0:
+            s = c.UpdateOne(hot, inc).status();
+            break;
+          case 1: {
+            FindAndModifyOptions options;
+            options.return_document = ReturnDocument::kAfter;
+            s = c.FindOneAndUpdate(hot, inc, options).status();
+            break;
+          }
+          default:
+            // t % 4 == 2: the hot document first; 3: the other one first.
+            s = engine_->WithTransaction([&](Transaction& txn) -> Status {
+              UpdateOptions options;
+              options.write.transaction = &txn;
+              const Document& first = t % 4 == 2 ? hot : other;
+              const Document& second = t % 4 == 2 ? other : hot;
+              DOCKET_RETURN_IF_ERROR(c.UpdateOne(first, inc, options).status());
+              return c.UpdateOne(second, inc, options).status();
+            }, WriteConcern(), /*max_attempts=*/10000);  // the second kind may lose many races in a row
+        }
+        if (s.ok()) acknowledged.fetch_add(1);
+        else failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(acknowledged.load(), 12 * (kPerThread / 5));
+  EXPECT_EQ(GetInt(**c.FindOne(hot), "n"), acknowledged.load());
+  EXPECT_EQ(GetInt(**c.FindOne(other), "n"), 6 * (kPerThread / 5));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, SeedTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);
 
 }  // namespace
