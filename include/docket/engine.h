@@ -96,6 +96,9 @@ struct FindOptions {
   // QueryExceededMemoryLimitNoDiskUseAllowed (292). MongoDB 6.0's default
   // (allowDiskUseByDefault) is true.
   bool allow_disk_use = true;
+  // Variables for the filter's $expr, as the command's `let`:
+  // {cutoff: <expression of constants>}, read as $$cutoff.
+  Document let;
   ReadOptions read;
 };
 
@@ -110,6 +113,7 @@ struct UpdateOptions {
   // Conditions for the `$[<identifier>]` elements of update paths, e.g.
   // {"x.grade": {$gte: 85}} for "grades.$[x].passed".
   std::vector<Document> array_filters;
+  Document let;  // variables for the filter's $expr (as FindOptions::let)
   WriteOptions write;
 };
 
@@ -126,6 +130,11 @@ struct UpdateResult {
   int64_t matched_count = 0;
   int64_t modified_count = 0;
   std::optional<Document> upserted_id;  // {_id: <value>} when an upsert inserted
+};
+
+struct DeleteOptions {
+  Document let;  // variables for the filter's $expr (as FindOptions::let)
+  WriteOptions write;
 };
 
 struct DeleteResult {
@@ -160,6 +169,9 @@ struct FindAndModifyOptions {
   bool upsert = false;  // ignored by FindOneAndDelete
   ReturnDocument return_document = ReturnDocument::kBefore;
   std::vector<Document> array_filters;  // as in UpdateOptions
+  // Variables for the filter's $expr (as FindOptions::let). A pipeline
+  // update reads its own UpdatePipeline::let.
+  Document let;
   WriteOptions write;
 };
 
@@ -238,8 +250,10 @@ class Collection {
   Result<UpdateResult> ReplaceOne(const Document& filter, const Document& replacement,
                                   const UpdateOptions& options = {});
 
-  Result<DeleteResult> DeleteOne(const Document& filter, const WriteOptions& options = {});
-  Result<DeleteResult> DeleteMany(const Document& filter, const WriteOptions& options = {});
+  Result<DeleteResult> DeleteOne(const Document& filter, const DeleteOptions& options = {});
+  Result<DeleteResult> DeleteMany(const Document& filter, const DeleteOptions& options = {});
+  Result<DeleteResult> DeleteOne(const Document& filter, const WriteOptions& options);
+  Result<DeleteResult> DeleteMany(const Document& filter, const WriteOptions& options);
 
   // Returns the document before or after the change (per options), or nullopt
   // when nothing matched and no upsert happened. The read, the change and the

@@ -116,6 +116,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (!batch_size.ok()) return batch_size.status();
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const bool single_batch = GetBoolField(body, "singleBatch", false);
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
   options.read.transaction = request.txn;
 
   auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
@@ -219,6 +220,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       UpdatePipeline pipeline;
       Status parsed = ReadDocumentArray(spec, "u", &pipeline.stages);
       if (parsed.ok()) parsed = MergeLet(*request.body, spec, &pipeline.let);
+      options.let = pipeline.let;
       if (!filters.ok()) {
         result = filters;
       } else if (!parsed.ok()) {
@@ -248,6 +250,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       const bool multi = GetBoolField(spec, "multi", false);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
+      if (filters.ok()) filters = ReadDocumentField(*request.body, "let", &options.let);
       if (!filters.ok()) {
         result = filters;
       } else if (!IsOperatorUpdate(u)) {
@@ -301,9 +304,10 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
   if (!concern.ok()) return concern.status();
   const bool ordered = GetBoolField(*request.body, "ordered", true);
   Collection collection = context.server.engine->collection(request.db, *name);
-  WriteOptions options;
-  options.write_concern = *concern;
-  options.transaction = request.txn;
+  DeleteOptions options;
+  options.write.write_concern = *concern;
+  options.write.transaction = request.txn;
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(*request.body, "let", &options.let));
 
   int64_t n = 0;
   std::vector<WriteErrorEntry> errors;
@@ -349,6 +353,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   options.upsert = GetBoolField(body, "upsert", false);
   options.return_document = GetBoolField(body, "new", false) ? ReturnDocument::kAfter : ReturnDocument::kBefore;
   DOCKET_RETURN_IF_ERROR(ReadDocumentArray(body, "arrayFilters", &options.array_filters));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;

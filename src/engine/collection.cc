@@ -149,7 +149,7 @@ Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& doc
 }
 
 Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& options) {
-  auto filter = query::Filter::Compile(filter_doc);
+  auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
   if (!filter.ok()) return filter.status();
   auto projection = query::Projection::Compile(options.projection, &filter_doc);
   if (!projection.ok()) return projection.status();
@@ -309,8 +309,10 @@ struct UpdateSource {
   const std::vector<Document>* array_filters = nullptr;
 };
 
-Result<CompiledModify> CompileModify(const Document& filter, const Document* sort, const UpdateSource& source) {
-  auto f = query::Filter::Compile(filter);
+// `let`: the variables the filter's $expr reads (the command's `let`).
+Result<CompiledModify> CompileModify(const Document& filter, const Document& let, const Document* sort,
+                                     const UpdateSource& source) {
+  auto f = query::Filter::CompileWithLet(filter, let);
   if (!f.ok()) return f.status();
   auto s = query::SortSpec::Compile(sort ? *sort : Document());
   if (!s.ok()) return s.status();
@@ -339,7 +341,7 @@ namespace {
 Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const std::string& name,
                                const Document& filter, UpdateSource source, const UpdateOptions& options, bool many) {
   source.array_filters = &options.array_filters;
-  auto compiled = CompileModify(filter, nullptr, source);
+  auto compiled = CompileModify(filter, options.let, nullptr, source);
   if (!compiled.ok()) return compiled.status();
   if (many && compiled->update->is_replacement()) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
@@ -381,14 +383,14 @@ Result<UpdateResult> Collection::ReplaceOne(const Document& filter, const Docume
 
 namespace {
 Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const std::string& name,
-                               const Document& filter, const WriteOptions& options, bool many) {
-  auto compiled = CompileModify(filter, nullptr, UpdateSource{});
+                               const Document& filter, const DeleteOptions& options, bool many) {
+  auto compiled = CompileModify(filter, options.let, nullptr, UpdateSource{});
   if (!compiled.ok()) return compiled.status();
   auto guard = engine::ResolveForRead(engine, db, name);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
-  auto outcome = many ? engine::ModifyMany(engine, *guard, request, options)
-                      : engine::ModifyOne(engine, *guard, request, options);
+  auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
+                      : engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
   return DeleteResult{outcome->modified};
 }
@@ -398,7 +400,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
                                             const FindAndModifyOptions& options) {
   source.array_filters = &options.array_filters;
   const bool is_update = source.doc != nullptr || source.pipeline != nullptr;
-  auto compiled = CompileModify(filter, &options.sort, source);
+  auto compiled = CompileModify(filter, options.let, &options.sort, source);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
@@ -430,12 +432,20 @@ Result<std::optional<Document>> ValueOf(Result<FindAndModifyResult> result) {
 }
 }  // namespace
 
-Result<DeleteResult> Collection::DeleteOne(const Document& filter, const WriteOptions& options) {
+Result<DeleteResult> Collection::DeleteOne(const Document& filter, const DeleteOptions& options) {
   return RunDelete(engine_, db_, name_, filter, options, false);
 }
 
-Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteOptions& options) {
+Result<DeleteResult> Collection::DeleteMany(const Document& filter, const DeleteOptions& options) {
   return RunDelete(engine_, db_, name_, filter, options, true);
+}
+
+Result<DeleteResult> Collection::DeleteOne(const Document& filter, const WriteOptions& options) {
+  return DeleteOne(filter, DeleteOptions{Document(), options});
+}
+
+Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteOptions& options) {
+  return DeleteMany(filter, DeleteOptions{Document(), options});
 }
 
 Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const Document& update,

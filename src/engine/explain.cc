@@ -51,7 +51,7 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
 }  // namespace
 
 Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& options) {
-  auto filter = query::Filter::Compile(filter_doc);
+  auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
   if (!filter.ok()) return filter.status();
   auto sort = query::SortSpec::Compile(options.sort);
   if (!sort.ok()) return sort.status();

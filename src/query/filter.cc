@@ -24,6 +24,11 @@ struct MatchInput {
   Status* error = nullptr;
 };
 
+// The values of a command's `let`, each in the slot its name was given.
+struct LetValues {
+  std::vector<std::pair<int, expr::Value>> bindings;
+};
+
 // A node of the compiled filter tree. Immutable.
 class FilterNode {
  public:
@@ -163,7 +168,8 @@ class ConstantNode : public FilterNode {
 // the query).
 class ExprNode : public FilterNode {
  public:
-  explicit ExprNode(expr::ExprPtr e) : expr_(std::move(e)) {}
+  // `let`: the command's variables (Filter::CompileWithLet), or nullptr.
+  ExprNode(expr::ExprPtr e, const LetValues* let) : expr_(std::move(e)), let_(let) {}
   bool Matches(const MatchInput& in) const override {
     if (in.doc == nullptr) return false;
     Result<expr::Value> v = Status::OK();
@@ -173,6 +179,9 @@ class ExprNode : public FilterNode {
       expr::Variables vars;
       vars.SetRoot(expr::Value::FromDocumentBytes(
           std::string_view(reinterpret_cast<const char*>(in.doc), in.len)));
+      if (let_ != nullptr) {
+        for (const auto& [slot, value] : let_->bindings) vars.Set(slot, value);
+      }
       v = expr_->Evaluate(vars);
     }
     if (!v.ok()) {
@@ -184,6 +193,7 @@ class ExprNode : public FilterNode {
 
  private:
   expr::ExprPtr expr_;
+  const LetValues* let_;
 };
 
 NodePtr Not(NodePtr child) { return std::make_unique<NotNode>(std::move(child)); }
@@ -205,9 +215,10 @@ struct Level {
   expr::Scope* scope = nullptr;
   bool in_elem_match = false;
   bool* saw_expr = nullptr;  // set when an $expr is parsed
-  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr}; }
+  const LetValues* let = nullptr;  // what $expr binds before evaluating, when not in a pipeline
+  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr, let}; }
   bool operator>(int limit) const { return depth > limit; }
-  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr}; }
+  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr, let}; }
 };
 
 std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
@@ -429,7 +440,7 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
     auto e = expr::Parse(it, depth.scope != nullptr ? *depth.scope : local);
     if (!e.ok()) return e.status();
     if (depth.saw_expr != nullptr) *depth.saw_expr = true;
-    return NodePtr(std::make_unique<ExprNode>(std::move(e).value()));
+    return NodePtr(std::make_unique<ExprNode>(std::move(e).value(), depth.let));
   }
   if (name == "$where" || name == "$text" || name == "$jsonSchema") {
     return BadValue(std::string(name) + " is not supported by this version of Docket yet");
@@ -494,6 +505,33 @@ Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope) {
   Filter out;
   if (filter.empty()) return out;
   auto root = ParseDocument(filter.data(), filter.size(), Level{0, scope, false, &out.has_expr_});
+  if (!root.ok()) return root.status();
+  out.root_ = std::move(root).value();
+  out.id_equality_ = FindIdEquality(filter);
+  return out;
+}
+
+Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& let) {
+  if (let.empty()) return Compile(filter);
+  auto values = std::make_shared<LetValues>();
+  expr::Scope scope;
+  bson_iter_t it;
+  let.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    auto e = expr::Parse(it, scope);
+    if (!e.ok()) return e.status();
+    expr::Variables vars;
+    for (const auto& [slot, value] : values->bindings) vars.Set(slot, value);
+    auto v = (*e)->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    auto slot = scope.Define(Key(it));
+    if (!slot.ok()) return slot.status();
+    values->bindings.emplace_back(*slot, v->Owned());
+  }
+  Filter out;
+  out.let_ = values;
+  if (filter.empty()) return out;
+  auto root = ParseDocument(filter.data(), filter.size(), Level{0, &scope, false, &out.has_expr_, values.get()});
   if (!root.ok()) return root.status();
   out.root_ = std::move(root).value();
   out.id_equality_ = FindIdEquality(filter);

@@ -21,6 +21,7 @@
 namespace docket::query {
 
 class FilterNode;
+struct LetValues;
 }  // namespace docket::query
 
 namespace docket::expr {
@@ -37,6 +38,10 @@ class Filter {
   // bound by the aggregation pipeline's `let`); by default only ROOT,
   // CURRENT, NOW and REMOVE exist.
   static Result<Filter> Compile(const Document& filter, expr::Scope* scope = nullptr);
+  // Compile, with the variables of a command's `let` ({cutoff: 5}: each an
+  // expression of constants and of the names before it) in scope for $expr,
+  // which reads them as $$cutoff. Errors: as an expression's.
+  static Result<Filter> CompileWithLet(const Document& filter, const Document& let);
   Filter();  // the empty filter: matches every document
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
@@ -69,6 +74,7 @@ class Filter {
   std::unique_ptr<FilterNode> root_;  // null: the empty filter
   std::optional<Document> id_equality_;
   bool has_expr_ = false;
+  std::shared_ptr<const LetValues> let_;  // CompileWithLet's values; the $expr nodes point here
 };
 
 // A condition on single array elements, as $pull and arrayFilters use them:

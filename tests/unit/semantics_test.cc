@@ -5,7 +5,7 @@
 //   indexes: [{"key": {"a": 1}}]       from here on in the file, each case runs twice: without
 //                                      secondary indexes and with these (same expectations)
 //   find: {"a": {"$gt": 1}}            an operation (see RunOperation for the list)
-//   sort: {"a": -1}                    optional modifiers for find
+//   sort: {"a": -1}                    optional modifiers for find (sort, projection, skip, limit, let)
 //   expect: [{"_id": 1, "a": 5}]       the result (for writes: the whole collection after, in _id order)
 //   error: 2                           or: the operation fails with this code (collection unchanged)
 //   then: "other"                      optional: `expect` describes collection cases.other after the
@@ -67,7 +67,7 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     if (key == "indexes") { indexes = value; continue; }
     if (key == "expect") { current.expect = value; continue; }
     if (key == "error") { current.error = std::stoi(value); continue; }
-    if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "then") {
+    if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "let" || key == "then") {
       current.modifiers[key] = value;
       continue;
     }
@@ -254,6 +254,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     if (c.modifiers.count("projection")) options.projection = Json(c.modifiers.at("projection"));
     if (c.modifiers.count("skip")) options.skip = std::stoll(c.modifiers.at("skip"));
     if (c.modifiers.count("limit")) options.limit = std::stoll(c.modifiers.at("limit"));
+    if (c.modifiers.count("let")) options.let = Json(c.modifiers.at("let"));
     options.batch_size = 2;  // exercise batching
     auto cursor = coll.Find(Json(c.argument), options);
     if (!cursor.ok()) return cursor.status();
@@ -301,10 +302,11 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     if (!r->write_errors.empty()) return r->write_errors.front().status;
     return all();
   }
-  if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool, "arrayFilters": [...]}
+  if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool, "arrayFilters": [...], "let": {...}}
     Document spec = Json(c.argument);
     UpdateOptions options;
     options.upsert = GetBool(spec, "upsert");
+    options.let = GetDoc(spec, "let");
     options.array_filters = GetDocList(spec, "arrayFilters");
     Result<UpdateResult> r = UpdateResult{};
     if (IsArrayField(spec, "u")) {
@@ -326,15 +328,19 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     if (!r.ok()) return r.status();
     return all();
   }
-  if (c.op == "delete") {  // {"q": ..., "multi": bool}
+  if (c.op == "delete") {  // {"q": ..., "multi": bool, "let": {...}}
     Document spec = Json(c.argument);
-    auto r = GetBool(spec, "multi") ? coll.DeleteMany(GetDoc(spec, "q")) : coll.DeleteOne(GetDoc(spec, "q"));
+    DeleteOptions options;
+    options.let = GetDoc(spec, "let");
+    auto r = GetBool(spec, "multi") ? coll.DeleteMany(GetDoc(spec, "q"), options)
+                                    : coll.DeleteOne(GetDoc(spec, "q"), options);
     if (!r.ok()) return r.status();
     return all();
   }
-  if (c.op == "findAndModify") {  // {"query", "update", "remove", "new", "upsert", "sort", "fields"}
+  if (c.op == "findAndModify") {  // {"query", "update", "remove", "new", "upsert", "sort", "fields", "let"}
     Document spec = Json(c.argument);
     FindAndModifyOptions options;
+    options.let = GetDoc(spec, "let");
     options.sort = GetDoc(spec, "sort");
     options.projection = GetDoc(spec, "fields");
     options.upsert = GetBool(spec, "upsert");
