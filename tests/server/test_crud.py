@@ -167,6 +167,27 @@ def test_find_one_and_modify_family(db):
     assert raw["lastErrorObject"] == {"n": 1, "updatedExisting": False, "upserted": "x"}
 
 
+def test_command_let_reaches_expr_in_filters(db):
+    db.c.insert_many([{"_id": i, "v": i} for i in range(6)])
+    expr = {"$expr": {"$gte": ["$v", "$$cutoff"]}}
+    found = db.command("find", "c", filter=expr, let={"cutoff": 4})
+    assert [d["_id"] for d in found["cursor"]["firstBatch"]] == [4, 5]
+    updated = db.command("update", "c", updates=[{"q": expr, "u": {"$set": {"big": True}}, "multi": True}],
+                         let={"cutoff": 3})
+    assert updated["n"] == 3 and updated["nModified"] == 3
+    raw = db.command("findAndModify", "c", query={"$expr": {"$eq": ["$v", "$$target"]}},
+                     update={"$inc": {"v": 100}}, new=True, let={"target": 1})
+    assert raw["value"] == {"_id": 1, "v": 101}
+    deleted = db.command("delete", "c", deletes=[{"q": expr, "limit": 0}], let={"cutoff": 5})
+    assert deleted["n"] == 2  # v 5 and v 101
+    with pytest.raises(OperationFailure) as failure:
+        db.command("find", "c", filter=expr)  # no let: $$cutoff is undefined
+    assert failure.value.code == 17276
+    failed = db.command("delete", "c", deletes=[{"q": {"$expr": {"$divide": ["$v", 0]}}, "limit": 0}])
+    assert failed["n"] == 0 and failed["writeErrors"][0]["code"] == 16608
+    assert db.c.count_documents({}) == 4
+
+
 def test_catalog_commands(db, client):
     db.create_collection("made")
     with pytest.raises(OperationFailure) as e:
