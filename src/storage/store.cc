@@ -40,7 +40,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   // leaf page limit): a scan pays a block-cache lookup, a shard mutex and a
   // block seek per block, and point lookups find their block through a
   // smaller index. Measured over a million cached documents: collection
-  // scan +19%, indexed equality +23% against 4 KiB (docs/benchmarks.md). A
+  // scan +13%, indexed equality +27% against 4 KiB (docs/benchmarks.md). A
   // cold read decompresses more per miss.
   table.block_size = 32 << 10;
   // No row cache: over data larger than it, every miss pays an insert and an
