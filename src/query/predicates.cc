@@ -27,10 +27,38 @@ Result<int64_t> WholeNumber(const bson_iter_t& it, const std::string& what) {
   return static_cast<int64_t>(std::trunc(d));
 }
 
+// A binary number (int32, int64 or double) as a long double, exact for all
+// three (its 64-bit mantissa holds any int64).
+bool IsBinaryNumber(bson_type_t t) { return t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE; }
+// Whether a value is a double or Decimal128 NaN.
+bool IsNaN(const bson_iter_t& it) {
+  switch (bson_iter_type(&it)) {
+    case BSON_TYPE_DOUBLE: return std::isnan(bson_iter_double(&it));
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t d;
+      bson_iter_decimal128(&it, &d);
+      return (d.high & 0x7C00000000000000ull) == 0x7C00000000000000ull;
+    }
+    default: return false;
+  }
+}
+long double BinaryNumber(const bson_iter_t& it, bson_type_t t) {
+  if (t == BSON_TYPE_INT32) return bson_iter_int32(&it);
+  if (t == BSON_TYPE_INT64) return static_cast<long double>(bson_iter_int64(&it));
+  return bson_iter_double(&it);
+}
+
 class ComparePredicate : public ValuePredicate {
  public:
   ComparePredicate(CompareOp op, const bson_iter_t& operand)
-      : op_(op), operand_(bson::HoldValue(operand)), operand_is_null_(IsNullish(bson_iter_type(&operand))) {}
+      : op_(op),
+        operand_(bson::HoldValue(operand)),
+        operand_is_null_(IsNullish(bson_iter_type(&operand))),
+        operand_canonical_(CanonicalType(bson_iter_type(&operand))),
+        operand_is_binary_number_(IsBinaryNumber(bson_iter_type(&operand))),
+        operand_is_nan_(IsNaN(operand)) {
+    if (operand_is_binary_number_) number_ = BinaryNumber(operand, bson_iter_type(&operand));
+  }
   bool Test(const bson_iter_t* value) const override {
     if (operand_is_null_) {
       // null matches null, undefined and missing, for $eq $gte $lte.
@@ -38,11 +66,30 @@ class ComparePredicate : public ValuePredicate {
       return value == nullptr || IsNullish(bson_iter_type(value));
     }
     if (value == nullptr) return false;
+    if (operand_is_nan_) {
+      // As MongoDB: a NaN operand is matched by NaN alone, and never by
+      // $gt/$lt (NaN sorts below every number, but is no bound).
+      if (op_ == CompareOp::kGt || op_ == CompareOp::kLt) return false;
+      return IsNaN(*value);
+    }
+    const bson_type_t type = bson_iter_type(value);
+    // The common case, a number against a number, without re-reading the
+    // operand: the order of bson::CompareNumbers (NaN below every number).
+    if (operand_is_binary_number_ && IsBinaryNumber(type)) {
+      long double x = BinaryNumber(*value, type);
+      bool x_nan = std::isnan(x), y_nan = std::isnan(number_);
+      int c = (x_nan || y_nan) ? (x_nan == y_nan ? 0 : (x_nan ? -1 : 1)) : (x < number_ ? -1 : (x > number_ ? 1 : 0));
+      return Holds(c);
+    }
+    // Type bracketing: only values of the operand's canonical type compare.
+    if (CanonicalType(type) != operand_canonical_) return false;
     bson_iter_t operand;
     bson::IterHeldValue(operand_, &operand);
-    // Type bracketing: only values of the operand's canonical type compare.
-    if (CanonicalType(bson_iter_type(value)) != CanonicalType(bson_iter_type(&operand))) return false;
-    int c = bson::CompareValues(*value, operand);
+    return Holds(bson::CompareValues(*value, operand));
+  }
+
+ private:
+  bool Holds(int c) const {
     switch (op_) {
       case CompareOp::kEq: return c == 0;
       case CompareOp::kGt: return c > 0;
@@ -53,10 +100,13 @@ class ComparePredicate : public ValuePredicate {
     return false;
   }
 
- private:
   CompareOp op_;
   std::string operand_;  // bson::HoldValue form
   bool operand_is_null_;
+  int operand_canonical_;
+  bool operand_is_binary_number_;  // then number_ is its value
+  bool operand_is_nan_;
+  long double number_ = 0;
 };
 
 class RegexPredicate : public ValuePredicate {
