@@ -4,6 +4,7 @@
 #   source bench/lib.sh
 #   bench_scratch docket-odm-bench        # sets $scratch; cleans up on exit
 #   start_postgres 55434 -c synchronous_commit=off
+#   start_redis 56379                     # appendonly, in $scratch
 #   on_exit 'kill "$docket_pid"'          # more cleanup, run before the scratch goes
 
 pg_bin=/usr/lib/postgresql/15/bin
@@ -35,4 +36,12 @@ start_postgres() {
   as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg.log" -w \
     -o "-p $port -k $scratch -c listen_addresses=127.0.0.1 $*" start >/dev/null
   on_exit "as_postgres $pg_bin/pg_ctl -D $scratch/pg -m fast stop"
+}
+
+# start_redis PORT: Redis 7 on 127.0.0.1:PORT, append-only file in $scratch
+# (the benchmarks set appendfsync per case), no snapshots.
+start_redis() {
+  redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly yes --dir "$scratch" \
+    --daemonize no --logfile "$scratch/redis.log" &
+  on_exit "kill $!"
 }

@@ -19,10 +19,7 @@ source bench/lib.sh
 bench_scratch docket-server-ab
 pg_port=55432 redis_port=56379 port=57100
 start_postgres "$pg_port" -c max_connections=100
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --dir "$scratch" \
-  --daemonize no --logfile "$scratch/redis.log" &
-redis_pid=$!
-on_exit "kill $redis_pid"
+start_redis "$redis_port"
 for round in $(seq "$rounds"); do
   for side in old new; do
     binary="$old"

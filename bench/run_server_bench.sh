@@ -15,10 +15,7 @@ source bench/lib.sh
 bench_scratch docket-server-bench
 pg_port=55432 redis_port=56379 docket_port=57017
 start_postgres "$pg_port" -c max_connections=100
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --dir "$scratch" \
-  --daemonize no --logfile "$scratch/redis.log" &
-redis_pid=$!
-on_exit "kill $redis_pid"
+start_redis "$redis_port"
 build/release/docket serve --dbpath "$scratch/docket" --port "$docket_port" --quiet > "$scratch/docket.out" &
 docket_pid=$!
 on_exit "kill $docket_pid"

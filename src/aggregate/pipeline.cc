@@ -9,6 +9,7 @@
 #include "bson/value.h"
 #include "engine/cursor_impl.h"
 #include "engine/namespace.h"
+#include "expr/let.h"
 #include "engine/scan.h"
 
 namespace docket::aggregate {
@@ -181,24 +182,6 @@ class PipelineStream : public DocumentStream {
   StagePtr stage_;
 };
 
-// The command's `let`: each variable is an expression of constants and of
-// the variables before it.
-Status BindLet(const Document& let, expr::Scope& scope, RunContext& ctx) {
-  bson_iter_t it;
-  let.Iterate(&it);
-  while (bson_iter_next(&it)) {
-    auto e = expr::Parse(it, scope);
-    if (!e.ok()) return e.status();
-    expr::Variables vars = ctx.MakeVariables();
-    auto v = (*e)->Evaluate(vars);
-    if (!v.ok()) return v.status();
-    auto slot = scope.Define(KeyOf(it));
-    if (!slot.ok()) return slot.status();
-    ctx.bindings.emplace_back(*slot, v->Owned());
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx) {
@@ -342,7 +325,7 @@ Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const Aggrega
   ctx.now_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  DOCKET_RETURN_IF_ERROR(BindLet(options.let, *scope, ctx));
+  DOCKET_RETURN_IF_ERROR(expr::BindLet(options.let, *scope, ctx.now_millis, &ctx.bindings));
   return ctx;
 }
 

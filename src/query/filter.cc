@@ -6,6 +6,7 @@
 #include "bson/path.h"
 #include "bson/value.h"
 #include "expr/expression.h"
+#include "expr/let.h"
 #include "query/predicates.h"
 
 namespace docket::query {
@@ -26,7 +27,7 @@ struct MatchInput {
 
 // The values of a command's `let`, each in the slot its name was given.
 struct LetValues {
-  std::vector<std::pair<int, expr::Value>> bindings;
+  expr::Bindings bindings;
 };
 
 // A node of the compiled filter tree. Immutable.
@@ -515,19 +516,8 @@ Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& le
   if (let.empty()) return Compile(filter);
   auto values = std::make_shared<LetValues>();
   expr::Scope scope;
-  bson_iter_t it;
-  let.Iterate(&it);
-  while (bson_iter_next(&it)) {
-    auto e = expr::Parse(it, scope);
-    if (!e.ok()) return e.status();
-    expr::Variables vars;
-    for (const auto& [slot, value] : values->bindings) vars.Set(slot, value);
-    auto v = (*e)->Evaluate(vars);
-    if (!v.ok()) return v.status();
-    auto slot = scope.Define(Key(it));
-    if (!slot.ok()) return slot.status();
-    values->bindings.emplace_back(*slot, v->Owned());
-  }
+  expr::Variables clock;  // one reading of $$NOW for the whole `let`
+  DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, clock.now_millis(), &values->bindings));
   Filter out;
   out.let_ = values;
   if (filter.empty()) return out;

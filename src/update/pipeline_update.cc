@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bson/value.h"
+#include "expr/let.h"
 
 namespace docket::update {
 namespace {
@@ -20,20 +21,7 @@ Result<std::shared_ptr<const PipelineUpdate>> PipelineUpdate::Compile(const std:
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   expr::Scope scope;
-  bson_iter_t var;
-  let.Iterate(&var);
-  while (bson_iter_next(&var)) {
-    auto e = expr::Parse(var, scope);
-    if (!e.ok()) return e.status();
-    expr::Variables vars;
-    vars.SetNow(out->now_millis_);
-    for (const auto& [slot, value] : out->bindings_) vars.Set(slot, value);
-    auto v = (*e)->Evaluate(vars);
-    if (!v.ok()) return v.status();
-    auto slot = scope.Define(bson_iter_key(&var));
-    if (!slot.ok()) return slot.status();
-    out->bindings_.emplace_back(*slot, v->Owned());
-  }
+  DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, out->now_millis_, &out->bindings_));
   for (const Document& stage_doc : stages) {
     bson_iter_t it;
     stage_doc.Iterate(&it);
