@@ -374,38 +374,98 @@ using Factory = std::function<std::unique_ptr<Accumulator>()>;
 class SimpleSpec : public AccumulatorSpec {
  public:
   SimpleSpec(expr::ExprPtr argument, Factory make) : make_(std::move(make)) { argument_ = std::move(argument); }
-  std::unique_ptr<Accumulator> Make() const override { return make_(); }
+  Result<std::unique_ptr<Accumulator>> Make(const Value&, const expr::Variables&) const override { return make_(); }
 
  private:
   Factory make_;
 };
 
+// A positive whole number, as the `n` of the N accumulators must be.
+Result<size_t> CheckN(std::string_view op, const Value& n) {
+  if (!n.is_number() || n.AsDouble() != std::trunc(n.AsDouble())) {
+    return Error(5787902, std::string(op) + " requires 'n' to be an integer, found " + n.ToJson());
+  }
+  int64_t count = n.AsInt64();
+  if (count <= 0) return Error(5787908, std::string(op) + " requires 'n' to be a positive integer, found " + n.ToJson());
+  return static_cast<size_t>(count);
+}
+
+// The `n` of an N accumulator: a constant, or an expression evaluated once
+// per group over {_id: <the group's _id>} (as MongoDB allows).
+class NCount {
+ public:
+  static Result<NCount> Parse(std::string_view op, const Value& n, expr::Scope& scope) {
+    if (n.missing()) return Error(5787906, std::string(op) + " requires 'n'");
+    NCount out;
+    out.op_ = std::string(op);
+    if (n.is_number()) {
+      auto count = CheckN(op, n);
+      if (!count.ok()) return count.status();
+      out.constant_ = *count;
+      return out;
+    }
+    bson_iter_t it;
+    n.Iter(&it);
+    auto e = expr::Parse(it, scope);
+    if (!e.ok()) return e.status();
+    out.expression_ = std::shared_ptr<const expr::Expression>(std::move(e).value());
+    return out;
+  }
+
+  Result<size_t> For(const Value& group_id, const expr::Variables& pipeline_vars) const {
+    if (expression_ == nullptr) return constant_;
+    expr::Variables vars = pipeline_vars;
+    expr::DocumentBuilder root;
+    root.Append("_id", group_id);
+    Value doc = root.Finish();
+    vars.SetRoot(doc);
+    auto n = expression_->Evaluate(vars);
+    if (!n.ok()) return n.status();
+    return CheckN(op_, *n);
+  }
+
+ private:
+  std::string op_;
+  size_t constant_ = 0;
+  std::shared_ptr<const expr::Expression> expression_;  // null: constant_
+};
+
+class NSpec : public AccumulatorSpec {
+ public:
+  NSpec(expr::ExprPtr input, NAcc::Kind kind, NCount n) : kind_(kind), n_(std::move(n)) { argument_ = std::move(input); }
+  Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const override {
+    auto n = n_.For(group_id, vars);
+    if (!n.ok()) return n.status();
+    return std::unique_ptr<Accumulator>(std::make_unique<NAcc>(kind_, *n));
+  }
+
+ private:
+  NAcc::Kind kind_;
+  NCount n_;
+};
+
 class TopSpec : public AccumulatorSpec {
  public:
-  TopSpec(expr::ExprPtr output, query::SortSpec sort, bool bottom, size_t n, bool single)
-      : sort_(std::move(sort)), bottom_(bottom), n_(n), single_(single) {
+  TopSpec(expr::ExprPtr output, query::SortSpec sort, bool bottom, NCount n, bool single)
+      : sort_(std::move(sort)), bottom_(bottom), n_(std::move(n)), single_(single) {
     argument_ = std::move(output);
   }
-  std::unique_ptr<Accumulator> Make() const override { return std::make_unique<TopAcc>(sort_, bottom_, n_, single_); }
+  Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const override {
+    size_t n = 1;
+    if (!single_) {
+      auto counted = n_.For(group_id, vars);
+      if (!counted.ok()) return counted.status();
+      n = *counted;
+    }
+    return std::unique_ptr<Accumulator>(std::make_unique<TopAcc>(sort_, bottom_, n, single_));
+  }
 
  private:
   query::SortSpec sort_;
   bool bottom_;
-  size_t n_;
+  NCount n_;  // unused when single_
   bool single_;
 };
-
-// `n` of the N accumulators: a positive whole constant.
-Result<size_t> ParseN(std::string_view op, const Value& n) {
-  if (n.missing()) return Error(5787906, std::string(op) + " requires 'n'");
-  int64_t count = 0;
-  if (!n.is_number() || n.AsDouble() != std::trunc(n.AsDouble())) {
-    return Error(5787902, std::string(op) + " requires 'n' to be an integer constant, found " + n.ToJson());
-  }
-  count = n.AsInt64();
-  if (count <= 0) return Error(5787908, std::string(op) + " requires 'n' to be a positive integer, found " + n.ToJson());
-  return static_cast<size_t>(count);
-}
 
 // The fields of a named-argument accumulator ({input, n} / {sortBy, output, n}).
 Result<std::vector<std::pair<std::string, Value>>> NamedArgs(std::string_view op, const bson_iter_t& arg,
@@ -473,7 +533,7 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
     if (!args.ok()) return args.status();
     Value input = Named(*args, "input");
     if (input.missing()) return Error(5787907, std::string(op) + " requires 'input'");
-    auto n = ParseN(op, Named(*args, "n"));
+    auto n = NCount::Parse(op, Named(*args, "n"), scope);
     if (!n.ok()) return n.status();
     auto e = ParseValue(input, scope);
     if (!e.ok()) return e.status();
@@ -481,9 +541,7 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
                       : op == "$lastN" ? NAcc::Kind::kLast
                       : op == "$minN"  ? NAcc::Kind::kMin
                                        : NAcc::Kind::kMax;
-    size_t count = *n;
-    return Ptr(std::make_unique<SimpleSpec>(std::move(e).value(),
-                                            [kind, count] { return std::make_unique<NAcc>(kind, count); }));
+    return Ptr(std::make_unique<NSpec>(std::move(e).value(), kind, std::move(n).value()));
   }
   if (op == "$top" || op == "$bottom" || op == "$topN" || op == "$bottomN") {
     const bool single = op == "$top" || op == "$bottom";
@@ -492,18 +550,18 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
     Value sort_by = Named(*args, "sortBy"), output = Named(*args, "output");
     if (!sort_by.is_document()) return Error(5788005, std::string(op) + " requires a sortBy object");
     if (output.missing()) return Error(5788004, std::string(op) + " requires an 'output' field");
-    size_t n = 1;
+    NCount n;
     if (!single) {
-      auto parsed = ParseN(op, Named(*args, "n"));
+      auto parsed = NCount::Parse(op, Named(*args, "n"), scope);
       if (!parsed.ok()) return parsed.status();
-      n = *parsed;
+      n = std::move(parsed).value();
     }
     auto sort = query::SortSpec::Compile(sort_by.AsDocument());
     if (!sort.ok()) return sort.status();
     auto e = ParseValue(output, scope);
     if (!e.ok()) return e.status();
     return Ptr(std::make_unique<TopSpec>(std::move(e).value(), std::move(sort).value(),
-                                         op == "$bottom" || op == "$bottomN", n, single));
+                                         op == "$bottom" || op == "$bottomN", std::move(n), single));
   }
   if (op == "$accumulator") {
     return Status(ErrorCode::kCommandNotSupported, "$accumulator runs JavaScript, which Docket does not");

@@ -39,7 +39,11 @@ class AccumulatorSpec {
   // Errors: Location15952 for an unknown operator; the operator's own codes.
   static Result<std::unique_ptr<const AccumulatorSpec>> Parse(std::string_view op, const bson_iter_t& arg,
                                                               expr::Scope& scope);
-  virtual std::unique_ptr<Accumulator> Make() const = 0;
+  // A new group's state. `group_id` is the group's _id and `vars` the
+  // pipeline's variables: the `n` of an N accumulator may be an expression
+  // of the _id ({$cond: [{$eq: ["$_id", "a"]}, 1, 2]}), evaluated here.
+  // Errors: that `n` is not a positive integer (5787902, 5787908).
+  virtual Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const = 0;
   // What Add receives as `v` for each input.
   const expr::Expression& argument() const { return *argument_; }
 

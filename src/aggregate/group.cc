@@ -61,9 +61,16 @@ class GroupStage : public Stage {
     std::vector<std::unique_ptr<Accumulator>> accumulators;
   };
 
-  std::vector<std::unique_ptr<Accumulator>> NewAccumulators() const {
+  // A new group's accumulators (the `n` of an N accumulator may depend on
+  // the group's _id).
+  Result<std::vector<std::unique_ptr<Accumulator>>> NewAccumulators(const Value& id) const {
     std::vector<std::unique_ptr<Accumulator>> out;
-    for (const AccumulatorField& f : spec_.fields()) out.push_back(f.spec->Make());
+    const expr::Variables vars = ctx_.MakeVariables();
+    for (const AccumulatorField& f : spec_.fields()) {
+      auto made = f.spec->Make(id, vars);
+      if (!made.ok()) return made.status();
+      out.push_back(std::move(made).value());
+    }
     return out;
   }
 
@@ -85,7 +92,9 @@ class GroupStage : public Stage {
       if (found == index_.end()) {
         at = groups_.size();
         bytes_ += key.size() * 2 + 96;
-        groups_.push_back(Group{key_value.Owned(), NewAccumulators()});
+        auto accumulators = NewAccumulators(key_value);
+        if (!accumulators.ok()) return accumulators.status();
+        groups_.push_back(Group{key_value.Owned(), std::move(accumulators).value()});
         index_.emplace(std::move(key), at);
       } else {
         at = found->second;
@@ -145,8 +154,9 @@ class GroupStage : public Stage {
       return std::string(k.data(), k.size() - 8);  // without the sequence
     };
     const std::string key = user_key();
-    std::vector<std::unique_ptr<Accumulator>> accumulators = NewAccumulators();
+    std::vector<std::unique_ptr<Accumulator>> accumulators;
     Value id;
+    bool first = true;
     while (it_->Valid() && user_key() == key) {
       Value state = Value::FromDocumentBytes(std::string_view(it_->value().data(), it_->value().size()));
       std::vector<Value> parts;
@@ -156,6 +166,12 @@ class GroupStage : public Stage {
       });
       if (parts.size() != 2) return Status(ErrorCode::kInternalError, "a spilled $group state is damaged");
       id = parts[0];
+      if (first) {
+        auto made = NewAccumulators(id);
+        if (!made.ok()) return made.status();
+        accumulators = std::move(made).value();
+        first = false;
+      }
       std::vector<Value> partials = expr::Elements(parts[1]);
       for (size_t i = 0; i < accumulators.size() && i < partials.size(); ++i) {
         DOCKET_RETURN_IF_ERROR(accumulators[i]->Merge(partials[i]));
