@@ -10,6 +10,8 @@
 #include <mutex>
 #include <optional>
 
+#include "expr/posix_tz.h"
+
 namespace docket::expr {
 namespace {
 
@@ -125,6 +127,7 @@ struct TimeZone::Rules {
   std::vector<int64_t> transitions;  // UTC seconds, ascending
   std::vector<int32_t> offsets;      // seconds east of UTC from each transition on
   int32_t initial_offset = 0;        // before the first transition
+  std::optional<PosixTimeZone> after;  // the file's footer rule: after the last transition
 };
 
 namespace {
@@ -139,11 +142,12 @@ int64_t ReadBe64(const std::string& s, size_t at) {
   return static_cast<int64_t>((static_cast<uint64_t>(ReadBe32(s, at)) << 32) | ReadBe32(s, at + 4));
 }
 
-// Reads a TZif file (RFC 8536), version 2 or later: the 64-bit section.
-// Instants past the last transition keep its offset (the file's POSIX
-// footer rule is not evaluated; Debian's tzdata lists transitions to 2037).
+// Reads a TZif file (RFC 8536), version 2 or later: the 64-bit section and
+// the footer's POSIX rule, which says what happens after the last listed
+// transition (Debian's tzdata lists them up to 2037). A footer this reader
+// does not understand leaves *after empty: the last offset then holds.
 bool ParseTzif(const std::string& data, std::vector<int64_t>* transitions, std::vector<int32_t>* offsets,
-               int32_t* initial) {
+               int32_t* initial, std::optional<PosixTimeZone>* after) {
   auto header_ok = [&](size_t at) { return data.size() >= at + 44 && data.compare(at, 4, "TZif") == 0; };
   if (!header_ok(0) || data[4] < '2') return false;
   auto counts = [&](size_t at, uint32_t c[6]) {
@@ -158,6 +162,11 @@ bool ParseTzif(const std::string& data, std::vector<int64_t>* transitions, std::
   const uint32_t timecnt = c[3], typecnt = c[4];
   size_t times_at = at + 44, index_at = times_at + timecnt * 8, types_at = index_at + timecnt;
   if (typecnt == 0 || data.size() < types_at + typecnt * 6) return false;
+  const size_t footer_at = types_at + typecnt * 6 + c[5] + size_t{c[2]} * 12 + c[1] + c[0];
+  if (footer_at + 1 < data.size() && data[footer_at] == '\n') {
+    size_t end = data.find('\n', footer_at + 1);
+    if (end != std::string::npos) *after = PosixTimeZone::Parse(std::string_view(data).substr(footer_at + 1, end - footer_at - 1));
+  }
   std::vector<int32_t> type_offsets(typecnt);
   for (uint32_t i = 0; i < typecnt; ++i) type_offsets[i] = static_cast<int32_t>(ReadBe32(data, types_at + 6 * i));
   transitions->resize(timecnt);
@@ -221,7 +230,7 @@ Result<TimeZone> TimeZone::Parse(std::string_view name) {
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto parsed = std::make_shared<Rules>();
     if (in.good() || in.eof()) {
-      if (ParseTzif(data, &parsed->transitions, &parsed->offsets, &parsed->initial_offset)) {
+      if (ParseTzif(data, &parsed->transitions, &parsed->offsets, &parsed->initial_offset, &parsed->after)) {
         rules = parsed;
       }
     }
@@ -238,6 +247,7 @@ int64_t TimeZone::OffsetAt(int64_t utc_millis) const {
   if (!rules_) return fixed_offset_;
   const int64_t seconds = FloorDiv(utc_millis, 1000);
   auto it = std::upper_bound(rules_->transitions.begin(), rules_->transitions.end(), seconds);
+  if (it == rules_->transitions.end() && rules_->after) return rules_->after->OffsetAt(seconds) * 1000LL;
   if (it == rules_->transitions.begin()) return rules_->initial_offset * 1000LL;
   return rules_->offsets[it - rules_->transitions.begin() - 1] * 1000LL;
 }
