@@ -65,9 +65,8 @@ class GroupStage : public Stage {
   // the group's _id).
   Result<std::vector<std::unique_ptr<Accumulator>>> NewAccumulators(const Value& id) const {
     std::vector<std::unique_ptr<Accumulator>> out;
-    const expr::Variables vars = ctx_.MakeVariables();
     for (const AccumulatorField& f : spec_.fields()) {
-      auto made = f.spec->Make(id, vars);
+      auto made = f.spec->Make(id, vars_);
       if (!made.ok()) return made.status();
       out.push_back(std::move(made).value());
     }

@@ -20,7 +20,6 @@
 #include "docket/engine.h"
 #include "bson/path.h"
 #include "engine/engine_impl.h"
-#include "engine/key_queue.h"
 
 namespace docket::engine {
 

@@ -502,15 +502,7 @@ Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;
 Filter::~Filter() = default;
 
-Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope) {
-  Filter out;
-  if (filter.empty()) return out;
-  auto root = ParseDocument(filter.data(), filter.size(), Level{0, scope, false, &out.has_expr_});
-  if (!root.ok()) return root.status();
-  out.root_ = std::move(root).value();
-  out.id_equality_ = FindIdEquality(filter);
-  return out;
-}
+Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope) { return CompileIn(filter, scope, nullptr); }
 
 Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& let) {
   if (let.empty()) return Compile(filter);
@@ -518,10 +510,14 @@ Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& le
   expr::Scope scope;
   expr::Variables clock;  // one reading of $$NOW for the whole `let`
   DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, clock.now_millis(), &values->bindings));
+  return CompileIn(filter, &scope, std::move(values));
+}
+
+Result<Filter> Filter::CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let) {
   Filter out;
-  out.let_ = values;
+  out.let_ = std::move(let);
   if (filter.empty()) return out;
-  auto root = ParseDocument(filter.data(), filter.size(), Level{0, &scope, false, &out.has_expr_, values.get()});
+  auto root = ParseDocument(filter.data(), filter.size(), Level{0, scope, false, &out.has_expr_, out.let_.get()});
   if (!root.ok()) return root.status();
   out.root_ = std::move(root).value();
   out.id_equality_ = FindIdEquality(filter);
@@ -533,9 +529,14 @@ bool Filter::Matches(const uint8_t* doc, size_t len) const {
 }
 
 Result<bool> Filter::Evaluate(const uint8_t* doc, size_t len, expr::Variables* vars) const {
+  return EvaluateIn(MatchInput{.doc = doc, .len = len, .vars = vars});
+}
+
+Result<bool> Filter::EvaluateIn(MatchInput in) const {
   if (root_ == nullptr) return true;
   Status error;
-  bool matched = root_->Matches(MatchInput{.doc = doc, .len = len, .vars = vars, .error = &error});
+  in.error = &error;
+  bool matched = root_->Matches(in);
   if (!error.ok()) return error;
   return matched;
 }
@@ -583,11 +584,7 @@ bool Filter::MatchesAt(const uint8_t* doc, size_t len, size_t* position) const {
 
 Result<bool> Filter::EvaluateAt(const uint8_t* doc, size_t len, size_t* position) const {
   *position = bson::kNoPosition;
-  if (root_ == nullptr) return true;
-  Status error;
-  bool matched = root_->Matches(MatchInput{.doc = doc, .len = len, .position = position, .error = &error});
-  if (!error.ok()) return error;
-  return matched;
+  return EvaluateIn(MatchInput{.doc = doc, .len = len, .position = position});
 }
 
 }  // namespace docket::query

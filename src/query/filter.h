@@ -22,6 +22,7 @@ namespace docket::query {
 
 class FilterNode;
 struct LetValues;
+struct MatchInput;
 }  // namespace docket::query
 
 namespace docket::expr {
@@ -71,6 +72,10 @@ class Filter {
   bool has_expr() const { return has_expr_; }
 
  private:
+  static Result<Filter> CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let);
+  // Runs the filter on `in`, turning an $expr evaluation error into the result.
+  Result<bool> EvaluateIn(MatchInput in) const;
+
   std::unique_ptr<FilterNode> root_;  // null: the empty filter
   std::optional<Document> id_equality_;
   bool has_expr_ = false;
