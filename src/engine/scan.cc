@@ -18,12 +18,9 @@ IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const r
       record_prefix_(storage::RecordPrefix(collection_id)),
       plan_(plan),
       batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
-  if (user_txn != nullptr) {
-    read_options_.snapshot = TransactionSnapshot(user_txn);
-    it_.reset(user_txn->GetIterator(read_options_));
-  } else {
-    read_options_.snapshot = own_snapshot_;
-    it_.reset(engine->db()->NewIterator(read_options_));
+  read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : own_snapshot_;
+  if (plan_.point_keys.empty()) {
+    it_.reset(user_txn != nullptr ? user_txn->GetIterator(read_options_) : engine->db()->NewIterator(read_options_));
   }
   FillBatch();
 }
@@ -80,28 +77,72 @@ void IndexScan::FillBatch() {
   keys_.clear();
   values_.clear();
   next_ = 0;
+  if (plan_.point_keys.empty()) CollectRangeEntries();
+  else CollectPointEntries();
+  batch_limit_ = std::min<size_t>(batch_limit_ * 4, 256);
+  if (!status_.ok()) {
+    keys_.clear();
+    return;
+  }
+  if (keys_.empty()) {
+    if (point_ < plan_.point_keys.size()) FillBatch();  // none of this batch's keys was there: try the next
+    return;
+  }
+  FetchRecords();
+}
+
+void IndexScan::AddRecordKey(rocksdb::Slice id) {
+  std::string record_key = record_prefix_;
+  record_key.append(id.data(), id.size());
+  // Only a multikey index can point at one document twice.
+  if (plan_.index->multikey() && !seen_.insert(record_key).second) return;
+  keys_.push_back(std::move(record_key));
+}
+
+void IndexScan::CollectRangeEntries() {
   while (keys_.size() < batch_limit_ && PositionInRange()) {
     ++keys_examined_;
-    std::string record_key = record_prefix_;
-    rocksdb::Slice id = it_->value();
-    record_key.append(id.data(), id.size());
+    AddRecordKey(it_->value());
     StepIterator();
-    // Only a multikey index can point at one document twice.
-    if (plan_.index->multikey() && !seen_.insert(record_key).second) continue;
-    keys_.push_back(std::move(record_key));
   }
-  batch_limit_ = std::min<size_t>(batch_limit_ * 4, 256);
-  if (keys_.empty()) return;
-  std::vector<rocksdb::Slice> slices(keys_.begin(), keys_.end());
+}
+
+void IndexScan::CollectPointEntries() {
+  std::vector<std::string> entry_keys;
+  while (entry_keys.size() < batch_limit_ && point_ < plan_.point_keys.size()) {
+    size_t at = plan_.reverse ? plan_.point_keys.size() - 1 - point_ : point_;
+    entry_keys.push_back(prefix_ + plan_.point_keys[at]);
+    ++point_;
+  }
+  std::vector<rocksdb::PinnableSlice> ids(entry_keys.size());
+  std::vector<rocksdb::Status> statuses(entry_keys.size());
+  MultiGet(entry_keys, &ids, &statuses);
+  for (size_t i = 0; i < entry_keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      status_ = storage::FromRocks(statuses[i], "reading an index entry");
+      return;
+    }
+    ++keys_examined_;
+    AddRecordKey(ids[i]);
+  }
+}
+
+void IndexScan::MultiGet(const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>* values,
+                         std::vector<rocksdb::Status>* statuses) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  rocksdb::ColumnFamilyHandle* family = engine_->db()->DefaultColumnFamily();
+  if (user_txn_ != nullptr) {
+    user_txn_->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
+  } else {
+    engine_->db()->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
+  }
+}
+
+void IndexScan::FetchRecords() {
   std::vector<rocksdb::Status> statuses(keys_.size());
   values_.resize(keys_.size());
-  if (user_txn_ != nullptr) {
-    user_txn_->MultiGet(read_options_, engine_->db()->DefaultColumnFamily(), slices.size(), slices.data(),
-                        values_.data(), statuses.data());
-  } else {
-    engine_->db()->MultiGet(read_options_, engine_->db()->DefaultColumnFamily(), slices.size(), slices.data(),
-                            values_.data(), statuses.data());
-  }
+  MultiGet(keys_, &values_, &statuses);
   // Drop what is not found (cannot happen with consistent entries: skip
   // rather than fail); stop at an error.
   size_t kept = 0;

@@ -18,7 +18,9 @@ namespace docket::engine {
 // reverse), each document once even when several keys point at it. Holds a
 // snapshot so that the index entries and the records agree. Records are
 // fetched in batches with one MultiGet each; batches start at one record
-// (a point lookup pays for no more) and grow fourfold up to 256.
+// (a point lookup pays for no more) and grow fourfold up to 256. A plan of
+// point keys (a unique index fixed on every field) reads its entries with
+// MultiGet too, batch by batch, and opens no iterator.
 class IndexScan : public DocumentScan {
  public:
   // Reads at `snapshot` (taken over, released by the destructor) or, with a
@@ -40,19 +42,26 @@ class IndexScan : public DocumentScan {
   int64_t docs_examined() const override { return docs_examined_; }
 
  private:
-  void FillBatch();           // the next batch of records, or an empty one at the end
-  bool PositionInRange();     // the iterator on an entry of the current range, moving ranges as needed
+  void FillBatch();            // the next batch of records, or an empty one at the end
+  void CollectRangeEntries();  // keys_: the record keys of the next entries of the ranges
+  void CollectPointEntries();  // keys_: those of the next point keys' entries
+  void AddRecordKey(rocksdb::Slice id);
+  void FetchRecords();         // values_: the records of keys_ (dropping any that are gone)
+  void MultiGet(const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>* values,
+                std::vector<rocksdb::Status>* statuses);
+  bool PositionInRange();      // the iterator on an entry of the current range, moving ranges as needed
   void StepIterator();
 
   EngineImpl* engine_;
   rocksdb::Transaction* user_txn_;
   const rocksdb::Snapshot* own_snapshot_ = nullptr;  // released in the destructor
   rocksdb::ReadOptions read_options_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::unique_ptr<rocksdb::Iterator> it_;  // null for a plan of point keys
   std::string prefix_;         // IndexPrefix(index id)
   std::string record_prefix_;  // RecordPrefix(collection id)
   index::Plan plan_;
   size_t range_ = 0;           // the range being read (counting from the scan's start)
+  size_t point_ = 0;           // the next point key to look up (counting from the scan's start)
   bool started_range_ = false;
   bool range_keys_ready_ = false;  // range_start_/range_end_ hold the current range's keys
   std::string range_start_, range_end_;

@@ -180,6 +180,12 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
   }
   if (!ranged) {
     for (const std::string& p : prefixes) ranges.push_back({p, p.empty() ? std::string(8, '\xFF') : Successor(p)});
+    if (index->unique() && eq_fields == fields.size()) {
+      out.plan.point_keys = prefixes;
+      std::sort(out.plan.point_keys.begin(), out.plan.point_keys.end());
+      out.plan.point_keys.erase(std::unique(out.plan.point_keys.begin(), out.plan.point_keys.end()),
+                                out.plan.point_keys.end());
+    }
   }
   std::sort(ranges.begin(), ranges.end(), [](const KeyRange& a, const KeyRange& b) { return a.start < b.start; });
   for (const KeyRange& r : ranges) {

@@ -31,6 +31,12 @@ struct KeyRange {
 struct Plan {
   std::shared_ptr<const Index> index;  // null: scan the collection
   std::vector<KeyRange> ranges;        // ascending and disjoint
+  // Non-empty when the index is unique and the filter fixes every one of its
+  // fields ($eq, or $in of scalars): the whole keys to look up, ascending and
+  // distinct. Each matches at most one entry (a unique index stores its key
+  // without the record id), so a reader may Get them instead of seeking the
+  // ranges; `ranges` covers the same keys.
+  std::vector<std::string> point_keys;
   bool reverse = false;                // read the ranges backwards
   bool provides_sort = false;          // the scan order is the requested sort
   Document bounds;                     // MongoDB-style indexBounds, for explain (when asked)
