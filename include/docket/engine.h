@@ -42,6 +42,13 @@ struct EngineOptions {
   // grows as reads need it, up to this. In memory mode the data itself is
   // already in memory and the cache only saves decoding.
   size_t cache_size_bytes = 256 << 20;
+  // A cache of single rows (0: none) for point reads: records fetched by
+  // key (find by _id, the records an index scan points at) and the entries
+  // of a unique index that a filter fixes on every field. It pays off when
+  // the rows read again and again fit in it; over more rows than it holds,
+  // each miss costs an insert and an eviction. Separate from, and in
+  // addition to, cache_size_bytes.
+  size_t row_cache_bytes = 0;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call

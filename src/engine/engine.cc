@@ -21,7 +21,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
   impl->in_memory = options.in_memory;
   impl->query_memory_limit_bytes = options.query_memory_limit_bytes;
-  auto store = storage::Store::Open(options.path, options.in_memory, options.cache_size_bytes);
+  auto store = storage::Store::Open(options.path, options.in_memory, options.cache_size_bytes,
+                                    options.row_cache_bytes);
   if (!store.ok()) return store.status();
   impl->store = std::move(store).value();
   DOCKET_RETURN_IF_ERROR(engine::DeleteAllSpills(impl.get()));  // a crash's leftovers

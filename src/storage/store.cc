@@ -15,7 +15,8 @@
 
 namespace docket::storage {
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memory, size_t cache_bytes) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memory, size_t cache_bytes,
+                                           size_t row_cache_bytes) {
   std::unique_ptr<Store> store(new Store());
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -43,8 +44,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   // scan +13%, indexed equality +27% against 4 KiB (docs/benchmarks.md). A
   // cold read decompresses more per miss.
   table.block_size = 32 << 10;
-  // No row cache: over data larger than it, every miss pays an insert and an
-  // eviction (measured slower than the block cache alone; docs/benchmarks.md).
+  // The row cache (off unless asked for) answers point reads — records by
+  // key, a unique index's entries — without the table's index, block cache
+  // and block search. Over more rows than it holds, every miss pays an insert
+  // and an eviction instead (docs/benchmarks.md), so it is opt-in.
+  if (row_cache_bytes > 0) options.row_cache = rocksdb::NewLRUCache(row_cache_bytes);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::string dir = path;
   store->in_memory_ = in_memory;

@@ -25,8 +25,10 @@ class Store {
   // database reopens with every acknowledged write. Errors: InvalidOptions for
   // a directory written by another format version, InternalError for I/O.
   // `cache_bytes` bounds the block cache (uncompressed table blocks; filled
-  // as reads need them).
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool in_memory, size_t cache_bytes);
+  // as reads need them); `row_cache_bytes` the cache of single rows that
+  // point reads fill (0: none).
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool in_memory, size_t cache_bytes,
+                                             size_t row_cache_bytes);
   ~Store();
 
   rocksdb::TransactionDB* db() const { return db_; }

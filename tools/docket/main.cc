@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
   serve->add_option("--cache-size", flags.cache_mb, "MiB of table blocks kept in memory (filled as reads need them)")
       ->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
+  serve->add_option("--row-cache-size", flags.row_cache_mb,
+                    "MiB of single rows kept for point reads, in addition to --cache-size (0: none)")
+      ->check(CLI::Range(0LL, 1LL << 20))->capture_default_str();
   serve->add_option("--workers", flags.workers,
                     "threads that serve connections and run their commands (0: one per core, at least 2)")
       ->check(CLI::Range(0, 256))->capture_default_str();

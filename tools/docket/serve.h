@@ -23,7 +23,8 @@ struct ServeFlags {
   int max_workers = 128;  // the most it grows to while commands block
   int message_timeout_seconds = 30;
   int idle_timeout_seconds = 30 * 60;
-  long long cache_mb = 256;  // block cache (EngineOptions::cache_size_bytes)
+  long long cache_mb = 256;    // block cache (EngineOptions::cache_size_bytes)
+  long long row_cache_mb = 0;  // row cache (EngineOptions::row_cache_bytes); 0: none
   std::vector<std::string> argv;
 };
 
