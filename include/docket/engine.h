@@ -393,6 +393,14 @@ class Engine {
   // memory too.
   Status Compact();
 
+  // What the caches of EngineOptions hold now, in bytes as they are charged
+  // (data plus per-entry overhead).
+  struct CacheUsage {
+    size_t blocks = 0;  // cache_size_bytes' block cache
+    size_t rows = 0;    // row_cache_bytes' row cache (0 without one)
+  };
+  CacheUsage cache_usage() const;
+
   // One pass of the TTL monitor: deletes, in every collection, the documents
   // whose TTL-indexed date (the earliest, for an array) is older than
   // expireAfterSeconds. Returns how many it deleted.

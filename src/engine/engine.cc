@@ -97,6 +97,10 @@ Status Engine::Flush() { return impl_->store->Flush(); }
 
 Status Engine::Compact() { return impl_->store->Compact(); }
 
+Engine::CacheUsage Engine::cache_usage() const {
+  return CacheUsage{impl_->store->BlockCacheUsage(), impl_->store->RowCacheUsage()};
+}
+
 Result<int64_t> Engine::DeleteExpired() {
   struct Expiring {
     std::string db, name, field;

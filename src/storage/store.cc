@@ -27,7 +27,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(cache_bytes);
+  store->block_cache_ = rocksdb::NewLRUCache(cache_bytes);
+  table.block_cache = store->block_cache_;
   // Whole-key Bloom filters: a point lookup (_id) skips table files that
   // cannot hold the key.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -48,7 +49,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   // key, a unique index's entries — without the table's index, block cache
   // and block search. Over more rows than it holds, every miss pays an insert
   // and an eviction instead (docs/benchmarks.md), so it is opt-in.
-  if (row_cache_bytes > 0) options.row_cache = rocksdb::NewLRUCache(row_cache_bytes);
+  if (row_cache_bytes > 0) store->row_cache_ = rocksdb::NewLRUCache(row_cache_bytes);
+  options.row_cache = store->row_cache_;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::string dir = path;
   store->in_memory_ = in_memory;

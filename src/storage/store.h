@@ -2,6 +2,7 @@
 // Env (no files at all; the same code path otherwise).
 #pragma once
 
+#include <rocksdb/cache.h>
 #include <rocksdb/env.h>
 #include <rocksdb/utilities/transaction_db.h>
 
@@ -51,6 +52,11 @@ class Store {
   void EndJournaledWrite();
   static constexpr int kGatherMicros = 200;
 
+  // Bytes the caches hold now (charged as RocksDB counts them: data plus
+  // per-entry overhead); the row cache's is 0 when there is none.
+  size_t BlockCacheUsage() const { return block_cache_->GetUsage(); }
+  size_t RowCacheUsage() const { return row_cache_ ? row_cache_->GetUsage() : 0; }
+
   // Flushes the memtables to table files and waits for it. No-op in memory.
   Status Flush();
   // Flushes, then rewrites every table file into the last level (a full
@@ -62,6 +68,8 @@ class Store {
   std::unique_ptr<rocksdb::Env> memory_env_;  // outlives db_
   rocksdb::TransactionDB* db_ = nullptr;
   bool in_memory_ = false;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::shared_ptr<rocksdb::Cache> row_cache_;  // null: none
 
   // Guards the fields below; never held across the fsync itself.
   std::mutex sync_mutex_;
