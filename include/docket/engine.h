@@ -390,14 +390,16 @@ class Engine {
   // Rewrites the stored data into its most compact, fastest-to-read form (a
   // full compaction) and waits for it: useful after a bulk load or a mass
   // delete (MongoDB's `compact`). Reads and writes go on meanwhile. Works in
-  // memory too.
+  // memory too. Waits inside a BlockingRegion (docket/blocking.h).
   Status Compact();
 
   // What the caches of EngineOptions hold now, in bytes as they are charged
   // (data plus per-entry overhead).
   struct CacheUsage {
-    size_t blocks = 0;  // cache_size_bytes' block cache
-    size_t rows = 0;    // row_cache_bytes' row cache (0 without one)
+    size_t blocks = 0;           // cache_size_bytes' block cache
+    size_t blocks_capacity = 0;  // its limit
+    size_t rows = 0;             // row_cache_bytes' row cache (0 without one)
+    size_t rows_capacity = 0;    // its limit (0 without one)
   };
   CacheUsage cache_usage() const;
 

@@ -310,6 +310,22 @@ Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* repl
   BSON_APPEND_INT64(&connections, "totalCreated", context.server.connections_total.load());
   bson_append_document_end(reply, &connections);
   BSON_APPEND_INT64(reply, "openCursors", static_cast<int64_t>(context.server.cursors.size()));
+  bson_t storage_engine, docket, cache;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "storageEngine", &storage_engine);
+  BSON_APPEND_UTF8(&storage_engine, "name", "docket");
+  BSON_APPEND_BOOL(&storage_engine, "supportsCommittedReads", true);
+  BSON_APPEND_BOOL(&storage_engine, "readOnly", false);
+  bson_append_document_end(reply, &storage_engine);
+  // Docket's own section: what its caches (--cache-size, --row-cache-size) hold.
+  const Engine::CacheUsage usage = context.server.engine->cache_usage();
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "docket", &docket);
+  BSON_APPEND_DOCUMENT_BEGIN(&docket, "cache", &cache);
+  BSON_APPEND_INT64(&cache, "blockBytes", static_cast<int64_t>(usage.blocks));
+  BSON_APPEND_INT64(&cache, "blockCapacityBytes", static_cast<int64_t>(usage.blocks_capacity));
+  BSON_APPEND_INT64(&cache, "rowBytes", static_cast<int64_t>(usage.rows));
+  BSON_APPEND_INT64(&cache, "rowCapacityBytes", static_cast<int64_t>(usage.rows_capacity));
+  bson_append_document_end(&docket, &cache);
+  bson_append_document_end(reply, &docket);
   bson_t network, compression;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "network", &network);
   BSON_APPEND_DOCUMENT_BEGIN(&network, "compression", &compression);

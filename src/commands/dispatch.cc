@@ -55,6 +55,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"collStats", {CollStats}},
       {"dbStats", {DbStats}},
       {"validate", {Validate}},
+      {"compact", {Compact}},
       {"explain", {Explain}},
       {"createIndexes", {CreateIndexes}},
       {"dropIndexes", {DropIndexes}},

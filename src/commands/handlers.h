@@ -49,6 +49,9 @@ Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
 Status CollStats(CommandContext&, const CommandRequest&, bson_t*);
 Status DbStats(CommandContext&, const CommandRequest&, bson_t*);
 Status Validate(CommandContext&, const CommandRequest&, bson_t*);
+// {compact: "<collection>"}: Engine::Compact(), which rewrites every
+// collection's data (the storage is shared), not only the one named.
+Status Compact(CommandContext&, const CommandRequest&, bson_t*);
 Status Explain(CommandContext&, const CommandRequest&, bson_t*);
 Status CreateIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status DropIndexes(CommandContext&, const CommandRequest&, bson_t*);

@@ -98,7 +98,8 @@ Status Engine::Flush() { return impl_->store->Flush(); }
 Status Engine::Compact() { return impl_->store->Compact(); }
 
 Engine::CacheUsage Engine::cache_usage() const {
-  return CacheUsage{impl_->store->BlockCacheUsage(), impl_->store->RowCacheUsage()};
+  const storage::Store& store = *impl_->store;
+  return CacheUsage{store.BlockCacheUsage(), store.BlockCacheCapacity(), store.RowCacheUsage(), store.RowCacheCapacity()};
 }
 
 Result<int64_t> Engine::DeleteExpired() {

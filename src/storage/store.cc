@@ -124,6 +124,7 @@ Status Store::Flush() {
 }
 
 Status Store::Compact() {
+  BlockingRegion waiting;  // for the background threads to rewrite everything
   rocksdb::FlushOptions flush;
   flush.wait = true;
   DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "flushing"));

@@ -293,3 +293,32 @@ def test_index_commands_create_list_drop_and_enforce(db):
     db.c.drop_indexes()  # "*": every index but _id_
     assert [i["name"] for i in db.c.list_indexes()] == ["_id_"]
     db.c.insert_one({"_id": 5, "email": "a@x"})  # no unique index any more
+
+def test_server_status_reports_the_storage_engine_and_its_caches():
+    """--cache-size and --row-cache-size are the caches' limits; once compact
+    has moved the documents into table files, point reads through a unique
+    index fill the row cache and the block cache."""
+    from conftest import DocketServer
+    server = DocketServer("--cache-size", "8", "--row-cache-size", "4")
+    try:
+        client = server.client()
+        c = client.status_test.c
+        c.create_index("k", unique=True)
+        c.insert_many([{"_id": i, "k": i, "pad": "x" * 100} for i in range(2000)])
+        status = client.admin.command("serverStatus")
+        assert status["storageEngine"]["name"] == "docket"
+        cache = status["docket"]["cache"]
+        assert cache["blockCapacityBytes"] == 8 << 20
+        assert cache["rowCapacityBytes"] == 4 << 20
+        assert cache["rowBytes"] == 0, "nothing was read by key from table files yet"
+        assert client.status_test.command("compact", "c")["ok"] == 1
+        for i in range(0, 2000, 7):
+            assert c.find_one({"k": i})["_id"] == i
+        cache = client.admin.command("serverStatus")["docket"]["cache"]
+        assert 0 < cache["rowBytes"] <= cache["rowCapacityBytes"]
+        assert 0 < cache["blockBytes"] <= cache["blockCapacityBytes"]
+        with pytest.raises(pymongo.errors.OperationFailure) as e:
+            client.status_test.command("compact", "missing")
+        assert e.value.code == 26  # NamespaceNotFound
+    finally:
+        assert server.stop() == 0
