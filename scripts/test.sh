@@ -25,10 +25,15 @@ ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j
 # uninstrumented libmongoc in the same process reports races inside the
 # client's own topology code. It runs in the debug and ASan passes. For the
 # same reason only the ODM's embedded cases and examples run here, and of
-# server_cpp_tests only the thread pool's.)
+# server_cpp_tests only the thread pool's. RowCacheTest is left out too: the
+# rows it reads are made by one thread inside uninstrumented librocksdb and
+# handed to another through RocksDB's cache, and TSan does not see that
+# hand-off; a program of plain RocksDB calls (a Get on one thread, a MultiGet
+# on another) draws the same report for the block cache. Its invariant is
+# checked in the debug and ASan passes.)
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket odm_tests \
   example_sequential_ids example_bank_branches server_cpp_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build/tsan --output-on-failure \
-  -R 'SeedTest|IndexConcurrencyTest|RowCacheTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest'
+  -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest'
