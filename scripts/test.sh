@@ -28,9 +28,10 @@ ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j
 # server_cpp_tests only the thread pool's. RowCacheTest is left out too: the
 # rows it reads are made by one thread inside uninstrumented librocksdb and
 # handed to another through RocksDB's cache, and TSan does not see that
-# hand-off; a program of plain RocksDB calls (a Get on one thread, a MultiGet
-# on another) draws the same report for the block cache. Its invariant is
-# checked in the debug and ASan passes.)
+# hand-off: a program of plain RocksDB calls (transactions on one thread,
+# MultiGets at snapshots on another, compactions on a third, a row cache)
+# draws the same report, and runs clean under ASan. Its invariant is checked
+# in the debug and ASan passes.)
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket odm_tests \
   example_sequential_ids example_bank_branches server_cpp_tests
