@@ -133,6 +133,7 @@ bool FieldRange(const std::string& prefix, const Conditions& c, bool descending,
 struct Candidate {
   Plan plan;
   int score = 0;
+  bool bounded = false;  // some field has an equality or a range (none of which meets null or missing)
 };
 
 Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std::string, Conditions>& conditions,
@@ -219,6 +220,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     }
   }
   out.score = static_cast<int>(eq_fields) * 4 + (ranged ? 2 : 0) + (out.plan.provides_sort ? 1 : 0);
+  out.bounded = eq_fields > 0 || ranged;
   if (!describe) return out;
   bson::Builder bounds;
   for (size_t k = 0; k < fields.size(); ++k) {
@@ -249,8 +251,12 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
   }
   Candidate best;
   for (const auto& index : indexes) {
-    if (index->sparse() || index->partial()) continue;
+    if (index->partial()) continue;
     Candidate c = Evaluate(index, conditions, sort_keys, describe);
+    // A sparse index leaves out the documents that have none of its fields.
+    // Every bound above excludes null and missing values, so a bounded plan
+    // misses no match; a plan that only gives the sort would.
+    if (index->sparse() && !c.bounded) continue;
     if (c.score > best.score) best = std::move(c);
   }
   if (best.score == 0) return Plan();

@@ -6,11 +6,12 @@
 // Used: equality ($eq or a plain value), $in, and one-sided ranges ($gt $gte
 // $lt $lte, within the operand's type bracket) on a prefix of an index's
 // fields, from the top level of the filter or its $and; and an index whose
-// field order matches the sort (after fields fixed by equality). Not used:
-// null/array/regex operands, $or, and sparse or partial indexes. Both sides
-// of a range are not intersected (multikey-ness is not tracked, and an array
-// may match $gt and $lt through different elements): the side the scan
-// starts from bounds it.
+// field order matches the sort (after fields fixed by equality). A sparse
+// index only when the filter bounds one of its fields (then no match lacks
+// them all), never for a sort alone. Not used: null/array/regex operands,
+// $or, and partial indexes. On a multikey index the two sides of a range
+// are not intersected (an array may match $gt and $lt through different
+// elements): the side the scan starts from bounds it.
 #pragma once
 
 #include <memory>
