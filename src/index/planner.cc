@@ -24,9 +24,14 @@ struct Conditions {
   std::optional<Bound> lower, upper;
 };
 
+// Operands the planner turns into bounds. Nullish ones would have to cover
+// missing fields; MinKey and MaxKey compare across every type bracket in
+// MongoDB's matcher. Neither gets bounds, which also keeps every bound clear
+// of null and missing values (what a sparse index relies on).
 bool UsableOperand(const bson_iter_t& it) {
   bson_type_t t = bson_iter_type(&it);
-  return t != BSON_TYPE_ARRAY && t != BSON_TYPE_REGEX && !bson::IsNullish(t);
+  return t != BSON_TYPE_ARRAY && t != BSON_TYPE_REGEX && t != BSON_TYPE_MINKEY && t != BSON_TYPE_MAXKEY &&
+         !bson::IsNullish(t);
 }
 
 

@@ -528,6 +528,8 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
       {"{}", R"({"a": 1, "b": -1})", "SORT+COLLSCAN"},
       {R"({"email": null})", "{}", "COLLSCAN"},
       {R"({"email": {"$exists": false}})", "{}", "COLLSCAN"},
+      {R"({"email": {"$gt": {"$minKey": 1}}})", "{}", "COLLSCAN"},  // MinKey and MaxKey span every type
+      {R"({"a": {"$lt": {"$maxKey": 1}}})", "{}", "COLLSCAN"},
       {R"({"b": 3})", "{}", "COLLSCAN"},  // b alone is not a prefix of ab
   };
   for (const Query& q : queries) {
