@@ -405,6 +405,20 @@ TEST_P(IndexTest, IndexedAndUnindexedAnswersAgree) {
   }
 }
 
+// Both collections answer the find alike: the same documents, in the same
+// order when a sort is given (in any order otherwise).
+void ExpectSameAnswers(Collection& reference, Collection& indexed, const std::string& filter, const std::string& sort) {
+  FindOptions options;
+  options.sort = J(sort);
+  std::vector<std::string> expected = JsonRows(reference, filter, options);
+  std::vector<std::string> got = JsonRows(indexed, filter, options);
+  if (sort == "{}") {
+    std::sort(expected.begin(), expected.end());
+    std::sort(got.begin(), got.end());
+  }
+  EXPECT_EQ(got, expected) << filter << " sort " << sort << " plan " << PlanOf(indexed, filter, sort);
+}
+
 // A unique index fixed on every field is read by point lookups (no range
 // seeks): the answers, orders and counts must be those of a collection scan,
 // for single and compound keys, $in in both sort directions, numbers of
@@ -451,17 +465,7 @@ TEST_P(IndexTest, UniqueIndexPointLookupsAnswerAsScansDo) {
       {R"({"p": {"$in": [1, 2]}, "q": {"$in": [0, 5, 9]}})", R"({"p": 1, "q": -1})"},
       {R"({"p": {"$in": [1, 2]}, "q": {"$in": [0, 5, 9]}})", R"({"p": -1, "q": 1})"},
   };
-  for (const Query& q : queries) {
-    FindOptions options;
-    options.sort = J(q.sort);
-    std::vector<std::string> ja = JsonRows(plain, q.filter, options);
-    std::vector<std::string> jb = JsonRows(unique, q.filter, options);
-    if (std::string(q.sort) == "{}") {
-      std::sort(ja.begin(), ja.end());
-      std::sort(jb.begin(), jb.end());
-    }
-    EXPECT_EQ(ja, jb) << q.filter << " sort " << q.sort << " plan " << PlanOf(unique, q.filter, q.sort);
-  }
+  for (const Query& q : queries) ExpectSameAnswers(plain, unique, q.filter, q.sort);
   // One key examined per entry found, and the sort comes from the index.
   int64_t keys = 0, read = 0;
   EXPECT_EQ(PlanOf(unique, R"({"u": 10})", "{}", &keys, &read), "IXSCAN u_1");
@@ -533,15 +537,7 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
       {R"({"b": 3})", "{}", "COLLSCAN"},  // b alone is not a prefix of ab
   };
   for (const Query& q : queries) {
-    FindOptions options;
-    options.sort = J(q.sort);
-    std::vector<std::string> ja = JsonRows(plain, q.filter, options);
-    std::vector<std::string> jb = JsonRows(sparse, q.filter, options);
-    if (std::string(q.sort) == "{}") {
-      std::sort(ja.begin(), ja.end());
-      std::sort(jb.begin(), jb.end());
-    }
-    EXPECT_EQ(ja, jb) << q.filter << " sort " << q.sort;
+    ExpectSameAnswers(plain, sparse, q.filter, q.sort);
     EXPECT_EQ(PlanOf(sparse, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
   }
 }
