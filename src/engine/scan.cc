@@ -74,21 +74,26 @@ void IndexScan::Next() {
 }
 
 void IndexScan::FillBatch() {
-  keys_.clear();
-  values_.clear();
-  next_ = 0;
-  if (plan_.point_keys.empty()) CollectRangeEntries();
-  else CollectPointEntries();
-  batch_limit_ = std::min<size_t>(batch_limit_ * 4, 256);
-  if (!status_.ok()) {
+  // Until a batch has a record, the entries run out, or an error: a batch of
+  // point keys may find no entry, and a batch's records may all be gone.
+  while (true) {
     keys_.clear();
-    return;
+    values_.clear();
+    next_ = 0;
+    if (plan_.point_keys.empty()) CollectRangeEntries();
+    else CollectPointEntries();
+    batch_limit_ = std::min<size_t>(batch_limit_ * 4, 256);
+    if (!status_.ok()) {
+      keys_.clear();
+      return;
+    }
+    if (keys_.empty()) {
+      if (point_ < plan_.point_keys.size()) continue;
+      return;
+    }
+    FetchRecords();
+    if (!keys_.empty() || !status_.ok()) return;
   }
-  if (keys_.empty()) {
-    if (point_ < plan_.point_keys.size()) FillBatch();  // none of this batch's keys was there: try the next
-    return;
-  }
-  FetchRecords();
 }
 
 void IndexScan::AddRecordKey(rocksdb::Slice id) {
@@ -163,7 +168,6 @@ void IndexScan::FetchRecords() {
   keys_.resize(kept);
   values_.resize(kept);
   docs_examined_ += static_cast<int64_t>(kept);
-  if (kept == 0) FillBatch();  // every record of this batch was gone: try the next
 }
 
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,

@@ -46,7 +46,7 @@ class IndexScan : public DocumentScan {
   void CollectRangeEntries();  // keys_: the record keys of the next entries of the ranges
   void CollectPointEntries();  // keys_: those of the next point keys' entries
   void AddRecordKey(rocksdb::Slice id);
-  void FetchRecords();         // values_: the records of keys_ (dropping any that are gone)
+  void FetchRecords();         // values_: the records of keys_ (dropping keys whose record is gone)
   void MultiGet(const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>* values,
                 std::vector<rocksdb::Status>* statuses);
   bool PositionInRange();      // the iterator on an entry of the current range, moving ranges as needed
