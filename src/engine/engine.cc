@@ -98,8 +98,9 @@ Status Engine::Flush() { return impl_->store->Flush(); }
 Status Engine::Compact() { return impl_->store->Compact(); }
 
 Engine::CacheUsage Engine::cache_usage() const {
-  const storage::Store& store = *impl_->store;
-  return CacheUsage{store.BlockCacheUsage(), store.BlockCacheCapacity(), store.RowCacheUsage(), store.RowCacheCapacity()};
+  const rocksdb::Cache& blocks = impl_->store->block_cache();
+  const rocksdb::Cache* rows = impl_->store->row_cache();
+  return CacheUsage{blocks.GetUsage(), blocks.GetCapacity(), rows ? rows->GetUsage() : 0, rows ? rows->GetCapacity() : 0};
 }
 
 Result<int64_t> Engine::DeleteExpired() {

@@ -52,12 +52,10 @@ class Store {
   void EndJournaledWrite();
   static constexpr int kGatherMicros = 200;
 
-  // The caches: what they hold now (charged as RocksDB counts them: data
-  // plus per-entry overhead) and their limits; 0 for a row cache there is not.
-  size_t BlockCacheUsage() const { return block_cache_->GetUsage(); }
-  size_t BlockCacheCapacity() const { return block_cache_->GetCapacity(); }
-  size_t RowCacheUsage() const { return row_cache_ ? row_cache_->GetUsage() : 0; }
-  size_t RowCacheCapacity() const { return row_cache_ ? row_cache_->GetCapacity() : 0; }
+  // The caches Open made (for their usage and capacity); the row cache is
+  // null when there is none.
+  const rocksdb::Cache& block_cache() const { return *block_cache_; }
+  const rocksdb::Cache* row_cache() const { return row_cache_.get(); }
 
   // Flushes the memtables to table files and waits for it. No-op in memory.
   Status Flush();
