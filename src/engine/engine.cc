@@ -25,6 +25,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
                                     options.row_cache_bytes);
   if (!store.ok()) return store.status();
   impl->store = std::move(store).value();
+  impl->read_views = std::make_unique<engine::ReadViewPool>(impl->store->db());
   DOCKET_RETURN_IF_ERROR(engine::DeleteAllSpills(impl.get()));  // a crash's leftovers
   auto catalog = storage::Catalog::Load(impl->store.get(), !options.in_memory);
   if (!catalog.ok()) return catalog.status();
@@ -95,7 +96,10 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
 
 Status Engine::Flush() { return impl_->store->Flush(); }
 
-Status Engine::Compact() { return impl_->store->Compact(); }
+Status Engine::Compact() {
+  impl_->read_views->Clear();  // idle views would keep the old files alive
+  return impl_->store->Compact();
+}
 
 Engine::CacheUsage Engine::cache_usage() const {
   const rocksdb::Cache& blocks = impl_->store->block_cache();

@@ -12,6 +12,7 @@
 
 #include "docket/engine.h"
 #include "engine/key_queue.h"
+#include "engine/read_views.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
 
@@ -32,6 +33,9 @@ class EngineImpl {
 
   Engine* owner = nullptr;  // the public object (for catalog operations from inside)
   std::unique_ptr<storage::Store> store;
+  // Snapshots and iterators for reads outside transactions; made right after
+  // `store` and declared after it, so that it goes first.
+  std::unique_ptr<engine::ReadViewPool> read_views;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
   // Budget of one blocking operation (a sort, a $group) before it spills.

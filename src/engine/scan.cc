@@ -9,26 +9,33 @@
 
 namespace docket::engine {
 
-IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::Snapshot* snapshot,
+IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view,
                      uint64_t collection_id, const index::Plan& plan, size_t expected)
     : engine_(engine),
       user_txn_(user_txn),
-      own_snapshot_(snapshot),
+      view_(std::move(view)),
       prefix_(storage::IndexPrefix(plan.index->id())),
       record_prefix_(storage::RecordPrefix(collection_id)),
       plan_(plan),
       batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
-  read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : own_snapshot_;
+  read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : view_.snapshot;
   if (plan_.point_keys.empty()) {
-    it_.reset(user_txn != nullptr ? user_txn->GetIterator(read_options_) : engine->db()->NewIterator(read_options_));
+    if (user_txn != nullptr) {
+      txn_iterator_.reset(user_txn->GetIterator(read_options_));
+      it_ = txn_iterator_.get();
+    } else {
+      // A pooled view's iterator has the same ReadOptions (the snapshot only).
+      if (view_.iterator == nullptr) view_.iterator.reset(engine->db()->NewIterator(read_options_));
+      it_ = view_.iterator.get();
+    }
   }
   FillBatch();
 }
 
 IndexScan::~IndexScan() {
-  values_.clear();
-  it_.reset();
-  if (own_snapshot_ != nullptr) engine_->db()->ReleaseSnapshot(own_snapshot_);
+  values_.clear();  // unpins blocks before the iterator can go
+  txn_iterator_.reset();
+  engine_->read_views->Release(std::move(view_));
 }
 
 void IndexScan::StepIterator() {
@@ -176,12 +183,12 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
                                        size_t limit_hint) {
   // The snapshot comes first: the plan then sees every multikey flag set by
   // a write the snapshot holds (flags are set before their write commits).
-  const rocksdb::Snapshot* snapshot = nullptr;
+  ReadViewPool::View view;
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
-  else snapshot = engine->db()->GetSnapshot();
+  else view = engine->read_views->Acquire();
   index::Plan plan = index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
   if (plan.index == nullptr) {
-    if (snapshot != nullptr) engine->db()->ReleaseSnapshot(snapshot);
+    engine->read_views->Release(std::move(view));
     if (summary != nullptr) *summary = PlanSummary();
     return std::make_unique<RecordScan>(engine, user_txn, entry.id);
   }
@@ -193,7 +200,7 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
     summary->reverse = plan.reverse;
   }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
-  return std::make_unique<IndexScan>(engine, user_txn, snapshot, entry.id, plan, expected);
+  return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, expected);
 }
 
 }  // namespace docket::engine

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/engine_impl.h"
+#include "engine/read_views.h"
 #include "engine/write_path.h"
 #include "index/planner.h"
 #include "storage/catalog.h"
@@ -23,12 +24,13 @@ namespace docket::engine {
 // MultiGet too, batch by batch, and opens no iterator.
 class IndexScan : public DocumentScan {
  public:
-  // Reads at `snapshot` (taken over, released by the destructor) or, with a
-  // user transaction, at the transaction's snapshot plus its writes.
-  // `expected`: how many documents the reader will take at most (a limit),
-  // 0 when unknown; the first batch is that big.
-  IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::Snapshot* snapshot,
-            uint64_t collection_id, const index::Plan& plan, size_t expected = 0);
+  // Reads at `view` (taken over; handed back to the engine's ReadViewPool
+  // by the destructor) or, with a user transaction (and an empty view), at
+  // the transaction's snapshot plus its writes. `expected`: how many
+  // documents the reader will take at most (a limit), 0 when unknown; the
+  // first batch is that big.
+  IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view, uint64_t collection_id,
+            const index::Plan& plan, size_t expected = 0);
   ~IndexScan() override;
   IndexScan(const IndexScan&) = delete;
   IndexScan& operator=(const IndexScan&) = delete;
@@ -54,9 +56,12 @@ class IndexScan : public DocumentScan {
 
   EngineImpl* engine_;
   rocksdb::Transaction* user_txn_;
-  const rocksdb::Snapshot* own_snapshot_ = nullptr;  // released in the destructor
+  // Outside a transaction: the snapshot read at and, unless the plan is of
+  // point keys, the iterator `it` points at; back to the pool when done.
+  ReadViewPool::View view_;
   rocksdb::ReadOptions read_options_;
-  std::unique_ptr<rocksdb::Iterator> it_;  // null for a plan of point keys
+  rocksdb::Iterator* it_ = nullptr;  // view_'s or txn_iterator_; null for a plan of point keys
+  std::unique_ptr<rocksdb::Iterator> txn_iterator_;
   std::string prefix_;         // IndexPrefix(index id)
   std::string record_prefix_;  // RecordPrefix(collection id)
   index::Plan plan_;
