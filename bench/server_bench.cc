@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <sys/resource.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,18 @@ std::string g_docket_uri, g_pg, g_redis_port;
 
 // Each thread gets `make()`'s per-connection state, then runs `op` until time
 // is up; returns operations per second over all threads.
+// The load generator's own CPU time (user + system, all threads) per
+// operation in the last Measure: what the client library and its side of
+// the kernel cost, on the cores the server shares.
+double g_client_us_per_op = 0;
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 template <typename Conn>
 double Measure(int threads, const std::function<Conn*()>& make, const std::function<void(Conn*, int64_t)>& op,
                const std::function<void(Conn*)>& destroy) {
@@ -42,9 +55,13 @@ double Measure(int threads, const std::function<Conn*()>& make, const std::funct
   for (int t = 0; t < threads; ++t) conns.push_back(make());
   std::vector<std::mt19937_64> rngs;
   for (int t = 0; t < threads; ++t) rngs.emplace_back(static_cast<uint64_t>(t));
+  const double cpu_before = ProcessCpuSeconds();
+  const auto start = Clock::now();
   const double rate = docket::bench::OpsPerSecond(threads, g_seconds, [&](int t, int64_t n) {
     op(conns[t], static_cast<int64_t>(rngs[t]() >> 1) ^ n);
   });
+  const double ops = rate * std::chrono::duration<double>(Clock::now() - start).count();
+  g_client_us_per_op = ops > 0 ? (ProcessCpuSeconds() - cpu_before) * 1e6 / ops : 0;
   for (Conn* c : conns) destroy(c);
   return rate;
 }
@@ -113,6 +130,14 @@ void DocketLoadLookups() {
     bson_destroy(&cmd);
   }
   DocketClose(c);
+}
+
+double DocketPing(int threads) {
+  return Measure<mongoc_client_t>(threads, DocketClient, [](mongoc_client_t* c, int64_t) {
+    bson_t* cmd = BCON_NEW("ping", BCON_INT32(1));
+    DocketCommand(c, cmd);
+    bson_destroy(cmd);
+  }, DocketClose);
 }
 
 double DocketFind(int threads) {
@@ -207,6 +232,27 @@ void Report(const std::string& name, double docket, double postgres, double redi
 
 std::string Ratio(double a, double b) { return b > 0 ? fmt::format("{:.2f}", a / b) : "–"; }
 
+// The round-trip floor: a command that does no work (ping, SELECT 1, PING)
+// through each client library, with the load generator's CPU per operation.
+struct FloorRow {
+  int threads;
+  double rate[3], client_us[3];  // Docket, PostgreSQL, Redis
+};
+std::vector<FloorRow> g_floor;
+
+void MeasureFloor(int threads) {
+  FloorRow row{threads, {}, {}};
+  row.rate[0] = DocketPing(threads);
+  row.client_us[0] = g_client_us_per_op;
+  row.rate[1] = PgRun(threads, false, "SELECT 1", false);
+  row.client_us[1] = g_client_us_per_op;
+  row.rate[2] = RedisRun(threads, [](int64_t) { return std::string("PING"); });
+  row.client_us[2] = g_client_us_per_op;
+  fmt::print(stderr, "round trip, {:>2} conn: docket {:>9.0f}/s ({:.1f} us client)  postgres {:>9.0f}/s ({:.1f})  redis {:>9.0f}/s ({:.1f})\n",
+             threads, row.rate[0], row.client_us[0], row.rate[1], row.client_us[1], row.rate[2], row.client_us[2]);
+  g_floor.push_back(row);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -246,11 +292,19 @@ int main(int argc, char** argv) {
            PgRun(threads, false, "SELECT doc FROM lookups WHERE id = $1", true),
            RedisRun(threads, [](int64_t r) { return fmt::format("GET k{}", r % kLookupKeys); }));
   }
+  for (int threads : {1, 4, 16}) MeasureFloor(threads);
   fmt::print("| case | Docket ops/s | PostgreSQL ops/s | Redis ops/s | Docket / PostgreSQL | Docket / Redis |\n");
   fmt::print("|---|---:|---:|---:|---:|---:|\n");
   for (const Row& r : g_rows) {
     fmt::print("| {} | {:.0f} | {:.0f} | {} | {} | {} |\n", r.name, r.docket, r.postgres,
                r.redis > 0 ? fmt::format("{:.0f}", r.redis) : "–", Ratio(r.docket, r.postgres), Ratio(r.docket, r.redis));
+  }
+  fmt::print("\n| round trip that does no work (ping; SELECT 1; PING) | Docket ops/s | PostgreSQL ops/s | Redis ops/s |"
+             " load generator CPU per op, µs (Docket, PostgreSQL, Redis) |\n");
+  fmt::print("|---|---:|---:|---:|---|\n");
+  for (const FloorRow& r : g_floor) {
+    fmt::print("| {} conn | {:.0f} | {:.0f} | {:.0f} | {:.1f}, {:.1f}, {:.1f} |\n", r.threads, r.rate[0], r.rate[1], r.rate[2],
+               r.client_us[0], r.client_us[1], r.client_us[2]);
   }
   mongoc_cleanup();
   return 0;

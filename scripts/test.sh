@@ -31,10 +31,15 @@ ASAN_OPTIONS="detect_leaks=1" ctest --test-dir build/asan --output-on-failure -j
 # hand-off: a program of plain RocksDB calls (transactions on one thread,
 # MultiGets at snapshots on another, compactions on a third, a row cache)
 # draws the same report, and runs clean under ASan. Its invariant is checked
-# in the debug and ASan passes.)
+# in the debug and ASan passes. For the same reason the read-view pool's
+# engine-level transfer test is left out, whose readers match documents in
+# blocks another thread decompressed (it draws the report with the pool
+# switched off too); the pool's own threads test, which copies values out
+# inside RocksDB, runs here.)
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer docket odm_tests \
   example_sequential_ids example_bank_branches server_cpp_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build/tsan --output-on-failure \
-  -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest'
+  -R 'SeedTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TransactionTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest' \
+  -E 'ReadViewPoolTest\.ConcurrentReadersThroughReusedViews'
