@@ -56,10 +56,20 @@ class ComparePredicate : public ValuePredicate {
         operand_is_null_(IsNullish(bson_iter_type(&operand))),
         operand_canonical_(CanonicalType(bson_iter_type(&operand))),
         operand_is_binary_number_(IsBinaryNumber(bson_iter_type(&operand))),
-        operand_is_nan_(IsNaN(operand)) {
+        operand_is_nan_(IsNaN(operand)),
+        operand_bound_(bson_iter_type(&operand) == BSON_TYPE_MINKEY || bson_iter_type(&operand) == BSON_TYPE_MAXKEY
+                           ? bson_iter_type(&operand)
+                           : BSON_TYPE_EOD) {
     if (operand_is_binary_number_) number_ = BinaryNumber(operand, bson_iter_type(&operand));
   }
   bool Test(const bson_iter_t* value) const override {
+    if (operand_bound_ != BSON_TYPE_EOD) {
+      // MinKey and MaxKey compare across type brackets, as in MongoDB's
+      // matcher: every other value, and a missing field, is above MinKey
+      // and below MaxKey.
+      if (value != nullptr && bson_iter_type(value) == operand_bound_) return Holds(0);
+      return Holds(operand_bound_ == BSON_TYPE_MINKEY ? 1 : -1);
+    }
     if (operand_is_null_) {
       // null matches null, undefined and missing, for $eq $gte $lte.
       if (op_ == CompareOp::kGt || op_ == CompareOp::kLt) return false;
@@ -106,6 +116,7 @@ class ComparePredicate : public ValuePredicate {
   int operand_canonical_;
   bool operand_is_binary_number_;  // then number_ is its value
   bool operand_is_nan_;
+  bson_type_t operand_bound_;  // BSON_TYPE_MINKEY or BSON_TYPE_MAXKEY, else BSON_TYPE_EOD
   long double number_ = 0;
 };
 
