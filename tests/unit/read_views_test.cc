@@ -41,6 +41,13 @@ class ReadViewPoolTest : public ::testing::TestWithParam<Mode> {
     rocksdb::Status s = store_->db()->Get(options, key, &value);
     return s.ok() ? value : s.ToString();
   }
+  // The whole engine over the same directory (the store is closed first).
+  std::unique_ptr<Engine> OpenEngine() {
+    store_.reset();
+    auto opened = Engine::Open({.path = dir_.path(), .in_memory = GetParam() == Mode::kMemory});
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
   testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
 };
@@ -165,10 +172,8 @@ TEST_P(ReadViewPoolTest, ConcurrentViewsAreConsistentAndFresh) {
 // point keys of a unique one), one after another with single writes in
 // between, against a model of what the collection holds.
 TEST_P(ReadViewPoolTest, IndexedQueriesSeeEveryWriteBetweenThem) {
-  store_.reset();
-  auto opened = Engine::Open({.path = dir_.path(), .in_memory = GetParam() == Mode::kMemory});
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::unique_ptr<Engine> engine = std::move(opened).value();
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
   Collection c = engine->collection("db", "c");
   ASSERT_TRUE(c.CreateIndex(J(R"({"v": 1})")).ok());
   ASSERT_TRUE(c.CreateIndex(J(R"({"k": 1})"), /*unique=*/true).ok());
@@ -216,10 +221,8 @@ TEST_P(ReadViewPoolTest, IndexedQueriesSeeEveryWriteBetweenThem) {
 // sum every account through the index on `branch` (one query, one view) and
 // a compactor clears the pool under them: every sum adds up.
 TEST_P(ReadViewPoolTest, ConcurrentReadersThroughReusedViewsSeeWholeTransfers) {
-  store_.reset();
-  auto opened = Engine::Open({.path = dir_.path(), .in_memory = GetParam() == Mode::kMemory});
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::unique_ptr<Engine> engine = std::move(opened).value();
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
   Collection c = engine->collection("bank", "accounts");
   ASSERT_TRUE(c.CreateIndex(J(R"({"branch": 1})")).ok());
   constexpr int kAccounts = 12;
