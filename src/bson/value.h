@@ -23,6 +23,9 @@ inline bool IsNumber(bson_type_t t) {
 }
 inline bool IsNullish(bson_type_t t) { return t == BSON_TYPE_NULL || t == BSON_TYPE_UNDEFINED; }
 
+// Whether a value is a double or Decimal128 NaN.
+bool IsNaN(const bson_iter_t& it);
+
 // Any number as a double (decimal128 through its decimal text, so NaN and
 // infinities survive). REQUIRES: IsNumber(type).
 double NumberAsDouble(const bson_iter_t& it);

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -82,6 +83,18 @@ int CompareDocumentBytes(const uint8_t* a, size_t a_len, const uint8_t* b, size_
     }
     c = CompareValues(x, y);
     if (c != 0) return c;
+  }
+}
+
+bool IsNaN(const bson_iter_t& it) {
+  switch (bson_iter_type(&it)) {
+    case BSON_TYPE_DOUBLE: return std::isnan(bson_iter_double(&it));
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t d;
+      bson_iter_decimal128(&it, &d);
+      return (d.high & 0x7C00000000000000ull) == 0x7C00000000000000ull;
+    }
+    default: return false;
   }
 }
 

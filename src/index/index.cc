@@ -233,7 +233,8 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
     } else if (field == "sparse") {
       index->sparse_ = bson_iter_as_bool(&it);
     } else if (field == "partialFilterExpression" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-      auto filter = query::Filter::Compile(SubDocument(it));
+      index->partial_filter_ = SubDocument(it);
+      auto filter = query::Filter::Compile(index->partial_filter_);
       if (!filter.ok()) return filter.status();
       index->partial_ = std::make_shared<const query::Filter>(std::move(filter).value());
     } else if (field == "expireAfterSeconds") {

@@ -36,6 +36,8 @@ class Index {
   bool unique() const { return unique_; }
   bool sparse() const { return sparse_; }
   bool partial() const { return partial_ != nullptr; }
+  // The partialFilterExpression as given (empty when not partial).
+  const Document& partial_filter() const { return partial_filter_; }
   const std::optional<int64_t>& expire_after_seconds() const { return expire_after_seconds_; }
 
   // The index keys of `doc` (per field the order-preserving encoding, bytes
@@ -61,6 +63,7 @@ class Index {
   bool unique_ = false;
   bool sparse_ = false;
   std::shared_ptr<const query::Filter> partial_;
+  Document partial_filter_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
 };

@@ -7,6 +7,7 @@
 #include "bson/builder.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
+#include "index/implication.h"
 
 namespace docket::index {
 namespace {
@@ -256,7 +257,9 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
   }
   Candidate best;
   for (const auto& index : indexes) {
-    if (index->partial()) continue;
+    // A partial index holds only the documents its expression matches: usable
+    // when every match of the filter is one of them.
+    if (index->partial() && !FilterImplies(filter, index->partial_filter())) continue;
     Candidate c = Evaluate(index, conditions, sort_keys, describe);
     // A sparse index leaves out the documents that have none of its fields.
     // Every bound above excludes null and missing values, so a bounded plan

@@ -8,8 +8,9 @@
 // fields, from the top level of the filter or its $and; and an index whose
 // field order matches the sort (after fields fixed by equality). A sparse
 // index only when the filter bounds one of its fields (then no match lacks
-// them all), never for a sort alone. Not used: null/array/regex operands,
-// $or, and partial indexes. On a multikey index the two sides of a range
+// them all), never for a sort alone. A partial index only when the filter
+// implies its expression (index/implication.h), so that no match is left
+// out. Not used: null/array/regex operands and $or. On a multikey index the two sides of a range
 // are not intersected (an array may match $gt and $lt through different
 // elements): the side the scan starts from bounds it.
 #pragma once

@@ -10,6 +10,7 @@ namespace docket::query {
 namespace {
 
 using bson::CanonicalType;
+using bson::IsNaN;
 using bson::IsNullish;
 
 Status BadValue(std::string message) { return Status(ErrorCode::kBadValue, std::move(message)); }
@@ -30,18 +31,6 @@ Result<int64_t> WholeNumber(const bson_iter_t& it, const std::string& what) {
 // A binary number (int32, int64 or double) as a long double, exact for all
 // three (its 64-bit mantissa holds any int64).
 bool IsBinaryNumber(bson_type_t t) { return t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE; }
-// Whether a value is a double or Decimal128 NaN.
-bool IsNaN(const bson_iter_t& it) {
-  switch (bson_iter_type(&it)) {
-    case BSON_TYPE_DOUBLE: return std::isnan(bson_iter_double(&it));
-    case BSON_TYPE_DECIMAL128: {
-      bson_decimal128_t d;
-      bson_iter_decimal128(&it, &d);
-      return (d.high & 0x7C00000000000000ull) == 0x7C00000000000000ull;
-    }
-    default: return false;
-  }
-}
 long double BinaryNumber(const bson_iter_t& it, bson_type_t t) {
   if (t == BSON_TYPE_INT32) return bson_iter_int32(&it);
   if (t == BSON_TYPE_INT64) return static_cast<long double>(bson_iter_int64(&it));

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "bson/builder.h"
+#include "index/implication.h"
 #include "query/sort.h"
 #include "test_util.h"
 
@@ -539,6 +540,113 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
   for (const Query& q : queries) {
     ExpectSameAnswers(plain, sparse, q.filter, q.sort);
     EXPECT_EQ(PlanOf(sparse, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
+  }
+}
+
+// The implication a partial index needs, case by case: {filter, partial
+// expression, whether the filter implies it}.
+TEST(FilterImpliesTest, ProvesOnlyWhatEveryMatchSatisfies) {
+  struct Case {
+    const char* filter;
+    const char* partial;
+    bool implies;
+  };
+  const Case cases[] = {
+      {R"({"a": 5})", R"({"a": 5})", true},
+      {R"({"a": 5.0})", R"({"a": {"$eq": 5}})", true},  // numbers compare across types
+      {R"({"a": 6})", R"({"a": 5})", false},
+      {R"({"a": 5, "b": 1})", R"({"a": 5})", true},
+      {R"({"a": 5})", R"({"a": 5, "b": 1})", false},
+      {R"({"$and": [{"b": 1}, {"a": {"$gt": 20}}]})", R"({"$and": [{"a": {"$gt": 10}}, {"b": 1}]})", true},
+      {R"({"a": {"$gt": 10}})", R"({"a": {"$gt": 10}})", true},
+      {R"({"a": {"$gte": 10}})", R"({"a": {"$gt": 10}})", false},
+      {R"({"a": {"$gte": 11}})", R"({"a": {"$gt": 10}})", true},
+      {R"({"a": {"$gt": 10}})", R"({"a": {"$gte": 10}})", true},
+      {R"({"a": 10})", R"({"a": {"$gte": 10}})", true},
+      {R"({"a": 10})", R"({"a": {"$gt": 10}})", false},
+      {R"({"a": {"$lt": 3}})", R"({"a": {"$lte": 3}})", true},
+      {R"({"a": {"$lte": 3}})", R"({"a": {"$lt": 3}})", false},
+      {R"({"a": {"$gt": 15, "$lt": 20}})", R"({"a": {"$gt": 10, "$lt": 30}})", true},
+      {R"({"a": {"$gt": 15}})", R"({"a": {"$gt": 10, "$lt": 30}})", false},
+      {R"({"a": {"$gt": "m"}})", R"({"a": {"$gt": 10}})", false},  // another type bracket
+      {R"({"a": {"$gte": {"$numberDouble": "NaN"}}})", R"({"a": {"$gte": 1}})", false},
+      {R"({"a": {"$gt": 5}})", R"({"a": {"$gte": {"$numberDouble": "NaN"}}})", false},
+      {R"({"a": "x"})", R"({"a": {"$exists": true}})", true},
+      {R"({"a": {"$lt": 0}})", R"({"a": {"$exists": true}})", true},
+      {R"({"a": {"$type": "string"}})", R"({"a": {"$exists": true}})", true},
+      {R"({"a": {"$exists": 1}})", R"({"a": {"$exists": true}})", true},
+      {R"({"a": null})", R"({"a": {"$exists": true}})", false},  // null matches a missing field
+      {R"({"a": {"$gt": {"$minKey": 1}}})", R"({"a": {"$exists": true}})", false},
+      {R"({"a": {"$exists": false}})", R"({"a": {"$exists": false}})", true},
+      {R"({"a": 1})", R"({"a": {"$exists": false}})", false},
+      {R"({"a": {"$type": "int"}})", R"({"a": {"$type": "int"}})", true},
+      {R"({"a": 1})", R"({"a": {"$type": "int"}})", false},
+      {R"({"a": null})", R"({"a": null})", true},
+      {R"({"a": [1, 2]})", R"({"a": [1, 2]})", true},
+      {R"({"a": [1, 2]})", R"({"a": {"$gte": 1}})", false},
+      {R"({"a.b": 1})", R"({"a": {"b": 1}})", false},  // other paths are not compared
+      {R"({"$or": [{"a": 1}, {"a": 2}]})", R"({"a": {"$gte": 1}})", false},
+      {R"({"a": 1})", R"({"$or": [{"a": 1}, {"b": 1}]})", false},
+      {R"({"a": 1})", R"({"a": {"$in": [1, 2]}})", false},
+      {R"({"a": 1})", "{}", true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(index::FilterImplies(J(c.filter), J(c.partial)), c.implies) << c.filter << " => " << c.partial;
+  }
+}
+
+// A partial index answers filters that imply its expression, with a
+// collection scan's answers, and is left alone otherwise.
+TEST_P(IndexTest, PartialIndexesAnswerFiltersThatImplyTheirExpression) {
+  Collection plain = engine_->collection("db", "plain");
+  Collection partial = engine_->collection("db", "partial");
+  auto created = partial.CreateIndexes(
+      {J(R"({"key": {"email": 1}, "unique": true, "name": "email", "partialFilterExpression": {"email": {"$exists": true}}})"),
+       J(R"({"key": {"score": 1}, "name": "score", "partialFilterExpression": {"score": {"$gt": 10}}})"),
+       J(R"({"key": {"status": 1, "at": -1}, "name": "status_at", "partialFilterExpression": {"status": "active"}})")});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  for (int i = 0; i < 60; ++i) {
+    std::string doc = "{\"_id\": " + std::to_string(i) + ", \"at\": " + std::to_string(i);
+    if (i == 1) doc += ", \"email\": null";  // exists, so indexed (once: the index is unique)
+    else if (i % 3 != 0) doc += ", \"email\": \"u" + std::to_string(i) + "@x\"";
+    if (i % 10 == 7) doc += ", \"score\": [5, " + std::to_string(i) + "]";
+    else if (i % 10 == 9) doc += ", \"score\": \"high\"";
+    else doc += ", \"score\": " + std::to_string(i % 25);
+    if (i % 4 == 0) doc += ", \"status\": \"active\"";
+    else if (i % 4 == 1) doc += ", \"status\": \"closed\"";
+    doc += "}";
+    ASSERT_TRUE(plain.InsertOne(J(doc)).ok()) << doc;
+    ASSERT_TRUE(partial.InsertOne(J(doc)).ok()) << doc;
+  }
+  struct Query {
+    const char* filter;
+    const char* sort;
+    const char* plan;  // expected on the partial collection
+  };
+  const Query queries[] = {
+      {R"({"email": "u2@x"})", "{}", "IXSCAN email"},
+      {R"({"email": {"$gte": "u3"}})", "{}", "IXSCAN email"},
+      {R"({"email": {"$exists": true}})", R"({"email": 1})", "IXSCAN email"},
+      {R"({"email": null})", "{}", "COLLSCAN"},
+      {"{}", R"({"email": 1})", "SORT+COLLSCAN"},
+      {R"({"score": {"$gt": 15}})", "{}", "IXSCAN score"},
+      {R"({"score": {"$gte": 11}})", R"({"score": -1})", "SORT+IXSCAN score"},  // multikey: no sort from a range
+      {R"({"score": {"$gt": 10}})", "{}", "IXSCAN score"},
+      {R"({"score": 12})", "{}", "IXSCAN score"},
+      {R"({"score": {"$gt": 15, "$lt": 20}})", "{}", "IXSCAN score"},
+      {R"({"score": {"$gte": 10}})", "{}", "COLLSCAN"},
+      {R"({"score": {"$gt": 5}})", "{}", "COLLSCAN"},
+      {R"({"score": {"$lt": 20}})", "{}", "COLLSCAN"},
+      {R"({"score": {"$gt": "a"}})", "{}", "COLLSCAN"},
+      {R"({"status": "active", "at": {"$gt": 30}})", "{}", "IXSCAN status_at"},
+      {R"({"status": "active"})", R"({"at": -1})", "IXSCAN status_at"},
+      {R"({"$and": [{"at": 8}, {"status": "active"}]})", "{}", "IXSCAN status_at"},
+      {R"({"status": "closed"})", "{}", "COLLSCAN"},
+      {R"({"$or": [{"status": "active"}, {"status": "x"}]})", "{}", "COLLSCAN"},
+  };
+  for (const Query& q : queries) {
+    ExpectSameAnswers(plain, partial, q.filter, q.sort);
+    EXPECT_EQ(PlanOf(partial, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
   }
 }
 
