@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "query/predicates.h"
 
 #include <cmath>
@@ -152,6 +153,38 @@ class AnyOfPredicate : public ValuePredicate {
   std::vector<PredicatePtr> choices_;
 };
 
+class EqualsAnyOfPredicate : public ValuePredicate {
+ public:
+  explicit EqualsAnyOfPredicate(const std::vector<bson_iter_t>& values) {
+    for (const bson_iter_t& v : values) sorted_.push_back(bson::HoldValue(v));
+    std::sort(sorted_.begin(), sorted_.end(), [](const std::string& a, const std::string& b) {
+      bson_iter_t x, y;
+      bson::IterHeldValue(a, &x);
+      bson::IterHeldValue(b, &y);
+      return bson::CompareValues(x, y) < 0;
+    });
+  }
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr) return false;  // no element is null
+    // CompareValues orders by type bracket first: 0 means the same bracket
+    // and equal, which is what equality with type bracketing asks.
+    size_t lo = 0, hi = sorted_.size();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      bson_iter_t element;
+      bson::IterHeldValue(sorted_[mid], &element);
+      const int c = bson::CompareValues(element, *value);
+      if (c == 0) return true;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string> sorted_;  // bson::HoldValue form, in CompareValues order
+};
+
 class ExistsPredicate : public ValuePredicate {
  public:
   bool Test(const bson_iter_t* value) const override { return value != nullptr; }
@@ -243,6 +276,13 @@ PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand) {
 PredicatePtr MakeRegexMatch(Regex regex) { return std::make_unique<RegexPredicate>(std::move(regex)); }
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices) {
   return std::make_unique<AnyOfPredicate>(std::move(choices));
+}
+PredicatePtr MakeEqualsAnyOf(const std::vector<bson_iter_t>& values) {
+  return std::make_unique<EqualsAnyOfPredicate>(values);
+}
+bool InListIsPlain(const bson_iter_t& value) {
+  const bson_type_t t = bson_iter_type(&value);
+  return !IsNullish(t) && t != BSON_TYPE_REGEX && t != BSON_TYPE_MINKEY && t != BSON_TYPE_MAXKEY && !IsNaN(value);
 }
 PredicatePtr MakeExists() { return std::make_unique<ExistsPredicate>(); }
 

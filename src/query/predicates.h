@@ -33,6 +33,13 @@ PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand);
 PredicatePtr MakeRegexMatch(Regex regex);
 // True when any of `choices` holds ($in).
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices);
+// Equality to any of `values` ($in of plain values), by binary search:
+// what MakeAnyOf of one MakeCompare(kEq) per value answers, in O(log n).
+// REQUIRES: no value is null, undefined, a regex, NaN, MinKey or MaxKey
+// (their equality is not CompareValues' order); see InListIsPlain.
+PredicatePtr MakeEqualsAnyOf(const std::vector<bson_iter_t>& values);
+// Whether MakeEqualsAnyOf may take this $in element.
+bool InListIsPlain(const bson_iter_t& value);
 // True for any present value ($exists: true).
 PredicatePtr MakeExists();
 
