@@ -40,6 +40,11 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
     BSON_APPEND_UTF8(&scan, "stage", "IXSCAN");
     bson::AppendDocument(&scan, "keyPattern", plan.key_pattern);
     BSON_APPEND_UTF8(&scan, "indexName", plan.index_name.c_str());
+    BSON_APPEND_BOOL(&scan, "isMultiKey", plan.multikey);
+    BSON_APPEND_BOOL(&scan, "isUnique", plan.unique);
+    BSON_APPEND_BOOL(&scan, "isSparse", plan.sparse);
+    BSON_APPEND_BOOL(&scan, "isPartial", plan.partial);
+    BSON_APPEND_INT32(&scan, "indexVersion", 2);
     BSON_APPEND_UTF8(&scan, "direction", plan.reverse ? "backward" : "forward");
     bson::AppendDocument(&scan, "indexBounds", plan.bounds);
     bson_append_document_end(leaf_parent, &scan);

@@ -198,6 +198,10 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
     summary->bounds = plan.bounds;
     summary->provides_sort = plan.provides_sort;
     summary->reverse = plan.reverse;
+    summary->multikey = plan.index->multikey();
+    summary->unique = plan.index->unique();
+    summary->sparse = plan.index->sparse();
+    summary->partial = plan.index->partial();
   }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, expected);

@@ -87,6 +87,8 @@ struct PlanSummary {
   Document bounds;
   bool provides_sort = false;
   bool reverse = false;
+  // The index's kind, as MongoDB's IXSCAN stage reports it.
+  bool multikey = false, unique = false, sparse = false, partial = false;
 };
 
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the

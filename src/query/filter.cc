@@ -255,7 +255,7 @@ constexpr size_t kSortedInListMin = 8;
 Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) {
   if (bson_iter_type(&value) != BSON_TYPE_ARRAY) return BadValue(std::string(op) + " needs an array");
   std::vector<PredicatePtr> choices;
-  std::vector<bson_iter_t> plain;  // while every element is a plain value
+  std::vector<std::string> plain;  // held, while every element is a plain value
   bool all_plain = true;
   bson_iter_t element;
   bson_iter_recurse(&value, &element);
@@ -266,10 +266,10 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) 
     if (!error.ok()) return error;
     choices.push_back(std::move(p));
     all_plain = all_plain && InListIsPlain(element);
-    if (all_plain) plain.push_back(element);
+    if (all_plain) plain.push_back(bson::HoldValue(element));
   }
   // Long lists of plain values: a binary search instead of one test each.
-  if (all_plain && plain.size() >= kSortedInListMin) return MakeEqualsAnyOf(plain);
+  if (all_plain && plain.size() >= kSortedInListMin) return MakeEqualsAnyOf(std::move(plain));
   return MakeAnyOf(std::move(choices));
 }
 

@@ -155,8 +155,7 @@ class AnyOfPredicate : public ValuePredicate {
 
 class EqualsAnyOfPredicate : public ValuePredicate {
  public:
-  explicit EqualsAnyOfPredicate(const std::vector<bson_iter_t>& values) {
-    for (const bson_iter_t& v : values) sorted_.push_back(bson::HoldValue(v));
+  explicit EqualsAnyOfPredicate(std::vector<std::string> values) : sorted_(std::move(values)) {
     std::sort(sorted_.begin(), sorted_.end(), [](const std::string& a, const std::string& b) {
       bson_iter_t x, y;
       bson::IterHeldValue(a, &x);
@@ -277,8 +276,8 @@ PredicatePtr MakeRegexMatch(Regex regex) { return std::make_unique<RegexPredicat
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices) {
   return std::make_unique<AnyOfPredicate>(std::move(choices));
 }
-PredicatePtr MakeEqualsAnyOf(const std::vector<bson_iter_t>& values) {
-  return std::make_unique<EqualsAnyOfPredicate>(values);
+PredicatePtr MakeEqualsAnyOf(std::vector<std::string> values) {
+  return std::make_unique<EqualsAnyOfPredicate>(std::move(values));
 }
 bool InListIsPlain(const bson_iter_t& value) {
   const bson_type_t t = bson_iter_type(&value);

@@ -37,7 +37,9 @@ PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices);
 // what MakeAnyOf of one MakeCompare(kEq) per value answers, in O(log n).
 // REQUIRES: no value is null, undefined, a regex, NaN, MinKey or MaxKey
 // (their equality is not CompareValues' order); see InListIsPlain.
-PredicatePtr MakeEqualsAnyOf(const std::vector<bson_iter_t>& values);
+// `values` in bson::HoldValue form (a vector of bson_iter_t would not keep
+// libbson's 128-byte alignment).
+PredicatePtr MakeEqualsAnyOf(std::vector<std::string> values);
 // Whether MakeEqualsAnyOf may take this $in element.
 bool InListIsPlain(const bson_iter_t& value);
 // True for any present value ($exists: true).

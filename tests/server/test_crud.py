@@ -282,6 +282,7 @@ def test_index_commands_create_list_drop_and_enforce(db):
     plan = db.c.find({"email": "b@x"}).explain()["queryPlanner"]["winningPlan"]
     assert plan["stage"] == "FETCH" and plan["inputStage"]["stage"] == "IXSCAN"
     assert plan["inputStage"]["indexName"] == "email_1"
+    assert plan["inputStage"]["isUnique"] is True and plan["inputStage"]["isPartial"] is False
     with pytest.raises(OperationFailure) as e:
         db.c.drop_index("_id_")
     assert e.value.code == 72
@@ -293,6 +294,28 @@ def test_index_commands_create_list_drop_and_enforce(db):
     db.c.drop_indexes()  # "*": every index but _id_
     assert [i["name"] for i in db.c.list_indexes()] == ["_id_"]
     db.c.insert_one({"_id": 5, "email": "a@x"})  # no unique index any more
+
+def test_partial_index_answers_filters_that_imply_its_expression(db):
+    db.orders.create_index([("customer", 1)], name="open_by_customer",
+                           partialFilterExpression={"status": "open", "total": {"$gt": 100}})
+    db.orders.insert_many([{"_id": i, "customer": i % 5, "status": "open" if i % 2 else "closed",
+                            "total": i * 10} for i in range(60)])
+
+    def plan_of(filter):
+        return db.orders.find(filter).explain()["queryPlanner"]["winningPlan"]
+
+    def ids(filter):
+        return sorted(d["_id"] for d in db.orders.find(filter))
+
+    implied = {"customer": 3, "status": "open", "total": {"$gte": 200}}
+    scan = plan_of(implied)["inputStage"]
+    assert scan["stage"] == "IXSCAN" and scan["indexName"] == "open_by_customer" and scan["isPartial"] is True
+    assert ids(implied) == [i for i in range(60) if i % 5 == 3 and i % 2 and i * 10 >= 200]
+    # total > 50 does not imply total > 100: documents outside the index match.
+    not_implied = {"customer": 3, "status": "open", "total": {"$gt": 50}}
+    assert plan_of(not_implied)["stage"] == "COLLSCAN"
+    assert ids(not_implied) == [i for i in range(60) if i % 5 == 3 and i % 2 and i * 10 > 50]
+
 
 def test_server_status_reports_the_storage_engine_and_its_caches():
     """--cache-size and --row-cache-size are the caches' limits; once compact
