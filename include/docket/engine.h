@@ -392,6 +392,10 @@ class Engine {
   // delete (MongoDB's `compact`). Reads and writes go on meanwhile. Works in
   // memory too. Waits inside a BlockingRegion (docket/blocking.h).
   Status Compact();
+  // Compacts one collection's records and indexes the same way and returns
+  // how many bytes of table files they take less (an estimate, MongoDB's
+  // compact's bytesFreed). Errors: NamespaceNotFound (26).
+  Result<int64_t> CompactCollection(std::string_view db, std::string_view name);
 
   // What the caches of EngineOptions hold now, in bytes as they are charged
   // (data plus per-entry overhead).

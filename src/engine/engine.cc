@@ -101,6 +101,26 @@ Status Engine::Compact() {
   return impl_->store->Compact();
 }
 
+Result<int64_t> Engine::CompactCollection(std::string_view db, std::string_view name) {
+  std::vector<std::pair<std::string, std::string>> ranges;
+  {
+    // The key ranges are read under the lifecycle lock; the compaction runs
+    // without it (a drop meanwhile leaves ranges that compact to nothing).
+    auto guard = engine::ResolveForRead(impl_.get(), std::string(db), std::string(name));
+    if (!guard.ok()) return guard.status();
+    if (!guard->entry) {
+      return Status(ErrorCode::kNamespaceNotFound, "collection does not exist: " + std::string(db) + "." + std::string(name));
+    }
+    const uint64_t id = guard->entry->id;
+    ranges.emplace_back(storage::RecordPrefix(id), storage::RecordRangeEnd(id));
+    for (const auto& index : engine::IndexesOf(*guard->entry)) {
+      ranges.emplace_back(storage::IndexPrefix(index->id()), storage::IndexRangeEnd(index->id()));
+    }
+  }
+  impl_->read_views->Clear();  // idle views would keep the old files alive
+  return impl_->store->CompactRanges(ranges);
+}
+
 Engine::CacheUsage Engine::cache_usage() const {
   const rocksdb::Cache& blocks = impl_->store->block_cache();
   const rocksdb::Cache* rows = impl_->store->row_cache();

@@ -1,6 +1,6 @@
-#include <algorithm>
 #include "query/predicates.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 

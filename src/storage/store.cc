@@ -133,6 +133,37 @@ Status Store::Compact() {
   return FromRocks(db_->CompactRange(options, nullptr, nullptr), "compacting");
 }
 
+Result<int64_t> Store::CompactRanges(const std::vector<std::pair<std::string, std::string>>& ranges) {
+  BlockingRegion waiting;
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "flushing"));
+  auto stored_bytes = [&](uint64_t* total) -> Status {
+    std::vector<rocksdb::Range> spans;
+    for (const auto& [begin, end] : ranges) spans.emplace_back(begin, end);
+    std::vector<uint64_t> sizes(spans.size());
+    rocksdb::SizeApproximationOptions options;
+    options.include_files = true;
+    options.include_memtables = false;  // flushed above
+    DOCKET_RETURN_IF_ERROR(FromRocks(db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), spans.data(),
+                                                              static_cast<int>(spans.size()), sizes.data()),
+                                     "measuring"));
+    *total = 0;
+    for (uint64_t size : sizes) *total += size;
+    return Status::OK();
+  };
+  uint64_t before = 0, after = 0;
+  DOCKET_RETURN_IF_ERROR(stored_bytes(&before));
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (const auto& [begin, end] : ranges) {
+    rocksdb::Slice from(begin), to(end);
+    DOCKET_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, &from, &to), "compacting"));
+  }
+  DOCKET_RETURN_IF_ERROR(stored_bytes(&after));
+  return static_cast<int64_t>(before > after ? before - after : 0);
+}
+
 Status Store::MakeCommittedWritesDurable() {
   if (in_memory_) return Status::OK();
   // Sequence numbers are published after the WAL write, so every commit the

@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "docket/status.h"
 
@@ -62,6 +64,10 @@ class Store {
   // Flushes, then rewrites every table file into the last level (a full
   // compaction), and waits: afterwards a read consults one file per key.
   Status Compact();
+  // Flushes, then compacts the keys in each [begin, end) of `ranges` into
+  // the last level and waits. Returns how many bytes of table files those
+  // ranges took less afterwards (RocksDB's estimate; 0 when they grew).
+  Result<int64_t> CompactRanges(const std::vector<std::pair<std::string, std::string>>& ranges);
 
  private:
   Store() = default;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "test_util.h"
@@ -255,6 +256,44 @@ TEST_P(CatalogTest, DropRemovesDataAndARecreatedCollectionStartsEmpty) {
   EXPECT_EQ(*c.CountDocuments(Document()), 0);
   ASSERT_TRUE(c.InsertOne(J(R"({"_id": 5})")).ok());
   EXPECT_EQ(*c.CountDocuments(Document()), 1);
+}
+
+// compact on one collection: after most of its documents are deleted it
+// reports the bytes its files shed, and what is left (and the other
+// collection) reads back whole, through its index too.
+TEST_P(CatalogTest, CompactCollectionFreesDeletedSpaceAndKeepsTheRest) {
+  Collection kept = engine_->collection("db", "kept");
+  Collection thinned = engine_->collection("db", "thinned");
+  ASSERT_TRUE(thinned.CreateIndex(J(R"({"n": 1})")).ok());
+  std::mt19937_64 random(5);
+  std::vector<Document> docs;
+  for (int i = 0; i < 2000; ++i) {
+    std::string pad;  // 200 bytes that do not compress
+    while (pad.size() < 200) pad += std::to_string(random());
+    pad.resize(200);
+    docs.push_back(J("{\"_id\": " + std::to_string(i) + ", \"n\": " + std::to_string(i) + ", \"pad\": \"" + pad + "\"}"));
+  }
+  ASSERT_TRUE(kept.InsertMany(docs).ok());
+  ASSERT_TRUE(thinned.InsertMany(docs).ok());
+  ASSERT_TRUE(engine_->Compact().ok());  // everything in table files, in memory too
+  auto removed = thinned.DeleteMany(J(R"({"n": {"$gte": 100}})"));
+  ASSERT_TRUE(removed.ok());
+  ASSERT_EQ(removed->deleted_count, 1900);
+  auto freed = engine_->CompactCollection("db", "thinned");
+  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  EXPECT_GT(*freed, 1900 * 200) << "the deleted documents' bytes should be gone";
+  auto count = thinned.CountDocuments(J(R"({"n": {"$lt": 1000}})"));  // through the index
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 100);
+  auto all_kept = kept.CountDocuments(Document());
+  ASSERT_TRUE(all_kept.ok());
+  EXPECT_EQ(*all_kept, 2000);
+  auto again = engine_->CompactCollection("db", "thinned");  // nothing left to free
+  ASSERT_TRUE(again.ok());
+  EXPECT_LT(*again, 1900 * 200);
+  auto missing = engine_->CompactCollection("db", "missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNamespaceNotFound);
 }
 
 TEST_P(CatalogTest, NamespacesAreValidatedWithMongoDbRules) {
