@@ -420,6 +420,27 @@ void ExpectSameAnswers(Collection& reference, Collection& indexed, const std::st
   EXPECT_EQ(got, expected) << filter << " sort " << sort << " plan " << PlanOf(indexed, filter, sort);
 }
 
+// A find, and the plan expected for it on the indexed collection.
+struct PlannedQuery {
+  const char* filter;
+  const char* sort;
+  const char* plan;
+};
+
+// Both collections get the same documents; then every query must answer as
+// on the reference and be planned as expected on the indexed collection.
+void ExpectPlansAndSameAnswers(Collection& reference, Collection& indexed, const std::vector<std::string>& docs,
+                               const std::vector<PlannedQuery>& queries) {
+  for (const std::string& doc : docs) {
+    ASSERT_TRUE(reference.InsertOne(J(doc)).ok()) << doc;
+    ASSERT_TRUE(indexed.InsertOne(J(doc)).ok()) << doc;
+  }
+  for (const PlannedQuery& q : queries) {
+    ExpectSameAnswers(reference, indexed, q.filter, q.sort);
+    EXPECT_EQ(PlanOf(indexed, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
+  }
+}
+
 // A unique index fixed on every field is read by point lookups (no range
 // seeks): the answers, orders and counts must be those of a collection scan,
 // for single and compound keys, $in in both sort directions, numbers of
@@ -505,6 +526,7 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
   auto created = sparse.CreateIndexes({J(R"({"key": {"email": 1}, "unique": true, "sparse": true, "name": "email"})"),
                                        J(R"({"key": {"a": 1, "b": -1}, "sparse": true, "name": "ab"})")});
   ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::vector<std::string> docs;
   for (int i = 0; i < 40; ++i) {
     std::string doc = "{\"_id\": " + std::to_string(i);
     if (i == 1) doc += ", \"email\": null";  // present, so indexed (once: the index is unique)
@@ -512,16 +534,9 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
     if (i % 5 != 0) doc += ", \"a\": " + std::to_string(i % 4);
     if (i % 2 == 0) doc += ", \"b\": " + std::to_string(i % 7);
     if (i % 10 == 3) doc += ", \"b\": [1, 2]";
-    doc += "}";
-    ASSERT_TRUE(plain.InsertOne(J(doc)).ok()) << doc;
-    ASSERT_TRUE(sparse.InsertOne(J(doc)).ok()) << doc;
+    docs.push_back(doc + "}");
   }
-  struct Query {
-    const char* filter;
-    const char* sort;
-    const char* plan;  // expected on the sparse collection
-  };
-  const Query queries[] = {
+  ExpectPlansAndSameAnswers(plain, sparse, docs, {
       {R"({"email": "u2@x"})", "{}", "IXSCAN email"},
       {R"({"email": {"$in": ["u2@x", "u4@x", "u6@x"]}})", R"({"email": -1})", "IXSCAN email"},
       {R"({"email": {"$gte": "u3"}})", "{}", "IXSCAN email"},
@@ -536,11 +551,7 @@ TEST_P(IndexTest, SparseIndexesAnswerBoundedFiltersOnly) {
       {R"({"email": {"$gt": {"$minKey": 1}}})", "{}", "COLLSCAN"},  // MinKey and MaxKey span every type
       {R"({"a": {"$lt": {"$maxKey": 1}}})", "{}", "COLLSCAN"},
       {R"({"b": 3})", "{}", "COLLSCAN"},  // b alone is not a prefix of ab
-  };
-  for (const Query& q : queries) {
-    ExpectSameAnswers(plain, sparse, q.filter, q.sort);
-    EXPECT_EQ(PlanOf(sparse, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
-  }
+  });
 }
 
 // The implication a partial index needs, case by case: {filter, partial
@@ -605,6 +616,7 @@ TEST_P(IndexTest, PartialIndexesAnswerFiltersThatImplyTheirExpression) {
        J(R"({"key": {"score": 1}, "name": "score", "partialFilterExpression": {"score": {"$gt": 10}}})"),
        J(R"({"key": {"status": 1, "at": -1}, "name": "status_at", "partialFilterExpression": {"status": "active"}})")});
   ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::vector<std::string> docs;
   for (int i = 0; i < 60; ++i) {
     std::string doc = "{\"_id\": " + std::to_string(i) + ", \"at\": " + std::to_string(i);
     if (i == 1) doc += ", \"email\": null";  // exists, so indexed (once: the index is unique)
@@ -614,16 +626,9 @@ TEST_P(IndexTest, PartialIndexesAnswerFiltersThatImplyTheirExpression) {
     else doc += ", \"score\": " + std::to_string(i % 25);
     if (i % 4 == 0) doc += ", \"status\": \"active\"";
     else if (i % 4 == 1) doc += ", \"status\": \"closed\"";
-    doc += "}";
-    ASSERT_TRUE(plain.InsertOne(J(doc)).ok()) << doc;
-    ASSERT_TRUE(partial.InsertOne(J(doc)).ok()) << doc;
+    docs.push_back(doc + "}");
   }
-  struct Query {
-    const char* filter;
-    const char* sort;
-    const char* plan;  // expected on the partial collection
-  };
-  const Query queries[] = {
+  ExpectPlansAndSameAnswers(plain, partial, docs, {
       {R"({"email": "u2@x"})", "{}", "IXSCAN email"},
       {R"({"email": {"$gte": "u3"}})", "{}", "IXSCAN email"},
       {R"({"email": {"$exists": true}})", R"({"email": 1})", "IXSCAN email"},
@@ -643,11 +648,7 @@ TEST_P(IndexTest, PartialIndexesAnswerFiltersThatImplyTheirExpression) {
       {R"({"$and": [{"at": 8}, {"status": "active"}]})", "{}", "IXSCAN status_at"},
       {R"({"status": "closed"})", "{}", "COLLSCAN"},
       {R"({"$or": [{"status": "active"}, {"status": "x"}]})", "{}", "COLLSCAN"},
-  };
-  for (const Query& q : queries) {
-    ExpectSameAnswers(plain, partial, q.filter, q.sort);
-    EXPECT_EQ(PlanOf(partial, q.filter, q.sort), q.plan) << q.filter << " sort " << q.sort;
-  }
+  });
 }
 
 Document WithDate(int id, int64_t millis_ago) {
