@@ -115,32 +115,36 @@ void Store::EndJournaledWrite() {
   if (--journaled_writers_ == 0) writers_done_.notify_all();
 }
 
-Status Store::Flush() {
-  if (in_memory_) return Status::OK();
+Status Store::FlushMemtables() {
   rocksdb::FlushOptions options;
   options.wait = true;
-  DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(options), "flushing"));
+  return FromRocks(db_->Flush(options), "flushing");
+}
+
+Status Store::CompactKeys(const rocksdb::Slice* begin, const rocksdb::Slice* end) {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  return FromRocks(db_->CompactRange(options, begin, end), "compacting");
+}
+
+Status Store::Flush() {
+  if (in_memory_) return Status::OK();
+  DOCKET_RETURN_IF_ERROR(FlushMemtables());
   return MakeCommittedWritesDurable();
 }
 
 Status Store::Compact() {
   BlockingRegion waiting;  // for the background threads to rewrite everything
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "flushing"));
-  rocksdb::CompactRangeOptions options;
-  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-  return FromRocks(db_->CompactRange(options, nullptr, nullptr), "compacting");
+  DOCKET_RETURN_IF_ERROR(FlushMemtables());
+  return CompactKeys(nullptr, nullptr);
 }
 
 Result<int64_t> Store::CompactRanges(const std::vector<std::pair<std::string, std::string>>& ranges) {
   BlockingRegion waiting;
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  DOCKET_RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "flushing"));
+  DOCKET_RETURN_IF_ERROR(FlushMemtables());
+  std::vector<rocksdb::Range> spans;
+  for (const auto& [begin, end] : ranges) spans.emplace_back(begin, end);
   auto stored_bytes = [&](uint64_t* total) -> Status {
-    std::vector<rocksdb::Range> spans;
-    for (const auto& [begin, end] : ranges) spans.emplace_back(begin, end);
     std::vector<uint64_t> sizes(spans.size());
     rocksdb::SizeApproximationOptions options;
     options.include_files = true;
@@ -154,12 +158,7 @@ Result<int64_t> Store::CompactRanges(const std::vector<std::pair<std::string, st
   };
   uint64_t before = 0, after = 0;
   DOCKET_RETURN_IF_ERROR(stored_bytes(&before));
-  rocksdb::CompactRangeOptions options;
-  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-  for (const auto& [begin, end] : ranges) {
-    rocksdb::Slice from(begin), to(end);
-    DOCKET_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, &from, &to), "compacting"));
-  }
+  for (const rocksdb::Range& span : spans) DOCKET_RETURN_IF_ERROR(CompactKeys(&span.start, &span.limit));
   DOCKET_RETURN_IF_ERROR(stored_bytes(&after));
   return static_cast<int64_t>(before > after ? before - after : 0);
 }

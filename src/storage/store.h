@@ -71,6 +71,9 @@ class Store {
 
  private:
   Store() = default;
+  Status FlushMemtables();  // every memtable to a table file, waited for (in memory too)
+  // A full compaction of the keys in [begin, end] (null: unbounded), waited for.
+  Status CompactKeys(const rocksdb::Slice* begin, const rocksdb::Slice* end);
   std::unique_ptr<rocksdb::Env> memory_env_;  // outlives db_
   rocksdb::TransactionDB* db_ = nullptr;
   bool in_memory_ = false;
