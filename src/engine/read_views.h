@@ -49,7 +49,7 @@ class ReadViewPool {
   // committed since it was released, else a new snapshot without iterator.
   View Acquire();
   // Keeps the view for reuse if it is still current and there is room;
-  // frees it otherwise.
+  // frees it otherwise. A view without snapshot is only dropped.
   void Release(View view);
   // Frees every idle view.
   void Clear();

@@ -20,21 +20,17 @@ IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadVie
       batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
   read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : view_.snapshot;
   if (plan_.point_keys.empty()) {
-    if (user_txn != nullptr) {
-      txn_iterator_.reset(user_txn->GetIterator(read_options_));
-      it_ = txn_iterator_.get();
-    } else {
-      // A pooled view's iterator has the same ReadOptions (the snapshot only).
-      if (view_.iterator == nullptr) view_.iterator.reset(engine->db()->NewIterator(read_options_));
-      it_ = view_.iterator.get();
-    }
+    if (user_txn != nullptr) view_.iterator.reset(user_txn->GetIterator(read_options_));
+    // A pooled view's iterator has the same ReadOptions (the snapshot only).
+    else if (view_.iterator == nullptr) view_.iterator.reset(engine->db()->NewIterator(read_options_));
+    it_ = view_.iterator.get();
   }
   FillBatch();
 }
 
 IndexScan::~IndexScan() {
   values_.clear();  // unpins blocks before the iterator can go
-  txn_iterator_.reset();
+  // Pools the view; a transaction's (no snapshot) is freed, iterator and all.
   engine_->read_views->Release(std::move(view_));
 }
 

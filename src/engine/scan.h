@@ -56,12 +56,12 @@ class IndexScan : public DocumentScan {
 
   EngineImpl* engine_;
   rocksdb::Transaction* user_txn_;
-  // Outside a transaction: the snapshot read at and, unless the plan is of
-  // point keys, the iterator `it` points at; back to the pool when done.
+  // Outside a transaction: the snapshot read at, back to the pool when done.
+  // Its iterator (a transaction's, in a view without snapshot, inside one)
+  // is null for a plan of point keys.
   ReadViewPool::View view_;
   rocksdb::ReadOptions read_options_;
-  rocksdb::Iterator* it_ = nullptr;  // view_'s or txn_iterator_; null for a plan of point keys
-  std::unique_ptr<rocksdb::Iterator> txn_iterator_;
+  rocksdb::Iterator* it_ = nullptr;  // view_.iterator, which owns it
   std::string prefix_;         // IndexPrefix(index id)
   std::string record_prefix_;  // RecordPrefix(collection id)
   index::Plan plan_;
