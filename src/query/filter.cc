@@ -254,22 +254,29 @@ constexpr size_t kSortedInListMin = 8;
 
 Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) {
   if (bson_iter_type(&value) != BSON_TYPE_ARRAY) return BadValue(std::string(op) + " needs an array");
-  std::vector<PredicatePtr> choices;
-  std::vector<std::string> plain;  // held, while every element is a plain value
+  size_t count = 0;
   bool all_plain = true;
   bson_iter_t element;
   bson_iter_recurse(&value, &element);
   while (bson_iter_next(&element)) {
     if (bson::IsOperatorDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
+    all_plain = all_plain && InListIsPlain(element);
+    ++count;
+  }
+  bson_iter_recurse(&value, &element);
+  // Long lists of plain values: a binary search instead of one test each.
+  if (all_plain && count >= kSortedInListMin) {
+    std::vector<std::string> values;
+    while (bson_iter_next(&element)) values.push_back(bson::HoldValue(element));
+    return MakeEqualsAnyOf(std::move(values));
+  }
+  std::vector<PredicatePtr> choices;
+  while (bson_iter_next(&element)) {
     Status error;
     PredicatePtr p = EqualityOrRegex(element, &error);
     if (!error.ok()) return error;
     choices.push_back(std::move(p));
-    all_plain = all_plain && InListIsPlain(element);
-    if (all_plain) plain.push_back(bson::HoldValue(element));
   }
-  // Long lists of plain values: a binary search instead of one test each.
-  if (all_plain && plain.size() >= kSortedInListMin) return MakeEqualsAnyOf(std::move(plain));
   return MakeAnyOf(std::move(choices));
 }
 
