@@ -20,13 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/query_data.h"
 #include "docket/engine.h"
 
 namespace {
 
+using namespace docket::bench;
 using Clock = std::chrono::steady_clock;
 double g_seconds = 2.0;
-int64_t g_docs = 1000000;
 
 // Runs op() repeatedly for g_seconds (after as long again of warm-up, so that
 // every system answers from its caches); returns operations per second.
@@ -43,139 +44,12 @@ double Measure(const std::function<void(int64_t)>& op) {
   return static_cast<double>(n) / elapsed;
 }
 
-[[noreturn]] void Die(const std::string& what) {
-  fmt::print(stderr, "query_bench: {}\n", what);
-  std::exit(1);
-}
-
-// ---- the data: the same values for every system ----
-
-struct Values {
-  int64_t id, k, g, v, u;
-  std::string cat;
-};
-
-const std::string kPad(200, 'x');
-const char* const kCategories[] = {"books", "music", "garden", "toys", "tools", "food", "games", "shoes"};
-
-Values Row(int64_t i) {
-  // k: a scattered unique key; v: a random indexed value; u: a random
-  // unindexed one; g: 1,000 groups.
-  uint64_t h = static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
-  return Values{i, static_cast<int64_t>((static_cast<uint64_t>(i) * 7919) % static_cast<uint64_t>(g_docs)),
-                i % 1000, static_cast<int64_t>((h >> 20) % 1000000), static_cast<int64_t>((h >> 40) % 100000),
-                kCategories[(h >> 8) % 8]};
-}
-
-std::string RowJson(const Values& r) {
-  return fmt::format(R"({{"_id":{},"k":{},"g":{},"v":{},"u":{},"cat":"{}","pad":"{}"}})", r.id, r.k, r.g, r.v, r.u,
-                     r.cat, kPad);
-}
-
-docket::Document RowBson(const Values& r) {
-  bson_t doc = BSON_INITIALIZER;
-  BSON_APPEND_INT64(&doc, "_id", r.id);
-  BSON_APPEND_INT64(&doc, "k", r.k);
-  BSON_APPEND_INT64(&doc, "g", r.g);
-  BSON_APPEND_INT64(&doc, "v", r.v);
-  BSON_APPEND_INT64(&doc, "u", r.u);
-  BSON_APPEND_UTF8(&doc, "cat", r.cat.c_str());
-  BSON_APPEND_UTF8(&doc, "pad", kPad.c_str());
-  docket::Document d = *docket::Document::FromBson(&doc);
-  bson_destroy(&doc);
-  return d;
-}
-
-// The query parameters, drawn from one sequence so each system asks the same.
-// (Warm-up passes negative n: the same kind of values, other ones.)
-int64_t KeyAt(int64_t n) { return ((n < 0 ? -n * 31 : n) * 104729) % g_docs; }
-int64_t RangeStartAt(int64_t n) { return ((n < 0 ? -n * 31 : n) * 7351) % 990000; }
-
 // ---- Docket ----
 
 struct DocketSide {
   std::unique_ptr<docket::Engine> engine;
   docket::Collection c() { return engine->collection("bench", "docs"); }
 };
-
-docket::Document J(const std::string& s) { return *docket::Document::FromJson(s); }
-
-// Filters built as BSON, as a driver hands them over: no JSON in the timed loops.
-docket::Document Eq(const char* field, int64_t v) {
-  bson_t doc = BSON_INITIALIZER;
-  BSON_APPEND_INT64(&doc, field, v);
-  docket::Document d = *docket::Document::FromBson(&doc);
-  bson_destroy(&doc);
-  return d;
-}
-
-docket::Document Range(const char* field, int64_t from, int64_t to) {
-  bson_t doc = BSON_INITIALIZER, cond;
-  BSON_APPEND_DOCUMENT_BEGIN(&doc, field, &cond);
-  BSON_APPEND_INT64(&cond, "$gte", from);
-  BSON_APPEND_INT64(&cond, "$lt", to);
-  bson_append_document_end(&doc, &cond);
-  docket::Document d = *docket::Document::FromBson(&doc);
-  bson_destroy(&doc);
-  return d;
-}
-
-docket::Document In(const char* field, const std::vector<int64_t>& values) {
-  bson_t doc = BSON_INITIALIZER, cond, list;
-  BSON_APPEND_DOCUMENT_BEGIN(&doc, field, &cond);
-  BSON_APPEND_ARRAY_BEGIN(&cond, "$in", &list);
-  for (size_t i = 0; i < values.size(); ++i) BSON_APPEND_INT64(&list, std::to_string(i).c_str(), values[i]);
-  bson_append_array_end(&cond, &list);
-  bson_append_document_end(&doc, &cond);
-  docket::Document d = *docket::Document::FromBson(&doc);
-  bson_destroy(&doc);
-  return d;
-}
-
-void LoadDocket(DocketSide* d, const std::string& path) {
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  docket::EngineOptions options;
-  options.path = path;
-  // A block cache as big as SQLite's cache_size and PostgreSQL's
-  // shared_buffers here, and a row cache for point reads as big again (the
-  // run prints how much of each the data fills).
-  options.cache_size_bytes = size_t{1} << 30;
-  options.row_cache_bytes = size_t{1} << 30;
-  auto engine = docket::Engine::Open(options);
-  if (!engine.ok()) Die(engine.status().ToString());
-  d->engine = std::move(engine).value();
-  auto start = Clock::now();
-  std::vector<docket::Document> batch;
-  for (int64_t i = 0; i < g_docs; ++i) {
-    batch.push_back(RowBson(Row(i)));
-    if (batch.size() == 1000 || i + 1 == g_docs) {
-      auto r = d->c().InsertMany(batch);
-      if (!r.ok() || !r->write_errors.empty()) Die("docket load failed");
-      batch.clear();
-    }
-  }
-  // k holds a distinct value per document and is indexed as unique (in
-  // every system); v is a plain index.
-  if (!d->c().CreateIndex(J(R"({"k": 1})"), /*unique=*/true).ok()) Die("docket index k");
-  if (!d->c().CreateIndex(J(R"({"v": 1})")).ok()) Die("docket index v");
-  // Settled, as SQLite's B-tree is after its load and PostgreSQL's table
-  // after VACUUM ANALYZE: no compaction left running under the measurements.
-  if (!d->engine->Compact().ok()) Die("docket compact");
-  fmt::print(stderr, "docket: loaded and indexed in {:.1f}s\n",
-             std::chrono::duration<double>(Clock::now() - start).count());
-}
-
-size_t DrainDocket(docket::Result<docket::Cursor> cursor) {
-  if (!cursor.ok()) Die(cursor.status().ToString());
-  size_t n = 0;
-  while (!cursor->exhausted()) {
-    auto batch = cursor->NextBatch(1000);
-    if (!batch.ok()) Die(batch.status().ToString());
-    n += batch->size();
-  }
-  return n;
-}
 
 // ---- SQLite ----
 
@@ -355,11 +229,6 @@ Case EqualityCase(docket::Collection docs, sqlite3* lite, PGconn* pg, const std:
 Case InCase(docket::Collection docs, sqlite3* lite, PGconn* pg, const std::string& field) {
   const bool unique = field == "k";
   Case c{fmt::format("$in of 100 values on {} indexed field ({})", unique ? "a unique" : "a non-unique", field)};
-  auto values = [](int64_t n) {
-    std::vector<int64_t> out;
-    for (int i = 0; i < 100; ++i) out.push_back(KeyAt(n * 100 + i));
-    return out;
-  };
   auto joined = [](const std::vector<int64_t>& v, const char* sep) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
@@ -368,7 +237,7 @@ Case InCase(docket::Collection docs, sqlite3* lite, PGconn* pg, const std::strin
   c.docket_plan = DocketPlan(docs, J(fmt::format(R"({{"{}": {{"$in": [1, 2, 3]}}}})", field)));
   c.sqlite_plan = SqlitePlan(lite, fmt::format("SELECT d FROM docs WHERE json_extract(d, '$.{}') IN (1, 2, 3)", field));
   c.docket = Measure([&](int64_t n) {
-    size_t rows = DrainDocket(docs.Find(In(field.c_str(), values(n))));
+    size_t rows = DrainDocket(docs.Find(In(field.c_str(), InValuesAt(n))));
     if (n == 0) c.docket_rows = rows;
   });
   std::string sql = fmt::format("SELECT d FROM docs WHERE json_extract(d, '$.{}') IN (?", field);
@@ -377,7 +246,7 @@ Case InCase(docket::Collection docs, sqlite3* lite, PGconn* pg, const std::strin
   sqlite3_stmt* stmt;
   sqlite3_prepare_v2(lite, sql.c_str(), -1, &stmt, nullptr);
   c.sqlite = Measure([&](int64_t n) {
-    std::vector<int64_t> v = values(n);
+    std::vector<int64_t> v = InValuesAt(n);
     for (int i = 0; i < 100; ++i) sqlite3_bind_int64(stmt, i + 1, v[i]);
     size_t rows = SqliteRows(lite, stmt);
     if (n == 0) c.sqlite_rows = rows;
@@ -390,7 +259,7 @@ Case InCase(docket::Collection docs, sqlite3* lite, PGconn* pg, const std::strin
                       nullptr));
     c.pg_plan = PgPlan(pg, fmt::format("SELECT d FROM docs WHERE (d->>'{}')::bigint = ANY('{{1,2,3}}'::bigint[])", field));
     c.pg = Measure([&](int64_t n) {
-      size_t rows = PgRows(pg, name.c_str(), {"{" + joined(values(n), ",") + "}"});
+      size_t rows = PgRows(pg, name.c_str(), {"{" + joined(InValuesAt(n), ",") + "}"});
       if (n == 0) c.pg_rows = rows;
     });
   }
@@ -407,8 +276,7 @@ int main(int argc, char** argv) {
   const std::string scratch = (std::filesystem::temp_directory_path() / "docket-query-bench").string();
   std::filesystem::create_directories(scratch);
 
-  DocketSide d;
-  LoadDocket(&d, scratch + "/docket");
+  DocketSide d{OpenDocket(scratch + "/docket", /*load=*/true)};
   sqlite3* lite = LoadSqlite(scratch + "/sqlite.db");
   PGconn* pg = nullptr;
   if (conninfo != "-") {
@@ -422,17 +290,7 @@ int main(int argc, char** argv) {
   // Docket's compaction left its block cache empty).
   {
     auto start = Clock::now();
-    for (const char* filter : {"{}", R"({"k": {"$gte": 0}})", R"({"v": {"$gte": 0}})"}) {
-      auto n = docs.CountDocuments(J(filter));
-      if (!n.ok() || *n != g_docs) Die("docket warm-up");
-    }
-    // The row cache fills only from point reads: every document once by k
-    // (its unique index entry and its record).
-    for (int64_t i = 0; i < g_docs; ++i) {
-      if (DrainDocket(docs.Find(Eq("k", i))) != 1) Die("docket warm-up by k");
-    }
-    docket::Engine::CacheUsage usage = d.engine->cache_usage();
-    fmt::print(stderr, "docket: caches hold {} MiB of blocks and {} MiB of rows\n", usage.blocks >> 20, usage.rows >> 20);
+    WarmDocket(d.engine.get());
     SqlCheck(sqlite3_exec(lite, "SELECT sum(length(d)) FROM docs", nullptr, nullptr, nullptr), lite, "warm");
     if (pg != nullptr) PQclear(Pg(pg, "SELECT sum(length(d::text)) FROM docs"));
     fmt::print(stderr, "warm-up: {:.1f}s\n", std::chrono::duration<double>(Clock::now() - start).count());

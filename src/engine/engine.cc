@@ -123,8 +123,8 @@ Result<int64_t> Engine::CompactCollection(std::string_view db, std::string_view 
 
 Engine::CacheUsage Engine::cache_usage() const {
   const rocksdb::Cache& blocks = impl_->store->block_cache();
-  const rocksdb::Cache* rows = impl_->store->row_cache();
-  return CacheUsage{blocks.GetUsage(), blocks.GetCapacity(), rows ? rows->GetUsage() : 0, rows ? rows->GetCapacity() : 0};
+  const storage::PointCache* rows = impl_->store->point_cache();
+  return CacheUsage{blocks.GetUsage(), blocks.GetCapacity(), rows ? rows->usage() : 0, rows ? rows->capacity() : 0};
 }
 
 Result<int64_t> Engine::DeleteExpired() {

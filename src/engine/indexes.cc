@@ -104,7 +104,7 @@ Status BuildIndex(EngineImpl* engine, const storage::CollectionEntry& entry, con
   size_t in_batch = 0;
   auto flush = [&]() -> Status {
     if (batch.Count() == 0) return Status::OK();
-    Status s = FromRocks(engine->db()->Write(rocksdb::WriteOptions(), &batch), "building an index");
+    Status s = FromRocks(engine->store->Write(rocksdb::WriteOptions(), &batch), "building an index");
     batch.Clear();
     batch_keys.clear();
     in_batch = 0;

@@ -138,12 +138,44 @@ void IndexScan::CollectPointEntries() {
 
 void IndexScan::MultiGet(const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>* values,
                          std::vector<rocksdb::Status>* statuses) {
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   rocksdb::ColumnFamilyHandle* family = engine_->db()->DefaultColumnFamily();
   if (user_txn_ != nullptr) {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     user_txn_->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
-  } else {
+    return;
+  }
+  storage::PointCache* cache = engine_->store->point_cache();
+  if (cache == nullptr || read_options_.snapshot == nullptr) {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     engine_->db()->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
+    return;
+  }
+  // Outside a transaction, at a snapshot: the point cache first, RocksDB for
+  // the rest, whose rows then go into the cache.
+  const uint64_t snapshot = read_options_.snapshot->GetSequenceNumber();
+  std::vector<size_t> missed;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    rocksdb::PinnableSlice& value = (*values)[i];
+    value.Reset();
+    if (cache->Lookup(keys[i], snapshot, value.GetSelf())) {
+      value.PinSelf();
+      (*statuses)[i] = rocksdb::Status::OK();
+    } else {
+      missed.push_back(i);
+    }
+  }
+  if (missed.empty()) return;
+  std::vector<rocksdb::Slice> slices;
+  for (size_t i : missed) slices.emplace_back(keys[i]);
+  std::vector<rocksdb::PinnableSlice> found(missed.size());
+  std::vector<rocksdb::Status> found_statuses(missed.size());
+  engine_->db()->MultiGet(read_options_, family, slices.size(), slices.data(), found.data(), found_statuses.data());
+  for (size_t j = 0; j < missed.size(); ++j) {
+    const size_t i = missed[j];
+    (*statuses)[i] = found_statuses[j];
+    if (!found_statuses[j].ok()) continue;
+    cache->Insert(keys[i], snapshot, std::string_view(found[j].data(), found[j].size()));
+    (*values)[i] = std::move(found[j]);
   }
 }
 

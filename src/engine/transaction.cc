@@ -50,7 +50,7 @@ Status Transaction::Commit() {
                         "' due to catalog changes; please retry the operation");
     }
   }
-  Status s = storage::FromRocks(impl_->txn->Commit(), "committing the transaction");
+  Status s = storage::FromRocks(impl_->engine->store->Commit(impl_->txn), "committing the transaction");
   if (!s.ok()) {
     impl_->txn->Rollback();
     return s;

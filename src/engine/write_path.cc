@@ -83,7 +83,7 @@ void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
 
 Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
-  Status s = FromRocks(txn_->Commit(), "committing");
+  Status s = FromRocks(engine_->store->Commit(txn_), "committing");
   if (queue_.owns_lock()) queue_.unlock();  // the row locks are released too
   if (!s.ok()) return s;
   committed_ = true;

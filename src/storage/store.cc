@@ -7,6 +7,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include "docket/blocking.h"
@@ -45,12 +46,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   // scan +13%, indexed equality +27% against 4 KiB (docs/benchmarks.md). A
   // cold read decompresses more per miss.
   table.block_size = 32 << 10;
-  // The row cache (off unless asked for) answers point reads — records by
-  // key, a unique index's entries — without the table's index, block cache
-  // and block search. Over more rows than it holds, every miss pays an insert
-  // and an eviction instead (docs/benchmarks.md), so it is opt-in.
-  if (row_cache_bytes > 0) store->row_cache_ = rocksdb::NewLRUCache(row_cache_bytes);
-  options.row_cache = store->row_cache_;
+  // The point cache (off unless asked for) answers point reads — records by
+  // key, a unique index's entries — without RocksDB's MultiGet, table index,
+  // block cache and block search. Over more rows than it holds, every miss
+  // pays an insert and an eviction instead (docs/benchmarks.md), so it is
+  // opt-in. It replaces RocksDB's row cache (options.row_cache stays unset).
+  if (row_cache_bytes > 0) store->point_cache_ = std::make_unique<PointCache>(row_cache_bytes);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::string dir = path;
   store->in_memory_ = in_memory;
@@ -92,6 +93,58 @@ Store::~Store() {
   }
 }
 
+namespace {
+
+// Collects the keys a write batch writes into a point-cache mark.
+class MarkKeys : public rocksdb::WriteBatch::Handler {
+ public:
+  MarkKeys(const PointCache& cache, PointCache::WriteMark* mark) : cache_(cache), mark_(mark) {}
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice&) override { return Add(key); }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& key) override { return Add(key); }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice& key) override { return Add(key); }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice&) override { return Add(key); }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    mark_->all = true;
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MarkBeginPrepare(bool) override { return rocksdb::Status::OK(); }
+  rocksdb::Status MarkEndPrepare(const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status MarkCommit(const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status MarkRollback(const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status MarkNoop(bool) override { return rocksdb::Status::OK(); }
+
+ private:
+  rocksdb::Status Add(const rocksdb::Slice& key) {
+    cache_.AddKey(mark_, std::string_view(key.data(), key.size()));
+    return rocksdb::Status::OK();
+  }
+  const PointCache& cache_;
+  PointCache::WriteMark* mark_;
+};
+
+}  // namespace
+
+rocksdb::Status Store::MarkedWrite(rocksdb::WriteBatch* batch, const std::function<rocksdb::Status()>& write) {
+  if (point_cache_ == nullptr) return write();
+  PointCache::WriteMark mark;
+  MarkKeys keys(*point_cache_, &mark);
+  // A batch the handler cannot read (it always can) is treated as writing everything.
+  if (batch == nullptr || !batch->Iterate(&keys).ok()) mark.all = true;
+  point_cache_->BeginWrite(&mark);
+  rocksdb::Status s = write();
+  point_cache_->EndWrite(mark, db_->GetLatestSequenceNumber());
+  return s;
+}
+
+rocksdb::Status Store::Commit(rocksdb::Transaction* txn) {
+  rocksdb::WriteBatchWithIndex* indexed = txn->GetWriteBatch();
+  return MarkedWrite(indexed ? indexed->GetWriteBatch() : nullptr, [&] { return txn->Commit(); });
+}
+
+rocksdb::Status Store::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) {
+  return MarkedWrite(batch, [&] { return db_->Write(options, batch); });
+}
+
 Status Store::DeleteRange(const std::string& begin, const std::string& end) {
   // TransactionDB refuses DeleteRange except through this documented path,
   // which skips row locks: safe because nothing writes to a retired range.
@@ -100,7 +153,8 @@ Status Store::DeleteRange(const std::string& begin, const std::string& end) {
   if (!s.ok()) return FromRocks(s, "range delete");
   rocksdb::TransactionDBWriteOptimizations optimizations;
   optimizations.skip_concurrency_control = true;
-  return FromRocks(db_->Write(rocksdb::WriteOptions(), optimizations, &batch), "range delete");
+  return FromRocks(MarkedWrite(&batch, [&] { return db_->Write(rocksdb::WriteOptions(), optimizations, &batch); }),
+                   "range delete");
 }
 
 void Store::BeginJournaledWrite() {

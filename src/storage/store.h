@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "docket/status.h"
+#include "storage/point_cache.h"
 
 namespace docket::storage {
 
@@ -40,6 +42,13 @@ class Store {
   // can write into that range any more (its collection id is retired).
   Status DeleteRange(const std::string& begin, const std::string& end);
 
+  // Every write of records or index entries goes through one of these two
+  // (or DeleteRange): they keep the point cache's stripes marked while the
+  // write may be publishing (storage/point_cache.h). Catalog and metadata
+  // keys, which the point cache never holds, may be written directly.
+  rocksdb::Status Commit(rocksdb::Transaction* txn);
+  rocksdb::Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch);
+
   // Group commit for j:true. Writes commit without syncing (so a hot row's
   // lock is not held across an fsync); each journaled writer then calls this
   // to make everything it committed durable before acknowledging. One caller
@@ -54,10 +63,10 @@ class Store {
   void EndJournaledWrite();
   static constexpr int kGatherMicros = 200;
 
-  // The caches Open made (for their usage and capacity); the row cache is
-  // null when there is none.
+  // The caches Open made; the point cache (of single rows) is null when
+  // there is none. Reads outside transactions may use the point cache.
   const rocksdb::Cache& block_cache() const { return *block_cache_; }
-  const rocksdb::Cache* row_cache() const { return row_cache_.get(); }
+  PointCache* point_cache() const { return point_cache_.get(); }
 
   // Flushes the memtables to table files and waits for it. No-op in memory.
   Status Flush();
@@ -78,7 +87,9 @@ class Store {
   rocksdb::TransactionDB* db_ = nullptr;
   bool in_memory_ = false;
   std::shared_ptr<rocksdb::Cache> block_cache_;
-  std::shared_ptr<rocksdb::Cache> row_cache_;  // null: none
+  std::unique_ptr<PointCache> point_cache_;  // null: none
+  // Brackets a write of `batch` for the point cache; a no-op without one.
+  rocksdb::Status MarkedWrite(rocksdb::WriteBatch* batch, const std::function<rocksdb::Status()>& write);
 
   // Guards the fields below; never held across the fsync itself.
   std::mutex sync_mutex_;
