@@ -47,9 +47,10 @@ Document In(const char* field, const std::vector<int64_t>& values);
 // runs under the measurements. Exits the process on any error.
 std::unique_ptr<Engine> OpenDocket(const std::string& path, bool load);
 
-// Reads every document once through each index and once by k (the row cache
-// fills only from point reads), as the side-by-side run does before it
-// measures. Exits the process on any error.
+// Reads every document once through each index, once by k and every value
+// of v once (the row cache fills only from point reads, and the cache of
+// short index ranges from reading them), as the side-by-side run does before
+// it measures. Exits the process on any error.
 void WarmDocket(Engine* engine);
 
 // Drains a cursor in batches of 1,000; returns how many documents came out.

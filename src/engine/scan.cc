@@ -8,6 +8,19 @@
 #include "storage/status_from_rocks.h"
 
 namespace docket::engine {
+namespace {
+
+void AppendU32(std::string* out, size_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+size_t ReadU32(const char* p) {
+  size_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+}  // namespace
 
 IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view,
                      uint64_t collection_id, const index::Plan& plan, size_t expected)
@@ -19,13 +32,58 @@ IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadVie
       plan_(plan),
       batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
   read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : view_.snapshot;
-  if (plan_.point_keys.empty()) {
-    if (user_txn != nullptr) view_.iterator.reset(user_txn->GetIterator(read_options_));
-    // A pooled view's iterator has the same ReadOptions (the snapshot only).
-    else if (view_.iterator == nullptr) view_.iterator.reset(engine->db()->NewIterator(read_options_));
-    it_ = view_.iterator.get();
+  if (user_txn == nullptr && read_options_.snapshot != nullptr && !plan_.reverse) {
+    range_cache_ = engine->store->point_cache();
   }
   FillBatch();
+}
+
+void IndexScan::EnsureIterator() {
+  if (it_ != nullptr) return;
+  if (user_txn_ != nullptr) view_.iterator.reset(user_txn_->GetIterator(read_options_));
+  // A pooled view's iterator has the same ReadOptions (the snapshot only).
+  else if (view_.iterator == nullptr) view_.iterator.reset(engine_->db()->NewIterator(read_options_));
+  it_ = view_.iterator.get();
+}
+
+std::string IndexScan::RangeCacheKey() const {
+  // [0x05][u32 BE size of start][start][end]: no stored key starts with 0x05.
+  std::string key(1, '\x05');
+  AppendU32(&key, range_start_.size());
+  key += range_start_;
+  key += range_end_;
+  return key;
+}
+
+bool IndexScan::ServeRangeFromCache() {
+  if (range_cache_ == nullptr) return false;
+  std::string list;
+  if (!range_cache_->Lookup(RangeCacheKey(), read_options_.snapshot->GetSequenceNumber(), &list, prefix_)) {
+    return false;
+  }
+  for (size_t at = 0; at + 4 <= list.size();) {
+    const size_t size = ReadU32(list.data() + at);
+    ++keys_examined_;
+    AddRecordKey(rocksdb::Slice(list.data() + at + 4, size));
+    at += 4 + size;
+  }
+  return true;
+}
+
+void IndexScan::ListEntry(rocksdb::Slice value) {
+  if (!listing_) return;
+  if (++listed_count_ > kListedMax) {
+    listing_ = false;
+    return;
+  }
+  AppendU32(&listed_, value.size());
+  listed_.append(value.data(), value.size());
+}
+
+void IndexScan::CacheListedRange() {
+  if (!listing_) return;
+  listing_ = false;
+  range_cache_->Insert(RangeCacheKey(), read_options_.snapshot->GetSequenceNumber(), listed_);
 }
 
 IndexScan::~IndexScan() {
@@ -49,6 +107,17 @@ bool IndexScan::PositionInRange() {
     }
     if (!started_range_) {
       started_range_ = true;
+      if (ServeRangeFromCache()) {
+        ++range_;
+        started_range_ = false;
+        range_keys_ready_ = false;
+        if (keys_.size() >= batch_limit_) return false;  // the batch is full; the next one goes on from here
+        continue;
+      }
+      EnsureIterator();
+      listing_ = range_cache_ != nullptr;
+      listed_.clear();
+      listed_count_ = 0;
       if (plan_.reverse) {
         it_->SeekForPrev(range_end_);
         if (it_->Valid() && it_->key().compare(range_end_) >= 0) it_->Prev();
@@ -64,6 +133,7 @@ bool IndexScan::PositionInRange() {
       status_ = storage::FromRocks(it_->status(), "scanning an index");
       return false;
     }
+    CacheListedRange();
     ++range_;
     started_range_ = false;
     range_keys_ready_ = false;
@@ -110,6 +180,7 @@ void IndexScan::AddRecordKey(rocksdb::Slice id) {
 void IndexScan::CollectRangeEntries() {
   while (keys_.size() < batch_limit_ && PositionInRange()) {
     ++keys_examined_;
+    ListEntry(it_->value());
     AddRecordKey(it_->value());
     StepIterator();
   }

@@ -53,6 +53,16 @@ class IndexScan : public DocumentScan {
                 std::vector<rocksdb::Status>* statuses);
   bool PositionInRange();      // the iterator on an entry of the current range, moving ranges as needed
   void StepIterator();
+  void EnsureIterator();       // it_: the view's iterator, made on first use
+  // The range cache (in the point cache, outside transactions, forward scans
+  // only): a range read to its end with at most kListedMax entries is cached
+  // as the list of its entries' values, guarded by the index's prefix (every
+  // write of an entry of the index hides the index's cached ranges).
+  static constexpr size_t kListedMax = 32;
+  bool ServeRangeFromCache();  // adds the current range's record keys when the cache has them
+  void ListEntry(rocksdb::Slice value);  // one more entry of the range being read
+  void CacheListedRange();     // the range being read ended: cache its list if complete
+  std::string RangeCacheKey() const;
 
   EngineImpl* engine_;
   rocksdb::Transaction* user_txn_;
@@ -70,6 +80,10 @@ class IndexScan : public DocumentScan {
   bool started_range_ = false;
   bool range_keys_ready_ = false;  // range_start_/range_end_ hold the current range's keys
   std::string range_start_, range_end_;
+  storage::PointCache* range_cache_ = nullptr;  // null: ranges are not cached by this scan
+  bool listing_ = false;   // the current range's entries are being listed for the cache
+  std::string listed_;     // their values, each as [u32 size][bytes]
+  size_t listed_count_ = 0;
   std::vector<std::string> keys_;               // the batch's record keys
   std::vector<rocksdb::PinnableSlice> values_;  // and records
   size_t next_ = 0;                             // position in the batch

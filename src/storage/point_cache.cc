@@ -5,6 +5,8 @@
 #include <functional>
 #include <new>
 
+#include "storage/keys.h"
+
 namespace docket::storage {
 
 // A table slot; slots are charged at two per entry (the table is kept at
@@ -119,6 +121,10 @@ namespace {
 
 uint64_t HashKey(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
+// storage/keys.h: an index entry's key starts with [0x03][index id u64 BE].
+constexpr size_t kIndexPrefixSize = 9;
+
+
 }  // namespace
 
 PointCache::PointCache(size_t capacity_bytes)
@@ -132,7 +138,10 @@ PointCache::~PointCache() = default;
 
 void PointCache::AddKey(WriteMark* mark, std::string_view key) const {
   if (mark->all) return;
-  mark->stripes.push_back(static_cast<uint32_t>(HashKey(key) >> 32) & (kStripes - 1));
+  mark->stripes.push_back(StripeOf(HashKey(key)));
+  if (key.size() > kIndexPrefixSize && key[0] == kIndexPrefix) {
+    mark->stripes.push_back(StripeOf(HashKey(key.substr(0, kIndexPrefixSize))));
+  }
   // A batch touching this many stripes might as well mark them all.
   if (mark->stripes.size() >= kStripes) {
     mark->all = true;
@@ -169,19 +178,22 @@ void PointCache::EndWrite(const WriteMark& mark, uint64_t latest_sequence) {
   }
 }
 
+uint32_t PointCache::StripeOf(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) & (kStripes - 1); }
+
 bool PointCache::StripeAllows(uint64_t hash, uint64_t snapshot, uint64_t read_seq) const {
-  const Stripe& stripe = stripes_[static_cast<uint32_t>(hash >> 32) & (kStripes - 1)];
+  const Stripe& stripe = stripes_[StripeOf(hash)];
   const uint64_t older = std::min(snapshot, read_seq);
   if (all_.pending.load() != 0 || stripe.pending.load() != 0) return false;
   return all_.last.load() <= older && stripe.last.load() <= older;
 }
 
-bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* value) {
+bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard) {
   const uint64_t hash = HashKey(key);
+  const uint64_t guard_hash = guard.empty() ? hash : HashKey(guard);
   Shard& shard = shards_[hash & ((size_t{1} << kShardBits) - 1)];
   std::lock_guard lock(shard.mutex);
   Entry* e = shard.slots[shard.Probe(hash, key)].entry;
-  if (e == nullptr || !StripeAllows(hash, snapshot, e->read_seq)) return false;
+  if (e == nullptr || !StripeAllows(guard_hash, snapshot, e->read_seq)) return false;
   e->referenced = true;
   value->assign(e->value(), e->value_size);
   return true;

@@ -52,6 +52,8 @@ class PointCache {
     std::vector<uint32_t> stripes;
     bool all = false;
   };
+  // Marks the key's stripe and, for an index entry (storage/keys.h), the
+  // stripe of its index's prefix too: the guard of that index's cached ranges.
   void AddKey(WriteMark* mark, std::string_view key) const;
   // Brackets one commit: BeginWrite before it can publish anything, EndWrite
   // after it returned (successfully or not) with the database's latest
@@ -61,8 +63,12 @@ class PointCache {
   void EndWrite(const WriteMark& mark, uint64_t latest_sequence);
 
   // Copies into *value the row cached for `key` if it is valid for a reader
-  // at snapshot sequence `snapshot`; false otherwise.
-  bool Lookup(std::string_view key, uint64_t snapshot, std::string* value);
+  // at snapshot sequence `snapshot`; false otherwise. With a `guard`, the
+  // stripe checked is the guard's instead of the key's: a value derived from
+  // many keys (an index range's entries) is cached under a key of its own
+  // and guarded by a key whose stripe every write of those keys marks (see
+  // AddKey).
+  bool Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard = {});
   // Caches `value`, read at snapshot sequence `snapshot`, for `key`
   // (replacing an entry read at an older snapshot), evicting as needed.
   void Insert(std::string_view key, uint64_t snapshot, std::string_view value);
@@ -82,6 +88,7 @@ class PointCache {
   static constexpr int kShardBits = 6;
   static constexpr uint32_t kStripes = 1 << 14;
 
+  static uint32_t StripeOf(uint64_t hash);
   bool StripeAllows(uint64_t hash, uint64_t snapshot, uint64_t read_seq) const;
   static void Raise(std::atomic<uint64_t>* last, uint64_t seq);
 
