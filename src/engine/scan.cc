@@ -225,6 +225,9 @@ void IndexScan::MultiGet(const std::vector<std::string>& keys, std::vector<rocks
   // the rest, whose rows then go into the cache.
   const uint64_t snapshot = read_options_.snapshot->GetSequenceNumber();
   std::vector<size_t> missed;
+  if (keys.size() > 1) {
+    for (const std::string& key : keys) cache->Prefetch(key);
+  }
   for (size_t i = 0; i < keys.size(); ++i) {
     rocksdb::PinnableSlice& value = (*values)[i];
     value.Reset();

@@ -42,6 +42,10 @@ struct PointCache::Entry {
 struct PointCache::Shard {
   std::mutex mutex;
   std::vector<Slot> slots = std::vector<Slot>(256, Slot{0, nullptr});
+  // Where `slots` lives and its mask, for Prefetch, which reads them without
+  // the mutex: a stale value only prefetches the wrong line.
+  std::atomic<const Slot*> hint_slots{slots.data()};
+  std::atomic<size_t> hint_mask{slots.size() - 1};
   size_t count = 0;
   size_t usage = 0;
   size_t capacity = 0;
@@ -108,6 +112,8 @@ struct PointCache::Shard {
       slots[i] = s;
     }
     hand = 0;
+    hint_slots.store(slots.data(), std::memory_order_relaxed);
+    hint_mask.store(mask(), std::memory_order_relaxed);
   }
 
   ~Shard() {
@@ -197,6 +203,13 @@ bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* va
   e->referenced = true;
   value->assign(e->value(), e->value_size);
   return true;
+}
+
+void PointCache::Prefetch(std::string_view key) const {
+  const uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[hash & ((size_t{1} << kShardBits) - 1)];
+  const Slot* slots = shard.hint_slots.load(std::memory_order_relaxed);
+  __builtin_prefetch(slots + ((hash >> kShardBits) & shard.hint_mask.load(std::memory_order_relaxed)));
 }
 
 void PointCache::Insert(std::string_view key, uint64_t snapshot, std::string_view value) {

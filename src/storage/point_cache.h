@@ -69,6 +69,10 @@ class PointCache {
   // and guarded by a key whose stripe every write of those keys marks (see
   // AddKey).
   bool Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard = {});
+  // Starts loading the table slot where Lookup(key) will probe, so that the
+  // cache misses of a batch of lookups overlap: call it for every key of the
+  // batch first. Only a hint; takes no lock.
+  void Prefetch(std::string_view key) const;
   // Caches `value`, read at snapshot sequence `snapshot`, for `key`
   // (replacing an entry read at an older snapshot), evicting as needed.
   void Insert(std::string_view key, uint64_t snapshot, std::string_view value);
