@@ -4,6 +4,8 @@
 // list (a lookup moved the entry's list neighbours: more cache misses than
 // the row itself); here a hit is a probe of an open-addressed table and one
 // copy out of a contiguous entry, and eviction is CLOCK (a hit sets a bit).
+// Index scans also keep short ranges in it, as lists of their entries
+// (engine/scan.h), guarded by their index's prefix (see Lookup).
 //
 // Correctness with snapshots. A cached value is the key's value as of the
 // snapshot it was read at (its read sequence R). A reader at snapshot S may
