@@ -42,12 +42,14 @@ struct EngineOptions {
   // grows as reads need it, up to this. In memory mode the data itself is
   // already in memory and the cache only saves decoding.
   size_t cache_size_bytes = 256 << 20;
-  // A cache of single rows (0: none) for point reads: records fetched by
-  // key (find by _id, the records an index scan points at) and the entries
-  // of a unique index that a filter fixes on every field. It pays off when
-  // the rows read again and again fit in it; over more rows than it holds,
-  // each miss costs an insert and an eviction. Separate from, and in
-  // addition to, cache_size_bytes.
+  // A cache (0: none) for point reads outside transactions: records fetched
+  // by key (find by _id, the records an index scan points at), the entries
+  // of a unique index that a filter fixes on every field, and short index
+  // ranges (an equality's entries on a plain index). Every entry is checked
+  // against the commits since it was read, so reads stay exact. It pays off
+  // when what is read again and again fits in it; over more than it holds,
+  // each miss costs an insert and an eviction, and writes to an index hide
+  // its cached ranges. Separate from, and in addition to, cache_size_bytes.
   size_t row_cache_bytes = 0;
 };
 
@@ -402,7 +404,7 @@ class Engine {
   struct CacheUsage {
     size_t blocks = 0;           // cache_size_bytes' block cache
     size_t blocks_capacity = 0;  // its limit
-    size_t rows = 0;             // row_cache_bytes' row cache (0 without one)
+    size_t rows = 0;             // row_cache_bytes' cache of rows and short ranges (0 without one)
     size_t rows_capacity = 0;    // its limit (0 without one)
   };
   CacheUsage cache_usage() const;
