@@ -64,9 +64,11 @@ Result<std::optional<Document>> FindStream::NextMatch() {
     scan_->Next();
     advance_pending_ = false;
   }
+  const bool all_match = scan_->returns_only_matches();
   while (scan_->Valid()) {
     rocksdb::Slice v = scan_->value();
-    auto match = shape_->filter.Evaluate(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    Result<bool> match = true;
+    if (!all_match) match = shape_->filter.Evaluate(reinterpret_cast<const uint8_t*>(v.data()), v.size());
     if (!match.ok()) return match.status();
     if (*match) {
       advance_pending_ = true;

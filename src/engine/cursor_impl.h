@@ -41,7 +41,8 @@ class FindStream : public DocumentStream {
     int64_t skip = 0;
     int64_t limit = -1;            // -1: none
   };
-  // Reads `scan`, matching each document against the filter.
+  // Reads `scan`, matching each document against the filter (unless the
+  // scan returns only matches).
   FindStream(std::unique_ptr<DocumentScan> scan, storage::EntryPtr entry, std::shared_ptr<const Shape> shape);
   // Reads `upstream`, whose documents already match.
   FindStream(StreamPtr upstream, std::shared_ptr<const Shape> shape);

@@ -35,7 +35,8 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
     BSON_APPEND_UTF8(leaf_parent, "direction", "forward");
   } else {
     BSON_APPEND_UTF8(leaf_parent, "stage", "FETCH");
-    bson::AppendDocument(leaf_parent, "filter", filter);
+    // As MongoDB's: no filter when the index bounds are exact.
+    if (!plan.exact) bson::AppendDocument(leaf_parent, "filter", filter);
     BSON_APPEND_DOCUMENT_BEGIN(leaf_parent, "inputStage", &scan);
     BSON_APPEND_UTF8(&scan, "stage", "IXSCAN");
     bson::AppendDocument(&scan, "keyPattern", plan.key_pattern);

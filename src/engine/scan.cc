@@ -300,6 +300,7 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
     summary->bounds = plan.bounds;
     summary->provides_sort = plan.provides_sort;
     summary->reverse = plan.reverse;
+    summary->exact = plan.exact;
     summary->multikey = plan.index->multikey();
     summary->unique = plan.index->unique();
     summary->sparse = plan.index->sparse();

@@ -42,6 +42,7 @@ class IndexScan : public DocumentScan {
   Status status() const override { return status_; }
   int64_t keys_examined() const override { return keys_examined_; }
   int64_t docs_examined() const override { return docs_examined_; }
+  bool returns_only_matches() const override { return plan_.exact; }
 
  private:
   void FillBatch();            // the next batch of records, or an empty one at the end
@@ -101,6 +102,7 @@ struct PlanSummary {
   Document bounds;
   bool provides_sort = false;
   bool reverse = false;
+  bool exact = false;  // the scan returns matches only (index::Plan::exact)
   // The index's kind, as MongoDB's IXSCAN stage reports it.
   bool multikey = false, unique = false, sparse = false, partial = false;
 };

@@ -112,6 +112,9 @@ class DocumentScan {
   // For explain: index entries and documents read so far.
   virtual int64_t keys_examined() const { return 0; }
   virtual int64_t docs_examined() const = 0;
+  // Whether every document returned matches the filter the scan was
+  // planned for (an exact index plan): a reader may skip matching it.
+  virtual bool returns_only_matches() const { return false; }
 };
 
 // Iterates one collection's records in _id order. Not copyable or movable

@@ -1,6 +1,7 @@
 #include "index/planner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 
@@ -35,6 +36,74 @@ bool UsableOperand(const bson_iter_t& it) {
          !bson::IsNullish(t);
 }
 
+// Operands whose index keys are equal exactly when the filter's equality
+// calls them equal: one type per bracket apart from the binary numbers
+// (whose encoding is exact), no NaN, no decimal128.
+bool ExactOperand(const bson_iter_t& it) {
+  switch (bson_iter_type(&it)) {
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64:
+    case BSON_TYPE_UTF8:
+    case BSON_TYPE_BOOL:
+    case BSON_TYPE_DATE_TIME:
+    case BSON_TYPE_OID:
+      return true;
+    case BSON_TYPE_DOUBLE:
+      return !std::isnan(bson_iter_double(&it));
+    default:
+      return false;
+  }
+}
+
+// The fields of a filter made of nothing but {f: v}, {f: {$eq: v}} and
+// {f: {$in: [v, ...]}} (each field once, every v an ExactOperand; $comment
+// allowed), or nullopt for any other filter: what an exact plan must bind.
+std::optional<std::vector<std::string>> PointOnlyFields(const Document& filter) {
+  std::vector<std::string> fields;
+  bson_iter_t it;
+  filter.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    std::string key(bson_iter_key(&it), bson_iter_key_len(&it));
+    if (key == "$comment") continue;
+    if (key.empty() || key[0] == '$') return std::nullopt;
+    if (std::find(fields.begin(), fields.end(), key) != fields.end()) return std::nullopt;
+    if (bson::IsOperatorDocument(it)) {
+      bson_iter_t op;
+      bson_iter_recurse(&it, &op);
+      bson_iter_next(&op);
+      std::string_view name = bson_iter_key(&op);
+      if (name == "$eq") {
+        if (!ExactOperand(op)) return std::nullopt;
+      } else if (name == "$in" && bson_iter_type(&op) == BSON_TYPE_ARRAY) {
+        bson_iter_t element;
+        bson_iter_recurse(&op, &element);
+        size_t count = 0;
+        while (bson_iter_next(&element)) {
+          if (!ExactOperand(element)) return std::nullopt;
+          ++count;
+        }
+        if (count == 0) return std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+      if (bson_iter_next(&op)) return std::nullopt;  // a second operator
+    } else if (!ExactOperand(it)) {
+      return std::nullopt;
+    }
+    fields.push_back(std::move(key));
+  }
+  return fields;
+}
+
+bool HasArrayIndexComponent(const std::vector<IndexField>& fields) {
+  size_t ignored = 0;
+  for (const IndexField& f : fields) {
+    for (const std::string& component : f.path) {
+      if (bson::ParseArrayIndex(component, &ignored)) return true;
+    }
+  }
+  return false;
+}
 
 void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>* out, int depth) {
   bson_iter_t it;
@@ -142,7 +211,9 @@ struct Candidate {
   bool bounded = false;  // some field has an equality or a range (none of which meets null or missing)
 };
 
+// `exact_fields`: PointOnlyFields of the filter.
 Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std::string, Conditions>& conditions,
+                   const std::optional<std::vector<std::string>>& exact_fields,
                    const std::vector<std::pair<std::string, bool>>& sort, bool describe) {
   Candidate out;
   out.plan.index = index;
@@ -151,7 +222,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
   std::vector<std::vector<std::string>> bound_text(fields.size());
   size_t fixed = 0;          // leading fields bound to one value each
   bool fixed_ended = false;
-  size_t eq_fields = 0;
+  size_t eq_fields = 0;  // leading fields bound to values (each of them a field of the filter)
   bool ranged = false;
   std::vector<KeyRange> ranges;
   size_t i = 0;
@@ -225,6 +296,10 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
       }
     }
   }
+  // Exact when the fields bound to values are all the filter has (the
+  // conditions hold the filter's fields only, so equal counts suffice).
+  out.plan.exact = exact_fields && !ranged && eq_fields > 0 && eq_fields == exact_fields->size() &&
+                   !index->multikey() && !HasArrayIndexComponent(fields);
   out.score = static_cast<int>(eq_fields) * 4 + (ranged ? 2 : 0) + (out.plan.provides_sort ? 1 : 0);
   out.bounded = eq_fields > 0 || ranged;
   if (!describe) return out;
@@ -249,6 +324,7 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
                 bool describe) {
   std::map<std::string, Conditions> conditions;
   Collect(filter.data(), filter.size(), &conditions, 0);
+  const std::optional<std::vector<std::string>> exact_fields = PointOnlyFields(filter);
   std::vector<std::pair<std::string, bool>> sort_keys;  // (path, descending)
   bson_iter_t it;
   sort.Iterate(&it);
@@ -260,7 +336,7 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
     // A partial index holds only the documents its expression matches: usable
     // when every match of the filter is one of them.
     if (index->partial() && !FilterImplies(filter, index->partial_filter())) continue;
-    Candidate c = Evaluate(index, conditions, sort_keys, describe);
+    Candidate c = Evaluate(index, conditions, exact_fields, sort_keys, describe);
     // A sparse index leaves out the documents that have none of its fields.
     // Every bound above excludes null and missing values, so a bounded plan
     // misses no match; a plan that only gives the sort would.

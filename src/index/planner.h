@@ -1,7 +1,7 @@
 // Query planning: which index (if any) answers a filter, and which ranges of
-// its keys to read. The plan only narrows the candidates: every document
-// fetched is still matched against the whole filter, so a plan may read more
-// than it must but never less.
+// its keys to read. The plan only narrows the candidates: a document fetched
+// is still matched against the whole filter, so a plan may read more than it
+// must but never less; except that a plan marked `exact` reads only matches.
 //
 // Used: equality ($eq or a plain value), $in, and one-sided ranges ($gt $gte
 // $lt $lte, within the operand's type bracket) on a prefix of an index's
@@ -39,6 +39,16 @@ struct Plan {
   // without the record id), so a reader may Get them instead of seeking the
   // ranges; `ranges` covers the same keys.
   std::vector<std::string> point_keys;
+  // Every document the ranges point at matches the filter, so a reader need
+  // not match it again (MongoDB's exact bounds). Set only when the filter
+  // does nothing but fix index fields to numbers, strings, booleans, dates
+  // or ObjectIds ({f: v}, {f: {$eq: v}}, {f: {$in: [...]}}, each field once,
+  // every one bound by the plan) and the index is not multikey (no document
+  // in a snapshot taken before planning has an array on its paths) and has
+  // no numeric path component: then a document's key for each field is its
+  // one value there (or null), and two such values are equal exactly when
+  // their key encodings are, which are prefix-free.
+  bool exact = false;
   bool reverse = false;                // read the ranges backwards
   bool provides_sort = false;          // the scan order is the requested sort
   Document bounds;                     // MongoDB-style indexBounds, for explain (when asked)
