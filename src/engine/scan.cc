@@ -46,21 +46,37 @@ void IndexScan::EnsureIterator() {
   it_ = view_.iterator.get();
 }
 
-std::string IndexScan::RangeCacheKey() const {
+std::string IndexScan::RangeCacheKey(std::string_view start, std::string_view end) {
   // [0x05][u32 BE size of start][start][end]: no stored key starts with 0x05.
   std::string key(1, '\x05');
-  AppendU32(&key, range_start_.size());
-  key += range_start_;
-  key += range_end_;
+  AppendU32(&key, start.size());
+  key += start;
+  key += end;
   return key;
+}
+
+void IndexScan::LookUpListsAhead() {
+  // As many ranges as the batch may take (at least a few: small batches
+  // come first), from the range being read on.
+  const size_t n = std::min(plan_.ranges.size() - range_, std::clamp<size_t>(batch_limit_, 8, kListsAhead));
+  ahead_begin_ = range_;
+  std::vector<std::string> keys(n);
+  for (size_t i = 0; i < n; ++i) {
+    const index::KeyRange& r = plan_.ranges[range_ + i];
+    keys[i] = RangeCacheKey(prefix_ + r.start, prefix_ + r.end);
+  }
+  ahead_lists_.assign(n, std::string());
+  std::vector<std::string*> lists(n);
+  for (size_t i = 0; i < n; ++i) lists[i] = &ahead_lists_[i];
+  range_cache_->LookupBatch(n, keys.data(), read_options_.snapshot->GetSequenceNumber(), lists.data(), ahead_found_,
+                            prefix_);
 }
 
 bool IndexScan::ServeRangeFromCache() {
   if (range_cache_ == nullptr) return false;
-  std::string list;
-  if (!range_cache_->Lookup(RangeCacheKey(), read_options_.snapshot->GetSequenceNumber(), &list, prefix_)) {
-    return false;
-  }
+  if (range_ < ahead_begin_ || range_ >= ahead_begin_ + ahead_lists_.size()) LookUpListsAhead();
+  if (!ahead_found_[range_ - ahead_begin_]) return false;
+  const std::string& list = ahead_lists_[range_ - ahead_begin_];
   for (size_t at = 0; at + 4 <= list.size();) {
     const size_t size = ReadU32(list.data() + at);
     ++keys_examined_;
@@ -83,7 +99,7 @@ void IndexScan::ListEntry(rocksdb::Slice value) {
 void IndexScan::CacheListedRange() {
   if (!listing_) return;
   listing_ = false;
-  range_cache_->Insert(RangeCacheKey(), read_options_.snapshot->GetSequenceNumber(), listed_);
+  range_cache_->Insert(RangeCacheKey(range_start_, range_end_), read_options_.snapshot->GetSequenceNumber(), listed_);
 }
 
 IndexScan::~IndexScan() {
@@ -224,15 +240,17 @@ void IndexScan::MultiGet(const std::vector<std::string>& keys, std::vector<rocks
   // Outside a transaction, at a snapshot: the point cache first, RocksDB for
   // the rest, whose rows then go into the cache.
   const uint64_t snapshot = read_options_.snapshot->GetSequenceNumber();
-  std::vector<size_t> missed;
-  if (keys.size() > 1) {
-    for (const std::string& key : keys) cache->Prefetch(key);
-  }
+  std::vector<std::string*> targets(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    rocksdb::PinnableSlice& value = (*values)[i];
-    value.Reset();
-    if (cache->Lookup(keys[i], snapshot, value.GetSelf())) {
-      value.PinSelf();
+    (*values)[i].Reset();
+    targets[i] = (*values)[i].GetSelf();
+  }
+  std::unique_ptr<bool[]> cached(new bool[keys.size()]);
+  cache->LookupBatch(keys.size(), keys.data(), snapshot, targets.data(), cached.get());
+  std::vector<size_t> missed;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (cached[i]) {
+      (*values)[i].PinSelf();
       (*statuses)[i] = rocksdb::Status::OK();
     } else {
       missed.push_back(i);

@@ -63,7 +63,11 @@ class IndexScan : public DocumentScan {
   bool ServeRangeFromCache();  // adds the current range's record keys when the cache has them
   void ListEntry(rocksdb::Slice value);  // one more entry of the range being read
   void CacheListedRange();     // the range being read ended: cache its list if complete
-  std::string RangeCacheKey() const;
+  static std::string RangeCacheKey(std::string_view start, std::string_view end);
+  // Lists are looked up ahead of the scan, a batch of ranges at a time (one
+  // LookupBatch of the point cache, overlapping their memory misses).
+  static constexpr size_t kListsAhead = 64;
+  void LookUpListsAhead();     // ahead_*: the lists of the ranges from range_ on
 
   EngineImpl* engine_;
   rocksdb::Transaction* user_txn_;
@@ -85,6 +89,9 @@ class IndexScan : public DocumentScan {
   bool listing_ = false;   // the current range's entries are being listed for the cache
   std::string listed_;     // their values, each as [u32 size][bytes]
   size_t listed_count_ = 0;
+  size_t ahead_begin_ = 0;              // the first range looked up ahead
+  std::vector<std::string> ahead_lists_;  // the lists of ranges ahead_begin_ on
+  bool ahead_found_[kListsAhead] = {};    // whether each was cached
   std::vector<std::string> keys_;               // the batch's record keys
   std::vector<rocksdb::PinnableSlice> values_;  // and records
   size_t next_ = 0;                             // position in the batch

@@ -15,16 +15,29 @@ namespace {
 
 constexpr size_t kMaxPoints = 4096;  // beyond this, fewer fields bound the scan
 
+// An operand of the filter as the planner uses it.
+struct Operand {
+  std::string key;   // its key encoding (bson/key_encoding.h), ascending; key[0] is its type bracket
+  std::string text;  // as JSON, for explain's bounds (only when describing)
+};
+
 struct Bound {
-  std::string value;  // bson::HoldValue
+  Operand value;
   bool inclusive = false;
 };
 
 // What the filter says about one path, as far as an index can use it.
 struct Conditions {
-  std::vector<std::string> points;  // held values ($eq / $in); empty: none
+  std::vector<Operand> points;  // $eq / $in; empty: none
   std::optional<Bound> lower, upper;
 };
+
+Operand MakeOperand(const bson_iter_t& it, bool describe) {
+  Operand out;
+  bson::AppendKeyValue(&out.key, it);
+  if (describe) out.text = bson::ValueToJson(it);
+  return out;
+}
 
 // Operands the planner turns into bounds. Nullish ones would have to cover
 // missing fields; MinKey and MaxKey compare across every type bracket in
@@ -105,7 +118,7 @@ bool HasArrayIndexComponent(const std::vector<IndexField>& fields) {
   return false;
 }
 
-void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>* out, int depth) {
+void Collect(const uint8_t* data, size_t len, bool describe, std::map<std::string, Conditions>* out, int depth) {
   bson_iter_t it;
   if (depth > 20 || !bson_iter_init_from_data(&it, data, len)) return;
   while (bson_iter_next(&it)) {
@@ -116,14 +129,14 @@ void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>*
       while (bson_iter_next(&element)) {
         if (bson_iter_type(&element) != BSON_TYPE_DOCUMENT) continue;
         std::string_view sub = bson::SubDocumentBytes(element);
-        Collect(reinterpret_cast<const uint8_t*>(sub.data()), sub.size(), out, depth + 1);
+        Collect(reinterpret_cast<const uint8_t*>(sub.data()), sub.size(), describe, out, depth + 1);
       }
       continue;
     }
     if (key.empty() || key[0] == '$') continue;
     Conditions& c = (*out)[key];
     if (!bson::IsOperatorDocument(it)) {
-      if (UsableOperand(it)) c.points = {bson::HoldValue(it)};
+      if (UsableOperand(it)) c.points = {MakeOperand(it, describe)};
       continue;
     }
     bson_iter_t op;
@@ -131,42 +144,36 @@ void Collect(const uint8_t* data, size_t len, std::map<std::string, Conditions>*
     while (bson_iter_next(&op)) {
       std::string_view name = bson_iter_key(&op);
       if (name == "$eq" && UsableOperand(op)) {
-        c.points = {bson::HoldValue(op)};
+        c.points = {MakeOperand(op, describe)};
       } else if (name == "$in" && bson_iter_type(&op) == BSON_TYPE_ARRAY && c.points.empty()) {
-        std::vector<std::string> points;
+        std::vector<Operand> points;
         bson_iter_t element;
         bson_iter_recurse(&op, &element);
         bool usable = true;
-        while (bson_iter_next(&element)) {
+        while (usable && bson_iter_next(&element)) {
           if (!UsableOperand(element) || bson::IsOperatorDocument(element)) usable = false;
-          points.push_back(bson::HoldValue(element));
+          else points.push_back(MakeOperand(element, describe));
         }
         if (usable && !points.empty()) c.points = std::move(points);
       } else if ((name == "$gt" || name == "$gte") && UsableOperand(op)) {
-        c.lower = Bound{bson::HoldValue(op), name == "$gte"};
+        c.lower = Bound{MakeOperand(op, describe), name == "$gte"};
       } else if ((name == "$lt" || name == "$lte") && UsableOperand(op)) {
-        c.upper = Bound{bson::HoldValue(op), name == "$lte"};
+        c.upper = Bound{MakeOperand(op, describe), name == "$lte"};
       }
     }
   }
 }
 
-std::string Encode(const std::string& held, bool descending) {
-  bson_iter_t it;
-  bson::IterHeldValue(held, &it);
-  std::string out;
-  bson::AppendKeyValue(&out, it);
+// The operand's key in a field of the given direction.
+std::string Encode(const Operand& operand, bool descending) {
+  std::string out = operand.key;
   if (descending) {
     for (char& c : out) c = static_cast<char>(~static_cast<unsigned char>(c));
   }
   return out;
 }
 
-int Bracket(const std::string& held) {
-  bson_iter_t it;
-  bson::IterHeldValue(held, &it);
-  return bson::CanonicalType(bson_iter_type(&it));
-}
+int Bracket(const Operand& operand) { return static_cast<unsigned char>(operand.key[0]); }
 
 // The smallest string greater than every string starting with `s`.
 std::string Successor(std::string s) {
@@ -176,11 +183,7 @@ std::string Successor(std::string s) {
   return s;
 }
 
-std::string ValueText(const std::string& held) {
-  bson_iter_t it;
-  bson::IterHeldValue(held, &it);
-  return bson::ValueToJson(it);
-}
+const std::string& ValueText(const Operand& operand) { return operand.text; }
 
 // The range of keys for a bounded field after `prefix`, in the field's
 // encoded order. A multikey index keeps one side only: an array may satisfy
@@ -233,11 +236,11 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     if (!c.points.empty() && prefixes.size() * c.points.size() <= kMaxPoints) {
       std::vector<std::string> next;
       for (const std::string& p : prefixes) {
-        for (const std::string& v : c.points) next.push_back(p + Encode(v, fields[i].descending));
+        for (const Operand& v : c.points) next.push_back(p + Encode(v, fields[i].descending));
       }
       prefixes.swap(next);
       if (describe) {
-        for (const std::string& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
+        for (const Operand& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
       }
       ++eq_fields;
       if (c.points.size() == 1 && !fixed_ended) ++fixed;
@@ -323,7 +326,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
                 bool describe) {
   std::map<std::string, Conditions> conditions;
-  Collect(filter.data(), filter.size(), &conditions, 0);
+  Collect(filter.data(), filter.size(), describe, &conditions, 0);
   const std::optional<std::vector<std::string>> exact_fields = PointOnlyFields(filter);
   std::vector<std::pair<std::string, bool>> sort_keys;  // (path, descending)
   bson_iter_t it;

@@ -263,13 +263,9 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) 
     all_plain = all_plain && InListIsPlain(element);
     ++count;
   }
-  bson_iter_recurse(&value, &element);
   // Long lists of plain values: a binary search instead of one test each.
-  if (all_plain && count >= kSortedInListMin) {
-    std::vector<std::string> values;
-    while (bson_iter_next(&element)) values.push_back(bson::HoldValue(element));
-    return MakeEqualsAnyOf(std::move(values));
-  }
+  if (all_plain && count >= kSortedInListMin) return MakeEqualsAnyOf(value);
+  bson_iter_recurse(&value, &element);
   std::vector<PredicatePtr> choices;
   while (bson_iter_next(&element)) {
     Status error;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "bson/key_encoding.h"
 #include "bson/type_names.h"
 #include "bson/value.h"
 
@@ -155,33 +156,28 @@ class AnyOfPredicate : public ValuePredicate {
 
 class EqualsAnyOfPredicate : public ValuePredicate {
  public:
-  explicit EqualsAnyOfPredicate(std::vector<std::string> values) : sorted_(std::move(values)) {
-    std::sort(sorted_.begin(), sorted_.end(), [](const std::string& a, const std::string& b) {
-      bson_iter_t x, y;
-      bson::IterHeldValue(a, &x);
-      bson::IterHeldValue(b, &y);
-      return bson::CompareValues(x, y) < 0;
-    });
+  explicit EqualsAnyOfPredicate(const bson_iter_t& array) {
+    bson_iter_t element;
+    if (bson_iter_recurse(&array, &element)) {
+      while (bson_iter_next(&element)) {
+        sorted_.emplace_back();
+        bson::AppendKeyValue(&sorted_.back(), element);
+      }
+    }
+    std::sort(sorted_.begin(), sorted_.end());
+    sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
   }
   bool Test(const bson_iter_t* value) const override {
     if (value == nullptr) return false;  // no element is null
-    // CompareValues orders by type bracket first: 0 means the same bracket
-    // and equal, which is what equality with type bracketing asks.
-    size_t lo = 0, hi = sorted_.size();
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      bson_iter_t element;
-      bson::IterHeldValue(sorted_[mid], &element);
-      const int c = bson::CompareValues(element, *value);
-      if (c == 0) return true;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return false;
+    // Keys order as CompareValues does, which orders by type bracket first:
+    // equal keys mean the same bracket and equal, what equality asks.
+    std::string key;
+    bson::AppendKeyValue(&key, *value);
+    return std::binary_search(sorted_.begin(), sorted_.end(), key);
   }
 
  private:
-  std::vector<std::string> sorted_;  // bson::HoldValue form, in CompareValues order
+  std::vector<std::string> sorted_;  // the values' key encodings (bson/key_encoding.h), sorted, distinct
 };
 
 class ExistsPredicate : public ValuePredicate {
@@ -276,9 +272,7 @@ PredicatePtr MakeRegexMatch(Regex regex) { return std::make_unique<RegexPredicat
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices) {
   return std::make_unique<AnyOfPredicate>(std::move(choices));
 }
-PredicatePtr MakeEqualsAnyOf(std::vector<std::string> values) {
-  return std::make_unique<EqualsAnyOfPredicate>(std::move(values));
-}
+PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array) { return std::make_unique<EqualsAnyOfPredicate>(array); }
 bool InListIsPlain(const bson_iter_t& value) {
   const bson_type_t t = bson_iter_type(&value);
   return !IsNullish(t) && t != BSON_TYPE_REGEX && t != BSON_TYPE_MINKEY && t != BSON_TYPE_MAXKEY && !IsNaN(value);

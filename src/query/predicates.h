@@ -33,13 +33,13 @@ PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand);
 PredicatePtr MakeRegexMatch(Regex regex);
 // True when any of `choices` holds ($in).
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices);
-// Equality to any of `values` ($in of plain values), by binary search:
-// what MakeAnyOf of one MakeCompare(kEq) per value answers, in O(log n).
-// REQUIRES: no value is null, undefined, a regex, NaN, MinKey or MaxKey
-// (their equality is not CompareValues' order); see InListIsPlain.
-// `values` in bson::HoldValue form (a vector of bson_iter_t would not keep
-// libbson's 128-byte alignment).
-PredicatePtr MakeEqualsAnyOf(std::vector<std::string> values);
+// Equality to any element of `array` ($in of plain values), by binary
+// search over the elements' key encodings (bson/key_encoding.h, whose order
+// is CompareValues'): what MakeAnyOf of one MakeCompare(kEq) per element
+// answers, in O(log n). REQUIRES: no element is null, undefined, a regex,
+// NaN, MinKey or MaxKey (their equality is not CompareValues' order); see
+// InListIsPlain.
+PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array);
 // Whether MakeEqualsAnyOf may take this $in element.
 bool InListIsPlain(const bson_iter_t& value);
 // True for any present value ($exists: true).

@@ -12,8 +12,14 @@ namespace docket::storage {
 // A table slot; slots are charged at two per entry (the table is kept at
 // most three quarters full and doubles when it is).
 struct PointCache::Slot {
-  uint64_t hash;
+  // The key's hash, except that its low kShardBits (which choose the shard,
+  // so they are the same in every slot of a table) hold how many cache lines
+  // the entry spans (at most 63): what PrefetchEntry loads without reading
+  // the entry first.
+  uint64_t tag;
   Entry* entry;  // null: empty
+  bool Holds(uint64_t hash) const { return (tag >> kShardBits) == (hash >> kShardBits); }
+  size_t lines() const { return tag & ((uint64_t{1} << kShardBits) - 1); }
 };
 
 // One cached row: the header, then the key's bytes, then the value's, in one
@@ -35,6 +41,14 @@ struct PointCache::Entry {
     return e;
   }
   static void Free(Entry* e) { ::operator delete(e); }
+
+  // The Slot::tag of this entry under `hash`.
+  uint64_t Tag(uint64_t hash) const {
+    const size_t bytes = sizeof(Entry) + key_size + value_size;
+    const size_t lines = ((reinterpret_cast<uintptr_t>(this) & 63) + bytes + 63) / 64;
+    const uint64_t max_lines = (uint64_t{1} << kShardBits) - 1;
+    return (hash & ~max_lines) | std::min<uint64_t>(lines, max_lines);
+  }
 };
 
 // An open-addressed table (linear probing, backward-shift deletion) with a
@@ -42,7 +56,7 @@ struct PointCache::Entry {
 struct PointCache::Shard {
   std::mutex mutex;
   std::vector<Slot> slots = std::vector<Slot>(256, Slot{0, nullptr});
-  // Where `slots` lives and its mask, for Prefetch, which reads them without
+  // Where `slots` lives and its mask, for PrefetchSlot, which reads them without
   // the mutex: a stale value only prefetches the wrong line.
   std::atomic<const Slot*> hint_slots{slots.data()};
   std::atomic<size_t> hint_mask{slots.size() - 1};
@@ -59,7 +73,7 @@ struct PointCache::Shard {
     size_t i = Home(hash);
     while (slots[i].entry != nullptr) {
       Entry* e = slots[i].entry;
-      if (slots[i].hash == hash && e->key_size == key.size() && std::memcmp(e->key(), key.data(), key.size()) == 0) {
+      if (slots[i].Holds(hash) && e->key_size == key.size() && std::memcmp(e->key(), key.data(), key.size()) == 0) {
         return i;
       }
       i = (i + 1) & mask();
@@ -77,7 +91,7 @@ struct PointCache::Shard {
     for (;;) {
       j = (j + 1) & mask();
       if (slots[j].entry == nullptr) break;
-      size_t home = Home(slots[j].hash);
+      size_t home = Home(slots[j].tag);
       bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
       if (stays) continue;
       slots[i] = slots[j];
@@ -107,7 +121,7 @@ struct PointCache::Shard {
     old.swap(slots);
     for (const Slot& s : old) {
       if (s.entry == nullptr) continue;
-      size_t i = Home(s.hash);
+      size_t i = Home(s.tag);
       while (slots[i].entry != nullptr) i = (i + 1) & mask();
       slots[i] = s;
     }
@@ -126,6 +140,8 @@ struct PointCache::Shard {
 namespace {
 
 uint64_t HashKey(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+constexpr size_t kMaxPrefetchLines = 16;
 
 // storage/keys.h: an index entry's key starts with [0x03][index id u64 BE].
 constexpr size_t kIndexPrefixSize = 9;
@@ -193,10 +209,13 @@ bool PointCache::StripeAllows(uint64_t hash, uint64_t snapshot, uint64_t read_se
   return all_.last.load() <= older && stripe.last.load() <= older;
 }
 
-bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard) {
-  const uint64_t hash = HashKey(key);
-  const uint64_t guard_hash = guard.empty() ? hash : HashKey(guard);
-  Shard& shard = shards_[hash & ((size_t{1} << kShardBits) - 1)];
+PointCache::Shard& PointCache::ShardOf(uint64_t hash) const {
+  return shards_[hash & ((size_t{1} << kShardBits) - 1)];
+}
+
+bool PointCache::LookupHashed(uint64_t hash, std::string_view key, uint64_t guard_hash, uint64_t snapshot,
+                              std::string* value) {
+  Shard& shard = ShardOf(hash);
   std::lock_guard lock(shard.mutex);
   Entry* e = shard.slots[shard.Probe(hash, key)].entry;
   if (e == nullptr || !StripeAllows(guard_hash, snapshot, e->read_seq)) return false;
@@ -205,16 +224,54 @@ bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* va
   return true;
 }
 
-void PointCache::Prefetch(std::string_view key) const {
+bool PointCache::Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard) {
   const uint64_t hash = HashKey(key);
-  const Shard& shard = shards_[hash & ((size_t{1} << kShardBits) - 1)];
+  return LookupHashed(hash, key, guard.empty() ? hash : HashKey(guard), snapshot, value);
+}
+
+void PointCache::PrefetchSlot(uint64_t hash) const {
+  // Reads the table's address and mask without the mutex: a stale pair only
+  // prefetches the wrong line (the old table is never dereferenced).
+  const Shard& shard = ShardOf(hash);
   const Slot* slots = shard.hint_slots.load(std::memory_order_relaxed);
   __builtin_prefetch(slots + ((hash >> kShardBits) & shard.hint_mask.load(std::memory_order_relaxed)));
 }
 
+void PointCache::PrefetchEntry(uint64_t hash) {
+  // The slot is read under the mutex, as in a lookup; the entry's lines are
+  // asked for (at most kMaxPrefetchLines: a long value's copy streams).
+  Shard& shard = ShardOf(hash);
+  std::lock_guard lock(shard.mutex);
+  for (size_t i = shard.Home(hash); shard.slots[i].entry != nullptr; i = (i + 1) & shard.mask()) {
+    if (!shard.slots[i].Holds(hash)) continue;
+    const char* e = reinterpret_cast<const char*>(shard.slots[i].entry);
+    const size_t lines = std::min<size_t>(shard.slots[i].lines(), kMaxPrefetchLines);
+    for (size_t line = 0; line < lines; ++line) __builtin_prefetch(e + 64 * line);
+    return;
+  }
+}
+
+void PointCache::LookupBatch(size_t n, const std::string* keys, uint64_t snapshot, std::string* const* values,
+                             bool* found, std::string_view guard) {
+  if (n == 1) {
+    found[0] = Lookup(keys[0], snapshot, values[0], guard);
+    return;
+  }
+  std::vector<uint64_t> hashes(n);
+  for (size_t i = 0; i < n; ++i) {
+    hashes[i] = HashKey(keys[i]);
+    PrefetchSlot(hashes[i]);
+  }
+  for (size_t i = 0; i < n; ++i) PrefetchEntry(hashes[i]);
+  const uint64_t guard_hash = guard.empty() ? 0 : HashKey(guard);
+  for (size_t i = 0; i < n; ++i) {
+    found[i] = LookupHashed(hashes[i], keys[i], guard.empty() ? hashes[i] : guard_hash, snapshot, values[i]);
+  }
+}
+
 void PointCache::Insert(std::string_view key, uint64_t snapshot, std::string_view value) {
   const uint64_t hash = HashKey(key);
-  Shard& shard = shards_[hash & ((size_t{1} << kShardBits) - 1)];
+  Shard& shard = ShardOf(hash);
   Entry* fresh = Entry::Make(key, value, snapshot);
   const size_t charge = fresh->charge();
   std::lock_guard lock(shard.mutex);
@@ -233,7 +290,7 @@ void PointCache::Insert(std::string_view key, uint64_t snapshot, std::string_vie
   shard.MakeRoom(charge);
   shard.GrowIfFull();
   i = shard.Probe(hash, key);
-  shard.slots[i] = Slot{hash, fresh};
+  shard.slots[i] = Slot{fresh->Tag(hash), fresh};
   ++shard.count;
   shard.usage += charge;
 }

@@ -71,10 +71,12 @@ class PointCache {
   // and guarded by a key whose stripe every write of those keys marks (see
   // AddKey).
   bool Lookup(std::string_view key, uint64_t snapshot, std::string* value, std::string_view guard = {});
-  // Starts loading the table slot where Lookup(key) will probe, so that the
-  // cache misses of a batch of lookups overlap: call it for every key of the
-  // batch first. Only a hint; takes no lock.
-  void Prefetch(std::string_view key) const;
+  // Lookup of keys[0..n) (one guard for all), with the batch's memory
+  // misses overlapped: every key's table slot is loaded first, then every
+  // entry found, then each is probed and copied as by Lookup. found[i] and
+  // *values[i] are what Lookup(keys[i], snapshot, values[i], guard) gives.
+  void LookupBatch(size_t n, const std::string* keys, uint64_t snapshot, std::string* const* values, bool* found,
+                   std::string_view guard = {});
   // Caches `value`, read at snapshot sequence `snapshot`, for `key`
   // (replacing an entry read at an older snapshot), evicting as needed.
   void Insert(std::string_view key, uint64_t snapshot, std::string_view value);
@@ -95,6 +97,10 @@ class PointCache {
   static constexpr uint32_t kStripes = 1 << 14;
 
   static uint32_t StripeOf(uint64_t hash);
+  Shard& ShardOf(uint64_t hash) const;
+  bool LookupHashed(uint64_t hash, std::string_view key, uint64_t guard_hash, uint64_t snapshot, std::string* value);
+  void PrefetchSlot(uint64_t hash) const;   // a hint only; takes no lock
+  void PrefetchEntry(uint64_t hash);        // the entry a probe for `hash` would meet first
   bool StripeAllows(uint64_t hash, uint64_t snapshot, uint64_t read_seq) const;
   static void Raise(std::atomic<uint64_t>* last, uint64_t seq);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,41 @@ TEST(PointCacheTest, AWriteLeavesMostOtherKeysServed) {
   for (int i = 1; i < 200; ++i) served += cache.Lookup("key" + std::to_string(i), 7, &value);
   EXPECT_FALSE(cache.Lookup("key0", 7, &value));
   EXPECT_GE(served, 195) << "one write should hide only the keys of its stripe";
+}
+
+// A batch answers key by key as single lookups do: hits, misses, rows a
+// write hid, and with a guard, whatever the guard's stripe says.
+TEST(PointCacheTest, BatchLookupsAnswerAsSingleLookups) {
+  PointCache cache(1 << 20);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back("key" + std::to_string(i));
+    if (i % 3 != 0) cache.Insert(keys.back(), 5, "value" + std::to_string(i));
+  }
+  Commit(cache, {"key1", "key2"}, 6);
+  for (const std::string& guard : {std::string(), std::string("guard")}) {
+    for (size_t n : {size_t{1}, size_t{7}, keys.size()}) {
+      std::vector<std::string> values(n, "stale"), singles(n);
+      std::vector<std::string*> targets(n);
+      for (size_t i = 0; i < n; ++i) targets[i] = &values[i];
+      std::unique_ptr<bool[]> found(new bool[n]);
+      cache.LookupBatch(n, keys.data(), 7, targets.data(), found.get(), guard);
+      size_t hits = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const bool single = cache.Lookup(keys[i], 7, &singles[i], guard);
+        EXPECT_EQ(found[i], single) << keys[i] << " n " << n << " guard " << guard;
+        if (single) EXPECT_EQ(values[i], singles[i]) << keys[i];
+        hits += found[i];
+      }
+      if (n == keys.size()) EXPECT_GE(hits, guard.empty() ? 190u : 200u) << "two thirds are cached";
+    }
+  }
+  Commit(cache, {"guard"}, 8);
+  std::string value;
+  std::string* target = &value;
+  bool found = true;
+  cache.LookupBatch(1, &keys[4], 9, &target, &found, "guard");
+  EXPECT_FALSE(found) << "a write to the guard hides what it guards";
 }
 
 TEST(PointCacheTest, ARangeDeletionHidesEveryRow) {
