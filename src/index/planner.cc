@@ -28,7 +28,7 @@ struct Bound {
 
 // What the filter says about one path, as far as an index can use it.
 struct Conditions {
-  std::vector<Operand> points;  // $eq / $in; empty: none
+  std::vector<Operand> points;  // $eq / $in, ascending by key and distinct; empty: none
   std::optional<Bound> lower, upper;
 };
 
@@ -154,6 +154,11 @@ void Collect(const uint8_t* data, size_t len, bool describe, std::map<std::strin
           if (!UsableOperand(element) || bson::IsOperatorDocument(element)) usable = false;
           else points.push_back(MakeOperand(element, describe));
         }
+        // In key order, each once: the ranges then come out in order.
+        std::sort(points.begin(), points.end(), [](const Operand& x, const Operand& y) { return x.key < y.key; });
+        points.erase(std::unique(points.begin(), points.end(),
+                                 [](const Operand& x, const Operand& y) { return x.key == y.key; }),
+                     points.end());
         if (usable && !points.empty()) c.points = std::move(points);
       } else if ((name == "$gt" || name == "$gte") && UsableOperand(op)) {
         c.lower = Bound{MakeOperand(op, describe), name == "$gte"};
@@ -235,12 +240,17 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     const Conditions& c = found->second;
     if (!c.points.empty() && prefixes.size() * c.points.size() <= kMaxPoints) {
       std::vector<std::string> next;
+      // Ascending keys in either direction (a descending field inverts them):
+      // sorted prefixes stay sorted, as the encodings are prefix-free.
+      std::vector<const Operand*> in_order;
+      for (const Operand& v : c.points) in_order.push_back(&v);
+      if (fields[i].descending) std::reverse(in_order.begin(), in_order.end());
       for (const std::string& p : prefixes) {
-        for (const Operand& v : c.points) next.push_back(p + Encode(v, fields[i].descending));
+        for (const Operand* v : in_order) next.push_back(p + Encode(*v, fields[i].descending));
       }
       prefixes.swap(next);
       if (describe) {
-        for (const Operand& v : c.points) bound_text[i].push_back("[" + ValueText(v) + ", " + ValueText(v) + "]");
+        for (const Operand* v : in_order) bound_text[i].push_back("[" + ValueText(*v) + ", " + ValueText(*v) + "]");
       }
       ++eq_fields;
       if (c.points.size() == 1 && !fixed_ended) ++fixed;
@@ -262,13 +272,16 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
   if (!ranged) {
     for (const std::string& p : prefixes) ranges.push_back({p, p.empty() ? std::string(8, '\xFF') : Successor(p)});
     if (index->unique() && eq_fields == fields.size()) {
-      out.plan.point_keys = prefixes;
-      std::sort(out.plan.point_keys.begin(), out.plan.point_keys.end());
+      out.plan.point_keys = std::move(prefixes);  // sorted already (see above); checked, as the scan relies on it
+      if (!std::is_sorted(out.plan.point_keys.begin(), out.plan.point_keys.end())) {
+        std::sort(out.plan.point_keys.begin(), out.plan.point_keys.end());
+      }
       out.plan.point_keys.erase(std::unique(out.plan.point_keys.begin(), out.plan.point_keys.end()),
                                 out.plan.point_keys.end());
     }
   }
-  std::sort(ranges.begin(), ranges.end(), [](const KeyRange& a, const KeyRange& b) { return a.start < b.start; });
+  auto by_start = [](const KeyRange& a, const KeyRange& b) { return a.start < b.start; };
+  if (!std::is_sorted(ranges.begin(), ranges.end(), by_start)) std::sort(ranges.begin(), ranges.end(), by_start);
   for (const KeyRange& r : ranges) {
     if (!out.plan.ranges.empty() && r.start <= out.plan.ranges.back().end) {
       out.plan.ranges.back().end = std::max(out.plan.ranges.back().end, r.end);

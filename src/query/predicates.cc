@@ -157,27 +157,36 @@ class AnyOfPredicate : public ValuePredicate {
 class EqualsAnyOfPredicate : public ValuePredicate {
  public:
   explicit EqualsAnyOfPredicate(const bson_iter_t& array) {
+    std::vector<size_t> ends;
     bson_iter_t element;
     if (bson_iter_recurse(&array, &element)) {
       while (bson_iter_next(&element)) {
-        sorted_.emplace_back();
-        bson::AppendKeyValue(&sorted_.back(), element);
+        bson::AppendKeyValue(&keys_, element);
+        ends.push_back(keys_.size());
       }
+    }
+    size_t begin = 0;
+    for (size_t end : ends) {
+      sorted_.emplace_back(keys_.data() + begin, end - begin);
+      begin = end;
     }
     std::sort(sorted_.begin(), sorted_.end());
     sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
   }
+  EqualsAnyOfPredicate(const EqualsAnyOfPredicate&) = delete;  // sorted_ points into keys_
+  EqualsAnyOfPredicate& operator=(const EqualsAnyOfPredicate&) = delete;
   bool Test(const bson_iter_t* value) const override {
     if (value == nullptr) return false;  // no element is null
     // Keys order as CompareValues does, which orders by type bracket first:
     // equal keys mean the same bracket and equal, what equality asks.
     std::string key;
     bson::AppendKeyValue(&key, *value);
-    return std::binary_search(sorted_.begin(), sorted_.end(), key);
+    return std::binary_search(sorted_.begin(), sorted_.end(), std::string_view(key));
   }
 
  private:
-  std::vector<std::string> sorted_;  // the values' key encodings (bson/key_encoding.h), sorted, distinct
+  std::string keys_;                      // the values' key encodings (bson/key_encoding.h), one after another
+  std::vector<std::string_view> sorted_;  // each of them once, sorted (views into keys_, never resized after)
 };
 
 class ExistsPredicate : public ValuePredicate {
