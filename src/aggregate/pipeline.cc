@@ -112,6 +112,9 @@ class CollectionSource : public Stage {
                    expr::Variables vars)
       : scan_(std::move(scan)), entry_(std::move(entry)), filters_(std::move(filters)), owned_(std::move(owned)),
         vars_(std::move(vars)) {
+    // The scan was planned for the conjunction of `filters`: an exact plan
+    // returns only documents that match them all.
+    if (scan_ && scan_->returns_only_matches()) filters_.clear();
     for (const query::Filter* f : filters_) needs_vars_ = needs_vars_ || f->has_expr();
   }
 

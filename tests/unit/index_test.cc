@@ -631,6 +631,20 @@ TEST_P(IndexTest, ExactBoundsSkipOnlyTheMatchTheyMakeRedundant) {
     ExpectSameAnswers(plain, indexed, q.filter, R"({"w": -1, "_id": 1})");  // through the sorter
     EXPECT_NE(PlanOf(indexed, q.filter).find("IXSCAN"), std::string::npos) << q.filter;
     EXPECT_EQ(FetchFilters(indexed, q.filter), !q.exact) << q.filter;
+    // An aggregation's leading $match is planned the same way.
+    auto aggregated = [&](Collection& c) {
+      std::vector<std::string> out;
+      auto cursor = c.Aggregate({J(std::string(R"({"$match": )") + q.filter + "}"), J(R"({"$sort": {"_id": 1}})")});
+      EXPECT_TRUE(cursor.ok()) << q.filter;
+      if (!cursor.ok()) return out;
+      auto rows = cursor->ToVector();
+      EXPECT_TRUE(rows.ok()) << q.filter;
+      if (rows.ok()) {
+        for (const Document& d : *rows) out.push_back(d.ToJson());
+      }
+      return out;
+    };
+    EXPECT_EQ(aggregated(indexed), aggregated(plain)) << q.filter;
     auto plain_count = plain.CountDocuments(J(q.filter));
     auto indexed_count = indexed.CountDocuments(J(q.filter));
     ASSERT_TRUE(plain_count.ok() && indexed_count.ok()) << q.filter;
