@@ -8,19 +8,6 @@
 #include "storage/status_from_rocks.h"
 
 namespace docket::engine {
-namespace {
-
-void AppendU32(std::string* out, size_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
-}
-
-size_t ReadU32(const char* p) {
-  size_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-}  // namespace
 
 IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view,
                      uint64_t collection_id, const index::Plan& plan, size_t expected)
@@ -46,15 +33,6 @@ void IndexScan::EnsureIterator() {
   it_ = view_.iterator.get();
 }
 
-std::string IndexScan::RangeCacheKey(std::string_view start, std::string_view end) {
-  // [0x05][u32 BE size of start][start][end]: no stored key starts with 0x05.
-  std::string key(1, '\x05');
-  AppendU32(&key, start.size());
-  key += start;
-  key += end;
-  return key;
-}
-
 void IndexScan::LookUpListsAhead() {
   // As many ranges as the batch may take (at least a few: small batches
   // come first), from the range being read on.
@@ -63,7 +41,7 @@ void IndexScan::LookUpListsAhead() {
   std::vector<std::string> keys(n);
   for (size_t i = 0; i < n; ++i) {
     const index::KeyRange& r = plan_.ranges[range_ + i];
-    keys[i] = RangeCacheKey(prefix_ + r.start, prefix_ + r.end);
+    keys[i] = storage::RangeListKey(prefix_ + r.start, prefix_ + r.end);
   }
   ahead_lists_.assign(n, std::string());
   std::vector<std::string*> lists(n);
@@ -78,7 +56,7 @@ bool IndexScan::ServeRangeFromCache() {
   if (!ahead_found_[range_ - ahead_begin_]) return false;
   const std::string& list = ahead_lists_[range_ - ahead_begin_];
   for (size_t at = 0; at + 4 <= list.size();) {
-    const size_t size = ReadU32(list.data() + at);
+    const size_t size = storage::ReadBigEndian32(std::string_view(list).substr(at, 4));
     ++keys_examined_;
     AddRecordKey(rocksdb::Slice(list.data() + at + 4, size));
     at += 4 + size;
@@ -92,14 +70,14 @@ void IndexScan::ListEntry(rocksdb::Slice value) {
     listing_ = false;
     return;
   }
-  AppendU32(&listed_, value.size());
+  storage::AppendBigEndian32(&listed_, static_cast<uint32_t>(value.size()));
   listed_.append(value.data(), value.size());
 }
 
 void IndexScan::CacheListedRange() {
   if (!listing_) return;
   listing_ = false;
-  range_cache_->Insert(RangeCacheKey(range_start_, range_end_), read_options_.snapshot->GetSequenceNumber(), listed_);
+  range_cache_->Insert(storage::RangeListKey(range_start_, range_end_), read_options_.snapshot->GetSequenceNumber(), listed_);
 }
 
 IndexScan::~IndexScan() {

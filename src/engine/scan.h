@@ -63,7 +63,6 @@ class IndexScan : public DocumentScan {
   bool ServeRangeFromCache();  // adds the current range's record keys when the cache has them
   void ListEntry(rocksdb::Slice value);  // one more entry of the range being read
   void CacheListedRange();     // the range being read ended: cache its list if complete
-  static std::string RangeCacheKey(std::string_view start, std::string_view end);
   // Lists are looked up ahead of the scan, a batch of ranges at a time (one
   // LookupBatch of the point cache, overlapping their memory misses).
   static constexpr size_t kListsAhead = 64;

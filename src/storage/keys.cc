@@ -14,6 +14,24 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
   return v;
 }
 
+void AppendBigEndian32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+uint32_t ReadBigEndian32(std::string_view bytes) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+std::string RangeListKey(std::string_view start, std::string_view end) {
+  std::string key(1, kRangeListPrefix);
+  AppendBigEndian32(&key, static_cast<uint32_t>(start.size()));
+  key.append(start);
+  key.append(end);
+  return key;
+}
+
 std::string MetaKey(std::string_view name) {
   std::string key(1, kMetaPrefix);
   key.append(name);

@@ -30,6 +30,8 @@ inline constexpr char kCatalogPrefix = 0x01;
 inline constexpr char kRecordPrefix = 0x02;
 inline constexpr char kIndexPrefix = 0x03;
 inline constexpr char kSpillPrefix = 0x04;
+// Never stored: the point cache's keys of cached index ranges (engine/scan.h).
+inline constexpr char kRangeListPrefix = 0x05;
 
 std::string MetaKey(std::string_view name);
 std::string MultikeyKey(uint64_t index_id);
@@ -49,7 +51,13 @@ std::string IndexRangeEnd(uint64_t index_id);
 // [0x04][id]: every key of the spill area starts with it.
 std::string SpillPrefix(uint64_t spill_id);
 
+// [0x05][u32 size of start][start][end]: the point cache's key of the list
+// of an index range's entries, [start, end) over whole index keys.
+std::string RangeListKey(std::string_view start, std::string_view end);
+
 void AppendBigEndian64(std::string* out, uint64_t v);
 uint64_t ReadBigEndian64(std::string_view bytes);
+void AppendBigEndian32(std::string* out, uint32_t v);
+uint32_t ReadBigEndian32(std::string_view bytes);  // of the first 4 bytes (REQUIRES: at least 4)
 
 }  // namespace docket::storage
