@@ -223,6 +223,24 @@ Result<std::optional<Document>> Collection::FindOne(const Document& filter, cons
 }
 
 Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOptions& options) {
+  if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
+  {
+    // An exact index plan counts its entries without reading a record.
+    auto compiled = query::Filter::Compile(filter);  // errors as a find's
+    if (!compiled.ok()) return compiled.status();
+    auto guard = engine::ResolveForRead(engine_, db_, name_);
+    if (!guard.ok()) return guard.status();
+    if (!guard->entry) return int64_t{0};
+    if (!compiled->id_equality()) {
+      auto exact = engine::CountExactMatches(engine_, UserTxn(options.read.transaction), *guard->entry, filter);
+      if (!exact.ok()) return exact.status();
+      if (exact->has_value()) {
+        int64_t n = std::max<int64_t>(0, **exact - options.skip);
+        if (options.limit != 0) n = std::min<int64_t>(n, std::abs(options.limit));
+        return n;
+      }
+    }
+  }
   FindOptions find;
   find.skip = options.skip;
   find.limit = options.limit;

@@ -10,14 +10,15 @@
 namespace docket::engine {
 
 IndexScan::IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view,
-                     uint64_t collection_id, const index::Plan& plan, size_t expected)
+                     uint64_t collection_id, const index::Plan& plan, size_t expected, bool fetch_records)
     : engine_(engine),
       user_txn_(user_txn),
       view_(std::move(view)),
       prefix_(storage::IndexPrefix(plan.index->id())),
       record_prefix_(storage::RecordPrefix(collection_id)),
       plan_(plan),
-      batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)) {
+      batch_limit_(expected == 0 ? 1 : std::min<size_t>(expected, 256)),
+      fetch_records_(fetch_records) {
   read_options_.snapshot = user_txn != nullptr ? TransactionSnapshot(user_txn) : view_.snapshot;
   if (user_txn == nullptr && read_options_.snapshot != nullptr && !plan_.reverse) {
     range_cache_ = engine->store->point_cache();
@@ -158,6 +159,7 @@ void IndexScan::FillBatch() {
       if (point_ < plan_.point_keys.size()) continue;
       return;
     }
+    if (!fetch_records_) return;
     FetchRecords();
     if (!keys_.empty() || !status_.ok()) return;
   }
@@ -304,6 +306,25 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
   }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, expected);
+}
+
+Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
+                                                 const storage::CollectionEntry& entry, const Document& filter) {
+  // The snapshot before the plan, as in OpenScan: the multikey flags the
+  // plan reads cover every document the snapshot holds.
+  ReadViewPool::View view;
+  if (user_txn != nullptr) TransactionSnapshot(user_txn);
+  else view = engine->read_views->Acquire();
+  index::Plan plan = index::ChoosePlan(filter, Document(), IndexesOf(entry));
+  if (plan.index == nullptr || !plan.exact) {
+    engine->read_views->Release(std::move(view));
+    return std::optional<int64_t>();
+  }
+  IndexScan scan(engine, user_txn, std::move(view), entry.id, plan, /*expected=*/256, /*fetch_records=*/false);
+  int64_t count = 0;
+  for (; scan.Valid(); scan.Next()) ++count;
+  DOCKET_RETURN_IF_ERROR(scan.status());
+  return std::optional<int64_t>(count);
 }
 
 }  // namespace docket::engine

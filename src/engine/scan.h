@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -28,9 +29,12 @@ class IndexScan : public DocumentScan {
   // by the destructor) or, with a user transaction (and an empty view), at
   // the transaction's snapshot plus its writes. `expected`: how many
   // documents the reader will take at most (a limit), 0 when unknown; the
-  // first batch is that big.
+  // first batch is that big. Without `fetch_records` the scan reads index
+  // entries only: key() is each document's record key, value() is empty,
+  // and a document is returned once per entry (for counting an exact,
+  // hence non-multikey, plan).
   IndexScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view, uint64_t collection_id,
-            const index::Plan& plan, size_t expected = 0);
+            const index::Plan& plan, size_t expected = 0, bool fetch_records = true);
   ~IndexScan() override;
   IndexScan(const IndexScan&) = delete;
   IndexScan& operator=(const IndexScan&) = delete;
@@ -38,7 +42,7 @@ class IndexScan : public DocumentScan {
   bool Valid() const override { return next_ < keys_.size(); }
   void Next() override;
   rocksdb::Slice key() const override { return keys_[next_]; }
-  rocksdb::Slice value() const override { return values_[next_]; }
+  rocksdb::Slice value() const override { return fetch_records_ ? rocksdb::Slice(values_[next_]) : rocksdb::Slice(); }
   Status status() const override { return status_; }
   int64_t keys_examined() const override { return keys_examined_; }
   int64_t docs_examined() const override { return docs_examined_; }
@@ -95,6 +99,7 @@ class IndexScan : public DocumentScan {
   std::vector<rocksdb::PinnableSlice> values_;  // and records
   size_t next_ = 0;                             // position in the batch
   size_t batch_limit_ = 1;
+  bool fetch_records_ = true;
   std::unordered_set<std::string> seen_;  // record keys already returned (multikey indexes only)
   Status status_;
   int64_t keys_examined_ = 0;
@@ -121,5 +126,12 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe = false,
                                        size_t limit_hint = 0);
+
+// The number of documents matching `filter`, counted from index entries
+// alone (MongoDB's COUNT_SCAN: no record is read) when the plan is exact
+// (index::Plan::exact); nullopt otherwise, and the caller counts a scan's
+// matches. REQUIRES: entry.lifecycle held (shared).
+Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
+                                                 const storage::CollectionEntry& entry, const Document& filter);
 
 }  // namespace docket::engine
