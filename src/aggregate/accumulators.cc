@@ -450,6 +450,7 @@ class TopSpec : public AccumulatorSpec {
       : sort_(std::move(sort)), bottom_(bottom), n_(std::move(n)), single_(single) {
     argument_ = std::move(output);
   }
+  bool ReadsInput() const override { return true; }  // sortBy reads every input
   Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const override {
     size_t n = 1;
     if (!single_) {

@@ -46,6 +46,8 @@ class AccumulatorSpec {
   virtual Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const = 0;
   // What Add receives as `v` for each input.
   const expr::Expression& argument() const { return *argument_; }
+  // Whether the accumulator looks at its inputs beyond counting them.
+  virtual bool ReadsInput() const { return !argument_->IsConstant(); }
 
  protected:
   expr::ExprPtr argument_;

@@ -30,6 +30,13 @@ class GroupSpec : public StageSpec {
       : name_(name), id_(std::move(id)), fields_(std::move(fields)) {}
   Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const override;
   const char* name() const override { return name_; }
+  bool ReadsDocuments() const override {
+    if (!id_->IsConstant()) return true;
+    for (const AccumulatorField& f : fields_) {
+      if (f.spec->ReadsInput()) return true;
+    }
+    return false;
+  }
   const expr::Expression& id() const { return *id_; }
   const std::vector<AccumulatorField>& fields() const { return fields_; }
 

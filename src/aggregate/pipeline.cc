@@ -104,14 +104,16 @@ Status Optimize(Pipeline* p, ParseContext& ctx) {
 }
 
 // Reads a collection's planned scan, matching on the stored bytes and
-// copying only the documents that pass.
+// copying only the documents that pass. With `entries_only` (an exact plan
+// read from index entries alone, for stages that only count their inputs)
+// each match is an empty document.
 class CollectionSource : public Stage {
  public:
   CollectionSource(std::unique_ptr<engine::DocumentScan> scan, storage::EntryPtr entry,
                    std::vector<const query::Filter*> filters, std::shared_ptr<const query::Filter> owned,
-                   expr::Variables vars)
+                   expr::Variables vars, bool entries_only)
       : scan_(std::move(scan)), entry_(std::move(entry)), filters_(std::move(filters)), owned_(std::move(owned)),
-        vars_(std::move(vars)) {
+        vars_(std::move(vars)), entries_only_(entries_only) {
     // The scan was planned for the conjunction of `filters`: an exact plan
     // returns only documents that match them all.
     if (scan_ && scan_->returns_only_matches()) filters_.clear();
@@ -124,6 +126,10 @@ class CollectionSource : public Stage {
       advance_pending_ = false;
     }
     while (scan_ && scan_->Valid()) {
+      if (entries_only_) {  // every entry is a match (the filters were cleared)
+        advance_pending_ = true;
+        return Value::FromDocument(Document());
+      }
       rocksdb::Slice v = scan_->value();
       const auto* data = reinterpret_cast<const uint8_t*>(v.data());
       Value doc;
@@ -160,6 +166,7 @@ class CollectionSource : public Stage {
   std::vector<const query::Filter*> filters_;
   std::shared_ptr<const query::Filter> owned_;  // an extra filter, when given
   expr::Variables vars_;
+  bool entries_only_ = false;
   bool needs_vars_ = false;
   bool advance_pending_ = false;
 };
@@ -255,6 +262,17 @@ Result<StagePtr> OpenOn(const Pipeline& pipeline, size_t first, StagePtr input, 
   return stage;
 }
 
+// Whether the stages from `first` on read the documents they are given (see
+// StageSpec::ReadsDocuments); the pipeline's own output is read by its caller.
+bool ReadsDocuments(const Pipeline& pipeline, size_t first) {
+  for (size_t i = first; i < pipeline.stages.size(); ++i) {
+    const StageSpec& stage = *pipeline.stages[i];
+    if (stage.ReadsDocuments()) return true;
+    if (!stage.ForwardsDocuments()) return false;  // later stages read its own output
+  }
+  return true;
+}
+
 Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
                                   const Document* extra_filter) {
   size_t first = 0;
@@ -295,11 +313,13 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
     sorted_by_scan = true;  // nothing to order
   } else {
     engine::PlanSummary plan;
+    const bool counts_only = !ReadsDocuments(pipeline, first);
     auto scan = engine::OpenScan(ctx.engine, UserTxn(ctx), *guard->entry, plan_filter,
-                                 sort != nullptr ? sort->sort_doc() : Document(), &plan);
+                                 sort != nullptr ? sort->sort_doc() : Document(), &plan, /*describe=*/false,
+                                 /*limit_hint=*/0, /*entries_if_exact=*/counts_only);
     sorted_by_scan = plan.provides_sort;
     source = std::make_unique<CollectionSource>(std::move(scan), guard->entry, std::move(filters), extra,
-                                                ctx.MakeVariables());
+                                                ctx.MakeVariables(), plan.entries_only);
   }
   if (sort != nullptr && sorted_by_scan) ++first;  // the index gives the order
   return OpenOn(pipeline, first, std::move(source), ctx);

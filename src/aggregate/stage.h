@@ -57,6 +57,13 @@ class StageSpec {
   virtual Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const = 0;
   // The stage's name ("$match"), for messages and explain.
   virtual const char* name() const = 0;
+  // Whether the stage's output depends on what its input documents hold, not
+  // only on how many there are ($count and a $group of constants do not),
+  // and whether its output is some of its input documents unchanged ($skip,
+  // $limit), which later stages then read. A collection scan feeding a
+  // pipeline none of whose stages read documents may skip fetching them.
+  virtual bool ReadsDocuments() const { return true; }
+  virtual bool ForwardsDocuments() const { return false; }
 };
 
 using SpecPtr = std::shared_ptr<const StageSpec>;

@@ -63,6 +63,8 @@ class LimitSpec : public StageSpec {
   explicit LimitSpec(int64_t n) : n_(n) {}
   Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const override;
   const char* name() const override { return "$limit"; }
+  bool ReadsDocuments() const override { return false; }
+  bool ForwardsDocuments() const override { return true; }
   int64_t n() const { return n_; }
 
  private:
@@ -74,6 +76,8 @@ class SkipSpec : public StageSpec {
   explicit SkipSpec(int64_t n) : n_(n) {}
   Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const override;
   const char* name() const override { return "$skip"; }
+  bool ReadsDocuments() const override { return false; }
+  bool ForwardsDocuments() const override { return true; }
   int64_t n() const { return n_; }
 
  private:

@@ -166,6 +166,7 @@ class CountSpec : public StageSpec {
     return StagePtr(std::make_unique<CountStage>(std::move(input), field_));
   }
   const char* name() const override { return "$count"; }
+  bool ReadsDocuments() const override { return false; }
 
  private:
   std::string field_;

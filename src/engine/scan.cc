@@ -280,7 +280,7 @@ void IndexScan::FetchRecords() {
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe,
-                                       size_t limit_hint) {
+                                       size_t limit_hint, bool entries_if_exact) {
   // The snapshot comes first: the plan then sees every multikey flag set by
   // a write the snapshot holds (flags are set before their write commits).
   ReadViewPool::View view;
@@ -305,7 +305,10 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
     summary->partial = plan.index->partial();
   }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
-  return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, expected);
+  const bool entries_only = entries_if_exact && plan.exact;
+  if (summary != nullptr) summary->entries_only = entries_only;
+  return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, entries_only ? 256 : expected,
+                                     /*fetch_records=*/!entries_only);
 }
 
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,

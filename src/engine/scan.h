@@ -114,6 +114,7 @@ struct PlanSummary {
   bool provides_sort = false;
   bool reverse = false;
   bool exact = false;  // the scan returns matches only (index::Plan::exact)
+  bool entries_only = false;  // it reads index entries only: its values are empty (see OpenScan)
   // The index's kind, as MongoDB's IXSCAN stage reports it.
   bool multikey = false, unique = false, sparse = false, partial = false;
 };
@@ -121,11 +122,13 @@ struct PlanSummary {
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the
 // collection and opens the scan. `describe` fills the summary's bounds (for
 // explain). `limit_hint` is the reader's skip+limit when it reads the scan's
-// order directly (0: none). REQUIRES: entry.lifecycle held (shared).
+// order directly (0: none). With `entries_if_exact`, an exact plan reads
+// index entries only (a reader that only counts its documents); the
+// summary's entries_only says so. REQUIRES: entry.lifecycle held (shared).
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe = false,
-                                       size_t limit_hint = 0);
+                                       size_t limit_hint = 0, bool entries_if_exact = false);
 
 // The number of documents matching `filter`, counted from index entries
 // alone (MongoDB's COUNT_SCAN: no record is read) when the plan is exact
