@@ -277,16 +277,26 @@ void IndexScan::FetchRecords() {
   docs_examined_ += static_cast<int64_t>(kept);
 }
 
+namespace {
+
+// Takes the read's snapshot (into *view outside a transaction), then plans.
+// The snapshot comes first: the plan then sees every multikey flag set by a
+// write the snapshot holds (flags are set before their write commits).
+index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, const storage::CollectionEntry& entry,
+                           const Document& filter, const Document& sort, bool describe, ReadViewPool::View* view) {
+  if (user_txn != nullptr) TransactionSnapshot(user_txn);
+  else *view = engine->read_views->Acquire();
+  return index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
+}
+
+}  // namespace
+
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe,
                                        size_t limit_hint, bool entries_if_exact) {
-  // The snapshot comes first: the plan then sees every multikey flag set by
-  // a write the snapshot holds (flags are set before their write commits).
   ReadViewPool::View view;
-  if (user_txn != nullptr) TransactionSnapshot(user_txn);
-  else view = engine->read_views->Acquire();
-  index::Plan plan = index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
+  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, &view);
   if (plan.index == nullptr) {
     engine->read_views->Release(std::move(view));
     if (summary != nullptr) *summary = PlanSummary();
@@ -313,12 +323,8 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
 
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                  const storage::CollectionEntry& entry, const Document& filter) {
-  // The snapshot before the plan, as in OpenScan: the multikey flags the
-  // plan reads cover every document the snapshot holds.
   ReadViewPool::View view;
-  if (user_txn != nullptr) TransactionSnapshot(user_txn);
-  else view = engine->read_views->Acquire();
-  index::Plan plan = index::ChoosePlan(filter, Document(), IndexesOf(entry));
+  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, &view);
   if (plan.index == nullptr || !plan.exact) {
     engine->read_views->Release(std::move(view));
     return std::optional<int64_t>();
