@@ -261,9 +261,9 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     if (!n.ok()) return n.status();
     normalized.push_back(std::move(n).value());
   }
-  // Ids come first: the catalog's mutex may not be taken under a
-  // collection's lifecycle lock (lock order: catalog, then lifecycle). An
-  // id left unused is simply never used.
+  // Ids come first, so that the catalog's mutex (a synced write) is not
+  // taken while the collection is held exclusively. An id left unused is
+  // simply never used.
   std::vector<uint64_t> ids;
   for (size_t i = 0; i < normalized.size(); ++i) {
     auto id = engine->catalog->AllocateId();

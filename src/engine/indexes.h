@@ -2,8 +2,8 @@
 // collection entry, the index entries every document write maintains, and
 // building / dropping / listing indexes.
 //
-// Locking: the catalog's mutex is never taken while a lifecycle lock is held
-// (storage/catalog.h's order). A collection's indexes change only with its entry's `lifecycle`
+// Locking: storage/catalog.h's order (a lifecycle lock, then the catalog's
+// mutex, never the other way round). A collection's indexes change only with its entry's `lifecycle`
 // held exclusively (an index build blocks the collection's writers for its
 // duration, like MongoDB's foreground builds); operations read them with the
 // lock held shared, as they hold it for everything else. A user transaction

@@ -103,8 +103,10 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
 }
 
 // `retries` counts the DuplicateKey retries of this upsert so far.
-Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request, ModifyOutcome* outcome,
-              int* retries) {
+// `id_taken`: the filter's _id was found under its lock and did not match, so
+// a DuplicateKey on it is the answer, not a race to retry.
+Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request, bool id_taken,
+              ModifyOutcome* outcome, int* retries) {
   auto seed = update::SeedFromFilter(*request.raw_filter);
   if (!seed.ok()) return seed.status();
   bool changed = false;
@@ -113,7 +115,7 @@ Status Upsert(WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& req
   auto prepared = PrepareForInsert(*doc);
   if (!prepared.ok()) return prepared.status();
   Status s = InsertRecord(unit, *guard.entry, *prepared);
-  if (s.code() == ErrorCode::kDuplicateKey && unit.owned() && ++*retries <= kUpsertRetries) {
+  if (s.code() == ErrorCode::kDuplicateKey && unit.owned() && !id_taken && ++*retries <= kUpsertRetries) {
     // Another writer inserted this _id (or unique key) since we looked:
     // retry, as an update if the filter now matches its document. A
     // duplicate that persists is a real constraint violation.
@@ -133,6 +135,7 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
   int upsert_retries = 0;
   Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
     outcome = ModifyOutcome();
+    bool id_taken = false;  // the filter's _id exists, locked, and does not match
     std::optional<Candidate> candidate;
     if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, &candidate));
     if (candidate) {
@@ -148,7 +151,12 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
         matched = *m;
       }
       if (!matched) {
-        if (unit.owned()) return StartOver();
+        // A candidate read under its lock (an _id point lookup) is the latest
+        // version: it does not match, and nothing else can. One found by the
+        // unlocked scan matched there, so it changed since: start over, unless
+        // in a user transaction, whose snapshot is the one the scan read.
+        if (!candidate->locked && unit.owned()) return StartOver();
+        id_taken = candidate->locked && found;
         candidate.reset();
       } else {
         return ApplyToRecord(unit, *guard.entry, request, candidate->key, Document::FromTrustedBytes(std::move(locked)),
@@ -157,7 +165,7 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
     }
     if (!request.upsert || request.update == nullptr) return Status::OK();
     if (!guard.entry) return Status(ErrorCode::kInternalError, "upsert without a collection");
-    return Upsert(unit, guard, request, &outcome, &upsert_retries);
+    return Upsert(unit, guard, request, id_taken, &outcome, &upsert_retries);
   });
   if (!s.ok()) return s;
   return outcome;

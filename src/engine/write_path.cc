@@ -98,10 +98,15 @@ Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (int attempt = 0;; ++attempt) {
-    WriteUnit unit(engine, options);
-    Status s = body(unit);
-    if (s.ok()) s = unit.Commit();
-    if (s.ok() || !unit.owned() || !storage::IsRetryable(s) || Clock::now() > deadline) return s;
+    Status s;
+    {
+      // The unit (its row locks and its place in the key queue) ends before
+      // the back-off below: a retry sleeps holding nothing other work needs.
+      WriteUnit unit(engine, options);
+      s = body(unit);
+      if (s.ok()) s = unit.Commit();
+      if (s.ok() || !unit.owned() || !storage::IsRetryable(s) || Clock::now() > deadline) return s;
+    }
     if (attempt > 3) std::this_thread::sleep_for(std::chrono::microseconds(50 * std::min(attempt, 100)));
   }
 }

@@ -151,50 +151,70 @@ Status Catalog::Create(std::string_view db, std::string_view name) {
   return CreateLocked(db, name).status();
 }
 
+// Drop and Rename wait for a collection's in-flight operations (its lifecycle
+// lock, exclusively) holding no catalog lock, so that the wait stalls only
+// that collection; they take mutex_ once they hold it, and then check that
+// the catalog still maps the names to the entries they locked.
 Result<EntryPtr> Catalog::Drop(std::string_view db, std::string_view name) {
-  std::unique_lock lock(mutex_);
-  auto it = entries_.find(MapKey(db, name));
-  if (it == entries_.end()) return Status(ErrorCode::kNamespaceNotFound, "ns not found");
-  EntryPtr entry = it->second;
-  std::unique_lock retire(entry->lifecycle);  // waits for in-flight operations
-  rocksdb::WriteOptions options;
-  options.sync = durable_;
-  DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Delete(options, CatalogKey(db, name)), "writing the catalog"));
-  entry->retired = true;
-  entries_.erase(it);
-  return entry;
+  const std::string key = MapKey(db, name);
+  while (true) {
+    EntryPtr entry = Find(db, name);
+    if (!entry) return Status(ErrorCode::kNamespaceNotFound, "ns not found");
+    std::unique_lock retire(entry->lifecycle);  // waits for in-flight operations
+    if (entry->retired) continue;               // dropped or renamed meanwhile
+    std::unique_lock lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second != entry) continue;
+    rocksdb::WriteOptions options;
+    options.sync = durable_;
+    DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Delete(options, CatalogKey(db, name)), "writing the catalog"));
+    entry->retired = true;
+    entries_.erase(it);
+    return entry;
+  }
 }
 
 Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from_name, std::string_view to_db,
                                  std::string_view to_name, bool drop_target) {
-  std::unique_lock lock(mutex_);
-  auto from = entries_.find(MapKey(from_db, from_name));
-  if (from == entries_.end()) return Status(ErrorCode::kNamespaceNotFound, "source namespace does not exist");
-  EntryPtr source = from->second;
-  EntryPtr target;
-  auto to = entries_.find(MapKey(to_db, to_name));
-  if (to != entries_.end()) {
-    if (!drop_target) return Status(ErrorCode::kNamespaceExists, "target namespace exists");
-    target = to->second;
+  const std::string from_key = MapKey(from_db, from_name);
+  const std::string to_key = MapKey(to_db, to_name);
+  while (true) {
+    EntryPtr source = Find(from_db, from_name);
+    if (!source) return Status(ErrorCode::kNamespaceNotFound, "source namespace does not exist");
+    EntryPtr target = Find(to_db, to_name);
+    if (target && !drop_target) return Status(ErrorCode::kNamespaceExists, "target namespace exists");
+    std::unique_lock retire_source(source->lifecycle, std::defer_lock);
+    std::unique_lock<std::shared_mutex> retire_target;
+    if (target) {
+      // Both at once, backing off rather than holding one while waiting for
+      // the other: no deadlock with anyone taking them in the other order.
+      retire_target = std::unique_lock(target->lifecycle, std::defer_lock);
+      std::lock(retire_source, retire_target);
+    } else {
+      retire_source.lock();
+    }
+    if (source->retired || (target && target->retired)) continue;
+    std::unique_lock lock(mutex_);
+    auto from = entries_.find(from_key);
+    auto to = entries_.find(to_key);
+    if (from == entries_.end() || from->second != source) continue;
+    if ((to == entries_.end() ? nullptr : to->second) != target) continue;  // created meanwhile
+    auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
+    moved->indexes = source->indexes;  // the index entries stay under their ids
+    moved->compiled_indexes = source->compiled_indexes;
+    moved->index_version = source->index_version + 1;
+    rocksdb::WriteBatch batch;
+    batch.Delete(CatalogKey(from_db, from_name));
+    batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));
+    rocksdb::WriteOptions options;
+    options.sync = durable_;
+    DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Write(options, &batch), "writing the catalog"));
+    source->retired = true;
+    if (target) target->retired = true;
+    entries_.erase(from_key);
+    entries_[to_key] = moved;
+    return target;
   }
-  auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
-  std::unique_lock retire_source(source->lifecycle);
-  moved->indexes = source->indexes;  // the index entries stay under their ids
-  moved->compiled_indexes = source->compiled_indexes;
-  moved->index_version = source->index_version + 1;
-  std::unique_lock<std::shared_mutex> retire_target;
-  if (target) retire_target = std::unique_lock(target->lifecycle);
-  rocksdb::WriteBatch batch;
-  batch.Delete(CatalogKey(from_db, from_name));
-  batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));
-  rocksdb::WriteOptions options;
-  options.sync = durable_;
-  DOCKET_RETURN_IF_ERROR(FromRocks(store_->db()->Write(options, &batch), "writing the catalog"));
-  source->retired = true;
-  if (target) target->retired = true;
-  entries_.erase(MapKey(from_db, from_name));
-  entries_[MapKey(to_db, to_name)] = moved;
-  return target;
 }
 
 Result<uint64_t> Catalog::AllocateId() {

@@ -53,7 +53,9 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
 
-// Thread-safe. Lock order: Catalog::mutex_ before CollectionEntry::lifecycle.
+// Thread-safe. Lock order: a CollectionEntry::lifecycle before Catalog::mutex_,
+// and mutex_ is never held while waiting for a lifecycle lock: a drop that
+// waits for one collection's operations stalls nothing else.
 class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> Load(Store* store, bool durable);
