@@ -226,7 +226,7 @@ double DocketFindById(bool memory, bool flushed) {
   for (int i = 0; i < kLookupDocs; ++i) {
     docs.push_back(UserDoc(i));
   }
-  c.InsertMany(docs);
+  if (!c.InsertMany(docs).ok()) std::abort();
   if (flushed && !engine->Flush().ok()) std::abort();
   std::vector<docket::Document> filters;
   for (int i = 0; i < kLookupDocs; ++i) filters.push_back(Json(fmt::format(R"({{"_id": {}}})", i)));

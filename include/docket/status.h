@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -65,9 +67,10 @@ enum class ErrorCode : int32_t {
 // codes without a name, as MongoDB does.
 std::string ErrorCodeName(ErrorCode code);
 
-// A success, or an error code with a human-readable message. Cheap to move;
-// the success case carries no allocation.
-class Status {
+// A success, or an error code with a human-readable message and, for some
+// errors, details. Cheap to move; the success case carries no allocation.
+// [[nodiscard]]: an error that is ignored does not compile silently.
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message)
@@ -79,18 +82,39 @@ class Status {
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
 
+  // Fields that MongoDB puts beside code and errmsg for this error, as the
+  // bytes of a BSON document (e.g. a DuplicateKey's keyPattern and keyValue);
+  // empty when there are none. An error reply or write error appends them.
+  const std::string& details() const;
+  Status WithDetails(std::string bson_document) &&;
+
   // "DuplicateKey (11000): E11000 duplicate key error ..."
   std::string ToString() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::shared_ptr<const std::string> details_;  // null: none
+};
+
+// What Result::value() throws when it holds an error instead of a value: the
+// error itself, so that a program that skipped the ok() check still learns
+// what went wrong (what() is the Status's ToString()).
+class BadResultAccess : public std::logic_error {
+ public:
+  explicit BadResultAccess(Status status);
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
 };
 
 // A value of type T, or the Status that explains why there is none.
 // REQUIRES: a Result built from a Status holds a non-OK status.
+// Reading the value (value(), *, ->) of a Result that holds an error throws
+// BadResultAccess carrying that error.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::move(value)) {}            // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {}     // NOLINT
@@ -100,10 +124,19 @@ class Result {
   // Returns OK when a value is held.
   Status status() const { return ok() ? Status::OK() : std::get<Status>(state_); }
 
-  // REQUIRES: ok().
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
+  // Throws BadResultAccess when !ok().
+  T& value() & {
+    if (!ok()) throw BadResultAccess(std::get<Status>(state_));
+    return std::get<T>(state_);
+  }
+  const T& value() const& {
+    if (!ok()) throw BadResultAccess(std::get<Status>(state_));
+    return std::get<T>(state_);
+  }
+  T&& value() && {
+    if (!ok()) throw BadResultAccess(std::get<Status>(state_));
+    return std::get<T>(std::move(state_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

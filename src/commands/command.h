@@ -73,8 +73,11 @@ struct CommandContext {
 // answered. Unknown commands answer CommandNotFound (59).
 Document RunCommand(CommandContext& context, const CommandRequest& request);
 
-// {ok: 0, errmsg, code, codeName}: the one shape every error reply has.
+// {ok: 0, errmsg, code, codeName}: the one shape every error reply has, plus
+// the status's details (a DuplicateKey's keyPattern and keyValue).
 Document ErrorReply(const Status& status);
+// Appends the fields of status.details() to `out` (an error reply or a write error).
+void AppendStatusDetails(bson_t* out, const Status& status);
 
 // The command's name: the first field of the body ("" if the body is empty).
 std::string CommandName(const Document& body);

@@ -30,6 +30,7 @@ void AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors
     BSON_APPEND_INT32(&entry, "code", static_cast<int32_t>(errors[i].status.code()));
     BSON_APPEND_UTF8(&entry, "codeName", ErrorCodeName(errors[i].status.code()).c_str());
     BSON_APPEND_UTF8(&entry, "errmsg", errors[i].status.message().c_str());
+    AppendStatusDetails(&entry, errors[i].status);
     bson_append_document_end(&array, &entry);
   }
   bson_append_array_end(reply, &array);

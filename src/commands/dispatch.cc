@@ -75,12 +75,23 @@ const std::map<std::string, Entry, std::less<>>& TestTable() {
 
 }  // namespace
 
+void AppendStatusDetails(bson_t* out, const Status& status) {
+  const std::string& details = status.details();
+  bson_iter_t it;
+  if (details.empty() ||
+      !bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(details.data()), details.size())) {
+    return;
+  }
+  while (bson_iter_next(&it)) bson_append_iter(out, bson_iter_key(&it), -1, &it);
+}
+
 Document ErrorReply(const Status& status) {
   bson::Builder reply;
   BSON_APPEND_DOUBLE(reply.get(), "ok", 0.0);
   BSON_APPEND_UTF8(reply.get(), "errmsg", status.message().c_str());
   BSON_APPEND_INT32(reply.get(), "code", static_cast<int32_t>(status.code()));
   BSON_APPEND_UTF8(reply.get(), "codeName", ErrorCodeName(status.code()).c_str());
+  AppendStatusDetails(reply.get(), status);
   return reply.Finish();
 }
 

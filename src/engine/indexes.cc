@@ -55,9 +55,31 @@ std::string DupKeyText(const index::Index& index, const Document& doc) {
   return out + " }";
 }
 
+// {keyPattern, keyValue}: the details a DuplicateKey carries (ODMs read them
+// to name the field). keyValue holds the same values as the message.
+std::string DupKeyDetails(const index::Index& index, const Document& doc) {
+  bson::Builder details;
+  bson::AppendDocument(details.get(), "keyPattern", index.key_pattern());
+  bson_t value;
+  BSON_APPEND_DOCUMENT_BEGIN(details.get(), "keyValue", &value);
+  for (const index::IndexField& field : index.fields()) {
+    bool appended = false;
+    bson::VisitPath(doc.data(), doc.size(), field.path, [&](const bson_iter_t* v) {
+      if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;
+      bson_append_iter(&value, field.dotted.c_str(), -1, v);
+      appended = true;
+      return true;
+    });
+    if (!appended) bson_append_null(&value, field.dotted.c_str(), -1);
+  }
+  bson_append_document_end(details.get(), &value);
+  return details.Finish().bytes();
+}
+
 Status DuplicateKey(const storage::CollectionEntry& entry, const index::Index& index, const Document& doc) {
   return Status(ErrorCode::kDuplicateKey, "E11000 duplicate key error collection: " + entry.db + "." + entry.name +
-                                              " index: " + index.name() + " dup key: " + DupKeyText(index, doc));
+                                              " index: " + index.name() + " dup key: " + DupKeyText(index, doc))
+      .WithDetails(DupKeyDetails(index, doc));
 }
 
 Document IdIndexSpec() {

@@ -56,6 +56,18 @@ std::string ErrorCodeName(ErrorCode code) {
   return "Location" + std::to_string(static_cast<int32_t>(code));
 }
 
+const std::string& Status::details() const {
+  static const std::string kNone;
+  return details_ ? *details_ : kNone;
+}
+
+Status Status::WithDetails(std::string bson_document) && {
+  details_ = std::make_shared<const std::string>(std::move(bson_document));
+  return std::move(*this);
+}
+
+BadResultAccess::BadResultAccess(Status status) : std::logic_error(status.ToString()), status_(std::move(status)) {}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
   return ErrorCodeName(code_) + " (" + std::to_string(static_cast<int32_t>(code_)) + "): " + message_;

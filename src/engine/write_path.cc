@@ -4,6 +4,7 @@
 #include <cstring>
 #include <thread>
 
+#include "bson/builder.h"
 #include "bson/value.h"
 #include "docket/blocking.h"
 #include "engine/indexes.h"
@@ -217,7 +218,17 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
   std::string existing;
   bool found = false;
   DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(key, &existing, &found));
-  if (found) return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared));
+  if (found) {
+    bson::Builder details;
+    bson_t pattern, value;
+    BSON_APPEND_DOCUMENT_BEGIN(details.get(), "keyPattern", &pattern);
+    BSON_APPEND_INT32(&pattern, "_id", 1);
+    bson_append_document_end(details.get(), &pattern);
+    BSON_APPEND_DOCUMENT_BEGIN(details.get(), "keyValue", &value);
+    bson_append_iter(&value, "_id", 3, &id);
+    bson_append_document_end(details.get(), &value);
+    return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared)).WithDetails(details.Finish().bytes());
+  }
   return AllOrNothing(unit, [&]() -> Status {
     DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record"));
     return UpdateIndexEntries(unit, entry, nullptr, &prepared);
