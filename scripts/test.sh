@@ -15,6 +15,11 @@ cmake --preset debug >/dev/null
 cmake --build build/debug -j"$jobs"
 ctest --test-dir build/debug --output-on-failure -j"$jobs"
 
+# The drivers' specification tests (../shared/conformance) against docket
+# serve, standalone and as a replica set: fails on any failure not listed in
+# tests/node/unified/known_failures.json (skips where ../shared is absent).
+DOCKET_BIN=build/debug/docket scripts/conformance.sh
+
 # Memory errors and undefined behaviour, everywhere (UBSan findings are fatal).
 cmake --preset asan >/dev/null
 cmake --build build/asan -j"$jobs"

@@ -34,6 +34,19 @@ void AppendStringArray(bson_t* parent, const char* key, const std::vector<std::s
 
 Status Hello(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   const std::string name = CommandName(*request.body);
+  // The handshake names the application (client.application.name), which
+  // test fail points may target.
+  bson_iter_t app;
+  if (request.body->Find("client", &app) && BSON_ITER_HOLDS_DOCUMENT(&app)) {
+    Document client = SubDocument(app);
+    bson_iter_t app_name;
+    if (client.Find("application", &app) && BSON_ITER_HOLDS_DOCUMENT(&app)) {
+      Document application = SubDocument(app);
+      if (application.Find("name", &app_name) && BSON_ITER_HOLDS_UTF8(&app_name)) {
+        context.connection.app_name = bson_iter_utf8(&app_name, nullptr);
+      }
+    }
+  }
   // `hello` answers isWritablePrimary; the legacy forms answer ismaster.
   if (name == "hello") {
     BSON_APPEND_BOOL(reply, "isWritablePrimary", true);

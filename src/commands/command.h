@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands/cursor_registry.h"
+#include "commands/fail_points.h"
 #include "commands/sessions.h"
 #include "docket/document.h"
 #include "docket/engine.h"
@@ -43,12 +44,17 @@ struct ServerState {
   std::chrono::seconds transaction_lifetime{60};  // --transaction-lifetime
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
+  FailPoints fail_points;  // armed by configureFailPoint (test commands only)
 };
 
 // One connection's view, owned by its connection; used by one thread at a time.
 struct ConnectionInfo {
   int64_t id = 0;
-  std::string remote;  // "127.0.0.1:54321"
+  std::string remote;    // "127.0.0.1:54321"
+  std::string app_name;  // hello's client.application.name
+  // Set by a command that must end the connection without a reply (a test
+  // fail point's closeConnection): the server closes it instead of answering.
+  bool close_without_reply = false;
 };
 
 struct CommandRequest {
@@ -66,6 +72,8 @@ struct CommandRequest {
 struct CommandContext {
   ServerState& server;
   ConnectionInfo& connection;
+  // What an armed failCommand fail point does to this command (null: none).
+  const FailCommandAction* fail = nullptr;
 };
 
 // Runs the command and returns its reply: {..., ok: 1}, or

@@ -1,6 +1,9 @@
 // RunCommand: the one place where a Status becomes a MongoDB error reply.
+#include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "bson/builder.h"
 #include "commands/args.h"
@@ -69,6 +72,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
 const std::map<std::string, Entry, std::less<>>& TestTable() {
   static const auto* table = new std::map<std::string, Entry, std::less<>>{
       {"sleep", {Sleep}},
+      {"configureFailPoint", {ConfigureFailPoint}},
   };
   return *table;
 }
@@ -122,7 +126,19 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
     return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
   }
   if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
-  return RunWithSession(context, request, name, entry->run);
+  std::optional<FailCommandAction> fail;
+  if (context.server.test_commands) fail = context.server.fail_points.CheckFailCommand(name, context.connection.app_name);
+  if (fail) {
+    if (fail->block_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fail->block_ms));
+    if (fail->close_connection) {
+      context.connection.close_without_reply = true;
+      return Document();
+    }
+  }
+  context.fail = fail ? &*fail : nullptr;
+  Document reply = RunWithSession(context, request, name, entry->run);
+  context.fail = nullptr;
+  return reply;
 }
 
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,

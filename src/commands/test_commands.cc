@@ -27,4 +27,10 @@ Status Sleep(CommandContext&, const CommandRequest& request, bson_t*) {
   return Status::OK();
 }
 
+// {configureFailPoint: "failCommand" | "onPrimaryTransactionalWrite", mode, data}
+// (commands/fail_points.h).
+Status ConfigureFailPoint(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  return context.server.fail_points.Configure(*request.body, reply);
+}
+
 }  // namespace docket::commands

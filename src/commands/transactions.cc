@@ -6,6 +6,7 @@
 
 #include "bson/builder.h"
 #include "commands/args.h"
+#include "commands/error_labels.h"
 
 namespace docket::commands {
 namespace {
@@ -87,7 +88,14 @@ bool IsTransient(ErrorCode code) {
          code == ErrorCode::kNoSuchTransaction;
 }
 
+// The error an armed failCommand makes the command fail with, before it runs.
+std::optional<Status> InjectedError(const CommandContext& context) {
+  if (context.fail == nullptr || !context.fail->error) return std::nullopt;
+  return Status(*context.fail->error, "Failing command via 'failCommand' failpoint");
+}
+
 Document RunPlain(CommandContext& context, const CommandRequest& request, Handler handler) {
+  if (auto injected = InjectedError(context)) return ErrorReply(*injected);
   bson::Builder reply;
   Status s = handler(context, request, reply.get());
   if (!s.ok()) return ErrorReply(s);
@@ -95,20 +103,9 @@ Document RunPlain(CommandContext& context, const CommandRequest& request, Handle
   return reply.Finish();
 }
 
-// ErrorReply plus errorLabels: ["TransientTransactionError"] when transient.
-Document TransactionError(const Status& s) {
-  Document plain = ErrorReply(s);
-  if (!IsTransient(s.code())) return plain;
-  bson::Builder out;
-  bson_iter_t it;
-  plain.Iterate(&it);
-  while (bson_iter_next(&it)) bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
-  bson_t labels;
-  BSON_APPEND_ARRAY_BEGIN(out.get(), "errorLabels", &labels);
-  BSON_APPEND_UTF8(&labels, "0", "TransientTransactionError");
-  bson_append_array_end(out.get(), &labels);
-  return out.Finish();
-}
+// The error reply of a transaction's statement, commit or abort; its
+// errorLabels are added by RunWithSession (error_labels.h).
+Document TransactionError(const Status& s) { return ErrorReply(s); }
 
 // The error a reply reports: its top-level code, or its first write error's;
 // OK for a clean reply.
@@ -172,6 +169,7 @@ Document Commit(CommandContext& context, const CommandRequest& request, const Se
     case Session::TxnState::kInProgress:
       break;
   }
+  if (auto injected = InjectedError(context)) return ErrorReply(*injected);
   auto concern = GetWriteConcern(*request.body);
   if (!concern.ok()) return ErrorReply(concern.status());
   Status s = session.txn->Commit(*concern);
@@ -201,6 +199,7 @@ Document Abort(CommandContext& context, const SessionFields& f, Session& session
     return ErrorReply(Status(ErrorCode::kTransactionCommitted,
                              "Transaction " + std::to_string(f.txn_number) + " has been committed."));
   }
+  if (auto injected = InjectedError(context)) return ErrorReply(*injected);
   EndTransaction(context, session);
   bson::Builder ok;
   BSON_APPEND_DOUBLE(ok.get(), "ok", 1.0);
@@ -274,22 +273,34 @@ Document RetryableWrite(CommandContext& context, const CommandRequest& request, 
   session.txn_number = f.txn_number;
   session.state = Session::TxnState::kNone;
   session.retry_reply_valid = false;
+  std::optional<TransactionalWriteAction> fail_point;
+  if (context.server.test_commands) fail_point = context.server.fail_points.CheckTransactionalWrite();
+  if (fail_point && fail_point->fail_before_commit) {
+    // The write does not happen; the client hears either nothing (the
+    // connection closes, the default) or the error.
+    if (fail_point->close_connection) {
+      context.connection.close_without_reply = true;
+      return Document();
+    }
+    return ErrorReply(Status(*fail_point->fail_before_commit, "Failing write via 'onPrimaryTransactionalWrite' failpoint"));
+  }
   Document reply = RunPlain(context, request, handler);
   bson_iter_t ok;
   if (reply.Find("ok", &ok) && bson_iter_as_double(&ok) == 1.0) {  // it ran: a retry gets this reply
     session.retry_reply = reply;
     session.retry_reply_valid = true;
+    // The write is done; the client never hears of it and must retry.
+    if (fail_point && fail_point->close_connection) context.connection.close_without_reply = true;
   }
   return reply;
 }
 
 }  // namespace
 
-Document RunWithSession(CommandContext& context, const CommandRequest& request, const std::string& name,
-                        Handler handler) {
-  auto fields = ReadSessionFields(*request.body);
-  if (!fields.ok()) return ErrorReply(fields.status());
-  const SessionFields& f = *fields;
+namespace {
+
+Document RunWithSessionFields(CommandContext& context, const CommandRequest& request, const std::string& name,
+                              Handler handler, const SessionFields& f) {
   if (!f.has_txn_number) {
     if (f.has_autocommit || f.start_transaction) {
       return ErrorReply(Status(ErrorCode::kInvalidOptions, "a transaction needs a txnNumber"));
@@ -317,6 +328,33 @@ Document RunWithSession(CommandContext& context, const CommandRequest& request, 
                              "commands; '" + name + "' is neither"));
   }
   return RetryableWrite(context, request, handler, f, *session);
+}
+
+// A succeeded command's reply with the writeConcernError an armed failCommand asks for.
+Document WithInjectedWriteConcernError(const CommandContext& context, const Document& reply) {
+  if (context.fail == nullptr || !context.fail->write_concern_error || TopLevelErrorCode(reply)) return reply;
+  bson::Builder out;
+  bson_iter_t it;
+  reply.Iterate(&it);
+  while (bson_iter_next(&it)) bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
+  bson::AppendDocument(out.get(), "writeConcernError", *context.fail->write_concern_error);
+  return out.Finish();
+}
+
+}  // namespace
+
+Document RunWithSession(CommandContext& context, const CommandRequest& request, const std::string& name,
+                        Handler handler) {
+  auto fields = ReadSessionFields(*request.body);
+  if (!fields.ok()) return ErrorReply(fields.status());
+  Document reply = RunWithSessionFields(context, request, name, handler, *fields);
+  reply = WithInjectedWriteConcernError(context, reply);
+  if (context.fail != nullptr && context.fail->error_labels) return WithErrorLabels(reply, *context.fail->error_labels);
+  LabelContext labels{name, fields->has_txn_number, fields->has_autocommit};
+  auto code = TopLevelErrorCode(reply);
+  auto wc_code = WriteConcernErrorCode(reply);
+  if (!code && !wc_code) return reply;
+  return WithErrorLabels(reply, ErrorLabelsFor(labels, code, wc_code));
 }
 
 Status CommitTransaction(CommandContext&, const CommandRequest&, bson_t*) {

@@ -168,6 +168,10 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       *command = commands::CommandName(msg->body);
       commands::CommandRequest request{db, &msg->body, &msg->sequences, false};
       Document reply = commands::RunCommand(context, request);
+      if (connection.close_without_reply) {
+        *close = true;
+        return std::string();
+      }
       if (msg->more_to_come()) return std::string();
       return wire::BuildOpMsg(reply_id, header.request_id, reply, msg->checksum_present());
     }
@@ -195,7 +199,12 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       }
       *command = commands::CommandName(body);
       commands::CommandRequest request{ns.substr(0, ns.size() - suffix.size()), &body, nullptr, true};
-      return wire::BuildOpReply(reply_id, header.request_id, commands::RunCommand(context, request));
+      Document reply = commands::RunCommand(context, request);
+      if (connection.close_without_reply) {
+        *close = true;
+        return std::string();
+      }
+      return wire::BuildOpReply(reply_id, header.request_id, reply);
     }
     Log("connection " + std::to_string(connection.id) + ": unsupported opcode " + std::to_string(header.op_code) +
         "; closing");

@@ -88,10 +88,28 @@ int RunServe(const ServeFlags& flags) {
   options.replica_set = flags.replica_set;
   options.transaction_lifetime = std::chrono::seconds(flags.transaction_lifetime_seconds);
   options.argv = flags.argv;
+  // getCmdLineOpts' `parsed`, in mongod's shape where mongod has the option
+  // (drivers' test suites read setParameter.enableTestCommands).
   bson::Builder parsed;
-  BSON_APPEND_UTF8(parsed.get(), "dbpath", flags.memory ? ":memory:" : flags.dbpath.c_str());
-  BSON_APPEND_UTF8(parsed.get(), "bind", flags.bind.c_str());
-  BSON_APPEND_INT32(parsed.get(), "port", flags.port);
+  bson_t section;
+  BSON_APPEND_DOCUMENT_BEGIN(parsed.get(), "net", &section);
+  BSON_APPEND_UTF8(&section, "bindIp", flags.bind.c_str());
+  BSON_APPEND_INT32(&section, "port", flags.port);
+  bson_append_document_end(parsed.get(), &section);
+  BSON_APPEND_DOCUMENT_BEGIN(parsed.get(), "storage", &section);
+  BSON_APPEND_UTF8(&section, "dbPath", flags.memory ? ":memory:" : flags.dbpath.c_str());
+  BSON_APPEND_UTF8(&section, "engine", flags.memory ? "inMemory" : "docket");
+  bson_append_document_end(parsed.get(), &section);
+  if (!flags.replica_set.empty()) {
+    BSON_APPEND_DOCUMENT_BEGIN(parsed.get(), "replication", &section);
+    BSON_APPEND_UTF8(&section, "replSet", flags.replica_set.c_str());
+    bson_append_document_end(parsed.get(), &section);
+  }
+  if (flags.enable_test_commands) {
+    BSON_APPEND_DOCUMENT_BEGIN(parsed.get(), "setParameter", &section);
+    BSON_APPEND_UTF8(&section, "enableTestCommands", "1");
+    bson_append_document_end(parsed.get(), &section);
+  }
   if (!flags.jitter.empty()) BSON_APPEND_UTF8(parsed.get(), "jitter", flags.jitter.c_str());
   options.parsed_options = parsed.Finish();
 
