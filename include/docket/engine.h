@@ -93,6 +93,16 @@ struct InsertManyResult {
   std::vector<WriteError> write_errors;
 };
 
+// The index a query must use (MongoDB's hint): by name ("a_1") or by key
+// pattern ({a: 1}). "_id_" / {_id: 1} is the _id index: the collection in _id
+// order. An index that does not exist, or a partial index whose expression
+// the filter does not imply, is BadValue (2). Default: the planner chooses.
+struct IndexHint {
+  std::string name;
+  Document key_pattern;
+  bool empty() const { return name.empty() && key_pattern.empty(); }
+};
+
 struct FindOptions {
   Document projection;  // {} = whole documents
   Document sort;        // {} = natural (record key, i.e. _id) order
@@ -108,12 +118,14 @@ struct FindOptions {
   // Variables for the filter's $expr, as the command's `let`:
   // {cutoff: <expression of constants>}, read as $$cutoff.
   Document let;
+  IndexHint hint;
   ReadOptions read;
 };
 
 struct CountOptions {
   int64_t skip = 0;
   int64_t limit = 0;
+  IndexHint hint;
   ReadOptions read;
 };
 
@@ -123,6 +135,7 @@ struct UpdateOptions {
   // {"x.grade": {$gte: 85}} for "grades.$[x].passed".
   std::vector<Document> array_filters;
   Document let;  // variables for the filter's $expr (as FindOptions::let)
+  IndexHint hint;
   WriteOptions write;
 };
 
@@ -143,6 +156,7 @@ struct UpdateResult {
 
 struct DeleteOptions {
   Document let;  // variables for the filter's $expr (as FindOptions::let)
+  IndexHint hint;
   WriteOptions write;
 };
 
@@ -165,6 +179,7 @@ struct AggregateOptions {
   // Variables for the pipeline: {name: <expression of constants>}, read as
   // $$name.
   Document let;
+  IndexHint hint;  // for the pipeline's leading $match and $sort
   ReadOptions read;
   // For the writes of $out and $merge.
   WriteConcern write_concern;
@@ -181,6 +196,7 @@ struct FindAndModifyOptions {
   // Variables for the filter's $expr (as FindOptions::let). A pipeline
   // update reads its own UpdatePipeline::let.
   Document let;
+  IndexHint hint;
   WriteOptions write;
 };
 

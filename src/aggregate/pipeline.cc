@@ -274,7 +274,7 @@ bool ReadsDocuments(const Pipeline& pipeline, size_t first) {
 }
 
 Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
-                                  const Document* extra_filter) {
+                                  const Document* extra_filter, const IndexHint* hint) {
   size_t first = 0;
   const MatchSpec* match = nullptr;
   const SortStageSpec* sort = nullptr;
@@ -314,9 +314,11 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
   } else {
     engine::PlanSummary plan;
     const bool counts_only = !ReadsDocuments(pipeline, first);
+    auto resolved = engine::ResolveHint(*guard->entry, hint != nullptr ? *hint : IndexHint(), plan_filter);
+    if (!resolved.ok()) return resolved.status();
     auto scan = engine::OpenScan(ctx.engine, UserTxn(ctx), *guard->entry, plan_filter,
                                  sort != nullptr ? sort->sort_doc() : Document(), &plan, /*describe=*/false,
-                                 /*limit_hint=*/0, /*entries_if_exact=*/counts_only);
+                                 /*limit_hint=*/0, /*entries_if_exact=*/counts_only, *resolved);
     sorted_by_scan = plan.provides_sort;
     source = std::make_unique<CollectionSource>(std::move(scan), guard->entry, std::move(filters), extra,
                                                 ctx.MakeVariables(), plan.entries_only);
@@ -368,7 +370,7 @@ Result<Cursor> Collection::Aggregate(const std::vector<Document>& stages, const 
   if (!(*pipeline)->stages.empty() && std::string_view((*pipeline)->stages[0]->name()) == "$documents") {
     return Status(ErrorCode::kInvalidNamespace, "$documents is only valid in a collectionless aggregate ({aggregate: 1})");
   }
-  auto stage = aggregate::OpenOnCollection(**pipeline, name_, *ctx);
+  auto stage = aggregate::OpenOnCollection(**pipeline, name_, *ctx, nullptr, &options.hint);
   if (!stage.ok()) return stage.status();
   return Cursor(aggregate::MakeCursorImpl(std::move(pipeline).value(), std::move(stage).value(), options.batch_size));
 }

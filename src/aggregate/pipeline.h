@@ -33,9 +33,10 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
 Result<StagePtr> OpenOn(const Pipeline& pipeline, size_t first, StagePtr input, const RunContext& ctx);
 // Runs `pipeline` over the documents of collection `name` in ctx.db.
 // `extra_filter`, when set, narrows the scan further (a $lookup's join
-// condition); the pushed-down $match still applies.
+// condition); the pushed-down $match still applies. `hint` names the index
+// the scan must use (the command's hint; errors: BadValue, see ResolveHint).
 Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
-                                  const Document* extra_filter = nullptr);
+                                  const Document* extra_filter = nullptr, const IndexHint* hint = nullptr);
 
 // The documents of collection ctx.db.`name` matching `filter` (with its $expr
 // evaluated in `vars` when given), through the planner.

@@ -245,7 +245,9 @@ Status EndSessions(CommandContext& context, const CommandRequest& request, bson_
     uint32_t len = 0;
     const uint8_t* data = nullptr;
     bson_iter_binary(&id, &subtype, &len, &data);
-    context.server.sessions.End(std::string(reinterpret_cast<const char*>(data), len));
+    const std::string lsid(reinterpret_cast<const char*>(data), len);
+    context.server.sessions.End(lsid);
+    context.server.cursors.KillSession(lsid);
   }
   return Status::OK();
 }

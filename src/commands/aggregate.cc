@@ -32,18 +32,12 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   auto batch_size = GetIntField(*cursor_options, "batchSize", 101);
   if (!batch_size.ok()) return batch_size.status();
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
-  bson_iter_t collation;
-  if (body.Find("collation", &collation) && BSON_ITER_HOLDS_DOCUMENT(&collation)) {
-    Document c = SubDocument(collation);
-    bson_iter_t locale;
-    if (!c.Find("locale", &locale) || !BSON_ITER_HOLDS_UTF8(&locale) ||
-        std::string_view(bson_iter_utf8(&locale, nullptr)) != "simple") {
-      return Status(ErrorCode::kCommandNotSupported, "collations other than {locale: 'simple'} are not supported by Docket");
-    }
-  }
 
   AggregateOptions options;
   options.allow_disk_use = GetBoolField(body, "allowDiskUse", true);
+  auto hint = GetHint(body);
+  if (!hint.ok()) return hint.status();
+  options.hint = std::move(hint).value();
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
@@ -82,7 +76,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   }
   int64_t id = 0;
   if (!cursor->exhausted()) {
-    id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value());
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);

@@ -47,6 +47,20 @@ Result<std::string> GetStringField(const Document& body, const char* key, bool r
   return std::string(s, len);
 }
 
+Result<IndexHint> GetHint(const Document& body) {
+  IndexHint hint;
+  bson_iter_t it;
+  if (!body.Find("hint", &it)) return hint;
+  if (BSON_ITER_HOLDS_UTF8(&it)) {
+    hint.name = bson_iter_utf8(&it, nullptr);
+  } else if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    hint.key_pattern = SubDocument(it);
+  } else {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'hint' is the wrong type, expected a string or an object");
+  }
+  return hint;
+}
+
 Result<int64_t> GetIntField(const Document& body, const char* key, int64_t fallback) {
   bson_iter_t it;
   if (!body.Find(key, &it) || BSON_ITER_HOLDS_NULL(&it)) return fallback;

@@ -35,6 +35,10 @@ Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, con
 // nothing when absent. Errors: TypeMismatch for a non-array or non-documents.
 Status ReadDocumentArray(const Document& body, const char* key, std::vector<Document>* out);
 
+// The index named by a `hint` field: a name or a key pattern ({} or absent:
+// none). Errors: TypeMismatch for anything else.
+Result<IndexHint> GetHint(const Document& body);
+
 // The command's writeConcern: j:true journals; w:0 is handled by the caller.
 Result<WriteConcern> GetWriteConcern(const Document& body);
 

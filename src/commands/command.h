@@ -62,6 +62,9 @@ struct CommandRequest {
   const Document* body = nullptr;
   const std::vector<wire::DocumentSequence>* sequences = nullptr;  // may be null
   bool legacy = false;  // arrived as OP_QUERY (hello answers with `ismaster`)
+  // The session's id bytes (lsid.id), set by RunWithSession; empty: none.
+  // Cursors belong to it.
+  std::string lsid;
   // Set for a statement of a multi-document transaction (transactions.cc):
   // the engine transaction to run in, and where to note the ids of cursors
   // it opens (they die with the transaction).

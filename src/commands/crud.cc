@@ -66,6 +66,13 @@ Status MergeLet(const Document& command, const Document& statement, Document* ou
   return Status::OK();
 }
 
+Status ReadHint(const Document& spec, IndexHint* out) {
+  auto hint = GetHint(spec);
+  if (!hint.ok()) return hint.status();
+  *out = std::move(hint).value();
+  return Status::OK();
+}
+
 // Whether an update document is operators ($set...) rather than a replacement.
 bool IsOperatorUpdate(const Document& update) {
   bson_iter_t it;
@@ -118,6 +125,11 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const bool single_batch = GetBoolField(body, "singleBatch", false);
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  auto hint = GetHint(body);
+  if (!hint.ok()) return hint.status();
+  options.hint = std::move(hint).value();
+  options.allow_disk_use = GetBoolField(body, "allowDiskUse", true);
+  const bool no_timeout = GetBoolField(body, "noCursorTimeout", false);
   options.read.transaction = request.txn;
 
   auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
@@ -131,7 +143,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   const std::string ns = request.db + "." + *name;
   int64_t id = 0;
   if (!cursor->exhausted() && !single_batch) {
-    id = context.server.cursors.Register(ns, context.connection.id, std::move(cursor).value());
+    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), no_timeout);
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);
@@ -151,7 +163,7 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
   if (!batch_size.ok()) return batch_size.status();
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const std::string ns = request.db + "." + *collection;
-  auto entry = context.server.cursors.CheckOut(id, ns);
+  auto entry = context.server.cursors.CheckOut(id, ns, request.lsid);
   if (!entry.ok()) return entry.status();
   auto batch = (*entry)->cursor.NextBatch(static_cast<size_t>(*batch_size));
   const bool exhausted = !batch.ok() || (*entry)->cursor.exhausted();
@@ -173,7 +185,7 @@ Status KillCursors(CommandContext& context, const CommandRequest& request, bson_
   while (bson_iter_next(&child)) {
     if (!BSON_ITER_HOLDS_INT64(&child)) return Status(ErrorCode::kTypeMismatch, "cursor ids must be longs");
     int64_t id = bson_iter_int64(&child);
-    (context.server.cursors.Kill(id) ? killed : not_found).push_back(id);
+    (context.server.cursors.Kill(id, request.lsid) ? killed : not_found).push_back(id);
   }
   auto append_ids = [reply](const char* key, const std::vector<int64_t>& ids) {
     bson_t array;
@@ -218,6 +230,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.write.transaction = request.txn;
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
+      if (filters.ok()) filters = ReadHint(spec, &options.hint);
       UpdatePipeline pipeline;
       Status parsed = ReadDocumentArray(spec, "u", &pipeline.stages);
       if (parsed.ok()) parsed = MergeLet(*request.body, spec, &pipeline.let);
@@ -252,6 +265,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
       if (filters.ok()) filters = ReadDocumentField(*request.body, "let", &options.let);
+      if (filters.ok()) filters = ReadHint(spec, &options.hint);
       if (!filters.ok()) {
         result = filters;
       } else if (!IsOperatorUpdate(u)) {
@@ -324,6 +338,8 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
     } else if (*limit != 0 && *limit != 1) {
       s = Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
                                                 std::to_string(*limit));
+    } else if (Status hinted = ReadHint(spec, &options.hint); !hinted.ok()) {
+      s = hinted;
     } else {
       auto result = *limit == 1 ? collection.DeleteOne(*q, options) : collection.DeleteMany(*q, options);
       if (result.ok()) {
@@ -355,6 +371,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   options.return_document = GetBoolField(body, "new", false) ? ReturnDocument::kAfter : ReturnDocument::kBefore;
   DOCKET_RETURN_IF_ERROR(ReadDocumentArray(body, "arrayFilters", &options.array_filters));
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  DOCKET_RETURN_IF_ERROR(ReadHint(body, &options.hint));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;
@@ -410,6 +427,7 @@ Status Count(CommandContext& context, const CommandRequest& request, bson_t* rep
   if (*skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
   options.skip = *skip;
   options.limit = *limit < 0 ? -*limit : *limit;
+  DOCKET_RETURN_IF_ERROR(ReadHint(*request.body, &options.hint));
   options.read.transaction = request.txn;
   auto n = context.server.engine->collection(request.db, *name).CountDocuments(*query, options);
   if (!n.ok()) return n.status();

@@ -3,6 +3,7 @@
 // planner (Collection::Explain).
 #include "bson/builder.h"
 #include "commands/args.h"
+#include "commands/command_fields.h"
 #include "commands/handlers.h"
 
 namespace docket::commands {
@@ -139,10 +140,15 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   auto inner = GetDocumentField(*request.body, "explain");
   if (!inner.ok()) return inner.status();
   const std::string verb = CommandName(*inner);
+  // The explained command's fields are checked as if it ran.
+  DOCKET_RETURN_IF_ERROR(CheckCommandFields(verb, *inner, nullptr));
   auto name = GetCollectionName(*inner);
   if (!name.ok()) return name.status();
   Document filter;
   FindOptions options;
+  auto hint = GetHint(*inner);
+  if (!hint.ok()) return hint.status();
+  options.hint = std::move(hint).value();
   if (verb == "find") {
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "filter", &filter));
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));

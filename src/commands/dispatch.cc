@@ -7,6 +7,7 @@
 
 #include "bson/builder.h"
 #include "commands/args.h"
+#include "commands/command_fields.h"
 #include "commands/handlers.h"
 #include "commands/transactions.h"
 
@@ -126,6 +127,8 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
     return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
   }
   if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
+  Status fields = CheckCommandFields(name, *request.body, request.sequences);
+  if (!fields.ok()) return ErrorReply(fields);
   std::optional<FailCommandAction> fail;
   if (context.server.test_commands) fail = context.server.fail_points.CheckFailCommand(name, context.connection.app_name);
   if (fail) {

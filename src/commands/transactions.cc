@@ -133,7 +133,7 @@ Status ReplyError(const Document& reply) {
 }
 
 void KillTransactionCursors(CommandContext& context, Session& session) {
-  for (int64_t id : session.txn_cursors) context.server.cursors.Kill(id);
+  for (int64_t id : session.txn_cursors) context.server.cursors.KillInternal(id);
   session.txn_cursors.clear();
 }
 
@@ -347,7 +347,9 @@ Document RunWithSession(CommandContext& context, const CommandRequest& request, 
                         Handler handler) {
   auto fields = ReadSessionFields(*request.body);
   if (!fields.ok()) return ErrorReply(fields.status());
-  Document reply = RunWithSessionFields(context, request, name, handler, *fields);
+  CommandRequest in_session = request;
+  in_session.lsid = fields->lsid;
+  Document reply = RunWithSessionFields(context, in_session, name, handler, *fields);
   reply = WithInjectedWriteConcernError(context, reply);
   if (context.fail != nullptr && context.fail->error_labels) return WithErrorLabels(reply, *context.fail->error_labels);
   LabelContext labels{name, fields->has_txn_number, fields->has_autocommit};

@@ -168,8 +168,10 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   auto cursor = [batch_size](StreamPtr stream) { return Cursor(std::make_unique<CursorImpl>(std::move(stream), batch_size)); };
   rocksdb::Transaction* user_txn = UserTxn(options.read.transaction);
   if (!guard->entry) return cursor(std::make_unique<VectorStream>(std::deque<Document>()));
+  auto hint = engine::ResolveHint(*guard->entry, options.hint, filter_doc);
+  if (!hint.ok()) return hint.status();
 
-  if (shape->filter.id_equality()) {
+  if (shape->filter.id_equality() && hint->index == nullptr) {
     // A point lookup: at most one document.
     auto found = ReadById(engine_, user_txn, *guard->entry, *shape->filter.id_equality());
     if (!found.ok()) return found.status();
@@ -184,7 +186,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   engine::PlanSummary plan;
   const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
   std::unique_ptr<engine::DocumentScan> scan =
-      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan, false, limit_hint);
+      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan, false, limit_hint, false, *hint);
   if (sort->empty() || plan.provides_sort) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));
@@ -231,8 +233,10 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
     auto guard = engine::ResolveForRead(engine_, db_, name_);
     if (!guard.ok()) return guard.status();
     if (!guard->entry) return int64_t{0};
+    auto hint = engine::ResolveHint(*guard->entry, options.hint, filter);
+    if (!hint.ok()) return hint.status();
     if (!compiled->id_equality()) {
-      auto exact = engine::CountExactMatches(engine_, UserTxn(options.read.transaction), *guard->entry, filter);
+      auto exact = engine::CountExactMatches(engine_, UserTxn(options.read.transaction), *guard->entry, filter, *hint);
       if (!exact.ok()) return exact.status();
       if (exact->has_value()) {
         int64_t n = std::max<int64_t>(0, **exact - options.skip);
@@ -245,6 +249,7 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
   find.skip = options.skip;
   find.limit = options.limit;
   find.read = options.read;
+  find.hint = options.hint;
   find.batch_size = 1000;
   auto cursor = Find(filter, find);
   if (!cursor.ok()) return cursor.status();
@@ -367,6 +372,7 @@ Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const 
   auto guard = Resolve(engine, db, name, options.upsert);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
+  request.hint = &options.hint;
   auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
                       : engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
@@ -407,6 +413,7 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
   auto guard = engine::ResolveForRead(engine, db, name);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
+  request.hint = &options.hint;
   auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
                       : engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
@@ -427,6 +434,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
                                 compiled->update ? &*compiled->update : nullptr, upsert, &options.sort};
+  request.hint = &options.hint;
   auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
   FindAndModifyResult result;
@@ -459,11 +467,15 @@ Result<DeleteResult> Collection::DeleteMany(const Document& filter, const Delete
 }
 
 Result<DeleteResult> Collection::DeleteOne(const Document& filter, const WriteOptions& options) {
-  return DeleteOne(filter, DeleteOptions{Document(), options});
+  DeleteOptions delete_options;
+  delete_options.write = options;
+  return DeleteOne(filter, delete_options);
 }
 
 Result<DeleteResult> Collection::DeleteMany(const Document& filter, const WriteOptions& options) {
-  return DeleteMany(filter, DeleteOptions{Document(), options});
+  DeleteOptions delete_options;
+  delete_options.write = options;
+  return DeleteMany(filter, delete_options);
 }
 
 Result<std::optional<Document>> Collection::FindOneAndUpdate(const Document& filter, const Document& update,

@@ -63,17 +63,25 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
   if (!sort.ok()) return sort.status();
   engine::PlanSummary plan;
   int64_t returned = 0, keys = 0, docs = 0;
-  bool id_lookup = filter->id_equality().has_value() && options.sort.empty();
+  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+  engine::ResolvedHint hint;
+  if (guard->entry) {
+    auto resolved = engine::ResolveHint(*guard->entry, options.hint, filter_doc);
+    if (!resolved.ok()) return resolved.status();
+    hint = std::move(resolved).value();
+  }
+  bool id_lookup = filter->id_equality().has_value() && options.sort.empty() && hint.index == nullptr;
   if (id_lookup) {
+    guard->lock.unlock();  // FindOne resolves the collection itself
     auto found = FindOne(filter_doc, options);
     if (!found.ok()) return found.status();
     returned = *found ? 1 : 0;
     keys = docs = returned;
   } else {
-    auto guard = engine::ResolveForRead(engine_, db_, name_);
-    if (!guard.ok()) return guard.status();
     if (guard->entry) {
-      auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan, /*describe=*/true);
+      auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan, /*describe=*/true,
+                                   0, false, hint);
       for (; scan->Valid(); scan->Next()) {
         rocksdb::Slice v = scan->value();
         if (filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) ++returned;

@@ -36,9 +36,9 @@ struct Candidate {
 
 // Finds the first matching record without locking it.
 Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guard, const ModifyRequest& request,
-                     std::optional<Candidate>* out) {
+                     const ResolvedHint& hint, std::optional<Candidate>* out) {
   const query::Filter& filter = *request.filter;
-  if (filter.id_equality() && (request.sort == nullptr || request.sort->empty())) {
+  if (filter.id_equality() && (request.sort == nullptr || request.sort->empty()) && hint.index == nullptr) {
     bson_iter_t id;
     filter.id_equality()->Iterate(&id);
     bson_iter_next(&id);
@@ -51,7 +51,7 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
   }
   PlanSummary plan;
   auto scan = OpenScan(engine, unit.owned() ? nullptr : unit.txn(), *guard.entry, *request.raw_filter,
-                       request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan);
+                       request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan, false, 0, false, hint);
   std::optional<query::SortSpec::SortValues> best_values;
   bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
   for (; scan->Valid(); scan->Next()) {
@@ -133,11 +133,17 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
                                 const WriteOptions& options) {
   ModifyOutcome outcome;
   int upsert_retries = 0;
+  ResolvedHint hint;
+  if (guard.entry && request.hint != nullptr) {
+    auto resolved = ResolveHint(*guard.entry, *request.hint, *request.raw_filter);
+    if (!resolved.ok()) return resolved.status();
+    hint = std::move(resolved).value();
+  }
   Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
     outcome = ModifyOutcome();
     bool id_taken = false;  // the filter's _id exists, locked, and does not match
     std::optional<Candidate> candidate;
-    if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, &candidate));
+    if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, hint, &candidate));
     if (candidate) {
       // Lock, re-read and re-check: the record may have changed since the scan.
       bool found = true;
@@ -196,7 +202,13 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       total.modified += one.modified;
       return s;
     };
-    auto scan = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr);
+    ResolvedHint hint;
+    if (request.hint != nullptr) {
+      auto resolved = ResolveHint(*guard.entry, *request.hint, *request.raw_filter);
+      if (!resolved.ok()) return resolved.status();
+      hint = std::move(resolved).value();
+    }
+    auto scan = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr, false, 0, false, hint);
     if (user_txn == nullptr) {
       // The scan's iterator has its own snapshot and never sees the writes
       // below, so each match is written as it comes: memory stays bounded

@@ -20,6 +20,7 @@ struct ModifyRequest {
   const update::Update* update = nullptr;   // null: delete
   bool upsert = false;
   const Document* raw_sort = nullptr;       // `sort` as given, for the planner (may be null)
+  const IndexHint* hint = nullptr;          // the index to read through (may be null)
 };
 
 struct ModifyOutcome {

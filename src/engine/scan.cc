@@ -1,9 +1,13 @@
 #include "engine/scan.h"
 
+#include "index/implication.h"
+
 #include <algorithm>
+#include <cstring>
 
 #include "engine/indexes.h"
 #include "engine/write_path.h"
+#include "index/implication.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -283,20 +287,68 @@ namespace {
 // The snapshot comes first: the plan then sees every multikey flag set by a
 // write the snapshot holds (flags are set before their write commits).
 index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, const storage::CollectionEntry& entry,
-                           const Document& filter, const Document& sort, bool describe, ReadViewPool::View* view) {
+                           const Document& filter, const Document& sort, bool describe, const ResolvedHint& hint,
+                           ReadViewPool::View* view) {
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
   else *view = engine->read_views->Acquire();
-  return index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
+  if (!hint.present) return index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
+  if (hint.index == nullptr) return index::Plan();  // the _id index: the records in _id order
+  return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true);
+}
+
+// Whether two key patterns name the same fields in the same order with the
+// same directions or kinds ({a: 1} and {a: 1.0} are the same, as in MongoDB).
+bool SameKeyPattern(const Document& a, const Document& b) {
+  bson_iter_t x, y;
+  a.Iterate(&x);
+  b.Iterate(&y);
+  while (true) {
+    const bool more_x = bson_iter_next(&x), more_y = bson_iter_next(&y);
+    if (more_x != more_y) return false;
+    if (!more_x) return true;
+    if (std::strcmp(bson_iter_key(&x), bson_iter_key(&y)) != 0) return false;
+    if (BSON_ITER_HOLDS_UTF8(&x) || BSON_ITER_HOLDS_UTF8(&y)) {
+      if (!BSON_ITER_HOLDS_UTF8(&x) || !BSON_ITER_HOLDS_UTF8(&y) ||
+          std::strcmp(bson_iter_utf8(&x, nullptr), bson_iter_utf8(&y, nullptr)) != 0) {
+        return false;
+      }
+    } else if (bson_iter_as_double(&x) != bson_iter_as_double(&y)) {
+      return false;
+    }
+  }
+}
+
+Status HintNotFound() {
+  return Status(ErrorCode::kBadValue,
+                "planner returned error :: caused by :: hint provided does not correspond to an existing index");
 }
 
 }  // namespace
 
+Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const IndexHint& hint, const Document& filter) {
+  ResolvedHint out;
+  if (hint.empty()) return out;
+  out.present = true;
+  static const Document kIdPattern = *Document::FromJson(R"({"_id": 1})");
+  const bool is_id = hint.name == "_id_" || (hint.name.empty() && SameKeyPattern(hint.key_pattern, kIdPattern));
+  if (is_id) return out;
+  for (const auto& index : IndexesOf(entry)) {
+    const bool named = !hint.name.empty() && index->name() == hint.name;
+    const bool patterned = hint.name.empty() && SameKeyPattern(index->key_pattern(), hint.key_pattern);
+    if (!named && !patterned) continue;
+    if (index->partial() && !index::FilterImplies(filter, index->partial_filter())) return HintNotFound();
+    out.index = index;
+    return out;
+  }
+  return HintNotFound();
+}
+
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe,
-                                       size_t limit_hint, bool entries_if_exact) {
+                                       size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint) {
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, &view);
+  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view);
   if (plan.index == nullptr) {
     engine->read_views->Release(std::move(view));
     if (summary != nullptr) *summary = PlanSummary();
@@ -322,9 +374,10 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
 }
 
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
-                                                 const storage::CollectionEntry& entry, const Document& filter) {
+                                                 const storage::CollectionEntry& entry, const Document& filter,
+                                                 const ResolvedHint& hint) {
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, &view);
+  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, hint, &view);
   if (plan.index == nullptr || !plan.exact) {
     engine->read_views->Release(std::move(view));
     return std::optional<int64_t>();

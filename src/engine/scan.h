@@ -119,8 +119,19 @@ struct PlanSummary {
   bool multikey = false, unique = false, sparse = false, partial = false;
 };
 
+// A hint (IndexHint) checked against a collection's indexes.
+struct ResolvedHint {
+  bool present = false;                        // false: the planner chooses
+  std::shared_ptr<const index::Index> index;   // null when present: the _id index (the records)
+};
+
+// Errors: BadValue when no index has the name or key pattern, or when it is
+// a partial index whose expression `filter` does not imply (it would leave
+// out matches). REQUIRES: entry.lifecycle held (shared).
+Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const IndexHint& hint, const Document& filter);
+
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the
-// collection and opens the scan. `describe` fills the summary's bounds (for
+// collection and opens the scan; with a `hint`, on the index it names. `describe` fills the summary's bounds (for
 // explain). `limit_hint` is the reader's skip+limit when it reads the scan's
 // order directly (0: none). With `entries_if_exact`, an exact plan reads
 // index entries only (a reader that only counts its documents); the
@@ -128,13 +139,15 @@ struct PlanSummary {
 std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe = false,
-                                       size_t limit_hint = 0, bool entries_if_exact = false);
+                                       size_t limit_hint = 0, bool entries_if_exact = false,
+                                       const ResolvedHint& hint = {});
 
 // The number of documents matching `filter`, counted from index entries
 // alone (MongoDB's COUNT_SCAN: no record is read) when the plan is exact
 // (index::Plan::exact); nullopt otherwise, and the caller counts a scan's
 // matches. REQUIRES: entry.lifecycle held (shared).
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
-                                                 const storage::CollectionEntry& entry, const Document& filter);
+                                                 const storage::CollectionEntry& entry, const Document& filter,
+                                                 const ResolvedHint& hint = {});
 
 }  // namespace docket::engine

@@ -337,7 +337,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
 }  // namespace
 
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
-                bool describe) {
+                bool describe, bool forced) {
   std::map<std::string, Conditions> conditions;
   Collect(filter.data(), filter.size(), describe, &conditions, 0);
   const std::optional<std::vector<std::string>> exact_fields = PointOnlyFields(filter);
@@ -348,6 +348,9 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
     sort_keys.emplace_back(bson_iter_key(&it), bson_iter_as_double(&it) < 0);
   }
   Candidate best;
+  if (forced && indexes.size() == 1) {
+    return Evaluate(indexes.front(), conditions, exact_fields, sort_keys, describe).plan;
+  }
   for (const auto& index : indexes) {
     // A partial index holds only the documents its expression matches: usable
     // when every match of the filter is one of them.

@@ -56,8 +56,10 @@ struct Plan {
 
 // `sort` may be empty. Deterministic: the same inputs give the same plan.
 // `describe` fills Plan::bounds (explain only: rendering them costs more than
-// planning).
+// planning). `forced`: a hint named the only index in `indexes`; it is used
+// whatever the filter (a sparse one too, as MongoDB does; the caller checks
+// a partial one), over its whole range if nothing bounds it.
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
-                bool describe = false);
+                bool describe = false, bool forced = false);
 
 }  // namespace docket::index

@@ -291,7 +291,8 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
     if (close) break;
   }
   self->ClearDeadline();
-  state.cursors.KillConnection(self->id);
+  // The connection's cursors live on: they belong to their sessions, and a
+  // driver continues them on another pooled connection.
   {
     std::lock_guard lock(connections_mutex);
     connections.erase(self->id);
@@ -336,7 +337,7 @@ awaitable<void> ServerImpl::ReapCursors() {
     reaper.expires_after(std::chrono::seconds(30));
     co_await reaper.async_wait(asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    state.cursors.ReapIdle(options.cursor_idle_timeout);
+    state.cursors.ReapIdle(options.cursor_idle_timeout, commands::SessionRegistry::kSessionTimeout);
   }
 }
 
@@ -348,7 +349,7 @@ awaitable<void> ServerImpl::SweepDeadlines() {
     if (ec) co_return;
     // Transactions past their lifetime and sessions idle too long; the
     // cursors of the transactions ended go too.
-    for (int64_t cursor : state.sessions.Reap(state.transaction_lifetime)) state.cursors.Kill(cursor);
+    for (int64_t cursor : state.sessions.Reap(state.transaction_lifetime)) state.cursors.KillInternal(cursor);
     const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
     std::lock_guard lock(connections_mutex);
     for (auto& [id, connection] : connections) {

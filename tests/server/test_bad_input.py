@@ -9,57 +9,13 @@ import bson
 import pytest
 
 from conftest import DocketServer
-
-OP_MSG = 2013
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
-
-
-def op_msg(body_bytes, flags=0, request_id=1, checksum=False, section_kind=0):
-    payload = struct.pack("<I", flags | (1 if checksum else 0)) + bytes([section_kind]) + body_bytes
-    header_and_payload = struct.pack("<iiii", 16 + len(payload) + (4 if checksum else 0), request_id, 0, OP_MSG) + payload
-    if checksum:
-        header_and_payload += struct.pack("<I", crc32c(header_and_payload))
-    return header_and_payload
-
-
-def read_reply(sock):
-    """Returns the reply's body document, or None if the server closed."""
-    header = b""
-    while len(header) < 16:
-        chunk = sock.recv(16 - len(header))
-        if not chunk:
-            return None
-        header += chunk
-    length = struct.unpack("<i", header[:4])[0]
-    rest = b""
-    while len(rest) < length - 16:
-        chunk = sock.recv(length - 16 - len(rest))
-        if not chunk:
-            return None
-        rest += chunk
-    flags = struct.unpack("<I", rest[:4])[0]
-    body = rest[5:len(rest) - (4 if flags & 1 else 0)]
-    return bson.decode(body)
-
+from raw_wire import OP_MSG, connect, crc32c, op_msg, read_reply  # noqa: F401
 
 @pytest.fixture(scope="module")
 def impatient_server():
     s = DocketServer("--message-timeout", "1", "--idle-timeout", "3")
     yield s
     assert s.stop() == 0
-
-
-def connect(server):
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    return sock
 
 
 def assert_still_serving(server):
