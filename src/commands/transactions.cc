@@ -7,6 +7,7 @@
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "commands/error_labels.h"
+#include "commands/write_concern.h"
 
 namespace docket::commands {
 namespace {
@@ -330,14 +331,14 @@ Document RunWithSessionFields(CommandContext& context, const CommandRequest& req
   return RetryableWrite(context, request, handler, f, *session);
 }
 
-// A succeeded command's reply with the writeConcernError an armed failCommand asks for.
-Document WithInjectedWriteConcernError(const CommandContext& context, const Document& reply) {
-  if (context.fail == nullptr || !context.fail->write_concern_error || TopLevelErrorCode(reply)) return reply;
+// `reply` with a writeConcernError, unless it failed or already has one.
+Document WithWriteConcernError(const Document& reply, const Document& error) {
+  if (TopLevelErrorCode(reply) || WriteConcernErrorCode(reply)) return reply;
   bson::Builder out;
   bson_iter_t it;
   reply.Iterate(&it);
   while (bson_iter_next(&it)) bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
-  bson::AppendDocument(out.get(), "writeConcernError", *context.fail->write_concern_error);
+  bson::AppendDocument(out.get(), "writeConcernError", error);
   return out.Finish();
 }
 
@@ -347,10 +348,20 @@ Document RunWithSession(CommandContext& context, const CommandRequest& request, 
                         Handler handler) {
   auto fields = ReadSessionFields(*request.body);
   if (!fields.ok()) return ErrorReply(fields.status());
+  auto concern = ParseWriteConcern(*request.body);
+  if (!concern.ok()) return ErrorReply(concern.status());
+  const bool replica_set = !context.server.replica_set.empty();
+  Status concern_ok = CheckWriteConcern(name, *request.body, *concern, replica_set);
+  if (!concern_ok.ok()) return ErrorReply(concern_ok);
   CommandRequest in_session = request;
   in_session.lsid = fields->lsid;
   Document reply = RunWithSessionFields(context, in_session, name, handler, *fields);
-  reply = WithInjectedWriteConcernError(context, reply);
+  if (context.fail != nullptr && context.fail->write_concern_error) {
+    reply = WithWriteConcernError(reply, *context.fail->write_concern_error);
+  }
+  if (replica_set) {
+    if (auto unsatisfied = UnsatisfiedWriteConcernError(*concern)) reply = WithWriteConcernError(reply, *unsatisfied);
+  }
   if (context.fail != nullptr && context.fail->error_labels) return WithErrorLabels(reply, *context.fail->error_labels);
   LabelContext labels{name, fields->has_txn_number, fields->has_autocommit};
   auto code = TopLevelErrorCode(reply);

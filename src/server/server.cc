@@ -2,6 +2,7 @@
 
 #include <asio.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -109,6 +110,25 @@ class ServerImpl {
   void Stop();
 };
 
+namespace {
+
+constexpr const char* kLegacyUpgrade =
+    "The client driver may require an upgrade. For more details see "
+    "https://dochub.mongodb.org/core/legacy-opcode-removal";
+
+// The answer MongoDB 6.0 gives a legacy read (OP_QUERY on a collection,
+// OP_GET_MORE): an OP_REPLY with the QueryFailure flag.
+std::string LegacyFailure(int32_t reply_id, int32_t response_to, const std::string& op) {
+  bson::Builder error;
+  const std::string message = op + " is no longer supported. " + kLegacyUpgrade;
+  BSON_APPEND_UTF8(error.get(), "$err", message.c_str());
+  BSON_APPEND_INT32(error.get(), "code", 5739101);
+  BSON_APPEND_DOUBLE(error.get(), "ok", 0.0);
+  return wire::BuildOpReply(reply_id, response_to, error.Finish(), wire::kReplyQueryFailure);
+}
+
+}  // namespace
+
 void ServerImpl::Log(const std::string& message) const {
   if (options.quiet) return;
   if (options.log_json) {
@@ -184,9 +204,7 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       const std::string& ns = query->full_collection_name;
       const std::string suffix = ".$cmd";
       if (ns.size() <= suffix.size() || ns.compare(ns.size() - suffix.size(), suffix.size(), suffix) != 0) {
-        return wire::BuildOpReply(reply_id, header.request_id,
-                                  commands::ErrorReply(Status(ErrorCode::kCommandNotSupported,
-                                                              "OP_QUERY is supported only for commands (*.$cmd)")));
+        return LegacyFailure(reply_id, header.request_id, "OP_QUERY");
       }
       // Legacy clients may wrap the command: {$query: {...}, $readPreference: ...}.
       Document body = query->query;
@@ -198,6 +216,16 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
         body = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(data), len));
       }
       *command = commands::CommandName(body);
+      // As MongoDB 5.1+: OP_QUERY carries only the handshake (and a few old
+      // authentication commands Docket does not have).
+      static const char* const kAllowed[] = {"hello",    "isMaster",  "ismaster",     "buildInfo", "buildinfo",
+                                             "saslStart", "saslContinue", "authenticate", "_isSelf"};
+      if (std::none_of(std::begin(kAllowed), std::end(kAllowed), [&](const char* c) { return *command == c; })) {
+        return wire::BuildOpReply(
+            reply_id, header.request_id,
+            commands::ErrorReply(Status(static_cast<ErrorCode>(352),
+                                        "Unsupported OP_QUERY command: " + *command + ". " + kLegacyUpgrade)));
+      }
       commands::CommandRequest request{ns.substr(0, ns.size() - suffix.size()), &body, nullptr, true};
       Document reply = commands::RunCommand(context, request);
       if (connection.close_without_reply) {
@@ -205,6 +233,21 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
         return std::string();
       }
       return wire::BuildOpReply(reply_id, header.request_id, reply);
+    }
+    switch (header.op_code) {
+      case wire::kOpGetMore:
+        return LegacyFailure(reply_id, header.request_id, "OP_GET_MORE");
+      case wire::kOpKillCursors:
+      case wire::kOpInsert:
+      case wire::kOpUpdate:
+      case wire::kOpDelete:
+        // Fire and forget: MongoDB sends nothing back either, and keeps the
+        // connection.
+        Log("connection " + std::to_string(connection.id) + ": legacy opcode " + std::to_string(header.op_code) +
+            " is no longer supported; ignored");
+        return std::string();
+      default:
+        break;
     }
     Log("connection " + std::to_string(connection.id) + ": unsupported opcode " + std::to_string(header.op_code) +
         "; closing");

@@ -151,14 +151,14 @@ std::string BuildOpMsg(int32_t request_id, int32_t response_to, const Document& 
   return out;
 }
 
-std::string BuildOpReply(int32_t request_id, int32_t response_to, const Document& document) {
+std::string BuildOpReply(int32_t request_id, int32_t response_to, const Document& document, int32_t flags) {
   std::string out;
   out.reserve(kHeaderSize + 20 + document.size());
   AppendInt32(&out, 0);
   AppendInt32(&out, request_id);
   AppendInt32(&out, response_to);
   AppendInt32(&out, kOpReply);
-  AppendInt32(&out, 8);  // responseFlags: AwaitCapable
+  AppendInt32(&out, flags);  // responseFlags
   AppendInt64(&out, 0);  // cursorID
   AppendInt32(&out, 0);  // startingFrom
   AppendInt32(&out, 1);  // numberReturned

@@ -25,10 +25,19 @@ namespace docket::wire {
 
 enum OpCode : int32_t {
   kOpReply = 1,
+  kOpUpdate = 2001,       // legacy, refused (no reply: fire and forget)
+  kOpInsert = 2002,       // legacy, refused (no reply)
   kOpQuery = 2004,
+  kOpGetMore = 2005,      // legacy, refused with an OP_REPLY
+  kOpDelete = 2006,       // legacy, refused (no reply)
+  kOpKillCursors = 2007,  // legacy, refused (no reply)
   kOpCompressed = 2012,
   kOpMsg = 2013,
 };
+
+// OP_REPLY responseFlags.
+inline constexpr int32_t kReplyQueryFailure = 1 << 1;
+inline constexpr int32_t kReplyAwaitCapable = 1 << 3;
 
 inline constexpr size_t kHeaderSize = 16;
 // Largest message accepted or sent, as MongoDB (maxMessageSizeBytes).
@@ -84,7 +93,9 @@ Result<OpQuery> ParseOpQuery(const uint8_t* message, size_t size);
 // An OP_MSG reply carrying `body`; with `checksum`, the CRC-32C is appended.
 std::string BuildOpMsg(int32_t request_id, int32_t response_to, const Document& body, bool checksum);
 
-// An OP_REPLY carrying one document (the answer to an OP_QUERY command).
-std::string BuildOpReply(int32_t request_id, int32_t response_to, const Document& document);
+// An OP_REPLY carrying one document (the answer to an OP_QUERY command, or,
+// with kReplyQueryFailure, the {$err, code} of a refused legacy operation).
+std::string BuildOpReply(int32_t request_id, int32_t response_to, const Document& document,
+                         int32_t flags = kReplyAwaitCapable);
 
 }  // namespace docket::wire

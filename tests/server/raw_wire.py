@@ -53,3 +53,48 @@ def command(sock, body):
     """Sends `body` (a dict or SON, with $db) as an OP_MSG and returns the reply."""
     sock.sendall(op_msg(bson.encode(body)))
     return read_reply(sock)
+
+
+OP_REPLY = 1
+OP_QUERY = 2004
+OP_GET_MORE = 2005
+OP_KILL_CURSORS = 2007
+OP_INSERT = 2002
+
+
+def frame(op_code, payload, request_id=1):
+    return struct.pack("<iiii", 16 + len(payload), request_id, 0, op_code) + payload
+
+
+def op_query(namespace, query, number_to_return=-1, request_id=1):
+    payload = (struct.pack("<i", 0) + namespace.encode() + b"\0" + struct.pack("<ii", 0, number_to_return) +
+               bson.encode(query))
+    return frame(OP_QUERY, payload, request_id)
+
+
+def read_message(sock):
+    """Returns (op_code, bytes after the header), or None if the server closed."""
+    header = b""
+    while len(header) < 16:
+        chunk = sock.recv(16 - len(header))
+        if not chunk:
+            return None
+        header += chunk
+    length, _, _, op_code = struct.unpack("<iiii", header)
+    rest = b""
+    while len(rest) < length - 16:
+        chunk = sock.recv(length - 16 - len(rest))
+        if not chunk:
+            return None
+        rest += chunk
+    return op_code, rest
+
+
+def read_op_reply(sock):
+    """Returns (responseFlags, first document) of an OP_REPLY."""
+    message = read_message(sock)
+    assert message is not None, "the server closed the connection"
+    op_code, rest = message
+    assert op_code == OP_REPLY, op_code
+    flags = struct.unpack("<i", rest[:4])[0]
+    return flags, bson.decode(rest[20:])

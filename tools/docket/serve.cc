@@ -29,6 +29,11 @@ bool ParseJitter(const std::string& text, int* min_ms, int* max_ms) {
   return *min_ms >= 0 && *max_ms >= *min_ms;
 }
 
+// Whether `address` only accepts connections from this machine.
+bool IsLoopback(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
@@ -47,6 +52,10 @@ int RunServe(const ServeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  // mongod rotates its log on SIGUSR1 and carries on after SIGHUP: neither
+  // may stop the server (by default both would kill it).
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // Every connection is a descriptor: allow as many as the hard limit does.
@@ -119,6 +128,16 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   const uint16_t port = (*server)->port();
+  if (!IsLoopback(flags.bind)) {
+    // As mongod: said loudly, whatever --quiet says.
+    std::fprintf(stderr,
+                 "docket: ** WARNING: Access control is not enabled for the database. Read and write access to data "
+                 "and configuration is unrestricted.\n"
+                 "docket: ** WARNING: This server is bound to %s, not to a loopback address: anyone who can reach "
+                 "port %u can read, change and drop every database. Docket has no authentication yet; bind to "
+                 "127.0.0.1 (the default) unless the network itself is trusted.\n",
+                 flags.bind.c_str(), static_cast<unsigned>((*server)->port()));
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
   std::string host = flags.bind == "0.0.0.0" ? "127.0.0.1" : flags.bind;
   const std::string set = flags.replica_set.empty() ? "" : "?replicaSet=" + flags.replica_set;
@@ -127,7 +146,17 @@ int RunServe(const ServeFlags& flags) {
   std::fflush(stdout);
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (true) {
+    sigwait(&signals, &received);
+    if (received == SIGINT || received == SIGTERM) break;
+    if (received == SIGUSR1) {
+      // The log is standard error, which whoever started the server owns:
+      // there is no file of ours to reopen.
+      std::fprintf(stderr, "docket: SIGUSR1: log rotation asked; the log is standard error, nothing to rotate\n");
+    } else {
+      std::fprintf(stderr, "docket: signal %d ignored (SIGINT or SIGTERM stop the server)\n", received);
+    }
+  }
   if (!flags.quiet) std::fprintf(stderr, "docket: signal %d: shutting down\n", received);
   (*server)->Stop();
   Status flushed = (*engine)->Flush();
