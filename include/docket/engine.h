@@ -348,8 +348,11 @@ class Collection {
 // and the whole transaction should then be retried (WithTransaction does it).
 // Not thread-safe: one thread at a time drives a transaction (a server's
 // session may hand it from thread to thread between commands). Destroying an uncommitted
-// transaction aborts it. Collection creation inside a transaction commits
-// immediately and is not undone by Abort.
+// transaction aborts it. A collection created inside a transaction (by a
+// write or CreateCollection) is visible to it at once and to others only once
+// it commits; Abort removes it. Another transaction creating the same
+// collection meanwhile gets WriteConflict; a writer outside transactions
+// waits for the creating one to end.
 class Transaction {
  public:
   ~Transaction();
@@ -388,7 +391,9 @@ class Engine {
   Collection collection(std::string_view db, std::string_view name);
 
   // Explicit creation. Errors: NamespaceExists (48), InvalidNamespace (73).
-  Status CreateCollection(std::string_view db, std::string_view name);
+  // Inside `txn`, the collection exists for the transaction at once and for
+  // everyone else when it commits; it is gone if the transaction aborts.
+  Status CreateCollection(std::string_view db, std::string_view name, Transaction* txn = nullptr);
   // Removes the collection and all its data. Returns NamespaceNotFound if absent.
   Status DropCollection(std::string_view db, std::string_view name);
   // Removes every collection of the database. OK if it did not exist.

@@ -304,7 +304,7 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
   }
   if (match != nullptr) filters.push_back(&match->filter());
 
-  auto guard = engine::ResolveForRead(ctx.engine, ctx.db, name);
+  auto guard = engine::ResolveForRead(ctx.engine, ctx.db, name, ctx.read.transaction);
   if (!guard.ok()) return guard.status();
   StagePtr source;
   bool sorted_by_scan = false;

@@ -185,13 +185,8 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
 Status Create(CommandContext& context, const CommandRequest& request, bson_t*) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
-  for (const char* unsupported : {"capped", "timeseries", "viewOn", "clusteredIndex", "validator"}) {
-    bson_iter_t it;
-    if (request.body->Find(unsupported, &it) && bson_iter_as_bool(&it)) {
-      return Status(ErrorCode::kCommandNotSupported, std::string("create with '") + unsupported + "' is not supported");
-    }
-  }
-  return context.server.engine->CreateCollection(request.db, *name);
+  // Its options were checked against what Docket implements (command_fields.cc).
+  return context.server.engine->CreateCollection(request.db, *name, request.txn);
 }
 
 Status Drop(CommandContext& context, const CommandRequest& request, bson_t* reply) {

@@ -77,10 +77,10 @@ bool IsRetryableWrite(std::string_view name) {
 }
 
 // What may run inside a transaction (as MongoDB 6.0, less what Docket does
-// not run there: count, create, createIndexes).
+// not run there yet: count, createIndexes).
 bool AllowedInTransaction(std::string_view name) {
   return OneOf(name, {"find", "getMore", "killCursors", "insert", "update", "delete", "findAndModify", "findandmodify",
-                      "aggregate", "distinct"});
+                      "aggregate", "distinct", "create"});
 }
 
 // Errors after which the driver should run the whole transaction again.

@@ -21,21 +21,31 @@ namespace docket {
 
 namespace engine {
 
-Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name) {
+Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name,
+                                  Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
   while (true) {
     EntryGuard guard;
-    guard.entry = engine->catalog->Find(db, name);
+    guard.entry = engine->catalog->Find(db, name, txn != nullptr ? txn->impl() : nullptr);
     if (!guard.entry) return guard;
     guard.lock = std::shared_lock(guard.entry->lifecycle);
     if (!guard.entry->retired) return guard;
   }
 }
 
-Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name) {
+Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name,
+                                   Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
   while (true) {
-    auto entry = engine->catalog->FindOrCreate(db, name);
+    Result<storage::EntryPtr> entry = storage::EntryPtr();
+    if (txn != nullptr) {
+      TransactionImpl* impl = txn->impl();
+      bool created = false;
+      entry = engine->catalog->FindOrCreatePending(db, name, impl->txn, impl, &created);
+      if (entry.ok() && created) impl->created.push_back(*entry);
+    } else {
+      entry = engine->catalog->FindOrCreate(db, name);
+    }
     if (!entry.ok()) return entry.status();
     EntryGuard guard;
     guard.entry = std::move(entry).value();
@@ -78,7 +88,7 @@ rocksdb::Transaction* UserTxn(Transaction* t) { return t ? t->impl()->txn : null
 Result<InsertOneResult> Collection::InsertOne(const Document& doc, const WriteOptions& options) {
   auto prepared = engine::PrepareForInsert(doc);
   if (!prepared.ok()) return prepared.status();
-  auto guard = engine::ResolveForWrite(engine_, db_, name_);
+  auto guard = engine::ResolveForWrite(engine_, db_, name_, options.transaction);
   if (!guard.ok()) return guard.status();
   Status s = engine::RunWriteWithRetry(engine_, options, [&](engine::WriteUnit& unit) {
     return engine::InsertRecord(unit, *guard->entry, *prepared);
@@ -97,7 +107,7 @@ constexpr size_t kInsertGroupBytes = 4 << 20;
 
 Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& docs, const InsertManyOptions& options) {
   InsertManyResult result;
-  auto guard = engine::ResolveForWrite(engine_, db_, name_);
+  auto guard = engine::ResolveForWrite(engine_, db_, name_, options.write.transaction);
   if (!guard.ok()) return guard.status();
   size_t next = 0;
   bool stopped = false;
@@ -156,7 +166,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   auto sort = query::SortSpec::Compile(options.sort);
   if (!sort.ok()) return sort.status();
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
-  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction);
   if (!guard.ok()) return guard.status();
 
   auto shape = std::make_shared<engine::FindStream::Shape>();
@@ -230,7 +240,7 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
     // An exact index plan counts its entries without reading a record.
     auto compiled = query::Filter::Compile(filter);  // errors as a find's
     if (!compiled.ok()) return compiled.status();
-    auto guard = engine::ResolveForRead(engine_, db_, name_);
+    auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction);
     if (!guard.ok()) return guard.status();
     if (!guard->entry) return int64_t{0};
     auto hint = engine::ResolveHint(*guard->entry, options.hint, filter);
@@ -354,8 +364,9 @@ Result<CompiledModify> CompileModify(const Document& filter, const Document& let
   return out;
 }
 
-Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std::string& name, bool may_create) {
-  return may_create ? engine::ResolveForWrite(engine, db, name) : engine::ResolveForRead(engine, db, name);
+Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std::string& name, bool may_create,
+                           Transaction* txn) {
+  return may_create ? engine::ResolveForWrite(engine, db, name, txn) : engine::ResolveForRead(engine, db, name, txn);
 }
 
 }  // namespace
@@ -369,7 +380,7 @@ Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const 
   if (many && compiled->update->is_replacement()) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
   }
-  auto guard = Resolve(engine, db, name, options.upsert);
+  auto guard = Resolve(engine, db, name, options.upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
   request.hint = &options.hint;
@@ -410,7 +421,7 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
                                const Document& filter, const DeleteOptions& options, bool many) {
   auto compiled = CompileModify(filter, options.let, nullptr, UpdateSource{});
   if (!compiled.ok()) return compiled.status();
-  auto guard = engine::ResolveForRead(engine, db, name);
+  auto guard = engine::ResolveForRead(engine, db, name, options.write.transaction);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
   request.hint = &options.hint;
@@ -430,7 +441,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
   bool upsert = options.upsert && is_update;
-  auto guard = Resolve(engine, db, name, upsert);
+  auto guard = Resolve(engine, db, name, upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
                                 compiled->update ? &*compiled->update : nullptr, upsert, &options.sort};

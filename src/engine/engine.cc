@@ -55,9 +55,15 @@ Collection Engine::collection(std::string_view db, std::string_view name) {
   return Collection(impl_.get(), std::string(db), std::string(name));
 }
 
-Status Engine::CreateCollection(std::string_view db, std::string_view name) {
+Status Engine::CreateCollection(std::string_view db, std::string_view name, Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
-  return impl_->catalog->Create(db, name);
+  if (txn == nullptr) return impl_->catalog->Create(db, name);
+  if (!txn->active()) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
+  TransactionImpl* t = txn->impl();
+  storage::EntryPtr created;
+  DOCKET_RETURN_IF_ERROR(impl_->catalog->CreatePending(db, name, t->txn, t, &created));
+  t->created.push_back(std::move(created));
+  return Status::OK();
 }
 
 Status Engine::DropCollection(std::string_view db, std::string_view name) {

@@ -70,6 +70,14 @@ class TransactionImpl {
   // (the writes would be missing from a new index). Only the owning thread
   // touches it.
   std::vector<std::pair<std::shared_ptr<const storage::CollectionEntry>, uint64_t>> written;
+  // Collections the transaction created (implicitly or with create): pending
+  // in the catalog until it commits, gone if it does not (EndCreated).
+  std::vector<storage::EntryPtr> created;
+  // Makes the created collections visible (committed) or removes them.
+  void EndCreated(bool committed) {
+    for (const storage::EntryPtr& entry : created) engine->catalog->FinishPending(entry, committed);
+    created.clear();
+  }
 };
 
 namespace engine {
@@ -82,10 +90,14 @@ struct EntryGuard {
   std::shared_lock<std::shared_mutex> lock;
 };
 
-// For reads: validates the namespace; does not create.
-Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name);
-// For writes: validates the namespace and creates the collection if missing.
-Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name);
+// For reads: validates the namespace; does not create. Inside `txn`, a
+// collection the transaction created is visible to it.
+Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name,
+                                  Transaction* txn = nullptr);
+// For writes: validates the namespace and creates the collection if missing;
+// inside `txn` the creation is the transaction's (pending until it commits).
+Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name,
+                                   Transaction* txn = nullptr);
 
 }  // namespace engine
 }  // namespace docket

@@ -30,6 +30,7 @@ Transaction::Transaction(std::unique_ptr<TransactionImpl> impl) : impl_(std::mov
 
 Transaction::~Transaction() {
   if (impl_->active) impl_->txn->Rollback();
+  impl_->EndCreated(/*committed=*/false);  // no-op once committed or aborted
   delete impl_->txn;
 }
 
@@ -45,16 +46,21 @@ Status Transaction::Commit() {
     held.emplace_back(entry->lifecycle);
     if (entry->retired || entry->index_version != version) {
       impl_->txn->Rollback();
+      held.clear();  // EndCreated takes created entries' lifecycle locks
+      impl_->EndCreated(false);
       return Status(ErrorCode::kWriteConflict,
                     "Unable to write to collection '" + entry->db + "." + entry->name +
                         "' due to catalog changes; please retry the operation");
     }
   }
   Status s = storage::FromRocks(impl_->engine->store->Commit(impl_->txn), "committing the transaction");
+  held.clear();
   if (!s.ok()) {
     impl_->txn->Rollback();
+    impl_->EndCreated(false);
     return s;
   }
+  impl_->EndCreated(true);
   return impl_->journal ? impl_->engine->store->MakeCommittedWritesDurable() : Status::OK();
 }
 
@@ -67,6 +73,7 @@ void Transaction::Abort() {
   if (!impl_->active) return;
   impl_->active = false;
   impl_->txn->Rollback();
+  impl_->EndCreated(false);
 }
 
 Result<std::unique_ptr<Transaction>> Engine::BeginTransaction(const WriteConcern& write_concern) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <rocksdb/iterator.h>
+#include <rocksdb/utilities/transaction.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/keys.h"
@@ -109,10 +110,25 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(Store* store, bool durable) {
   return catalog;
 }
 
-EntryPtr Catalog::Find(std::string_view db, std::string_view name) const {
+EntryPtr Catalog::Find(std::string_view db, std::string_view name, const void* viewer) const {
   std::shared_lock lock(mutex_);
   auto it = entries_.find(MapKey(db, name));
-  return it == entries_.end() ? nullptr : it->second;
+  if (it == entries_.end()) return nullptr;
+  if (it->second->pending_owner != nullptr && it->second->pending_owner != viewer) return nullptr;
+  return it->second;
+}
+
+Result<EntryPtr> Catalog::WaitUntilNotPending(std::unique_lock<std::shared_mutex>& lock, const std::string& key) {
+  const auto deadline = std::chrono::steady_clock::now() + kPendingWait;
+  while (true) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return EntryPtr();
+    if (it->second->pending_owner == nullptr) return it->second;
+    if (pending_done_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Status(ErrorCode::kWriteConflict,
+                    "WriteConflict error: a transaction that is still open is creating this collection");
+    }
+  }
 }
 
 Status Catalog::PersistNew(const CollectionEntry& entry, uint64_t next_id) {
@@ -137,18 +153,93 @@ Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view nam
 Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view name) {
   if (EntryPtr found = Find(db, name)) return found;
   std::unique_lock lock(mutex_);
-  auto it = entries_.find(MapKey(db, name));
-  if (it != entries_.end()) return it->second;
+  auto found = WaitUntilNotPending(lock, MapKey(db, name));
+  if (!found.ok()) return found.status();
+  if (*found) return *found;
   return CreateLocked(db, name);
 }
 
 Status Catalog::Create(std::string_view db, std::string_view name) {
   std::unique_lock lock(mutex_);
-  if (entries_.count(MapKey(db, name))) {
+  auto found = WaitUntilNotPending(lock, MapKey(db, name));
+  if (!found.ok()) return found.status();
+  if (*found) {
     return Status(ErrorCode::kNamespaceExists,
                   "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
   }
   return CreateLocked(db, name).status();
+}
+
+Result<EntryPtr> Catalog::FindOrCreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn,
+                                              const void* owner, bool* created) {
+  *created = false;
+  std::unique_lock lock(mutex_);
+  const std::string key = MapKey(db, name);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    if (it->second->pending_owner == nullptr || it->second->pending_owner == owner) return it->second;
+    return Status(ErrorCode::kWriteConflict,
+                  "WriteConflict error: another transaction is creating collection " + std::string(db) + "." +
+                      std::string(name));
+  }
+  // The id is taken for good now (ids are never reused, so an aborted
+  // creation only leaves a gap); the entry itself commits with `txn`.
+  std::string next;
+  AppendBigEndian64(&next, next_id_ + 1);
+  rocksdb::WriteOptions options;
+  options.sync = durable_;
+  DOCKET_RETURN_IF_ERROR(
+      FromRocks(store_->db()->Put(options, MetaKey("next_collection_id"), next), "writing the catalog"));
+  auto entry = std::make_shared<CollectionEntry>(next_id_++, std::string(db), std::string(name));
+  DOCKET_RETURN_IF_ERROR(FromRocks(txn->Put(CatalogKey(db, name), EncodeEntry(*entry)), "writing the catalog"));
+  entry->pending_owner = owner;
+  entries_[key] = entry;
+  *created = true;
+  return entry;
+}
+
+Status Catalog::CreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn, const void* owner,
+                              EntryPtr* created) {
+  {
+    std::shared_lock lock(mutex_);
+    if (entries_.count(MapKey(db, name))) {
+      const EntryPtr& existing = entries_.at(MapKey(db, name));
+      if (existing->pending_owner != nullptr && existing->pending_owner != owner) {
+        return Status(ErrorCode::kWriteConflict,
+                      "WriteConflict error: another transaction is creating collection " + std::string(db) + "." +
+                          std::string(name));
+      }
+      return Status(ErrorCode::kNamespaceExists,
+                    "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
+    }
+  }
+  bool made = false;
+  auto entry = FindOrCreatePending(db, name, txn, owner, &made);
+  if (!entry.ok()) return entry.status();
+  if (!made) {
+    return Status(ErrorCode::kNamespaceExists,
+                  "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
+  }
+  *created = *entry;
+  return Status::OK();
+}
+
+void Catalog::FinishPending(const EntryPtr& entry, bool committed) {
+  // The lifecycle lock first (the lock order), so that `retired` changes
+  // with it held, as its readers expect.
+  std::unique_lock retire(entry->lifecycle, std::defer_lock);
+  if (!committed) retire.lock();
+  {
+    std::unique_lock lock(mutex_);
+    if (committed) {
+      entry->pending_owner = nullptr;
+    } else {
+      auto it = entries_.find(MapKey(entry->db, entry->name));
+      if (it != entries_.end() && it->second == entry) entries_.erase(it);
+      entry->retired = true;
+    }
+  }
+  pending_done_.notify_all();
 }
 
 // Drop and Rename wait for a collection's in-flight operations (its lifecycle
@@ -198,6 +289,10 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     auto from = entries_.find(from_key);
     auto to = entries_.find(to_key);
     if (from == entries_.end() || from->second != source) continue;
+    if (to != entries_.end() && to->second->pending_owner != nullptr) {
+      return Status(ErrorCode::kWriteConflict,
+                    "WriteConflict error: a transaction that is still open is creating the target collection");
+    }
     if ((to == entries_.end() ? nullptr : to->second) != target) continue;  // created meanwhile
     auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
     moved->indexes = source->indexes;  // the index entries stay under their ids
@@ -239,6 +334,7 @@ std::vector<EntryPtr> Catalog::List(std::string_view db) const {
   std::shared_lock lock(mutex_);
   std::vector<EntryPtr> out;
   for (const auto& [key, entry] : entries_) {
+    if (entry->pending_owner != nullptr) continue;  // a transaction's, until it commits
     if (db.empty() || entry->db == db) out.push_back(entry);
   }
   return out;
@@ -248,6 +344,7 @@ std::vector<std::string> Catalog::ListDatabases() const {
   std::shared_lock lock(mutex_);
   std::vector<std::string> out;
   for (const auto& [key, entry] : entries_) {
+    if (entry->pending_owner != nullptr) continue;
     if (out.empty() || out.back() != entry->db) out.push_back(entry->db);
   }
   return out;

@@ -6,6 +6,8 @@
 // (the _id index is implicit and not listed).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +20,10 @@
 #include "docket/document.h"
 #include "docket/status.h"
 #include "storage/store.h"
+
+namespace rocksdb {
+class Transaction;
+}
 
 namespace docket::storage {
 
@@ -49,6 +55,10 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   std::vector<StoredIndex> indexes;
   std::shared_ptr<const IndexAttachment> compiled_indexes;
   uint64_t index_version = 0;  // bumped on every change to `indexes`
+  // The transaction that created it (implicitly or with create), until that
+  // transaction commits; nobody else sees it meanwhile, and if it aborts the
+  // entry goes. Null once committed. GUARDED_BY(Catalog::mutex_).
+  const void* pending_owner = nullptr;
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
@@ -60,12 +70,29 @@ class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> Load(Store* store, bool durable);
 
-  // nullptr when the collection does not exist.
-  EntryPtr Find(std::string_view db, std::string_view name) const;
-  // Creates the collection if missing (namespace already validated by the caller).
+  // nullptr when the collection does not exist, or when a transaction other
+  // than `viewer` is creating it (see CollectionEntry::pending_owner).
+  EntryPtr Find(std::string_view db, std::string_view name, const void* viewer = nullptr) const;
+  // Creates the collection if missing (namespace already validated by the
+  // caller). If a transaction is creating it, waits until that transaction
+  // ends (WriteConflict after kPendingWait).
   Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name);
-  // Errors: NamespaceExists.
+  // Errors: NamespaceExists; as FindOrCreate while a transaction creates it.
   Status Create(std::string_view db, std::string_view name);
+
+  // Inside transaction `owner`, whose RocksDB transaction is `txn`: as
+  // FindOrCreate / Create, but a new collection's catalog entry is written
+  // through `txn` and the collection stays pending (invisible to others)
+  // until FinishPending. *created says whether this call created it.
+  // Errors: WriteConflict when another transaction is creating it.
+  Result<EntryPtr> FindOrCreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn,
+                                       const void* owner, bool* created);
+  Status CreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn, const void* owner,
+                       EntryPtr* created);
+  // The creating transaction committed (the entry becomes visible) or ended
+  // without committing (the entry goes); wakes the writers waiting for it.
+  void FinishPending(const EntryPtr& entry, bool committed);
+  static constexpr std::chrono::seconds kPendingWait{75};  // above the default transaction lifetime
   // Retires the entry and removes it from the catalog; returns it so that the
   // caller can delete its records. Errors: NamespaceNotFound.
   Result<EntryPtr> Drop(std::string_view db, std::string_view name);
@@ -89,10 +116,15 @@ class Catalog {
   // REQUIRES: mutex_ held exclusively.
   Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name);
   Status PersistNew(const CollectionEntry& entry, uint64_t next_id);
+  // REQUIRES: `lock` holds mutex_. Waits while another transaction creates
+  // db.name; returns the entry then mapped (null: none). Errors: WriteConflict
+  // on timeout.
+  Result<EntryPtr> WaitUntilNotPending(std::unique_lock<std::shared_mutex>& lock, const std::string& key);
 
   Store* const store_;
   const bool durable_;  // sync catalog writes (off in memory)
   mutable std::shared_mutex mutex_;
+  std::condition_variable_any pending_done_;  // signalled by FinishPending, under mutex_
   std::map<std::string, EntryPtr> entries_;  // GUARDED_BY(mutex_); key: db \0 name
   uint64_t next_id_ = 1;                     // GUARDED_BY(mutex_)
 };

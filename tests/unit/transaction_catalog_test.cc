@@ -1,0 +1,146 @@
+// A collection created inside a transaction — implicitly by its first write,
+// or with CreateCollection — belongs to the transaction until it commits:
+// invisible to everyone else, gone if the transaction aborts, and on disk only
+// with the commit.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "test_util.h"
+
+namespace docket {
+namespace {
+
+using testing::EngineTest;
+using testing::J;
+using testing::Mode;
+
+class TransactionCatalogTest : public EngineTest {
+ protected:
+  bool Listed(const std::string& db, const std::string& name) {
+    for (const CollectionInfo& info : engine_->ListCollections(db)) {
+      if (info.name == name) return true;
+    }
+    return false;
+  }
+  bool DatabaseListed(const std::string& db) {
+    auto dbs = engine_->ListDatabases();
+    return std::find(dbs.begin(), dbs.end(), db) != dbs.end();
+  }
+};
+
+TEST_P(TransactionCatalogTest, ImplicitCreationIsInvisibleUntilCommit) {
+  Collection c = engine_->collection("newdb", "c");
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})"), in_txn).ok());
+    EXPECT_FALSE(Listed("newdb", "c"));
+    EXPECT_FALSE(DatabaseListed("newdb"));
+    EXPECT_EQ(*c.CountDocuments(Document()), 0);
+    CountOptions inside;
+    inside.read.transaction = txn->get();
+    EXPECT_EQ(*c.CountDocuments(Document(), inside),
+              1);  // the transaction sees its own collection
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }  // the transaction ends before the engine may be reopened
+  EXPECT_TRUE(Listed("newdb", "c"));
+  EXPECT_EQ(*c.CountDocuments(Document()), 1);
+  if (GetParam() == Mode::kDisk) {
+    Reopen();
+    EXPECT_TRUE(Listed("newdb", "c"));
+    EXPECT_EQ(*engine_->collection("newdb", "c").CountDocuments(Document()), 1);
+  }
+}
+
+TEST_P(TransactionCatalogTest, AbortRemovesTheCollectionItCreated) {
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(engine_->collection("db", "made").InsertOne(J(R"({"_id": 1})"), in_txn).ok());
+    ASSERT_TRUE(engine_->CreateCollection("db", "explicit", txn->get()).ok());
+    (*txn)->Abort();
+  }
+  EXPECT_FALSE(Listed("db", "made"));
+  EXPECT_FALSE(Listed("db", "explicit"));
+  // A transaction dropped without Commit or Abort aborts too.
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(engine_->CreateCollection("db", "forgotten", txn->get()).ok());
+  }
+  EXPECT_FALSE(Listed("db", "forgotten"));
+  // The names are free again.
+  ASSERT_TRUE(engine_->CreateCollection("db", "explicit").ok());
+  ASSERT_TRUE(engine_->collection("db", "made").InsertOne(J(R"({"_id": 2})")).ok());
+  EXPECT_EQ(*engine_->collection("db", "made").CountDocuments(Document()), 1);
+  if (GetParam() == Mode::kDisk) {
+    Reopen();
+    EXPECT_TRUE(Listed("db", "made"));
+    EXPECT_FALSE(Listed("db", "forgotten"));
+  }
+}
+
+TEST_P(TransactionCatalogTest, AnotherTransactionCreatingTheSameCollectionConflicts) {
+  auto first = engine_->BeginTransaction();
+  auto second = engine_->BeginTransaction();
+  ASSERT_TRUE(first.ok() && second.ok());
+  WriteOptions a, b;
+  a.transaction = first->get();
+  b.transaction = second->get();
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})"), a).ok());
+  auto clash = c.InsertOne(J(R"({"_id": 2})"), b);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.status().code(), ErrorCode::kWriteConflict);
+  EXPECT_EQ(engine_->CreateCollection("db", "c", second->get()).code(), ErrorCode::kWriteConflict);
+  ASSERT_TRUE((*first)->Commit().ok());
+  EXPECT_EQ(engine_->CreateCollection("db", "c").code(), ErrorCode::kNamespaceExists);
+}
+
+// A plain writer of a collection a transaction is creating waits for the
+// transaction, then writes into the committed collection.
+TEST_P(TransactionCatalogTest, APlainWriterWaitsForTheCreatingTransaction) {
+  auto txn = engine_->BeginTransaction();
+  ASSERT_TRUE(txn.ok());
+  WriteOptions in_txn;
+  in_txn.transaction = txn->get();
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})"), in_txn).ok());
+  auto writer = std::async(std::launch::async, [&] { return c.InsertOne(J(R"({"_id": 2})")); });
+  ASSERT_EQ(writer.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "the writer did not wait for the transaction";
+  ASSERT_TRUE((*txn)->Commit().ok());
+  ASSERT_TRUE(writer.get().ok());
+  EXPECT_EQ(*c.CountDocuments(Document()), 2);
+}
+
+TEST_P(TransactionCatalogTest, APlainWriterAfterAnAbortCreatesAFreshCollection) {
+  auto txn = engine_->BeginTransaction();
+  ASSERT_TRUE(txn.ok());
+  WriteOptions in_txn;
+  in_txn.transaction = txn->get();
+  Collection c = engine_->collection("db", "c");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1})"), in_txn).ok());
+  auto writer = std::async(std::launch::async, [&] { return c.InsertOne(J(R"({"_id": 2})")); });
+  ASSERT_EQ(writer.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  (*txn)->Abort();
+  ASSERT_TRUE(writer.get().ok());
+  auto docs = c.FindOne(Document());
+  ASSERT_TRUE(docs.ok() && docs->has_value());
+  EXPECT_EQ(*c.CountDocuments(Document()), 1);
+  EXPECT_EQ(testing::GetInt(**docs, "_id"), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, TransactionCatalogTest, ::testing::Values(Mode::kMemory, Mode::kDisk),
+                         testing::ModeName);
+
+}  // namespace
+}  // namespace docket
