@@ -185,6 +185,40 @@ struct AggregateOptions {
   WriteConcern write_concern;
 };
 
+// A collection's figures, measured (collStats, dbStats, listDatabases).
+struct IndexSize {
+  std::string name;
+  int64_t bytes = 0;
+};
+struct CollectionStats {
+  int64_t count = 0;         // documents, counted
+  int64_t data_size = 0;     // the sum of their BSON sizes
+  // What the records take in storage: RocksDB's estimate for the
+  // collection's key range (compressed table files plus memtables).
+  int64_t storage_size = 0;
+  // _id_ first: the bytes of the record keys, which are the _id index (a
+  // document's record is found by its _id key); then each secondary index,
+  // RocksDB's estimate for its key range.
+  std::vector<IndexSize> indexes;
+  int64_t total_index_size = 0;
+};
+
+// What validate found: every record read back, and every secondary index
+// checked against the records in both directions (each key a document
+// should have is there and points at it; each entry belongs to a document).
+struct ValidateResult {
+  int64_t records = 0;
+  int64_t invalid_documents = 0;  // not readable BSON, or no _id, or stored under another key
+  std::vector<std::pair<std::string, int64_t>> keys_per_index;  // _id_ first
+  std::vector<std::string> invalid_indexes;                     // names of indexes with an error
+  int64_t missing_index_entries = 0;
+  int64_t extra_index_entries = 0;
+  std::vector<std::string> errors;    // at most kMaxErrors, then a count
+  std::vector<std::string> warnings;
+  bool valid() const { return errors.empty(); }
+  static constexpr size_t kMaxErrors = 100;
+};
+
 enum class ReturnDocument { kBefore, kAfter };
 
 struct FindAndModifyOptions {
@@ -256,6 +290,12 @@ class Collection {
   Result<int64_t> CountDocuments(const Document& filter, const CountOptions& options = {});
   // Number of documents, without a filter. Exact in this version (it counts).
   Result<int64_t> EstimatedDocumentCount();
+  // Measured figures: a pass over the records (O(n)) and RocksDB's size
+  // estimates. Errors: NamespaceNotFound.
+  Result<CollectionStats> Stats();
+  // Reads every record and every index entry at one snapshot. Errors:
+  // NamespaceNotFound; what validate finds is in the result, not an error.
+  Result<ValidateResult> Validate();
   // Distinct values of `field` (dotted; arrays are unwound one level) over the
   // matching documents, in BSON order. Returned as {values: [...]}.
   Result<Document> Distinct(std::string_view field, const Document& filter,
@@ -395,7 +435,8 @@ class Engine {
   // everyone else when it commits; it is gone if the transaction aborts.
   Status CreateCollection(std::string_view db, std::string_view name, Transaction* txn = nullptr);
   // Removes the collection and all its data. Returns NamespaceNotFound if absent.
-  Status DropCollection(std::string_view db, std::string_view name);
+  // `indexes_was`, when given, receives how many indexes it had (_id_ included).
+  Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);
   // Removes every collection of the database. OK if it did not exist.
   Status DropDatabase(std::string_view db);
   // Errors: NamespaceNotFound, NamespaceExists (unless drop_target).
@@ -404,6 +445,11 @@ class Engine {
                           bool drop_target = false);
   // Databases that hold at least one collection, sorted by name.
   std::vector<std::string> ListDatabases();
+  // RocksDB's estimate of what the database's collections and indexes take
+  // in storage (listDatabases' sizeOnDisk): file metadata, no data read.
+  Result<int64_t> DatabaseStorageSize(std::string_view db);
+  // The directory the database lives in; empty in memory.
+  const std::string& path() const;
   std::vector<CollectionInfo> ListCollections(std::string_view db);
 
   // Writes every in-memory table to table files and syncs the WAL, so that

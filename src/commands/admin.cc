@@ -133,19 +133,24 @@ Status ListDatabases(CommandContext& context, const CommandRequest& request, bso
   bson_t array;
   BSON_APPEND_ARRAY_BEGIN(reply, "databases", &array);
   size_t i = 0;
+  int64_t total = 0;
   for (const std::string& db : context.server.engine->ListDatabases()) {
     bson::Builder entry;
     BSON_APPEND_UTF8(entry.get(), "name", db.c_str());
     if (!name_only) {
-      BSON_APPEND_INT64(entry.get(), "sizeOnDisk", 0);
-      BSON_APPEND_BOOL(entry.get(), "empty", false);
+      auto size = context.server.engine->DatabaseStorageSize(db);
+      if (!size.ok()) return size.status();
+      BSON_APPEND_INT64(entry.get(), "sizeOnDisk", *size);
+      BSON_APPEND_BOOL(entry.get(), "empty", context.server.engine->ListCollections(db).empty());
     }
     Document doc = entry.Finish();
     if (!filter->Matches(doc)) continue;
+    bson_iter_t size;
+    if (doc.Find("sizeOnDisk", &size)) total += bson_iter_as_int64(&size);
     bson::AppendDocument(&array, std::to_string(i++).c_str(), doc);
   }
   bson_append_array_end(reply, &array);
-  if (!name_only) BSON_APPEND_INT64(reply, "totalSize", 0);
+  if (!name_only) BSON_APPEND_INT64(reply, "totalSize", total);
   return Status::OK();
 }
 
@@ -192,8 +197,9 @@ Status Create(CommandContext& context, const CommandRequest& request, bson_t*) {
 Status Drop(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
-  DOCKET_RETURN_IF_ERROR(context.server.engine->DropCollection(request.db, *name));
-  BSON_APPEND_INT32(reply, "nIndexesWas", 1);
+  int indexes_was = 0;
+  DOCKET_RETURN_IF_ERROR(context.server.engine->DropCollection(request.db, *name, &indexes_was));
+  BSON_APPEND_INT32(reply, "nIndexesWas", indexes_was);
   BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
   return Status::OK();
 }

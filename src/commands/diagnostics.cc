@@ -1,6 +1,11 @@
-// collStats, dbStats, validate and explain. Sizes and counts come from a scan
-// through the engine's public API (exact, O(n)); explain asks the engine's
-// planner (Collection::Explain).
+// collStats, dbStats, validate and explain. Counts and data sizes are
+// counted over the records; storage and index sizes are RocksDB's estimates
+// for the collection's key ranges (Collection::Stats); validate checks every
+// index against the records (Collection::Validate).
+#include <sys/statvfs.h>
+
+#include <algorithm>
+
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "commands/command_fields.h"
@@ -9,33 +14,12 @@
 namespace docket::commands {
 namespace {
 
-struct Totals {
-  int64_t count = 0;
-  int64_t bytes = 0;
-};
-
-Result<Totals> Scan(Collection collection, const Document& filter = Document()) {
-  Totals totals;
-  FindOptions options;
-  options.batch_size = 1000;
-  auto cursor = collection.Find(filter, options);
-  if (!cursor.ok()) return cursor.status();
-  while (!cursor->exhausted()) {
-    auto batch = cursor->NextBatch();
-    if (!batch.ok()) return batch.status();
-    for (const Document& doc : *batch) {
-      totals.count += 1;
-      totals.bytes += static_cast<int64_t>(doc.size());
-    }
-  }
-  return totals;
-}
-
-void AppendIdIndexSizes(bson_t* reply) {
-  bson_t sizes;
-  BSON_APPEND_DOCUMENT_BEGIN(reply, "indexSizes", &sizes);
-  BSON_APPEND_INT64(&sizes, "_id_", 0);
-  bson_append_document_end(reply, &sizes);
+// The `scale` option: sizes are divided by it (MongoDB: a positive integer).
+Result<int64_t> GetScale(const Document& body) {
+  auto scale = GetIntField(body, "scale", 1);
+  if (!scale.ok()) return scale.status();
+  if (*scale < 1) return Status(ErrorCode::kBadValue, "scale has to be > 0");
+  return *scale;
 }
 
 }  // namespace
@@ -43,38 +27,68 @@ void AppendIdIndexSizes(bson_t* reply) {
 Status CollStats(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
-  auto totals = Scan(context.server.engine->collection(request.db, *name));
-  if (!totals.ok()) return totals.status();
+  auto scale = GetScale(*request.body);
+  if (!scale.ok()) return scale.status();
   BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
-  BSON_APPEND_INT64(reply, "count", totals->count);
-  BSON_APPEND_INT64(reply, "size", totals->bytes);
-  if (totals->count > 0) BSON_APPEND_INT64(reply, "avgObjSize", totals->bytes / totals->count);
-  BSON_APPEND_INT64(reply, "storageSize", totals->bytes);
-  BSON_APPEND_INT32(reply, "nindexes", 1);
-  BSON_APPEND_INT64(reply, "totalIndexSize", 0);
-  AppendIdIndexSizes(reply);
+  CollectionStats stats;
+  if (CollectionExists(context.server.engine, request.db, *name)) {
+    auto measured = context.server.engine->collection(request.db, *name).Stats();
+    if (!measured.ok()) return measured.status();
+    stats = std::move(measured).value();
+  }
+  const int64_t s = *scale;
+  BSON_APPEND_INT64(reply, "size", stats.data_size / s);
+  BSON_APPEND_INT64(reply, "count", stats.count);
+  if (stats.count > 0) BSON_APPEND_INT64(reply, "avgObjSize", stats.data_size / stats.count);
+  BSON_APPEND_INT64(reply, "storageSize", stats.storage_size / s);
+  BSON_APPEND_BOOL(reply, "capped", false);
+  BSON_APPEND_INT32(reply, "nindexes", static_cast<int32_t>(stats.indexes.size()));
+  BSON_APPEND_INT64(reply, "totalIndexSize", stats.total_index_size / s);
+  BSON_APPEND_INT64(reply, "totalSize", (stats.storage_size + stats.total_index_size) / s);
+  bson_t sizes;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "indexSizes", &sizes);
+  for (const IndexSize& index : stats.indexes) BSON_APPEND_INT64(&sizes, index.name.c_str(), index.bytes / s);
+  bson_append_document_end(reply, &sizes);
+  BSON_APPEND_INT64(reply, "scaleFactor", s);
   return Status::OK();
 }
 
 Status DbStats(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  Totals all;
+  auto scale = GetScale(*request.body);
+  if (!scale.ok()) return scale.status();
+  int64_t objects = 0, data = 0, storage = 0, index_bytes = 0, indexes = 0;
   int32_t collections = 0;
   for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) {
-    auto totals = Scan(context.server.engine->collection(request.db, info.name));
-    if (!totals.ok()) return totals.status();
-    all.count += totals->count;
-    all.bytes += totals->bytes;
+    auto stats = context.server.engine->collection(request.db, info.name).Stats();
+    if (!stats.ok() && stats.status().code() == ErrorCode::kNamespaceNotFound) continue;  // dropped meanwhile
+    if (!stats.ok()) return stats.status();
+    objects += stats->count;
+    data += stats->data_size;
+    storage += stats->storage_size;
+    index_bytes += stats->total_index_size;
+    indexes += static_cast<int64_t>(stats->indexes.size());
     ++collections;
   }
+  const int64_t s = *scale;
   BSON_APPEND_UTF8(reply, "db", request.db.c_str());
   BSON_APPEND_INT32(reply, "collections", collections);
   BSON_APPEND_INT32(reply, "views", 0);
-  BSON_APPEND_INT64(reply, "objects", all.count);
-  BSON_APPEND_DOUBLE(reply, "avgObjSize", all.count > 0 ? static_cast<double>(all.bytes) / all.count : 0.0);
-  BSON_APPEND_INT64(reply, "dataSize", all.bytes);
-  BSON_APPEND_INT64(reply, "storageSize", all.bytes);
-  BSON_APPEND_INT32(reply, "indexes", collections);
-  BSON_APPEND_INT64(reply, "indexSize", 0);
+  BSON_APPEND_INT64(reply, "objects", objects);
+  BSON_APPEND_DOUBLE(reply, "avgObjSize", objects > 0 ? static_cast<double>(data) / static_cast<double>(objects) : 0.0);
+  BSON_APPEND_INT64(reply, "dataSize", data / s);
+  BSON_APPEND_INT64(reply, "storageSize", storage / s);
+  BSON_APPEND_INT64(reply, "indexes", indexes);
+  BSON_APPEND_INT64(reply, "indexSize", index_bytes / s);
+  BSON_APPEND_INT64(reply, "totalSize", (storage + index_bytes) / s);
+  BSON_APPEND_INT64(reply, "scaleFactor", s);
+  // The file system holding the data, when there is one (not --memory).
+  struct statvfs fs {};
+  const std::string& path = context.server.engine->path();
+  if (!path.empty() && statvfs(path.c_str(), &fs) == 0) {
+    const double block = static_cast<double>(fs.f_frsize);
+    BSON_APPEND_DOUBLE(reply, "fsUsedSize", (static_cast<double>(fs.f_blocks - fs.f_bfree) * block) / s);
+    BSON_APPEND_DOUBLE(reply, "fsTotalSize", (static_cast<double>(fs.f_blocks) * block) / s);
+  }
   return Status::OK();
 }
 
@@ -88,47 +102,45 @@ Status Compact(CommandContext& context, const CommandRequest& request, bson_t* r
   return Status::OK();
 }
 
-// Reads every record back through the engine: each must come out as valid
-// BSON with an _id, and the count must match a second, filtered pass keyed
-// by _id order. Reports MongoDB's validate shape.
+// Every record read back and every index checked against the records, at
+// one snapshot (Collection::Validate), in MongoDB's reply shape.
 Status Validate(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
   if (!CollectionExists(context.server.engine, request.db, *name)) {
     return Status(ErrorCode::kNamespaceNotFound, "Collection '" + request.db + "." + *name + "' does not exist to validate.");
   }
-  FindOptions options;
-  options.batch_size = 1000;
-  auto cursor = context.server.engine->collection(request.db, *name).Find(Document(), options);
-  if (!cursor.ok()) return cursor.status();
-  int64_t records = 0;
-  std::vector<std::string> errors;
-  while (!cursor->exhausted()) {
-    auto batch = cursor->NextBatch();
-    if (!batch.ok()) return batch.status();
-    for (const Document& doc : *batch) {
-      ++records;
-      bson_iter_t id;
-      if (!Document::FromBytes(doc.data(), doc.size()).ok()) {
-        errors.push_back("record " + std::to_string(records) + " is not valid BSON");
-      } else if (!doc.Find("_id", &id)) {
-        errors.push_back("record " + std::to_string(records) + " has no _id");
-      }
-    }
-  }
+  auto result = context.server.engine->collection(request.db, *name).Validate();
+  if (!result.ok()) return result.status();
+  auto strings = [reply](const char* key, const std::vector<std::string>& values) {
+    bson_t array;
+    BSON_APPEND_ARRAY_BEGIN(reply, key, &array);
+    for (size_t i = 0; i < values.size(); ++i) BSON_APPEND_UTF8(&array, std::to_string(i).c_str(), values[i].c_str());
+    bson_append_array_end(reply, &array);
+  };
   BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
-  BSON_APPEND_INT64(reply, "nrecords", records);
-  BSON_APPEND_INT32(reply, "nIndexes", 1);
-  bson_t keys, array;
+  BSON_APPEND_INT64(reply, "nInvalidDocuments", result->invalid_documents);
+  BSON_APPEND_INT64(reply, "nNonCompliantDocuments", 0);
+  BSON_APPEND_INT64(reply, "nrecords", result->records);
+  BSON_APPEND_INT32(reply, "nIndexes", static_cast<int32_t>(result->keys_per_index.size()));
+  bson_t keys, details, detail;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "keysPerIndex", &keys);
-  BSON_APPEND_INT64(&keys, "_id_", records);
+  for (const auto& [index, count] : result->keys_per_index) BSON_APPEND_INT64(&keys, index.c_str(), count);
   bson_append_document_end(reply, &keys);
-  BSON_APPEND_BOOL(reply, "valid", errors.empty());
-  BSON_APPEND_ARRAY_BEGIN(reply, "errors", &array);
-  for (size_t i = 0; i < errors.size(); ++i) BSON_APPEND_UTF8(&array, std::to_string(i).c_str(), errors[i].c_str());
-  bson_append_array_end(reply, &array);
-  BSON_APPEND_ARRAY_BEGIN(reply, "warnings", &array);
-  bson_append_array_end(reply, &array);
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "indexDetails", &details);
+  for (const auto& [index, count] : result->keys_per_index) {
+    const auto& bad = result->invalid_indexes;
+    BSON_APPEND_DOCUMENT_BEGIN(&details, index.c_str(), &detail);
+    BSON_APPEND_BOOL(&detail, "valid", std::find(bad.begin(), bad.end(), index) == bad.end());
+    bson_append_document_end(&details, &detail);
+  }
+  bson_append_document_end(reply, &details);
+  BSON_APPEND_BOOL(reply, "valid", result->valid());
+  BSON_APPEND_BOOL(reply, "repaired", false);
+  BSON_APPEND_INT64(reply, "missingIndexEntryCount", result->missing_index_entries);
+  BSON_APPEND_INT64(reply, "extraIndexEntryCount", result->extra_index_entries);
+  strings("warnings", result->warnings);
+  strings("errors", result->errors);
   return Status::OK();
 }
 

@@ -20,6 +20,7 @@ Engine::~Engine() {
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
   impl->in_memory = options.in_memory;
+  if (!options.in_memory) impl->path = options.path;
   impl->query_memory_limit_bytes = options.query_memory_limit_bytes;
   auto store = storage::Store::Open(options.path, options.in_memory, options.cache_size_bytes,
                                     options.row_cache_bytes);
@@ -66,10 +67,12 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, Tran
   return Status::OK();
 }
 
-Status Engine::DropCollection(std::string_view db, std::string_view name) {
+Status Engine::DropCollection(std::string_view db, std::string_view name, int* indexes_was) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
   auto dropped = impl_->catalog->Drop(db, name);
   if (!dropped.ok()) return dropped.status();
+  // Retired: no one changes its indexes any more.
+  if (indexes_was != nullptr) *indexes_was = static_cast<int>((*dropped)->indexes.size()) + 1;
   // The id is retired: nothing can write into its range any more.
   DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl_.get(), **dropped));
   return impl_->store->DeleteRange(storage::RecordPrefix((*dropped)->id), storage::RecordRangeEnd((*dropped)->id));
@@ -166,6 +169,8 @@ Result<int64_t> Engine::DeleteExpired() {
 }
 
 std::vector<std::string> Engine::ListDatabases() { return impl_->catalog->ListDatabases(); }
+
+const std::string& Engine::path() const { return impl_->path; }
 
 std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
   std::vector<CollectionInfo> out;

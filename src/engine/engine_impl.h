@@ -38,6 +38,7 @@ class EngineImpl {
   std::unique_ptr<engine::ReadViewPool> read_views;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
+  std::string path;  // EngineOptions::path; empty in memory
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
   std::atomic<uint64_t> next_spill_id{1};

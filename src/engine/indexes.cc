@@ -23,21 +23,6 @@ const std::vector<IndexPtr>& NoIndexes() {
   return none;
 }
 
-// The key of `doc`'s _id, as record keys end with it.
-std::string IdKey(const Document& doc) {
-  bson_iter_t id;
-  std::string key;
-  if (doc.Find("_id", &id)) bson::AppendKeyValue(&key, id);
-  return key;
-}
-
-// The storage key of one index entry.
-std::string EntryKey(const index::Index& index, const std::string& key, const std::string& id_key) {
-  std::string out = storage::IndexPrefix(index.id());
-  out += key;
-  if (!index.unique()) out += id_key;  // non-unique entries are distinct per document
-  return out;
-}
 
 // "{ a: 1, b: \"x\" }": the document's values for the index, for messages.
 std::string DupKeyText(const index::Index& index, const Document& doc) {
@@ -147,7 +132,7 @@ Status BuildIndex(EngineImpl* engine, const storage::CollectionEntry& entry, con
       }
       std::string id_key = IdKey(doc);
       for (const std::string& key : keys) {
-        std::string entry_key = EntryKey(index, key, id_key);
+        std::string entry_key = IndexEntryKey(index, key, id_key);
         if (index.unique()) {
           std::string existing;
           bool taken = !batch_keys.insert(entry_key).second;
@@ -205,6 +190,20 @@ Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, 
 
 }  // namespace
 
+std::string IdKey(const Document& doc) {
+  bson_iter_t id;
+  std::string key;
+  if (doc.Find("_id", &id)) bson::AppendKeyValue(&key, id);
+  return key;
+}
+
+std::string IndexEntryKey(const index::Index& index, const std::string& key, const std::string& id_key) {
+  std::string out = storage::IndexPrefix(index.id());
+  out += key;
+  if (!index.unique()) out += id_key;  // non-unique entries are distinct per document
+  return out;
+}
+
 const std::vector<IndexPtr>& IndexesOf(const storage::CollectionEntry& entry) {
   auto* set = static_cast<const IndexSet*>(entry.compiled_indexes.get());
   return set != nullptr ? set->indexes : NoIndexes();
@@ -257,10 +256,10 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
     std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(), std::back_inserter(removed));
     std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(), std::back_inserter(added));
     for (const std::string& key : removed) {
-      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(EntryKey(*index, key, id_key)), "writing an index"));
+      DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(IndexEntryKey(*index, key, id_key)), "writing an index"));
     }
     for (const std::string& key : added) {
-      std::string entry_key = EntryKey(*index, key, id_key);
+      std::string entry_key = IndexEntryKey(*index, key, id_key);
       if (index->unique()) {
         // Locks the key: two writers of the same value serialise here.
         std::string owner;

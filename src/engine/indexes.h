@@ -31,6 +31,12 @@ struct IndexSet : storage::IndexAttachment {
 // REQUIRES: entry.lifecycle held.
 const std::vector<std::shared_ptr<const index::Index>>& IndexesOf(const storage::CollectionEntry& entry);
 
+// key(_id) of a document, as record keys and index entries end with it.
+std::string IdKey(const Document& doc);
+// The storage key of the entry of `index` for index key `key` of the
+// document whose key(_id) is `id_key`; the entry's value is `id_key`.
+std::string IndexEntryKey(const index::Index& index, const std::string& key, const std::string& id_key);
+
 // (Re)compiles entry->indexes into entry->compiled_indexes (with their
 // persisted multikey flags) and bumps the version. REQUIRES: lifecycle held
 // exclusively, or the entry not yet shared.

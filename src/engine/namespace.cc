@@ -32,7 +32,10 @@ Status ValidateCollectionName(std::string_view db, std::string_view collection) 
       collection.front() == '.') {
     return Status(ErrorCode::kInvalidNamespace, "Invalid collection name: " + std::string(collection));
   }
-  if (collection.rfind("system.", 0) == 0) {
+  // The system collections a client may use: admin.system.version holds the
+  // feature compatibility version (docket serve writes it at start).
+  const bool allowed_system = db == "admin" && collection == "system.version";
+  if (collection.rfind("system.", 0) == 0 && !allowed_system) {
     return Status(ErrorCode::kInvalidNamespace, "Invalid system namespace: " + full);
   }
   if (full.size() > kMaxNamespaceLength) {

@@ -425,6 +425,14 @@ void ServerImpl::Stop() {
 }
 
 Result<std::unique_ptr<Server>> Server::Start(Engine* engine, const ServerOptions& options) {
+  // As mongod: the admin database holds the feature compatibility version
+  // (so it exists, and listDatabases shows it).
+  auto fcv_filter = Document::FromJson(R"({"_id": "featureCompatibilityVersion"})");
+  auto fcv_update = Document::FromJson(R"({"$setOnInsert": {"version": "6.0"}})");
+  UpdateOptions upsert;
+  upsert.upsert = true;
+  auto fcv = engine->collection("admin", "system.version").UpdateOne(*fcv_filter, *fcv_update, upsert);
+  if (!fcv.ok()) return fcv.status();
   auto impl = std::make_unique<ServerImpl>(engine, options);
   asio::error_code ec;
   auto address = asio::ip::make_address(options.bind, ec);

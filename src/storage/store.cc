@@ -217,6 +217,20 @@ Result<int64_t> Store::CompactRanges(const std::vector<std::pair<std::string, st
   return static_cast<int64_t>(before > after ? before - after : 0);
 }
 
+Result<std::vector<uint64_t>> Store::ApproximateSizes(const std::vector<std::pair<std::string, std::string>>& ranges) {
+  std::vector<rocksdb::Range> spans;
+  for (const auto& [begin, end] : ranges) spans.emplace_back(begin, end);
+  std::vector<uint64_t> sizes(spans.size());
+  if (spans.empty()) return sizes;
+  rocksdb::SizeApproximationOptions options;
+  options.include_files = true;
+  options.include_memtables = true;
+  DOCKET_RETURN_IF_ERROR(FromRocks(db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), spans.data(),
+                                                            static_cast<int>(spans.size()), sizes.data()),
+                                   "measuring"));
+  return sizes;
+}
+
 Status Store::MakeCommittedWritesDurable() {
   if (in_memory_) return Status::OK();
   // Sequence numbers are published after the WAL write, so every commit the

@@ -77,6 +77,10 @@ class Store {
   // the last level and waits. Returns how many bytes of table files those
   // ranges took less afterwards (RocksDB's estimate; 0 when they grew).
   Result<int64_t> CompactRanges(const std::vector<std::pair<std::string, std::string>>& ranges);
+  // RocksDB's estimate of the bytes each [begin, end) range takes: in table
+  // files (compressed) and in memtables. Approximate by nature: it reads
+  // file metadata and memtable statistics, never the data.
+  Result<std::vector<uint64_t>> ApproximateSizes(const std::vector<std::pair<std::string, std::string>>& ranges);
 
  private:
   Store() = default;

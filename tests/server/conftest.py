@@ -12,9 +12,10 @@ DOCKET = os.environ.get("DOCKET_BIN", os.path.join(os.path.dirname(__file__), ".
 
 
 class DocketServer:
-    def __init__(self, *extra_args):
+    def __init__(self, *extra_args, dbpath=None):
+        storage = ["--dbpath", dbpath] if dbpath else ["--memory"]
         self.process = subprocess.Popen(
-            [DOCKET, "serve", "--memory", "--port", "0", "--quiet", *extra_args],
+            [DOCKET, "serve", *storage, "--port", "0", "--quiet", *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         match = re.search(r"port (\d+)", line)
