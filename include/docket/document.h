@@ -22,8 +22,9 @@ class Document {
   // The empty document {}.
   Document();
 
-  // Validates the bytes (structure, no embedded NULs in keys) and copies them.
-  // Errors: InvalidBSON (22).
+  // Validates the bytes (every length, terminator and type, at every depth:
+  // bson/validate.h) and copies them. Errors: InvalidBSON (22); Overflow (15)
+  // when nested deeper than a command may be (200 levels).
   static Result<Document> FromBytes(const uint8_t* data, size_t size);
   // Copies a bson_t the caller built; validated as FromBytes.
   static Result<Document> FromBson(const bson_t* bson);

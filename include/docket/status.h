@@ -20,6 +20,7 @@ enum class ErrorCode : int32_t {
   kNoSuchKey = 4,
   kFailedToParse = 9,
   kTypeMismatch = 14,
+  kOverflow = 15,
   kInvalidLength = 16,
   kProtocolError = 17,
   kIllegalOperation = 20,

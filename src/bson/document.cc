@@ -1,5 +1,7 @@
 #include "docket/document.h"
 
+#include "bson/validate.h"
+
 #include <cstring>
 
 namespace docket {
@@ -18,16 +20,7 @@ Result<Document> Document::FromBytes(const uint8_t* data, size_t size) {
   if (declared < 5 || static_cast<size_t>(declared) != size) {
     return Status(ErrorCode::kInvalidBSON, "BSON document length does not match its size");
   }
-  bson_t view;
-  if (!bson_init_static(&view, data, size)) {
-    return Status(ErrorCode::kInvalidBSON, "invalid BSON document");
-  }
-  size_t offset = 0;
-  if (!bson_validate(&view, BSON_VALIDATE_EMPTY_KEYS, &offset) &&
-      !bson_validate(&view, BSON_VALIDATE_NONE, &offset)) {
-    return Status(ErrorCode::kInvalidBSON,
-                  "invalid BSON document at byte offset " + std::to_string(offset));
-  }
+  DOCKET_RETURN_IF_ERROR(bson::ValidateBson(data, size, bson::kMaxCommandDepth));
   return Document(std::string(reinterpret_cast<const char*>(data), size));
 }
 

@@ -1,5 +1,7 @@
 #include "engine/modify.h"
 
+#include "bson/validate.h"
+
 #include "engine/indexes.h"
 #include "engine/scan.h"
 
@@ -92,6 +94,10 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   if (updated->size() > kMaxDocumentSize) {
     return Status(ErrorCode::kBSONObjectTooLargeAfterUpdate,
                   "Resulting document after update is larger than " + std::to_string(kMaxDocumentSize));
+  }
+  if (bson::NestingDepth(updated->data(), updated->size()) > bson::kMaxStorageDepth) {
+    return Status(ErrorCode::kOverflow,
+                  "Document exceeds maximum nesting depth of " + std::to_string(bson::kMaxStorageDepth));
   }
   outcome->after = *updated;
   if (!changed) return Status::OK();

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bson/builder.h"
+#include "bson/validate.h"
 #include "bson/value.h"
 #include "docket/blocking.h"
 #include "engine/indexes.h"
@@ -148,6 +149,10 @@ Result<Document> PrepareForInsert(const Document& doc) {
                   "object to insert too large. size in bytes: " + std::to_string(doc.size()) +
                       ", max size: " + std::to_string(kMaxDocumentSize));
   }
+  if (bson::NestingDepth(doc.data(), doc.size()) > bson::kMaxStorageDepth) {
+    return Status(ErrorCode::kOverflow, "cannot insert document because it exceeds " +
+                                            std::to_string(bson::kMaxStorageDepth) + " levels of nesting");
+  }
   bson_iter_t it;
   doc.Iterate(&it);
   bool id_first = false;
@@ -156,10 +161,7 @@ Result<Document> PrepareForInsert(const Document& doc) {
   bson_iter_t id;
   while (bson_iter_next(&it)) {
     const char* key = bson_iter_key(&it);
-    if (key[0] == '$') {
-      return Status(ErrorCode::kDollarPrefixedFieldName,
-                    "Document can't have $ prefixed field names: " + std::string(key));
-    }
+    // Since MongoDB 5.0, field names may start with '$' (and contain dots).
     if (std::strcmp(key, "_id") == 0) {
       if (has_id) return Status(ErrorCode::kBadValue, "can't have multiple _id fields in one document");
       has_id = true;

@@ -87,7 +87,7 @@ Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
                          const std::function<Status(WriteUnit&)>& body);
 
 // Validates a document for storage and returns it with _id first (a fresh
-// ObjectId when it had none). Errors: BSONObjectTooLarge, DollarPrefixedFieldName,
+// ObjectId when it had none). Errors: BSONObjectTooLarge, Overflow (nested over 100 levels),
 // InvalidIdField.
 Result<Document> PrepareForInsert(const Document& doc);
 

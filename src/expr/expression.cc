@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "bson/path.h"
+#include "bson/validate.h"
 #include "bson/value.h"
 #include "expr/ops.h"
 
@@ -145,18 +146,34 @@ class NowExpr : public Expression {
   bson::Path path_;
 };
 
+// A built object or array that holds containers may nest no deeper than a
+// command may (e.g. $reduce wrapping $$value in an array at every step):
+// every later reader of the value (comparison, output) then stays within a
+// bounded depth.
+Result<Value> WithinNestingLimit(Value built, bool holds_containers) {
+  if (!holds_containers) return built;
+  const std::string_view bytes = built.ContainerBytes();
+  if (bson::NestingDepth(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) >= bson::kMaxCommandDepth) {
+    return Status(ErrorCode::kOverflow, "an expression built a value nested deeper than " +
+                                            std::to_string(bson::kMaxCommandDepth) + " levels");
+  }
+  return built;
+}
+
 class ObjectExpr : public Expression {
  public:
   explicit ObjectExpr(std::vector<std::pair<std::string, ExprPtr>> fields) : fields_(std::move(fields)) {}
   Result<Value> Evaluate(Variables& vars) const override {
     DocumentBuilder out;
+    bool holds_containers = false;
     for (const auto& [name, e] : fields_) {
       auto v = e->Evaluate(vars);
       if (!v.ok()) return v.status();
+      holds_containers = holds_containers || v->is_array() || v->is_document();
       out.Append(name, *v);
     }
     if (out.bytes() > kMaxDocumentSize) return Err(10334, "object expression result exceeds 16MB");
-    return out.Finish();
+    return WithinNestingLimit(out.Finish(), holds_containers);
   }
 
  private:
@@ -168,12 +185,19 @@ class ArrayExpr : public Expression {
   explicit ArrayExpr(std::vector<ExprPtr> items) : items_(std::move(items)) {}
   Result<Value> Evaluate(Variables& vars) const override {
     ArrayBuilder out;
+    bool holds_containers = false;
+    size_t bytes = 0;
     for (const ExprPtr& e : items_) {
       auto v = e->Evaluate(vars);
       if (!v.ok()) return v.status();
+      holds_containers = holds_containers || v->is_array() || v->is_document();
+      if (!v->missing()) {
+        bytes += v->is_array() || v->is_document() ? v->ContainerBytes().size() : 16;
+        if (bytes > kMaxDocumentSize) return Err(10334, "array expression result exceeds 16MB");
+      }
       out.Append(*v);
     }
-    return out.Finish();
+    return WithinNestingLimit(out.Finish(), holds_containers);
   }
 
  private:

@@ -179,7 +179,7 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
     if (header.op_code == wire::kOpMsg) {
       auto msg = wire::ParseOpMsg(message, size);
       if (!msg.ok()) {
-        *close = true;
+        *close = wire::IsConnectionFatal(msg.status());
         return wire::BuildOpMsg(reply_id, header.request_id, commands::ErrorReply(msg.status()), false);
       }
       bson_iter_t db_it;

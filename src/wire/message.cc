@@ -18,13 +18,25 @@ void PatchLength(std::string* out) {
 }
 
 Status Protocol(std::string message) { return Status(ErrorCode::kProtocolError, std::move(message)); }
+// MongoDB's codes for OP_MSG parse errors (op_msg.cpp); the ones marked
+// fatal are its ConnectionFatalMessageParseError category.
+Status OpMsgError(int32_t code, std::string message) { return Status(static_cast<ErrorCode>(code), std::move(message)); }
+constexpr int32_t kMultipleBodies = 40430;
+constexpr int32_t kDuplicateSequence = 40431;
+constexpr int32_t kUnknownSection = 40432;
+constexpr int32_t kNoBody = 40587;
+constexpr int32_t kIllegalOpMsgFlag = 223;           // fatal
+constexpr int32_t kTooManyDocumentSequences = 233;  // fatal
+constexpr int32_t kChecksumMismatch = 288;          // fatal
+
+Status Invalid(std::string message) { return Status(ErrorCode::kInvalidBSON, std::move(message)); }
 
 // Reads one BSON document at p (at most `available` bytes): its length first.
 Result<Document> ReadDocument(const uint8_t* p, size_t available, size_t* consumed) {
-  if (available < 5) return Protocol("truncated BSON document in message");
+  if (available < 5) return Invalid("truncated BSON document in message");
   int32_t length = ReadInt32(p);
   if (length < 5 || static_cast<size_t>(length) > available) {
-    return Protocol("BSON document length " + std::to_string(length) + " does not fit the message");
+    return Invalid("BSON document length " + std::to_string(length) + " does not fit the message");
   }
   *consumed = static_cast<size_t>(length);
   return Document::FromBytes(p, static_cast<size_t>(length));
@@ -53,20 +65,26 @@ Result<Header> ParseHeader(const uint8_t* bytes) {
   return h;
 }
 
+bool IsConnectionFatal(const Status& status) {
+  const auto code = static_cast<int32_t>(status.code());
+  return code == kIllegalOpMsgFlag || code == kTooManyDocumentSequences || code == kChecksumMismatch ||
+         status.code() == ErrorCode::kProtocolError;
+}
+
 Result<OpMsg> ParseOpMsg(const uint8_t* message, size_t size) {
   if (size < kHeaderSize + 4) return Protocol("OP_MSG too short for its flags");
   OpMsg msg;
   msg.flags = static_cast<uint32_t>(ReadInt32(message + kHeaderSize));
   const uint32_t known = kChecksumPresent | kMoreToCome;
   if ((msg.flags & 0xFFFF & ~known) != 0) {
-    return Protocol("OP_MSG has an unknown required flag bit: " + std::to_string(msg.flags));
+    return OpMsgError(kIllegalOpMsgFlag, "Message contains illegal flags value: " + std::to_string(msg.flags));
   }
   size_t end = size;
   if (msg.checksum_present()) {
     if (size < kHeaderSize + 4 + 4) return Protocol("OP_MSG too short for its checksum");
     end -= 4;
     uint32_t expected = static_cast<uint32_t>(ReadInt32(message + end));
-    if (Crc32c(message, end) != expected) return Protocol("OP_MSG checksum mismatch");
+    if (Crc32c(message, end) != expected) return OpMsgError(kChecksumMismatch, "OP_MSG checksum mismatch");
   }
   bool have_body = false;
   size_t pos = kHeaderSize + 4;
@@ -74,17 +92,20 @@ Result<OpMsg> ParseOpMsg(const uint8_t* message, size_t size) {
     uint8_t kind = message[pos++];
     size_t consumed = 0;
     if (kind == 0) {
-      if (have_body) return Protocol("OP_MSG has more than one body section");
+      if (have_body) return OpMsgError(kMultipleBodies, "Multiple body sections in message");
       auto body = ReadDocument(message + pos, end - pos, &consumed);
       if (!body.ok()) return body.status();
       msg.body = std::move(body).value();
       have_body = true;
       pos += consumed;
     } else if (kind == 1) {
-      if (end - pos < 4) return Protocol("truncated OP_MSG document sequence");
+      if (msg.sequences.size() >= 2) {
+        return OpMsgError(kTooManyDocumentSequences, "Too many document sequences in OP_MSG");
+      }
+      if (end - pos < 4) return Invalid("truncated OP_MSG document sequence");
       int32_t length = ReadInt32(message + pos);
       if (length < 5 || static_cast<size_t>(length) > end - pos) {
-        return Protocol("OP_MSG document sequence length " + std::to_string(length) + " does not fit the message");
+        return Invalid("OP_MSG document sequence length " + std::to_string(length) + " does not fit the message");
       }
       const size_t section_end = pos + static_cast<size_t>(length);
       pos += 4;
@@ -92,6 +113,11 @@ Result<OpMsg> ParseOpMsg(const uint8_t* message, size_t size) {
       auto identifier = ReadCString(message + pos, section_end - pos, &consumed);
       if (!identifier.ok()) return identifier.status();
       sequence.identifier = std::move(identifier).value();
+      for (const DocumentSequence& other : msg.sequences) {
+        if (other.identifier == sequence.identifier) {
+          return OpMsgError(kDuplicateSequence, "Duplicate document sequence: " + sequence.identifier);
+        }
+      }
       pos += consumed;
       while (pos < section_end) {
         auto doc = ReadDocument(message + pos, section_end - pos, &consumed);
@@ -101,10 +127,10 @@ Result<OpMsg> ParseOpMsg(const uint8_t* message, size_t size) {
       }
       msg.sequences.push_back(std::move(sequence));
     } else {
-      return Protocol("OP_MSG has an unknown section kind " + std::to_string(kind));
+      return OpMsgError(kUnknownSection, "Unknown section kind " + std::to_string(kind));
     }
   }
-  if (!have_body) return Protocol("OP_MSG has no body section");
+  if (!have_body) return OpMsgError(kNoBody, "OP_MSG messages must have a body");
   return msg;
 }
 

@@ -74,10 +74,17 @@ struct OpMsg {
 };
 
 // Parses a whole OP_MSG message (header included, `size` == header.length).
-// Verifies the checksum when present. Errors: ProtocolError (unknown required
-// flag, bad section kind, not exactly one body, truncated section, checksum
-// mismatch), InvalidBSON.
+// Verifies the checksum when present. Errors, with MongoDB's codes:
+// IllegalOpMsgFlag (223), ChecksumMismatch (288), TooManyDocumentSequences
+// (233), 40430 (two bodies), 40431 (a sequence twice), 40432 (unknown
+// section kind), 40587 (no body), InvalidBSON (a document or sequence whose
+// bytes do not fit or do not validate), Overflow (nested too deep).
 Result<OpMsg> ParseOpMsg(const uint8_t* message, size_t size);
+
+// Whether a parse error ends the connection (MongoDB's
+// ConnectionFatalMessageParseError, and framing errors); the others are
+// answered and the connection kept.
+bool IsConnectionFatal(const Status& status);
 
 struct OpQuery {
   int32_t flags = 0;
