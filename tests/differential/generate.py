@@ -252,7 +252,12 @@ INDEXES = [
     {"name": "s_1", "key": [("s", 1)], "sparse": True},
     {"name": "p_1", "key": [("p", 1)], "partialFilterExpression": PARTIAL_FILTER},
     {"name": "a_-1__id_1", "key": [("a", -1), ("_id", 1)]},
+    {"name": "c_1_b_-1__id_1", "key": [("c", 1), ("b", -1), ("_id", 1)]},
+    {"name": "t_1__id_-1", "key": [("t", 1), ("_id", -1)]},
+    {"name": "n.x_1__id_1", "key": [("n.x", 1), ("_id", 1)]},
 ]
+# Sorts an index can give (forwards or backwards), ending in _id so they are total.
+INDEX_SORTS = [ix["key"] for ix in INDEXES if ix["key"][-1][0] == "_id" and len(ix["key"]) > 1]
 SPARSE_FIELD = {"s_1": "s"}
 PARTIAL = {"p_1": PARTIAL_FILTER}
 
@@ -446,6 +451,11 @@ SORT_PATHS = ["a", "b", "c", "n.x", "arr.x", "t", "u", "s", "p", "zz", "n", "arr
 def sort_spec(r):
     """A sort made total with _id as the last key, so that the order of ties
     (which MongoDB leaves open) cannot differ between plans."""
+    if r.random() < 0.4:
+        keys = list(r.choice(INDEX_SORTS))
+        if r.random() < 0.5:
+            keys = [(k, -d) for k, d in keys]
+        return keys
     keys = []
     for p in r.sample(SORT_PATHS, r.choice([1, 1, 2])):
         keys.append((p, r.choice([1, -1])))
