@@ -237,6 +237,10 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
 }
 
 Result<std::shared_ptr<const Pipeline>> ParseSubPipeline(const bson_iter_t& array, ParseContext& ctx) {
+  if (++ctx.sub_depth > kMaxSubPipelineDepth) {
+    return Status(static_cast<ErrorCode>(232), "Maximum number of nested sub-pipelines exceeded. Limit is " +
+                                                   std::to_string(kMaxSubPipelineDepth));
+  }
   if (bson_iter_type(&array) != BSON_TYPE_ARRAY) {
     return Status(ErrorCode::kFailedToParse, "a pipeline must be an array of stage documents");
   }

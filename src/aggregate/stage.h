@@ -74,7 +74,11 @@ struct ParseContext {
   expr::Scope* scope = nullptr;  // the pipeline's variables
   bool in_facet = false;         // $facet forbids some stages inside
   bool in_lookup = false;        // $out/$merge are not allowed in sub-pipelines
+  int sub_depth = 0;             // sub-pipelines ($lookup, $unionWith, $facet) around this one
 };
+
+// MongoDB's limit on nested sub-pipelines (MaxSubPipelineDepthExceeded).
+inline constexpr int kMaxSubPipelineDepth = 20;
 
 // A stream of documents read from a collection (or given) for a pipeline.
 // An adapter over an engine DocumentStream.

@@ -19,7 +19,9 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   if (!collectionless && !BSON_ITER_HOLDS_UTF8(&first)) {
     return Status(ErrorCode::kFailedToParse, "Invalid command format: the 'aggregate' field must specify a collection name or 1");
   }
-  const std::string name = collectionless ? std::string() : std::string(bson_iter_utf8(&first, nullptr));
+  uint32_t name_len = 0;
+  const char* name_bytes = collectionless ? "" : bson_iter_utf8(&first, &name_len);
+  const std::string name(name_bytes, name_len);  // all of it: ValidateCollectionName refuses a NUL
   auto stages = GetDocumentList(request, "pipeline");
   if (!stages.ok()) return stages.status();
   const bool explain = GetBoolField(body, "explain", false);

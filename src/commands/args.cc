@@ -17,6 +17,12 @@ Document SubDocument(const bson_iter_t& it) {
   return Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(data), len));
 }
 
+std::string IterString(const bson_iter_t& it) {
+  uint32_t len = 0;
+  const char* s = bson_iter_utf8(&it, &len);
+  return std::string(s, len);
+}
+
 Result<Document> GetDocumentField(const Document& body, const char* key) {
   bson_iter_t it;
   if (!body.Find(key, &it) || BSON_ITER_HOLDS_NULL(&it)) return Document();
@@ -52,7 +58,7 @@ Result<IndexHint> GetHint(const Document& body) {
   bson_iter_t it;
   if (!body.Find("hint", &it)) return hint;
   if (BSON_ITER_HOLDS_UTF8(&it)) {
-    hint.name = bson_iter_utf8(&it, nullptr);
+    hint.name = IterString(it);
   } else if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
     hint.key_pattern = SubDocument(it);
   } else {

@@ -14,6 +14,9 @@ namespace docket::commands {
 
 // The sub-document or array at `it`, as its own Document.
 Document SubDocument(const bson_iter_t& it);
+// The whole string at `it` (a NUL inside it included: names built from a
+// C-string view would be cut short there). REQUIRES: BSON_ITER_HOLDS_UTF8.
+std::string IterString(const bson_iter_t& it);
 
 // A document-valued field; {} when absent. Errors: TypeMismatch.
 Result<Document> GetDocumentField(const Document& body, const char* key);

@@ -37,7 +37,7 @@ void AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors
 }
 
 Status CheckBatchSize(size_t n) {
-  if (static_cast<int64_t>(n) > kMaxWriteBatchSize) {
+  if (n == 0 || static_cast<int64_t>(n) > kMaxWriteBatchSize) {
     return Status(ErrorCode::kInvalidLength, "Write batch sizes must be between 1 and 100000. Got " +
                                                  std::to_string(n) + " operations.");
   }

@@ -116,7 +116,7 @@ bool IsUnacknowledged(const Document& body) {
 
 Document RunCommand(CommandContext& context, const CommandRequest& request) {
   const std::string name = CommandName(*request.body);
-  if (name.empty()) return ErrorReply(Status(ErrorCode::kFailedToParse, "empty command document"));
+  if (name.empty()) return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: ''"));
   const Entry* entry = nullptr;
   if (auto found = Table().find(name); found != Table().end()) {
     entry = &found->second;
@@ -127,6 +127,9 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
     return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
   }
   if (request.db.empty()) return ErrorReply(Status(ErrorCode::kInvalidNamespace, "the command has no $db"));
+  if (request.db.find('\0') != std::string::npos) {
+    return ErrorReply(Status(ErrorCode::kInvalidNamespace, "Invalid database name: it contains a NUL byte"));
+  }
   Status fields = CheckCommandFields(name, *request.body, request.sequences);
   if (!fields.ok()) return ErrorReply(fields);
   std::optional<FailCommandAction> fail;

@@ -55,7 +55,7 @@ Status DropIndexes(CommandContext& context, const CommandRequest& request, bson_
     return Status(ErrorCode::kFailedToParse, "BSON field 'index' is missing but a required field");
   }
   if (BSON_ITER_HOLDS_UTF8(&it)) {
-    DOCKET_RETURN_IF_ERROR(collection.DropIndex(bson_iter_utf8(&it, nullptr)));
+    DOCKET_RETURN_IF_ERROR(collection.DropIndex(IterString(it)));
   } else if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
     DOCKET_RETURN_IF_ERROR(collection.DropIndexByKey(SubDocument(it)));
   } else if (BSON_ITER_HOLDS_ARRAY(&it)) {
@@ -67,13 +67,13 @@ Status DropIndexes(CommandContext& context, const CommandRequest& request, bson_
       if (!BSON_ITER_HOLDS_UTF8(&element)) {
         return Status(ErrorCode::kTypeMismatch, "dropIndexes 'index' array must hold only index names");
       }
-      names.emplace_back(bson_iter_utf8(&element, nullptr));
+      names.emplace_back(IterString(element));
     }
     for (const std::string& index : names) {
       bool found = false;
       for (const Document& spec : *before) {
         bson_iter_t n;
-        found = found || (spec.Find("name", &n) && index == bson_iter_utf8(&n, nullptr));
+        found = found || (spec.Find("name", &n) && BSON_ITER_HOLDS_UTF8(&n) && index == IterString(n));
       }
       if (!found) return Status(ErrorCode::kIndexNotFound, "index not found with name [" + index + "]");
       if (index == "_id_") return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");

@@ -331,6 +331,12 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     for (const storage::StoredIndex& other : entry.indexes) DOCKET_RETURN_IF_ERROR(check(other));
     for (const storage::StoredIndex& other : to_build) DOCKET_RETURN_IF_ERROR(check(other));
     if (exists) continue;
+    // MongoDB's limit: 64 indexes per collection, _id_ included.
+    constexpr size_t kMaxIndexes = 64;
+    if (entry.indexes.size() + to_build.size() + 1 >= kMaxIndexes) {
+      return Status(ErrorCode::kCannotCreateIndex, "add index fails, too many indexes for " + db + "." + name +
+                                                       " key:" + SpecKey(spec).ToJson());
+    }
     to_build.push_back({ids[to_build.size()], spec});
   }
   for (const storage::StoredIndex& stored : to_build) {

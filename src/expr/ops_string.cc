@@ -313,10 +313,15 @@ class RegexExpr : public Expression {
     if (!input->is_string()) return Err(51104, op_ + " needs 'input' to be of type string");
     std::string_view s = input->AsString();
     std::vector<text::Regex::Span> groups;
-    if (kind_ == RegexOp::kMatch) return Value::Bool(regex->Find(s, 0, &groups));
+    Status error;
+    if (kind_ == RegexOp::kMatch) {
+      const bool found = regex->Find(s, 0, &groups, &error);
+      if (!error.ok()) return error;
+      return Value::Bool(found);
+    }
     ArrayBuilder all;
     size_t start = 0;
-    while (start <= s.size() && regex->Find(s, start, &groups)) {
+    while (start <= s.size() && regex->Find(s, start, &groups, &error)) {
       Value found = MatchDocument(s, groups);
       if (kind_ == RegexOp::kFind) return found;
       all.Append(found);
@@ -327,6 +332,7 @@ class RegexExpr : public Expression {
       }
       start = end;
     }
+    if (!error.ok()) return error;
     if (kind_ == RegexOp::kFind) return Value::Null();
     return all.Finish();
   }

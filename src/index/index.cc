@@ -24,10 +24,15 @@ Status CheckKeyPattern(const bson_iter_t& key) {
   bson_iter_t field;
   bson_iter_recurse(&key, &field);
   int count = 0;
+  std::vector<std::string> seen;
   while (bson_iter_next(&field)) {
     ++count;
     std::string name = bson_iter_key(&field);
     if (name.empty()) return CannotCreate("Index keys cannot be an empty field.");
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return CannotCreate("Index key pattern names the field '" + name + "' twice");
+    }
+    seen.push_back(name);
     if (name[0] == '$') return CannotCreate("Index key contains an illegal field name: field name starts with '$'.");
     for (const std::string& part : bson::SplitPath(name)) {
       if (part.empty()) return CannotCreate("Index keys cannot contain an empty field: " + name);
@@ -149,8 +154,11 @@ Result<Document> NormalizeSpec(const Document& spec) {
       key = SubDocument(it);
     } else if (field == "name") {
       if (!BSON_ITER_HOLDS_UTF8(&it)) return Status(ErrorCode::kTypeMismatch, "The 'name' field must be a string");
-      name = bson_iter_utf8(&it, nullptr);
+      uint32_t name_len = 0;
+      const char* name_bytes = bson_iter_utf8(&it, &name_len);
+      name.assign(name_bytes, name_len);
       if (name.empty()) return CannotCreate("index name cannot be empty");
+      if (name.find('\0') != std::string::npos) return CannotCreate("index name cannot contain a NUL byte");
       has_name = true;
     } else if (field == "unique") {
       unique = bson_iter_as_bool(&it);

@@ -1,5 +1,7 @@
 #include "query/filter.h"
 
+#include "text/regex.h"
+
 #include <string_view>
 #include <vector>
 
@@ -547,6 +549,7 @@ Result<bool> Filter::EvaluateIn(MatchInput in) const {
   if (root_ == nullptr) return true;
   Status error;
   in.error = &error;
+  text::MatchErrorScope regex_errors(&error);  // a $regex that PCRE2 gives up on fails the query
   bool matched = root_->Matches(in);
   if (!error.ok()) return error;
   return matched;

@@ -13,6 +13,7 @@
 
 #include "bson/builder.h"
 #include "commands/command.h"
+#include "server/incoming_budget.h"
 #include "server/pool.h"
 #include "wire/bytes.h"
 #include "wire/compression.h"
@@ -80,6 +81,7 @@ class ServerImpl {
 
   // Polls the sockets and runs the commands (src/server/pool.h).
   Pool pool{io, options.threads, options.max_threads};
+  IncomingBudget incoming{std::max(options.max_incoming_bytes, 2 * static_cast<size_t>(wire::kMaxMessageSize))};
   std::atomic<int64_t> next_connection_id{0};
   std::atomic<int32_t> next_request_id{1};
   std::atomic<bool> stopping{false};
@@ -184,7 +186,11 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       }
       bson_iter_t db_it;
       std::string db;
-      if (msg->body.Find("$db", &db_it) && BSON_ITER_HOLDS_UTF8(&db_it)) db = bson_iter_utf8(&db_it, nullptr);
+      if (msg->body.Find("$db", &db_it) && BSON_ITER_HOLDS_UTF8(&db_it)) {
+        uint32_t db_len = 0;
+        const char* db_name = bson_iter_utf8(&db_it, &db_len);
+        db.assign(db_name, db_len);  // all of it: an embedded NUL must not cut it short
+      }
       *command = commands::CommandName(msg->body);
       commands::CommandRequest request{db, &msg->body, &msg->sequences, false};
       Document reply = commands::RunCommand(context, request);
@@ -276,11 +282,36 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
   // arrived, so a small message costs one receive and pipelined ones none
   // extra. Starts small (1,000 idle connections stay cheap); grows to the
   // largest message; shrinks back after one over kKeep.
-  constexpr size_t kInitial = 1024, kKeep = 64 * 1024;
+  constexpr size_t kInitial = 1024, kKeep = 64 * 1024, kGrowth = 64 * 1024;
   std::vector<uint8_t> in(kInitial);
   size_t have = 0;
+  // Bytes charged to the server's incoming budget: `in` beyond kInitial, and
+  // while one is being handled, the decompressed size of an OP_COMPRESSED.
+  size_t charged = 0;
+  asio::steady_timer budget_timer(self->strand);
+  auto charge = [&](size_t bytes) -> awaitable<bool> {
+    while (!incoming.TryReserve(bytes)) {
+      if (stopping.load() || !self->socket.is_open()) co_return false;
+      budget_timer.expires_after(std::chrono::milliseconds(5));
+      co_await budget_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    charged += bytes;
+    co_return true;
+  };
+  auto uncharge = [&](size_t bytes) {
+    incoming.Release(bytes);
+    charged -= bytes;
+  };
+  // Reads until `have` >= want. The buffer grows with what arrives (at most
+  // kGrowth or what is held, whichever is more, ahead of it), never to a
+  // length a header merely announces.
   auto receive_at_least = [&](size_t want) -> awaitable<bool> {
     while (have < want) {
+      if (have == in.size()) {
+        const size_t target = std::min(want, have + std::max(kGrowth, have));
+        if (!co_await charge(target - in.size())) co_return false;
+        in.resize(target);
+      }
       size_t n = co_await self->socket.async_read_some(asio::buffer(in.data() + have, in.size() - have),
                                                        asio::redirect_error(use_awaitable, ec));
       if (ec) co_return false;
@@ -288,52 +319,77 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
     }
     co_return true;
   };
-  while (!stopping.load()) {
-    // Between messages a client may stay silent for idle_timeout at most.
-    if (have < wire::kHeaderSize) self->SetDeadline(options.idle_timeout);
-    if (!co_await receive_at_least(wire::kHeaderSize)) break;
-    auto header = wire::ParseHeader(in.data());
-    if (!header.ok()) {
-      Log("connection " + std::to_string(self->id) + ": " + header.status().message() + "; closing");
-      break;
+  // Anything thrown (an allocation that fails) ends this connection only,
+  // and still runs the clean-up below: its slot and its budget are freed.
+  try {
+    while (!stopping.load()) {
+      // Between messages a client may stay silent for idle_timeout at most.
+      if (have < wire::kHeaderSize) self->SetDeadline(options.idle_timeout);
+      if (!co_await receive_at_least(wire::kHeaderSize)) break;
+      // A TLS ClientHello on this plain port (a record of type 22, version 3.x)
+      // would read as a header announcing ~33 MB: end it now, as mongod does.
+      if (in[0] == 0x16 && in[1] == 0x03 && in[2] <= 0x04) {
+        Log("connection " + std::to_string(self->id) +
+            ": a TLS handshake arrived, but this server does not speak TLS; closing");
+        break;
+      }
+      auto header = wire::ParseHeader(in.data());
+      if (!header.ok()) {
+        Log("connection " + std::to_string(self->id) + ": " + header.status().message() + "; closing");
+        break;
+      }
+      const size_t length = static_cast<size_t>(header->length);
+      // The rest of the message must arrive within message_timeout.
+      if (have < length) {
+        self->SetDeadline(options.message_timeout);
+        if (!co_await receive_at_least(length)) break;
+      }
+      // A compressed message is handled at its uncompressed size: charge it
+      // before decompressing (the size is checked against the limit there).
+      size_t decompressed = 0;
+      if (header->op_code == wire::kOpCompressed && length >= wire::kHeaderSize + 8) {
+        const int32_t announced = wire::ReadInt32(in.data() + wire::kHeaderSize + 4);
+        if (announced > 0 && announced <= wire::kMaxMessageSize) {
+          decompressed = static_cast<size_t>(announced) + wire::kHeaderSize;
+          if (!co_await charge(decompressed)) break;
+        }
+      }
+      self->ClearDeadline();
+      if (jitter) {
+        jitter_timer.expires_after(std::chrono::microseconds(jitter_micros(rng)));
+        co_await jitter_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      // The command runs right here, on whichever pool thread runs this strand;
+      // the other threads keep serving every other connection meanwhile, and
+      // if it blocks the last free thread, the monitor adds one.
+      bool close = false;
+      std::string reply;
+      {
+        Pool::BusyScope busy_scope(pool);
+        reply = Process(connection, in.data(), length, *header, &close);
+      }
+      if (decompressed > 0) uncharge(decompressed);
+      // What follows this message (a pipelined one) moves to the front.
+      std::memmove(in.data(), in.data() + length, have - length);
+      have -= length;
+      if (in.size() > kKeep && have <= kInitial) {
+        uncharge(in.size() - kInitial);
+        in.resize(kInitial);
+        in.shrink_to_fit();
+      }
+      if (!reply.empty()) {
+        // A client that stops reading its replies is closed after message_timeout.
+        self->SetDeadline(options.message_timeout);
+        co_await asio::async_write(self->socket, asio::buffer(reply), asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+      }
+      if (close) break;
     }
-    const size_t length = static_cast<size_t>(header->length);
-    if (in.size() < length) in.resize(length);
-    // The rest of the message must arrive within message_timeout.
-    if (have < length) {
-      self->SetDeadline(options.message_timeout);
-      if (!co_await receive_at_least(length)) break;
-    }
-    self->ClearDeadline();
-    if (jitter) {
-      jitter_timer.expires_after(std::chrono::microseconds(jitter_micros(rng)));
-      co_await jitter_timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
-    // The command runs right here, on whichever pool thread runs this strand;
-    // the other threads keep serving every other connection meanwhile, and
-    // if it blocks the last free thread, the monitor adds one.
-    bool close = false;
-    std::string reply;
-    {
-      Pool::BusyScope busy_scope(pool);
-      reply = Process(connection, in.data(), length, *header, &close);
-    }
-    // What follows this message (a pipelined one) moves to the front.
-    std::memmove(in.data(), in.data() + length, have - length);
-    have -= length;
-    if (in.size() > kKeep && have <= kInitial) {
-      in.resize(kInitial);
-      in.shrink_to_fit();
-    }
-    if (!reply.empty()) {
-      // A client that stops reading its replies is closed after message_timeout.
-      self->SetDeadline(options.message_timeout);
-      co_await asio::async_write(self->socket, asio::buffer(reply), asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-    }
-    if (close) break;
+  } catch (const std::exception& e) {
+    Log("connection " + std::to_string(self->id) + ": " + e.what() + "; closing");
   }
   self->ClearDeadline();
+  if (charged > 0) incoming.Release(charged);
   // The connection's cursors live on: they belong to their sessions, and a
   // driver continues them on another pooled connection.
   {

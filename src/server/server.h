@@ -44,6 +44,9 @@ struct ServerOptions {
   // A connection silent for this long between messages is closed (drivers
   // reconnect transparently; their monitors talk every few seconds).
   std::chrono::seconds idle_timeout{30 * 60};
+  // What all connections together may hold for messages being received and
+  // decompressed (server/incoming_budget.h). At least two largest messages.
+  size_t max_incoming_bytes = size_t{512} << 20;
   // Non-empty: answer hello as the primary of a one-member replica set of
   // this name, so that drivers run transactions and retryable writes.
   std::string replica_set;

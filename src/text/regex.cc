@@ -53,24 +53,58 @@ Result<Regex> Regex::Compile(std::string_view pattern, std::string_view options)
   return out;
 }
 
+namespace {
+
+thread_local Status* g_match_error_sink = nullptr;
+
+// PCRE2 stopped without an answer (not "no match", not a bad UTF-8 subject).
+bool GaveUp(int rc) {
+  return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+         rc == PCRE2_ERROR_NOMEMORY || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+Status GaveUpError(const std::string& pattern, int rc) {
+  PCRE2_UCHAR text[256];
+  pcre2_get_error_message(rc, text, sizeof(text));
+  return Status(ErrorCode::kBadValue, "Error while matching the regular expression /" + pattern + "/: " +
+                                          reinterpret_cast<const char*>(text));
+}
+
+}  // namespace
+
+MatchErrorScope::MatchErrorScope(Status* sink) : previous_(g_match_error_sink) { g_match_error_sink = sink; }
+MatchErrorScope::~MatchErrorScope() { g_match_error_sink = previous_; }
+
 bool Regex::Matches(std::string_view subject) const {
   pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
-  if (data == nullptr) return false;
+  if (data == nullptr) {
+    if (g_match_error_sink != nullptr && g_match_error_sink->ok()) {
+      *g_match_error_sink = Status(ErrorCode::kInternalError, "out of memory matching a regular expression");
+    }
+    return false;
+  }
   // Strings from documents may hold invalid UTF-8; PCRE2 then reports an
   // error (negative), which counts as no match, as in MongoDB.
   int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, data,
                        nullptr);
   pcre2_match_data_free(data);
+  if (GaveUp(rc) && g_match_error_sink != nullptr && g_match_error_sink->ok()) {
+    *g_match_error_sink = GaveUpError(pattern_, rc);
+  }
   return rc >= 0;
 }
 
-bool Regex::Find(std::string_view subject, size_t start, std::vector<Span>* groups) const {
+bool Regex::Find(std::string_view subject, size_t start, std::vector<Span>* groups, Status* error) const {
   pcre2_match_data* data = pcre2_match_data_create_from_pattern(code_->code, nullptr);
-  if (data == nullptr) return false;
+  if (data == nullptr) {
+    *error = Status(ErrorCode::kInternalError, "out of memory matching a regular expression");
+    return false;
+  }
   int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), start, 0, data,
                        nullptr);
   if (rc < 0) {
     pcre2_match_data_free(data);
+    if (GaveUp(rc)) *error = GaveUpError(pattern_, rc);
     return false;
   }
   const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);

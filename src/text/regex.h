@@ -23,6 +23,11 @@ class Regex {
   Regex& operator=(Regex&&) noexcept;
   ~Regex();
 
+  // Whether the pattern matches. A subject that is not valid UTF-8 does not
+  // match (as in MongoDB). When PCRE2 gives up (its match, depth or heap
+  // limit: a pattern that backtracks catastrophically), that is an error,
+  // not "no match": it goes to the innermost MatchErrorScope of this thread,
+  // and false is returned.
   bool Matches(std::string_view subject) const;
 
   // One match found by Find: byte offsets into the subject. A capture group
@@ -33,8 +38,9 @@ class Regex {
   };
   // The first match at or after byte `start`: groups[0] is the whole match,
   // groups[i] capture i. Returns false when there is none (or the subject is
-  // not valid UTF-8).
-  bool Find(std::string_view subject, size_t start, std::vector<Span>* groups) const;
+  // not valid UTF-8). When PCRE2 gives up, sets *error (BadValue) and
+  // returns false.
+  bool Find(std::string_view subject, size_t start, std::vector<Span>* groups, Status* error) const;
   // Number of capture groups in the pattern.
   int capture_count() const;
 
@@ -47,6 +53,20 @@ class Regex {
   std::unique_ptr<Code> code_;
   std::string pattern_;
   std::string options_;
+};
+
+// While alive, a Regex::Matches on this thread that PCRE2 gives up on
+// records its error in *sink (the first one only). Scopes nest; the innermost
+// one gets the error. Filter evaluation opens one (query::Filter::Evaluate).
+class MatchErrorScope {
+ public:
+  explicit MatchErrorScope(Status* sink);
+  ~MatchErrorScope();
+  MatchErrorScope(const MatchErrorScope&) = delete;
+  MatchErrorScope& operator=(const MatchErrorScope&) = delete;
+
+ private:
+  Status* previous_;
 };
 
 }  // namespace docket::text

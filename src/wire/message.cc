@@ -39,6 +39,13 @@ Result<Document> ReadDocument(const uint8_t* p, size_t available, size_t* consum
     return Invalid("BSON document length " + std::to_string(length) + " does not fit the message");
   }
   *consumed = static_cast<size_t>(length);
+  // MongoDB's BSONObjMaxInternalSize: a user document's 16 MiB plus room for
+  // the command around it.
+  constexpr int32_t kMaxInternalSize = 16 * 1024 * 1024 + 16 * 1024;
+  if (length > kMaxInternalSize) {
+    return Status(ErrorCode::kBSONObjectTooLarge, "BSONObj size: " + std::to_string(length) +
+                                                      " is invalid. Size must be between 0 and 16793600(16MB)");
+  }
   return Document::FromBytes(p, static_cast<size_t>(length));
 }
 

@@ -222,6 +222,8 @@ def run(seed, cases, binary=DEFAULT_BIN, per_dataset=25, restart_every=3, use_ca
                         found += checker.restart_disk()
                     docs = dataset_of(seed, k)
                     found += checker.load(docs, k)
+                    checker.r = rng(seed, "model", k)
+                    found += checker.check_model(docs)
                     dataset_loaded = k
                 c = case_of(seed, n, docs)
                 checker.r = rng(seed, "checker", n)
@@ -300,10 +302,13 @@ def main(argv=None):
     ap.add_argument("--report", help="write the disagreements as JSON to this file")
     ap.add_argument("--docket", default=DEFAULT_BIN, help="the docket binary (default $DOCKET_BIN or build/debug)")
     ap.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
+    ap.add_argument("--inject", choices=["index", "cache", "disk", "txn", "aggregate"],
+                    help="self-test: drop the last document of every answer computed that way; the run must fail")
     ap.add_argument("--strict", action="store_true",
                     help="count disagreements of known bugs (checks.KNOWN_BUGS) as failures too")
     a = ap.parse_args(argv)
     seed = a.seed if a.seed is not None else random.randrange(2 ** 32)
+    checks.INJECT = a.inject
     cases = a.cases if a.cases is not None else (20000 if a.long else 300)
     print("differential: seed %d, %d cases, binary %s" % (seed, cases, a.docket), flush=True)
     res = run(seed, cases, binary=a.docket, per_dataset=a.per_dataset, restart_every=a.restart_every,

@@ -123,3 +123,40 @@ def test_idle_connection_is_closed(impatient_server):
     assert 2 < time.monotonic() - started < 15
     idle.close()
     assert_still_serving(impatient_server)
+
+
+def rss_kib(server):
+    with open("/proc/%d/status" % server.process.pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_memory_grows_with_bytes_received_not_with_announced_lengths(impatient_server):
+    assert_still_serving(impatient_server)
+    before = rss_kib(impatient_server)
+    socks = []
+    for i in range(20):
+        sock = connect(impatient_server)
+        # Announces a 47 MB message, sends 100 KB of it, and stalls.
+        sock.sendall(struct.pack("<iiii", 47_000_000, i + 1, 0, OP_MSG) + b"\0" * 100_000)
+        socks.append(sock)
+    time.sleep(0.5)
+    grown_mib = (rss_kib(impatient_server) - before) / 1024
+    # 20 announced messages would be ~900 MiB if allocated on the header's word.
+    assert grown_mib < 100, "the server grew by %.0f MiB for 2 MB received" % grown_mib
+    assert_still_serving(impatient_server)
+    for sock in socks:
+        sock.close()
+
+
+def test_a_tls_client_hello_is_closed_at_once(impatient_server):
+    sock = connect(impatient_server)
+    # The first bytes of a TLS 1.2 ClientHello record.
+    sock.sendall(bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) + b"\x00" * 32)
+    start = time.monotonic()
+    assert read_reply(sock) is None  # closed, not answered
+    assert time.monotonic() - start < 5
+    sock.close()
+    assert_still_serving(impatient_server)

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   serve->add_option("--row-cache-size", flags.row_cache_mb,
                     "MiB of single rows kept for point reads, in addition to --cache-size (0: none)")
       ->check(CLI::Range(0LL, 1LL << 20))->capture_default_str();
+  serve->add_option("--blocking-memory", flags.blocking_memory_mb,
+                    "MiB one sort or $group may hold before it spills to disk, or fails when the query forbids it "
+                    "(allowDiskUse: false); MongoDB: 100")
+      ->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
   serve->add_option("--workers", flags.workers,
                     "threads that serve connections and run their commands (0: one per core, at least 2)")
       ->check(CLI::Range(0, 256))->capture_default_str();

@@ -74,6 +74,7 @@ int RunServe(const ServeFlags& flags) {
   engine_options.in_memory = flags.memory;
   engine_options.cache_size_bytes = static_cast<size_t>(flags.cache_mb) << 20;
   engine_options.row_cache_bytes = static_cast<size_t>(flags.row_cache_mb) << 20;
+  engine_options.query_memory_limit_bytes = static_cast<size_t>(flags.blocking_memory_mb) << 20;
   auto engine = Engine::Open(engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "docket: cannot open the database: %s\n", engine.status().ToString().c_str());

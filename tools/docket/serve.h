@@ -25,6 +25,7 @@ struct ServeFlags {
   int idle_timeout_seconds = 30 * 60;
   long long cache_mb = 256;    // block cache (EngineOptions::cache_size_bytes)
   long long row_cache_mb = 0;  // row cache (EngineOptions::row_cache_bytes); 0: none
+  long long blocking_memory_mb = 100;  // EngineOptions::query_memory_limit_bytes (MongoDB: 100 MB)
   std::vector<std::string> argv;
 };
 
