@@ -51,6 +51,13 @@ struct EngineOptions {
   // each miss costs an insert and an eviction, and writes to an index hide
   // its cached ranges. Separate from, and in addition to, cache_size_bytes.
   size_t row_cache_bytes = 0;
+  // How long a single-document write outside a transaction waits for a
+  // document another transaction holds (it wakes the moment that transaction
+  // commits or aborts) before failing with WriteConflict. A server that
+  // aborts abandoned transactions after N seconds sets this above N, so that
+  // a write blocked by one waits for it to be aborted and then succeeds, as
+  // MongoDB's does.
+  int write_wait_seconds = 75;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call

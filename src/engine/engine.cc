@@ -1,5 +1,6 @@
 #include "docket/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <shared_mutex>
 
@@ -20,6 +21,7 @@ Engine::~Engine() {
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
   impl->in_memory = options.in_memory;
+  impl->write_wait = std::chrono::seconds(std::max(1, options.write_wait_seconds));
   if (!options.in_memory) impl->path = options.path;
   impl->query_memory_limit_bytes = options.query_memory_limit_bytes;
   auto store = storage::Store::Open(options.path, options.in_memory, options.cache_size_bytes,

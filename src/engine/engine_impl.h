@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,7 @@ class EngineImpl {
   std::unique_ptr<engine::ReadViewPool> read_views;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
+  std::chrono::seconds write_wait{75};  // EngineOptions::write_wait_seconds
   std::string path;  // EngineOptions::path; empty in memory
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;

@@ -98,7 +98,7 @@ Status WriteUnit::Commit() {
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
                          const std::function<Status(WriteUnit&)>& body) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  const auto deadline = Clock::now() + engine->write_wait;
   for (int attempt = 0;; ++attempt) {
     Status s;
     {

@@ -82,7 +82,8 @@ const rocksdb::Snapshot* TransactionSnapshot(rocksdb::Transaction* txn);
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write);
 
 // Runs `body` in a WriteUnit and commits; retries on WriteConflict when the
-// unit is owned (not in a user transaction), for up to 60 seconds.
+// unit is owned (not in a user transaction), for up to
+// EngineOptions::write_wait_seconds.
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
                          const std::function<Status(WriteUnit&)>& body);
 

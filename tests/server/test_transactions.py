@@ -233,3 +233,37 @@ def test_an_abandoned_transaction_is_aborted_after_its_lifetime():
         c.close()
     finally:
         assert server.stop() == 0
+
+
+def test_a_write_blocked_by_an_abandoned_transaction_succeeds_once_it_is_aborted():
+    """A client opens a transaction, writes a document and vanishes. A plain
+    update of that document waits for the server to abort the transaction at
+    its lifetime, then succeeds (it used to fail a moment before that)."""
+    import uuid
+
+    import bson
+    from bson import SON
+
+    import raw_wire
+    from conftest import DocketServer
+
+    s = DocketServer("--replica-set", "rs0", "--transaction-lifetime", "2")
+    try:
+        client = s.client(replicaSet="rs0")
+        client.tx.c.insert_one({"_id": 1, "n": 0})
+        sock = raw_wire.connect(s)
+        lsid = {"id": bson.Binary(uuid.uuid4().bytes, 4)}
+        reply = raw_wire.command(sock, SON([("update", "c"), ("updates", [{"q": {"_id": 1}, "u": {"$inc": {"n": 100}}}]),
+                                            ("lsid", lsid), ("txnNumber", bson.Int64(1)), ("startTransaction", True),
+                                            ("autocommit", False), ("$db", "tx")]))
+        assert reply["ok"] == 1.0, reply
+        sock.close()  # abandoned: no commit, no abort, no endSessions
+        import time
+        start = time.monotonic()
+        result = client.tx.c.update_one({"_id": 1}, {"$inc": {"n": 1}})
+        assert result.modified_count == 1
+        assert time.monotonic() - start < 10
+        assert client.tx.c.find_one({"_id": 1})["n"] == 1  # the transaction's write is gone
+        client.close()
+    finally:
+        assert s.stop() == 0

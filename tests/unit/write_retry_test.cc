@@ -136,3 +136,43 @@ INSTANTIATE_TEST_SUITE_P(Modes, WriteRetryTest, ::testing::Values(Mode::kMemory,
 
 }  // namespace
 }  // namespace docket
+
+namespace docket {
+namespace {
+
+// A plain write blocked by a transaction waits at most write_wait_seconds,
+// and proceeds the moment that transaction ends.
+TEST(WriteWaitTest, ABlockedWriteWaitsForTheTransactionUpToItsLimit) {
+  for (int wait_seconds : {1, 10}) {
+    auto engine = Engine::Open({.in_memory = true, .write_wait_seconds = wait_seconds});
+    ASSERT_TRUE(engine.ok());
+    Collection c = (*engine)->collection("db", "c");
+    ASSERT_TRUE(c.InsertOne(testing::J(R"({"_id": 1, "n": 0})")).ok());
+    auto txn = (*engine)->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    UpdateOptions in_txn;
+    in_txn.write.transaction = txn->get();
+    ASSERT_TRUE(c.UpdateOne(testing::J(R"({"_id": 1})"), testing::J(R"({"$inc": {"n": 10}})"), in_txn).ok());
+    const auto start = Clock::now();
+    auto writer = std::async(std::launch::async, [&] {
+      return c.UpdateOne(testing::J(R"({"_id": 1})"), testing::J(R"({"$inc": {"n": 1}})"));
+    });
+    if (wait_seconds == 1) {
+      auto result = writer.get();  // the transaction outlives the wait
+      EXPECT_EQ(result.status().code(), ErrorCode::kWriteConflict);
+      EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+      (*txn)->Abort();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      (*txn)->Abort();  // as a server's reaper aborts an abandoned one
+      auto result = writer.get();
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      EXPECT_EQ(result->modified_count, 1);
+      EXPECT_LT(Clock::now() - start, std::chrono::seconds(5)) << "did not wake when the transaction ended";
+      EXPECT_EQ(testing::GetInt(**c.FindOne(testing::J(R"({"_id": 1})")), "n"), 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace docket

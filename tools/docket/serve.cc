@@ -75,6 +75,10 @@ int RunServe(const ServeFlags& flags) {
   engine_options.cache_size_bytes = static_cast<size_t>(flags.cache_mb) << 20;
   engine_options.row_cache_bytes = static_cast<size_t>(flags.row_cache_mb) << 20;
   engine_options.query_memory_limit_bytes = static_cast<size_t>(flags.blocking_memory_mb) << 20;
+  // A write blocked by an abandoned transaction outlasts it: the session
+  // reaper aborts it after the lifetime (checked every second), then the
+  // write proceeds.
+  engine_options.write_wait_seconds = flags.transaction_lifetime_seconds + 15;
   auto engine = Engine::Open(engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "docket: cannot open the database: %s\n", engine.status().ToString().c_str());
