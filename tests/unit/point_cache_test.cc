@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -182,6 +183,11 @@ TEST(PointCacheTest, ConcurrentReadersNeverSeeAnotherSnapshotsVersion) {
       published.store(seq);  // the commit becomes visible
       cache.EndWrite(mark, published.load());
     }
+    // The readers must have read through the cache before the test ends: on
+    // a busy machine they may not even have started while the commits ran.
+    // After the last commit every re-read is a hit, so this comes quickly.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (hits.load() < 100 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     stop = true;
   });
   std::vector<std::thread> readers;
