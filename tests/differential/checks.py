@@ -907,15 +907,16 @@ def known_bug(f):
             (nested_array_on(docs, sort_paths(spec)) or (spec.get("pipeline") and nested_array_anywhere(docs))):
         # (a pipeline may sort on what it computed: $group's _id from an array of arrays)
         return "nested-array-sort-crash"
+    # after the sort, $skip/$limit/$group make the wrong order show as other documents
     truncated = spec.get("skip") or spec.get("limit") or any(
         k in stage for stage in spec.get("pipeline", []) for k in ("$skip", "$limit", "$group"))
     if f.relation != "crash" and sort_paths(spec) and nested_array_on(docs, sort_paths(spec)) and \
             f.a and f.b and f.a[0] == "ok" and f.b[0] == "ok" and \
-            (sorted(f.a[1]) == sorted(f.b[1]) or (truncated and len(f.a[1]) == len(f.b[1]))):
+            (sorted(f.a[1]) == sorted(f.b[1]) or truncated):
         return "nested-array-sort-key"  # the same documents in another order (or another cut of them)
     if f.relation != "crash" and sort_paths(spec) and empty_array_on(docs, sort_paths(spec)) and \
             f.a and f.b and f.a[0] == "ok" and f.b[0] == "ok" and \
-            (sorted(f.a[1]) == sorted(f.b[1]) or (truncated and len(f.a[1]) == len(f.b[1]))):
+            (sorted(f.a[1]) == sorted(f.b[1]) or truncated):
         return "empty-array-sort-key"
     if f.relation == "model" and f.a[0] == "ok" and f.b[0] == "ok":
         a = [bson.decode(x, SON_OPTS) for x in f.a[1]]
