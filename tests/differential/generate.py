@@ -28,10 +28,7 @@ b is never an array because two compound indexes pair it with array fields
 """
 import copy
 import datetime
-import math
-import random
 
-import bson
 from bson import Decimal128, Int64, ObjectId, Regex, Timestamp
 from bson.binary import Binary
 from bson.max_key import MaxKey

@@ -16,7 +16,6 @@ case has its own random generator, derived from (S, N). `--only-case N`
 runs that case again, after the cases before it on the same dataset.
 """
 import argparse
-import copy
 import json
 import os
 import random
