@@ -74,6 +74,13 @@ struct WriteConcern {
 struct WriteOptions {
   WriteConcern write_concern;
   Transaction* transaction = nullptr;
+  // For servers that must not hold a thread while a write waits: instead of
+  // waiting for a document another writer or a transaction holds, a
+  // single-document update, replace, delete or findAndModify outside a
+  // transaction returns ErrorCode::kWouldBlock before writing anything, and
+  // Engine::WhenWorthRetrying says when to run it again. Ignored by inserts,
+  // by the *Many operations and inside transactions.
+  bool may_park = false;
 };
 
 struct ReadOptions {
@@ -499,6 +506,16 @@ class Engine {
   // status from the body aborts and is returned as is.
   Status WithTransaction(const std::function<Status(Transaction&)>& body,
                          const WriteConcern& write_concern = {}, int max_attempts = 100);
+
+  // After a write returned kWouldBlock (WriteOptions::may_park): calls
+  // `wake` once, from the thread that releases the document, when running
+  // the write again is worth it, and returns true; or returns false without
+  // keeping `wake` when nothing will announce it (a transaction holds the
+  // document): the caller tries again after a short delay.
+  bool WhenWorthRetrying(const Status& would_block, std::function<void()> wake);
+  // After a woken write ran again without parking again: lets the next
+  // parked writer of the same document have its turn.
+  void PassTurn(const Status& would_block);
 
   EngineImpl* impl() { return impl_.get(); }
 

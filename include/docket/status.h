@@ -14,6 +14,9 @@ namespace docket {
 
 // MongoDB server error codes. Never renumber: clients match on these values.
 enum class ErrorCode : int32_t {
+  // Internal, never a MongoDB code: a write asked not to wait
+  // (WriteOptions::may_park) found its document busy; nothing was written.
+  kWouldBlock = -1,
   kOk = 0,
   kInternalError = 1,
   kBadValue = 2,

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -55,6 +56,12 @@ struct ConnectionInfo {
   // Set by a command that must end the connection without a reply (a test
   // fail point's closeConnection): the server closes it instead of answering.
   bool close_without_reply = false;
+  // Whether the server can run the message again (CommandRequest::may_park).
+  bool may_park = false;
+  // Set when the command parked (kWouldBlock, with its details): nothing
+  // was done; the server runs the same message again when the engine says
+  // it is worth it (Engine::WhenWorthRetrying).
+  std::optional<Status> parked;
 };
 
 struct CommandRequest {
@@ -65,6 +72,10 @@ struct CommandRequest {
   // The session's id bytes (lsid.id), set by RunWithSession; empty: none.
   // Cursors belong to it.
   std::string lsid;
+  // The connection can run the command again later (it keeps the message):
+  // a single-document write may park instead of holding a thread while its
+  // document is busy (WriteOptions::may_park; ConnectionInfo::parked).
+  bool may_park = false;
   // Set for a statement of a multi-document transaction (transactions.cc):
   // the engine transaction to run in, and where to note the ids of cursors
   // it opens (they die with the transaction).

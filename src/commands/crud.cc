@@ -66,6 +66,11 @@ Status MergeLet(const Document& command, const Document& statement, Document* ou
   return Status::OK();
 }
 
+// Whether statement `i` may park (WriteOptions::may_park): only the first,
+// before anything of the command was done, outside a transaction, when the
+// connection can run the message again.
+bool MayPark(const CommandRequest& request, size_t i) { return request.may_park && request.txn == nullptr && i == 0; }
+
 Status ReadHint(const Document& spec, IndexHint* out) {
   auto hint = GetHint(spec);
   if (!hint.ok()) return hint.status();
@@ -228,6 +233,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
       options.write.transaction = request.txn;
+      options.write.may_park = MayPark(request, i);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
       if (filters.ok()) filters = ReadHint(spec, &options.hint);
@@ -261,6 +267,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
       options.write.transaction = request.txn;
+      options.write.may_park = MayPark(request, i);
       const bool multi = GetBoolField(spec, "multi", false);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
@@ -286,6 +293,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
         s = result.status();
       }
     }
+    if (s.code() == ErrorCode::kWouldBlock) return s;  // the first statement: nothing done yet
     if (!s.ok()) {
       errors.push_back({i, s});
       if (ordered) break;
@@ -341,6 +349,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
     } else if (Status hinted = ReadHint(spec, &options.hint); !hinted.ok()) {
       s = hinted;
     } else {
+      options.write.may_park = MayPark(request, i);
       auto result = *limit == 1 ? collection.DeleteOne(*q, options) : collection.DeleteMany(*q, options);
       if (result.ok()) {
         n += result->deleted_count;
@@ -348,6 +357,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
         s = result.status();
       }
     }
+    if (s.code() == ErrorCode::kWouldBlock) return s;  // the first statement: nothing done yet
     if (!s.ok()) {
       errors.push_back({i, s});
       if (ordered) break;
@@ -376,6 +386,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;
   options.write.transaction = request.txn;
+  options.write.may_park = MayPark(request, 0);
   const bool remove = GetBoolField(body, "remove", false);
   bson_iter_t u_it;
   const bool has_update = body.Find("update", &u_it);

@@ -99,6 +99,7 @@ Document RunPlain(CommandContext& context, const CommandRequest& request, Handle
   if (auto injected = InjectedError(context)) return ErrorReply(*injected);
   bson::Builder reply;
   Status s = handler(context, request, reply.get());
+  if (s.code() == ErrorCode::kWouldBlock) context.connection.parked = s;  // nothing was done: run it again later
   if (!s.ok()) return ErrorReply(s);
   BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
   return reply.Finish();

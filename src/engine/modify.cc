@@ -184,7 +184,11 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
 }
 
 Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const ModifyRequest& request,
-                                 const WriteOptions& options) {
+                                 const WriteOptions& parkable) {
+  // Some documents may be written before one is found busy: a *Many write
+  // waits (it cannot return and be run again from the start).
+  WriteOptions options = parkable;
+  options.may_park = false;
   ModifyOutcome total;
   if (guard.entry) {
     rocksdb::Transaction* user_txn = options.transaction ? options.transaction->impl()->txn : nullptr;

@@ -24,9 +24,11 @@ WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options) : engine_(
     return;
   }
   journal_ = options.write_concern.journal;
+  may_park_ = options.may_park;
   if (journal_) engine->store->BeginJournaledWrite();
   rocksdb::TransactionOptions txn_options;
   txn_options.deadlock_detect = true;
+  if (may_park_) txn_options.lock_timeout = 0;  // a held row lock: WouldBlock, not a wait
   // sync stays false: j:true syncs after the commit, with the row locks released.
   txn_ = engine->db()->BeginTransaction(rocksdb::WriteOptions(), txn_options);
 }
@@ -65,15 +67,66 @@ Status WriteUnit::GetForUpdate(const std::string& key, std::string* value, bool*
   }
   *found = s.ok();
   if (s.IsNotFound()) return Status::OK();
+  if (may_park_ && (s.IsTimedOut() || s.IsBusy())) return WouldBlock(-1, 0);
   return FromRocks(s, "reading a record");
 }
 
 Status WriteUnit::QueueAndGetForUpdate(const std::string& key, std::string* value, bool* found) {
-  if (owned_ && !queue_.owns_lock() && txn_->GetNumKeys() == 0) {
-    queue_ = std::unique_lock<std::mutex>(engine_->key_queues.For(key));
+  if (owned_ && !queue_.held() && txn_->GetNumKeys() == 0) {
+    if (may_park_) {
+      size_t stripe = 0;
+      uint64_t generation = 0;
+      auto ticket = engine_->key_queues.TryAcquire(key, &stripe, &generation);
+      if (!ticket) return WouldBlock(static_cast<int64_t>(stripe), generation);
+      queue_ = std::move(*ticket);
+    } else {
+      queue_ = engine_->key_queues.Acquire(key);
+    }
   }
   return GetForUpdate(key, value, found);
 }
+
+Status WouldBlock(int64_t stripe, uint64_t generation) {
+  bson::Builder details;
+  BSON_APPEND_INT64(details.get(), "stripe", stripe);
+  BSON_APPEND_INT64(details.get(), "generation", static_cast<int64_t>(generation));
+  return Status(ErrorCode::kWouldBlock, "the document is busy; the write was not run")
+      .WithDetails(details.Finish().bytes());
+}
+
+bool ReadWouldBlock(const Status& status, int64_t* stripe, uint64_t* generation) {
+  if (status.code() != ErrorCode::kWouldBlock || status.details().empty()) return false;
+  auto details = Document::FromBytes(reinterpret_cast<const uint8_t*>(status.details().data()), status.details().size());
+  bson_iter_t s, g;
+  if (!details.ok() || !details->Find("stripe", &s) || !details->Find("generation", &g)) return false;
+  *stripe = bson_iter_as_int64(&s);
+  *generation = static_cast<uint64_t>(bson_iter_as_int64(&g));
+  return true;
+}
+
+}  // namespace docket::engine
+
+namespace docket {
+
+bool Engine::WhenWorthRetrying(const Status& would_block, std::function<void()> wake) {
+  int64_t stripe = -1;
+  uint64_t generation = 0;
+  if (!engine::ReadWouldBlock(would_block, &stripe, &generation) || stripe < 0) return false;
+  impl_->key_queues.Park(static_cast<size_t>(stripe), generation, std::move(wake));
+  return true;
+}
+
+void Engine::PassTurn(const Status& would_block) {
+  int64_t stripe = -1;
+  uint64_t generation = 0;
+  if (engine::ReadWouldBlock(would_block, &stripe, &generation) && stripe >= 0) {
+    impl_->key_queues.PassTurn(static_cast<size_t>(stripe));
+  }
+}
+
+}  // namespace docket
+
+namespace docket::engine {
 
 void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
   if (user_ == nullptr) return;
@@ -86,7 +139,7 @@ void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
 Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
   Status s = FromRocks(engine_->store->Commit(txn_), "committing");
-  if (queue_.owns_lock()) queue_.unlock();  // the row locks are released too
+  queue_.Release();  // the row locks are released too
   if (!s.ok()) return s;
   committed_ = true;
   if (!journal_) return Status::OK();

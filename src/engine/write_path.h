@@ -20,6 +20,7 @@
 #include "docket/engine.h"
 #include "bson/path.h"
 #include "engine/engine_impl.h"
+#include "engine/key_queue.h"
 
 namespace docket::engine {
 
@@ -65,7 +66,10 @@ class WriteUnit {
   bool committed_ = false;
   // Owned units: the queue of the first key locked, held until the commit
   // (or the end of the unit) — see key_queue.h.
-  std::unique_lock<std::mutex> queue_;
+  KeyQueues::Ticket queue_;
+  // Owned units of a write that may park (WriteOptions::may_park): return
+  // kWouldBlock instead of waiting for the key queue or a row lock.
+  bool may_park_ = false;
 };
 
 // The snapshot a user transaction reads from, taken on its first read: the
@@ -80,6 +84,13 @@ const rocksdb::Snapshot* TransactionSnapshot(rocksdb::Transaction* txn);
 // neither the record nor any index entry behind, also inside a group insert
 // or a user transaction. Row locks taken stay taken until the end.
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write);
+
+// The kWouldBlock a parking write returns: for the key queue's stripe
+// (woken by its next release) or, with stripe < 0, for a row lock a
+// transaction holds (nothing announces its release).
+Status WouldBlock(int64_t stripe, uint64_t generation);
+// Reads a WouldBlock's stripe and generation; false if it is not one.
+bool ReadWouldBlock(const Status& status, int64_t* stripe, uint64_t* generation);
 
 // Runs `body` in a WriteUnit and commits; retries on WriteConflict when the
 // unit is owned (not in a user transaction), for up to

@@ -54,8 +54,12 @@ struct Connection {
       asio::error_code ignored;
       c->socket.shutdown(tcp::socket::shutdown_both, ignored);
       c->socket.close(ignored);
+      if (c->park_timer) c->park_timer->cancel();
     });
   }
+  // While the connection's command is parked (ServerImpl::ParkUntilWorthRetrying):
+  // the timer it waits on. Only on `strand`.
+  std::shared_ptr<asio::steady_timer> park_timer;
 };
 
 class ServerImpl {
@@ -102,6 +106,12 @@ class ServerImpl {
   awaitable<void> SweepDeadlines();
   // One connection's loop, on its strand.
   awaitable<void> Serve(std::shared_ptr<Connection> connection);
+  // Suspends the connection until `park` (a kWouldBlock) is worth retrying:
+  // woken by the engine when the document is released, or after *backoff
+  // (doubling, at most 50 ms) when nothing will announce it; also when the
+  // server stops. Holds no thread meanwhile.
+  awaitable<void> ParkUntilWorthRetrying(std::shared_ptr<Connection> self, const Status& park,
+                                        std::chrono::milliseconds* backoff);
   // Decodes one whole message and runs its command. Returns the reply bytes,
   // or "" when none is due (moreToCome). Sets *close for unrecoverable input.
   std::string Process(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
@@ -193,7 +203,9 @@ std::string ServerImpl::ProcessPlain(commands::ConnectionInfo& connection, const
       }
       *command = commands::CommandName(msg->body);
       commands::CommandRequest request{db, &msg->body, &msg->sequences, false};
+      request.may_park = connection.may_park;
       Document reply = commands::RunCommand(context, request);
+      if (connection.parked) return std::string();  // run again when worth it
       if (connection.close_without_reply) {
         *close = true;
         return std::string();
@@ -364,10 +376,30 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
       // if it blocks the last free thread, the monitor adds one.
       bool close = false;
       std::string reply;
-      {
-        Pool::BusyScope busy_scope(pool);
-        reply = Process(connection, in.data(), length, *header, &close);
+      // A single-document write whose document is busy parks instead of
+      // holding this thread (commands::ConnectionInfo::parked): the message
+      // is run again when the engine says it is worth it. After park_limit
+      // it runs without parking (and waits, or fails as a blocked write does).
+      const auto first_run = std::chrono::steady_clock::now();
+      std::optional<Status> woken_from;
+      auto backoff = std::chrono::milliseconds(1);
+      while (true) {
+        connection.may_park = std::chrono::steady_clock::now() - first_run < options.park_limit;
+        {
+          Pool::BusyScope busy_scope(pool);
+          reply = Process(connection, in.data(), length, *header, &close);
+        }
+        if (!connection.parked) {
+          if (woken_from) state.engine->PassTurn(*woken_from);  // the next parked writer's turn
+          break;
+        }
+        Status park = std::move(*connection.parked);
+        connection.parked.reset();
+        co_await ParkUntilWorthRetrying(self, park, &backoff);
+        if (stopping.load() || !self->socket.is_open()) break;
+        woken_from = std::move(park);
       }
+      if (reply.empty() && connection.parked.has_value()) break;  // stopped while parked
       if (decompressed > 0) uncharge(decompressed);
       // What follows this message (a pipelined one) moves to the front.
       std::memmove(in.data(), in.data() + length, have - length);
@@ -399,6 +431,27 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
   self->socket.close(ec);
   state.connections_current.fetch_sub(1);
   Log("connection " + std::to_string(self->id) + " ended");
+}
+
+awaitable<void> ServerImpl::ParkUntilWorthRetrying(std::shared_ptr<Connection> self, const Status& park,
+                                                    std::chrono::milliseconds* backoff) {
+  auto timer = std::make_shared<asio::steady_timer>(self->strand);
+  timer->expires_at(asio::steady_timer::time_point::max());
+  self->park_timer = timer;
+  // The wake-up comes from whichever thread releases the document; it only
+  // posts to this connection's strand, where the timer lives. Posted, it runs
+  // after this coroutine has suspended on the timer below.
+  std::weak_ptr<Connection> weak = self;
+  const bool announced = state.engine->WhenWorthRetrying(park, [weak, timer] {
+    if (auto connection = weak.lock()) asio::post(connection->strand, [timer] { timer->cancel(); });
+  });
+  if (!announced) {
+    timer->expires_after(*backoff);
+    *backoff = std::min(*backoff * 2, std::chrono::milliseconds(50));
+  }
+  asio::error_code ec;
+  co_await timer->async_wait(asio::redirect_error(use_awaitable, ec));
+  self->park_timer.reset();
 }
 
 awaitable<void> ServerImpl::AcceptLoop() {

@@ -52,6 +52,10 @@ struct ServerOptions {
   std::string replica_set;
   // A transaction still open after this long is aborted (its locks freed).
   std::chrono::seconds transaction_lifetime{60};
+  // How long a write may stay parked (a busy document) before it runs
+  // without parking: set above the transaction lifetime, as the engine's
+  // write wait is.
+  std::chrono::seconds park_limit{75};
   bool test_commands = false;  // registers `sleep` (tests only, as MongoDB's enableTestCommands)
   bool log_json = false;
   bool quiet = false;

@@ -101,6 +101,7 @@ int RunServe(const ServeFlags& flags) {
   options.test_commands = flags.enable_test_commands;
   options.replica_set = flags.replica_set;
   options.transaction_lifetime = std::chrono::seconds(flags.transaction_lifetime_seconds);
+  options.park_limit = std::chrono::seconds(flags.transaction_lifetime_seconds + 15);
   options.argv = flags.argv;
   // getCmdLineOpts' `parsed`, in mongod's shape where mongod has the option
   // (drivers' test suites read setParameter.enableTestCommands).
