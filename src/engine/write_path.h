@@ -138,7 +138,11 @@ class RecordScan : public DocumentScan {
   RecordScan(const RecordScan&) = delete;
   RecordScan& operator=(const RecordScan&) = delete;
 
-  bool Valid() const override { return it_->Valid(); }
+  // The bound is checked here as well as given to RocksDB: a transaction's
+  // iterator (its writes merged over the database) does not apply
+  // iterate_upper_bound to the transaction's own writes, and ran on into the
+  // next key range (index entries read as documents).
+  bool Valid() const override { return it_->Valid() && it_->key().compare(upper_slice_) < 0; }
   void Next() override {
     it_->Next();
     ++docs_examined_;

@@ -75,15 +75,17 @@ class ComparePredicate : public ValuePredicate {
     }
     const bson_type_t type = bson_iter_type(value);
     // The common case, a number against a number, without re-reading the
-    // operand: the order of bson::CompareNumbers (NaN below every number).
+    // operand. The operand is not NaN here (above).
     if (operand_is_binary_number_ && IsBinaryNumber(type)) {
       long double x = BinaryNumber(*value, type);
-      bool x_nan = std::isnan(x), y_nan = std::isnan(number_);
-      int c = (x_nan || y_nan) ? (x_nan == y_nan ? 0 : (x_nan ? -1 : 1)) : (x < number_ ? -1 : (x > number_ ? 1 : 0));
-      return Holds(c);
+      // As MongoDB's matcher: a NaN value equals only NaN and is in no
+      // range (it sorts below every number, but $lt does not reach it).
+      if (std::isnan(x)) return false;
+      return Holds(x < number_ ? -1 : (x > number_ ? 1 : 0));
     }
     // Type bracketing: only values of the operand's canonical type compare.
     if (CanonicalType(type) != operand_canonical_) return false;
+    if (IsNaN(*value)) return false;  // a decimal NaN, as the double above
     bson_iter_t operand;
     bson::IterHeldValue(operand_, &operand);
     return Holds(bson::CompareValues(*value, operand));

@@ -1,11 +1,13 @@
 #include "query/sort.h"
 
 #include "bson/key_encoding.h"
+#include "bson/path.h"
 #include "bson/value.h"
 
 namespace docket::query {
 namespace {
-constexpr char kNullHolder[] = {7, 0, 0, 0, BSON_TYPE_NULL, 0, 0};  // {"": null}: 7 bytes
+constexpr char kNullHolder[] = {7, 0, 0, 0, BSON_TYPE_NULL, 0, 0};            // {"": null}: 7 bytes
+constexpr char kUndefinedHolder[] = {7, 0, 0, 0, BSON_TYPE_UNDEFINED, 0, 0};  // {"": undefined}
 
 }  // namespace
 
@@ -31,47 +33,59 @@ Result<SortSpec> SortSpec::Compile(const Document& spec) {
 }
 
 SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
+  // MongoDB's sort key of a field: its value; for an array, its smallest
+  // element ascending (largest descending), each element — an array one
+  // included — compared as a whole value; an empty array counts as
+  // undefined (below null, as MongoDB's index keys have it); a path that
+  // reaches nothing counts as null.
   SortValues values;
   values.reserve(keys_.size());
   for (const Key& key : keys_) {
     std::string best;
     bool have = false;
-    bool saw_missing = false;
-    bson::VisitPath(doc.data(), doc.size(), key.path, [&](const bson_iter_t* v) {
-      if (v == nullptr) {
-        saw_missing = true;
-        return false;
-      }
-      if (bson_iter_type(v) == BSON_TYPE_ARRAY) {
-        bson_iter_t probe;
-        // The elements are visited next; an empty array sorts as missing.
-        if (bson_iter_recurse(v, &probe) && !bson_iter_next(&probe)) saw_missing = true;
-        return false;
-      }
+    auto offer = [&](const bson_iter_t& v) {
       if (!have) {
-        best = bson::HoldValue(*v);
+        best = bson::HoldValue(v);
         have = true;
-        return false;
+        return;
       }
       bson_iter_t current;
       bson::IterHeldValue(best, &current);
-      int c = bson::CompareValues(*v, current);
-      if (key.descending ? c > 0 : c < 0) best = bson::HoldValue(*v);
-      return false;
-    });
-    if (saw_missing) {
-      // Missing sorts as null, which is below every value but MinKey/undefined.
-      std::string null_holder(kNullHolder, sizeof(kNullHolder));
-      if (!have) {
-        best = null_holder;
-        have = true;
-      } else if (!key.descending) {
-        bson_iter_t current, null_it;
-        bson::IterHeldValue(best, &current);
-        bson::IterHeldValue(null_holder, &null_it);
-        if (bson::CompareValues(null_it, current) < 0) best = null_holder;
-      }
-    }
+      const int c = bson::CompareValues(v, current);
+      if (key.descending ? c > 0 : c < 0) best = bson::HoldValue(v);
+    };
+    auto offer_held = [&](const char* held, size_t size) {
+      std::string holder(held, size);
+      bson_iter_t it;
+      bson::IterHeldValue(holder, &it);
+      offer(it);
+    };
+    bson::VisitOptions leaf_arrays_whole;
+    leaf_arrays_whole.expand_leaf_arrays = false;
+    bson::VisitPath(
+        doc.data(), doc.size(), key.path,
+        [&](const bson_iter_t* v) {
+          if (v == nullptr) {
+            offer_held(kNullHolder, sizeof(kNullHolder));
+            return false;
+          }
+          if (bson_iter_type(v) != BSON_TYPE_ARRAY) {
+            offer(*v);
+            return false;
+          }
+          bson_iter_t element;
+          bool any = false;
+          if (bson_iter_recurse(v, &element)) {
+            while (bson_iter_next(&element)) {
+              any = true;
+              offer(element);
+            }
+          }
+          if (!any) offer_held(kUndefinedHolder, sizeof(kUndefinedHolder));
+          return false;
+        },
+        leaf_arrays_whole);
+    if (!have) best = std::string(kNullHolder, sizeof(kNullHolder));
     values.push_back(std::move(best));
   }
   return values;

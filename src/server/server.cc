@@ -338,16 +338,21 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
       // Between messages a client may stay silent for idle_timeout at most.
       if (have < wire::kHeaderSize) self->SetDeadline(options.idle_timeout);
       if (!co_await receive_at_least(wire::kHeaderSize)) break;
-      // A TLS ClientHello on this plain port (a record of type 22, version 3.x)
-      // would read as a header announcing ~33 MB: end it now, as mongod does.
-      if (in[0] == 0x16 && in[1] == 0x03 && in[2] <= 0x04) {
-        Log("connection " + std::to_string(self->id) +
-            ": a TLS handshake arrived, but this server does not speak TLS; closing");
-        break;
-      }
       auto header = wire::ParseHeader(in.data());
       if (!header.ok()) {
         Log("connection " + std::to_string(self->id) + ": " + header.status().message() + "; closing");
+        break;
+      }
+      // An opcode no MongoDB client sends ends the connection now, before
+      // waiting for the rest of a message that may never come: a TLS
+      // ClientHello on this plain port reads as a header announcing ~33 MB
+      // with such an opcode.
+      if (!wire::IsKnownOpCode(header->op_code)) {
+        const bool tls = in[0] == 0x16 && in[1] == 0x03;
+        Log("connection " + std::to_string(self->id) + ": " +
+            (tls ? std::string("a TLS handshake arrived, but this server does not speak TLS")
+                 : "unknown opcode " + std::to_string(header->op_code)) +
+            "; closing");
         break;
       }
       const size_t length = static_cast<size_t>(header->length);

@@ -35,6 +35,24 @@ enum OpCode : int32_t {
   kOpMsg = 2013,
 };
 
+// Whether `op_code` is one of the opcodes above (any other ends the connection).
+inline bool IsKnownOpCode(int32_t op_code) {
+  switch (op_code) {
+    case kOpReply:
+    case kOpUpdate:
+    case kOpInsert:
+    case kOpQuery:
+    case kOpGetMore:
+    case kOpDelete:
+    case kOpKillCursors:
+    case kOpCompressed:
+    case kOpMsg:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // OP_REPLY responseFlags.
 inline constexpr int32_t kReplyQueryFailure = 1 << 1;
 inline constexpr int32_t kReplyAwaitCapable = 1 << 3;

@@ -160,3 +160,18 @@ def test_a_tls_client_hello_is_closed_at_once(impatient_server):
     assert time.monotonic() - start < 5
     sock.close()
     assert_still_serving(impatient_server)
+
+
+def test_a_message_whose_length_looks_like_tls_is_served(impatient_server):
+    # A message of 0x00010316 bytes starts with 16 03 01 00, the first bytes
+    # of a TLS record: it is still an OP_MSG, and is answered.
+    target = 0x00010316
+    base = op_msg(bson.encode({"insert": "tlsish", "documents": [{"_id": 1, "s": ""}], "$db": "db"}))
+    body = bson.encode({"insert": "tlsish", "documents": [{"_id": 1, "s": "x" * (target - len(base))}], "$db": "db"})
+    message = op_msg(body)
+    assert len(message) == target and message[:4] == bytes([0x16, 0x03, 0x01, 0x00])
+    sock = connect(impatient_server)
+    sock.sendall(message)
+    reply = read_reply(sock)
+    assert reply is not None and reply["ok"] == 1.0 and reply["n"] == 1, reply
+    sock.close()

@@ -144,3 +144,47 @@ INSTANTIATE_TEST_SUITE_P(Modes, TransactionCatalogTest, ::testing::Values(Mode::
 
 }  // namespace
 }  // namespace docket
+
+namespace docket {
+namespace {
+
+// A transaction's collection scan stops at the end of the collection: it ran
+// on into the collection's index entries, reading them as documents, once the
+// transaction had written index entries (found by the differential checker).
+TEST(TransactionScanTest, AScanInsideATransactionStaysInItsCollection) {
+  auto engine = Engine::Open({.in_memory = true});
+  ASSERT_TRUE(engine.ok());
+  Collection c = (*engine)->collection("db", "c");
+  ASSERT_TRUE(c.CreateIndex(testing::J(R"({"b": -1})")).ok());
+  std::vector<Document> docs;
+  for (int i = 0; i < 51; ++i) docs.push_back(testing::J("{\"_id\": " + std::to_string(i) + ", \"b\": " + std::to_string(i) + "}"));
+  ASSERT_TRUE(c.InsertMany(docs).ok());
+  auto txn = (*engine)->BeginTransaction();
+  ASSERT_TRUE(txn.ok());
+  UpdateOptions update;
+  update.write.transaction = txn->get();
+  ASSERT_EQ(c.UpdateMany(testing::J("{}"), testing::J(R"({"$unset": {"b": ""}})"), update)->modified_count, 51);
+  for (const char* sort : {"{}", R"({"_id": 1})", R"({"_id": -1})", R"({"b": 1})"}) {
+    FindOptions find;
+    find.read.transaction = txn->get();
+    find.sort = testing::J(sort);
+    auto cursor = c.Find(Document(), find);
+    ASSERT_TRUE(cursor.ok());
+    std::vector<Document> seen;
+    while (!cursor->exhausted()) {
+      for (Document& d : *cursor->NextBatch()) seen.push_back(std::move(d));
+    }
+    EXPECT_EQ(seen.size(), 51u) << sort;
+    for (const Document& d : seen) {
+      EXPECT_TRUE(Document::FromBytes(d.data(), d.size()).ok()) << sort;
+      bson_iter_t b;
+      EXPECT_FALSE(d.Find("b", &b)) << sort << ": " << d.ToJson();
+    }
+  }
+  CountOptions count;
+  count.read.transaction = txn->get();
+  EXPECT_EQ(*c.CountDocuments(Document(), count), 51);
+}
+
+}  // namespace
+}  // namespace docket
