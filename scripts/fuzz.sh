@@ -11,7 +11,9 @@
 # restarted for the rest of its time. Every finding (crash, sanitizer report,
 # leak, timeout, out-of-memory) is saved under fuzz/findings/<target>/ with
 # the report beside it (<name>.log). A finding whose report contains the
-# signature of an entry of fuzz/known_crashes.txt counts as known.
+# signature of an entry of fuzz/known_crashes.txt counts as known; UBSan
+# reports listed in fuzz/ubsan_known.supp are suppressed while fuzzing, so
+# that a known finding does not stop every run.
 # Exit status: 1 when there was a finding that is not known.
 # Environment: FUZZ_JOBS (make -j, default 1), FUZZ_NICE (default 10).
 set -euo pipefail
@@ -60,8 +62,11 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${targets_all[@]}")
 
 build_targets
-printf 'fuzzing %s target(s) for %s s each (commit %s, %s)\n' "${#targets[@]}" "$seconds" \
-  "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+dirty=$(git status --porcelain -- src include 2>/dev/null | wc -l)
+printf 'fuzzing %s target(s) for %s s each (commit %s%s, %s)\n' "${#targets[@]}" "$seconds" \
+  "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+  "$( ((dirty)) && echo " + $dirty uncommitted file(s) in src/ include/")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+export UBSAN_OPTIONS="suppressions=$root/fuzz/ubsan_known.supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 status=0
 summary=()
 for target in "${targets[@]}"; do
