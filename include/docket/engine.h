@@ -464,6 +464,12 @@ class Engine {
   Result<int64_t> DatabaseStorageSize(std::string_view db);
   // The directory the database lives in; empty in memory.
   const std::string& path() const;
+  // OK while the storage can write. After a write failed for want of space
+  // (OutOfDiskSpace) or another I/O error, every write fails with this error
+  // and reads go on; the database can take writes again once it is reopened
+  // (close this Engine and open another on the same path) with room on the
+  // disk. Nothing acknowledged is lost.
+  Status Health() const;
   std::vector<CollectionInfo> ListCollections(std::string_view db);
 
   // Writes every in-memory table to table files and syncs the WAL, so that

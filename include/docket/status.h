@@ -64,6 +64,7 @@ enum class ErrorCode : int32_t {
   kTransactionExceededLifetimeLimitSeconds = 290,
   kQueryExceededMemoryLimitNoDiskUseAllowed = 292,
   kBSONObjectTooLarge = 10334,
+  kOutOfDiskSpace = 14031,
   kDuplicateKey = 11000,
   kBSONObjectTooLargeAfterUpdate = 17419,
   kIDLUnknownField = 40415,  // MongoDB's IDL: "BSON field 'update.sort' is an unknown field"

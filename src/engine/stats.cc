@@ -100,6 +100,8 @@ Result<CollectionStats> Collection::Stats() {
   return stats;
 }
 
+Status Engine::Health() const { return impl_->store->Health(); }
+
 Result<int64_t> Engine::DatabaseStorageSize(std::string_view db) {
   std::vector<std::pair<std::string, std::string>> ranges;
   for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {

@@ -58,7 +58,8 @@ Status Transaction::Commit() {
   if (!s.ok()) {
     impl_->txn->Rollback();
     impl_->EndCreated(false);
-    return s;
+    Status health = impl_->engine->store->Health();
+    return health.ok() ? s : health;
   }
   impl_->EndCreated(true);
   return impl_->journal ? impl_->engine->store->MakeCommittedWritesDurable() : Status::OK();

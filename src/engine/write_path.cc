@@ -140,7 +140,10 @@ Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
   Status s = FromRocks(engine_->store->Commit(txn_), "committing");
   queue_.Release();  // the row locks are released too
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    Status health = engine_->store->Health();
+    return health.ok() ? s : health;  // a full disk says so (OutOfDiskSpace), naming the database
+  }
   committed_ = true;
   if (!journal_) return Status::OK();
   engine_->store->EndJournaledWrite();

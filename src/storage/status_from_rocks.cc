@@ -11,6 +11,10 @@ Status FromRocks(const rocksdb::Status& s, const char* context) {
                   std::string("WriteConflict error: this operation conflicted with another operation (") +
                       context + ": " + s.ToString() + ")");
   }
+  if (s.IsNoSpace()) {
+    return Status(ErrorCode::kOutOfDiskSpace, std::string(context) + ": no space left on the database's device (" +
+                                                  s.ToString() + ")");
+  }
   return Status(ErrorCode::kInternalError, std::string(context) + ": " + s.ToString());
 }
 

@@ -1,7 +1,10 @@
 #include "storage/store.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -21,6 +24,36 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   std::unique_ptr<Store> store(new Store());
   rocksdb::Options options;
   options.create_if_missing = true;
+  store->health_ = std::make_shared<StorageHealth>(in_memory ? std::string() : path);
+  options.listeners.push_back(store->health_);
+  if (!in_memory) {
+    // The write-ahead log preallocates about 1.1 write buffers per file: on
+    // a small volume the 64 MiB default took most of the free space, and a
+    // restart (which makes a new log) then failed. A write buffer of at most
+    // a sixteenth of the free space keeps that in proportion.
+    struct statvfs fs {};
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (statvfs(path.c_str(), &fs) == 0) {
+      const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      const uint64_t buffer = std::clamp<uint64_t>(free_bytes / 16, 1 << 20, 64 << 20);
+      options.write_buffer_size = static_cast<size_t>(buffer);
+      // Opening writes a new manifest, options file and log, and replays the
+      // old logs into table files. RocksDB aborts (an assertion in Debian's
+      // build) when that runs out of space, so refuse clearly beforehand.
+      uint64_t logs = 0;
+      for (const auto& file : std::filesystem::directory_iterator(path, ec)) {
+        if (file.path().extension() == ".log") logs += file.file_size(ec);
+      }
+      const uint64_t needed = std::max<uint64_t>(uint64_t{4} << 20, logs + logs / 4 + (uint64_t{1} << 20));
+      if (free_bytes < needed) {
+        return Status(ErrorCode::kOutOfDiskSpace,
+                      "cannot open the database at " + path + ": its device has " + std::to_string(free_bytes >> 10) +
+                          " KiB free, and opening it needs about " + std::to_string(needed >> 20) +
+                          " MiB (its write-ahead log is replayed into table files); free some space and start again");
+      }
+    }
+  }
   options.IncreaseParallelism(2);
   options.max_background_jobs = 2;
   // A whole-key Bloom filter on the memtable: the duplicate-_id check of
@@ -66,7 +99,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   txn_options.transaction_lock_timeout = 2000;  // ms; a timeout is retried as a WriteConflict
   txn_options.default_lock_timeout = 2000;
   rocksdb::Status s = rocksdb::TransactionDB::Open(options, txn_options, dir, &store->db_);
-  if (!s.ok()) return FromRocks(s, "opening the database");
+  if (s.IsNoSpace() || (s.IsIOError() && s.ToString().find("No space left") != std::string::npos)) {
+    return Status(ErrorCode::kOutOfDiskSpace, "cannot open the database at " + path +
+                                                  ": no space left on its device; free some space and start again");
+  }
+  if (!s.ok()) return Status(ErrorCode::kInternalError, "cannot open the database at " + path + ": " + s.ToString());
 
   // Format version: written on creation, checked on every open.
   std::string version;
@@ -137,12 +174,18 @@ rocksdb::Status Store::MarkedWrite(rocksdb::WriteBatch* batch, const std::functi
 }
 
 rocksdb::Status Store::Commit(rocksdb::Transaction* txn) {
+  if (health_->failed()) return rocksdb::Status::IOError(health_->Get().message());
   rocksdb::WriteBatchWithIndex* indexed = txn->GetWriteBatch();
-  return MarkedWrite(indexed ? indexed->GetWriteBatch() : nullptr, [&] { return txn->Commit(); });
+  rocksdb::Status s = MarkedWrite(indexed ? indexed->GetWriteBatch() : nullptr, [&] { return txn->Commit(); });
+  health_->Record(s);
+  return s;
 }
 
 rocksdb::Status Store::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) {
-  return MarkedWrite(batch, [&] { return db_->Write(options, batch); });
+  if (health_->failed()) return rocksdb::Status::IOError(health_->Get().message());
+  rocksdb::Status s = MarkedWrite(batch, [&] { return db_->Write(options, batch); });
+  health_->Record(s);
+  return s;
 }
 
 Status Store::DeleteRange(const std::string& begin, const std::string& end) {
@@ -233,6 +276,9 @@ Result<std::vector<uint64_t>> Store::ApproximateSizes(const std::vector<std::pai
 
 Status Store::MakeCommittedWritesDurable() {
   if (in_memory_) return Status::OK();
+  // After a failed write the log writer is in error: syncing it aborts
+  // Debian's librocksdb (an assertion). The writes waiting for the sync fail.
+  DOCKET_RETURN_IF_ERROR(health_->Get());
   // Sequence numbers are published after the WAL write, so every commit the
   // caller made has a sequence number <= this and is in the WAL file.
   const uint64_t needed = db_->GetLatestSequenceNumber();
@@ -254,7 +300,8 @@ Status Store::MakeCommittedWritesDurable() {
     }
     const uint64_t target = db_->GetLatestSequenceNumber();
     lock.unlock();
-    rocksdb::Status s = db_->SyncWAL();
+    rocksdb::Status s = health_->failed() ? rocksdb::Status::IOError(health_->Get().message()) : db_->SyncWAL();
+    health_->Record(s);
     lock.lock();
     sync_running_ = false;
     if (s.ok()) synced_through_ = std::max(synced_through_, target);

@@ -17,6 +17,7 @@
 
 #include "docket/status.h"
 #include "storage/point_cache.h"
+#include "storage/storage_health.h"
 
 namespace docket::storage {
 
@@ -77,6 +78,10 @@ class Store {
   // the last level and waits. Returns how many bytes of table files those
   // ranges took less afterwards (RocksDB's estimate; 0 when they grew).
   Result<int64_t> CompactRanges(const std::vector<std::pair<std::string, std::string>>& ranges);
+  // OK while the storage can write; else the error writes get (see
+  // storage_health.h): the database stays open for reads.
+  Status Health() const { return health_->Get(); }
+
   // RocksDB's estimate of the bytes each [begin, end) range takes: in table
   // files (compressed) and in memtables. Approximate by nature: it reads
   // file metadata and memtable statistics, never the data.
@@ -92,6 +97,7 @@ class Store {
   bool in_memory_ = false;
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<PointCache> point_cache_;  // null: none
+  std::shared_ptr<StorageHealth> health_;     // registered with RocksDB as a listener
   // Brackets a write of `batch` for the point cache; a no-op without one.
   rocksdb::Status MarkedWrite(rocksdb::WriteBatch* batch, const std::function<rocksdb::Status()>& write);
 

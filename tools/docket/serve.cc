@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 
 #include <chrono>
 #include <cstdio>
@@ -27,6 +28,22 @@ bool ParseJitter(const std::string& text, int* min_ms, int* max_ms) {
     return false;
   }
   return *min_ms >= 0 && *max_ms >= *min_ms;
+}
+
+// Whether the database directory can take writes again: room for a new
+// write-ahead log and a flush (16 MiB at least), and a file can be made there
+// (a file system that turned read-only cannot).
+bool StorageCanWrite(const std::string& dbpath) {
+  struct statvfs fs {};
+  if (statvfs(dbpath.c_str(), &fs) != 0) return false;
+  if (static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < (uint64_t{16} << 20)) return false;
+  const std::string probe = dbpath + "/.docket-write-probe";
+  std::FILE* f = std::fopen(probe.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool written = std::fputs("ok", f) >= 0;
+  std::fclose(f);
+  std::remove(probe.c_str());
+  return written;
 }
 
 // Whether `address` only accepts connections from this machine.
@@ -151,9 +168,44 @@ int RunServe(const ServeFlags& flags) {
               flags.memory ? "in memory" : flags.dbpath.c_str(), ms);
   std::fflush(stdout);
 
+  // Signals, and once a second the storage's health: after a write failed
+  // for want of space (or the file system turned read-only) the database
+  // serves reads and refuses writes; once its directory can take writes
+  // again, the database is reopened (replaying its log: nothing acknowledged
+  // is lost) and the server restarted on the same port. Clients see their
+  // connections close once, and drivers reconnect.
+  std::unique_ptr<Engine> live_engine = std::move(engine).value();
+  std::unique_ptr<server::Server> live_server = std::move(server).value();
+  options.port = port;
   int received = 0;
   while (true) {
-    sigwait(&signals, &received);
+    const timespec one_second{1, 0};
+    received = sigtimedwait(&signals, nullptr, &one_second);
+    if (received < 0) {
+      if (!flags.memory && !live_engine->Health().ok() && StorageCanWrite(flags.dbpath)) {
+        std::fprintf(stderr, "docket: the storage at %s can write again: reopening the database\n",
+                     flags.dbpath.c_str());
+        live_server->Stop();
+        live_server.reset();
+        live_engine.reset();
+        auto reopened = Engine::Open(engine_options);
+        while (!reopened.ok()) {
+          std::fprintf(stderr, "docket: reopening failed (%s); trying again in a second\n",
+                       reopened.status().ToString().c_str());
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          reopened = Engine::Open(engine_options);
+        }
+        live_engine = std::move(reopened).value();
+        auto restarted = server::Server::Start(live_engine.get(), options);
+        if (!restarted.ok()) {
+          std::fprintf(stderr, "docket: cannot restart the server: %s\n", restarted.status().ToString().c_str());
+          return 1;
+        }
+        live_server = std::move(restarted).value();
+        std::fprintf(stderr, "docket: the database is writable again (port %u)\n", static_cast<unsigned>(port));
+      }
+      continue;
+    }
     if (received == SIGINT || received == SIGTERM) break;
     if (received == SIGUSR1) {
       // The log is standard error, which whoever started the server owns:
@@ -164,8 +216,13 @@ int RunServe(const ServeFlags& flags) {
     }
   }
   if (!flags.quiet) std::fprintf(stderr, "docket: signal %d: shutting down\n", received);
-  (*server)->Stop();
-  Status flushed = (*engine)->Flush();
+  live_server->Stop();
+  if (!live_engine->Health().ok()) {
+    // Nothing more can be flushed; the log holds every acknowledged write.
+    std::fprintf(stderr, "docket: stopped with the storage failed: %s\n", live_engine->Health().ToString().c_str());
+    return 0;
+  }
+  Status flushed = live_engine->Flush();
   if (!flushed.ok()) {
     std::fprintf(stderr, "docket: flush at shutdown failed: %s\n", flushed.ToString().c_str());
     return 1;
