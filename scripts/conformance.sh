@@ -69,6 +69,9 @@ trap cleanup EXIT
 # Starts docket serve in the background; sets server_pid and port.
 start_server() {
   local name=$1; shift
+  # Created here: the background child opens it only once it is scheduled,
+  # and the first sed below must not find it missing (set -e ends the run).
+  : >"$tmp/$name.out"
   "$bin" serve --memory --port 0 --quiet --enable-test-commands "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   server_pid=$!
   port=""
