@@ -359,7 +359,11 @@ class Collection {
   // name gets MongoDB's default ("a_1_b_-1"). Creating an index that exists
   // with the same options does nothing. The build blocks this collection's
   // writers while it runs.
-  Result<CreateIndexesResult> CreateIndexes(const std::vector<Document>& specs);
+  // Inside `txn`, as MongoDB: only on a collection that does not exist (the
+  // transaction creates it) or that the transaction created, while it is
+  // empty; the indexes commit or vanish with the transaction. Otherwise
+  // OperationNotSupportedInTransaction (263), unless the indexes all exist.
+  Result<CreateIndexesResult> CreateIndexes(const std::vector<Document>& specs, Transaction* txn = nullptr);
   // Convenience: one index from its key pattern; returns its name.
   Result<std::string> CreateIndex(const Document& keys, bool unique = false);
   // By name; "*" drops every index but _id_.

@@ -170,7 +170,9 @@ class MergeStage : public Stage {
       auto doc = input_->Next();
       if (!doc.ok()) return doc.status();
       if (doc->missing()) break;
-      DOCKET_RETURN_IF_ERROR(MergeOne(target, doc->AsDocument()));
+      Status merged = MergeOne(target, doc->AsDocument());
+      if (merged.code() == ErrorCode::kDuplicateKey) return WithMergeContext(merged);
+      DOCKET_RETURN_IF_ERROR(merged);
     }
     input_.reset();
     return Value();
@@ -195,6 +197,34 @@ class MergeStage : public Stage {
       if (a == b) return Status::OK();
     }
     return StageError(51183, "Cannot find index to verify that join fields will be unique");
+  }
+
+  // A target write's DuplicateKey, with the context mongod gives it (its
+  // keyPattern and keyValue kept): whenMatched "fail" met a document with
+  // the same `on` values, or another unique index refused the write.
+  Status WithMergeContext(const Status& duplicate) const {
+    if (duplicate.details().empty()) return duplicate;  // not from an index: says what happened already
+    bool from_on_fields = false;
+    auto details = Document::FromBytes(reinterpret_cast<const uint8_t*>(duplicate.details().data()),
+                                       duplicate.details().size());
+    bson_iter_t pattern, field;
+    if (details.ok() && details->Find("keyPattern", &pattern) && BSON_ITER_HOLDS_DOCUMENT(&pattern)) {
+      size_t fields = 0;
+      from_on_fields = true;
+      bson_iter_recurse(&pattern, &field);
+      while (bson_iter_next(&field)) {
+        ++fields;
+        from_on_fields = from_on_fields && std::find(p_.on.begin(), p_.on.end(), bson_iter_key(&field)) != p_.on.end();
+      }
+      from_on_fields = from_on_fields && fields == p_.on.size();
+    }
+    const bool fail_mode = p_.matched == WhenMatched::kFail && p_.not_matched == WhenNotMatched::kInsert;
+    const std::string context = fail_mode && from_on_fields
+                                    ? "$merge with whenMatched: fail found an existing document with the same values "
+                                      "for the 'on' fields"
+                                    : "$merge failed due to a DuplicateKey error";
+    return Status(ErrorCode::kDuplicateKey, context + " :: caused by :: " + duplicate.message())
+        .WithDetails(duplicate.details());
   }
 
   Status MergeOne(Collection& target, Document doc) {
@@ -240,15 +270,16 @@ class MergeStage : public Stage {
         result = target.UpdateOne(selector, SetOnInsert(doc), options);
         break;
       case WhenMatched::kFail: {
+        // As mongod: an insert, which the index on the `on` fields refuses
+        // when a document matches (WithMergeContext says so).
+        if (p_.not_matched == WhenNotMatched::kInsert) return target.InsertOne(doc, options.write).status();
         auto existing = target.FindOne(selector);
         if (!existing.ok()) return existing.status();
         if (*existing) {
           return Status(ErrorCode::kDuplicateKey, "$merge failed because a document in the target collection matched " +
                                                       selector.ToJson() + " and whenMatched is 'fail'");
         }
-        if (p_.not_matched != WhenNotMatched::kInsert) return NotMatched(selector);
-        auto inserted = target.InsertOne(doc, options.write);
-        return inserted.status();
+        return NotMatched(selector);
       }
       case WhenMatched::kPipeline: {
         auto let = NewBinding(doc);

@@ -1,14 +1,55 @@
 // aggregate: a pipeline on a collection ({aggregate: "coll"}) or without one
-// ({aggregate: 1}, starting with $documents), through the engine's
-// Collection::Aggregate / Engine::Aggregate, with cursor batches, explain,
-// allowDiskUse and let. $out and $merge finish within the first batch.
+// ({aggregate: 1}, starting with $documents or $listLocalSessions), through
+// the engine's Collection::Aggregate / Engine::Aggregate, with cursor
+// batches, explain, allowDiskUse and let. $out and $merge finish within the
+// first batch.
 #include <bson/bson.h>
 
 #include "bson/value.h"
+#include "commands/api_version.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
+#include "commands/list_local_sessions.h"
 
 namespace docket::commands {
+namespace {
+
+// readConcern.level, or "" when the command gives none (the fields were
+// checked already: command_fields.cc).
+std::string ReadConcernLevel(const Document& body) {
+  auto concern = GetDocumentField(body, "readConcern");
+  bson_iter_t level;
+  if (!concern.ok() || !concern->Find("level", &level) || !BSON_ITER_HOLDS_UTF8(&level)) return "";
+  return IterString(level);
+}
+
+// What mongod checks of the stages before it runs them: those outside the
+// declared API version, $listLocalSessions (replaced by the sessions it
+// lists), and the stages that refuse the read concern or the transaction.
+Status PrepareStages(CommandContext& context, const CommandRequest& request, bool collectionless,
+                     std::vector<Document>* stages) {
+  auto api = ReadApiParameters(*request.body);
+  if (!api.ok()) return api.status();
+  DOCKET_RETURN_IF_ERROR(CheckPipelineApiStrict(*stages, *api));
+  ListLocalSessionsContext where;
+  where.collectionless = collectionless;
+  where.in_transaction = request.txn != nullptr;
+  where.read_concern_level = ReadConcernLevel(*request.body);
+  DOCKET_RETURN_IF_ERROR(ExpandListLocalSessions(context.server.sessions, where, stages));
+  for (const Document& stage : *stages) {
+    const std::string op = CommandName(stage);
+    if (op != "$out" && op != "$merge") continue;
+    if (request.txn != nullptr) {
+      return Status(ErrorCode::kOperationNotSupportedInTransaction, op + " cannot be used in a transaction");
+    }
+    if (where.read_concern_level == "linearizable") {
+      return ReadConcernNotSupported("linearizable", op + " cannot be used with a 'linearizable' read concern level");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   const Document& body = *request.body;
@@ -45,14 +86,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   if (!concern.ok()) return concern.status();
   options.write_concern = *concern;
   options.read.transaction = request.txn;
-  if (request.txn != nullptr) {
-    for (const Document& stage : *stages) {
-      const std::string op = CommandName(stage);
-      if (op == "$out" || op == "$merge") {
-        return Status(ErrorCode::kOperationNotSupportedInTransaction, op + " cannot be used in a transaction");
-      }
-    }
-  }
+  DOCKET_RETURN_IF_ERROR(PrepareStages(context, request, collectionless, &*stages));
 
   Engine* engine = context.server.engine;
   if (explain) {

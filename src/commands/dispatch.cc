@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bson/builder.h"
+#include "commands/api_version.h"
 #include "commands/args.h"
 #include "commands/command_fields.h"
 #include "commands/handlers.h"
@@ -74,6 +75,11 @@ const std::map<std::string, Entry, std::less<>>& TestTable() {
   static const auto* table = new std::map<std::string, Entry, std::less<>>{
       {"sleep", {Sleep}},
       {"configureFailPoint", {ConfigureFailPoint}},
+      {"testVersion2", {TestApiVersion}},
+      {"testVersions1And2", {TestApiVersion}},
+      {"testDeprecationInVersion2", {TestApiVersion}},
+      {"testRemoval", {TestApiVersion}},
+      {"testDeprecation", {TestApiVersion}},
   };
   return *table;
 }
@@ -130,6 +136,12 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
   if (request.db.find('\0') != std::string::npos) {
     return ErrorReply(Status(ErrorCode::kInvalidNamespace, "Invalid database name: it contains a NUL byte"));
   }
+  // The Stable API parameters come first, as in mongod, which checks them
+  // before it parses the command. API version 2 exists for tests only.
+  auto api = ReadApiParameters(*request.body);
+  if (!api.ok()) return ErrorReply(api.status());
+  Status api_ok = CheckApiParameters(name, *api, /*accept_version_2=*/context.server.test_commands);
+  if (!api_ok.ok()) return ErrorReply(api_ok);
   Status fields = CheckCommandFields(name, *request.body, request.sequences);
   if (!fields.ok()) return ErrorReply(fields);
   std::optional<FailCommandAction> fail;

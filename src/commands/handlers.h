@@ -25,6 +25,7 @@ Status Aggregate(CommandContext&, const CommandRequest&, bson_t*);
 // test_commands.cc (only with ServerState::test_commands)
 Status Sleep(CommandContext&, const CommandRequest&, bson_t*);
 Status ConfigureFailPoint(CommandContext&, const CommandRequest&, bson_t*);
+Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 
 // admin.cc
 Status Hello(CommandContext&, const CommandRequest&, bson_t*);

@@ -18,7 +18,7 @@ Status CreateIndexes(CommandContext& context, const CommandRequest& request, bso
     }
   }
   Collection collection = context.server.engine->collection(request.db, *name);
-  auto result = collection.CreateIndexes(*specs);
+  auto result = collection.CreateIndexes(*specs, request.txn);
   if (!result.ok()) return result.status();
   BSON_APPEND_INT32(reply, "numIndexesBefore", result->num_indexes_before);
   BSON_APPEND_INT32(reply, "numIndexesAfter", result->num_indexes_after);

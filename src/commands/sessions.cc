@@ -10,9 +10,19 @@ void Session::AbortTransaction() {
 
 std::shared_ptr<Session> SessionRegistry::Get(const std::string& lsid) {
   std::lock_guard lock(mutex_);
-  auto& slot = sessions_[lsid];
-  if (!slot) slot = std::make_shared<Session>();
-  return slot;
+  Slot& slot = sessions_[lsid];
+  if (!slot.session) slot.session = std::make_shared<Session>();
+  slot.last_use = Session::Clock::now();
+  slot.last_use_wall = std::chrono::system_clock::now();
+  return slot.session;
+}
+
+std::vector<SessionRegistry::Listed> SessionRegistry::List() {
+  std::lock_guard lock(mutex_);
+  std::vector<Listed> out;
+  out.reserve(sessions_.size());
+  for (const auto& [lsid, slot] : sessions_) out.push_back({lsid, slot.last_use_wall});
+  return out;
 }
 
 void SessionRegistry::End(const std::string& lsid) {
@@ -21,7 +31,7 @@ void SessionRegistry::End(const std::string& lsid) {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(lsid);
     if (it == sessions_.end()) return;
-    session = std::move(it->second);
+    session = std::move(it->second.session);
     sessions_.erase(it);
   }
   std::lock_guard lock(session->mutex);  // waits for a command still using it
@@ -33,7 +43,7 @@ std::vector<int64_t> SessionRegistry::Reap(std::chrono::seconds lifetime) {
   std::vector<int64_t> cursors;
   std::lock_guard lock(mutex_);
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    Session& s = *it->second;
+    Session& s = *it->second.session;
     std::unique_lock session_lock(s.mutex, std::try_to_lock);
     if (!session_lock.owns_lock()) {  // checked out: in use, not idle
       ++it;
@@ -44,7 +54,7 @@ std::vector<int64_t> SessionRegistry::Reap(std::chrono::seconds lifetime) {
       cursors.insert(cursors.end(), s.txn_cursors.begin(), s.txn_cursors.end());
       s.txn_cursors.clear();
     }
-    if (now - s.last_used > kSessionTimeout) {
+    if (now - it->second.last_use > kSessionTimeout) {
       s.AbortTransaction();
       session_lock.unlock();
       it = sessions_.erase(it);

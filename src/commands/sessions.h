@@ -1,9 +1,10 @@
 // Server sessions (lsid), their multi-document transactions and their
 // retryable writes, as a replica-set member keeps them.
 //
-// A session is created by the first command that carries its lsid with a
-// txnNumber, and checked out by one command at a time (its mutex is held for
-// the command). It owns at most one engine Transaction: started by a
+// A session is created by the first command that carries its lsid (as
+// mongod's logical session cache registers every lsid it sees, which
+// $listLocalSessions lists), and checked out by one command at a time when
+// the command has a txnNumber (its mutex is held for the command). It owns at most one engine Transaction: started by a
 // statement with startTransaction: true, used by the statements that follow
 // with the same txnNumber, ended by commitTransaction or abortTransaction —
 // or by the reaper, after the transaction lifetime (MongoDB's
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/api_version.h"
 #include "docket/document.h"
 #include "docket/engine.h"
 
@@ -38,9 +40,9 @@ struct Session {
   std::unique_ptr<Transaction> txn;  // while kInProgress
   Clock::time_point txn_started;
   std::vector<int64_t> txn_cursors;  // cursors opened in the transaction; killed when it ends
+  ApiParameters txn_api;             // what the transaction's first command declared
   bool retry_reply_valid = false;    // a retryable write ran under txn_number
   Document retry_reply;
-  Clock::time_point last_used = Clock::now();
 
   // Ends an in-progress transaction without committing it.
   void AbortTransaction();
@@ -51,8 +53,15 @@ class SessionRegistry {
  public:
   static constexpr std::chrono::minutes kSessionTimeout{30};
 
-  // The session for `lsid` (the id's bytes), created if new.
+  // The session for `lsid` (the id's bytes), created if new; either way
+  // marked as used now. Every command with an lsid calls it.
   std::shared_ptr<Session> Get(const std::string& lsid);
+  // The sessions known now: their ids and when each was last used.
+  struct Listed {
+    std::string lsid;
+    std::chrono::system_clock::time_point last_use;
+  };
+  std::vector<Listed> List();
   // Ends the session: its transaction is aborted. Unknown ids are ignored.
   void End(const std::string& lsid);
   // Aborts transactions older than `lifetime` and drops sessions idle for
@@ -62,8 +71,13 @@ class SessionRegistry {
   size_t size();
 
  private:
+  struct Slot {
+    std::shared_ptr<Session> session;
+    Session::Clock::time_point last_use;                // for Reap
+    std::chrono::system_clock::time_point last_use_wall;  // for List
+  };
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(mutex_)
+  std::map<std::string, Slot> sessions_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace docket::commands

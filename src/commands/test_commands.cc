@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "commands/api_version.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
 
@@ -31,6 +32,19 @@ Status Sleep(CommandContext&, const CommandRequest& request, bson_t*) {
 // (commands/fail_points.h).
 Status ConfigureFailPoint(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   return context.server.fail_points.Configure(*request.body, reply);
+}
+
+// testVersion2, testVersions1And2, testDeprecationInVersion2, testRemoval,
+// testDeprecation: mongod's commands for testing the Stable API checks (the
+// versions each belongs to are in api_version.cc). Each answers with the API
+// parameters the command declared.
+Status TestApiVersion(CommandContext&, const CommandRequest& request, bson_t* reply) {
+  auto params = ReadApiParameters(*request.body);
+  if (!params.ok()) return params.status();
+  if (params->version) BSON_APPEND_UTF8(reply, "apiVersion", params->version->c_str());
+  if (params->strict) BSON_APPEND_BOOL(reply, "apiStrict", *params->strict);
+  if (params->deprecation_errors) BSON_APPEND_BOOL(reply, "apiDeprecationErrors", *params->deprecation_errors);
+  return Status::OK();
 }
 
 }  // namespace docket::commands

@@ -80,7 +80,7 @@ bool IsRetryableWrite(std::string_view name) {
 // not run there yet: count, createIndexes).
 bool AllowedInTransaction(std::string_view name) {
   return OneOf(name, {"find", "getMore", "killCursors", "insert", "update", "delete", "findAndModify", "findandmodify",
-                      "aggregate", "distinct", "create"});
+                      "aggregate", "distinct", "create", "createIndexes"});
 }
 
 // Errors after which the driver should run the whole transaction again.
@@ -229,6 +229,8 @@ Document Statement(CommandContext& context, const CommandRequest& request, const
     session.state = Session::TxnState::kInProgress;
     session.txn_started = Session::Clock::now();
     session.retry_reply_valid = false;
+    auto api = ReadApiParameters(*request.body);  // checked already (dispatch.cc)
+    session.txn_api = api.ok() ? *api : ApiParameters();
   } else if (f.txn_number != session.txn_number || session.state != Session::TxnState::kInProgress) {
     return TransactionError(NoSuchTransaction(f.txn_number, session));
   }
@@ -301,8 +303,9 @@ Document RetryableWrite(CommandContext& context, const CommandRequest& request, 
 
 namespace {
 
+// `session`: the lsid's session (null without an lsid).
 Document RunWithSessionFields(CommandContext& context, const CommandRequest& request, const std::string& name,
-                              Handler handler, const SessionFields& f) {
+                              Handler handler, const SessionFields& f, const std::shared_ptr<Session>& session) {
   if (!f.has_txn_number) {
     if (f.has_autocommit || f.start_transaction) {
       return ErrorReply(Status(ErrorCode::kInvalidOptions, "a transaction needs a txnNumber"));
@@ -315,9 +318,18 @@ Document RunWithSessionFields(CommandContext& context, const CommandRequest& req
                              "docket serve with --replica-set NAME)"));
   }
   if (f.lsid.empty()) return ErrorReply(Status(ErrorCode::kInvalidOptions, "a txnNumber needs a session id (lsid)"));
-  std::shared_ptr<Session> session = context.server.sessions.Get(f.lsid);
   std::lock_guard lock(session->mutex);  // checked out for this command
-  session->last_used = Session::Clock::now();
+  // As mongod: while a transaction is open, every command on its session
+  // declares the Stable API parameters its first command declared.
+  if (session->state == Session::TxnState::kInProgress) {
+    auto api = ReadApiParameters(*request.body);  // checked already (dispatch.cc)
+    if (api.ok() && !(*api == session->txn_api)) {
+      return ErrorReply(Status(ErrorCode::kAPIMismatchError,
+                               "API parameter mismatch: " + CanonicalCommandName(name) + " used params " +
+                                   api->ToString() + ", the transaction's first command used " +
+                                   session->txn_api.ToString()));
+    }
+  }
   if (f.has_autocommit) {
     if (f.autocommit) return ErrorReply(Status(ErrorCode::kInvalidOptions, "autocommit must be false"));
     if (name == "commitTransaction") return Commit(context, request, f, *session);
@@ -356,7 +368,9 @@ Document RunWithSession(CommandContext& context, const CommandRequest& request, 
   if (!concern_ok.ok()) return ErrorReply(concern_ok);
   CommandRequest in_session = request;
   in_session.lsid = fields->lsid;
-  Document reply = RunWithSessionFields(context, in_session, name, handler, *fields);
+  std::shared_ptr<Session> session;
+  if (!fields->lsid.empty()) session = context.server.sessions.Get(fields->lsid);  // registered, marked used
+  Document reply = RunWithSessionFields(context, in_session, name, handler, *fields, session);
   if (context.fail != nullptr && context.fail->write_concern_error) {
     reply = WithWriteConcernError(reply, *context.fail->write_concern_error);
   }

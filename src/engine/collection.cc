@@ -521,7 +521,8 @@ Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, co
   return RunFindAndModify(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options);
 }
 
-Result<CreateIndexesResult> Collection::CreateIndexes(const std::vector<Document>& specs) {
+Result<CreateIndexesResult> Collection::CreateIndexes(const std::vector<Document>& specs, Transaction* txn) {
+  if (txn != nullptr) return engine::CreateIndexesInTransaction(engine_, txn, db_, name_, specs);
   return engine::CreateIndexes(engine_, db_, name_, specs);
 }
 

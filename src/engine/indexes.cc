@@ -273,8 +273,7 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
   return Status::OK();
 }
 
-Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
-                                          const std::vector<Document>& specs) {
+Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs) {
   if (specs.empty()) return Status(ErrorCode::kBadValue, "Must specify at least one index to create");
   std::vector<Document> normalized;
   for (const Document& spec : specs) {
@@ -282,25 +281,27 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     if (!n.ok()) return n.status();
     normalized.push_back(std::move(n).value());
   }
-  // Ids come first, so that the catalog's mutex (a synced write) is not
-  // taken while the collection is held exclusively. An id left unused is
-  // simply never used.
+  return normalized;
+}
+
+Result<std::vector<uint64_t>> AllocateIndexIds(EngineImpl* engine, size_t count) {
   std::vector<uint64_t> ids;
-  for (size_t i = 0; i < normalized.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     auto id = engine->catalog->AllocateId();
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }
-  auto locked = LockExclusive(engine, db, name, /*create=*/true);
-  if (!locked.ok()) return locked.status();
-  storage::CollectionEntry& entry = *locked->entry;
-  CreateIndexesResult result;
-  result.created_collection_automatically = locked->created;
-  result.num_indexes_before = static_cast<int>(entry.indexes.size()) + 1;
+  return ids;
+}
+
+Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionEntry& entry,
+                                                      const std::vector<Document>& normalized,
+                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result) {
+  result->num_indexes_before = static_cast<int>(entry.indexes.size()) + 1;
   std::vector<storage::StoredIndex> to_build;
   for (const Document& spec : normalized) {
     std::string spec_name = SpecName(spec);
-    result.names.push_back(spec_name);
+    result->names.push_back(spec_name);
     if (IsIdIndex(spec)) {
       // {_id: 1} under any name is the implicit _id index: nothing to build.
       if (!(SpecKey(spec) == SpecKey(IdIndexSpec()))) {
@@ -334,12 +335,32 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     // MongoDB's limit: 64 indexes per collection, _id_ included.
     constexpr size_t kMaxIndexes = 64;
     if (entry.indexes.size() + to_build.size() + 1 >= kMaxIndexes) {
-      return Status(ErrorCode::kCannotCreateIndex, "add index fails, too many indexes for " + db + "." + name +
-                                                       " key:" + SpecKey(spec).ToJson());
+      return Status(ErrorCode::kCannotCreateIndex, "add index fails, too many indexes for " + entry.db + "." +
+                                                       entry.name + " key:" + SpecKey(spec).ToJson());
     }
-    to_build.push_back({ids[to_build.size()], spec});
+    to_build.push_back({ids.at(to_build.size()), spec});
   }
-  for (const storage::StoredIndex& stored : to_build) {
+  result->num_indexes_after = result->num_indexes_before + static_cast<int>(to_build.size());
+  return to_build;
+}
+
+Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
+                                          const std::vector<Document>& specs) {
+  auto normalized = NormalizeIndexSpecs(specs);
+  if (!normalized.ok()) return normalized.status();
+  // Ids come first, so that the catalog's mutex (a synced write) is not
+  // taken while the collection is held exclusively. An id left unused is
+  // simply never used.
+  auto ids = AllocateIndexIds(engine, normalized->size());
+  if (!ids.ok()) return ids.status();
+  auto locked = LockExclusive(engine, db, name, /*create=*/true);
+  if (!locked.ok()) return locked.status();
+  storage::CollectionEntry& entry = *locked->entry;
+  CreateIndexesResult result;
+  result.created_collection_automatically = locked->created;
+  auto to_build = PlanIndexes(entry, *normalized, *ids, &result);
+  if (!to_build.ok()) return to_build.status();
+  for (const storage::StoredIndex& stored : *to_build) {
     auto compiled = index::Index::Compile(stored.id, stored.spec);
     if (!compiled.ok()) return compiled.status();
     DOCKET_RETURN_IF_ERROR(BuildIndex(engine, entry, **compiled));

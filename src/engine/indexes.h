@@ -52,12 +52,30 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry);
 Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
                           const Document* after);
 
+// The specs as createIndexes stores them (index::NormalizeSpec). Errors:
+// BadValue for none; a spec's own errors.
+Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs);
+// `count` fresh index ids (never reused; one left unused is a gap).
+Result<std::vector<uint64_t>> AllocateIndexIds(EngineImpl* engine, size_t count);
+// The indexes of `normalized` that `entry` lacks, given ids from `ids` in
+// order; fills result's names and index counts. An index that exists with
+// the same options is left out. Errors: IndexKeySpecsConflict (86),
+// IndexOptionsConflict (85), CannotCreateIndex (67) past 64 indexes,
+// BadValue for a misused _id_. REQUIRES: entry.lifecycle held.
+Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionEntry& entry,
+                                                      const std::vector<Document>& normalized,
+                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result);
+
 // createIndexes: normalises the specs, creates the collection if missing,
 // and builds each new index over the existing documents. An index whose
 // unique constraint the data violates fails with DuplicateKey and leaves
 // nothing behind.
 Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
                                           const std::vector<Document>& specs);
+// createIndexes inside `txn` (transaction_indexes.cc): see
+// Collection::CreateIndexes.
+Result<CreateIndexesResult> CreateIndexesInTransaction(EngineImpl* engine, Transaction* txn, const std::string& db,
+                                                       const std::string& name, const std::vector<Document>& specs);
 
 // dropIndexes by name ("*": every index but _id_) or by key pattern.
 // Errors: NamespaceNotFound, IndexNotFound (27), InvalidOptions (72) for _id_.

@@ -143,6 +143,7 @@ constexpr CodeName kCodeNames[] = {
       {322, "APIVersionError"},
       {323, "APIStrictError"},
       {324, "APIDeprecationError"},
+      {325, "APIMismatchError"},
       {346, "ChangeStreamInvalidated"},
       {352, "UnsupportedOpQueryCommand"},
       {358, "InternalTransactionNotSupported"},

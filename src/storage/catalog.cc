@@ -330,6 +330,10 @@ Status Catalog::PersistEntry(const CollectionEntry& entry) {
                    "writing the catalog");
 }
 
+Status Catalog::PersistEntryIn(const CollectionEntry& entry, rocksdb::Transaction* txn) {
+  return FromRocks(txn->Put(CatalogKey(entry.db, entry.name), EncodeEntry(entry)), "writing the catalog");
+}
+
 std::vector<EntryPtr> Catalog::List(std::string_view db) const {
   std::shared_lock lock(mutex_);
   std::vector<EntryPtr> out;

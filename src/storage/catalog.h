@@ -108,6 +108,9 @@ class Catalog {
   // Writes `entry` (with its indexes) back. REQUIRES: entry->lifecycle held
   // exclusively by the caller.
   Status PersistEntry(const CollectionEntry& entry);
+  // As PersistEntry, through `txn`, for an entry that transaction created
+  // (pending): the entry commits or vanishes with it.
+  Status PersistEntryIn(const CollectionEntry& entry, rocksdb::Transaction* txn);
   std::vector<std::string> ListDatabases() const;
 
  private:

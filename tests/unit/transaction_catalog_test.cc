@@ -139,6 +139,70 @@ TEST_P(TransactionCatalogTest, APlainWriterAfterAnAbortCreatesAFreshCollection) 
   EXPECT_EQ(testing::GetInt(**docs, "_id"), 2);
 }
 
+// createIndexes inside a transaction: on a collection it creates (or that does
+// not exist yet), the index is the transaction's: used by its later writes,
+// committed with it (unique enforced, listed, on disk), gone on abort.
+TEST_P(TransactionCatalogTest, IndexesOnACollectionTheTransactionCreatesCommitWithIt) {
+  Collection c = engine_->collection("db", "indexed");
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    auto created = c.CreateIndexes({J(R"({"key": {"a": 1}, "name": "a_1", "unique": true})")}, txn->get());
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    EXPECT_TRUE(created->created_collection_automatically);
+    EXPECT_EQ(created->num_indexes_before, 1);
+    EXPECT_EQ(created->num_indexes_after, 2);
+    EXPECT_FALSE(Listed("db", "indexed"));
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "a": 5})"), in_txn).ok());
+    auto duplicate = c.InsertOne(J(R"({"_id": 2, "a": 5})"), in_txn);
+    EXPECT_EQ(duplicate.status().code(), ErrorCode::kDuplicateKey);
+  }  // destroyed without a commit: it aborts, and nothing it created is left
+  EXPECT_FALSE(Listed("db", "indexed"));
+  {
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(engine_->CreateCollection("db", "indexed", txn->get()).ok());
+    auto created = c.CreateIndexes({J(R"({"key": {"a": 1}, "name": "a_1", "unique": true})")}, txn->get());
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    EXPECT_FALSE(created->created_collection_automatically);
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "a": 5})"), in_txn).ok());
+    // Non-empty now: another index is refused, as MongoDB refuses it.
+    auto refused = c.CreateIndexes({J(R"({"key": {"b": 1}, "name": "b_1"})")}, txn->get());
+    EXPECT_EQ(refused.status().code(), ErrorCode::kOperationNotSupportedInTransaction);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto listed = c.ListIndexes();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);
+  EXPECT_EQ(c.InsertOne(J(R"({"_id": 2, "a": 5})")).status().code(), ErrorCode::kDuplicateKey);
+  if (GetParam() == Mode::kDisk) {
+    Reopen();
+    Collection reopened = engine_->collection("db", "indexed");
+    EXPECT_EQ(reopened.ListIndexes()->size(), 2u);
+    EXPECT_EQ(reopened.InsertOne(J(R"({"_id": 3, "a": 5})")).status().code(), ErrorCode::kDuplicateKey);
+  }
+}
+
+TEST_P(TransactionCatalogTest, IndexesOnACommittedCollectionAreRefusedInATransaction) {
+  Collection c = engine_->collection("db", "old");
+  ASSERT_TRUE(c.InsertOne(J(R"({"_id": 1, "a": 1})")).ok());
+  ASSERT_TRUE(c.CreateIndex(J(R"({"a": 1})")).ok());
+  auto txn = engine_->BeginTransaction();
+  ASSERT_TRUE(txn.ok());
+  auto refused = c.CreateIndexes({J(R"({"key": {"b": 1}, "name": "b_1"})")}, txn->get());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kOperationNotSupportedInTransaction);
+  // An index it has already is no change: that succeeds.
+  auto existing = c.CreateIndexes({J(R"({"key": {"a": 1}, "name": "a_1"})")}, txn->get());
+  ASSERT_TRUE(existing.ok()) << existing.status().ToString();
+  EXPECT_EQ(existing->num_indexes_before, existing->num_indexes_after);
+  (*txn)->Abort();
+  EXPECT_EQ(c.ListIndexes()->size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, TransactionCatalogTest, ::testing::Values(Mode::kMemory, Mode::kDisk),
                          testing::ModeName);
 
