@@ -265,11 +265,17 @@ Status AddTypeCode(const bson_iter_t& it, std::vector<bson_type_t>* types, bool*
   if (!bson::IsNumber(t)) {
     return Status(ErrorCode::kTypeMismatch, "type must be represented as a number or a string");
   }
-  double d = bson_iter_as_double(&it);
-  auto code = static_cast<long long>(d);
-  if (static_cast<double>(code) != d || !bson::IsValidTypeCode(code)) {
+  const double d = bson_iter_as_double(&it);
+  // Every type code lies in [-1, 127]: test the range before the cast, which
+  // is undefined for NaN and for doubles outside long long's range.
+  if (!(d >= -1 && d <= 127) || d != std::trunc(d)) {
     return BadValue("Invalid numerical type code: " + bson::ValueToJson(it));
   }
+  const auto code = static_cast<long long>(d);
+  if (code == 0) {
+    return BadValue("Invalid numerical type code: " + bson::ValueToJson(it) + ". Instead use {$exists:false}.");
+  }
+  if (!bson::IsValidTypeCode(code)) return BadValue("Invalid numerical type code: " + bson::ValueToJson(it));
   types->push_back(code == -1 ? BSON_TYPE_MINKEY : static_cast<bson_type_t>(code));
   return Status::OK();
 }
