@@ -17,8 +17,15 @@ namespace {
 
 constexpr int64_t kMillisPerDay = 86400000;
 
+// Floor division and its remainder (in [0, b) for b > 0). Neither overflows
+// for any a (REQUIRES: b != 0 and not a == INT64_MIN with b == -1): the
+// remainder is not computed as a - FloorDiv(a, b) * b, whose product leaves
+// int64 for a near INT64_MIN.
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
+int64_t FloorMod(int64_t a, int64_t b) {
+  const int64_t r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
 
 struct Civil {
   int64_t year;
@@ -80,9 +87,17 @@ int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
   return era * 146097 + doe - 719468 + (day - 1);
 }
 
-DateParts BreakDown(int64_t millis) {
-  const int64_t days = FloorDiv(millis, kMillisPerDay);
-  const int64_t in_day = millis - days * kMillisPerDay;
+DateParts BreakDown(int64_t millis) { return BreakDownLocal(millis, 0); }
+
+DateParts BreakDownLocal(int64_t utc_millis, int64_t offset_millis) {
+  // Days and the time of day apart, so that utc + offset is never formed: it
+  // leaves int64 for dates near the ends of the range (MongoDB works in
+  // seconds there, where it fits).
+  const int64_t utc_in_day = FloorMod(utc_millis, kMillisPerDay);
+  const int64_t shifted = utc_in_day + FloorMod(offset_millis, kMillisPerDay);  // in [0, 2 days)
+  const int64_t days = FloorDiv(utc_millis, kMillisPerDay) + FloorDiv(offset_millis, kMillisPerDay) +
+                       FloorDiv(shifted, kMillisPerDay);
+  const int64_t in_day = FloorMod(shifted, kMillisPerDay);
   Civil c = CivilFromDays(days);
   DateParts p;
   p.year = c.year;
@@ -262,10 +277,7 @@ int64_t TimeZone::ToUtc(int64_t local_millis) const {
 
 // ---- formatting and parsing ----
 
-std::string FormatIsoDate(int64_t millis) {
-  auto text = FormatDate(millis, "%Y-%m-%dT%H:%M:%S.%LZ", TimeZone());
-  return text.ok() ? *text : std::string();
-}
+Result<std::string> FormatIsoDate(int64_t millis) { return FormatDate(millis, "%Y-%m-%dT%H:%M:%S.%LZ", TimeZone()); }
 
 Status ValidateDateFormat(std::string_view format) {
   for (size_t i = 0; i < format.size(); ++i) {
@@ -282,7 +294,14 @@ Status ValidateDateFormat(std::string_view format) {
 Result<std::string> FormatDate(int64_t utc_millis, std::string_view format, const TimeZone& zone) {
   DOCKET_RETURN_IF_ERROR(ValidateDateFormat(format));
   const int64_t offset = zone.OffsetAt(utc_millis);
-  const DateParts p = BreakDown(utc_millis + offset);
+  const DateParts p = BreakDownLocal(utc_millis, offset);
+  // MongoDB prints every component with at most four digits and refuses the
+  // others (a year before 0 or after 9999), in the same words.
+  auto out_of_range = [](int64_t v) {
+    return Status(static_cast<ErrorCode>(18537),
+                  "Could not convert date to string: date component was outside the supported range of 0-9999: " +
+                      std::to_string(v));
+  };
   std::string out;
   for (size_t i = 0; i < format.size(); ++i) {
     if (format[i] != '%') {
@@ -290,7 +309,10 @@ Result<std::string> FormatDate(int64_t utc_millis, std::string_view format, cons
       continue;
     }
     switch (format[++i]) {
-      case 'Y': AppendPadded(&out, p.year, 4); break;
+      case 'Y':
+        if (p.year < 0 || p.year > 9999) return out_of_range(p.year);
+        AppendPadded(&out, p.year, 4);
+        break;
       case 'm': AppendPadded(&out, p.month, 2); break;
       case 'd': AppendPadded(&out, p.day, 2); break;
       case 'H': AppendPadded(&out, p.hour, 2); break;
@@ -302,7 +324,12 @@ Result<std::string> FormatDate(int64_t utc_millis, std::string_view format, cons
       case 'u': AppendPadded(&out, IsoDayOfWeek(p), 1); break;
       case 'U': AppendPadded(&out, SundayWeek(p), 2); break;
       case 'V': AppendPadded(&out, IsoWeek(p), 2); break;
-      case 'G': AppendPadded(&out, IsoWeekYear(p), 4); break;
+      case 'G': {
+        const int64_t iso_year = IsoWeekYear(p);
+        if (iso_year < 0 || iso_year > 9999) return out_of_range(iso_year);
+        AppendPadded(&out, iso_year, 4);
+        break;
+      }
       case 'z': out += OffsetText(offset, false); break;
       case 'Z': AppendPadded(&out, offset / 60000, 1); break;
       case '%': out.push_back('%'); break;

@@ -30,6 +30,10 @@ struct DateParts {
 // they carry, as $dateFromParts allows).
 int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day);
 DateParts BreakDown(int64_t millis);
+// The parts of the local time `offset_millis` east of UTC at `utc_millis`:
+// BreakDown(utc_millis + offset_millis), without the sum (which can leave
+// int64). Defined for every int64 instant and offset.
+DateParts BreakDownLocal(int64_t utc_millis, int64_t offset_millis);
 int64_t MillisFromParts(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute, int64_t second,
                         int64_t millisecond);
 
@@ -60,8 +64,9 @@ class TimeZone {
   std::shared_ptr<const Rules> rules_;
 };
 
-// "2018-03-20T12:00:00.000Z": MongoDB's default date rendering.
-std::string FormatIsoDate(int64_t millis);
+// "2018-03-20T12:00:00.000Z": MongoDB's default date rendering; error 18537
+// for a year outside 0-9999, as MongoDB.
+Result<std::string> FormatIsoDate(int64_t millis);
 // $dateToString's format specifiers (%Y %m %d %H %M %S %L %j %w %u %U %V %G
 // %Z %z %%), in `zone`. Errors: Location18536 for an unknown specifier,
 // Location18535 for a trailing '%'.

@@ -14,6 +14,20 @@ namespace {
 
 std::string T(const Value& v) { return TypeName(v); }
 
+// Date arithmetic runs in 128 bits and checks that the result is a date (an
+// int64 of milliseconds) once, at the end, instead of at every step.
+__extension__ typedef __int128 Wide;
+
+// Local times within a week of the ends of the int64 range are refused: the
+// zone offsets added and taken away on the way (at most 99:59 hours) must not
+// leave the range either.
+constexpr int64_t kDateMargin = 7 * 86400000LL;
+
+std::optional<int64_t> FitDate(Wide millis) {
+  if (millis < Wide{INT64_MIN} + kDateMargin || millis > Wide{INT64_MAX} - kDateMargin) return std::nullopt;
+  return static_cast<int64_t>(millis);
+}
+
 // The instant a date-like value stands for. Errors: Location16006.
 Result<int64_t> DateOf(const Value& v) {
   int64_t millis = 0;
@@ -99,7 +113,7 @@ class DatePartExpr : public Expression {
     if (v->is_nullish() || !*zone) return Value::Null();
     auto millis = DateOf(*v);
     if (!millis.ok()) return millis.status();
-    DateParts p = BreakDown(*millis + (*zone)->OffsetAt(*millis));
+    DateParts p = BreakDownLocal(*millis, (*zone)->OffsetAt(*millis));
     int64_t r = PartOf(part_, p);
     return part_ == Part::kIsoWeekYear ? Value::Int64(r) : Value::Integer(r);
   }
@@ -341,7 +355,7 @@ class DateToPartsExpr : public Expression {
     if (v->is_nullish() || !*zone) return Value::Null();
     auto millis = DateOf(*v);
     if (!millis.ok()) return millis.status();
-    DateParts p = BreakDown(*millis + (*zone)->OffsetAt(*millis));
+    DateParts p = BreakDownLocal(*millis, (*zone)->OffsetAt(*millis));
     DocumentBuilder out;
     if (iso) {
       out.Append("isoWeekYear", Value::Integer(IsoWeekYear(p)));
@@ -415,24 +429,61 @@ int DaysInMonth(int64_t year, int month) {
   return static_cast<int>(DaysFromCivil(year, month + 1, 1) - DaysFromCivil(year, month, 1));
 }
 
+// MongoDB's bound on $dateAdd's amount (about what fits in a date), checked
+// before adding; its error 5976500.
+bool DateAddAmountValid(int64_t amount, Unit unit) {
+  constexpr int64_t kMaxDays = static_cast<int64_t>(UINT64_MAX / 86400000ULL + 1);
+  constexpr int64_t kMaxYears = kMaxDays / 365 + 1;
+  int64_t max = 0;
+  switch (unit) {
+    case Unit::kYear: max = kMaxYears; break;
+    case Unit::kQuarter: max = kMaxYears * 4; break;
+    case Unit::kMonth: max = kMaxYears * 12; break;
+    case Unit::kWeek: max = kMaxDays / 7; break;
+    case Unit::kDay: max = kMaxDays; break;
+    case Unit::kHour: max = kMaxDays * 24; break;
+    case Unit::kMinute: max = kMaxDays * 24 * 60; break;
+    case Unit::kSecond: max = kMaxDays * 24 * 60 * 60; break;
+    case Unit::kMillisecond: return true;
+  }
+  return -max < amount && amount < max;
+}
+
+const char* UnitName(Unit u) {
+  static const char* kNames[] = {"year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"};
+  return kNames[static_cast<int>(u)];
+}
+
 // Adds `amount` units to `utc` in `zone`: calendar units move the local
 // date (clamping the day to the month's length), the others add time.
-int64_t AddUnits(int64_t utc, Unit unit, int64_t amount, const TimeZone& zone) {
+// Errors: 5166406 when the result is not a date (MongoDB's "dateAdd overflowed").
+Result<int64_t> AddUnits(int64_t utc, Unit unit, int64_t amount, const TimeZone& zone) {
+  auto overflowed = [] { return Err(5166406, "dateAdd overflowed"); };
+  const int64_t offset = zone.OffsetAt(utc);
   if (!IsCalendarUnit(unit)) {
+    const Wide delta = Wide{amount} * FixedUnitMillis(unit);
     if (unit == Unit::kDay || unit == Unit::kWeek) {
-      int64_t local = utc + zone.OffsetAt(utc);
-      return zone.ToUtc(local + amount * FixedUnitMillis(unit));
+      auto local = FitDate(Wide{utc} + offset + delta);
+      if (!local) return overflowed();
+      return zone.ToUtc(*local);
     }
-    return utc + amount * FixedUnitMillis(unit);
+    auto moved = FitDate(Wide{utc} + delta);
+    if (!moved) return overflowed();
+    return *moved;
   }
-  int64_t local = utc + zone.OffsetAt(utc);
-  DateParts p = BreakDown(local);
-  int64_t months = p.year * 12 + (p.month - 1) + amount * MonthsOf(unit);
-  int64_t year = months >= 0 ? months / 12 : (months - 11) / 12;
-  int month = static_cast<int>(months - year * 12) + 1;
-  int day = std::min(p.day, DaysInMonth(year, month));
-  int64_t moved = MillisFromParts(year, month, day, p.hour, p.minute, p.second, p.millisecond);
-  return zone.ToUtc(moved);
+  const DateParts p = BreakDownLocal(utc, offset);
+  const Wide months = Wide{p.year} * 12 + (p.month - 1) + Wide{amount} * MonthsOf(unit);
+  const Wide year_wide = months >= 0 ? months / 12 : (months - 11) / 12;
+  // Years this far out are no dates (|year| < 3e8 for any int64 of milliseconds).
+  if (year_wide > 1'000'000'000 || year_wide < -1'000'000'000) return overflowed();
+  const auto year = static_cast<int64_t>(year_wide);
+  const int month = static_cast<int>(months - year_wide * 12) + 1;
+  const int day = std::min(p.day, DaysInMonth(year, month));
+  const Wide moved = Wide{DaysFromCivil(year, month, day)} * 86400000 + Wide{p.hour} * 3600000 +
+                     Wide{p.minute} * 60000 + Wide{p.second} * 1000 + p.millisecond;
+  auto local = FitDate(moved);
+  if (!local) return overflowed();
+  return zone.ToUtc(*local);
 }
 
 int StartOfWeekDay(const Value& v) {  // 1 = Sunday .. 7 = Saturday; 0 for an invalid name
@@ -448,19 +499,26 @@ int StartOfWeekDay(const Value& v) {  // 1 = Sunday .. 7 = Saturday; 0 for an in
   return 0;
 }
 
-// The local instant truncated to the start of its `unit` period (binSize 1).
-int64_t TruncateLocal(int64_t local, Unit unit, int start_of_week) {
-  auto floor_to = [](int64_t x, int64_t m) { return (x / m - ((x % m != 0) && (x < 0))) * m; };
+Wide FloorTo(Wide x, Wide m) {
+  Wide r = x % m;
+  return x - (r < 0 ? r + m : r);
+}
+
+// The local time (`offset` east of UTC at `utc`) truncated to the start of
+// its `unit` period (binSize 1), as local milliseconds; in 128 bits, since it
+// can lie just outside the int64 range.
+Wide TruncateLocal(int64_t utc, int64_t offset, Unit unit, int start_of_week) {
+  const Wide local = Wide{utc} + offset;
   if (unit == Unit::kWeek) {
-    int64_t day_start = floor_to(local, 86400000);
-    DateParts p = BreakDown(day_start);
-    int back = (p.day_of_week - start_of_week + 7) % 7;
-    return day_start - back * 86400000LL;
+    const Wide days = FloorTo(local, 86400000) / 86400000;
+    const Wide dow = (days + 4) - FloorTo(days + 4, 7);  // 0 = Sunday (1970-01-01 was a Thursday)
+    const int back = (static_cast<int>(dow) + 1 - start_of_week + 7) % 7;
+    return (days - back) * 86400000;
   }
-  if (!IsCalendarUnit(unit)) return floor_to(local, FixedUnitMillis(unit));
-  DateParts p = BreakDown(local);
-  int month = unit == Unit::kYear ? 1 : unit == Unit::kQuarter ? ((p.month - 1) / 3) * 3 + 1 : p.month;
-  return MillisFromParts(p.year, month, 1, 0, 0, 0, 0);
+  if (!IsCalendarUnit(unit)) return FloorTo(local, FixedUnitMillis(unit));
+  const DateParts p = BreakDownLocal(utc, offset);
+  const int month = unit == Unit::kYear ? 1 : unit == Unit::kQuarter ? ((p.month - 1) / 3) * 3 + 1 : p.month;
+  return Wide{DaysFromCivil(p.year, month, 1)} * 86400000;
 }
 
 class DateArithExpr : public Expression {
@@ -484,7 +542,16 @@ class DateArithExpr : public Expression {
     if (!u.ok()) return u.status();
     int64_t n = 0;
     if (!AsWholeInt64(*amount, &n)) return Err(5166405, op_ + " expects integer amount of time units");
-    return Value::Date(AddUnits(millis, *u, sign_ * n, **zone));
+    if (sign_ < 0 && n == INT64_MIN) {
+      return Err(6045000, "invalid $dateSubtract 'amount' parameter value: " + std::to_string(n));
+    }
+    n *= sign_;
+    if (!DateAddAmountValid(n, *u)) {
+      return Err(5976500, "invalid dateAdd 'amount' parameter value: " + std::to_string(n) + " " + UnitName(*u));
+    }
+    auto moved = AddUnits(millis, *u, n, **zone);
+    if (!moved.ok()) return moved.status();
+    return Value::Date(*moved);
   }
 
  private:
@@ -538,16 +605,18 @@ class DateDiffExpr : public Expression {
       week_start = StartOfWeekDay(*w);
       if (week_start == 0) return Err(5439018, "$dateDiff parameter 'startOfWeek' value cannot be recognized as a day of a week: " + w->ToJson());
     }
-    int64_t la = a + (*zone)->OffsetAt(a), lb = b + (*zone)->OffsetAt(b);
+    const int64_t offset_a = (*zone)->OffsetAt(a), offset_b = (*zone)->OffsetAt(b);
     if (IsCalendarUnit(*unit)) {
-      DateParts pa = BreakDown(la), pb = BreakDown(lb);
+      DateParts pa = BreakDownLocal(a, offset_a), pb = BreakDownLocal(b, offset_b);
       int64_t ma = pa.year * 12 + pa.month - 1, mb = pb.year * 12 + pb.month - 1;
       int64_t per = MonthsOf(*unit);
       auto period = [per](int64_t m) { return m >= 0 ? m / per : (m - per + 1) / per; };
       return Value::Int64(period(mb) - period(ma));
     }
-    int64_t ta = TruncateLocal(la, *unit, week_start), tb = TruncateLocal(lb, *unit, week_start);
-    return Value::Int64((tb - ta) / FixedUnitMillis(*unit));
+    const Wide ta = TruncateLocal(a, offset_a, *unit, week_start), tb = TruncateLocal(b, offset_b, *unit, week_start);
+    const Wide diff = (tb - ta) / FixedUnitMillis(*unit);
+    if (diff > INT64_MAX || diff < INT64_MIN) return Err(5166308, "dateDiff overflowed");
+    return Value::Int64(static_cast<int64_t>(diff));
   }
 
  private:
@@ -602,30 +671,40 @@ class DateTruncExpr : public Expression {
       week_start = StartOfWeekDay(*w);
       if (week_start == 0) return Err(5439016, "$dateTrunc parameter 'startOfWeek' value cannot be recognized as a day of a week: " + w->ToJson());
     }
-    int64_t local = millis + (*zone)->OffsetAt(millis);
-    int64_t truncated = TruncateLocal(local, *unit, week_start);
+    // MongoDB's bounds on binSize: units of a day or more go through its
+    // dateAdd (5439006), the others must give a bin width in int64 (5439002).
+    if (bin > 100'000'000'000 && (IsCalendarUnit(*unit) || *unit == Unit::kWeek || *unit == Unit::kDay)) {
+      return Err(5439006, "dateTrunc unsupported binSize value");
+    }
+    const Wide width = Wide{FixedUnitMillis(*unit)} * bin;
+    if (!IsCalendarUnit(*unit) && width > INT64_MAX) return Err(5439002, "dateTrunc overflowed");
+    const int64_t offset = (*zone)->OffsetAt(millis);
+    Wide truncated = TruncateLocal(millis, offset, *unit, week_start);
     if (bin > 1) {
       // Bins count from the reference instant 2000-01-01 (a Saturday; weeks
       // from the first startOfWeek day on or after it), as MongoDB does.
-      int64_t reference = MillisFromParts(2000, 1, 1, 0, 0, 0, 0);
-      if (*unit == Unit::kWeek) reference = TruncateLocal(reference + 6 * 86400000LL, Unit::kWeek, week_start);
+      const int64_t reference_day = MillisFromParts(2000, 1, 1, 0, 0, 0, 0);
+      Wide reference = reference_day;
+      if (*unit == Unit::kWeek) reference = TruncateLocal(reference_day + 6 * 86400000LL, 0, Unit::kWeek, week_start);
       if (IsCalendarUnit(*unit)) {
-        DateParts p = BreakDown(truncated);
-        int64_t months = (p.year - 2000) * 12 + (p.month - 1);
-        int64_t per = MonthsOf(*unit) * bin;
-        int64_t bins = months >= 0 ? months / per : (months - per + 1) / per;
-        int64_t start_months = bins * per;
-        int64_t year = 2000 + (start_months >= 0 ? start_months / 12 : (start_months - 11) / 12);
-        int month = static_cast<int>(start_months - (year - 2000) * 12) + 1;
-        truncated = MillisFromParts(year, month, 1, 0, 0, 0, 0);
+        const DateParts p = BreakDownLocal(millis, offset);
+        const int64_t months = (p.year - 2000) * 12 + (p.month - 1);
+        const int64_t per = MonthsOf(*unit) * bin;
+        const int64_t bins = months >= 0 ? months / per : (months - per + 1) / per;
+        const Wide start_months = Wide{bins} * per;
+        const Wide year = 2000 + (start_months >= 0 ? start_months / 12 : (start_months - 11) / 12);
+        if (year > 1'000'000'000 || year < -1'000'000'000) return Err(5166406, "dateAdd overflowed");
+        const int month = static_cast<int>(start_months - (year - 2000) * 12) + 1;
+        truncated = Wide{DaysFromCivil(static_cast<int64_t>(year), month, 1)} * 86400000;
       } else {
-        int64_t width = FixedUnitMillis(*unit) * bin;
-        int64_t offset = truncated - reference;
-        int64_t bins = offset >= 0 ? offset / width : (offset - width + 1) / width;
+        const Wide from_reference = truncated - reference;
+        const Wide bins = from_reference >= 0 ? from_reference / width : (from_reference - width + 1) / width;
         truncated = reference + bins * width;
       }
     }
-    return Value::Date((*zone)->ToUtc(truncated));
+    auto local = FitDate(truncated);
+    if (!local) return Err(5439001, "dateTrunc overflowed");
+    return Value::Date((*zone)->ToUtc(*local));
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "expr/posix_tz.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "expr/dates.h"
@@ -121,7 +122,11 @@ int64_t PosixTimeZone::InstantOf(const Transition& t, int64_t year, int32_t offs
 
 int32_t PosixTimeZone::OffsetAt(int64_t utc_seconds) const {
   if (!has_dst_) return std_offset_;
-  const int64_t year = BreakDown((utc_seconds + std_offset_) * 1000).year;
+  // Seconds as milliseconds: clamped first, since a date's seconds near the
+  // ends of the range times 1000 leave int64 (the rule is the same every year).
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1000 - 86400;
+  const int64_t local_seconds = std::clamp<int64_t>(utc_seconds, -kMaxSeconds, kMaxSeconds) + std_offset_;
+  const int64_t year = BreakDown(local_seconds * 1000).year;
   // Daylight time starts at a local standard time and ends at a local
   // daylight time.
   const int64_t start = InstantOf(start_, year, std_offset_);
