@@ -18,6 +18,24 @@ bool AnyNullish(const Args& args) {
 
 std::string T(const Value& v) { return TypeName(v); }
 
+// date + sign * millis (a number, rounded to the millisecond), or MongoDB's
+// Overflow (15) "date overflow in $add" when that is not a date: the sum in
+// 128 bits, so that no operand is cast or added out of its range.
+Result<int64_t> DatePlusMillis(int64_t date, const Value& millis, const char* op, int sign = 1) {
+  __extension__ typedef __int128 Wide;
+  Wide offset = 0;
+  if (millis.type() == BSON_TYPE_INT32 || millis.type() == BSON_TYPE_INT64) {
+    offset = millis.AsInt64();
+  } else {
+    const double d = std::round(millis.AsDouble());
+    if (!(d > -1e20 && d < 1e20)) return Err(15, std::string("date overflow in ") + op);  // NaN too
+    offset = static_cast<Wide>(d);
+  }
+  const Wide result = Wide{date} + sign * offset;
+  if (result < INT64_MIN || result > INT64_MAX) return Err(15, std::string("date overflow in ") + op);
+  return static_cast<int64_t>(result);
+}
+
 Result<Value> Add(const Args& args, Variables&) {
   Sum sum;
   bool have_date = false;
@@ -35,21 +53,26 @@ Result<Value> Add(const Args& args, Variables&) {
   }
   if (!have_date) return sum.Total();
   Value total = sum.Total();
-  double offset = total.AsDouble();
-  if (total.type() == BSON_TYPE_INT32 || total.type() == BSON_TYPE_INT64) return Value::Date(date + total.AsInt64());
-  return Value::Date(date + static_cast<int64_t>(std::llround(offset)));
+  auto moved = DatePlusMillis(date, total, "$add");
+  if (!moved.ok()) return moved.status();
+  return Value::Date(*moved);
 }
 
 Result<Value> SubtractFn(const Args& args, Variables&) {
   const Value &a = args[0], &b = args[1];
   if (AnyNullish(args)) return Value::Null();
   if (a.type() == BSON_TYPE_DATE_TIME) {
-    if (b.type() == BSON_TYPE_DATE_TIME) return Value::Int64(a.AsDateMillis() - b.AsDateMillis());
+    if (b.type() == BSON_TYPE_DATE_TIME) {
+      int64_t difference = 0;
+      if (__builtin_sub_overflow(a.AsDateMillis(), b.AsDateMillis(), &difference)) {
+        return Err(15, "date overflow in $subtract");
+      }
+      return Value::Int64(difference);
+    }
     if (b.is_number()) {
-      int64_t ms = b.type() == BSON_TYPE_DOUBLE || b.type() == BSON_TYPE_DECIMAL128
-                       ? static_cast<int64_t>(std::llround(b.AsDouble()))
-                       : b.AsInt64();
-      return Value::Date(a.AsDateMillis() - ms);
+      auto moved = DatePlusMillis(a.AsDateMillis(), b, "$subtract", -1);
+      if (!moved.ok()) return moved.status();
+      return Value::Date(*moved);
     }
     return Err(16613, "can't $subtract " + T(b) + " from a date");
   }

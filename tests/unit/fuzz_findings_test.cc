@@ -203,6 +203,24 @@ TEST(FuzzFindingsTest, DateDiffAndTruncAtTheEnds) {
   EXPECT_EQ(week->ToJson(), R"({ "v" : { "$date" : "2024-06-02T00:00:00Z" } })");
 }
 
+// ---- filter_fuzz: $add / $subtract with a date (src/expr/ops_arithmetic.cc) ----
+
+TEST(FuzzFindingsTest, DateArithmeticOverflowIsMongosOverflowError) {
+  for (const char* e : {R"({"$add": [{"$numberDouble": "NaN"}, "$d"]})",
+                        R"({"$add": [{"$numberLong": "9223372036854775807"}, "$d"]})",
+                        R"({"$add": [1e300, "$d"]})",
+                        R"({"$subtract": ["$d", {"$numberLong": "-9223372036854775808"}]})",
+                        R"({"$subtract": ["$d", {"$toDate": {"$numberLong": "-9223372036854775808"}}]})"}) {
+    auto r = Project(e, DateDoc(1));
+    ASSERT_FALSE(r.ok()) << e;
+    EXPECT_EQ(Code(r.status()), 15) << e << " " << r.status().ToString();
+  }
+  auto fine = Project(R"([{"$add": ["$d", 1.6]}, {"$subtract": ["$d", 1]}, {"$subtract": ["$d", "$d"]}])", DateDoc(1));
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  EXPECT_EQ(fine->ToJson(), R"({ "v" : [ { "$date" : "1970-01-01T00:00:00.003Z" }, )"
+                            R"({ "$date" : "1970-01-01T00:00:00Z" }, 0 ] })");
+}
+
 // ---- projection_fuzz timeouts: $range (src/expr/ops_array.cc) ----
 
 TEST(FuzzFindingsTest, RangeOverMongosMemoryLimitFailsAtOnce) {
