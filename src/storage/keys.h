@@ -14,7 +14,7 @@
 //
 // key(_id) is the order-preserving encoding of bson/key_encoding.h, so a
 // collection's records sort by _id in MongoDB's order and one collection's
-// records are one contiguous range, removed with a single range delete.
+// records are one contiguous range, removed together (Store::DeleteRange).
 #pragma once
 
 #include <bson/bson.h>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <filesystem>
 
 #include <rocksdb/options.h>
@@ -120,10 +121,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
                   "database at '" + path + "' has storage format version " + version +
                       "; this build of Docket reads version " + std::to_string(kFormatVersion));
   }
+  // Dropped collections are cleaned up once 1,024 keys or a quarter of a
+  // write buffer's worth of them have been deleted (storage/drop_compactor.h).
+  Store* raw = store.get();
+  store->drop_compactor_ = std::make_unique<DropCompactor>(
+      1024, std::max<uint64_t>(options.write_buffer_size / 4, 1 << 20),
+      [raw](const std::vector<std::pair<std::string, std::string>>& spans) {
+        DOCKET_RETURN_IF_ERROR(raw->FlushMemtables());
+        for (const auto& [begin, end] : spans) {
+          const rocksdb::Slice from(begin), to(end);
+          DOCKET_RETURN_IF_ERROR(raw->CompactKeys(&from, &to, /*exclusive=*/false));
+        }
+        return Status::OK();
+      },
+      [raw] { raw->db_->DisableManualCompaction(); });
   return store;
 }
 
 Store::~Store() {
+  drop_compactor_.reset();  // its thread uses db_
   if (db_ != nullptr) {
     db_->Close();
     delete db_;
@@ -192,12 +208,40 @@ Status Store::DeleteRange(const std::string& begin, const std::string& end) {
   // TransactionDB refuses DeleteRange except through this documented path,
   // which skips row locks: safe because nothing writes to a retired range.
   rocksdb::WriteBatch batch;
-  rocksdb::Status s = batch.DeleteRange(begin, end);
-  if (!s.ok()) return FromRocks(s, "range delete");
+  bool small = true;
+  uint64_t bytes = 0;
+  {
+    const rocksdb::Slice upper(end);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper;
+    read_options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    size_t keys = 0;
+    for (it->Seek(begin); it->Valid() && small; it->Next()) {
+      small = ++keys <= kPointDeleteLimit;
+      if (small) {
+        batch.Delete(it->key());
+        bytes += it->key().size() + it->value().size();
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "range delete");
+  }
+  if (!small) {
+    batch.Clear();
+    rocksdb::Status s = batch.DeleteRange(begin, end);
+    if (!s.ok()) return FromRocks(s, "range delete");
+  }
+  if (batch.Count() == 0) return Status::OK();
+  // A range tombstone costs every later iterator until it is compacted away:
+  // reported as due at once.
+  const uint64_t noted_keys = small ? batch.Count() : std::numeric_limits<uint64_t>::max();
+  const uint64_t noted_bytes = small ? bytes : std::numeric_limits<uint64_t>::max();
   rocksdb::TransactionDBWriteOptimizations optimizations;
   optimizations.skip_concurrency_control = true;
-  return FromRocks(MarkedWrite(&batch, [&] { return db_->Write(rocksdb::WriteOptions(), optimizations, &batch); }),
-                   "range delete");
+  Status written = FromRocks(
+      MarkedWrite(&batch, [&] { return db_->Write(rocksdb::WriteOptions(), optimizations, &batch); }), "range delete");
+  if (written.ok() && drop_compactor_ != nullptr) drop_compactor_->Note(begin, end, noted_keys, noted_bytes);
+  return written;
 }
 
 void Store::BeginJournaledWrite() {
@@ -218,8 +262,9 @@ Status Store::FlushMemtables() {
   return FromRocks(db_->Flush(options), "flushing");
 }
 
-Status Store::CompactKeys(const rocksdb::Slice* begin, const rocksdb::Slice* end) {
+Status Store::CompactKeys(const rocksdb::Slice* begin, const rocksdb::Slice* end, bool exclusive) {
   rocksdb::CompactRangeOptions options;
+  options.exclusive_manual_compaction = exclusive;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   return FromRocks(db_->CompactRange(options, begin, end), "compacting");
 }
