@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the whole suite on a
-# debug build, the whole suite again under AddressSanitizer + UBSan, then the
-# concurrency and crash tests under ThreadSanitizer. This is what CI runs
-# (.ci/run).
+# debug build, the drivers' conformance tests, short runs of the differential
+# checker and the fuzzers, the whole suite again under AddressSanitizer +
+# UBSan, then the concurrency and crash tests under ThreadSanitizer. This is
+# what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,6 +20,16 @@ ctest --test-dir build/debug --output-on-failure -j"$jobs"
 # serve, standalone and as a replica set: fails on any failure not listed in
 # tests/node/unified/known_failures.json (skips where ../shared is absent).
 DOCKET_BIN=build/debug/docket scripts/conformance.sh
+
+# Short runs of the long checks, each of which has its own command for a long
+# run (docs/testing.md): the differential and metamorphic query checker
+# (random cases; the seed is printed), the wire fuzzer against a running
+# server, and the libFuzzer targets (clang, ASan + UBSan): every seed and
+# regression input once, then 10 s of fuzzing per target.
+DOCKET_BIN=build/debug/docket scripts/differential.sh 300
+DOCKET_BIN=build/debug/docket scripts/wire-fuzz.sh 1000
+FUZZ_JOBS=$jobs fuzz/run_regressions.sh
+FUZZ_JOBS=$jobs scripts/fuzz.sh 10
 
 # Memory errors and undefined behaviour, everywhere (UBSan findings are fatal).
 cmake --preset asan >/dev/null
