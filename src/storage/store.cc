@@ -316,6 +316,19 @@ Result<std::vector<uint64_t>> Store::ApproximateSizes(const std::vector<std::pai
   DOCKET_RETURN_IF_ERROR(FromRocks(db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), spans.data(),
                                                             static_cast<int>(spans.size()), sizes.data()),
                                    "measuring"));
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (sizes[i] != 0) continue;
+    const rocksdb::Slice upper(ranges[i].second);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper;
+    read_options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    size_t keys = 0;
+    for (it->Seek(ranges[i].first); it->Valid() && keys < kMeasuredKeysLimit; it->Next(), ++keys) {
+      sizes[i] += it->key().size() + it->value().size();
+    }
+    DOCKET_RETURN_IF_ERROR(FromRocks(it->status(), "measuring"));
+  }
   return sizes;
 }
 

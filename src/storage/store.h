@@ -93,7 +93,12 @@ class Store {
 
   // RocksDB's estimate of the bytes each [begin, end) range takes: in table
   // files (compressed) and in memtables. Approximate by nature: it reads
-  // file metadata and memtable statistics, never the data.
+  // file metadata and memtable statistics, never the data. Both estimators
+  // can say 0 for a range that holds keys (one inside a single table block,
+  // or a memtable skip list whose sampled path does not tell two nearby
+  // keys apart): such a range is measured by reading it, its keys and
+  // values summed, up to kMeasuredKeysLimit keys.
+  static constexpr size_t kMeasuredKeysLimit = 100000;
   Result<std::vector<uint64_t>> ApproximateSizes(const std::vector<std::pair<std::string, std::string>>& ranges);
 
  private:
