@@ -358,14 +358,21 @@ Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* repl
   return Status::OK();
 }
 
-Status GetLog(CommandContext&, const CommandRequest& request, bson_t* reply) {
+// getLog: "*" names the logs; "startupWarnings" returns the warnings the
+// server started with; "global" is empty (Docket keeps no log in memory).
+Status GetLog(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   bson_iter_t it;
-  if (request.body->Find("getLog", &it) && BSON_ITER_HOLDS_UTF8(&it) && std::string(bson_iter_utf8(&it, nullptr)) == "*") {
+  const std::string which = request.body->Find("getLog", &it) && BSON_ITER_HOLDS_UTF8(&it)
+                                ? std::string(bson_iter_utf8(&it, nullptr))
+                                : std::string();
+  if (which == "*") {
     AppendStringArray(reply, "names", {"global", "startupWarnings"});
     return Status::OK();
   }
-  BSON_APPEND_INT32(reply, "totalLinesWritten", 0);
-  AppendStringArray(reply, "log", {});
+  const std::vector<std::string> none;
+  const std::vector<std::string>& lines = which == "startupWarnings" ? context.server.startup_warnings : none;
+  BSON_APPEND_INT32(reply, "totalLinesWritten", static_cast<int32_t>(lines.size()));
+  AppendStringArray(reply, "log", lines);
   return Status::OK();
 }
 

@@ -31,6 +31,9 @@ struct ServerState {
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::vector<std::string> argv;     // for getCmdLineOpts
   Document parsed_options;           // for getCmdLineOpts
+  // What the server warned of when it started, each a line of mongod's
+  // JSON log format, for getLog: "startupWarnings" (mongosh shows them).
+  std::vector<std::string> startup_warnings;
   std::string host;                  // "127.0.0.1:27017", for serverStatus
   std::atomic<int64_t> connections_current{0};
   std::atomic<int64_t> connections_total{0};

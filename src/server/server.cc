@@ -68,6 +68,7 @@ class ServerImpl {
     state.engine = engine;
     state.argv = options.argv;
     state.parsed_options = options.parsed_options;
+    state.startup_warnings = options.startup_warnings;
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;
     state.replica_set = options.replica_set;

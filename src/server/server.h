@@ -61,6 +61,8 @@ struct ServerOptions {
   bool quiet = false;
   std::vector<std::string> argv;  // reported by getCmdLineOpts
   Document parsed_options;        // reported by getCmdLineOpts
+  // Lines of mongod's JSON log format, returned by getLog "startupWarnings".
+  std::vector<std::string> startup_warnings;
 };
 
 class ServerImpl;

@@ -1,6 +1,7 @@
 """Signals and startup messages as mongod gives them: SIGUSR1 (log rotation)
 and SIGHUP leave the server running; SIGTERM stops it cleanly; a server bound
 beyond loopback warns loudly that access control is not enabled."""
+import json
 import os
 import re
 import signal
@@ -32,7 +33,17 @@ def test_binding_beyond_loopback_warns_about_access_control():
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
-        assert re.search(r"port (\d+)", line), line
+        port = int(re.search(r"port (\d+)", line).group(1))
+        # As mongod's, the warnings are in getLog "startupWarnings" (mongosh
+        # prints them on connecting), one JSON log line each.
+        client = pymongo.MongoClient("127.0.0.1", port, serverSelectionTimeoutMS=5000)
+        log = client.admin.command({"getLog": "startupWarnings"})
+        client.close()
+        assert log["totalLinesWritten"] == len(log["log"]) == 2
+        entries = [json.loads(entry) for entry in log["log"]]
+        assert entries[0]["msg"].startswith("Access control is not enabled")
+        assert all(e["s"] == "W" and e["tags"] == ["startupWarnings"] and "$date" in e["t"] for e in entries)
+        assert "0.0.0.0" in entries[1]["msg"]
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 0
@@ -44,6 +55,9 @@ def test_binding_beyond_loopback_warns_about_access_control():
 
 
 def test_loopback_bind_has_no_such_warning(server):
+    client = pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=5000)
+    assert client.admin.command({"getLog": "startupWarnings"})["log"] == []
+    client.close()
     # The module's server binds 127.0.0.1: nothing to warn about. (Checked on
     # a fresh process to read its whole stderr.)
     process = subprocess.Popen([DOCKET, "serve", "--memory", "--port", "0", "--quiet"],

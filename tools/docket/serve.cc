@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -47,6 +48,27 @@ bool StorageCanWrite(const std::string& dbpath) {
 }
 
 // Whether `address` only accepts connections from this machine.
+// One line of mongod's JSON log format for a startup warning: what getLog
+// "startupWarnings" returns and mongosh parses ({t, s, c, id, ctx, msg, tags}).
+std::string StartupWarningLine(int id, const std::string& message) {
+  std::string escaped;
+  for (char ch : message) {
+    if (ch == '"' || ch == '\\') escaped += '\\';
+    escaped += ch;
+  }
+  char when[64];
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const int millis = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &utc);
+  return std::string("{\"t\":{\"$date\":\"") + when + "." + (millis < 100 ? (millis < 10 ? "00" : "0") : "") +
+         std::to_string(millis) + "+00:00\"},\"s\":\"W\",\"c\":\"CONTROL\",\"id\":" + std::to_string(id) +
+         ",\"ctx\":\"initandlisten\",\"msg\":\"" + escaped + "\",\"tags\":[\"startupWarnings\"]}";
+}
+
 bool IsLoopback(const std::string& address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
@@ -145,22 +167,28 @@ int RunServe(const ServeFlags& flags) {
   if (!flags.jitter.empty()) BSON_APPEND_UTF8(parsed.get(), "jitter", flags.jitter.c_str());
   options.parsed_options = parsed.Finish();
 
+  if (!IsLoopback(flags.bind)) {
+    // As mongod: said loudly, whatever --quiet says, and kept for getLog
+    // "startupWarnings", which mongosh shows on connecting.
+    const std::string warnings[] = {
+        "Access control is not enabled for the database. Read and write access to data and configuration is "
+        "unrestricted",
+        "This server is bound to " + flags.bind + ", not to a loopback address: anyone who can reach its port can "
+            "read, change and drop every database. Docket has no authentication yet; bind to 127.0.0.1 (the "
+            "default) unless the network itself is trusted",
+    };
+    int id = 22120;  // mongod's log id for the first of them
+    for (const std::string& warning : warnings) {
+      std::fprintf(stderr, "docket: ** WARNING: %s.\n", warning.c_str());
+      options.startup_warnings.push_back(StartupWarningLine(id++, warning));
+    }
+  }
   auto server = server::Server::Start(engine->get(), options);
   if (!server.ok()) {
     std::fprintf(stderr, "docket: %s\n", server.status().ToString().c_str());
     return 1;
   }
   const uint16_t port = (*server)->port();
-  if (!IsLoopback(flags.bind)) {
-    // As mongod: said loudly, whatever --quiet says.
-    std::fprintf(stderr,
-                 "docket: ** WARNING: Access control is not enabled for the database. Read and write access to data "
-                 "and configuration is unrestricted.\n"
-                 "docket: ** WARNING: This server is bound to %s, not to a loopback address: anyone who can reach "
-                 "port %u can read, change and drop every database. Docket has no authentication yet; bind to "
-                 "127.0.0.1 (the default) unless the network itself is trusted.\n",
-                 flags.bind.c_str(), static_cast<unsigned>((*server)->port()));
-  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
   std::string host = flags.bind == "0.0.0.0" ? "127.0.0.1" : flags.bind;
   const std::string set = flags.replica_set.empty() ? "" : "?replicaSet=" + flags.replica_set;
