@@ -36,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 1; i < docs.size(); ++i) targets.push_back(&docs[i]);
   for (const docket::Document& d : docket_fuzz::Fixtures()) targets.push_back(&d);
 
+  const docket_fuzz::InputBudget budget;
   for (const docket::Document* doc : targets) {
+    if (budget.Exhausted()) return 0;
     const bool matches = filter->Matches(*doc);
     auto evaluated = filter->Evaluate(doc->data(), doc->size());
     if (evaluated.ok() ? *evaluated != matches : matches) {
