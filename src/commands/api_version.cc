@@ -77,6 +77,18 @@ bool NeverInVersion1(std::string_view stage) {
 }
 
 Status CheckStages(const bson_iter_t& array_it);
+Status CheckSubPipelines(std::string_view stage, const bson_iter_t& spec);
+
+// One stage ({name: spec}, `stage` on its field): refused if API Version 1
+// lacks it, else its sub-pipelines are checked.
+Status CheckStage(const bson_iter_t& stage) {
+  const std::string_view name = bson_iter_key(&stage);
+  if (NeverInVersion1(name)) {
+    return Status(ErrorCode::kAPIStrictError,
+                  std::string(name) + " is not allowed with 'apiStrict: true' in API Version 1");
+  }
+  return CheckSubPipelines(name, stage);
+}
 
 // The sub-pipelines of one stage ($lookup and $unionWith `pipeline`, each of
 // $facet's), checked as the pipeline is.
@@ -98,12 +110,7 @@ Status CheckStages(const bson_iter_t& array_it) {
   while (bson_iter_next(&item)) {
     bson_iter_t stage;
     if (!BSON_ITER_HOLDS_DOCUMENT(&item) || !bson_iter_recurse(&item, &stage) || !bson_iter_next(&stage)) continue;
-    const std::string_view name = bson_iter_key(&stage);
-    if (NeverInVersion1(name)) {
-      return Status(ErrorCode::kAPIStrictError,
-                    std::string(name) + " is not allowed with 'apiStrict: true' in API Version 1");
-    }
-    DOCKET_RETURN_IF_ERROR(CheckSubPipelines(name, stage));
+    DOCKET_RETURN_IF_ERROR(CheckStage(stage));
   }
   return Status::OK();
 }
@@ -186,13 +193,7 @@ Status CheckPipelineApiStrict(const std::vector<Document>& stages, const ApiPara
   for (const Document& stage : stages) {
     bson_iter_t it;
     stage.Iterate(&it);
-    if (!bson_iter_next(&it)) continue;
-    const std::string_view name = bson_iter_key(&it);
-    if (NeverInVersion1(name)) {
-      return Status(ErrorCode::kAPIStrictError,
-                    std::string(name) + " is not allowed with 'apiStrict: true' in API Version 1");
-    }
-    DOCKET_RETURN_IF_ERROR(CheckSubPipelines(name, it));
+    if (bson_iter_next(&it)) DOCKET_RETURN_IF_ERROR(CheckStage(it));
   }
   return Status::OK();
 }
