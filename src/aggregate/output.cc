@@ -13,6 +13,7 @@
 #include "bson/builder.h"
 #include "bson/value.h"
 #include "update/update.h"
+#include "bson/append_element.h"
 
 namespace docket::aggregate {
 namespace {
@@ -104,7 +105,7 @@ class OutStage : public Stage {
       spec.Iterate(&field);
       while (bson_iter_next(&field)) {
         if (std::string_view(bson_iter_key(&field)) == "v" || std::string_view(bson_iter_key(&field)) == "ns") continue;
-        bson_append_iter(copy.get(), bson_iter_key(&field), -1, &field);
+        docket::bson::AppendElement(copy.get(), bson_iter_key(&field), -1, &field);
       }
       specs.push_back(copy.Finish());
     }
@@ -243,7 +244,7 @@ class MergeStage : public Stage {
         BSON_APPEND_OID(with_id.get(), "_id", &oid);
         bson_iter_t all;
         doc.Iterate(&all);
-        while (bson_iter_next(&all)) bson_append_iter(with_id.get(), bson_iter_key(&all), -1, &all);
+        while (bson_iter_next(&all)) docket::bson::AppendElement(with_id.get(), bson_iter_key(&all), -1, &all);
         doc = with_id.Finish();
         doc.Find("_id", &v);
         present = true;
@@ -252,7 +253,7 @@ class MergeStage : public Stage {
         return StageError(51132, "$merge write error: 'on' field '" + field +
                                      "' cannot be missing, null, undefined or an array");
       }
-      bson_append_iter(filter.get(), field.c_str(), -1, &v);
+      docket::bson::AppendElement(filter.get(), field.c_str(), -1, &v);
     }
     Document selector = filter.Finish();
     UpdateOptions options;
@@ -313,7 +314,7 @@ class MergeStage : public Stage {
     doc.Iterate(&it);
     while (bson_iter_next(&it)) {
       if (std::string_view(bson_iter_key(&it)) == "_id") continue;
-      bson_append_iter(set.get(), bson_iter_key(&it), -1, &it);
+      docket::bson::AppendElement(set.get(), bson_iter_key(&it), -1, &it);
     }
     Document fields = set.Finish();
     if (fields.empty()) return *Document::FromJson(R"({"$setOnInsert": {}})");
@@ -328,7 +329,7 @@ class MergeStage : public Stage {
     doc.Iterate(&it);
     while (bson_iter_next(&it)) {
       if (std::string_view(bson_iter_key(&it)) == "_id") continue;
-      bson_append_iter(set.get(), bson_iter_key(&it), -1, &it);
+      docket::bson::AppendElement(set.get(), bson_iter_key(&it), -1, &it);
     }
     bson::AppendDocument(update.get(), "$setOnInsert", set.Finish());
     return update.Finish();

@@ -11,6 +11,7 @@
 #include "engine/namespace.h"
 #include "expr/let.h"
 #include "engine/scan.h"
+#include "bson/append_element.h"
 
 namespace docket::aggregate {
 
@@ -401,7 +402,7 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
     stages[pushed].Iterate(&only);
     bson_iter_next(&only);
     if (bson_iter_next(&only)) break;
-    bson_append_iter(&conditions, std::to_string(pushed).c_str(), -1, &it);
+    docket::bson::AppendElement(&conditions, std::to_string(pushed).c_str(), -1, &it);
   }
   bson_append_array_end(and_filter.get(), &conditions);
   Document filter = pushed == 0 ? Document() : pushed == 1 ? [&] {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::bson {
 
@@ -74,11 +75,8 @@ void MutableValue::AppendTo(bson_t* out, std::string_view name) const {
     }
     return;
   }
-  // Scalars: re-read the raw bytes through a one-field document and append.
-  std::string scratch;
-  bson_iter_t it;
-  Iter(&scratch, &it);
-  bson_append_iter(out, name.data(), key_len, &it);
+  // Scalars: their raw bytes, unchanged.
+  AppendRawValue(out, name, type, raw);
 }
 
 void MutableValue::Iter(std::string* scratch, bson_iter_t* it) const {

@@ -4,6 +4,7 @@
 
 #include "bson/key_encoding.h"
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::bson {
 
@@ -155,7 +156,7 @@ int CompareValues(const bson_iter_t& a, const bson_iter_t& b) {
 
 std::string ValueToJson(const bson_iter_t& it) {
   bson_t wrapper = BSON_INITIALIZER;
-  bson_append_iter(&wrapper, "v", 1, &it);
+  docket::bson::AppendElement(&wrapper, "v", 1, &it);
   size_t len = 0;
   char* json = bson_as_relaxed_extended_json(&wrapper, &len);
   bson_destroy(&wrapper);
@@ -171,7 +172,7 @@ std::string ValueToJson(const bson_iter_t& it) {
 
 std::string HoldValue(const bson_iter_t& it) {
   bson_t holder = BSON_INITIALIZER;
-  bson_append_iter(&holder, "", 0, &it);
+  docket::bson::AppendElement(&holder, "", 0, &it);
   std::string out(reinterpret_cast<const char*>(bson_get_data(&holder)), holder.len);
   bson_destroy(&holder);
   return out;

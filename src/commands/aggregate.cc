@@ -10,6 +10,7 @@
 #include "commands/args.h"
 #include "commands/handlers.h"
 #include "commands/list_local_sessions.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -95,7 +96,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
     if (!explained.ok()) return explained.status();
     bson_iter_t it;
     explained->Iterate(&it);
-    while (bson_iter_next(&it)) bson_append_iter(reply, bson_iter_key(&it), -1, &it);
+    while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
     return Status::OK();
   }
   // The first batch is only as big as asked; what runs beyond it waits for getMore.

@@ -7,6 +7,7 @@
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -47,7 +48,7 @@ Status CheckBatchSize(size_t n) {
 // The value of {_id: v}, appended under `key`.
 void AppendIdValue(bson_t* out, const char* key, const Document& id_holder) {
   bson_iter_t it;
-  if (id_holder.Find("_id", &it)) bson_append_iter(out, key, -1, &it);
+  if (id_holder.Find("_id", &it)) docket::bson::AppendElement(out, key, -1, &it);
 }
 
 // The variables of a pipeline update: the command's `let` and the
@@ -60,7 +61,7 @@ Status MergeLet(const Document& command, const Document& statement, Document* ou
   for (const Document* part : {&let, &constants}) {
     bson_iter_t it;
     part->Iterate(&it);
-    while (bson_iter_next(&it)) bson_append_iter(merged.get(), bson_iter_key(&it), -1, &it);
+    while (bson_iter_next(&it)) docket::bson::AppendElement(merged.get(), bson_iter_key(&it), -1, &it);
   }
   *out = merged.Finish();
   return Status::OK();
@@ -458,7 +459,7 @@ Status Distinct(CommandContext& context, const CommandRequest& request, bson_t* 
   auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query, read);
   if (!values.ok()) return values.status();
   bson_iter_t it;
-  if (values->Find("values", &it)) bson_append_iter(reply, "values", -1, &it);
+  if (values->Find("values", &it)) docket::bson::AppendElement(reply, "values", -1, &it);
   return Status::OK();
 }
 

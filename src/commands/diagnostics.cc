@@ -10,6 +10,7 @@
 #include "commands/args.h"
 #include "commands/command_fields.h"
 #include "commands/handlers.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -181,7 +182,7 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   if (!explained.ok()) return explained.status();
   bson_iter_t it;
   explained->Iterate(&it);
-  while (bson_iter_next(&it)) bson_append_iter(reply, bson_iter_key(&it), -1, &it);
+  while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
   return Status::OK();
 }
 

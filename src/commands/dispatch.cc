@@ -11,6 +11,7 @@
 #include "commands/command_fields.h"
 #include "commands/handlers.h"
 #include "commands/transactions.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -93,7 +94,7 @@ void AppendStatusDetails(bson_t* out, const Status& status) {
       !bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(details.data()), details.size())) {
     return;
   }
-  while (bson_iter_next(&it)) bson_append_iter(out, bson_iter_key(&it), -1, &it);
+  while (bson_iter_next(&it)) docket::bson::AppendElement(out, bson_iter_key(&it), -1, &it);
 }
 
 Document ErrorReply(const Status& status) {

@@ -3,6 +3,7 @@
 #include <bson/bson.h>
 
 #include "bson/builder.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -83,7 +84,7 @@ Document WithErrorLabels(const Document& reply, const std::vector<std::string>& 
   bson_iter_t it;
   reply.Iterate(&it);
   while (bson_iter_next(&it)) {
-    if (std::string_view(bson_iter_key(&it)) != "errorLabels") bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
+    if (std::string_view(bson_iter_key(&it)) != "errorLabels") docket::bson::AppendElement(out.get(), bson_iter_key(&it), -1, &it);
   }
   if (!labels.empty()) {
     bson_t array;

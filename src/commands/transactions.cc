@@ -8,6 +8,7 @@
 #include "commands/args.h"
 #include "commands/error_labels.h"
 #include "commands/write_concern.h"
+#include "bson/append_element.h"
 
 namespace docket::commands {
 namespace {
@@ -350,7 +351,7 @@ Document WithWriteConcernError(const Document& reply, const Document& error) {
   bson::Builder out;
   bson_iter_t it;
   reply.Iterate(&it);
-  while (bson_iter_next(&it)) bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
+  while (bson_iter_next(&it)) docket::bson::AppendElement(out.get(), bson_iter_key(&it), -1, &it);
   bson::AppendDocument(out.get(), "writeConcernError", error);
   return out.Finish();
 }

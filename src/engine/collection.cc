@@ -16,6 +16,7 @@
 #include "engine/write_path.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
+#include "bson/append_element.h"
 
 namespace docket {
 
@@ -314,7 +315,7 @@ Result<Document> Collection::Distinct(std::string_view field, const Document& fi
     bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(held.data()), held.size());
     bson_iter_next(&it);
     std::string index = std::to_string(i++);
-    bson_append_iter(&array, index.c_str(), -1, &it);
+    docket::bson::AppendElement(&array, index.c_str(), -1, &it);
   }
   bson_append_array_end(&out, &array);
   Document result = Document::FromTrustedBytes(std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));

@@ -11,6 +11,7 @@
 #include "engine/namespace.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
+#include "bson/append_element.h"
 
 namespace docket::engine {
 namespace {
@@ -51,7 +52,7 @@ std::string DupKeyDetails(const index::Index& index, const Document& doc) {
     bool appended = false;
     bson::VisitPath(doc.data(), doc.size(), field.path, [&](const bson_iter_t* v) {
       if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;
-      bson_append_iter(&value, field.dotted.c_str(), -1, v);
+      docket::bson::AppendElement(&value, field.dotted.c_str(), -1, v);
       appended = true;
       return true;
     });

@@ -11,6 +11,7 @@
 #include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
+#include "bson/append_element.h"
 
 namespace docket::engine {
 
@@ -231,7 +232,7 @@ Result<Document> PrepareForInsert(const Document& doc) {
 
   bson_t out = BSON_INITIALIZER;
   if (has_id) {
-    bson_append_iter(&out, "_id", 3, &id);
+    docket::bson::AppendElement(&out, "_id", 3, &id);
   } else {
     bson_oid_t oid;
     bson_oid_init(&oid, nullptr);
@@ -240,7 +241,7 @@ Result<Document> PrepareForInsert(const Document& doc) {
   doc.Iterate(&it);
   while (bson_iter_next(&it)) {
     if (std::strcmp(bson_iter_key(&it), "_id") == 0) continue;
-    bson_append_iter(&out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+    docket::bson::AppendElement(&out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
   }
   Document prepared = Document::FromTrustedBytes(
       std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
@@ -256,7 +257,7 @@ Result<Document> PrepareForInsert(const Document& doc) {
 Document IdDocument(const Document& prepared) {
   bson_iter_t id;
   bson_t out = BSON_INITIALIZER;
-  if (prepared.Find("_id", &id)) bson_append_iter(&out, "_id", 3, &id);
+  if (prepared.Find("_id", &id)) docket::bson::AppendElement(&out, "_id", 3, &id);
   Document result = Document::FromTrustedBytes(
       std::string(reinterpret_cast<const char*>(bson_get_data(&out)), out.len));
   bson_destroy(&out);
@@ -283,7 +284,7 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
     BSON_APPEND_INT32(&pattern, "_id", 1);
     bson_append_document_end(details.get(), &pattern);
     BSON_APPEND_DOCUMENT_BEGIN(details.get(), "keyValue", &value);
-    bson_append_iter(&value, "_id", 3, &id);
+    docket::bson::AppendElement(&value, "_id", 3, &id);
     bson_append_document_end(details.get(), &value);
     return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared)).WithDetails(details.Finish().bytes());
   }

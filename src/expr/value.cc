@@ -5,6 +5,7 @@
 
 #include "bson/type_names.h"
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::expr {
 namespace {
@@ -205,7 +206,7 @@ void Value::AppendTo(bson_t* out, std::string_view key) const {
   if (missing()) return;
   bson_iter_t it;
   Iter(&it);
-  bson_append_iter(out, key.data(), static_cast<int>(key.size()), &it);
+  docket::bson::AppendElement(out, key.data(), static_cast<int>(key.size()), &it);
 }
 
 std::string Value::ToJson() const {
@@ -265,7 +266,7 @@ void ArrayBuilder::Append(const bson_iter_t& it) {
   char buffer[16];
   const char* key = nullptr;
   size_t key_len = bson_uint32_to_string(static_cast<uint32_t>(count_++), &key, buffer, sizeof(buffer));
-  bson_append_iter(&array_, key, static_cast<int>(key_len), &it);
+  docket::bson::AppendElement(&array_, key, static_cast<int>(key_len), &it);
 }
 
 size_t ArrayBuilder::bytes() const { return array_.len; }

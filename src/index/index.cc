@@ -6,6 +6,7 @@
 #include "bson/builder.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::index {
 namespace {
@@ -213,7 +214,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   if (unique) BSON_APPEND_BOOL(out.get(), "unique", true);
   if (sparse) BSON_APPEND_BOOL(out.get(), "sparse", true);
   if (partial) bson::AppendDocument(out.get(), "partialFilterExpression", *partial);
-  if (expire) bson_append_iter(out.get(), "expireAfterSeconds", -1, &*expire);
+  if (expire) docket::bson::AppendElement(out.get(), "expireAfterSeconds", -1, &*expire);
   return out.Finish();
 }
 

@@ -3,6 +3,7 @@
 // client pool. Read and write concern, retryable writes and the deployment's
 // topology come from the URI, as libmongoc reads them.
 #include "odm/remote_backend.h"
+#include "bson/append_element.h"
 
 #include <mongoc/mongoc.h>
 
@@ -250,7 +251,7 @@ ModifyOutcome RemoteBackend::Modify(const Namespace& ns, const ModifySpec& spec,
   bson_iter_t id;
   if (bson_iter_init_find(&id, reply.get(), "upsertedId")) {
     Owned holder;
-    bson_append_iter(holder.get(), "_id", 3, &id);
+    docket::bson::AppendElement(holder.get(), "_id", 3, &id);
     out.upserted_id = Copy(holder.get());
   }
   return out;
@@ -322,7 +323,7 @@ Document RemoteBackend::Distinct(const Namespace& ns, const std::string& field, 
   }
   Owned out;
   bson_iter_t values;
-  if (bson_iter_init_find(&values, reply.get(), "values")) bson_append_iter(out.get(), "values", 6, &values);
+  if (bson_iter_init_find(&values, reply.get(), "values")) docket::bson::AppendElement(out.get(), "values", 6, &values);
   return Copy(out.get());
 }
 
@@ -372,7 +373,7 @@ std::string RemoteBackend::CreateIndex(const Namespace& ns, const Document& spec
     BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &entry);
     spec.Iterate(&it);
     while (bson_iter_next(&it)) {
-      if (std::string_view(bson_iter_key(&it)) != "name") bson_append_iter(&entry, bson_iter_key(&it), -1, &it);
+      if (std::string_view(bson_iter_key(&it)) != "name") docket::bson::AppendElement(&entry, bson_iter_key(&it), -1, &it);
     }
     BSON_APPEND_UTF8(&entry, "name", name.c_str());
     bson_append_document_end(&list, &entry);

@@ -5,6 +5,7 @@
 #include "bson/builder.h"
 #include "bson/value.h"
 #include "expr/expression.h"
+#include "bson/append_element.h"
 
 namespace docket::query {
 namespace {
@@ -33,7 +34,7 @@ void AppendArrayRange(bson_t* out, const char* key, int key_len, const bson_iter
   while (bson_iter_next(&element)) {
     if (i >= begin && i < end) {
       std::string index = std::to_string(written++);
-      bson_append_iter(&child, index.c_str(), -1, &element);
+      docket::bson::AppendElement(&child, index.c_str(), -1, &element);
     }
     ++i;
   }
@@ -59,7 +60,7 @@ void AppendOperated(bson_t* out, const bson_iter_t& it, const Node& node, ApplyS
   const char* key = bson_iter_key(&it);
   int key_len = static_cast<int>(bson_iter_key_len(&it));
   if (bson_iter_type(&it) != BSON_TYPE_ARRAY) {
-    bson_append_iter(out, key, key_len, &it);
+    docket::bson::AppendElement(out, key, key_len, &it);
     return;
   }
   int64_t size = ArrayLength(it);
@@ -176,7 +177,7 @@ void CopyIncluded(bson_t* out, const uint8_t* data, size_t len, const Node& node
     if (sub.op != Node::Op::kNone) {
       AppendOperated(out, it, sub, state);
     } else if (sub.leaf) {
-      bson_append_iter(out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+      docket::bson::AppendElement(out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
     } else if (bson_iter_type(&it) == BSON_TYPE_DOCUMENT || (bson_iter_type(&it) == BSON_TYPE_ARRAY)) {
       AppendContainer(out, Key(it), it, sub, CopyIncluded, state);
     } else if (sub.has_computed) {
@@ -196,7 +197,7 @@ void CopyExcluded(bson_t* out, const uint8_t* data, size_t len, const Node& node
     if (!is_array) {
       auto found = node.children.find(std::string(key, key_len));
       if (found == node.children.end()) {
-        bson_append_iter(out, key, key_len, &it);
+        docket::bson::AppendElement(out, key, key_len, &it);
         continue;
       }
       sub = &found->second;
@@ -208,7 +209,7 @@ void CopyExcluded(bson_t* out, const uint8_t* data, size_t len, const Node& node
       if (sub->leaf) continue;
     }
     if (!IsContainer(it)) {
-      bson_append_iter(out, key, key_len, &it);
+      docket::bson::AppendElement(out, key, key_len, &it);
       continue;
     }
     AppendContainer(out, Key(it), it, *sub, CopyExcluded, state);
@@ -229,7 +230,7 @@ void CopyAddFields(bson_t* out, const uint8_t* data, size_t len, const Node& nod
     }
     auto found = node.children.find(std::string(Key(it)));
     if (found == node.children.end()) {
-      bson_append_iter(out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+      docket::bson::AppendElement(out, bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
       continue;
     }
     present.push_back(found->first);

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::update {
 namespace {
@@ -53,7 +54,7 @@ Result<ArrayFilters> ArrayFilters::Compile(const std::vector<Document>& filters)
         condition.on_value.push_back(std::make_shared<const query::ElementMatcher>(std::move(matcher).value()));
       } else {
         std::string rest = key.substr(dot + 1);
-        bson_append_iter(&fields, rest.c_str(), static_cast<int>(rest.size()), &it);
+        docket::bson::AppendElement(&fields, rest.c_str(), static_cast<int>(rest.size()), &it);
         has_fields = true;
       }
     }

@@ -10,6 +10,7 @@
 #include "bson/mutable_document.h"
 #include "bson/type_names.h"
 #include "bson/value.h"
+#include "bson/append_element.h"
 
 namespace docket::update {
 namespace {
@@ -239,13 +240,13 @@ Result<Document> Update::ApplyPipeline(const Document& doc, bool is_insert) cons
   }
   // _id first, and kept when the pipeline dropped it.
   bson::Builder out;
-  if (has_new_id) bson_append_iter(out.get(), "_id", 3, &new_id);
-  else if (had_id) bson_append_iter(out.get(), "_id", 3, &old_id);
+  if (has_new_id) docket::bson::AppendElement(out.get(), "_id", 3, &new_id);
+  else if (had_id) docket::bson::AppendElement(out.get(), "_id", 3, &old_id);
   bson_iter_t it;
   result->Iterate(&it);
   while (bson_iter_next(&it)) {
     if (std::strcmp(bson_iter_key(&it), "_id") == 0) continue;
-    bson_append_iter(out.get(), bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+    docket::bson::AppendElement(out.get(), bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
   }
   return out.Finish();
 }
@@ -263,15 +264,15 @@ Result<Document> Update::ApplyReplacement(const Document& doc, bool is_insert) c
                     "After applying the update, the (immutable) field '_id' was found to have been altered to " +
                         bson::FieldToJson("_id", new_id));
     }
-    bson_append_iter(out.get(), "_id", 3, replacement_has_id && is_insert ? &new_id : &old_id);
+    docket::bson::AppendElement(out.get(), "_id", 3, replacement_has_id && is_insert ? &new_id : &old_id);
   } else if (replacement_has_id) {
-    bson_append_iter(out.get(), "_id", 3, &new_id);
+    docket::bson::AppendElement(out.get(), "_id", 3, &new_id);
   }
   bson_iter_t it;
   replacement_.Iterate(&it);
   while (bson_iter_next(&it)) {
     if (std::strcmp(bson_iter_key(&it), "_id") == 0) continue;
-    bson_append_iter(out.get(), bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
+    docket::bson::AppendElement(out.get(), bson_iter_key(&it), static_cast<int>(bson_iter_key_len(&it)), &it);
   }
   return out.Finish();
 }
