@@ -16,6 +16,7 @@
 
 #include "docket/blocking.h"
 #include "storage/keys.h"
+#include "storage/rocks_log.h"
 #include "storage/status_from_rocks.h"
 
 namespace docket::storage {
@@ -27,6 +28,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
   options.create_if_missing = true;
   store->health_ = std::make_shared<StorageHealth>(in_memory ? std::string() : path);
   options.listeners.push_back(store->health_);
+  // RocksDB's own LOG writer aborts the process on the message after a failed
+  // write (storage/rocks_log.h), so Docket writes that log itself.
+  if (!in_memory) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+  }
+  options.info_log = in_memory ? RocksLog::Discarding() : RocksLog::Open(path);
   if (!in_memory) {
     // The write-ahead log preallocates about 1.1 write buffers per file: on
     // a small volume the 64 MiB default took most of the free space, and a
