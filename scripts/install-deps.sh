@@ -5,7 +5,8 @@ packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev lib
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev libpcre2-dev
           libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libpq-dev libhiredis-dev libjemalloc-dev postgresql redis-server
           python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard
-          clang-14 libclang-rt-14-dev llvm-14)
+          clang-14 libclang-rt-14-dev llvm-14
+          e2fsprogs mount)  # e2fsprogs, mount (losetup): the read-only file system test
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
