@@ -1,7 +1,6 @@
 #include "bson/append_element.h"
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 namespace docket::bson {
@@ -26,16 +25,21 @@ bool AppendRawValue(bson_t* out, std::string_view key, bson_type_t type, std::st
 }
 
 bool AppendElement(bson_t* out, const char* key, int key_len, const bson_iter_t* it) {
-  if (bson_iter_type(it) != BSON_TYPE_REGEX) return bson_append_iter(out, key, key_len, it);
-  // The pattern and options point into the iterated document: copy them with
-  // their terminators, options untouched.
-  const char* options = nullptr;
-  const char* pattern = bson_iter_regex(it, &options);
-  std::string raw;
-  raw.append(pattern, std::strlen(pattern) + 1);
-  raw.append(options, std::strlen(options) + 1);
+  switch (bson_iter_type(it)) {
+    case BSON_TYPE_REGEX:       // bson_append_regex sorts and filters the options
+    case BSON_TYPE_CODE:        // bson_append_code and _code_with_scope and
+    case BSON_TYPE_CODEWSCOPE:  // _dbpointer take C strings: an embedded NUL
+    case BSON_TYPE_DBPOINTER:   // cut the value short
+      break;
+    default:
+      return bson_append_iter(out, key, key_len, it);
+  }
+  // The value's bytes run from the iterator's first data byte to the next
+  // element (libbson checked both bounds when it stepped onto the element).
+  if (it->d1 > it->next_off || it->next_off > it->len) return false;
+  const std::string_view raw(reinterpret_cast<const char*>(it->raw) + it->d1, it->next_off - it->d1);
   const std::string_view name = key_len < 0 ? std::string_view(key) : std::string_view(key, key_len);
-  return AppendRawValue(out, name, BSON_TYPE_REGEX, raw);
+  return AppendRawValue(out, name, bson_iter_type(it), raw);
 }
 
 }  // namespace docket::bson

@@ -2,9 +2,11 @@
 //
 // libbson's bson_append_iter is not a faithful copy for every type: a regular
 // expression goes through bson_append_regex, which sorts its option
-// characters and drops the ones it does not know. A stored value must come
-// back exactly as it was written (MongoDB keeps a regex's options as given),
-// so every copy of an element in Docket goes through AppendElement.
+// characters and drops the ones it does not know, and JavaScript code (with
+// or without scope) and DBPointer go through appenders that take C strings,
+// so an embedded NUL cuts them short. A stored value must come back exactly
+// as it was written (MongoDB keeps such values as given), so every copy of an
+// element in Docket goes through AppendElement.
 #pragma once
 
 #include <bson/bson.h>
