@@ -106,17 +106,12 @@ std::optional<MutableValue> MultiplyNumbers(const bson_iter_t& a, const bson_ite
   return MakeInt64(product);
 }
 
-MutableValue ZeroLike(const bson_iter_t& like) {
-  switch (bson_iter_type(&like)) {
-    case BSON_TYPE_INT64: return MakeInt64(0);
-    case BSON_TYPE_DOUBLE: return MakeDouble(0);
-    case BSON_TYPE_DECIMAL128: {
-      bson_decimal128_t zero;
-      bson_decimal128_from_string("0", &zero);
-      return MakeDecimal(zero);
-    }
-    default: return MakeInt32(0);
-  }
+MutableValue TimesZero(const bson_iter_t& like) {
+  static const uint8_t kZeroInt32[] = {11, 0, 0, 0, BSON_TYPE_INT32, 0, 0, 0, 0, 0, 0};  // {"": int32 0}
+  bson_iter_t zero;
+  bson_iter_init_from_data(&zero, kZeroInt32, sizeof kZeroInt32);
+  bson_iter_next(&zero);
+  return *MultiplyNumbers(like, zero);  // a product with 0 cannot overflow
 }
 
 }  // namespace docket::bson

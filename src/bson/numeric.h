@@ -18,8 +18,11 @@ std::optional<MutableValue> AddNumbers(const bson_iter_t& a, const bson_iter_t& 
 // a * b with the same promotion rules, or nullopt on int64 overflow.
 std::optional<MutableValue> MultiplyNumbers(const bson_iter_t& a, const bson_iter_t& b);
 
-// Zero of the same numeric type as `like` ($mul on a missing field).
-MutableValue ZeroLike(const bson_iter_t& like);
+// `like` * int32 0, what $mul sets a missing field to (as MongoDB computes it:
+// a zero of `like`'s type, -0.0 for a negative double, NaN for an infinite
+// or NaN one, a decimal zero with `like`'s sign and exponent).
+// REQUIRES: `like` is a number.
+MutableValue TimesZero(const bson_iter_t& like);
 
 MutableValue MakeInt32(int32_t v);
 MutableValue MakeInt64(int64_t v);

@@ -138,7 +138,7 @@ Status ApplyArithmetic(const Op& op, const bson::Path& path, MutableValue* root,
   bool mul = op.kind == OpKind::kMul;
   MutableValue* current = bson::FindPath(root, path);
   if (current == nullptr) {
-    return bson::SetPath(root, path, mul ? bson::ZeroLike(operand.it) : MutableValue::FromIter(operand.it));
+    return bson::SetPath(root, path, mul ? bson::TimesZero(operand.it) : MutableValue::FromIter(operand.it));
   }
   ValueView value(*current);
   if (!bson::IsNumber(current->type)) {
