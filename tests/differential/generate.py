@@ -529,16 +529,6 @@ UPDATE_PATHS = ["a", "b", "c", "m", "n.x", "n.y", "t", "arr", "p", "s", "zz"]
 NUMERIC_TYPES = ["int", "long", "double", "decimal"]
 
 
-def zero_like(v):
-    if isinstance(v, Int64):
-        return Int64(0)
-    if isinstance(v, float):
-        return 0.0
-    if isinstance(v, Decimal128):
-        return Decimal128("0")
-    return 0
-
-
 def _lit(v):
     return {"$literal": v}
 
@@ -601,10 +591,10 @@ def update_spec(r, pool):
             if op == "$inc":
                 new = {"$cond": [_missing(path), v, {"$add": [f, v]}]}
             else:
-                # a missing field becomes "zero of the multiplier's type" (MongoDB's
-                # documentation; its code multiplies by 0, which would keep the sign of
-                # a negative double and turn NaN into NaN: not checked here)
-                new = {"$cond": [_missing(path), zero_like(v), {"$multiply": [f, v]}]}
+                # a missing field becomes the multiplier times int32 0 (MongoDB's
+                # ArithmeticNode: a zero of the multiplier's type keeping a double's
+                # or decimal's sign, NaN for an infinite multiplier)
+                new = {"$cond": [_missing(path), {"$multiply": [0, v]}, {"$multiply": [f, v]}]}
             arg, stage = v, {"$set": {path: new}}
         elif op in ("$min", "$max"):
             v = value(r) if r.random() < 0.5 else pool.pick(r, path)
