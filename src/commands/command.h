@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/cluster_time.h"
 #include "commands/cursor_registry.h"
 #include "commands/fail_points.h"
 #include "commands/sessions.h"
@@ -49,6 +50,8 @@ struct ServerState {
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
   FailPoints fail_points;  // armed by configureFailPoint (test commands only)
+  // --replica-set only: the cluster time replies carry (cluster_time.h).
+  ClusterClock clock;
 };
 
 // One connection's view, owned by its connection; used by one thread at a time.

@@ -288,11 +288,15 @@ Status CheckNotNatural(const std::string& path, const bson_iter_t& it) {
   return Status::OK();
 }
 
-// readConcern: a level Docket gives on one node, or refused.
+// readConcern: a level Docket gives on one node, or refused; afterClusterTime
+// checked as MongoDB's ReadConcernArgs checks it (its value against the
+// server: cluster_time.h).
 Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool in_transaction) {
   Document concern = SubDocumentOf(it);
   bson_iter_t field;
   concern.Iterate(&field);
+  std::string_view level;
+  bool after_cluster_time = false;
   while (bson_iter_next(&field)) {
     const std::string_view key = bson_iter_key(&field);
     const std::string path = command + ".readConcern." + std::string(key);
@@ -301,7 +305,7 @@ Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool 
         return Status(ErrorCode::kTypeMismatch, "BSON field '" + path + "' is the wrong type '" + TypeName(field) +
                                                     "', expected type 'string'");
       }
-      const std::string_view level = bson_iter_utf8(&field, nullptr);
+      level = bson_iter_utf8(&field, nullptr);
       // One member: everything committed is majority-committed, and a
       // primary that is the only member reads linearizably.
       if (level == "local" || level == "majority" || level == "available" || level == "linearizable") continue;
@@ -312,11 +316,28 @@ Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool 
       return Status(ErrorCode::kBadValue, "BSON field '" + path + "' has an invalid value: '" + std::string(level) +
                                               "' (expected local, majority, available, linearizable or snapshot)");
     }
-    if (key == "afterClusterTime" || key == "atClusterTime" || key == "afterOpTime") {
+    if (key == "afterClusterTime") {
+      if (!BSON_ITER_HOLDS_TIMESTAMP(&field)) {
+        return Status(ErrorCode::kTypeMismatch,
+                      "\"afterClusterTime\" had the wrong type. Expected timestamp, found " + TypeName(field));
+      }
+      uint32_t seconds = 0, increment = 0;
+      bson_iter_timestamp(&field, &seconds, &increment);
+      if (seconds == 0 && increment == 0) {
+        return Status(ErrorCode::kInvalidOptions, "afterClusterTime cannot be a null timestamp");
+      }
+      after_cluster_time = true;
+      continue;
+    }
+    if (key == "atClusterTime" || key == "afterOpTime") {
       return NotImplemented(path, kChangeLog);
     }
     if (key == "provenance") continue;
     return Status(ErrorCode::kIDLUnknownField, "BSON field '" + path + "' is an unknown field.");
+  }
+  if (after_cluster_time && (level == "available" || level == "linearizable")) {
+    return Status(ErrorCode::kInvalidOptions,
+                  "afterClusterTime field can be set only if level is equal to majority, local, or snapshot");
   }
   return Status::OK();
 }

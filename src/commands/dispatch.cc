@@ -8,6 +8,7 @@
 #include "bson/builder.h"
 #include "commands/api_version.h"
 #include "commands/args.h"
+#include "commands/cluster_time.h"
 #include "commands/command_fields.h"
 #include "commands/handlers.h"
 #include "commands/transactions.h"
@@ -67,6 +68,9 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"dropIndexes", {DropIndexes}},
       {"commitTransaction", {CommitTransaction}},
       {"abortTransaction", {AbortTransaction}},
+      {"replSetInitiate", {ReplSetInitiate}},
+      {"replSetGetStatus", {ReplSetGetStatus}},
+      {"replSetGetConfig", {ReplSetGetConfig}},
   };
   return *table;
 }
@@ -121,8 +125,9 @@ bool IsUnacknowledged(const Document& body) {
          bson_iter_as_int64(&w) == 0;
 }
 
-Document RunCommand(CommandContext& context, const CommandRequest& request) {
-  const std::string name = CommandName(*request.body);
+namespace {
+
+Document RunCommandUnstamped(CommandContext& context, const CommandRequest& request, const std::string& name) {
   if (name.empty()) return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: ''"));
   const Entry* entry = nullptr;
   if (auto found = Table().find(name); found != Table().end()) {
@@ -158,6 +163,33 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
   Document reply = RunWithSession(context, request, name, entry->run);
   context.fail = nullptr;
   return reply;
+}
+
+}  // namespace
+
+Document RunCommand(CommandContext& context, const CommandRequest& request) {
+  const std::string name = CommandName(*request.body);
+  const bool replica_set = !context.server.replica_set.empty();
+  // A replica-set member takes the client's cluster time first (gossip),
+  // so that an afterClusterTime equal to it passes, and stamps every reply,
+  // errors included, with $clusterTime and operationTime (cluster_time.h).
+  // A standalone server, as mongod, neither reads nor sends them.
+  Document reply;
+  Status before = Status::OK();
+  if (replica_set) {
+    auto gossiped = GossipedClusterTime(*request.body);
+    if (!gossiped.ok()) before = gossiped.status();
+    else if (!gossiped->null()) before = context.server.clock.Advance(*gossiped);
+  }
+  if (before.ok()) before = CheckAfterClusterTime(*request.body, replica_set, context.server.clock);
+  reply = before.ok() ? RunCommandUnstamped(context, request, name) : ErrorReply(before);
+  if (!replica_set || context.connection.parked || context.connection.close_without_reply) return reply;
+  // A write's time is taken after it returned: its changes are visible to
+  // every read that starts later (cluster_time.h's invariant).
+  const LogicalTime operation_time = before.ok() && (IsWriteCommand(name, *request.body) || name == "commitTransaction")
+                                         ? context.server.clock.TickWrite()
+                                         : context.server.clock.LastWrite();
+  return WithClusterTimes(reply, operation_time, context.server.clock.Now());
 }
 
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,

@@ -1,0 +1,86 @@
+// Cluster time for a server run as a one-member replica set (--replica-set),
+// as MongoDB's drivers and causally consistent sessions use it.
+//
+// Every reply of a replica-set member carries `$clusterTime` (the member's
+// cluster time, with the dummy signature a server without authentication
+// gives) and `operationTime` (for a write, the time given to it once it had
+// committed; for anything else the time of the last such write: MongoDB's
+// lastApplied). A standalone server sends neither and refuses
+// `afterClusterTime`, as mongod does.
+//
+// Invariant: a write's time is taken after its changes are visible to every
+// later read, so a read that starts once a client holds time T (and asks
+// for afterClusterTime T) sees every write whose time is at most T; the
+// read never has to wait. Times only grow: a client's `$clusterTime` raises
+// the cluster time (gossip), and the next write's time is above it.
+//
+// Not yet (issue "The change log"): an oplog whose entries carry these
+// times, snapshot reads at a time (atClusterTime), afterOpTime.
+#pragma once
+
+#include <bson/bson.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string_view>
+
+#include "docket/document.h"
+#include "docket/status.h"
+
+namespace docket::commands {
+
+// A BSON Timestamp: seconds since the epoch and an increment within them.
+struct LogicalTime {
+  uint32_t seconds = 0;
+  uint32_t increment = 0;
+
+  uint64_t packed() const { return (uint64_t{seconds} << 32) | increment; }
+  bool null() const { return packed() == 0; }
+  friend bool operator<(LogicalTime a, LogicalTime b) { return a.packed() < b.packed(); }
+  friend bool operator==(LogicalTime a, LogicalTime b) { return a.packed() == b.packed(); }
+};
+
+// Thread-safe (one mutex around two timestamps).
+class ClusterClock {
+ public:
+  ClusterClock();
+
+  // The cluster time: at least every write's time and every time gossiped in.
+  LogicalTime Now() const;
+  // The time of the last write (MongoDB's lastApplied); at most Now().
+  LogicalTime LastWrite() const;
+  // A new time, above Now(), for a write whose changes are visible.
+  LogicalTime TickWrite();
+  // Raises the cluster time to `t` (a client's $clusterTime). Errors:
+  // ClusterTimeFailsRateLimiter (205) for a time more than a year ahead of
+  // this machine's clock, as mongod's maxAcceptableLogicalClockDriftSecs.
+  Status Advance(LogicalTime t);
+
+ private:
+  mutable std::mutex mutex_;
+  LogicalTime now_;         // GUARDED_BY(mutex_)
+  LogicalTime last_write_;  // GUARDED_BY(mutex_)
+};
+
+// The command's `$clusterTime`, if it has one, checked as mongod checks it:
+// 10065 when it is not a document, NoSuchKey (4) without clusterTime or
+// signature, TypeMismatch (14) for a field of the wrong type,
+// UnsupportedFormat (12) for a hash that is not 20 bytes of subtype 0.
+// Returns a null time when the command has none.
+Result<LogicalTime> GossipedClusterTime(const Document& body);
+
+// readConcern.afterClusterTime against the server: on a standalone
+// IllegalOperation (20) ("without replication enabled"); a time above the
+// cluster time InvalidOptions (72). The field's own checks (type, null,
+// level) are CheckCommandFields's. OK when the command has none.
+Status CheckAfterClusterTime(const Document& body, bool replica_set, const ClusterClock& clock);
+
+// Whether the command changes data, so that its reply's operationTime is a
+// new write time: the write commands, and aggregate with $out or $merge.
+// Statements inside a transaction are not: their changes show at commit.
+bool IsWriteCommand(std::string_view name, const Document& body);
+
+// `reply` with `$clusterTime` and `operationTime` appended.
+Document WithClusterTimes(const Document& reply, LogicalTime operation_time, LogicalTime cluster_time);
+
+}  // namespace docket::commands
