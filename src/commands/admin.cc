@@ -76,14 +76,20 @@ Status Hello(CommandContext& context, const CommandRequest& request, bson_t* rep
     bson_oid_t election;
     bson_oid_init_from_string(&election, "7fffffff0000000000000001");
     BSON_APPEND_OID(reply, "electionId", &election);
-    const int64_t now = NowMillis();
+    // The last write's cluster time (cluster_time.h), as replSetGetStatus's optimes.
+    const LogicalTime written = context.server.clock.LastWrite();
     bson_t last_write, op_time;
     BSON_APPEND_DOCUMENT_BEGIN(reply, "lastWrite", &last_write);
     BSON_APPEND_DOCUMENT_BEGIN(&last_write, "opTime", &op_time);
-    BSON_APPEND_TIMESTAMP(&op_time, "ts", static_cast<uint32_t>(now / 1000), 1);
+    BSON_APPEND_TIMESTAMP(&op_time, "ts", written.seconds, written.increment);
     BSON_APPEND_INT64(&op_time, "t", 1);
     bson_append_document_end(&last_write, &op_time);
-    BSON_APPEND_DATE_TIME(&last_write, "lastWriteDate", now);
+    BSON_APPEND_DATE_TIME(&last_write, "lastWriteDate", int64_t{written.seconds} * 1000);
+    BSON_APPEND_DOCUMENT_BEGIN(&last_write, "majorityOpTime", &op_time);
+    BSON_APPEND_TIMESTAMP(&op_time, "ts", written.seconds, written.increment);
+    BSON_APPEND_INT64(&op_time, "t", 1);
+    bson_append_document_end(&last_write, &op_time);
+    BSON_APPEND_DATE_TIME(&last_write, "majorityWriteDate", int64_t{written.seconds} * 1000);
     bson_append_document_end(reply, &last_write);
   }
   // Compression: the client's list, in its order of preference, cut to what

@@ -107,9 +107,14 @@ Result<LogicalTime> GossipedClusterTime(const Document& body) {
   return t;
 }
 
-Status CheckAfterClusterTime(const Document& body, bool replica_set, const ClusterClock& clock) {
+Status CheckReadConcernAgainstServer(const Document& body, bool replica_set, const ClusterClock& clock) {
   auto concern = GetDocumentField(body, "readConcern");
   if (!concern.ok()) return Status::OK();
+  bson_iter_t level;
+  if (!replica_set && concern->Find("level", &level) && BSON_ITER_HOLDS_UTF8(&level) &&
+      std::string_view(bson_iter_utf8(&level, nullptr)) == "linearizable") {
+    return Status(ErrorCode::kNotAReplicaSet, "node needs to be a replica set member to use read concern");
+  }
   bson_iter_t after;
   if (!concern->Find("afterClusterTime", &after) || !BSON_ITER_HOLDS_TIMESTAMP(&after)) return Status::OK();
   if (!replica_set) {

@@ -69,11 +69,12 @@ class ClusterClock {
 // Returns a null time when the command has none.
 Result<LogicalTime> GossipedClusterTime(const Document& body);
 
-// readConcern.afterClusterTime against the server: on a standalone
-// IllegalOperation (20) ("without replication enabled"); a time above the
-// cluster time InvalidOptions (72). The field's own checks (type, null,
-// level) are CheckCommandFields's. OK when the command has none.
-Status CheckAfterClusterTime(const Document& body, bool replica_set, const ClusterClock& clock);
+// The command's readConcern against the server, after CheckCommandFields's
+// checks of the fields themselves, in mongod's order: on a standalone,
+// level linearizable NotAReplicaSet (123) and afterClusterTime
+// IllegalOperation (20) ("without replication enabled"); on a replica set,
+// an afterClusterTime above the cluster time InvalidOptions (72).
+Status CheckReadConcernAgainstServer(const Document& body, bool replica_set, const ClusterClock& clock);
 
 // Whether the command changes data, so that its reply's operationTime is a
 // new write time: the write commands, and aggregate with $out or $merge.

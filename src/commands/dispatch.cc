@@ -150,6 +150,8 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   if (!api_ok.ok()) return ErrorReply(api_ok);
   Status fields = CheckCommandFields(name, *request.body, request.sequences);
   if (!fields.ok()) return ErrorReply(fields);
+  Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock);
+  if (!concern.ok()) return ErrorReply(concern);
   std::optional<FailCommandAction> fail;
   if (context.server.test_commands) fail = context.server.fail_points.CheckFailCommand(name, context.connection.app_name);
   if (fail) {
@@ -181,7 +183,6 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
     if (!gossiped.ok()) before = gossiped.status();
     else if (!gossiped->null()) before = context.server.clock.Advance(*gossiped);
   }
-  if (before.ok()) before = CheckAfterClusterTime(*request.body, replica_set, context.server.clock);
   reply = before.ok() ? RunCommandUnstamped(context, request, name) : ErrorReply(before);
   if (!replica_set || context.connection.parked || context.connection.close_without_reply) return reply;
   // A write's time is taken after it returned: its changes are visible to

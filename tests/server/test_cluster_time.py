@@ -156,6 +156,17 @@ def test_a_standalone_sends_no_cluster_time_and_refuses_after_cluster_time(stand
         assert "operationTime" not in reply and "$clusterTime" not in reply, reply
     reply = raw(standalone, {"find": "c", "readConcern": {"afterClusterTime": Timestamp(1, 1)}})
     assert reply["code"] == 20 and "without replication enabled" in reply["errmsg"], reply
+    reply = raw(standalone, {"find": "c", "readConcern": {"level": "linearizable"}})
+    assert reply["code"] == 123 and "replica set member" in reply["errmsg"], reply
+    # The field's own checks come first, as in mongod.
+    reply = raw(standalone, {"find": "c", "readConcern": {"afterClusterTime": "x"}})
+    assert reply["code"] == 14, reply
+
+
+def test_hello_reports_the_last_write(rs):
+    t = raw(rs, {"insert": "hello_times", "documents": [{}]})["operationTime"]
+    last = raw(rs, {"hello": 1})["lastWrite"]
+    assert last["opTime"]["ts"] == t and last["majorityOpTime"]["ts"] == t
 
 
 def test_replica_set_commands(rs, standalone):

@@ -149,7 +149,6 @@ function openIssueOf(file, test) {
     if (kind === "session") {
       const options = spec.sessionOptions ?? {};
       if (options.snapshot) note("changeLog");
-      if (options.causalConsistency !== undefined) note("changeLog");
     }
     if (kind === "collection" && spec.collectionOptions?.readConcern?.level === "snapshot") note("changeLog");
   }
