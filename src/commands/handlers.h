@@ -47,6 +47,11 @@ Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);
 Status ServerStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
 
+// kill_sessions.cc: abort the sessions' transactions and kill their cursors
+Status KillSessions(CommandContext&, const CommandRequest&, bson_t*);
+Status KillAllSessions(CommandContext&, const CommandRequest&, bson_t*);
+Status KillAllSessionsByPattern(CommandContext&, const CommandRequest&, bson_t*);
+
 // replset.cc: a one-member replica set (--replica-set), else NoReplicationEnabled (76)
 Status ReplSetInitiate(CommandContext&, const CommandRequest&, bson_t*);
 Status ReplSetGetStatus(CommandContext&, const CommandRequest&, bson_t*);

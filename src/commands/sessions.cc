@@ -38,6 +38,26 @@ void SessionRegistry::End(const std::string& lsid) {
   session->AbortTransaction();
 }
 
+void SessionRegistry::Kill(const std::string& lsid) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(lsid);
+    if (it == sessions_.end()) return;
+    session = it->second.session;
+  }
+  std::lock_guard lock(session->mutex);  // waits for a command still using it
+  session->AbortTransaction();
+}
+
+std::vector<std::string> SessionRegistry::Ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  ids.reserve(sessions_.size());
+  for (const auto& [id, slot] : sessions_) ids.push_back(id);
+  return ids;
+}
+
 std::vector<int64_t> SessionRegistry::Reap(std::chrono::seconds lifetime) {
   const auto now = Session::Clock::now();
   std::vector<int64_t> cursors;

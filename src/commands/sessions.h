@@ -64,6 +64,12 @@ class SessionRegistry {
   std::vector<Listed> List();
   // Ends the session: its transaction is aborted. Unknown ids are ignored.
   void End(const std::string& lsid);
+  // killSessions: aborts the session's transaction (waiting for a command
+  // still using it) but keeps the session, whose next statement of that
+  // transaction then gets NoSuchTransaction. Unknown ids are ignored.
+  void Kill(const std::string& lsid);
+  // The ids of every session known now.
+  std::vector<std::string> Ids();
   // Aborts transactions older than `lifetime` and drops sessions idle for
   // kSessionTimeout (skipping any checked out right now). Returns the cursor
   // ids of aborted transactions, for the caller to kill.
