@@ -1,3 +1,4 @@
+#include "docket/deadline.h"
 #include "aggregate/pipeline.h"
 
 #include <algorithm>
@@ -127,6 +128,7 @@ class CollectionSource : public Stage {
       advance_pending_ = false;
     }
     while (scan_ && scan_->Valid()) {
+      DOCKET_RETURN_IF_ERROR(CheckDeadline());
       if (entries_only_) {  // every entry is a match (the filters were cleared)
         advance_pending_ = true;
         return Value::FromDocument(Document());

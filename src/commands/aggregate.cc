@@ -113,7 +113,8 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   }
   int64_t id = 0;
   if (!cursor->exhausted()) {
-    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value());
+    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), /*no_timeout=*/false,
+                                         context.deadline);
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);

@@ -64,6 +64,9 @@ struct ConnectionInfo {
   bool close_without_reply = false;
   // Whether the server can run the message again (CommandRequest::may_park).
   bool may_park = false;
+  // When the message being run first arrived: a parked command's maxTimeMS
+  // counts from there, not from its latest run. None: from now.
+  std::optional<std::chrono::steady_clock::time_point> message_arrived;
   // Set when the command parked (kWouldBlock, with its details): nothing
   // was done; the server runs the same message again when the engine says
   // it is worth it (Engine::WhenWorthRetrying).
@@ -94,6 +97,10 @@ struct CommandContext {
   ConnectionInfo& connection;
   // What an armed failCommand fail point does to this command (null: none).
   const FailCommandAction* fail = nullptr;
+  // The command's maxTimeMS as a deadline (none: no limit); the engine work
+  // on this thread runs under it (docket/deadline.h), and a cursor the
+  // command opens keeps what is left of it for its getMores.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // Runs the command and returns its reply: {..., ok: 1}, or

@@ -6,6 +6,7 @@
 
 #include "bson/builder.h"
 #include "commands/args.h"
+#include "docket/deadline.h"
 #include "commands/handlers.h"
 #include "bson/append_element.h"
 
@@ -19,8 +20,14 @@ struct WriteErrorEntry {
   Status status;
 };
 
-void AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors) {
-  if (errors.empty()) return;
+// Appends the statements' errors as `writeErrors`, except an interruption
+// (MaxTimeMSExpired), which fails the whole command as in mongod: it is
+// returned, to become the reply.
+Status AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors) {
+  for (const WriteErrorEntry& e : errors) {
+    if (e.status.code() == ErrorCode::kMaxTimeMSExpired) return e.status;
+  }
+  if (errors.empty()) return Status::OK();
   bson_t array;
   BSON_APPEND_ARRAY_BEGIN(reply, "writeErrors", &array);
   for (size_t i = 0; i < errors.size(); ++i) {
@@ -35,6 +42,7 @@ void AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors
     bson_append_document_end(&array, &entry);
   }
   bson_append_array_end(reply, &array);
+  return Status::OK();
 }
 
 Status CheckBatchSize(size_t n) {
@@ -105,8 +113,7 @@ Status Insert(CommandContext& context, const CommandRequest& request, bson_t* re
   BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(result->inserted_count));
   std::vector<WriteErrorEntry> errors;
   for (const WriteError& e : result->write_errors) errors.push_back({e.index, e.status});
-  AppendWriteErrors(reply, errors);
-  return Status::OK();
+  return AppendWriteErrors(reply, errors);
 }
 
 Status Find(CommandContext& context, const CommandRequest& request, bson_t* reply) {
@@ -149,7 +156,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   const std::string ns = request.db + "." + *name;
   int64_t id = 0;
   if (!cursor->exhausted() && !single_batch) {
-    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), no_timeout);
+    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), no_timeout, context.deadline);
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);
@@ -171,7 +178,15 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
   const std::string ns = request.db + "." + *collection;
   auto entry = context.server.cursors.CheckOut(id, ns, request.lsid);
   if (!entry.ok()) return entry.status();
+  // The opening command's maxTimeMS covers its getMores too: each spends
+  // from what is left (the entry is ours while checked out).
+  std::optional<DeadlineScope> limit;
+  const auto started = std::chrono::steady_clock::now();
+  if ((*entry)->time_left) limit.emplace(started + *(*entry)->time_left);
   auto batch = (*entry)->cursor.NextBatch(static_cast<size_t>(*batch_size));
+  if ((*entry)->time_left) {
+    *(*entry)->time_left -= std::min(*(*entry)->time_left, std::chrono::steady_clock::now() - started);
+  }
   const bool exhausted = !batch.ok() || (*entry)->cursor.exhausted();
   context.server.cursors.Release(*entry, exhausted);
   if (!batch.ok()) return batch.status();
@@ -314,8 +329,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
     }
     bson_append_array_end(reply, &array);
   }
-  AppendWriteErrors(reply, errors);
-  return Status::OK();
+  return AppendWriteErrors(reply, errors);
 }
 
 Status Delete(CommandContext& context, const CommandRequest& request, bson_t* reply) {
@@ -365,8 +379,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
     }
   }
   BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(n));
-  AppendWriteErrors(reply, errors);
-  return Status::OK();
+  return AppendWriteErrors(reply, errors);
 }
 
 Status FindAndModify(CommandContext& context, const CommandRequest& request, bson_t* reply) {

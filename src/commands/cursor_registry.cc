@@ -17,14 +17,17 @@ std::string SessionIdText(const std::string& lsid) {
   return out;
 }
 
-int64_t CursorRegistry::Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout) {
+int64_t CursorRegistry::Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout,
+                                 std::optional<Clock::time_point> deadline) {
+  std::optional<Clock::duration> time_left;
+  if (deadline) time_left = std::max(Clock::duration::zero(), *deadline - Clock::now());
   std::lock_guard lock(mutex_);
   int64_t id = 0;
   do {
     id = static_cast<int64_t>(random_() & 0x7FFFFFFFFFFFFFFFull);
   } while (id == 0 || cursors_.count(id) != 0);
   cursors_.emplace(id, std::make_unique<Entry>(Entry{id, std::move(ns), std::move(lsid), std::move(cursor), Clock::now(),
-                                                   no_timeout, /*checked_out=*/false}));
+                                                   no_timeout, /*checked_out=*/false, time_left}));
   return id;
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,10 +39,15 @@ class CursorRegistry {
     Clock::time_point last_used;
     bool no_timeout = false;  // noCursorTimeout
     bool checked_out = false;
+    // What is left of the opening command's maxTimeMS (MongoDB counts the
+    // time of every getMore against it); none: no limit.
+    std::optional<Clock::duration> time_left;
   };
 
-  // Keeps `cursor` and returns its new id.
-  int64_t Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout = false);
+  // Keeps `cursor` and returns its new id. `deadline`: the opening
+  // command's (its maxTimeMS), whose remainder the getMores share.
+  int64_t Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout = false,
+                   std::optional<Clock::time_point> deadline = std::nullopt);
 
   // Takes the cursor for one getMore by the session `lsid` (empty: none).
   // Errors: CursorNotFound (43) when the id is unknown or its namespace

@@ -1,5 +1,6 @@
 // RunCommand: the one place where a Status becomes a MongoDB error reply.
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "commands/command_fields.h"
 #include "commands/handlers.h"
 #include "commands/transactions.h"
+#include "docket/deadline.h"
 #include "bson/append_element.h"
 
 namespace docket::commands {
@@ -130,6 +132,29 @@ bool IsUnacknowledged(const Document& body) {
 
 namespace {
 
+// The command's maxTimeMS in milliseconds (0: none), checked as mongod's
+// parseMaxTimeMS: an integral number from 0 to 2^31-1, else BadValue. A
+// getMore's own applies only to tailable awaitData cursors, which Docket
+// does not have yet: refused as mongod refuses it for other cursors.
+Result<int64_t> MaxTimeMS(std::string_view name, const Document& body) {
+  bson_iter_t it;
+  if (!body.Find("maxTimeMS", &it) || !BSON_ITER_HOLDS_NUMBER(&it)) return int64_t{0};
+  int64_t ms = 0;
+  if (BSON_ITER_HOLDS_DOUBLE(&it)) {
+    const double v = bson_iter_double(&it);
+    if (!(v >= 0 && v <= 2147483647.0)) return Status(ErrorCode::kBadValue, "maxTimeMS out of range");  // NaN too
+    if (v != std::floor(v)) return Status(ErrorCode::kBadValue, "maxTimeMS has non-integral value");
+    ms = static_cast<int64_t>(v);
+  } else {
+    ms = bson_iter_as_int64(&it);
+    if (ms < 0 || ms > 2147483647) return Status(ErrorCode::kBadValue, "maxTimeMS out of range");
+  }
+  if (name == "getMore" && ms > 0) {
+    return Status(ErrorCode::kBadValue, "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
+  }
+  return ms;
+}
+
 Document RunCommandUnstamped(CommandContext& context, const CommandRequest& request, const std::string& name) {
   if (name.empty()) return ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: ''"));
   const Entry* entry = nullptr;
@@ -155,6 +180,18 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   if (!fields.ok()) return ErrorReply(fields);
   Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock);
   if (!concern.ok()) return ErrorReply(concern);
+  auto max_time = MaxTimeMS(name, *request.body);
+  if (!max_time.ok()) return ErrorReply(max_time.status());
+  std::optional<DeadlineScope> limit;
+  context.deadline.reset();
+  if (*max_time > 0) {
+    const auto arrived = context.connection.message_arrived.value_or(std::chrono::steady_clock::now());
+    context.deadline = arrived + std::chrono::milliseconds(*max_time);
+    limit.emplace(*context.deadline);
+    // A command run again after waiting (parked) may have no time left.
+    Status in_time = CheckDeadline();
+    if (!in_time.ok()) return ErrorReply(in_time);
+  }
   std::optional<FailCommandAction> fail;
   if (context.server.test_commands) fail = context.server.fail_points.CheckFailCommand(name, context.connection.app_name);
   if (fail) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "docket/deadline.h"
 #include "bson/builder.h"
 #include "bson/path.h"
 #include "bson/key_encoding.h"
@@ -279,7 +280,10 @@ Result<int64_t> Collection::EstimatedDocumentCount() {
   if (!guard->entry) return int64_t{0};
   int64_t count = 0;
   engine::RecordScan scan(engine_, nullptr, guard->entry->id);
-  for (; scan.Valid(); scan.Next()) ++count;
+  for (; scan.Valid(); scan.Next()) {
+    DOCKET_RETURN_IF_ERROR(CheckDeadline());
+    ++count;
+  }
   DOCKET_RETURN_IF_ERROR(scan.status());
   return count;
 }

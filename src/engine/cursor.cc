@@ -1,5 +1,7 @@
 #include "engine/cursor_impl.h"
 
+#include "docket/deadline.h"
+
 namespace docket {
 
 namespace {
@@ -66,6 +68,7 @@ Result<std::optional<Document>> FindStream::NextMatch() {
   }
   const bool all_match = scan_->returns_only_matches();
   while (scan_->Valid()) {
+    DOCKET_RETURN_IF_ERROR(CheckDeadline());
     rocksdb::Slice v = scan_->value();
     Result<bool> match = true;
     if (!all_match) match = shape_->filter.Evaluate(reinterpret_cast<const uint8_t*>(v.data()), v.size());

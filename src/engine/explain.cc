@@ -1,5 +1,6 @@
 // Collection::Explain: the plan a find would use, and what running it read,
 // in the shape of MongoDB's explain("executionStats").
+#include "docket/deadline.h"
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "engine/scan.h"
@@ -83,6 +84,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
       auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan, /*describe=*/true,
                                    0, false, hint);
       for (; scan->Valid(); scan->Next()) {
+        DOCKET_RETURN_IF_ERROR(CheckDeadline());
         rocksdb::Slice v = scan->value();
         if (filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) ++returned;
       }

@@ -1,6 +1,7 @@
 #include "engine/modify.h"
 
 #include "bson/validate.h"
+#include "docket/deadline.h"
 
 #include "engine/indexes.h"
 #include "engine/scan.h"
@@ -57,6 +58,7 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
   std::optional<query::SortSpec::SortValues> best_values;
   bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
   for (; scan->Valid(); scan->Next()) {
+    DOCKET_RETURN_IF_ERROR(CheckDeadline());
     rocksdb::Slice v = scan->value();
     auto matched = Matches(filter, v);
     if (!matched.ok()) return matched.status();
@@ -224,6 +226,7 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       // below, so each match is written as it comes: memory stays bounded
       // however many documents match.
       for (; scan->Valid(); scan->Next()) {
+        DOCKET_RETURN_IF_ERROR(CheckDeadline());
         auto matched = Matches(*request.filter, scan->value());
         if (!matched.ok()) return matched.status();
         if (*matched) DOCKET_RETURN_IF_ERROR(modify_key(scan->key().ToString()));
@@ -235,6 +238,7 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       // the keys first (the transaction buffers every write in memory anyway).
       std::vector<std::string> keys;
       for (; scan->Valid(); scan->Next()) {
+        DOCKET_RETURN_IF_ERROR(CheckDeadline());
         auto matched = Matches(*request.filter, scan->value());
         if (!matched.ok()) return matched.status();
         if (*matched) keys.push_back(scan->key().ToString());

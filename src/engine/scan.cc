@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "docket/deadline.h"
 #include "engine/indexes.h"
 #include "engine/write_path.h"
 #include "index/implication.h"
@@ -384,7 +385,10 @@ Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Tr
   }
   IndexScan scan(engine, user_txn, std::move(view), entry.id, plan, /*expected=*/256, /*fetch_records=*/false);
   int64_t count = 0;
-  for (; scan.Valid(); scan.Next()) ++count;
+  for (; scan.Valid(); scan.Next()) {
+    DOCKET_RETURN_IF_ERROR(CheckDeadline());
+    ++count;
+  }
   DOCKET_RETURN_IF_ERROR(scan.status());
   return std::optional<int64_t>(count);
 }

@@ -387,6 +387,7 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
       // is run again when the engine says it is worth it. After park_limit
       // it runs without parking (and waits, or fails as a blocked write does).
       const auto first_run = std::chrono::steady_clock::now();
+      connection.message_arrived = first_run;
       std::optional<Status> woken_from;
       auto backoff = std::chrono::milliseconds(1);
       while (true) {
