@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bson/builder.h"
+#include "docket_build_info.h"
 #include "commands/args.h"
 #include "commands/handlers.h"
 #include "query/filter.h"
@@ -16,7 +17,6 @@ namespace {
 
 constexpr int32_t kMaxBsonObjectSize = 16 * 1024 * 1024;
 constexpr const char* kCompatibleVersion = "6.0.0";  // the MongoDB version whose semantics Docket follows
-constexpr const char* kDocketVersion = "0.1.0";
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -114,7 +114,7 @@ Status Ping(CommandContext&, const CommandRequest&, bson_t*) { return Status::OK
 
 Status BuildInfo(CommandContext&, const CommandRequest&, bson_t* reply) {
   BSON_APPEND_UTF8(reply, "version", kCompatibleVersion);
-  BSON_APPEND_UTF8(reply, "gitVersion", "docket");
+  BSON_APPEND_UTF8(reply, "gitVersion", DOCKET_GIT_COMMIT);  // Docket's own commit
   bson_t array;
   BSON_APPEND_ARRAY_BEGIN(reply, "versionArray", &array);
   BSON_APPEND_INT32(&array, "0", 6);
@@ -126,7 +126,7 @@ Status BuildInfo(CommandContext&, const CommandRequest&, bson_t* reply) {
   BSON_APPEND_BOOL(reply, "debug", false);
   BSON_APPEND_INT32(reply, "maxBsonObjectSize", kMaxBsonObjectSize);
   AppendStringArray(reply, "storageEngines", {"docket"});
-  BSON_APPEND_UTF8(reply, "docketVersion", kDocketVersion);
+  BSON_APPEND_UTF8(reply, "docketVersion", DOCKET_VERSION);
   return Status::OK();
 }
 

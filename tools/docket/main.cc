@@ -1,10 +1,15 @@
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
+#include "docket_build_info.h"
 #include "tools/docket/demo.h"
 #include "tools/docket/serve.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"docket: a document database with MongoDB semantics"};
+  app.set_version_flag("--version", std::string("docket ") + DOCKET_VERSION + " (git " + DOCKET_GIT_COMMIT +
+                                          "), MongoDB 6.0 semantics");
   app.require_subcommand(1);
   auto* demo = app.add_subcommand("demo", "run the two seed scenarios on the embedded engine");
   int threads = 16, per_thread = 1000;
