@@ -1,4 +1,5 @@
-// Time limits on engine work (MongoDB's maxTimeMS): a DeadlineScope gives
+// Time limits and interruption of engine work (MongoDB's maxTimeMS and
+// killOp): a DeadlineScope gives
 // the calling thread a deadline, and the engine's reads check it as they go
 // — once per document a scan examines, in finds, counts, aggregations
 // (every stage pulls from such a scan) and the scans of updates and deletes
@@ -8,6 +9,7 @@
 // interrupted; the next document it pulls is.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 
@@ -29,8 +31,24 @@ class DeadlineScope {
   std::optional<std::chrono::steady_clock::time_point> outer_;
 };
 
-// MaxTimeMSExpired (50) if the calling thread's deadline has passed; OK
-// otherwise, and always OK without a deadline (one thread-local read).
+// Lets another thread stop the calling thread's engine work (MongoDB's
+// killOp): while the scope lives, once `*interrupted` becomes true the
+// checks below fail with Interrupted (11601). The flag must outlive the
+// scope. Nests like DeadlineScope (the outer flag comes back).
+class InterruptScope {
+ public:
+  explicit InterruptScope(const std::atomic<bool>* interrupted);
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  const std::atomic<bool>* outer_;
+};
+
+// Interrupted (11601) if the calling thread's work was interrupted,
+// MaxTimeMSExpired (50) if its deadline has passed; OK otherwise, and always
+// OK without either (two thread-local reads).
 Status CheckDeadline();
 
 }  // namespace docket

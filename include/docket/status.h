@@ -22,6 +22,7 @@ enum class ErrorCode : int32_t {
   kBadValue = 2,
   kNoSuchKey = 4,
   kFailedToParse = 9,
+  kUnauthorized = 13,
   kUnsupportedFormat = 12,
   kTypeMismatch = 14,
   kOverflow = 15,
@@ -75,6 +76,7 @@ enum class ErrorCode : int32_t {
   kAPIMismatchError = 325,
   kBSONObjectTooLarge = 10334,
   kNotAnObjectClusterTime = 10065,  // "invalid parameter: expected an object ($clusterTime)"
+  kInterrupted = 11601,
   kOutOfDiskSpace = 14031,
   kDuplicateKey = 11000,
   kBSONObjectTooLargeAfterUpdate = 17419,

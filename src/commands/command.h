@@ -17,6 +17,7 @@
 #include "commands/cluster_time.h"
 #include "commands/cursor_registry.h"
 #include "commands/fail_points.h"
+#include "commands/operations.h"
 #include "commands/sessions.h"
 #include "docket/document.h"
 #include "docket/engine.h"
@@ -52,6 +53,7 @@ struct ServerState {
   FailPoints fail_points;  // armed by configureFailPoint (test commands only)
   // --replica-set only: the cluster time replies carry (cluster_time.h).
   ClusterClock clock;
+  OperationRegistry operations;  // the commands running now (currentOp, killOp)
 };
 
 // One connection's view, owned by its connection; used by one thread at a time.

@@ -21,11 +21,11 @@ struct WriteErrorEntry {
 };
 
 // Appends the statements' errors as `writeErrors`, except an interruption
-// (MaxTimeMSExpired), which fails the whole command as in mongod: it is
+// (MaxTimeMSExpired, Interrupted by killOp), which fails the whole command as in mongod: it is
 // returned, to become the reply.
 Status AppendWriteErrors(bson_t* reply, const std::vector<WriteErrorEntry>& errors) {
   for (const WriteErrorEntry& e : errors) {
-    if (e.status.code() == ErrorCode::kMaxTimeMSExpired) return e.status;
+    if (e.status.code() == ErrorCode::kMaxTimeMSExpired || e.status.code() == ErrorCode::kInterrupted) return e.status;
   }
   if (errors.empty()) return Status::OK();
   bson_t array;

@@ -70,6 +70,8 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"dropIndexes", {DropIndexes}},
       {"commitTransaction", {CommitTransaction}},
       {"abortTransaction", {AbortTransaction}},
+      {"currentOp", {CurrentOp}},
+      {"killOp", {KillOp}},
       {"killSessions", {KillSessions}},
       {"killAllSessions", {KillAllSessions}},
       {"killAllSessionsByPattern", {KillAllSessionsByPattern}},
@@ -202,6 +204,11 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
     }
   }
   context.fail = fail ? &*fail : nullptr;
+  // Listed for currentOp while it runs, and stoppable by killOp.
+  auto running = context.server.operations.Start(
+      *request.body, name, request.db,
+      {context.connection.id, context.connection.remote, context.connection.app_name});
+  InterruptScope interruptible(running->killed());
   Document reply = RunWithSession(context, request, name, entry->run);
   context.fail = nullptr;
   return reply;

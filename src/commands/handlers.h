@@ -47,6 +47,10 @@ Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);
 Status ServerStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
 
+// current_op.cc (admin only): the running commands (operations.h), and stopping one
+Status CurrentOp(CommandContext&, const CommandRequest&, bson_t*);
+Status KillOp(CommandContext&, const CommandRequest&, bson_t*);
+
 // kill_sessions.cc: abort the sessions' transactions and kill their cursors
 Status KillSessions(CommandContext&, const CommandRequest&, bson_t*);
 Status KillAllSessions(CommandContext&, const CommandRequest&, bson_t*);

@@ -1,0 +1,72 @@
+// currentOp and killOp (src/commands/operations.h), run against admin as
+// mongod requires. currentOp's fields other than its options ($all,
+// $ownOps, $truncateOps) and the generic ones every driver sends are a
+// query over the operation documents ({"command.find": "c", active: true}).
+#include <set>
+#include <string>
+
+#include "bson/append_element.h"
+#include "bson/builder.h"
+#include "commands/args.h"
+#include "commands/handlers.h"
+#include "bson/type_names.h"
+#include "query/filter.h"
+
+namespace docket::commands {
+namespace {
+
+bool IsOptionOrGeneric(std::string_view key) {
+  static const std::set<std::string, std::less<>> kSkipped = {
+      "currentOp", "$all", "$ownOps", "$truncateOps", "comment", "lsid", "txnNumber", "autocommit",
+      "startTransaction", "apiVersion", "apiStrict", "apiDeprecationErrors", "maxTimeMS", "readConcern",
+      "writeConcern"};
+  return kSkipped.count(key) != 0 || (!key.empty() && key[0] == '$' && key != "$and" && key != "$or" &&
+                                      key != "$nor" && key != "$expr" && key != "$where");
+}
+
+Status AdminOnly(const CommandRequest& request, const char* name) {
+  if (request.db == "admin") return Status::OK();
+  return Status(ErrorCode::kUnauthorized, std::string(name) + " may only be run against the admin database.");
+}
+
+}  // namespace
+
+Status CurrentOp(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  DOCKET_RETURN_IF_ERROR(AdminOnly(request, "currentOp"));
+  bson::Builder query;
+  bson_iter_t it;
+  request.body->Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view key = bson_iter_key(&it);
+    if (IsOptionOrGeneric(key)) continue;
+    bson::AppendElement(query.get(), key.data(), static_cast<int>(key.size()), &it);
+  }
+  auto filter = query::Filter::Compile(query.Finish());
+  if (!filter.ok()) return filter.status();
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(reply, "inprog", &array);
+  int i = 0;
+  for (const Document& op : context.server.operations.Describe()) {
+    if (!filter->Matches(op.data(), op.size())) continue;
+    bson_t doc;
+    if (!bson_init_static(&doc, op.data(), op.size())) continue;
+    const std::string key = std::to_string(i++);
+    BSON_APPEND_DOCUMENT(&array, key.c_str(), &doc);
+  }
+  bson_append_array_end(reply, &array);
+  return Status::OK();
+}
+
+Status KillOp(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  DOCKET_RETURN_IF_ERROR(AdminOnly(request, "killOp"));
+  bson_iter_t op;
+  if (!request.body->Find("op", &op)) return Status(ErrorCode::kNoSuchKey, "Did not provide \"op\" field");
+  if (!BSON_ITER_HOLDS_NUMBER(&op)) {
+    return Status(ErrorCode::kTypeMismatch, "\"op\" field must be a number, not " + std::string(bson::TypeAlias(bson_iter_type(&op))));
+  }
+  context.server.operations.Kill(bson_iter_as_int64(&op));  // an operation that ended meanwhile: nothing to do
+  BSON_APPEND_UTF8(reply, "info", "attempting to kill op");
+  return Status::OK();
+}
+
+}  // namespace docket::commands
