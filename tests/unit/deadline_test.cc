@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -89,6 +90,23 @@ TEST_F(DeadlineTest, TheDeadlineBelongsToItsThread) {
   reader.join();
   EXPECT_EQ(other, ErrorCode::kOk);
   EXPECT_EQ(FindCode(c()), ErrorCode::kMaxTimeMSExpired);
+}
+
+TEST_F(DeadlineTest, AnInterruptFromAnotherThreadStopsTheWork) {
+  std::atomic<bool> killed{false};
+  InterruptScope scope(&killed);
+  EXPECT_TRUE(CheckDeadline().ok());
+  EXPECT_EQ(FindCode(c()), ErrorCode::kOk);
+  std::thread killer([&] { killed.store(true); });
+  killer.join();
+  EXPECT_EQ(CheckDeadline().code(), ErrorCode::kInterrupted);
+  EXPECT_EQ(FindCode(c()), ErrorCode::kInterrupted);
+  {
+    std::atomic<bool> fresh{false};
+    InterruptScope inner(&fresh);
+    EXPECT_TRUE(CheckDeadline().ok());  // the inner flag decides while it lives
+  }
+  EXPECT_EQ(CheckDeadline().code(), ErrorCode::kInterrupted);  // the outer one is back
 }
 
 }  // namespace
