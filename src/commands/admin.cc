@@ -365,7 +365,8 @@ Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* repl
 }
 
 // getLog: "*" names the logs; "startupWarnings" returns the warnings the
-// server started with; "global" is empty (Docket keeps no log in memory).
+// server started with; "global" the server's last 1,024 log lines
+// (commands/ram_log.h), in mongod's JSON log format.
 Status GetLog(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   bson_iter_t it;
   const std::string which = request.body->Find("getLog", &it) && BSON_ITER_HOLDS_UTF8(&it)
@@ -373,6 +374,12 @@ Status GetLog(CommandContext& context, const CommandRequest& request, bson_t* re
                                 : std::string();
   if (which == "*") {
     AppendStringArray(reply, "names", {"global", "startupWarnings"});
+    return Status::OK();
+  }
+  if (which == "global") {
+    const std::vector<std::string> lines = context.server.global_log.Lines();
+    BSON_APPEND_INT32(reply, "totalLinesWritten", static_cast<int32_t>(context.server.global_log.total()));
+    AppendStringArray(reply, "log", lines);
     return Status::OK();
   }
   const std::vector<std::string> none;

@@ -18,6 +18,7 @@
 #include "commands/cursor_registry.h"
 #include "commands/fail_points.h"
 #include "commands/operations.h"
+#include "commands/ram_log.h"
 #include "commands/sessions.h"
 #include "docket/document.h"
 #include "docket/engine.h"
@@ -54,6 +55,9 @@ struct ServerState {
   // --replica-set only: the cluster time replies carry (cluster_time.h).
   ClusterClock clock;
   OperationRegistry operations;  // the commands running now (currentOp, killOp)
+  // getLog "global": the server's recent log lines (mutable: logging is
+  // not a change of the server's state; RamLog locks itself).
+  mutable RamLog global_log;
 };
 
 // One connection's view, owned by its connection; used by one thread at a time.

@@ -69,6 +69,7 @@ class ServerImpl {
     state.argv = options.argv;
     state.parsed_options = options.parsed_options;
     state.startup_warnings = options.startup_warnings;
+    for (const std::string& line : options.startup_warnings) state.global_log.Add(line);
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;
     state.replica_set = options.replica_set;
@@ -143,6 +144,8 @@ std::string LegacyFailure(int32_t reply_id, int32_t response_to, const std::stri
 }  // namespace
 
 void ServerImpl::Log(const std::string& message) const {
+  // Kept for getLog "global" even when --quiet keeps it off stderr.
+  state.global_log.Add(commands::MongodLogLine('I', "NETWORK", 0, "conn", message));
   if (options.quiet) return;
   if (options.log_json) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -13,6 +13,7 @@
 
 #include "bson/builder.h"
 #include "docket/engine.h"
+#include "commands/ram_log.h"
 #include "server/server.h"
 
 namespace docket::tools {
@@ -48,27 +49,6 @@ bool StorageCanWrite(const std::string& dbpath) {
 }
 
 // Whether `address` only accepts connections from this machine.
-// One line of mongod's JSON log format for a startup warning: what getLog
-// "startupWarnings" returns and mongosh parses ({t, s, c, id, ctx, msg, tags}).
-std::string StartupWarningLine(int id, const std::string& message) {
-  std::string escaped;
-  for (char ch : message) {
-    if (ch == '"' || ch == '\\') escaped += '\\';
-    escaped += ch;
-  }
-  char when[64];
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const int millis = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &utc);
-  return std::string("{\"t\":{\"$date\":\"") + when + "." + (millis < 100 ? (millis < 10 ? "00" : "0") : "") +
-         std::to_string(millis) + "+00:00\"},\"s\":\"W\",\"c\":\"CONTROL\",\"id\":" + std::to_string(id) +
-         ",\"ctx\":\"initandlisten\",\"msg\":\"" + escaped + "\",\"tags\":[\"startupWarnings\"]}";
-}
-
 bool IsLoopback(const std::string& address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
@@ -180,7 +160,9 @@ int RunServe(const ServeFlags& flags) {
     int id = 22120;  // mongod's log id for the first of them
     for (const std::string& warning : warnings) {
       std::fprintf(stderr, "docket: ** WARNING: %s.\n", warning.c_str());
-      options.startup_warnings.push_back(StartupWarningLine(id++, warning));
+      // What getLog "startupWarnings" returns and mongosh parses.
+      options.startup_warnings.push_back(
+          commands::MongodLogLine('W', "CONTROL", id++, "initandlisten", warning, {"startupWarnings"}));
     }
   }
   auto server = server::Server::Start(engine->get(), options);

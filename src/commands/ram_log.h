@@ -1,0 +1,37 @@
+// The server's recent log lines in memory, as mongod's RamLog "global":
+// what getLog "global" returns, in mongod's JSON log line format
+// ({"t":{"$date":...},"s":"I","c":"NETWORK","id":...,"ctx":...,"msg":...}),
+// which mongosh and tools parse.
+//
+// Thread-safe: every member takes mutex_.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace docket::commands {
+
+// One line of mongod's JSON log format. `severity`: 'I', 'W', 'E'.
+std::string MongodLogLine(char severity, const std::string& component, int64_t id, const std::string& ctx,
+                          const std::string& message, const std::vector<std::string>& tags = {});
+
+class RamLog {
+ public:
+  static constexpr size_t kCapacity = 1024;  // mongod's RamLog keeps as many lines
+
+  void Add(std::string line);
+  // The kept lines, oldest first.
+  std::vector<std::string> Lines() const;
+  // Every line added since the server started (kept or not).
+  int64_t total() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<std::string> lines_;  // GUARDED_BY(mutex_)
+  int64_t total_ = 0;              // GUARDED_BY(mutex_)
+};
+
+}  // namespace docket::commands
