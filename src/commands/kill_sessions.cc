@@ -59,81 +59,82 @@ void KillEvery(CommandContext& context) {
   for (const std::string& lsid : context.server.sessions.Ids()) KillOne(context, lsid);
 }
 
+// The command's array argument `name`: every session when it is empty, else
+// the sessions `collect(item, where, &lsids)` names, all checked before any is
+// killed.
+template <typename Collect>
+Status KillNamed(CommandContext& context, const CommandRequest& request, const char* name, Collect collect) {
+  bson_iter_t item;
+  bool empty = false;
+  DOCKET_RETURN_IF_ERROR(ArrayArgument(request, name, &item, &empty));
+  std::vector<std::string> lsids;
+  for (int i = 0; bson_iter_next(&item); ++i) {
+    DOCKET_RETURN_IF_ERROR(collect(item, std::string(name) + "." + std::to_string(i), &lsids));
+  }
+  if (empty) KillEvery(context);
+  for (const std::string& lsid : lsids) KillOne(context, lsid);
+  return Status::OK();
+}
+
 }  // namespace
 
 Status KillSessions(CommandContext& context, const CommandRequest& request, bson_t*) {
-  bson_iter_t item;
-  bool empty = false;
-  DOCKET_RETURN_IF_ERROR(ArrayArgument(request, "killSessions", &item, &empty));
-  if (empty) {
-    KillEvery(context);
-    return Status::OK();
-  }
-  // Every id is checked before any session is killed.
-  std::vector<std::string> lsids;
-  for (int i = 0; bson_iter_next(&item); ++i) {
-    auto lsid = SessionIdOf(item, "killSessions." + std::to_string(i));
-    if (!lsid.ok()) return lsid.status();
-    lsids.push_back(*lsid);
-  }
-  for (const std::string& lsid : lsids) KillOne(context, lsid);
-  return Status::OK();
+  return KillNamed(context, request, "killSessions",
+                   [](const bson_iter_t& item, const std::string& where, std::vector<std::string>* lsids) -> Status {
+                     auto lsid = SessionIdOf(item, where);
+                     if (!lsid.ok()) return lsid.status();
+                     lsids->push_back(*lsid);
+                     return Status::OK();
+                   });
 }
 
+// Named users own no session here: only the empty list kills any.
 Status KillAllSessions(CommandContext& context, const CommandRequest& request, bson_t*) {
-  bson_iter_t item;
-  bool empty = false;
-  DOCKET_RETURN_IF_ERROR(ArrayArgument(request, "killAllSessions", &item, &empty));
-  for (int i = 0; bson_iter_next(&item); ++i) {
-    const std::string where = "killAllSessions." + std::to_string(i);
-    if (!BSON_ITER_HOLDS_DOCUMENT(&item)) {
-      return Status(ErrorCode::kTypeMismatch, "BSON field '" + where + "' is the wrong type, expected an object");
-    }
-    const Document user = SubDocument(item);
-    for (const char* field : {"user", "db"}) {
-      bson_iter_t value;
-      if (!user.Find(field, &value)) {
-        return Status(ErrorCode::kIDLMissingField, "BSON field '" + where + "." + field + "' is missing but a required field");
-      }
-      if (!BSON_ITER_HOLDS_UTF8(&value)) {
-        return Status(ErrorCode::kTypeMismatch, "BSON field '" + where + "." + field + "' is the wrong type, expected a string");
-      }
-    }
-  }
-  if (empty) KillEvery(context);  // named users own no session here
-  return Status::OK();
+  return KillNamed(context, request, "killAllSessions",
+                   [](const bson_iter_t& item, const std::string& where, std::vector<std::string>*) -> Status {
+                     if (!BSON_ITER_HOLDS_DOCUMENT(&item)) {
+                       return Status(ErrorCode::kTypeMismatch,
+                                     "BSON field '" + where + "' is the wrong type, expected an object");
+                     }
+                     const Document user = SubDocument(item);
+                     for (const char* field : {"user", "db"}) {
+                       bson_iter_t value;
+                       if (!user.Find(field, &value)) {
+                         return Status(ErrorCode::kIDLMissingField,
+                                       "BSON field '" + where + "." + field + "' is missing but a required field");
+                       }
+                       if (!BSON_ITER_HOLDS_UTF8(&value)) {
+                         return Status(ErrorCode::kTypeMismatch,
+                                       "BSON field '" + where + "." + field + "' is the wrong type, expected a string");
+                       }
+                     }
+                     return Status::OK();
+                   });
 }
 
 Status KillAllSessionsByPattern(CommandContext& context, const CommandRequest& request, bson_t*) {
-  bson_iter_t item;
-  bool empty = false;
-  DOCKET_RETURN_IF_ERROR(ArrayArgument(request, "killAllSessionsByPattern", &item, &empty));
-  if (empty) {
-    KillEvery(context);
-    return Status::OK();
-  }
-  std::vector<std::string> lsids;
-  for (int i = 0; bson_iter_next(&item); ++i) {
-    const std::string where = "killAllSessionsByPattern." + std::to_string(i);
-    if (!BSON_ITER_HOLDS_DOCUMENT(&item)) {
-      return Status(ErrorCode::kTypeMismatch, "BSON field '" + where + "' is the wrong type, expected an object");
-    }
-    const Document pattern = SubDocument(item);
-    bson_iter_t field;
-    pattern.Iterate(&field);
-    while (bson_iter_next(&field)) {
-      const std::string_view key = bson_iter_key(&field);
-      if (key == "lsid") {
-        auto lsid = SessionIdOf(field, where + ".lsid");
-        if (!lsid.ok()) return lsid.status();
-        lsids.push_back(*lsid);
-      } else if (key != "uid" && key != "users" && key != "roles") {
-        return Status(ErrorCode::kIDLUnknownField, "BSON field '" + where + "." + std::string(key) + "' is an unknown field.");
-      }
-    }
-  }
-  for (const std::string& lsid : lsids) KillOne(context, lsid);
-  return Status::OK();
+  return KillNamed(context, request, "killAllSessionsByPattern",
+                   [](const bson_iter_t& item, const std::string& where, std::vector<std::string>* lsids) -> Status {
+                     if (!BSON_ITER_HOLDS_DOCUMENT(&item)) {
+                       return Status(ErrorCode::kTypeMismatch,
+                                     "BSON field '" + where + "' is the wrong type, expected an object");
+                     }
+                     const Document pattern = SubDocument(item);
+                     bson_iter_t field;
+                     pattern.Iterate(&field);
+                     while (bson_iter_next(&field)) {
+                       const std::string_view key = bson_iter_key(&field);
+                       if (key == "lsid") {
+                         auto lsid = SessionIdOf(field, where + ".lsid");
+                         if (!lsid.ok()) return lsid.status();
+                         lsids->push_back(*lsid);
+                       } else if (key != "uid" && key != "users" && key != "roles") {
+                         return Status(ErrorCode::kIDLUnknownField,
+                                       "BSON field '" + where + "." + std::string(key) + "' is an unknown field.");
+                       }
+                     }
+                     return Status::OK();
+                   });
 }
 
 }  // namespace docket::commands
