@@ -1,8 +1,8 @@
 #include "commands/operations.h"
 
-#include <ctime>
 
 #include "bson/builder.h"
+#include "commands/ram_log.h"
 
 namespace docket::commands {
 namespace {
@@ -27,19 +27,6 @@ std::string Namespace(const Document& command, const std::string& name, const st
     return db + "." + bson_iter_utf8(&it, nullptr);
   }
   return db + ".$cmd";
-}
-
-std::string IsoTime(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  char full[48];
-  std::snprintf(full, sizeof full, "%s.%03lldZ", text, static_cast<long long>(millis));
-  return full;
 }
 
 }  // namespace
@@ -105,7 +92,7 @@ std::vector<Document> OperationRegistry::Describe() const {
     BSON_APPEND_UTF8(doc.get(), "client", op->client.c_str());
     if (!op->app_name.empty()) BSON_APPEND_UTF8(doc.get(), "appName", op->app_name.c_str());
     BSON_APPEND_BOOL(doc.get(), "active", true);
-    BSON_APPEND_UTF8(doc.get(), "currentOpTime", IsoTime(std::chrono::system_clock::now()).c_str());
+    BSON_APPEND_UTF8(doc.get(), "currentOpTime", MongodTimestamp().c_str());
     BSON_APPEND_INT64(doc.get(), "opid", op->opid);
     if (!op->lsid.empty()) {
       bson_t lsid;

@@ -26,7 +26,9 @@ std::string Escaped(const std::string& text) {
   return out;
 }
 
-std::string Now() {
+}  // namespace
+
+std::string MongodTimestamp() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const long long millis =
@@ -40,11 +42,9 @@ std::string Now() {
   return full;
 }
 
-}  // namespace
-
 std::string MongodLogLine(char severity, const std::string& component, int64_t id, const std::string& ctx,
                           const std::string& message, const std::vector<std::string>& tags) {
-  std::string line = "{\"t\":{\"$date\":\"" + Now() + "\"},\"s\":\"" + std::string(1, severity) + "\",\"c\":\"" +
+  std::string line = "{\"t\":{\"$date\":\"" + MongodTimestamp() + "\"},\"s\":\"" + std::string(1, severity) + "\",\"c\":\"" +
                      Escaped(component) + "\",\"id\":" + std::to_string(id) + ",\"ctx\":\"" + Escaped(ctx) +
                      "\",\"msg\":\"" + Escaped(message) + "\"";
   if (!tags.empty()) {

@@ -14,6 +14,9 @@
 
 namespace docket::commands {
 
+// Now as mongod writes times in its log and in currentOp ("2026-12-06T21:30:00.123+00:00").
+std::string MongodTimestamp();
+
 // One line of mongod's JSON log format. `severity`: 'I', 'W', 'E'.
 std::string MongodLogLine(char severity, const std::string& component, int64_t id, const std::string& ctx,
                           const std::string& message, const std::vector<std::string>& tags = {});
