@@ -277,17 +277,6 @@ Status NotImplemented(const std::string& path, std::string_view feature) {
                                                 std::string(feature) + ")");
 }
 
-// {$natural: ...} as a hint or sort: the natural (insertion) order is the
-// change log issue's.
-Status CheckNotNatural(const std::string& path, const bson_iter_t& it) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(&it)) return Status::OK();
-  bson_iter_t field;
-  if (bson_iter_recurse(&it, &field) && bson_iter_next(&field) && std::string_view(bson_iter_key(&field)) == "$natural") {
-    return NotImplemented(path + ".$natural", kChangeLog);
-  }
-  return Status::OK();
-}
-
 // readConcern: a level Docket gives on one node, or refused; afterClusterTime
 // checked as MongoDB's ReadConcernArgs checks it (its value against the
 // server: cluster_time.h).
@@ -376,7 +365,6 @@ Status CheckStatement(const std::string& prefix, const Document& statement, cons
     const Field* field = FindField(fields, key);
     if (field == nullptr) return Status(ErrorCode::kIDLUnknownField, "BSON field '" + path + "' is an unknown field.");
     DOCKET_RETURN_IF_ERROR(CheckField(path, it, *field));
-    if (key == "hint") DOCKET_RETURN_IF_ERROR(CheckNotNatural(path, it));
   }
   return Status::OK();
 }
@@ -415,7 +403,6 @@ Status CheckCommandFields(std::string_view command, const Document& body,
     if (field == nullptr) return Status(ErrorCode::kIDLUnknownField, "BSON field '" + path + "' is an unknown field.");
     DOCKET_RETURN_IF_ERROR(CheckField(path, it, *field));
     if (key == "readConcern") DOCKET_RETURN_IF_ERROR(CheckReadConcern(name, it, in_transaction));
-    if (key == "hint" || key == "sort") DOCKET_RETURN_IF_ERROR(CheckNotNatural(path, it));
     if (key == declared.statements && BSON_ITER_HOLDS_ARRAY(&it)) {
       bson_iter_t statement;
       bson_iter_recurse(&it, &statement);

@@ -80,6 +80,7 @@ Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transactio
   }
   if (s.IsNotFound()) return std::optional<Document>();
   if (!s.ok()) return storage::FromRocks(s, "reading a record");
+  engine::SplitRecordValue(&value);
   return std::optional<Document>(Document::FromTrustedBytes(std::move(value)));
 }
 
@@ -165,7 +166,10 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (!filter.ok()) return filter.status();
   auto projection = query::Projection::Compile(options.projection, &filter_doc);
   if (!projection.ok()) return projection.status();
-  auto sort = query::SortSpec::Compile(options.sort);
+  Document sort_doc = options.sort;
+  IndexHint hint_spec = options.hint;
+  DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort_doc, &hint_spec));
+  auto sort = query::SortSpec::Compile(sort_doc);
   if (!sort.ok()) return sort.status();
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
   auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction);
@@ -180,7 +184,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   auto cursor = [batch_size](StreamPtr stream) { return Cursor(std::make_unique<CursorImpl>(std::move(stream), batch_size)); };
   rocksdb::Transaction* user_txn = UserTxn(options.read.transaction);
   if (!guard->entry) return cursor(std::make_unique<VectorStream>(std::deque<Document>()));
-  auto hint = engine::ResolveHint(*guard->entry, options.hint, filter_doc);
+  auto hint = engine::ResolveHint(*guard->entry, hint_spec, filter_doc);
   if (!hint.ok()) return hint.status();
 
   if (shape->filter.id_equality() && hint->index == nullptr) {
@@ -198,7 +202,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   engine::PlanSummary plan;
   const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
   std::unique_ptr<engine::DocumentScan> scan =
-      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, options.sort, &plan, false, limit_hint, false, *hint);
+      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, sort_doc, &plan, false, limit_hint, false, *hint);
   if (sort->empty() || plan.provides_sort) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));
@@ -441,7 +445,10 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
                                             const FindAndModifyOptions& options) {
   source.array_filters = &options.array_filters;
   const bool is_update = source.doc != nullptr || source.pipeline != nullptr;
-  auto compiled = CompileModify(filter, options.let, &options.sort, source);
+  Document sort = options.sort;
+  IndexHint hint = options.hint;
+  DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort, &hint));
+  auto compiled = CompileModify(filter, options.let, &sort, source);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
@@ -449,8 +456,8 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   auto guard = Resolve(engine, db, name, upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
-                                compiled->update ? &*compiled->update : nullptr, upsert, &options.sort};
-  request.hint = &options.hint;
+                                compiled->update ? &*compiled->update : nullptr, upsert, &sort};
+  request.hint = &hint;
   auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
   FindAndModifyResult result;

@@ -69,6 +69,19 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, Tran
   return Status::OK();
 }
 
+namespace {
+
+// Deletes a retired collection's data: its index entries, natural-order
+// entries and records. REQUIRES: the entry is retired (nothing writes into
+// its ranges any more).
+Status DeleteCollectionData(EngineImpl* impl, const storage::CollectionEntry& entry) {
+  DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl, entry));
+  DOCKET_RETURN_IF_ERROR(impl->store->DeleteRange(storage::NaturalPrefix(entry.id), storage::NaturalRangeEnd(entry.id)));
+  return impl->store->DeleteRange(storage::RecordPrefix(entry.id), storage::RecordRangeEnd(entry.id));
+}
+
+}  // namespace
+
 Status Engine::DropCollection(std::string_view db, std::string_view name, int* indexes_was) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
   auto dropped = impl_->catalog->Drop(db, name);
@@ -76,8 +89,7 @@ Status Engine::DropCollection(std::string_view db, std::string_view name, int* i
   // Retired: no one changes its indexes any more.
   if (indexes_was != nullptr) *indexes_was = static_cast<int>((*dropped)->indexes.size()) + 1;
   // The id is retired: nothing can write into its range any more.
-  DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl_.get(), **dropped));
-  return impl_->store->DeleteRange(storage::RecordPrefix((*dropped)->id), storage::RecordRangeEnd((*dropped)->id));
+  return DeleteCollectionData(impl_.get(), **dropped);
 }
 
 Status Engine::DropDatabase(std::string_view db) {
@@ -99,8 +111,7 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
   auto target = impl_->catalog->Rename(from_db, from_name, to_db, to_name, drop_target);
   if (!target.ok()) return target.status();
   if (*target) {
-    DOCKET_RETURN_IF_ERROR(engine::DeleteIndexData(impl_.get(), **target));
-    return impl_->store->DeleteRange(storage::RecordPrefix((*target)->id), storage::RecordRangeEnd((*target)->id));
+    return DeleteCollectionData(impl_.get(), **target);
   }
   return Status::OK();
 }
@@ -124,6 +135,7 @@ Result<int64_t> Engine::CompactCollection(std::string_view db, std::string_view 
     }
     const uint64_t id = guard->entry->id;
     ranges.emplace_back(storage::RecordPrefix(id), storage::RecordRangeEnd(id));
+    ranges.emplace_back(storage::NaturalPrefix(id), storage::NaturalRangeEnd(id));
     for (const auto& index : engine::IndexesOf(*guard->entry)) {
       ranges.emplace_back(storage::IndexPrefix(index->id()), storage::IndexRangeEnd(index->id()));
     }

@@ -33,7 +33,7 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
   if (plan.index_name.empty()) {
     BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
     bson::AppendDocument(leaf_parent, "filter", filter);
-    BSON_APPEND_UTF8(leaf_parent, "direction", "forward");
+    BSON_APPEND_UTF8(leaf_parent, "direction", plan.reverse ? "backward" : "forward");
   } else {
     BSON_APPEND_UTF8(leaf_parent, "stage", "FETCH");
     // As MongoDB's: no filter when the index bounds are exact.
@@ -57,7 +57,9 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
 
 }  // namespace
 
-Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& options) {
+Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& given) {
+  FindOptions options = given;
+  DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&options.sort, &options.hint));
   auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
   if (!filter.ok()) return filter.status();
   auto sort = query::SortSpec::Compile(options.sort);
@@ -72,7 +74,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
     if (!resolved.ok()) return resolved.status();
     hint = std::move(resolved).value();
   }
-  bool id_lookup = filter->id_equality().has_value() && options.sort.empty() && hint.index == nullptr;
+  bool id_lookup = filter->id_equality().has_value() && options.sort.empty() && hint.index == nullptr && hint.natural == 0;
   if (id_lookup) {
     guard->lock.unlock();  // FindOne resolves the collection itself
     auto found = FindOne(filter_doc, options);

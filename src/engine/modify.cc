@@ -8,6 +8,7 @@
 
 #include "engine/write_path.h"
 #include "storage/keys.h"
+#include "storage/record_value.h"
 #include "storage/status_from_rocks.h"
 
 namespace docket::engine {
@@ -79,14 +80,20 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
 
 // Applies the update (or delete) to one locked, matching record.
 // `position` is where the filter matched inside an array (positional `$`).
+// `sequence`: the record's sequence number (storage/record_value.h), which
+// an update keeps and a delete removes the natural-order entry of.
 Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const ModifyRequest& request,
-                     const std::string& key, const Document& current, size_t position, ModifyOutcome* outcome) {
+                     const std::string& key, uint64_t sequence, const Document& current, size_t position,
+                     ModifyOutcome* outcome) {
   outcome->matched += 1;
   outcome->before = current;
   if (request.update == nullptr) {
     outcome->modified += 1;
     return AllOrNothing(unit, [&]() -> Status {
       DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
+      // Nobody else writes this entry: its record is locked.
+      DOCKET_RETURN_IF_ERROR(
+          FromRocks(unit.txn()->DeleteUntracked(storage::NaturalKey(entry.id, sequence)), "deleting a record"));
       return UpdateIndexEntries(unit, entry, &current, nullptr);
     });
   }
@@ -105,7 +112,8 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   if (!changed) return Status::OK();
   outcome->modified += 1;
   return AllOrNothing(unit, [&]() -> Status {
-    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(updated->bytes())), "writing a record"));
+    DOCKET_RETURN_IF_ERROR(
+        FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(updated->bytes(), sequence)), "writing a record"));
     return UpdateIndexEntries(unit, entry, &current, &*updated);
   });
 }
@@ -159,7 +167,9 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
       if (!candidate->locked) DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(candidate->key, &locked, &found));
       size_t position = bson::kNoPosition;
       bool matched = false;
+      uint64_t sequence = 0;
       if (found) {
+        sequence = SplitRecordValue(&locked);
         auto m = Matches(*request.filter, locked, &position);
         if (!m.ok()) return m.status();
         matched = *m;
@@ -173,8 +183,8 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
         id_taken = candidate->locked && found;
         candidate.reset();
       } else {
-        return ApplyToRecord(unit, *guard.entry, request, candidate->key, Document::FromTrustedBytes(std::move(locked)),
-                             position, &outcome);
+        return ApplyToRecord(unit, *guard.entry, request, candidate->key, sequence,
+                             Document::FromTrustedBytes(std::move(locked)), position, &outcome);
       }
     }
     if (!request.upsert || request.update == nullptr) return Status::OK();
@@ -204,11 +214,12 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
         DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(key, &locked, &found));
         size_t position = bson::kNoPosition;
         if (!found) return Status::OK();  // deleted since the scan
+        const uint64_t sequence = SplitRecordValue(&locked);
         auto matched = Matches(*request.filter, locked, &position);
         if (!matched.ok()) return matched.status();
         if (!*matched) return Status::OK();  // changed by someone else since the scan: no longer ours
-        return ApplyToRecord(unit, *guard.entry, request, key, Document::FromTrustedBytes(std::move(locked)), position,
-                             &one);
+        return ApplyToRecord(unit, *guard.entry, request, key, sequence, Document::FromTrustedBytes(std::move(locked)),
+                             position, &one);
       });
       total.matched += one.matched;
       total.modified += one.modified;

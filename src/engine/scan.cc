@@ -7,9 +7,12 @@
 
 #include "docket/deadline.h"
 #include "engine/indexes.h"
+#include "engine/natural_scan.h"
+#include "engine/point_reads.h"
 #include "engine/write_path.h"
 #include "index/implication.h"
 #include "storage/keys.h"
+#include "storage/record_value.h"
 #include "storage/status_from_rocks.h"
 
 namespace docket::engine {
@@ -141,6 +144,12 @@ bool IndexScan::PositionInRange() {
   return false;
 }
 
+rocksdb::Slice IndexScan::value() const {
+  if (!fetch_records_) return rocksdb::Slice();
+  const rocksdb::PinnableSlice& stored = values_[next_];
+  return rocksdb::Slice(stored.data(), storage::RecordDocument(std::string_view(stored.data(), stored.size())).size());
+}
+
 void IndexScan::Next() {
   if (++next_ < keys_.size()) return;
   FillBatch();
@@ -210,50 +219,7 @@ void IndexScan::CollectPointEntries() {
 
 void IndexScan::MultiGet(const std::vector<std::string>& keys, std::vector<rocksdb::PinnableSlice>* values,
                          std::vector<rocksdb::Status>* statuses) {
-  rocksdb::ColumnFamilyHandle* family = engine_->db()->DefaultColumnFamily();
-  if (user_txn_ != nullptr) {
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    user_txn_->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
-    return;
-  }
-  storage::PointCache* cache = engine_->store->point_cache();
-  if (cache == nullptr || read_options_.snapshot == nullptr) {
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    engine_->db()->MultiGet(read_options_, family, slices.size(), slices.data(), values->data(), statuses->data());
-    return;
-  }
-  // Outside a transaction, at a snapshot: the point cache first, RocksDB for
-  // the rest, whose rows then go into the cache.
-  const uint64_t snapshot = read_options_.snapshot->GetSequenceNumber();
-  std::vector<std::string*> targets(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    (*values)[i].Reset();
-    targets[i] = (*values)[i].GetSelf();
-  }
-  std::unique_ptr<bool[]> cached(new bool[keys.size()]);
-  cache->LookupBatch(keys.size(), keys.data(), snapshot, targets.data(), cached.get());
-  std::vector<size_t> missed;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (cached[i]) {
-      (*values)[i].PinSelf();
-      (*statuses)[i] = rocksdb::Status::OK();
-    } else {
-      missed.push_back(i);
-    }
-  }
-  if (missed.empty()) return;
-  std::vector<rocksdb::Slice> slices;
-  for (size_t i : missed) slices.emplace_back(keys[i]);
-  std::vector<rocksdb::PinnableSlice> found(missed.size());
-  std::vector<rocksdb::Status> found_statuses(missed.size());
-  engine_->db()->MultiGet(read_options_, family, slices.size(), slices.data(), found.data(), found_statuses.data());
-  for (size_t j = 0; j < missed.size(); ++j) {
-    const size_t i = missed[j];
-    (*statuses)[i] = found_statuses[j];
-    if (!found_statuses[j].ok()) continue;
-    cache->Insert(keys[i], snapshot, std::string_view(found[j].data(), found[j].size()));
-    (*values)[i] = std::move(found[j]);
-  }
+  MultiGetAt(engine_, user_txn_, read_options_, keys, values, statuses);
 }
 
 void IndexScan::FetchRecords() {
@@ -293,7 +259,7 @@ index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, c
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
   else *view = engine->read_views->Acquire();
   if (!hint.present) return index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
-  if (hint.index == nullptr) return index::Plan();  // the _id index: the records in _id order
+  if (hint.index == nullptr) return index::Plan();  // $natural, or the _id index: the records in _id order
   return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true);
 }
 
@@ -326,10 +292,63 @@ Status HintNotFound() {
 
 }  // namespace
 
+namespace {
+
+// The value of a {$natural: n} document's first field; false if it has
+// another first field (or none).
+bool NaturalValue(const Document& pattern, bson_iter_t* value) {
+  pattern.Iterate(value);
+  return bson_iter_next(value) && std::string_view(bson_iter_key(value)) == "$natural";
+}
+
+int NaturalDirection(const bson_iter_t& value) {
+  // As MongoDB: the value as an int, and anything below 0 goes backwards.
+  return bson_iter_as_int64(&value) < 0 ? -1 : 1;
+}
+
+size_t FieldCount(const Document& doc) {
+  bson_iter_t it;
+  doc.Iterate(&it);
+  size_t n = 0;
+  while (bson_iter_next(&it)) ++n;
+  return n;
+}
+
+}  // namespace
+
+Status RewriteNaturalSort(Document* sort, IndexHint* hint) {
+  bson_iter_t sort_value;
+  if (!NaturalValue(*sort, &sort_value)) return Status::OK();
+  if (FieldCount(*sort) != 1) {
+    return Status(ErrorCode::kBadValue, "Cannot include '$natural' in compound sort: " + sort->ToJson());
+  }
+  bson_iter_t hint_value;
+  if (!hint->empty()) {
+    if (!hint->name.empty() || !NaturalValue(hint->key_pattern, &hint_value)) {
+      return Status(ErrorCode::kBadValue, "index hint not allowed with $natural sort order");
+    }
+    if (bson_iter_as_int64(&hint_value) != bson_iter_as_int64(&sort_value)) {
+      return Status(ErrorCode::kBadValue, "$natural hint must be in the same direction as $natural sort order");
+    }
+  }
+  hint->name.clear();
+  hint->key_pattern = *sort;
+  *sort = Document();
+  return Status::OK();
+}
+
 Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const IndexHint& hint, const Document& filter) {
   ResolvedHint out;
   if (hint.empty()) return out;
   out.present = true;
+  bson_iter_t natural;
+  if (hint.name.empty() && NaturalValue(hint.key_pattern, &natural)) {
+    if (FieldCount(hint.key_pattern) != 1) {
+      return Status(ErrorCode::kBadValue, "Cannot include '$natural' in compound hint: " + hint.key_pattern.ToJson());
+    }
+    out.natural = NaturalDirection(natural);
+    return out;
+  }
   static const Document kIdPattern = *Document::FromJson(R"({"_id": 1})");
   const bool is_id = hint.name == "_id_" || (hint.name.empty() && SameKeyPattern(hint.key_pattern, kIdPattern));
   if (is_id) return out;
@@ -351,9 +370,16 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
   ReadViewPool::View view;
   index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view);
   if (plan.index == nullptr) {
-    engine->read_views->Release(std::move(view));
-    if (summary != nullptr) *summary = PlanSummary();
-    return std::make_unique<RecordScan>(engine, user_txn, entry.id);
+    if (summary != nullptr) {
+      *summary = PlanSummary();
+      summary->reverse = hint.natural < 0;
+    }
+    if (hint.present && hint.natural == 0) {  // the _id index
+      engine->read_views->Release(std::move(view));
+      return std::make_unique<RecordScan>(engine, user_txn, entry.id);
+    }
+    const size_t expected = sort.empty() ? limit_hint : 0;
+    return std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected);
   }
   if (summary != nullptr) {
     summary->index_name = plan.index->name();

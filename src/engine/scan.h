@@ -42,7 +42,7 @@ class IndexScan : public DocumentScan {
   bool Valid() const override { return next_ < keys_.size(); }
   void Next() override;
   rocksdb::Slice key() const override { return keys_[next_]; }
-  rocksdb::Slice value() const override { return fetch_records_ ? rocksdb::Slice(values_[next_]) : rocksdb::Slice(); }
+  rocksdb::Slice value() const override;
   Status status() const override { return status_; }
   int64_t keys_examined() const override { return keys_examined_; }
   int64_t docs_examined() const override { return docs_examined_; }
@@ -122,13 +122,23 @@ struct PlanSummary {
 // A hint (IndexHint) checked against a collection's indexes.
 struct ResolvedHint {
   bool present = false;                        // false: the planner chooses
-  std::shared_ptr<const index::Index> index;   // null when present: the _id index (the records)
+  // Null when present: the _id index (the records in _id order) or, with
+  // `natural`, a collection scan.
+  std::shared_ptr<const index::Index> index;
+  int natural = 0;  // a {$natural: n} hint: 1 (n >= 0, insertion order) or -1 (newest first)
 };
 
 // Errors: BadValue when no index has the name or key pattern, or when it is
 // a partial index whose expression `filter` does not imply (it would leave
-// out matches). REQUIRES: entry.lifecycle held (shared).
+// out matches), or a $natural hint with other fields. REQUIRES:
+// entry.lifecycle held (shared).
 Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const IndexHint& hint, const Document& filter);
+
+// MongoDB's handling of a {$natural: n} sort: it is a $natural hint of the
+// same value, and no sort. Rewrites *sort and *hint so; leaves any other
+// sort alone. Errors (BadValue, MongoDB's messages): $natural with other
+// sort fields, with an index hint, or with a $natural hint of another value.
+Status RewriteNaturalSort(Document* sort, IndexHint* hint);
 
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the
 // collection and opens the scan; with a `hint`, on the index it names. `describe` fills the summary's bounds (for

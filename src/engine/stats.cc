@@ -13,6 +13,9 @@
 #include "docket/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
+#include "engine/natural_order_check.h"
+#include "engine/write_path.h"
+#include "storage/record_value.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -79,22 +82,24 @@ Result<CollectionStats> Collection::Stats() {
   Snapshot snapshot(engine_->db());
   DOCKET_RETURN_IF_ERROR(ForEachRecord(engine_->db(), snapshot, entry.id, [&](rocksdb::Slice key, rocksdb::Slice value) {
     stats.count += 1;
-    stats.data_size += static_cast<int64_t>(value.size());
+    stats.data_size += static_cast<int64_t>(storage::RecordDocument(std::string_view(value.data(), value.size())).size());
     id_keys += static_cast<int64_t>(key.size());
     return Status::OK();
   }));
+  // The records and their natural-order entries are the collection's storage.
   std::vector<std::pair<std::string, std::string>> ranges = {
-      {storage::RecordPrefix(entry.id), storage::RecordRangeEnd(entry.id)}};
+      {storage::RecordPrefix(entry.id), storage::RecordRangeEnd(entry.id)},
+      {storage::NaturalPrefix(entry.id), storage::NaturalRangeEnd(entry.id)}};
   const auto& indexes = IndexesOf(entry);
   for (const auto& index : indexes) {
     ranges.emplace_back(storage::IndexPrefix(index->id()), storage::IndexRangeEnd(index->id()));
   }
   auto sizes = engine_->store->ApproximateSizes(ranges);
   if (!sizes.ok()) return sizes.status();
-  stats.storage_size = static_cast<int64_t>((*sizes)[0]);
+  stats.storage_size = static_cast<int64_t>((*sizes)[0] + (*sizes)[1]);
   stats.indexes.push_back({"_id_", id_keys});
   for (size_t i = 0; i < indexes.size(); ++i) {
-    stats.indexes.push_back({indexes[i]->name(), static_cast<int64_t>((*sizes)[i + 1])});
+    stats.indexes.push_back({indexes[i]->name(), static_cast<int64_t>((*sizes)[i + 2])});
   }
   for (const IndexSize& index : stats.indexes) stats.total_index_size += index.bytes;
   return stats;
@@ -108,6 +113,7 @@ Result<int64_t> Engine::DatabaseStorageSize(std::string_view db) {
     std::shared_lock lock(entry->lifecycle);
     if (entry->retired) continue;
     ranges.emplace_back(storage::RecordPrefix(entry->id), storage::RecordRangeEnd(entry->id));
+    ranges.emplace_back(storage::NaturalPrefix(entry->id), storage::NaturalRangeEnd(entry->id));
     for (const auto& index : IndexesOf(*entry)) {
       ranges.emplace_back(storage::IndexPrefix(index->id()), storage::IndexRangeEnd(index->id()));
     }
@@ -142,9 +148,11 @@ Result<ValidateResult> Collection::Validate() {
   // points at it.
   DOCKET_RETURN_IF_ERROR(ForEachRecord(db, snapshot, entry.id, [&](rocksdb::Slice key, rocksdb::Slice value) {
     result.records += 1;
-    auto doc = Document::FromBytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    const std::string_view stored(value.data(), value.size());
+    const std::string_view bytes = storage::RecordDocument(stored);
+    auto doc = Document::FromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     bson_iter_t id;
-    if (!doc.ok() || !doc->Find("_id", &id)) {
+    if (stored.size() < storage::kRecordSequenceSize || !doc.ok() || !doc->Find("_id", &id)) {
       result.invalid_documents += 1;
       error("record " + Printable(key) + " is not a valid BSON document with an _id");
       return Status::OK();
@@ -155,6 +163,14 @@ Result<ValidateResult> Collection::Validate() {
       return Status::OK();
     }
     const std::string id_key = engine::IdKey(*doc);
+    std::string named;
+    rocksdb::Status natural = db->Get(read, storage::NaturalKey(entry.id, storage::RecordSequence(stored)), &named);
+    if (!natural.ok() && !natural.IsNotFound()) return FromRocks(natural, "reading the natural order");
+    if (natural.IsNotFound() || named != id_key) {
+      result.invalid_documents += 1;
+      error("the document with _id key " + Printable(id_key) + " has no natural-order entry for its sequence number " +
+            std::to_string(storage::RecordSequence(stored)));
+    }
     for (size_t i = 0; i < indexes.size(); ++i) {
       const index::Index& index = *indexes[i];
       keys.clear();
@@ -188,6 +204,8 @@ Result<ValidateResult> Collection::Validate() {
     return Status::OK();
   }));
 
+  DOCKET_RETURN_IF_ERROR(engine::CheckNaturalEntries(db, read, entry.id, result.records, error));
+
   // Index entries -> records: every entry belongs to a document that has
   // that key; counted as keysPerIndex.
   result.keys_per_index.emplace_back("_id_", result.records);
@@ -207,6 +225,7 @@ Result<ValidateResult> Collection::Validate() {
       rocksdb::Status got = db->Get(read, storage::RecordPrefix(entry.id) + id_key, &record);
       bool belongs = false;
       if (got.ok()) {
+        engine::SplitRecordValue(&record);
         auto doc = Document::FromBytes(reinterpret_cast<const uint8_t*>(record.data()), record.size());
         keys.clear();
         if (doc.ok() && index.KeysFor(*doc, &keys).ok()) {

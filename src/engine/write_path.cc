@@ -10,6 +10,7 @@
 #include "docket/blocking.h"
 #include "engine/indexes.h"
 #include "storage/keys.h"
+#include "storage/record_value.h"
 #include "storage/status_from_rocks.h"
 #include "bson/append_element.h"
 
@@ -288,8 +289,16 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
     bson_append_document_end(details.get(), &value);
     return Status(ErrorCode::kDuplicateKey, DuplicateKeyMessage(entry, prepared)).WithDetails(details.Finish().bytes());
   }
+  auto sequence = unit.engine()->store->NextRecordSequence();
+  if (!sequence.ok()) return sequence.status();
   return AllOrNothing(unit, [&]() -> Status {
-    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(key, rocksdb::Slice(prepared.bytes())), "writing a record"));
+    DOCKET_RETURN_IF_ERROR(
+        FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(prepared.bytes(), *sequence)), "writing a record"));
+    // The natural-order entry: its key is new (sequence numbers are never
+    // reused), so no other writer can hold it and it needs no lock.
+    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->PutUntracked(storage::NaturalKey(entry.id, *sequence),
+                                                              rocksdb::Slice(key.data() + storage::kRecordPrefixSize, key.size() - storage::kRecordPrefixSize)),
+                                     "writing a record"));
     return UpdateIndexEntries(unit, entry, nullptr, &prepared);
   });
 }
@@ -318,6 +327,12 @@ RecordScan::RecordScan(EngineImpl* engine, rocksdb::Transaction* user_txn, uint6
     it_.reset(engine->db()->NewIterator(read_options));
   }
   it_->Seek(lower_);
+}
+
+uint64_t SplitRecordValue(std::string* value) {
+  const uint64_t sequence = storage::RecordSequence(*value);
+  value->resize(storage::RecordDocument(*value).size());
+  return sequence;
 }
 
 Status RecordScan::status() const { return FromRocks(it_->status(), "scanning records"); }

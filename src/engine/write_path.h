@@ -21,6 +21,7 @@
 #include "bson/path.h"
 #include "engine/engine_impl.h"
 #include "engine/key_queue.h"
+#include "storage/record_value.h"
 
 namespace docket::engine {
 
@@ -35,6 +36,7 @@ class WriteUnit {
 
   rocksdb::Transaction* txn() const { return txn_; }
   bool owned() const { return owned_; }
+  EngineImpl* engine() const { return engine_; }
 
   // Reads `key` and locks it until the end of the transaction. Sets *found.
   // In a user transaction whose snapshot is not taken yet (see
@@ -103,8 +105,13 @@ Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
 // InvalidIdField.
 Result<Document> PrepareForInsert(const Document& doc);
 
-// Inserts under the _id row lock. Errors: DuplicateKey with MongoDB's message.
+// Inserts under the _id row lock, with the next record sequence number and
+// its natural-order entry. Errors: DuplicateKey with MongoDB's message.
 Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared);
+
+// Cuts a stored record value (storage/record_value.h) down to its document
+// and returns its sequence number.
+uint64_t SplitRecordValue(std::string* value);
 
 // {_id: value} of a prepared document.
 Document IdDocument(const Document& prepared);
@@ -119,7 +126,7 @@ class DocumentScan {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual rocksdb::Slice key() const = 0;    // the record key
-  virtual rocksdb::Slice value() const = 0;  // the document
+  virtual rocksdb::Slice value() const = 0;  // the document (without the stored sequence number)
   virtual Status status() const = 0;
   // For explain: index entries and documents read so far.
   virtual int64_t keys_examined() const { return 0; }
@@ -129,7 +136,8 @@ class DocumentScan {
   virtual bool returns_only_matches() const { return false; }
 };
 
-// Iterates one collection's records in _id order. Not copyable or movable
+// Iterates one collection's records in _id order (the _id index; a query's
+// collection scan goes in natural order: engine/natural_scan.h). Not copyable or movable
 // (RocksDB keeps a pointer to the bound); hold it in a unique_ptr. A user
 // transaction must outlive its scans.
 class RecordScan : public DocumentScan {
@@ -148,7 +156,10 @@ class RecordScan : public DocumentScan {
     ++docs_examined_;
   }
   rocksdb::Slice key() const override { return it_->key(); }
-  rocksdb::Slice value() const override { return it_->value(); }
+  rocksdb::Slice value() const override {
+    const rocksdb::Slice stored = it_->value();
+    return rocksdb::Slice(stored.data(), storage::RecordDocument(std::string_view(stored.data(), stored.size())).size());
+  }
   Status status() const override;
   int64_t docs_examined() const override { return docs_examined_ + (Valid() ? 1 : 0); }
 

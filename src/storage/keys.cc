@@ -65,6 +65,20 @@ std::string RecordPrefix(uint64_t collection_id) {
 
 std::string RecordRangeEnd(uint64_t collection_id) { return RecordPrefix(collection_id + 1); }
 
+std::string NaturalPrefix(uint64_t collection_id) {
+  std::string key(1, kNaturalPrefix);
+  AppendBigEndian64(&key, collection_id);
+  return key;
+}
+
+std::string NaturalRangeEnd(uint64_t collection_id) { return NaturalPrefix(collection_id + 1); }
+
+std::string NaturalKey(uint64_t collection_id, uint64_t sequence) {
+  std::string key = NaturalPrefix(collection_id);
+  AppendBigEndian64(&key, sequence);
+  return key;
+}
+
 std::string IndexPrefix(uint64_t index_id) {
   std::string key(1, kIndexPrefix);
   AppendBigEndian64(&key, index_id);

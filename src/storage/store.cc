@@ -15,6 +15,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "docket/blocking.h"
+#include "storage/format_upgrade.h"
 #include "storage/keys.h"
 #include "storage/rocks_log.h"
 #include "storage/status_from_rocks.h"
@@ -124,10 +125,26 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool in_memo
     if (!s.ok()) return FromRocks(s, "writing the format version");
   } else if (!s.ok()) {
     return FromRocks(s, "reading the format version");
-  } else if (version != std::to_string(kFormatVersion)) {
+  } else if (version != std::to_string(kFormatVersion) && version != "1") {
     return Status(ErrorCode::kInvalidOptions,
                   "database at '" + path + "' has storage format version " + version +
-                      "; this build of Docket reads version " + std::to_string(kFormatVersion));
+                      "; this build of Docket reads versions 1 (upgraded when opened) to " +
+                      std::to_string(kFormatVersion));
+  }
+  auto sequencer = RecordSequencer::Open(store->db_);
+  if (!sequencer.ok()) return sequencer.status();
+  store->sequencer_ = std::move(sequencer).value();
+  if (version == "1") {
+    auto upgraded = UpgradeFromVersion1(store->db_, store->sequencer_.get(), /*sync=*/!in_memory);
+    if (!upgraded.ok()) {
+      return Status(upgraded.status().code(), "upgrading the database at " + path + " from storage format version 1: " +
+                                                  upgraded.status().message());
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = !in_memory;
+    s = store->db_->Put(sync, MetaKey("format_version"), std::to_string(kFormatVersion));
+    if (!s.ok()) return FromRocks(s, "writing the format version");
+    store->upgraded_records_ = *upgraded;
   }
   // Dropped collections are cleaned up once 1,024 keys or a quarter of a
   // write buffer's worth of them have been deleted (storage/drop_compactor.h).

@@ -18,12 +18,15 @@
 #include "docket/status.h"
 #include "storage/drop_compactor.h"
 #include "storage/point_cache.h"
+#include "storage/record_sequencer.h"
 #include "storage/storage_health.h"
 
 namespace docket::storage {
 
-// Version of the on-disk key layout (storage/keys.h, bson/key_encoding.h).
-inline constexpr int kFormatVersion = 1;
+// Version of the on-disk key layout (storage/keys.h, bson/key_encoding.h,
+// storage/record_value.h). Version 1 is upgraded when opened
+// (storage/format_upgrade.h); any other is refused.
+inline constexpr int kFormatVersion = 2;
 
 // Thread-safe: RocksDB's TransactionDB is.
 class Store {
@@ -39,6 +42,12 @@ class Store {
   ~Store();
 
   rocksdb::TransactionDB* db() const { return db_; }
+
+  // The sequence number of a record about to be inserted
+  // (storage/record_sequencer.h).
+  Result<uint64_t> NextRecordSequence() { return sequencer_->Next(); }
+  // How many records Open upgraded from format version 1 (0: none).
+  uint64_t upgraded_records() const { return upgraded_records_; }
 
   // Removes every key in [begin, end) in one write. REQUIRES: no transaction
   // can write into that range any more (its collection id is retired).
@@ -114,6 +123,8 @@ class Store {
   std::unique_ptr<PointCache> point_cache_;  // null: none
   std::shared_ptr<StorageHealth> health_;     // registered with RocksDB as a listener
   std::unique_ptr<DropCompactor> drop_compactor_;  // reset before db_ closes
+  std::unique_ptr<RecordSequencer> sequencer_;
+  uint64_t upgraded_records_ = 0;
   // Brackets a write of `batch` for the point cache; a no-op without one.
   rocksdb::Status MarkedWrite(rocksdb::WriteBatch* batch, const std::function<rocksdb::Status()>& write);
 

@@ -6,6 +6,7 @@
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "storage/keys.h"
+#include "storage/record_value.h"
 #include "test_util.h"
 
 namespace docket {
@@ -125,7 +126,11 @@ TEST_P(StatsTest, ValidateFindsMissingExtraAndWrongEntries) {
   bson_iter_t id;
   auto changed = J(R"({"_id": 7, "email": "changed@x", "n": 0, "tags": ["a"]})");
   changed.Find("_id", &id);
-  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), storage::RecordKey(entry.id, id), changed.bytes()).ok());
+  std::string stored;
+  ASSERT_TRUE(db()->Get(rocksdb::ReadOptions(), storage::RecordKey(entry.id, id), &stored).ok());
+  const uint64_t sequence = storage::RecordSequence(stored);
+  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), storage::RecordKey(entry.id, id),
+                        storage::EncodeRecordValue(changed.bytes(), sequence)).ok());
   auto wrong = c_->Validate();
   ASSERT_TRUE(wrong.ok());
   EXPECT_FALSE(wrong->valid());
@@ -136,6 +141,34 @@ TEST_P(StatsTest, ValidateFindsMissingExtraAndWrongEntries) {
   auto corrupt = c_->Validate();
   ASSERT_TRUE(corrupt.ok());
   EXPECT_EQ(corrupt->invalid_documents, 1);
+}
+
+TEST_P(StatsTest, ValidateFindsMissingAndOrphanNaturalOrderEntries) {
+  Fill();
+  const storage::CollectionEntry& entry = Entry();
+  ASSERT_TRUE(c_->Validate()->valid());
+  bson_iter_t id;
+  auto holder = J(R"({"_id": 42})");
+  holder.Find("_id", &id);
+  std::string stored;
+  ASSERT_TRUE(db()->Get(rocksdb::ReadOptions(), storage::RecordKey(entry.id, id), &stored).ok());
+  const std::string natural = storage::NaturalKey(entry.id, storage::RecordSequence(stored));
+  std::string id_key;
+  ASSERT_TRUE(db()->Get(rocksdb::ReadOptions(), natural, &id_key).ok());
+  // A record without its entry: find() would never return it.
+  ASSERT_TRUE(db()->Delete(rocksdb::WriteOptions(), natural).ok());
+  auto missing = c_->Validate();
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->valid());
+  EXPECT_EQ(missing->invalid_documents, 1);
+  // An entry without its record (and the record's own entry back).
+  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), natural, id_key).ok());
+  ASSERT_TRUE(c_->Validate()->valid());
+  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), storage::NaturalKey(entry.id, 1u << 40), id_key).ok());
+  auto orphan = c_->Validate();
+  ASSERT_TRUE(orphan.ok());
+  EXPECT_FALSE(orphan->valid());
+  EXPECT_EQ(orphan->invalid_documents, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, StatsTest, ::testing::Values(Mode::kMemory, Mode::kDisk), testing::ModeName);

@@ -133,7 +133,6 @@ function openIssueOf(file, test) {
       if (key === "changeStreamPreAndPostImages" || key === "$changeStream") note("changeLog");
       if (key === "capped" && value === true) note("changeLog");
       if ((key === "cursorType" && /tailable/i.test(String(value))) || key === "tailable") note("changeLog");
-      if (key === "$natural") note("changeLog");
       if (key === "collation") note("query");
       if (key === "$text" || GEO_OPERATORS.has(key)) note("query");
       if (key === "viewOn" || key === "validator" || key === "validationLevel" || key === "validationAction") note("operators");
