@@ -215,6 +215,9 @@ struct CollectionStats {
   // RocksDB's estimate for its key range.
   std::vector<IndexSize> indexes;
   int64_t total_index_size = 0;
+  bool capped = false;
+  int64_t max_size = 0;  // a capped collection's limits (CollectionOptions, normalised)
+  int64_t max = 0;
 };
 
 // What validate found: every record read back, and every secondary index
@@ -432,9 +435,25 @@ class Transaction {
   std::unique_ptr<TransactionImpl> impl_;
 };
 
+// MongoDB's create options that Docket has. A capped collection keeps at most
+// `size` bytes of documents and, with `max`, at most `max` documents: each
+// insert that passes a limit removes the oldest documents (natural order).
+// MongoDB 6.0's rules and errors (engine/capped.h): size is required with
+// capped and rounded up (to 4096, then to a multiple of 256); max <= 0 is
+// no limit. Writes to a capped collection are serialised, and refused inside
+// a transaction (OperationNotSupportedInTransaction).
+struct CollectionOptions {
+  bool capped = false;
+  std::optional<int64_t> size;
+  std::optional<int64_t> max;
+};
+
 struct CollectionInfo {
   std::string database;
   std::string name;
+  bool capped = false;
+  int64_t capped_size = 0;  // the normalised limits of a capped collection
+  int64_t capped_max = 0;   // 0: no limit on documents
 };
 
 // The database. Open one Engine per directory per process (RocksDB holds a lock
@@ -452,6 +471,19 @@ class Engine {
   // Inside `txn`, the collection exists for the transaction at once and for
   // everyone else when it commits; it is gone if the transaction aborts.
   Status CreateCollection(std::string_view db, std::string_view name, Transaction* txn = nullptr);
+  // With options (above). Errors as above; a capped collection cannot be
+  // created inside a transaction (OperationNotSupportedInTransaction).
+  Status CreateCollection(std::string_view db, std::string_view name, const CollectionOptions& options,
+                          Transaction* txn = nullptr);
+  // MongoDB's cloneCollectionAsCapped: creates capped collection `to` of
+  // `size` bytes and copies `from`'s documents into it in natural order (so
+  // that the newest that fit remain); indexes are not copied. Errors:
+  // NamespaceNotFound, NamespaceExists, and create's.
+  Status CloneCollectionAsCapped(std::string_view db, std::string_view from, std::string_view to, int64_t size);
+  // MongoDB's convertToCapped: the collection becomes capped (its newest
+  // documents that fit in `size` bytes, in natural order; its secondary
+  // indexes go), under the same name. Errors: NamespaceNotFound, and create's.
+  Status ConvertToCapped(std::string_view db, std::string_view name, int64_t size);
   // Removes the collection and all its data. Returns NamespaceNotFound if absent.
   // `indexes_was`, when given, receives how many indexes it had (_id_ included).
   Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);

@@ -78,6 +78,7 @@ enum class ErrorCode : int32_t {
   kNotAnObjectClusterTime = 10065,  // "invalid parameter: expected an object ($clusterTime)"
   kInterrupted = 11601,
   kOutOfDiskSpace = 14031,
+  kIdlValueOutOfRange = 51024,  // an IDL validator's "BSON field 'x' value must be >= ..."
   kDuplicateKey = 11000,
   kBSONObjectTooLargeAfterUpdate = 17419,
   kIDLUnknownField = 40415,  // MongoDB's IDL: "BSON field 'update.sort' is an unknown field"

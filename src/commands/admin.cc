@@ -174,6 +174,11 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
     if (!name_only) {
       bson_t options, details, id_index, key;
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "options", &options);
+      if (info.capped) {
+        BSON_APPEND_BOOL(&options, "capped", true);
+        BSON_APPEND_INT64(&options, "size", info.capped_size);
+        if (info.capped_max > 0) BSON_APPEND_INT64(&options, "max", info.capped_max);
+      }
       bson_append_document_end(entry.get(), &options);
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "info", &details);
       BSON_APPEND_BOOL(&details, "readOnly", false);
@@ -197,7 +202,9 @@ Status Create(CommandContext& context, const CommandRequest& request, bson_t*) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
   // Its options were checked against what Docket implements (command_fields.cc).
-  return context.server.engine->CreateCollection(request.db, *name, request.txn);
+  auto options = ReadCollectionOptions(*request.body);
+  if (!options.ok()) return options.status();
+  return context.server.engine->CreateCollection(request.db, *name, *options, request.txn);
 }
 
 Status Drop(CommandContext& context, const CommandRequest& request, bson_t* reply) {

@@ -42,7 +42,11 @@ Status CollStats(CommandContext& context, const CommandRequest& request, bson_t*
   BSON_APPEND_INT64(reply, "count", stats.count);
   if (stats.count > 0) BSON_APPEND_INT64(reply, "avgObjSize", stats.data_size / stats.count);
   BSON_APPEND_INT64(reply, "storageSize", stats.storage_size / s);
-  BSON_APPEND_BOOL(reply, "capped", false);
+  BSON_APPEND_BOOL(reply, "capped", stats.capped);
+  if (stats.capped) {
+    BSON_APPEND_INT64(reply, "max", stats.max);
+    BSON_APPEND_INT64(reply, "maxSize", stats.max_size / s);
+  }
   BSON_APPEND_INT32(reply, "nindexes", static_cast<int32_t>(stats.indexes.size()));
   BSON_APPEND_INT64(reply, "totalIndexSize", stats.total_index_size / s);
   BSON_APPEND_INT64(reply, "totalSize", (stats.storage_size + stats.total_index_size) / s);

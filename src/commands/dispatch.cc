@@ -52,6 +52,8 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"drop", {Drop}},
       {"dropDatabase", {DropDatabase}},
       {"renameCollection", {RenameCollection}},
+      {"cloneCollectionAsCapped", {CloneCollectionAsCapped}},
+      {"convertToCapped", {ConvertToCapped}},
       {"listIndexes", {ListIndexes}},
       {"endSessions", {EndSessions}},
       {"whatsmyuri", {WhatsMyUri}},

@@ -27,6 +27,13 @@ Status Sleep(CommandContext&, const CommandRequest&, bson_t*);
 Status ConfigureFailPoint(CommandContext&, const CommandRequest&, bson_t*);
 Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 
+// capped_collections.cc
+Status CloneCollectionAsCapped(CommandContext&, const CommandRequest&, bson_t*);
+Status ConvertToCapped(CommandContext&, const CommandRequest&, bson_t*);
+// create's options (capped, size, max) as the engine takes them. Errors:
+// TypeMismatch, BadValue (non-integral numbers).
+Result<CollectionOptions> ReadCollectionOptions(const Document& body);
+
 // admin.cc
 Status Hello(CommandContext&, const CommandRequest&, bson_t*);
 Status Ping(CommandContext&, const CommandRequest&, bson_t*);

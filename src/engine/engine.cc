@@ -5,6 +5,7 @@
 #include <shared_mutex>
 
 #include "bson/builder.h"
+#include "engine/capped.h"
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
@@ -59,8 +60,19 @@ Collection Engine::collection(std::string_view db, std::string_view name) {
 }
 
 Status Engine::CreateCollection(std::string_view db, std::string_view name, Transaction* txn) {
+  return CreateCollection(db, name, CollectionOptions(), txn);
+}
+
+Status Engine::CreateCollection(std::string_view db, std::string_view name, const CollectionOptions& options,
+                                Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
-  if (txn == nullptr) return impl_->catalog->Create(db, name);
+  auto capped = engine::CappedLimitsFor(options);
+  if (!capped.ok()) return capped.status();
+  if (*capped && txn != nullptr) {
+    return Status(ErrorCode::kOperationNotSupportedInTransaction,
+                  "Cannot create a capped collection in a multi-document transaction.");
+  }
+  if (txn == nullptr) return impl_->catalog->Create(db, name, *capped);
   if (!txn->active()) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
   TransactionImpl* t = txn->impl();
   storage::EntryPtr created;
@@ -189,7 +201,15 @@ const std::string& Engine::path() const { return impl_->path; }
 std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
   std::vector<CollectionInfo> out;
   if (db.empty()) return out;
-  for (const storage::EntryPtr& entry : impl_->catalog->List(db)) out.push_back({entry->db, entry->name});
+  for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {
+    CollectionInfo info{entry->db, entry->name};
+    if (entry->capped) {
+      info.capped = true;
+      info.capped_size = entry->capped->size;
+      info.capped_max = entry->capped->max;
+    }
+    out.push_back(std::move(info));
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include "bson/validate.h"
 #include "docket/deadline.h"
 
+#include "engine/capped.h"
 #include "engine/indexes.h"
 #include "engine/scan.h"
 
@@ -90,6 +91,7 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   if (request.update == nullptr) {
     outcome->modified += 1;
     return AllOrNothing(unit, [&]() -> Status {
+      if (entry.capped) unit.NoteCappedChange(-static_cast<int64_t>(current.size()), -1);
       DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
       // Nobody else writes this entry: its record is locked.
       DOCKET_RETURN_IF_ERROR(
@@ -112,6 +114,7 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   if (!changed) return Status::OK();
   outcome->modified += 1;
   return AllOrNothing(unit, [&]() -> Status {
+    if (entry.capped) unit.NoteCappedChange(static_cast<int64_t>(updated->size()) - static_cast<int64_t>(current.size()), 0);
     DOCKET_RETURN_IF_ERROR(
         FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(updated->bytes(), sequence)), "writing a record"));
     return UpdateIndexEntries(unit, entry, &current, &*updated);
@@ -157,6 +160,7 @@ Result<ModifyOutcome> ModifyOne(EngineImpl* engine, EntryGuard& guard, const Mod
   }
   Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
     outcome = ModifyOutcome();
+    if (guard.entry) DOCKET_RETURN_IF_ERROR(unit.EnterCapped(*guard.entry));  // before any row lock
     bool id_taken = false;  // the filter's _id exists, locked, and does not match
     std::optional<Candidate> candidate;
     if (guard.entry) DOCKET_RETURN_IF_ERROR(FindCandidate(engine, unit, guard, request, hint, &candidate));
@@ -204,11 +208,13 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
   ModifyOutcome total;
   if (guard.entry) {
     rocksdb::Transaction* user_txn = options.transaction ? options.transaction->impl()->txn : nullptr;
+    if (user_txn != nullptr && guard.entry->capped) return CappedInTransaction(*guard.entry);
     // Lock, re-check and write one match found by the scan.
     auto modify_key = [&](const std::string& key) -> Status {
       ModifyOutcome one;
       Status s = RunWriteWithRetry(engine, options, [&](WriteUnit& unit) -> Status {
         one = ModifyOutcome();
+        DOCKET_RETURN_IF_ERROR(unit.EnterCapped(*guard.entry));  // before any row lock
         bool found = false;
         std::string locked;
         DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(key, &locked, &found));

@@ -102,6 +102,11 @@ Result<CollectionStats> Collection::Stats() {
     stats.indexes.push_back({indexes[i]->name(), static_cast<int64_t>((*sizes)[i + 2])});
   }
   for (const IndexSize& index : stats.indexes) stats.total_index_size += index.bytes;
+  if (entry.capped) {
+    stats.capped = true;
+    stats.max_size = entry.capped->size;
+    stats.max = entry.capped->max;
+  }
   return stats;
 }
 

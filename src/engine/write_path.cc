@@ -8,6 +8,7 @@
 #include "bson/validate.h"
 #include "bson/value.h"
 #include "docket/blocking.h"
+#include "engine/capped.h"
 #include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/record_value.h"
@@ -147,10 +148,33 @@ Status WriteUnit::Commit() {
     return health.ok() ? s : health;  // a full disk says so (OutOfDiskSpace), naming the database
   }
   committed_ = true;
+  if (capped_ != nullptr) {
+    capped_->bytes += capped_change_.bytes;
+    capped_->count += capped_change_.count;
+    capped_->oldest_hint = std::max(capped_->oldest_hint, capped_change_.oldest);
+    capped_lock_.unlock();  // the next writer may go on; the commit is published
+  }
   if (!journal_) return Status::OK();
   engine_->store->EndJournaledWrite();
   write_ended_ = true;
   return engine_->store->MakeCommittedWritesDurable();
+}
+
+Status WriteUnit::EnterCapped(const storage::CollectionEntry& entry) {
+  if (!entry.capped || capped_ != nullptr) return Status::OK();
+  if (!owned_) return CappedInTransaction(entry);
+  {
+    BlockingRegion waiting;
+    capped_lock_ = std::unique_lock<std::mutex>(entry.capped_writers->mutex);
+  }
+  capped_ = entry.capped_writers;
+  return CountCapped(engine_, entry, capped_.get());
+}
+
+void WriteUnit::NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest) {
+  capped_change_.bytes += bytes;
+  capped_change_.count += count;
+  capped_change_.oldest = std::max(capped_change_.oldest, oldest);
 }
 
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
@@ -274,6 +298,7 @@ std::string DuplicateKeyMessage(const storage::CollectionEntry& entry, const Doc
 Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared) {
   bson_iter_t id;
   if (!prepared.Find("_id", &id)) return Status(ErrorCode::kInternalError, "document without _id");
+  DOCKET_RETURN_IF_ERROR(unit.EnterCapped(entry));  // before any row lock
   std::string key = storage::RecordKey(entry.id, id);
   std::string existing;
   bool found = false;
@@ -299,13 +324,18 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
     DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->PutUntracked(storage::NaturalKey(entry.id, *sequence),
                                                               rocksdb::Slice(key.data() + storage::kRecordPrefixSize, key.size() - storage::kRecordPrefixSize)),
                                      "writing a record"));
-    return UpdateIndexEntries(unit, entry, nullptr, &prepared);
+    DOCKET_RETURN_IF_ERROR(UpdateIndexEntries(unit, entry, nullptr, &prepared));
+    if (!entry.capped) return Status::OK();
+    unit.NoteCappedChange(static_cast<int64_t>(prepared.size()), 1);
+    return RemoveOverLimits(unit, entry, *sequence);
   });
 }
 
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write) {
   unit.txn()->SetSavePoint();
+  const WriteUnit::CappedChange capped = unit.capped_change();
   Status s = write();
+  if (!s.ok()) unit.set_capped_change(capped);
   rocksdb::Status undo = s.ok() ? unit.txn()->PopSavePoint() : unit.txn()->RollbackToSavePoint();
   if (s.ok() && !undo.ok()) return FromRocks(undo, "ending a savepoint");
   if (!s.ok() && !undo.ok()) {

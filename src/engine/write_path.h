@@ -11,6 +11,7 @@
 
 #include <rocksdb/utilities/transaction.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,28 @@ class WriteUnit {
   // it returns only once the commit is durable (Store's group commit).
   Status Commit();
 
+  // Capped collections (engine/capped.h). Before its first write to the
+  // capped collection `entry`, a unit takes the collection's writer lock and
+  // keeps it until it ends (no row lock is held yet when it waits: every
+  // writer of a capped collection takes this lock first). Errors:
+  // OperationNotSupportedInTransaction in a user transaction. A no-op for a
+  // collection that is not capped, or when the unit holds the lock already.
+  Status EnterCapped(const storage::CollectionEntry& entry);
+  // The unit's changes to the collection's documents and bytes, applied to
+  // its counters when the unit commits; `oldest`, when not 0, is a new lower
+  // bound of its natural-order sequence numbers.
+  void NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest = 0);
+  struct CappedChange {
+    int64_t bytes = 0, count = 0;
+    uint64_t oldest = 0;
+  };
+  CappedChange capped_change() const { return capped_change_; }
+  void set_capped_change(const CappedChange& change) { capped_change_ = change; }  // AllOrNothing's undo
+  // The collection as this unit sees it. REQUIRES: EnterCapped succeeded.
+  int64_t capped_bytes() const { return capped_->bytes + capped_change_.bytes; }
+  int64_t capped_count() const { return capped_->count + capped_change_.count; }
+  uint64_t capped_oldest() const { return std::max(capped_->oldest_hint, capped_change_.oldest); }
+
  private:
   EngineImpl* engine_;
   TransactionImpl* user_ = nullptr;  // the user transaction, when not owned
@@ -72,6 +95,10 @@ class WriteUnit {
   // Owned units of a write that may park (WriteOptions::may_park): return
   // kWouldBlock instead of waiting for the key queue or a row lock.
   bool may_park_ = false;
+  // A capped collection's writers (null: none entered) and their lock.
+  std::shared_ptr<storage::CappedWriters> capped_;
+  std::unique_lock<std::mutex> capped_lock_;
+  CappedChange capped_change_;
 };
 
 // The snapshot a user transaction reads from, taken on its first read: the

@@ -13,6 +13,11 @@
 namespace docket::storage {
 namespace {
 
+void SetCapped(CollectionEntry* entry, std::optional<CappedLimits> capped) {
+  entry->capped = capped;
+  if (capped) entry->capped_writers = std::make_shared<CappedWriters>();
+}
+
 std::string EncodeEntry(const CollectionEntry& e) {
   bson_t doc = BSON_INITIALIZER;
   BSON_APPEND_INT64(&doc, "id", static_cast<int64_t>(e.id));
@@ -30,6 +35,13 @@ std::string EncodeEntry(const CollectionEntry& e) {
     bson_append_document_end(&array, &item);
   }
   bson_append_array_end(&doc, &array);
+  if (e.capped) {
+    bson_t capped;
+    BSON_APPEND_DOCUMENT_BEGIN(&doc, "capped", &capped);
+    BSON_APPEND_INT64(&capped, "size", e.capped->size);
+    BSON_APPEND_INT64(&capped, "max", e.capped->max);
+    bson_append_document_end(&doc, &capped);
+  }
   std::string out(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
   bson_destroy(&doc);
   return out;
@@ -43,6 +55,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   int64_t id = -1;
   std::string db, name;
   std::vector<StoredIndex> indexes;
+  std::optional<CappedLimits> capped;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     uint32_t len = 0;
@@ -70,6 +83,18 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
       }
       continue;
     }
+    if (key == "capped" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      bson_iter_t field;
+      CappedLimits limits;
+      bson_iter_recurse(&it, &field);
+      while (bson_iter_next(&field)) {
+        if (std::string_view(bson_iter_key(&field)) == "size") limits.size = bson_iter_as_int64(&field);
+        if (std::string_view(bson_iter_key(&field)) == "max") limits.max = bson_iter_as_int64(&field);
+      }
+      if (limits.size <= 0) return Status(ErrorCode::kInternalError, "corrupt capped limits in catalog entry");
+      capped = limits;
+      continue;
+    }
     if (key == "id" && BSON_ITER_HOLDS_INT64(&it)) id = bson_iter_int64(&it);
     else if (key == "db" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); db.assign(s, len); }
     else if (key == "name" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); name.assign(s, len); }
@@ -77,6 +102,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   if (id < 0 || db.empty() || name.empty()) return Status(ErrorCode::kInternalError, "corrupt catalog entry");
   auto entry = std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
   entry->indexes = std::move(indexes);
+  SetCapped(entry.get(), capped);
   return entry;
 }
 
@@ -142,8 +168,10 @@ Status Catalog::PersistNew(const CollectionEntry& entry, uint64_t next_id) {
   return FromRocks(store_->db()->Write(options, &batch), "writing the catalog");
 }
 
-Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view name) {
+Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view name,
+                                       std::optional<CappedLimits> capped) {
   auto entry = std::make_shared<CollectionEntry>(next_id_, std::string(db), std::string(name));
+  SetCapped(entry.get(), capped);
   DOCKET_RETURN_IF_ERROR(PersistNew(*entry, next_id_ + 1));
   ++next_id_;
   entries_[MapKey(db, name)] = entry;
@@ -156,10 +184,10 @@ Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view nam
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
   if (*found) return *found;
-  return CreateLocked(db, name);
+  return CreateLocked(db, name, std::nullopt);
 }
 
-Status Catalog::Create(std::string_view db, std::string_view name) {
+Status Catalog::Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped) {
   std::unique_lock lock(mutex_);
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
@@ -167,7 +195,7 @@ Status Catalog::Create(std::string_view db, std::string_view name) {
     return Status(ErrorCode::kNamespaceExists,
                   "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
   }
-  return CreateLocked(db, name).status();
+  return CreateLocked(db, name, capped).status();
 }
 
 Result<EntryPtr> Catalog::FindOrCreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn,
@@ -298,6 +326,8 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     moved->indexes = source->indexes;  // the index entries stay under their ids
     moved->compiled_indexes = source->compiled_indexes;
     moved->index_version = source->index_version + 1;
+    moved->capped = source->capped;  // and its writers' state: the same records
+    moved->capped_writers = source->capped_writers;
     rocksdb::WriteBatch batch;
     batch.Delete(CatalogKey(from_db, from_name));
     batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));

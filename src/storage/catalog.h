@@ -2,7 +2,8 @@
 // Persisted under the 0x01 prefix (storage/keys.h), cached in memory.
 //
 // Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>,
-//   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}]}
+//   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}],
+//   capped: {size: <int64>, max: <int64>} (capped collections only)}
 // (the _id index is implicit and not listed).
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -40,6 +42,25 @@ struct IndexAttachment {
   virtual ~IndexAttachment() = default;
 };
 
+// A capped collection's limits (MongoDB's create options size and max, as
+// normalised by engine/capped.h), fixed when it is created.
+struct CappedLimits {
+  int64_t size = 0;  // bytes of documents kept at most (> 0)
+  int64_t max = 0;   // documents kept at most; 0: no limit
+};
+
+// What a capped collection's writers share (engine/capped.h): each holds
+// `mutex` from its first write to the collection until its commit, so that
+// capped writes are serialised (as MongoDB serialises them), natural order
+// is commit order, and the counters are exact.
+struct CappedWriters {
+  std::mutex mutex;
+  bool counted = false;        // GUARDED_BY(mutex): bytes and count are known
+  int64_t bytes = 0;           // GUARDED_BY(mutex): sum of the documents' BSON sizes
+  int64_t count = 0;           // GUARDED_BY(mutex)
+  uint64_t oldest_hint = 0;    // GUARDED_BY(mutex): no natural-order entry is below this sequence number
+};
+
 // One collection. Operations hold `lifecycle` shared while they read or write
 // its records; drop, rename and index builds hold it exclusively, so they wait
 // for in-flight operations and no operation starts on a retired entry.
@@ -59,6 +80,9 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // transaction commits; nobody else sees it meanwhile, and if it aborts the
   // entry goes. Null once committed. GUARDED_BY(Catalog::mutex_).
   const void* pending_owner = nullptr;
+  // Set before the entry is shared; never changed afterwards.
+  std::optional<CappedLimits> capped;
+  std::shared_ptr<CappedWriters> capped_writers;  // non-null exactly when capped
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
@@ -78,7 +102,8 @@ class Catalog {
   // ends (WriteConflict after kPendingWait).
   Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name);
   // Errors: NamespaceExists; as FindOrCreate while a transaction creates it.
-  Status Create(std::string_view db, std::string_view name);
+  // `capped`: the limits of a capped collection (engine/capped.h checked them).
+  Status Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped = std::nullopt);
 
   // Inside transaction `owner`, whose RocksDB transaction is `txn`: as
   // FindOrCreate / Create, but a new collection's catalog entry is written
@@ -117,7 +142,7 @@ class Catalog {
   Catalog(Store* store, bool durable) : store_(store), durable_(durable) {}
   static std::string MapKey(std::string_view db, std::string_view name);
   // REQUIRES: mutex_ held exclusively.
-  Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name);
+  Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name, std::optional<CappedLimits> capped);
   Status PersistNew(const CollectionEntry& entry, uint64_t next_id);
   // REQUIRES: `lock` holds mutex_. Waits while another transaction creates
   // db.name; returns the entry then mapped (null: none). Errors: WriteConflict
