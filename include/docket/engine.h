@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -123,6 +124,12 @@ struct FindOptions {
   int64_t skip = 0;
   int64_t limit = 0;    // 0 = no limit
   int32_t batch_size = 101;
+  // A tailable cursor on a capped collection (MongoDB's tailable find): it
+  // stays open at the end, and later batches return what was inserted since
+  // (Cursor::AwaitData waits for it). The sort must be empty or
+  // {$natural: 1}. Errors (BadValue): a collection that is not capped, another
+  // sort, and MongoDB's other refusals.
+  bool tailable = false;
   // A sort that no index gives holds at most EngineOptions::
   // query_memory_limit_bytes of documents in memory, then spills to
   // temporary storage; false fails it instead with
@@ -269,11 +276,22 @@ class Cursor {
   ~Cursor();
 
   // Up to `max_documents` more results (0 = the batch size the find asked for).
-  // An empty batch means the cursor is exhausted.
+  // An empty batch means the cursor is exhausted — unless it is tailable.
   Result<std::vector<Document>> NextBatch(size_t max_documents = 0);
-  // Every remaining result. Convenient in tests; loads them all.
+  // Every remaining result. Convenient in tests; loads them all. REQUIRES:
+  // not tailable (it would never end).
   Result<std::vector<Document>> ToVector();
+  // A tailable cursor (FindOptions::tailable) is never exhausted by reaching
+  // the end: its next NextBatch returns what was inserted since. It ends on
+  // an error (its position removed: CappedPositionLost; its collection
+  // dropped: QueryPlanKilled).
   bool exhausted() const;
+  bool tailable() const;
+  // A tailable cursor: waits until a document has been inserted into its
+  // collection since it last reached the end, `max_wait` passes, or
+  // `cancelled` (asked at least every 50 ms) returns true; true when there
+  // may be more. Wakes the moment an insert commits. Other cursors: false.
+  bool AwaitData(std::chrono::milliseconds max_wait, const std::function<bool()>& cancelled = {});
 
  private:
   friend class Collection;

@@ -56,6 +56,8 @@ enum class ErrorCode : int32_t {
   kUnsatisfiableWriteConcern = 100,
   kWriteConflict = 112,
   kCommandNotSupported = 115,
+  kCappedPositionLost = 136,
+  kQueryPlanKilled = 175,
   kNotAReplicaSet = 123,
   kConflictingOperationInProgress = 117,
   kInvalidPipelineOperator = 168,

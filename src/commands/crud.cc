@@ -144,6 +144,14 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   options.allow_disk_use = GetBoolField(body, "allowDiskUse", true);
   const bool no_timeout = GetBoolField(body, "noCursorTimeout", false);
   options.read.transaction = request.txn;
+  options.tailable = GetBoolField(body, "tailable", false);
+  const bool await_data = GetBoolField(body, "awaitData", false);
+  if (await_data && !options.tailable) {
+    return Status(ErrorCode::kFailedToParse, "Cannot set 'awaitData' without also setting 'tailable'");
+  }
+  if (options.tailable && single_batch) {
+    return Status(ErrorCode::kBadValue, "cannot use tailable option with the 'singleBatch' option");
+  }
 
   auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
   if (!cursor.ok()) return cursor.status();
@@ -156,7 +164,8 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   const std::string ns = request.db + "." + *name;
   int64_t id = 0;
   if (!cursor->exhausted() && !single_batch) {
-    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), no_timeout, context.deadline);
+    id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), no_timeout, context.deadline,
+                                         await_data);
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
   AppendCursorReply(reply, "firstBatch", batch, id, ns);
@@ -176,14 +185,34 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
   if (!batch_size.ok()) return batch_size.status();
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const std::string ns = request.db + "." + *collection;
+  auto await_ms = GetIntField(body, "maxTimeMS", 0);  // its range was checked by the dispatcher
+  if (!await_ms.ok()) return await_ms.status();
   auto entry = context.server.cursors.CheckOut(id, ns, request.lsid);
   if (!entry.ok()) return entry.status();
+  if (*await_ms > 0 && !(*entry)->await_data) {
+    context.server.cursors.Release(*entry, false);
+    return Status(ErrorCode::kBadValue, "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
+  }
   // The opening command's maxTimeMS covers its getMores too: each spends
   // from what is left (the entry is ours while checked out).
   std::optional<DeadlineScope> limit;
   const auto started = std::chrono::steady_clock::now();
   if ((*entry)->time_left) limit.emplace(started + *(*entry)->time_left);
   auto batch = (*entry)->cursor.NextBatch(static_cast<size_t>(*batch_size));
+  if ((*entry)->await_data) {
+    // Nothing new: wait for an insert (woken by its commit) up to the
+    // getMore's maxTimeMS (mongod's default: 1 s), or until a killCursors.
+    const auto until = started + std::chrono::milliseconds(*await_ms > 0 ? *await_ms : 1000);
+    auto killed = [&] { return context.server.cursors.Killed(id); };
+    while (batch.ok() && batch->empty() && !(*entry)->cursor.exhausted()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until || !(*entry)->cursor.AwaitData(
+                               std::chrono::duration_cast<std::chrono::milliseconds>(until - now), killed)) {
+        break;
+      }
+      batch = (*entry)->cursor.NextBatch(static_cast<size_t>(*batch_size));
+    }
+  }
   if ((*entry)->time_left) {
     *(*entry)->time_left -= std::min(*(*entry)->time_left, std::chrono::steady_clock::now() - started);
   }

@@ -18,7 +18,7 @@ std::string SessionIdText(const std::string& lsid) {
 }
 
 int64_t CursorRegistry::Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout,
-                                 std::optional<Clock::time_point> deadline) {
+                                 std::optional<Clock::time_point> deadline, bool await_data) {
   std::optional<Clock::duration> time_left;
   if (deadline) time_left = std::max(Clock::duration::zero(), *deadline - Clock::now());
   std::lock_guard lock(mutex_);
@@ -27,7 +27,7 @@ int64_t CursorRegistry::Register(std::string ns, std::string lsid, Cursor cursor
     id = static_cast<int64_t>(random_() & 0x7FFFFFFFFFFFFFFFull);
   } while (id == 0 || cursors_.count(id) != 0);
   cursors_.emplace(id, std::make_unique<Entry>(Entry{id, std::move(ns), std::move(lsid), std::move(cursor), Clock::now(),
-                                                   no_timeout, /*checked_out=*/false, time_left}));
+                                                   no_timeout, /*checked_out=*/false, time_left, await_data}));
   return id;
 }
 
@@ -68,6 +68,11 @@ void CursorRegistry::Release(Entry* entry, bool exhausted) {
     exhausted = true;
   }
   if (exhausted) cursors_.erase(entry->id);
+}
+
+bool CursorRegistry::Killed(int64_t id) {
+  std::lock_guard lock(mutex_);
+  return std::find(doomed_.begin(), doomed_.end(), id) != doomed_.end();
 }
 
 void CursorRegistry::RemoveLocked(std::map<int64_t, std::unique_ptr<Entry>>::iterator it) {

@@ -42,12 +42,13 @@ class CursorRegistry {
     // What is left of the opening command's maxTimeMS (MongoDB counts the
     // time of every getMore against it); none: no limit.
     std::optional<Clock::duration> time_left;
+    bool await_data = false;  // a tailable awaitData cursor: getMore waits for data
   };
 
   // Keeps `cursor` and returns its new id. `deadline`: the opening
   // command's (its maxTimeMS), whose remainder the getMores share.
   int64_t Register(std::string ns, std::string lsid, Cursor cursor, bool no_timeout = false,
-                   std::optional<Clock::time_point> deadline = std::nullopt);
+                   std::optional<Clock::time_point> deadline = std::nullopt, bool await_data = false);
 
   // Takes the cursor for one getMore by the session `lsid` (empty: none).
   // Errors: CursorNotFound (43) when the id is unknown or its namespace
@@ -56,6 +57,9 @@ class CursorRegistry {
   Result<Entry*> CheckOut(int64_t id, const std::string& ns, const std::string& lsid);
   // Returns a checked-out cursor; an exhausted one is dropped.
   void Release(Entry* entry, bool exhausted);
+  // Whether a checked-out cursor was killed meanwhile (its getMore's wait
+  // for data then ends).
+  bool Killed(int64_t id);
 
   // killCursors by the session `lsid`: removes the cursor if it exists in
   // that session; false otherwise (another session's cursor is not found).

@@ -138,9 +138,9 @@ namespace {
 
 // The command's maxTimeMS in milliseconds (0: none), checked as mongod's
 // parseMaxTimeMS: an integral number from 0 to 2^31-1, else BadValue. A
-// getMore's own applies only to tailable awaitData cursors, which Docket
-// does not have yet: refused as mongod refuses it for other cursors.
-Result<int64_t> MaxTimeMS(std::string_view name, const Document& body) {
+// getMore's own is how long a tailable awaitData cursor waits for data;
+// GetMore reads it (and refuses it for other cursors), so it sets no deadline.
+Result<int64_t> MaxTimeMS(const Document& body) {
   bson_iter_t it;
   if (!body.Find("maxTimeMS", &it) || !BSON_ITER_HOLDS_NUMBER(&it)) return int64_t{0};
   int64_t ms = 0;
@@ -152,9 +152,6 @@ Result<int64_t> MaxTimeMS(std::string_view name, const Document& body) {
   } else {
     ms = bson_iter_as_int64(&it);
     if (ms < 0 || ms > 2147483647) return Status(ErrorCode::kBadValue, "maxTimeMS out of range");
-  }
-  if (name == "getMore" && ms > 0) {
-    return Status(ErrorCode::kBadValue, "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
   }
   return ms;
 }
@@ -184,11 +181,11 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   if (!fields.ok()) return ErrorReply(fields);
   Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock);
   if (!concern.ok()) return ErrorReply(concern);
-  auto max_time = MaxTimeMS(name, *request.body);
+  auto max_time = MaxTimeMS(*request.body);
   if (!max_time.ok()) return ErrorReply(max_time.status());
   std::optional<DeadlineScope> limit;
   context.deadline.reset();
-  if (*max_time > 0) {
+  if (*max_time > 0 && name != "getMore") {
     const auto arrived = context.connection.message_arrived.value_or(std::chrono::steady_clock::now());
     context.deadline = arrived + std::chrono::milliseconds(*max_time);
     limit.emplace(*context.deadline);

@@ -9,6 +9,7 @@
 #include "bson/key_encoding.h"
 #include "bson/value.h"
 #include "engine/cursor_impl.h"
+#include "engine/tail_stream.h"
 #include "engine/indexes.h"
 #include "engine/modify.h"
 #include "engine/scan.h"
@@ -166,6 +167,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (!filter.ok()) return filter.status();
   auto projection = query::Projection::Compile(options.projection, &filter_doc);
   if (!projection.ok()) return projection.status();
+  if (options.tailable) DOCKET_RETURN_IF_ERROR(engine::CheckTailableOptions(options));
   Document sort_doc = options.sort;
   IndexHint hint_spec = options.hint;
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort_doc, &hint_spec));
@@ -186,6 +188,14 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (!guard->entry) return cursor(std::make_unique<VectorStream>(std::deque<Document>()));
   auto hint = engine::ResolveHint(*guard->entry, hint_spec, filter_doc);
   if (!hint.ok()) return hint.status();
+  if (options.tailable) {
+    if (!guard->entry->capped) {
+      return Status(ErrorCode::kBadValue, "error processing query: ns=" + full_name() +
+                                              " planner returned error :: caused by :: tailable cursor requested on "
+                                              "non capped collection");
+    }
+    return cursor(std::make_unique<engine::TailStream>(engine_, guard->entry, shape));
+  }
 
   if (shape->filter.id_equality() && hint->index == nullptr) {
     // A point lookup: at most one document.

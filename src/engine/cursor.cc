@@ -25,8 +25,8 @@ Result<std::vector<Document>> CursorImpl::NextBatch(size_t max_documents) {
         return next.status();
       }
       if (!*next) {
-        finish();
-        break;
+        if (!stream_->tailable()) finish();
+        break;  // a tailable stream has nothing more for now
       }
       pending_ = std::move(next).value();
     }
@@ -34,7 +34,7 @@ Result<std::vector<Document>> CursorImpl::NextBatch(size_t max_documents) {
     batch.push_back(std::move(*pending_));
     pending_.reset();
   }
-  if (!exhausted_ && !pending_) {
+  if (!exhausted_ && !pending_ && !stream_->tailable()) {
     // Look one ahead: a batch that ends the results says so.
     auto next = stream_->Next();
     if (!next.ok()) {
@@ -123,5 +123,10 @@ Result<std::vector<Document>> Cursor::ToVector() {
 }
 
 bool Cursor::exhausted() const { return impl_->exhausted(); }
+bool Cursor::tailable() const { return impl_->tailable(); }
+
+bool Cursor::AwaitData(std::chrono::milliseconds max_wait, const std::function<bool()>& cancelled) {
+  return impl_->AwaitData(std::chrono::steady_clock::now() + max_wait, cancelled);
+}
 
 }  // namespace docket

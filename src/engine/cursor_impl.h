@@ -20,6 +20,10 @@ class CursorImpl {
 
   Result<std::vector<Document>> NextBatch(size_t max_documents);
   bool exhausted() const { return exhausted_; }
+  bool tailable() const { return stream_ != nullptr && stream_->tailable(); }
+  bool AwaitData(std::chrono::steady_clock::time_point until, const std::function<bool()>& cancelled) {
+    return tailable() && stream_->WaitForInsert(until, cancelled);
+  }
 
  private:
   StreamPtr stream_;

@@ -10,7 +10,7 @@
 namespace docket::engine {
 
 NaturalScan::NaturalScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view,
-                         uint64_t collection_id, bool backward, size_t expected)
+                         uint64_t collection_id, bool backward, size_t expected, uint64_t after)
     : engine_(engine),
       user_txn_(user_txn),
       view_(std::move(view)),
@@ -32,7 +32,7 @@ NaturalScan::NaturalScan(EngineImpl* engine, rocksdb::Transaction* user_txn, Rea
     it_->SeekForPrev(upper_);
     if (it_->Valid() && it_->key().compare(upper_) >= 0) it_->Prev();
   } else {
-    it_->Seek(lower_);
+    it_->Seek(after == 0 ? lower_ : storage::NaturalKey(collection_id, after + 1));
   }
   FillBatch();
 }
@@ -65,9 +65,11 @@ void NaturalScan::FillBatch() {
   // batch cannot be gone at one snapshot, but a scan does not rely on it).
   while (true) {
     keys_.clear();
+    sequences_.clear();
     values_.clear();
     next_ = 0;
     while (keys_.size() < batch_limit_ && InRange()) {
+      sequences_.push_back(storage::ReadBigEndian64(std::string_view(it_->key().data() + lower_.size(), 8)));
       std::string record_key = record_prefix_;
       record_key.append(it_->value().data(), it_->value().size());
       keys_.push_back(std::move(record_key));
@@ -77,6 +79,7 @@ void NaturalScan::FillBatch() {
     if (!it_->status().ok()) {
       status_ = storage::FromRocks(it_->status(), "scanning a collection");
       keys_.clear();
+      sequences_.clear();
       return;
     }
     batch_limit_ = std::min(batch_limit_ * 4, kMaxBatch);
@@ -90,16 +93,19 @@ void NaturalScan::FillBatch() {
       if (!statuses[i].ok()) {
         status_ = storage::FromRocks(statuses[i], "reading a record");
         keys_.clear();
+        sequences_.clear();
         values_.clear();
         return;
       }
       if (kept != i) {
         keys_[kept] = std::move(keys_[i]);
+        sequences_[kept] = sequences_[i];
         values_[kept] = std::move(values_[i]);
       }
       ++kept;
     }
     keys_.resize(kept);
+    sequences_.resize(kept);
     values_.resize(kept);
     docs_examined_ += static_cast<int64_t>(kept);
     if (kept > 0) return;

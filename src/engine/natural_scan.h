@@ -21,8 +21,10 @@ class NaturalScan : public DocumentScan {
   // plus its own writes. `backward`: newest first. `expected`: how many
   // documents the reader takes at most (0: unknown); the first batch is no
   // bigger. A user transaction must outlive the scan.
+  // `after`: forward scans start past this sequence number (a tailable
+  // cursor's position; 0: from the start).
   NaturalScan(EngineImpl* engine, rocksdb::Transaction* user_txn, ReadViewPool::View view, uint64_t collection_id,
-              bool backward, size_t expected = 0);
+              bool backward, size_t expected = 0, uint64_t after = 0);
   ~NaturalScan() override;
   NaturalScan(const NaturalScan&) = delete;
   NaturalScan& operator=(const NaturalScan&) = delete;
@@ -31,6 +33,7 @@ class NaturalScan : public DocumentScan {
   void Next() override;
   rocksdb::Slice key() const override { return keys_[next_]; }
   rocksdb::Slice value() const override;
+  uint64_t sequence() const { return sequences_[next_]; }  // the current record's sequence number
   Status status() const override { return status_; }
   int64_t docs_examined() const override { return docs_examined_; }
 
@@ -49,6 +52,7 @@ class NaturalScan : public DocumentScan {
   bool backward_;
   size_t batch_limit_;
   std::vector<std::string> keys_;               // the batch's record keys
+  std::vector<uint64_t> sequences_;             // and sequence numbers
   std::vector<rocksdb::PinnableSlice> values_;  // and stored records
   size_t next_ = 0;
   Status status_;

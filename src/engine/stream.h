@@ -2,7 +2,9 @@
 // filtered scan, a sorter's output, each stage of an aggregation pipeline.
 #pragma once
 
+#include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -16,8 +18,18 @@ class DocumentStream {
  public:
   virtual ~DocumentStream() = default;
   // The next document, or nullopt at the end. After the end (or an error)
-  // a stream keeps answering the same.
+  // a stream keeps answering the same — except a tailable one.
   virtual Result<std::optional<Document>> Next() = 0;
+  // A tailable stream's end means "nothing more for now": asked again, it
+  // may have more (engine/tail_stream.h).
+  virtual bool tailable() const { return false; }
+  // A tailable stream: waits until there may be more, `until` passes or
+  // `cancelled` says so; true when there may be more. Others: false at once.
+  virtual bool WaitForInsert(std::chrono::steady_clock::time_point until, const std::function<bool()>& cancelled) {
+    (void)until;
+    (void)cancelled;
+    return false;
+  }
 };
 
 using StreamPtr = std::unique_ptr<DocumentStream>;

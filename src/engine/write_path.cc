@@ -153,6 +153,13 @@ Status WriteUnit::Commit() {
     capped_->count += capped_change_.count;
     capped_->oldest_hint = std::max(capped_->oldest_hint, capped_change_.oldest);
     capped_lock_.unlock();  // the next writer may go on; the commit is published
+    if (capped_change_.inserted) {
+      {
+        std::lock_guard<std::mutex> lock(capped_->inserted_mutex);
+        ++capped_->inserts;
+      }
+      capped_->inserted.notify_all();
+    }
   }
   if (!journal_) return Status::OK();
   engine_->store->EndJournaledWrite();
@@ -171,7 +178,8 @@ Status WriteUnit::EnterCapped(const storage::CollectionEntry& entry) {
   return CountCapped(engine_, entry, capped_.get());
 }
 
-void WriteUnit::NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest) {
+void WriteUnit::NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest, bool inserted) {
+  capped_change_.inserted = capped_change_.inserted || inserted;
   capped_change_.bytes += bytes;
   capped_change_.count += count;
   capped_change_.oldest = std::max(capped_change_.oldest, oldest);
@@ -326,7 +334,7 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
                                      "writing a record"));
     DOCKET_RETURN_IF_ERROR(UpdateIndexEntries(unit, entry, nullptr, &prepared));
     if (!entry.capped) return Status::OK();
-    unit.NoteCappedChange(static_cast<int64_t>(prepared.size()), 1);
+    unit.NoteCappedChange(static_cast<int64_t>(prepared.size()), 1, 0, /*inserted=*/true);
     return RemoveOverLimits(unit, entry, *sequence);
   });
 }

@@ -69,10 +69,12 @@ class WriteUnit {
   // The unit's changes to the collection's documents and bytes, applied to
   // its counters when the unit commits; `oldest`, when not 0, is a new lower
   // bound of its natural-order sequence numbers.
-  void NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest = 0);
+  // `inserted`: the change inserts a document (tailable cursors are woken).
+  void NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest = 0, bool inserted = false);
   struct CappedChange {
     int64_t bytes = 0, count = 0;
     uint64_t oldest = 0;
+    bool inserted = false;
   };
   CappedChange capped_change() const { return capped_change_; }
   void set_capped_change(const CappedChange& change) { capped_change_ = change; }  // AllOrNothing's undo

@@ -59,6 +59,12 @@ struct CappedWriters {
   int64_t bytes = 0;           // GUARDED_BY(mutex): sum of the documents' BSON sizes
   int64_t count = 0;           // GUARDED_BY(mutex)
   uint64_t oldest_hint = 0;    // GUARDED_BY(mutex): no natural-order entry is below this sequence number
+  // Tailable cursors wait here for the next commit (engine/tail_stream.h);
+  // every commit that inserted bumps `inserts` and notifies. Not `mutex`:
+  // a writer holds that for its whole write.
+  std::mutex inserted_mutex;
+  std::condition_variable inserted;
+  uint64_t inserts = 0;  // GUARDED_BY(inserted_mutex)
 };
 
 // One collection. Operations hold `lifecycle` shared while they read or write

@@ -131,7 +131,6 @@ function openIssueOf(file, test) {
     if (op.name === "createIndex" && Object.values(op.arguments?.keys ?? {}).some((v) => ["text", "2d", "2dsphere", "geoHaystack"].includes(v))) note("query");
     walk(op.arguments ?? {}, (key, value) => {
       if (key === "changeStreamPreAndPostImages" || key === "$changeStream") note("changeLog");
-      if ((key === "cursorType" && /tailable/i.test(String(value))) || key === "tailable") note("changeLog");
       if (key === "collation") note("query");
       if (key === "$text" || GEO_OPERATORS.has(key)) note("query");
       if (key === "viewOn" || key === "validator" || key === "validationLevel" || key === "validationAction") note("operators");
