@@ -43,7 +43,8 @@ std::string MongodTimestamp() {
 }
 
 std::string MongodLogLine(char severity, const std::string& component, int64_t id, const std::string& ctx,
-                          const std::string& message, const std::vector<std::string>& tags) {
+                          const std::string& message, const std::vector<std::string>& tags,
+                          const std::string& attr_json) {
   std::string line = "{\"t\":{\"$date\":\"" + MongodTimestamp() + "\"},\"s\":\"" + std::string(1, severity) + "\",\"c\":\"" +
                      Escaped(component) + "\",\"id\":" + std::to_string(id) + ",\"ctx\":\"" + Escaped(ctx) +
                      "\",\"msg\":\"" + Escaped(message) + "\"";
@@ -52,6 +53,7 @@ std::string MongodLogLine(char severity, const std::string& component, int64_t i
     for (size_t i = 0; i < tags.size(); ++i) line += (i ? ",\"" : "\"") + Escaped(tags[i]) + "\"";
     line += "]";
   }
+  if (!attr_json.empty()) line += ",\"attr\":" + attr_json;
   return line + "}";
 }
 

@@ -18,8 +18,10 @@ namespace docket::commands {
 std::string MongodTimestamp();
 
 // One line of mongod's JSON log format. `severity`: 'I', 'W', 'E'.
+// `attr_json`: the line's attributes as a JSON object ("" for none).
 std::string MongodLogLine(char severity, const std::string& component, int64_t id, const std::string& ctx,
-                          const std::string& message, const std::vector<std::string>& tags = {});
+                          const std::string& message, const std::vector<std::string>& tags = {},
+                          const std::string& attr_json = "");
 
 class RamLog {
  public:

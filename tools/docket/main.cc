@@ -1,12 +1,22 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "docket_build_info.h"
 #include "tools/docket/demo.h"
+#include "tools/docket/mongod_cli.h"
 #include "tools/docket/serve.h"
 
 int main(int argc, char** argv) {
+  // mongod's command line: `docket mongod ...`, or docket run as `mongod`.
+  const bool as_mongod = docket::tools::InvokedAsMongod(argv[0]);
+  if (as_mongod || (argc > 1 && std::string(argv[1]) == "mongod")) {
+    const int first = as_mongod ? 1 : 2;
+    return docket::tools::RunMongod(std::vector<std::string>(argv + first, argv + argc),
+                                    std::vector<std::string>(argv, argv + argc));
+  }
   CLI::App app{"docket: a document database with MongoDB semantics"};
   app.set_version_flag("--version", std::string("docket ") + DOCKET_VERSION + " (git " + DOCKET_GIT_COMMIT +
                                           "), MongoDB 6.0 semantics");

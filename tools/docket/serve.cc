@@ -174,6 +174,17 @@ int RunServe(const ServeFlags& flags) {
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
   std::string host = flags.bind == "0.0.0.0" ? "127.0.0.1" : flags.bind;
   const std::string set = flags.replica_set.empty() ? "" : "?replicaSet=" + flags.replica_set;
+  if (flags.mongod_style) {
+    // What mongod logs and launchers (mongodb-memory-server, ...) wait for.
+    std::printf("%s\n", commands::MongodLogLine('I', "NETWORK", 23016, "listener", "Waiting for connections", {},
+                                                 "{\"port\":" + std::to_string(port) + ",\"ssl\":\"off\"}")
+                            .c_str());
+    if (!flags.replica_set.empty()) {
+      std::printf("%s\n", commands::MongodLogLine('I', "REPL", 21331, "OplogApplier-0",
+                                                   "Transition to primary complete; database writes are now permitted")
+                              .c_str());
+    }
+  }
   std::printf("docket: ready on mongodb://%s:%u/%s (port %u, %s, %.1f ms)\n", host.c_str(), port, set.c_str(), port,
               flags.memory ? "in memory" : flags.dbpath.c_str(), ms);
   std::fflush(stdout);

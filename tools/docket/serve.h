@@ -27,6 +27,10 @@ struct ServeFlags {
   long long row_cache_mb = 0;  // row cache (EngineOptions::row_cache_bytes); 0: none
   long long blocking_memory_mb = 100;  // EngineOptions::query_memory_limit_bytes (MongoDB: 100 MB)
   std::vector<std::string> argv;
+  // Started as mongod (tools/docket/mongod_cli.h): the ready line is
+  // mongod's "Waiting for connections" log line, which launchers wait for,
+  // and a replica set says its member became primary as mongod says it.
+  bool mongod_style = false;
 };
 
 // Returns the process exit code: 0 after a clean shutdown.
