@@ -7,6 +7,7 @@
 #include <bson/bson.h>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <optional>
 #include <cstdint>
@@ -37,6 +38,7 @@ struct ServerState {
   // What the server warned of when it started, each a line of mongod's
   // JSON log format, for getLog: "startupWarnings" (mongosh shows them).
   std::vector<std::string> startup_warnings;
+  std::function<void()> request_shutdown;  // the `shutdown` command's; empty: refused
   std::string host;                  // "127.0.0.1:27017", for serverStatus
   std::atomic<int64_t> connections_current{0};
   std::atomic<int64_t> connections_total{0};
@@ -47,6 +49,11 @@ struct ServerState {
   // "host:port" for hello.
   std::string replica_set;
   std::string advertised_host;
+  // The one-member set's configuration as launchers drive it: initiated by
+  // the first replSetInitiate (the member is primary from the start either
+  // way), its version raised by replSetReconfig (commands/replset.cc).
+  std::atomic<bool> replset_initiated{false};
+  std::atomic<int64_t> replset_config_version{1};
   SessionRegistry sessions;
   std::chrono::seconds transaction_lifetime{60};  // --transaction-lifetime
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).

@@ -210,6 +210,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
       {"listIndexes", {{{"cursor", Type::kDocument}}}},
       {"cloneCollectionAsCapped", {{{"toCollection", Type::kString}, {"size", Type::kNumber}, {"temp", Type::kBool}}}},
       {"convertToCapped", {{{"size", Type::kNumber}}}},
+      {"shutdown", {{{"force", Type::kBool}, {"timeoutSecs", Type::kNumber}}}},
       {"renameCollection",
        {{{"to", Type::kString},
          {"dropTarget", Type::kBool},

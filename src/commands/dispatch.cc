@@ -78,6 +78,8 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"killAllSessions", {KillAllSessions}},
       {"killAllSessionsByPattern", {KillAllSessionsByPattern}},
       {"replSetInitiate", {ReplSetInitiate}},
+      {"replSetReconfig", {ReplSetReconfig}},
+      {"shutdown", {Shutdown}},
       {"replSetGetStatus", {ReplSetGetStatus}},
       {"replSetGetConfig", {ReplSetGetConfig}},
   };

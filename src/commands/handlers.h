@@ -65,6 +65,8 @@ Status KillAllSessionsByPattern(CommandContext&, const CommandRequest&, bson_t*)
 
 // replset.cc: a one-member replica set (--replica-set), else NoReplicationEnabled (76)
 Status ReplSetInitiate(CommandContext&, const CommandRequest&, bson_t*);
+Status ReplSetReconfig(CommandContext&, const CommandRequest&, bson_t*);
+Status Shutdown(CommandContext&, const CommandRequest&, bson_t*);
 Status ReplSetGetStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status ReplSetGetConfig(CommandContext&, const CommandRequest&, bson_t*);
 

@@ -3,10 +3,13 @@
 // --replica-set: a one-member set whose member is primary from the start
 // (its configuration is the command line). Without --replica-set they fail
 // as mongod's do without --replSet: NoReplicationEnabled (76).
+#include <algorithm>
 #include <chrono>
 #include <string>
 
+#include "commands/args.h"
 #include "commands/handlers.h"
+#include "bson/value.h"
 
 namespace docket::commands {
 namespace {
@@ -30,13 +33,88 @@ void AppendOpTime(bson_t* parent, const char* key, LogicalTime t) {
   bson_append_document_end(parent, &op_time);
 }
 
+// Checks a configuration given to replSetInitiate or replSetReconfig
+// against the one member Docket is: the set's name, exactly one member, and
+// that member this server (its port). Sets *version to the config's.
+Status CheckConfig(const CommandContext& context, const Document& config, const char* command, int64_t* version) {
+  const ServerState& server = context.server;
+  bson_iter_t it;
+  if (!config.Find("_id", &it) || !BSON_ITER_HOLDS_UTF8(&it) ||
+      std::string(bson_iter_utf8(&it, nullptr)) != server.replica_set) {
+    return Status(ErrorCode::kInvalidReplicaSetConfig,
+                  std::string("Rejecting ") + command + " with a set name that differs from command line set name, "
+                  "command line set name: " + server.replica_set);
+  }
+  *version = config.Find("version", &it) && BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 1;
+  bson_iter_t members, member, field;
+  if (!config.Find("members", &members) || !BSON_ITER_HOLDS_ARRAY(&members)) {
+    return Status(ErrorCode::kInvalidReplicaSetConfig, "the configuration has no members array");
+  }
+  bson_iter_recurse(&members, &member);
+  int count = 0;
+  std::string host;
+  while (bson_iter_next(&member)) {
+    ++count;
+    if (BSON_ITER_HOLDS_DOCUMENT(&member) && bson_iter_recurse(&member, &field) && bson_iter_find(&field, "host") &&
+        BSON_ITER_HOLDS_UTF8(&field)) {
+      host = bson_iter_utf8(&field, nullptr);
+    }
+  }
+  if (count != 1) {
+    return Status(ErrorCode::kNotImplemented, "a replica set of " + std::to_string(count) +
+                                                  " members: Docket is a one-member set (--replica-set)");
+  }
+  const std::string own = server.advertised_host;
+  const auto port_of = [](const std::string& h) { return h.substr(h.rfind(':') + 1); };
+  if (host.empty() || port_of(host) != port_of(own)) {
+    return Status(ErrorCode::kInvalidReplicaSetConfig,
+                  "No host described in new configuration for replica set " + server.replica_set +
+                      " maps to this node (" + own + ")");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
-Status ReplSetInitiate(CommandContext& context, const CommandRequest&, bson_t*) {
+Status ReplSetInitiate(CommandContext& context, const CommandRequest& request, bson_t*) {
   DOCKET_RETURN_IF_ERROR(NotReplicaSet(context, "server is not running with --replSet"));
-  // Initiated when it started: what mongod answers a second initiate
-  // (launchers match this message to carry on).
-  return Status(ErrorCode::kAlreadyInitialized, "already initialized");
+  // What mongod answers once initiated (launchers match the message). The
+  // member is primary from the start, so an initiate only checks and records.
+  if (context.server.replset_initiated.load()) return Status(ErrorCode::kAlreadyInitialized, "already initialized");
+  bson_iter_t it;
+  int64_t version = 1;
+  if (request.body->Find("replSetInitiate", &it) && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    Document config = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
+    if (!config.empty()) DOCKET_RETURN_IF_ERROR(CheckConfig(context, config, "initiate", &version));
+  }
+  if (context.server.replset_initiated.exchange(true)) {
+    return Status(ErrorCode::kAlreadyInitialized, "already initialized");
+  }
+  context.server.replset_config_version.store(version);
+  return Status::OK();
+}
+
+Status ReplSetReconfig(CommandContext& context, const CommandRequest& request, bson_t*) {
+  DOCKET_RETURN_IF_ERROR(NotReplicaSet(context, "not running with --replSet"));
+  bson_iter_t it;
+  if (!request.body->Find("replSetReconfig", &it) || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'replSetReconfig' is the wrong type, expected an object");
+  }
+  Document config = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
+  int64_t version = 1;
+  DOCKET_RETURN_IF_ERROR(CheckConfig(context, config, "reconfig", &version));
+  const bool force = GetBoolField(*request.body, "force", false);
+  const int64_t current = context.server.replset_config_version.load();
+  if (!force && version <= current) {
+    return Status(ErrorCode::kNewReplicaSetConfigurationIncompatible,
+                  "New config is rejected: its version " + std::to_string(version) +
+                      " is not greater than the current config's version " + std::to_string(current));
+  }
+  // mongod raises a forced config's version by a large step, so that it wins
+  // over any config a member might still have.
+  context.server.replset_config_version.store(force ? std::max(version, current) + 10000 : version);
+  context.server.replset_initiated.store(true);
+  return Status::OK();
 }
 
 Status ReplSetGetStatus(CommandContext& context, const CommandRequest&, bson_t* reply) {
@@ -100,7 +178,7 @@ Status ReplSetGetConfig(CommandContext& context, const CommandRequest&, bson_t* 
   bson_t config, members, member, tags, settings;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "config", &config);
   BSON_APPEND_UTF8(&config, "_id", server.replica_set.c_str());
-  BSON_APPEND_INT32(&config, "version", 1);
+  BSON_APPEND_INT64(&config, "version", server.replset_config_version.load());
   BSON_APPEND_INT32(&config, "term", 1);
   BSON_APPEND_ARRAY_BEGIN(&config, "members", &members);
   BSON_APPEND_DOCUMENT_BEGIN(&members, "0", &member);
@@ -126,6 +204,21 @@ Status ReplSetGetConfig(CommandContext& context, const CommandRequest&, bson_t* 
   BSON_APPEND_INT32(&settings, "catchUpTimeoutMillis", -1);
   bson_append_document_end(&config, &settings);
   bson_append_document_end(reply, &config);
+  return Status::OK();
+}
+
+// mongod's shutdown, on admin only (as mongod without authentication, from
+// any client): the program stops the server cleanly, as on SIGTERM; `force`
+// and `timeoutSecs` change nothing for one member. The reply may or may not
+// reach the client before its connection closes, as with mongod.
+Status Shutdown(CommandContext& context, const CommandRequest& request, bson_t*) {
+  if (request.db != "admin") {
+    return Status(ErrorCode::kUnauthorized, "shutdown may only be run against the admin database.");
+  }
+  if (!context.server.request_shutdown) {
+    return Status(ErrorCode::kIllegalOperation, "shutdown is not available: this server runs inside another program");
+  }
+  context.server.request_shutdown();
   return Status::OK();
 }
 

@@ -69,6 +69,7 @@ class ServerImpl {
     state.argv = options.argv;
     state.parsed_options = options.parsed_options;
     state.startup_warnings = options.startup_warnings;
+    state.request_shutdown = options.request_shutdown;
     for (const std::string& line : options.startup_warnings) state.global_log.Add(line);
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;

@@ -63,6 +63,9 @@ struct ServerOptions {
   Document parsed_options;        // reported by getCmdLineOpts
   // Lines of mongod's JSON log format, returned by getLog "startupWarnings".
   std::vector<std::string> startup_warnings;
+  // Asks the program that runs the server to shut down cleanly (the
+  // `shutdown` command); empty: the command is refused (an in-process server).
+  std::function<void()> request_shutdown;
 };
 
 class ServerImpl;

@@ -178,9 +178,29 @@ def test_replica_set_commands(rs, standalone):
     assert status["optimes"]["appliedOpTime"]["ts"] == raw(rs, {"find": "c"})["operationTime"]
     config = client.admin.command("replSetGetConfig")["config"]
     assert config["_id"] == "rs0" and [m["host"] for m in config["members"]] == ["127.0.0.1:%d" % rs.port]
+    # replSetInitiate and replSetReconfig as launchers drive them: checked
+    # against the one member this server is, then recorded.
+    me = "127.0.0.1:%d" % rs.port
+    refused = [({"_id": "rs0", "members": [{"_id": 0, "host": "x:1"}]}, 93),
+               ({"_id": "other", "members": [{"_id": 0, "host": me}]}, 93),
+               ({"_id": "rs0", "members": [{"_id": 0, "host": me}, {"_id": 1, "host": "127.0.0.1:1"}]}, 238)]
+    for config, code in refused:
+        with pytest.raises(pymongo.errors.OperationFailure) as e:
+            client.admin.command("replSetInitiate", config)
+        assert e.value.code == code, config
+    client.admin.command("replSetInitiate", {"_id": "rs0", "version": 1, "members": [{"_id": 0, "host": "localhost:%d" % rs.port}]})
     with pytest.raises(pymongo.errors.OperationFailure) as e:
-        client.admin.command("replSetInitiate", {"_id": "rs0", "members": [{"_id": 0, "host": "x:1"}]})
+        client.admin.command("replSetInitiate", {"_id": "rs0", "members": [{"_id": 0, "host": me}]})
     assert e.value.code == 23 and e.value.details["errmsg"] == "already initialized"
+    config = {"_id": "rs0", "version": 1, "members": [{"_id": 0, "host": me}]}
+    with pytest.raises(pymongo.errors.OperationFailure) as e:
+        client.admin.command("replSetReconfig", config)
+    assert e.value.code == 103  # version 1 is not above the current one
+    config["version"] = 5
+    client.admin.command("replSetReconfig", config)
+    assert client.admin.command("replSetGetConfig")["config"]["version"] == 5
+    client.admin.command("replSetReconfig", config, force=True)
+    assert client.admin.command("replSetGetConfig")["config"]["version"] > 5
     client.close()
     plain = standalone.client()
     for name in ("replSetGetStatus", "replSetGetConfig", "replSetInitiate"):

@@ -121,3 +121,21 @@ def test_refused_options_exit_as_mongod_does(mongod, args, says):
         if "--storageEngine" not in args else subprocess.run([mongod, *args], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert says in out.stderr
+
+
+def test_the_shutdown_command_stops_the_server_cleanly(mongod):
+    process, port, _ = start([mongod, "--port", "0", "--storageEngine", "inMemory"])
+    client = pymongo.MongoClient("127.0.0.1", port, serverSelectionTimeoutMS=5000)
+    try:
+        with pytest.raises(pymongo.errors.OperationFailure) as e:
+            client.t.command("shutdown")
+        assert e.value.code == 13  # admin only
+        try:
+            client.admin.command("shutdown", force=True, timeoutSecs=1)
+        except pymongo.errors.AutoReconnect:
+            pass  # the connection closed before the reply, as with mongod
+        assert process.wait(timeout=30) == 0
+    finally:
+        client.close()
+        if process.poll() is None:
+            process.kill()

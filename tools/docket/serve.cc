@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
@@ -122,6 +123,8 @@ int RunServe(const ServeFlags& flags) {
   options.transaction_lifetime = std::chrono::seconds(flags.transaction_lifetime_seconds);
   options.park_limit = std::chrono::seconds(flags.transaction_lifetime_seconds + 15);
   options.argv = flags.argv;
+  // The shutdown command: as SIGTERM, handled by the loop below.
+  options.request_shutdown = [] { kill(getpid(), SIGTERM); };
   // getCmdLineOpts' `parsed`, in mongod's shape where mongod has the option
   // (drivers' test suites read setParameter.enableTestCommands).
   bson::Builder parsed;
