@@ -52,7 +52,6 @@ def test_unimplemented_options_are_refused_not_ignored(db):
     fails(db, SON([("find", "c"), ("min", {"_id": 1})]), 238, "'find.min'")
     fails(db, SON([("find", "c"), ("max", {"_id": 1})]), 238)
     fails(db, SON([("find", "c"), ("returnKey", True)]), 238)
-    fails(db, SON([("find", "c"), ("tailable", True)]), 238)
     fails(db, SON([("find", "c"), ("readConcern", {"level": "snapshot"})]), 238)
     fails(db, SON([("find", "c"), ("readConcern", {"level": "fastest"})]), 2)
     assert "d" not in db.list_collection_names()
