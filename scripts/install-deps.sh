@@ -5,6 +5,7 @@ packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev lib
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev libpcre2-dev
           libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libpq-dev libhiredis-dev libjemalloc-dev postgresql redis-server
           python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard
+          python3-venv python3-pip python3-setuptools  # the pytest plugin (python/) installed as users install it
           clang-14 libclang-rt-14-dev llvm-14
           e2fsprogs mount)  # e2fsprogs, mount (losetup): the read-only file system test
 missing=()
