@@ -118,6 +118,19 @@ struct IndexHint {
   bool empty() const { return name.empty() && key_pattern.empty(); }
 };
 
+// collMod's changes to one index (MongoDB 6.0): a TTL's expireAfterSeconds
+// (a single-field index that is not TTL becomes one), and `hidden` (a hidden
+// index is maintained and enforced but never planned or hinted).
+struct IndexModification {
+  std::optional<double> expire_after_seconds;
+  std::optional<bool> hidden;
+};
+// The values before and after, for collMod's reply; set for what was changed.
+struct IndexModificationResult {
+  std::optional<double> expire_after_seconds_old, expire_after_seconds_new;
+  std::optional<bool> hidden_old, hidden_new;
+};
+
 struct FindOptions {
   Document projection;  // {} = whole documents
   Document sort;        // {} = natural (record key, i.e. _id) order
@@ -393,6 +406,11 @@ class Collection {
   Status DropIndexByKey(const Document& key_pattern);
   // The _id_ index first, then the others, as listIndexes shows them.
   Result<std::vector<Document>> ListIndexes();
+  // collMod's `index`: changes the index named by `which` (a name or a key
+  // pattern). Errors: NamespaceNotFound, IndexNotFound (27), BadValue for
+  // the _id index, InvalidOptions for a TTL on a compound index or nothing
+  // to change, CannotCreateIndex for an expireAfterSeconds out of range.
+  Result<IndexModificationResult> ModifyIndex(const IndexHint& which, const IndexModification& change);
 
   // Runs an aggregation pipeline (MongoDB's stages, src/aggregate) over the
   // collection. A leading $match and $sort are planned like a find's filter
@@ -502,6 +520,12 @@ class Engine {
   // documents that fit in `size` bytes, in natural order; its secondary
   // indexes go), under the same name. Errors: NamespaceNotFound, and create's.
   Status ConvertToCapped(std::string_view db, std::string_view name, int64_t size);
+  // collMod's cappedSize and cappedMax: new limits for a capped collection,
+  // applied from its next insert. Size is checked and rounded as create's
+  // (BadValue out of range); max <= 0 is no limit. Errors: NamespaceNotFound,
+  // InvalidOptions for a collection that is not capped.
+  Status SetCappedLimits(std::string_view db, std::string_view name, std::optional<int64_t> size,
+                         std::optional<int64_t> max);
   // Removes the collection and all its data. Returns NamespaceNotFound if absent.
   // `indexes_was`, when given, receives how many indexes it had (_id_ included).
   Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);

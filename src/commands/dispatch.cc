@@ -54,6 +54,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"renameCollection", {RenameCollection}},
       {"cloneCollectionAsCapped", {CloneCollectionAsCapped}},
       {"convertToCapped", {ConvertToCapped}},
+      {"collMod", {CollMod}},
       {"listIndexes", {ListIndexes}},
       {"endSessions", {EndSessions}},
       {"whatsmyuri", {WhatsMyUri}},

@@ -27,6 +27,9 @@ Status Sleep(CommandContext&, const CommandRequest&, bson_t*);
 Status ConfigureFailPoint(CommandContext&, const CommandRequest&, bson_t*);
 Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 
+// coll_mod.cc
+Status CollMod(CommandContext&, const CommandRequest&, bson_t*);
+
 // capped_collections.cc
 Status CloneCollectionAsCapped(CommandContext&, const CommandRequest&, bson_t*);
 Status ConvertToCapped(CommandContext&, const CommandRequest&, bson_t*);

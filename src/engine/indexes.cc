@@ -91,6 +91,8 @@ bool IsIdIndex(const Document& spec) {
   return !bson_iter_next(&field);
 }
 
+}  // namespace
+
 std::string SpecName(const Document& spec) {
   bson_iter_t name;
   return spec.Find("name", &name) && BSON_ITER_HOLDS_UTF8(&name) ? bson_iter_utf8(&name, nullptr) : "";
@@ -101,6 +103,8 @@ Document SpecKey(const Document& spec) {
   if (!spec.Find("key", &key) || !BSON_ITER_HOLDS_DOCUMENT(&key)) return Document();
   return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(key)));
 }
+
+namespace {
 
 // Writes every existing document's entries for `index`. The caller holds the
 // collection's lifecycle exclusively, so no writer runs meanwhile. On failure
@@ -164,12 +168,7 @@ Status BuildIndex(EngineImpl* engine, const storage::CollectionEntry& entry, con
   return status;
 }
 
-// Holds a collection's lifecycle exclusively, creating the collection if asked.
-struct ExclusiveEntry {
-  storage::EntryPtr entry;
-  std::unique_lock<std::shared_mutex> lock;
-  bool created = false;
-};
+}  // namespace
 
 Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, const std::string& name,
                                      bool create) {
@@ -188,8 +187,6 @@ Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, 
     if (!out.entry->retired) return out;
   }
 }
-
-}  // namespace
 
 std::string IdKey(const Document& doc) {
   bson_iter_t id;
@@ -214,14 +211,17 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
   auto set = std::make_shared<IndexSet>();
   const auto& previous = IndexesOf(*entry);
   for (const storage::StoredIndex& stored : entry->indexes) {
-    // Keep compiled indexes that still exist: their multikey flags are live.
+    // Keep compiled indexes that still exist unchanged: their multikey flags
+    // are live. One whose spec changed (collMod) is compiled again and keeps
+    // its flag.
     auto kept = std::find_if(previous.begin(), previous.end(), [&](const IndexPtr& p) { return p->id() == stored.id; });
-    if (kept != previous.end()) {
+    if (kept != previous.end() && (*kept)->spec() == stored.spec) {
       set->indexes.push_back(*kept);
       continue;
     }
     auto compiled = index::Index::Compile(stored.id, stored.spec);
     if (!compiled.ok()) return compiled.status();
+    if (kept != previous.end() && (*kept)->multikey()) (*compiled)->MarkMultikey();
     std::string flag;
     rocksdb::Status s = engine->db()->Get(rocksdb::ReadOptions(), storage::MultikeyKey(stored.id), &flag);
     if (s.ok()) (*compiled)->MarkMultikey();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,20 @@ struct IndexSet : storage::IndexAttachment {
 // The compiled secondary indexes of `entry` (empty when it has none).
 // REQUIRES: entry.lifecycle held.
 const std::vector<std::shared_ptr<const index::Index>>& IndexesOf(const storage::CollectionEntry& entry);
+
+// Holds a collection's lifecycle exclusively (index builds, drops, collMod),
+// creating the collection if asked. Errors: NamespaceNotFound ("ns does not
+// exist") when it is missing and not created.
+struct ExclusiveEntry {
+  storage::EntryPtr entry;
+  std::unique_lock<std::shared_mutex> lock;
+  bool created = false;
+};
+Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, const std::string& name, bool create);
+
+// A stored spec's name and key pattern.
+std::string SpecName(const Document& spec);
+Document SpecKey(const Document& spec);
 
 // key(_id) of a document, as record keys and index entries end with it.
 std::string IdKey(const Document& doc);

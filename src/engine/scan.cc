@@ -250,6 +250,15 @@ void IndexScan::FetchRecords() {
 
 namespace {
 
+// The indexes the planner may use: all but the hidden ones.
+std::vector<std::shared_ptr<const index::Index>> VisibleIndexes(const storage::CollectionEntry& entry) {
+  std::vector<std::shared_ptr<const index::Index>> out;
+  for (const auto& index : IndexesOf(entry)) {
+    if (!index->hidden()) out.push_back(index);
+  }
+  return out;
+}
+
 // Takes the read's snapshot (into *view outside a transaction), then plans.
 // The snapshot comes first: the plan then sees every multikey flag set by a
 // write the snapshot holds (flags are set before their write commits).
@@ -258,7 +267,7 @@ index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, c
                            ReadViewPool::View* view) {
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
   else *view = engine->read_views->Acquire();
-  if (!hint.present) return index::ChoosePlan(filter, sort, IndexesOf(entry), describe);
+  if (!hint.present) return index::ChoosePlan(filter, sort, VisibleIndexes(entry), describe);
   if (hint.index == nullptr) return index::Plan();  // $natural, or the _id index: the records in _id order
   return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true);
 }
@@ -352,7 +361,7 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
   static const Document kIdPattern = *Document::FromJson(R"({"_id": 1})");
   const bool is_id = hint.name == "_id_" || (hint.name.empty() && SameKeyPattern(hint.key_pattern, kIdPattern));
   if (is_id) return out;
-  for (const auto& index : IndexesOf(entry)) {
+  for (const auto& index : VisibleIndexes(entry)) {  // a hidden index cannot be hinted, as in MongoDB
     const bool named = !hint.name.empty() && index->name() == hint.name;
     const bool patterned = hint.name.empty() && SameKeyPattern(index->key_pattern(), hint.key_pattern);
     if (!named && !patterned) continue;

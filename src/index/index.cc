@@ -144,7 +144,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   bson_iter_t it;
   std::optional<Document> key;
   std::string name;
-  bool has_name = false, unique = false, sparse = false;
+  bool has_name = false, unique = false, sparse = false, hidden = false;
   std::optional<Document> partial;
   std::optional<bson_iter_t> expire;
   spec.Iterate(&it);
@@ -185,12 +185,18 @@ Result<Document> NormalizeSpec(const Document& spec) {
         return CannotCreate("TTL index 'expireAfterSeconds' option must be within an acceptable range");
       }
       expire = it;
+    } else if (field == "hidden") {
+      if (!BSON_ITER_HOLDS_BOOL(&it)) {
+        return Status(ErrorCode::kTypeMismatch, "The field 'hidden' must be a boolean, not " +
+                                                    std::string(bson::ValueToJson(it)));
+      }
+      hidden = bson_iter_bool(&it);
     } else if (field == "v" || field == "background" || field == "ns") {
       continue;  // accepted and ignored, as MongoDB 6.0 does
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
                     "The field '" + std::string(field) + "' is not valid for an index specification" +
-                        (field == "collation" || field == "hidden" || field == "weights" || field == "wildcardProjection"
+                        (field == "collation" || field == "weights" || field == "wildcardProjection"
                              ? " in this version of Docket"
                              : "") +
                         ". Specification: " + spec.ToJson());
@@ -215,6 +221,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   if (sparse) BSON_APPEND_BOOL(out.get(), "sparse", true);
   if (partial) bson::AppendDocument(out.get(), "partialFilterExpression", *partial);
   if (expire) docket::bson::AppendElement(out.get(), "expireAfterSeconds", -1, &*expire);
+  if (hidden) BSON_APPEND_BOOL(out.get(), "hidden", true);
   return out.Finish();
 }
 
@@ -248,6 +255,8 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
       index->partial_ = std::make_shared<const query::Filter>(std::move(filter).value());
     } else if (field == "expireAfterSeconds") {
       index->expire_after_seconds_ = static_cast<int64_t>(bson_iter_as_double(&it));
+    } else if (field == "hidden") {
+      index->hidden_ = bson_iter_as_bool(&it);
     }
   }
   bson_iter_t key;

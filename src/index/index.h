@@ -39,6 +39,9 @@ class Index {
   // The partialFilterExpression as given (empty when not partial).
   const Document& partial_filter() const { return partial_filter_; }
   const std::optional<int64_t>& expire_after_seconds() const { return expire_after_seconds_; }
+  // A hidden index (MongoDB 4.4+) is kept up to date, enforces its unique
+  // constraint and expires documents (TTL), but the planner never uses it.
+  bool hidden() const { return hidden_; }
 
   // The index keys of `doc` (per field the order-preserving encoding, bytes
   // inverted for a descending field; concatenated), sorted and distinct. An
@@ -62,6 +65,7 @@ class Index {
   std::vector<IndexField> fields_;
   bool unique_ = false;
   bool sparse_ = false;
+  bool hidden_ = false;
   std::shared_ptr<const query::Filter> partial_;
   Document partial_filter_;
   std::optional<int64_t> expire_after_seconds_;

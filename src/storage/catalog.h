@@ -86,7 +86,9 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // transaction commits; nobody else sees it meanwhile, and if it aborts the
   // entry goes. Null once committed. GUARDED_BY(Catalog::mutex_).
   const void* pending_owner = nullptr;
-  // Set before the entry is shared; never changed afterwards.
+  // Set before the entry is shared; the limits change (collMod) only with
+  // `lifecycle` held exclusively, so that writers, which hold it shared, see
+  // one set of limits.
   std::optional<CappedLimits> capped;
   std::shared_ptr<CappedWriters> capped_writers;  // non-null exactly when capped
 };

@@ -117,7 +117,7 @@ function referencedIds(test) {
 }
 
 const GEO_OPERATORS = new Set(["$near", "$nearSphere", "$geoWithin", "$geoIntersects", "$geoNear", "$within", "$box", "$center", "$centerSphere", "$polygon"]);
-const OPERATOR_COMMANDS = new Set(["collMod", "currentOp", "killOp", "profile", "explain", "validate", "$currentOp"]);
+const OPERATOR_COMMANDS = new Set(["currentOp", "killOp", "profile", "explain", "validate", "$currentOp"]);
 
 // The open issue whose feature the test uses, or null.
 function openIssueOf(file, test) {
@@ -127,7 +127,6 @@ function openIssueOf(file, test) {
   for (const op of ops) {
     if (op.name === "createChangeStream" || op.name === "watch") note("changeLog");
     if (op.name === "getSnapshotTime") note("changeLog");
-    if (op.name === "modifyCollection") note("operators");
     if (op.name === "createIndex" && Object.values(op.arguments?.keys ?? {}).some((v) => ["text", "2d", "2dsphere", "geoHaystack"].includes(v))) note("query");
     walk(op.arguments ?? {}, (key, value) => {
       if (key === "changeStreamPreAndPostImages" || key === "$changeStream") note("changeLog");
