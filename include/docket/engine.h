@@ -121,14 +121,22 @@ struct IndexHint {
 // collMod's changes to one index (MongoDB 6.0): a TTL's expireAfterSeconds
 // (a single-field index that is not TTL becomes one), and `hidden` (a hidden
 // index is maintained and enforced but never planned or hinted).
+// `prepare_unique` makes writes refuse keys another document has while
+// existing duplicates stay; `unique` (only true, after prepare_unique)
+// converts the index when no duplicates are left, else fails with
+// CannotConvertIndexToUnique (359) listing them ({violations: [{ids}]}).
 struct IndexModification {
   std::optional<double> expire_after_seconds;
   std::optional<bool> hidden;
+  std::optional<bool> prepare_unique;
+  std::optional<bool> unique;
 };
 // The values before and after, for collMod's reply; set for what was changed.
 struct IndexModificationResult {
   std::optional<double> expire_after_seconds_old, expire_after_seconds_new;
   std::optional<bool> hidden_old, hidden_new;
+  std::optional<bool> prepare_unique_old, prepare_unique_new;
+  std::optional<bool> unique_new;
 };
 
 struct FindOptions {

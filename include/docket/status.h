@@ -78,6 +78,7 @@ enum class ErrorCode : int32_t {
   kAPIStrictError = 323,
   kAPIDeprecationError = 324,
   kAPIMismatchError = 325,
+  kCannotConvertIndexToUnique = 359,
   kBSONObjectTooLarge = 10334,
   kNotAnObjectClusterTime = 10065,  // "invalid parameter: expected an object ($clusterTime)"
   kInterrupted = 11601,

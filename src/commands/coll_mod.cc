@@ -30,8 +30,10 @@ Status ReadIndexChange(const Document& spec, IndexHint* which, IndexModification
       if (!BSON_ITER_HOLDS_BOOL(&it)) return Status(ErrorCode::kTypeMismatch, "BSON field 'collMod.index.hidden' is the wrong type, expected a boolean");
       change->hidden = bson_iter_bool(&it);
     } else if (key == "prepareUnique" || key == "unique") {
-      return Status(ErrorCode::kNotImplemented, "BSON field 'collMod.index." + key +
-                                                    "' is not supported by Docket yet (converting an index to unique)");
+      if (!BSON_ITER_HOLDS_BOOL(&it)) {
+        return Status(ErrorCode::kTypeMismatch, "BSON field 'collMod.index." + key + "' is the wrong type, expected a boolean");
+      }
+      (key == "unique" ? change->unique : change->prepare_unique) = bson_iter_bool(&it);
     } else {
       return Status(ErrorCode::kIDLUnknownField, "BSON field 'collMod.index." + key + "' is an unknown field.");
     }
@@ -84,6 +86,9 @@ Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* r
   if (result->expire_after_seconds_new) BSON_APPEND_INT64(reply, "expireAfterSeconds_new", static_cast<int64_t>(*result->expire_after_seconds_new));
   if (result->hidden_old) BSON_APPEND_BOOL(reply, "hidden_old", *result->hidden_old);
   if (result->hidden_new) BSON_APPEND_BOOL(reply, "hidden_new", *result->hidden_new);
+  if (result->prepare_unique_old) BSON_APPEND_BOOL(reply, "prepareUnique_old", *result->prepare_unique_old);
+  if (result->prepare_unique_new) BSON_APPEND_BOOL(reply, "prepareUnique_new", *result->prepare_unique_new);
+  if (result->unique_new) BSON_APPEND_BOOL(reply, "unique_new", *result->unique_new);
   return Status::OK();
 }
 

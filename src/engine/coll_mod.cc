@@ -4,8 +4,11 @@
 // exclusively while it changes and persists the catalog entry (as an index
 // build does), so no operation sees half a change.
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "bson/append_element.h"
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "engine/capped.h"
@@ -13,6 +16,9 @@
 #include "engine/indexes.h"
 #include "index/index.h"
 #include "storage/catalog.h"
+#include "storage/keys.h"
+#include "storage/status_from_rocks.h"
+#include "engine/write_path.h"
 
 namespace docket {
 
@@ -30,7 +36,7 @@ Document WithField(const Document& spec, const char* field, const std::function<
       written = true;
       continue;
     }
-    bson_append_iter(out.get(), bson_iter_key(&it), -1, &it);
+    bson::AppendElement(out.get(), bson_iter_key(&it), -1, &it);
   }
   if (!written && append) append(out.get());
   return out.Finish();
@@ -38,9 +44,82 @@ Document WithField(const Document& spec, const char* field, const std::function<
 
 }  // namespace
 
+namespace engine {
+
+// A prepareUnique index becoming unique: finds the documents that share a
+// key (CannotConvertIndexToUnique with {violations: [{ids: [...]}]}, one per
+// shared key) or, when none do, rewrites the entries from the non-unique
+// layout (key + key(_id) -> key(_id)) to the unique one (key -> key(_id)) in
+// one batch. REQUIRES: entry.lifecycle held exclusively (no writer adds an
+// entry meanwhile).
+Status ConvertIndexToUnique(EngineImpl* engine, const storage::CollectionEntry& entry, uint64_t index_id) {
+  const std::string prefix = storage::IndexPrefix(index_id), end = storage::IndexRangeEnd(index_id);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(engine->db()->NewIterator(read));
+  rocksdb::WriteBatch batch;
+  bson::Builder details;
+  bson_t violations;
+  BSON_APPEND_ARRAY_BEGIN(details.get(), "violations", &violations);
+  size_t violation_count = 0;
+  std::string group_key;
+  std::vector<std::string> group;  // the key(_id)s of the entries with group_key
+  auto close_group = [&]() -> Status {
+    if (group.size() > 1) {
+      bson_t violation, ids;
+      BSON_APPEND_DOCUMENT_BEGIN(&violations, std::to_string(violation_count++).c_str(), &violation);
+      BSON_APPEND_ARRAY_BEGIN(&violation, "ids", &ids);
+      for (size_t i = 0; i < group.size(); ++i) {
+        std::string record;
+        DOCKET_RETURN_IF_ERROR(storage::FromRocks(
+            engine->db()->Get(rocksdb::ReadOptions(), storage::RecordPrefix(entry.id) + group[i], &record), "reading a record"));
+        SplitRecordValue(&record);
+        const Document doc = Document::FromTrustedBytes(std::move(record));
+        bson_iter_t id;
+        const std::string index_key = std::to_string(i);
+        if (doc.Find("_id", &id)) bson::AppendElement(&ids, index_key.c_str(), static_cast<int>(index_key.size()), &id);
+      }
+      bson_append_array_end(&violation, &ids);
+      bson_append_document_end(&violations, &violation);
+    }
+    group.clear();
+    return Status::OK();
+  };
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    const std::string id_key = it->value().ToString();
+    const rocksdb::Slice whole = it->key();
+    if (whole.size() < prefix.size() + id_key.size()) return Status(ErrorCode::kInternalError, "malformed index entry");
+    std::string key(whole.data() + prefix.size(), whole.size() - prefix.size() - id_key.size());
+    if (key != group_key) {
+      DOCKET_RETURN_IF_ERROR(close_group());
+      group_key = key;
+    }
+    group.push_back(id_key);
+    batch.Delete(whole);
+    batch.Put(prefix + key, id_key);
+  }
+  DOCKET_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading an index"));
+  DOCKET_RETURN_IF_ERROR(close_group());
+  bson_append_array_end(details.get(), &violations);
+  if (violation_count > 0) {
+    return Status(ErrorCode::kCannotConvertIndexToUnique,
+                  "Cannot convert the index to unique. Please resolve conflicting documents before running collMod again.")
+        .WithDetails(details.Finish().bytes());
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = !engine->in_memory;
+  return storage::FromRocks(engine->store->Write(sync, &batch), "converting an index to unique");
+}
+
+}  // namespace engine
+
 Result<IndexModificationResult> Collection::ModifyIndex(const IndexHint& which, const IndexModification& change) {
-  if (!change.expire_after_seconds && !change.hidden) {
-    return Status(ErrorCode::kInvalidOptions, "no expireAfterSeconds or hidden field");
+  if (!change.expire_after_seconds && !change.hidden && !change.prepare_unique && !change.unique) {
+    return Status(ErrorCode::kInvalidOptions, "no expireAfterSeconds, hidden, prepareUnique or unique field");
+  }
+  if (change.unique && !*change.unique) {
+    return Status(ErrorCode::kBadValue, "The field 'unique' can only be set to true: an index cannot be made non-unique");
   }
   auto locked = engine::LockExclusive(engine_, db_, name_, /*create=*/false);
   if (!locked.ok()) return locked.status();
@@ -88,6 +167,28 @@ Result<IndexModificationResult> Collection::ModifyIndex(const IndexHint& which, 
     spec = WithField(spec, "hidden", *change.hidden ? std::function<void(bson_t*)>([](bson_t* out) {
       BSON_APPEND_BOOL(out, "hidden", true);
     }) : std::function<void(bson_t*)>());
+  }
+  if (change.prepare_unique) {
+    const bool unique = spec.Find("unique", &it) && bson_iter_as_bool(&it);
+    if (unique) return Status(ErrorCode::kInvalidOptions, "the index is unique already");
+    result.prepare_unique_old = spec.Find("prepareUnique", &it) && bson_iter_as_bool(&it);
+    result.prepare_unique_new = *change.prepare_unique;
+    spec = WithField(spec, "prepareUnique", *change.prepare_unique ? std::function<void(bson_t*)>([](bson_t* out) {
+      BSON_APPEND_BOOL(out, "prepareUnique", true);
+    }) : std::function<void(bson_t*)>());
+  }
+  if (change.unique) {
+    const bool unique = spec.Find("unique", &it) && bson_iter_as_bool(&it);
+    if (!unique) {
+      if (!(spec.Find("prepareUnique", &it) && bson_iter_as_bool(&it))) {
+        return Status(ErrorCode::kInvalidOptions,
+                      "Cannot make index unique with 'prepareUnique=false'. Run collMod to set it first.");
+      }
+      DOCKET_RETURN_IF_ERROR(engine::ConvertIndexToUnique(engine_, entry, target->id));
+      spec = WithField(WithField(spec, "prepareUnique", {}), "unique",
+                       [](bson_t* out) { BSON_APPEND_BOOL(out, "unique", true); });
+    }
+    result.unique_new = true;
   }
   const Document previous = target->spec;
   target->spec = spec;

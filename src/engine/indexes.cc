@@ -233,6 +233,27 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
   return Status::OK();
 }
 
+namespace {
+
+// A prepareUnique index's check of one added key: the value's entries are
+// stored as a non-unique index's (key + key(_id)); the writer locks the key
+// alone (no entry has that key, but every writer of the value locks it, so
+// they serialise) and then looks for an entry of another document.
+Status CheckPreparedUnique(WriteUnit& unit, const storage::CollectionEntry& entry, const index::Index& index,
+                           const std::string& key, const std::string& id_key, const Document& doc) {
+  const std::string value_key = storage::IndexPrefix(index.id()) + key;
+  std::string unused;
+  bool found = false;
+  DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(value_key, &unused, &found));
+  std::unique_ptr<rocksdb::Iterator> it(unit.txn()->GetIterator(rocksdb::ReadOptions()));
+  for (it->Seek(value_key); it->Valid() && it->key().starts_with(value_key); it->Next()) {
+    if (it->value() != rocksdb::Slice(id_key)) return DuplicateKey(entry, index, doc);
+  }
+  return FromRocks(it->status(), "reading an index");
+}
+
+}  // namespace
+
 Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
                           const Document* after) {
   unit.NoteWrite(entry);
@@ -267,6 +288,8 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
         bool found = false;
         DOCKET_RETURN_IF_ERROR(unit.GetForUpdate(entry_key, &owner, &found));
         if (found && owner != id_key) return DuplicateKey(entry, *index, *after);
+      } else if (index->prepare_unique()) {
+        DOCKET_RETURN_IF_ERROR(CheckPreparedUnique(unit, entry, *index, key, id_key, *after));
       }
       DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Put(entry_key, id_key), "writing an index"));
     }

@@ -144,7 +144,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   bson_iter_t it;
   std::optional<Document> key;
   std::string name;
-  bool has_name = false, unique = false, sparse = false, hidden = false;
+  bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
   std::optional<bson_iter_t> expire;
   spec.Iterate(&it);
@@ -185,6 +185,8 @@ Result<Document> NormalizeSpec(const Document& spec) {
         return CannotCreate("TTL index 'expireAfterSeconds' option must be within an acceptable range");
       }
       expire = it;
+    } else if (field == "prepareUnique") {
+      prepare_unique = bson_iter_as_bool(&it);
     } else if (field == "hidden") {
       if (!BSON_ITER_HOLDS_BOOL(&it)) {
         return Status(ErrorCode::kTypeMismatch, "The field 'hidden' must be a boolean, not " +
@@ -222,6 +224,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   if (partial) bson::AppendDocument(out.get(), "partialFilterExpression", *partial);
   if (expire) docket::bson::AppendElement(out.get(), "expireAfterSeconds", -1, &*expire);
   if (hidden) BSON_APPEND_BOOL(out.get(), "hidden", true);
+  if (prepare_unique && !unique) BSON_APPEND_BOOL(out.get(), "prepareUnique", true);
   return out.Finish();
 }
 
@@ -257,6 +260,8 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
       index->expire_after_seconds_ = static_cast<int64_t>(bson_iter_as_double(&it));
     } else if (field == "hidden") {
       index->hidden_ = bson_iter_as_bool(&it);
+    } else if (field == "prepareUnique") {
+      index->prepare_unique_ = bson_iter_as_bool(&it);
     }
   }
   bson_iter_t key;

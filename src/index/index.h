@@ -42,6 +42,9 @@ class Index {
   // A hidden index (MongoDB 4.4+) is kept up to date, enforces its unique
   // constraint and expires documents (TTL), but the planner never uses it.
   bool hidden() const { return hidden_; }
+  // prepareUnique (MongoDB 6.0, on the way to a unique index): stored as a
+  // non-unique index, but a write may not add a key another document has.
+  bool prepare_unique() const { return prepare_unique_; }
 
   // The index keys of `doc` (per field the order-preserving encoding, bytes
   // inverted for a descending field; concatenated), sorted and distinct. An
@@ -66,6 +69,7 @@ class Index {
   bool unique_ = false;
   bool sparse_ = false;
   bool hidden_ = false;
+  bool prepare_unique_ = false;
   std::shared_ptr<const query::Filter> partial_;
   Document partial_filter_;
   std::optional<int64_t> expire_after_seconds_;

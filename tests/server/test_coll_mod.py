@@ -78,6 +78,34 @@ def test_capped_limits(db):
     assert code_of(lambda: db.command("collMod", "plain", cappedSize=4096)) == 72
 
 
+def test_prepare_unique_then_unique(db):
+    db.c.insert_many([{"_id": 1, "x": 1}, {"_id": 2, "x": 1}, {"_id": 3, "x": 2}, {"_id": 4, "x": 3}, {"_id": 5, "x": 3}])
+    db.c.create_index("x")
+    reply = db.command("collMod", "c", index={"keyPattern": {"x": 1}, "prepareUnique": True})
+    assert reply["prepareUnique_old"] is False and reply["prepareUnique_new"] is True
+    # New duplicates are refused; the old ones stay.
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.c.insert_one({"_id": 6, "x": 2})
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.c.update_one({"_id": 3}, {"$set": {"x": 1}})
+    db.c.insert_one({"_id": 7, "x": 9})
+    db.c.update_one({"_id": 7}, {"$set": {"x": 10, "y": 1}})
+    assert db.c.count_documents({"x": 1}) == 2
+    with pytest.raises(OperationFailure) as e:
+        db.command("collMod", "c", index={"keyPattern": {"x": 1}, "unique": True})
+    assert e.value.code == 359
+    assert e.value.details["violations"] == [{"ids": [1, 2]}, {"ids": [4, 5]}]
+    db.c.delete_many({"_id": {"$in": [2, 5]}})
+    reply = db.command("collMod", "c", index={"name": "x_1", "unique": True})
+    assert reply["unique_new"] is True
+    spec = [i for i in db.c.list_indexes() if i["name"] == "x_1"][0]
+    assert spec.get("unique") is True and "prepareUnique" not in spec
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.c.insert_one({"_id": 8, "x": 10})
+    assert [d["_id"] for d in db.c.find({"x": 3})] == [4]  # answered through the unique index
+    assert db.validate_collection("c")["valid"] is True
+
+
 @pytest.mark.parametrize("command,code", [
     (SON([("collMod", "missing"), ("index", {"name": "a_1", "hidden": True})]), 26),
     (SON([("collMod", "c"), ("index", {"name": "nope", "hidden": True})]), 27),
@@ -86,7 +114,8 @@ def test_capped_limits(db):
     (SON([("collMod", "c"), ("index", {"name": "a_1"})]), 72),
     (SON([("collMod", "c"), ("index", {"name": "a_1", "hidden": True, "bogus": 1})]), 40415),
     (SON([("collMod", "c"), ("index", {"name": "_id_", "hidden": True})]), 2),
-    (SON([("collMod", "c"), ("index", {"name": "a_1", "prepareUnique": True})]), 238),
+    (SON([("collMod", "c"), ("index", {"name": "a_1", "unique": True})]), 72),  # prepareUnique first
+    (SON([("collMod", "c"), ("index", {"name": "a_1", "unique": False})]), 2),
     (SON([("collMod", "c"), ("validator", {"a": {"$gt": 0}})]), 238),
     (SON([("collMod", "c"), ("viewOn", "x"), ("pipeline", [])]), 238),
     (SON([("collMod", "missing")]), 26),
