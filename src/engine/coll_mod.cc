@@ -24,7 +24,8 @@ namespace docket {
 
 namespace {
 
-// `spec` with `field` replaced (or added) by `value`, or removed (no value).
+// `spec` with `field` replaced (or added) by what `append` appends, or
+// removed (no `append`).
 Document WithField(const Document& spec, const char* field, const std::function<void(bson_t*)>& append) {
   bson::Builder out;
   bson_iter_t it;
@@ -40,6 +41,13 @@ Document WithField(const Document& spec, const char* field, const std::function<
   }
   if (!written && append) append(out.get());
   return out.Finish();
+}
+
+// `spec` with the boolean `field` set to true, or removed (false: the
+// default, which normalised specs leave out).
+Document WithFlag(const Document& spec, const char* field, bool on) {
+  if (!on) return WithField(spec, field, {});
+  return WithField(spec, field, [field](bson_t* out) { BSON_APPEND_BOOL(out, field, true); });
 }
 
 }  // namespace
@@ -164,18 +172,14 @@ Result<IndexModificationResult> Collection::ModifyIndex(const IndexHint& which, 
   if (change.hidden) {
     result.hidden_old = spec.Find("hidden", &it) && bson_iter_as_bool(&it);
     result.hidden_new = *change.hidden;
-    spec = WithField(spec, "hidden", *change.hidden ? std::function<void(bson_t*)>([](bson_t* out) {
-      BSON_APPEND_BOOL(out, "hidden", true);
-    }) : std::function<void(bson_t*)>());
+    spec = WithFlag(spec, "hidden", *change.hidden);
   }
   if (change.prepare_unique) {
     const bool unique = spec.Find("unique", &it) && bson_iter_as_bool(&it);
     if (unique) return Status(ErrorCode::kInvalidOptions, "the index is unique already");
     result.prepare_unique_old = spec.Find("prepareUnique", &it) && bson_iter_as_bool(&it);
     result.prepare_unique_new = *change.prepare_unique;
-    spec = WithField(spec, "prepareUnique", *change.prepare_unique ? std::function<void(bson_t*)>([](bson_t* out) {
-      BSON_APPEND_BOOL(out, "prepareUnique", true);
-    }) : std::function<void(bson_t*)>());
+    spec = WithFlag(spec, "prepareUnique", *change.prepare_unique);
   }
   if (change.unique) {
     const bool unique = spec.Find("unique", &it) && bson_iter_as_bool(&it);
@@ -185,8 +189,7 @@ Result<IndexModificationResult> Collection::ModifyIndex(const IndexHint& which, 
                       "Cannot make index unique with 'prepareUnique=false'. Run collMod to set it first.");
       }
       DOCKET_RETURN_IF_ERROR(engine::ConvertIndexToUnique(engine_, entry, target->id));
-      spec = WithField(WithField(spec, "prepareUnique", {}), "unique",
-                       [](bson_t* out) { BSON_APPEND_BOOL(out, "unique", true); });
+      spec = WithFlag(WithFlag(spec, "prepareUnique", false), "unique", true);
     }
     result.unique_new = true;
   }

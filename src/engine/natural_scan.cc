@@ -87,27 +87,14 @@ void NaturalScan::FillBatch() {
     std::vector<rocksdb::Status> statuses(keys_.size());
     values_.resize(keys_.size());
     MultiGetAt(engine_, user_txn_, read_options_, keys_, &values_, &statuses);
-    size_t kept = 0;
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      if (!statuses[i].ok()) {
-        status_ = storage::FromRocks(statuses[i], "reading a record");
-        keys_.clear();
-        sequences_.clear();
-        values_.clear();
-        return;
-      }
-      if (kept != i) {
-        keys_[kept] = std::move(keys_[i]);
-        sequences_[kept] = sequences_[i];
-        values_[kept] = std::move(values_[i]);
-      }
-      ++kept;
-    }
-    keys_.resize(kept);
-    sequences_.resize(kept);
-    values_.resize(kept);
+    const size_t kept = KeepFound(statuses, &keys_, &values_, &status_, &sequences_);
     docs_examined_ += static_cast<int64_t>(kept);
+    if (!status_.ok()) {
+      keys_.clear();
+      sequences_.clear();
+      values_.clear();
+      return;
+    }
     if (kept > 0) return;
   }
 }

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "storage/status_from_rocks.h"
+
 namespace docket::engine {
 
 void MultiGetAt(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksdb::ReadOptions& read_options,
@@ -51,6 +53,28 @@ void MultiGetAt(EngineImpl* engine, rocksdb::Transaction* user_txn, const rocksd
     cache->Insert(keys[i], snapshot, std::string_view(found[j].data(), found[j].size()));
     (*values)[i] = std::move(found[j]);
   }
+}
+
+size_t KeepFound(const std::vector<rocksdb::Status>& statuses, std::vector<std::string>* keys,
+                 std::vector<rocksdb::PinnableSlice>* values, Status* status, std::vector<uint64_t>* aligned) {
+  size_t kept = 0;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      *status = storage::FromRocks(statuses[i], "reading a record");
+      break;
+    }
+    if (kept != i) {
+      (*keys)[kept] = std::move((*keys)[i]);
+      (*values)[kept] = std::move((*values)[i]);
+      if (aligned != nullptr) (*aligned)[kept] = (*aligned)[i];
+    }
+    ++kept;
+  }
+  keys->resize(kept);
+  values->resize(kept);
+  if (aligned != nullptr) aligned->resize(kept);
+  return kept;
 }
 
 }  // namespace docket::engine

@@ -226,26 +226,7 @@ void IndexScan::FetchRecords() {
   std::vector<rocksdb::Status> statuses(keys_.size());
   values_.resize(keys_.size());
   MultiGet(keys_, &values_, &statuses);
-  // Drop what is not found (cannot happen with consistent entries: skip
-  // rather than fail); stop at an error.
-  size_t kept = 0;
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) {
-      status_ = storage::FromRocks(statuses[i], "reading a record");
-      keys_.resize(kept);
-      values_.resize(kept);
-      return;
-    }
-    if (kept != i) {
-      keys_[kept] = std::move(keys_[i]);
-      values_[kept] = std::move(values_[i]);
-    }
-    ++kept;
-  }
-  keys_.resize(kept);
-  values_.resize(kept);
-  docs_examined_ += static_cast<int64_t>(kept);
+  docs_examined_ += static_cast<int64_t>(KeepFound(statuses, &keys_, &values_, &status_));
 }
 
 namespace {
