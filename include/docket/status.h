@@ -83,6 +83,7 @@ enum class ErrorCode : int32_t {
   kNotAnObjectClusterTime = 10065,  // "invalid parameter: expected an object ($clusterTime)"
   kInterrupted = 11601,
   kOutOfDiskSpace = 14031,
+  kCurrentOpNotFirstStage = 40602,
   kIdlValueOutOfRange = 51024,  // an IDL validator's "BSON field 'x' value must be >= ..."
   kDuplicateKey = 11000,
   kBSONObjectTooLargeAfterUpdate = 17419,

@@ -1,5 +1,6 @@
 // aggregate: a pipeline on a collection ({aggregate: "coll"}) or without one
-// ({aggregate: 1}, starting with $documents or $listLocalSessions), through
+// ({aggregate: 1}, starting with $documents, $listLocalSessions or
+// $currentOp), through
 // the engine's Collection::Aggregate / Engine::Aggregate, with cursor
 // batches, explain, allowDiskUse and let. $out and $merge finish within the
 // first batch.
@@ -37,6 +38,7 @@ Status PrepareStages(CommandContext& context, const CommandRequest& request, boo
   where.in_transaction = request.txn != nullptr;
   where.read_concern_level = ReadConcernLevel(*request.body);
   DOCKET_RETURN_IF_ERROR(ExpandListLocalSessions(context.server.sessions, where, stages));
+  DOCKET_RETURN_IF_ERROR(ExpandCurrentOp(context, request, collectionless, stages));
   for (const Document& stage : *stages) {
     const std::string op = CommandName(stage);
     if (op != "$out" && op != "$merge") continue;

@@ -69,4 +69,48 @@ Status KillOp(CommandContext& context, const CommandRequest& request, bson_t* re
   return Status::OK();
 }
 
+Status ExpandCurrentOp(CommandContext& context, const CommandRequest& request, bool collectionless,
+                       std::vector<Document>* stages) {
+  for (size_t i = 1; i < stages->size(); ++i) {
+    if (CommandName((*stages)[i]) == "$currentOp") {
+      return Status(ErrorCode::kCurrentOpNotFirstStage, "$currentOp is only valid as the first stage in a pipeline.");
+    }
+  }
+  if (stages->empty() || CommandName(stages->front()) != "$currentOp") return Status::OK();
+  if (request.db != "admin" || !collectionless) {
+    return Status(ErrorCode::kInvalidNamespace,
+                  "$currentOp must be run against the 'admin' database with {aggregate: 1}");
+  }
+  bson_iter_t spec, option;
+  if (!stages->front().Find("$currentOp", &spec) || !BSON_ITER_HOLDS_DOCUMENT(&spec)) {
+    return Status(ErrorCode::kFailedToParse, "$currentOp options must be specified in an object, but found: " +
+                                                 std::string(bson::TypeAlias(bson_iter_type(&spec))));
+  }
+  bson_iter_recurse(&spec, &option);
+  while (bson_iter_next(&option)) {
+    const std::string key = bson_iter_key(&option);
+    if (key == "allUsers" || key == "localOps" || key == "idleSessions") continue;  // one node, no users: every op
+    if (key == "idleConnections" || key == "idleCursors" || key == "backtrace") {
+      if (!bson_iter_as_bool(&option)) continue;
+      return Status(ErrorCode::kNotImplemented, "$currentOp's " + key + " is not supported by Docket yet");
+    }
+    return Status(ErrorCode::kIDLUnknownField, "BSON field '$currentOp." + key + "' is an unknown field.");
+  }
+  // {$documents: {$literal: [...]}}: the operations as they are (their
+  // commands hold $-fields that must not be read as expressions).
+  bson::Builder documents;
+  bson_t literal, array;
+  BSON_APPEND_DOCUMENT_BEGIN(documents.get(), "$documents", &literal);
+  BSON_APPEND_ARRAY_BEGIN(&literal, "$literal", &array);
+  int i = 0;
+  for (const Document& op : context.server.operations.Describe()) {
+    const std::string key = std::to_string(i++);
+    bson::AppendDocument(&array, key.c_str(), op);
+  }
+  bson_append_array_end(&literal, &array);
+  bson_append_document_end(documents.get(), &literal);
+  stages->front() = documents.Finish();
+  return Status::OK();
+}
+
 }  // namespace docket::commands

@@ -60,6 +60,13 @@ Status GetLog(CommandContext&, const CommandRequest&, bson_t*);
 // current_op.cc (admin only): the running commands (operations.h), and stopping one
 Status CurrentOp(CommandContext&, const CommandRequest&, bson_t*);
 Status KillOp(CommandContext&, const CommandRequest&, bson_t*);
+// The $currentOp aggregation stage: when the pipeline starts with it,
+// replaces it with a $documents stage of the running operations (what
+// currentOp lists). Errors as mongod's: not first (40602), not a
+// collectionless aggregate on admin (InvalidNamespace), unknown options
+// (40415), idleConnections/idleCursors/backtrace asked for (NotImplemented).
+Status ExpandCurrentOp(CommandContext& context, const CommandRequest& request, bool collectionless,
+                       std::vector<Document>* stages);
 
 // kill_sessions.cc: abort the sessions' transactions and kill their cursors
 Status KillSessions(CommandContext&, const CommandRequest&, bson_t*);

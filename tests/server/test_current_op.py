@@ -106,3 +106,36 @@ def test_admin_only_and_bad_arguments(server):
         client.admin.command({"currentOp": 1, "x": {"$nope": 1}})
     assert e.value.code == 2
     client.close()
+
+
+def test_the_current_op_stage_lists_running_commands(server, coll):
+    admin = server.client().admin
+    thread, outcome = run_in_thread(lambda: list(coll.find(MISS, comment="victim-stage")))
+    try:
+        wait_for_op(admin, {"command.comment": "victim-stage"})
+        ops = list(admin.aggregate([{"$currentOp": {"allUsers": True, "idleSessions": True}},
+                                    {"$match": {"command.comment": "victim-stage"}},
+                                    {"$project": {"op": 1, "ns": 1, "opid": 1}}]))
+        assert len(ops) == 1 and ops[0]["op"] == "query" and ops[0]["ns"] == coll.full_name
+        admin.command("killOp", op=ops[0]["opid"])
+    finally:
+        thread.join(60)
+    assert outcome["error"].code == 11601
+    # The aggregate that lists them shows in its own output.
+    own = list(admin.aggregate([{"$currentOp": {}}, {"$match": {"command.aggregate": 1}}]))
+    assert len(own) == 1 and own[0]["command"]["pipeline"][0] == {"$currentOp": {}}
+
+
+@pytest.mark.parametrize("run,code", [
+    (lambda c: list(c.test.aggregate([{"$currentOp": {}}])), 73),             # not admin
+    (lambda c: list(c.admin.c.aggregate([{"$currentOp": {}}])), 73),          # not collectionless
+    (lambda c: list(c.admin.aggregate([{"$match": {}}, {"$currentOp": {}}])), 40602),
+    (lambda c: list(c.admin.aggregate([{"$currentOp": {"bogus": 1}}])), 40415),
+    (lambda c: list(c.admin.aggregate([{"$currentOp": {"idleConnections": True}}])), 238),
+])
+def test_the_current_op_stage_errors(server, run, code):
+    client = server.client()
+    with pytest.raises(pymongo.errors.OperationFailure) as e:
+        run(client)
+    assert e.value.code == code
+    client.close()

@@ -117,7 +117,7 @@ function referencedIds(test) {
 }
 
 const GEO_OPERATORS = new Set(["$near", "$nearSphere", "$geoWithin", "$geoIntersects", "$geoNear", "$within", "$box", "$center", "$centerSphere", "$polygon"]);
-const OPERATOR_COMMANDS = new Set(["currentOp", "killOp", "profile", "explain", "validate", "$currentOp"]);
+const OPERATOR_COMMANDS = new Set(["currentOp", "killOp", "profile", "explain", "validate"]);
 
 // The open issue whose feature the test uses, or null.
 function openIssueOf(file, test) {
