@@ -296,7 +296,7 @@ Status NotImplemented(const std::string& path, std::string_view feature) {
 // readConcern: a level Docket gives on one node, or refused; afterClusterTime
 // checked as MongoDB's ReadConcernArgs checks it (its value against the
 // server: cluster_time.h).
-Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool in_transaction) {
+Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool in_transaction, bool replica_set) {
   Document concern = SubDocumentOf(it);
   bson_iter_t field;
   concern.Iterate(&field);
@@ -316,6 +316,9 @@ Status CheckReadConcern(const std::string& command, const bson_iter_t& it, bool 
       if (level == "local" || level == "majority" || level == "available" || level == "linearizable") continue;
       if (level == "snapshot") {
         if (in_transaction) continue;  // a transaction reads one snapshot
+        if (!replica_set) {
+          return Status(ErrorCode::kNotAReplicaSet, "node needs to be a replica set member to use readConcern: snapshot");
+        }
         return NotImplemented(path, std::string("snapshot reads outside a transaction; ") + std::string(kChangeLog));
       }
       return Status(ErrorCode::kBadValue, "BSON field '" + path + "' has an invalid value: '" + std::string(level) +
@@ -399,7 +402,7 @@ Status CheckSimpleCollation(const Document& collation, std::string_view where) {
 }
 
 Status CheckCommandFields(std::string_view command, const Document& body,
-                          const std::vector<wire::DocumentSequence>* sequences) {
+                          const std::vector<wire::DocumentSequence>* sequences, bool replica_set) {
   // Lower-case aliases answer as their command (findandmodify).
   const std::string name = command == "findandmodify" ? std::string("findAndModify") : std::string(command);
   const auto& commands = Commands();
@@ -418,7 +421,7 @@ Status CheckCommandFields(std::string_view command, const Document& body,
     if (field == nullptr) field = FindField(GenericFields(), key);
     if (field == nullptr) return Status(ErrorCode::kIDLUnknownField, "BSON field '" + path + "' is an unknown field.");
     DOCKET_RETURN_IF_ERROR(CheckField(path, it, *field));
-    if (key == "readConcern") DOCKET_RETURN_IF_ERROR(CheckReadConcern(name, it, in_transaction));
+    if (key == "readConcern") DOCKET_RETURN_IF_ERROR(CheckReadConcern(name, it, in_transaction, replica_set));
     if (key == declared.statements && BSON_ITER_HOLDS_ARRAY(&it)) {
       bson_iter_t statement;
       bson_iter_recurse(&it, &statement);

@@ -24,9 +24,10 @@ namespace docket::commands {
 
 // Checks the command document, and the statements of insert/update/delete
 // (in the body or in OP_MSG document sequences), against the declarations.
-// OK for commands without declarations.
+// OK for commands without declarations. `replica_set`: the server runs as
+// one (readConcern snapshot on a standalone is NotAReplicaSet, as mongod's).
 Status CheckCommandFields(std::string_view command, const Document& body,
-                          const std::vector<wire::DocumentSequence>* sequences);
+                          const std::vector<wire::DocumentSequence>* sequences, bool replica_set = true);
 
 // Whether a collation document asks for what Docket compares by: binary
 // comparison ({locale: "simple"}). Errors: NotImplemented for any other.

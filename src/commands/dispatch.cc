@@ -180,7 +180,7 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   if (!api.ok()) return ErrorReply(api.status());
   Status api_ok = CheckApiParameters(name, *api, /*accept_version_2=*/context.server.test_commands);
   if (!api_ok.ok()) return ErrorReply(api_ok);
-  Status fields = CheckCommandFields(name, *request.body, request.sequences);
+  Status fields = CheckCommandFields(name, *request.body, request.sequences, !context.server.replica_set.empty());
   if (!fields.ok()) return ErrorReply(fields);
   Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock);
   if (!concern.ok()) return ErrorReply(concern);

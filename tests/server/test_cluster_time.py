@@ -169,6 +169,19 @@ def test_hello_reports_the_last_write(rs):
     assert last["opTime"]["ts"] == t and last["majorityOpTime"]["ts"] == t
 
 
+def test_snapshot_reads_outside_transactions_are_refused_not_ignored(rs, standalone):
+    client = rs.client(directConnection=True)
+    with pytest.raises(pymongo.errors.OperationFailure) as e:
+        client.t.command("find", "c", readConcern={"level": "snapshot"})
+    assert e.value.code == 238  # a replica set's snapshot reads: the change log issue's
+    client.close()
+    plain = standalone.client()
+    with pytest.raises(pymongo.errors.OperationFailure) as e:
+        plain.t.command("find", "c", readConcern={"level": "snapshot"})
+    assert e.value.code == 123  # as mongod on a standalone
+    plain.close()
+
+
 def test_replica_set_commands(rs, standalone):
     client = rs.client(directConnection=True)
     status = client.admin.command("replSetGetStatus")

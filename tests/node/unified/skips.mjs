@@ -120,7 +120,11 @@ const GEO_OPERATORS = new Set(["$near", "$nearSphere", "$geoWithin", "$geoInters
 const OPERATOR_COMMANDS = new Set(["currentOp", "killOp", "profile", "explain", "validate"]);
 
 // The open issue whose feature the test uses, or null.
-function openIssueOf(file, test) {
+function openIssueOf(file, test, server) {
+  // Snapshot reads are the change log's feature on a replica set; a
+  // standalone refuses them as mongod does (NotAReplicaSet), so tests of
+  // that refusal run.
+  const snapshotIsFeature = server.topology !== "single";
   const ops = allOperations(test.operations);
   const used = new Set();
   const note = (key) => used.add(key);
@@ -144,9 +148,9 @@ function openIssueOf(file, test) {
     if (!ids.has(spec.id)) continue;
     if (kind === "session") {
       const options = spec.sessionOptions ?? {};
-      if (options.snapshot) note("changeLog");
+      if (options.snapshot && snapshotIsFeature) note("changeLog");
     }
-    if (kind === "collection" && spec.collectionOptions?.readConcern?.level === "snapshot") note("changeLog");
+    if (kind === "collection" && spec.collectionOptions?.readConcern?.level === "snapshot" && snapshotIsFeature) note("changeLog");
   }
   for (const key of ["changeLog", "query", "operators", "distribution"]) if (used.has(key)) return key;
   return null;
@@ -190,7 +194,7 @@ export function skipDecision(file, test, server) {
   const fromTest = requirementsSkip(test.runOnRequirements, server);
   if (fromTest) return fromTest;
   if (test.skipReason) return { reason: `declared by the test: ${test.skipReason}` };
-  const issue = openIssueOf(file, test);
+  const issue = openIssueOf(file, test, server);
   if (issue) return { reason: REASONS.openIssue(issue) };
   if (needsSecondMember(file, test)) return { reason: REASONS.secondMember };
   if (isDriverSideOnly(test)) return { reason: REASONS.driverSide };
