@@ -164,7 +164,7 @@ TEST_P(StatsTest, ValidateFindsMissingAndOrphanNaturalOrderEntries) {
   // An entry without its record (and the record's own entry back).
   ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), natural, id_key).ok());
   ASSERT_TRUE(c_->Validate()->valid());
-  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), storage::NaturalKey(entry.id, 1u << 40), id_key).ok());
+  ASSERT_TRUE(db()->Put(rocksdb::WriteOptions(), storage::NaturalKey(entry.id, uint64_t{1} << 40), id_key).ok());
   auto orphan = c_->Validate();
   ASSERT_TRUE(orphan.ok());
   EXPECT_FALSE(orphan->valid());
