@@ -26,20 +26,22 @@ namespace {
 
 // `spec` with `field` replaced (or added) by what `append` appends, or
 // removed (no `append`).
-Document WithField(const Document& spec, const char* field, const std::function<void(bson_t*)>& append) {
+using AppendField = std::function<void(bson::Builder*)>;
+
+Document WithField(const Document& spec, const char* field, const AppendField& append) {
   bson::Builder out;
   bson_iter_t it;
   spec.Iterate(&it);
   bool written = false;
   while (bson_iter_next(&it)) {
     if (std::string_view(bson_iter_key(&it)) == field) {
-      if (append) append(out.get());
+      if (append) append(&out);
       written = true;
       continue;
     }
     bson::AppendElement(out.get(), bson_iter_key(&it), -1, &it);
   }
-  if (!written && append) append(out.get());
+  if (!written && append) append(&out);
   return out.Finish();
 }
 
@@ -47,7 +49,7 @@ Document WithField(const Document& spec, const char* field, const std::function<
 // default, which normalised specs leave out).
 Document WithFlag(const Document& spec, const char* field, bool on) {
   if (!on) return WithField(spec, field, {});
-  return WithField(spec, field, [field](bson_t* out) { BSON_APPEND_BOOL(out, field, true); });
+  return WithField(spec, field, [field](bson::Builder* out) { BSON_APPEND_BOOL(out->get(), field, true); });
 }
 
 }  // namespace
@@ -76,7 +78,9 @@ Status ConvertIndexToUnique(EngineImpl* engine, const storage::CollectionEntry& 
   auto close_group = [&]() -> Status {
     if (group.size() > 1) {
       bson_t violation, ids;
-      BSON_APPEND_DOCUMENT_BEGIN(&violations, std::to_string(violation_count++).c_str(), &violation);
+      // (The macro reads its key twice: the key is made before it.)
+      const std::string violation_key = std::to_string(violation_count++);
+      BSON_APPEND_DOCUMENT_BEGIN(&violations, violation_key.c_str(), &violation);
       BSON_APPEND_ARRAY_BEGIN(&violation, "ids", &ids);
       for (size_t i = 0; i < group.size(); ++i) {
         std::string record;
@@ -167,7 +171,8 @@ Result<IndexModificationResult> Collection::ModifyIndex(const IndexHint& which, 
     if (spec.Find("expireAfterSeconds", &it)) result.expire_after_seconds_old = bson_iter_as_double(&it);
     result.expire_after_seconds_new = seconds;
     const int64_t whole = static_cast<int64_t>(seconds);
-    spec = WithField(spec, "expireAfterSeconds", [whole](bson_t* out) { BSON_APPEND_INT64(out, "expireAfterSeconds", whole); });
+    spec = WithField(spec, "expireAfterSeconds",
+                     [whole](bson::Builder* out) { BSON_APPEND_INT64(out->get(), "expireAfterSeconds", whole); });
   }
   if (change.hidden) {
     result.hidden_old = spec.Find("hidden", &it) && bson_iter_as_bool(&it);

@@ -2,8 +2,12 @@
 planned or hinted), a TTL's expireAfterSeconds (and a plain single-field index
 made TTL), a capped collection's cappedSize/cappedMax, and the errors; the
 options of open issues are refused, not ignored."""
+import struct
+
 import pymongo
 import pytest
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from bson.son import SON
 from pymongo.errors import OperationFailure
 
@@ -16,6 +20,34 @@ def plan_stage(coll, filt, hint=None):
     while plan.get("stage") not in ("IXSCAN", "COLLSCAN") and "inputStage" in plan:
         plan = plan["inputStage"]
     return plan["stage"]
+
+
+def array_keys(document, name):
+    """The keys of the array field `name` of raw BSON `document`, as stored."""
+    sizes = {0x01: 8, 0x08: 1, 0x09: 8, 0x10: 4, 0x11: 8, 0x12: 8, 0x07: 12, 0x0A: 0}
+    at = 4
+    while document[at] != 0:
+        kind = document[at]
+        end = document.index(b"\0", at + 1)
+        key = document[at + 1:end].decode()
+        at = end + 1
+        if kind in (0x03, 0x04):
+            length = struct.unpack_from("<i", document, at)[0]
+            if key == name:
+                inner, keys, pos = document[at:at + length], [], 4
+                while inner[pos] != 0:
+                    kend = inner.index(b"\0", pos + 1)
+                    keys.append(inner[pos + 1:kend].decode())
+                    pos = kend + 1 + struct.unpack_from("<i", inner, kend + 1)[0]  # each element is a document
+                return keys
+            at += length
+        elif kind == 0x02:
+            at += 4 + struct.unpack_from("<i", document, at)[0]
+        elif kind == 0x05:
+            at += 5 + struct.unpack_from("<i", document, at)[0]
+        else:
+            at += sizes[kind]
+    raise KeyError(name)
 
 
 def code_of(call):
@@ -95,6 +127,11 @@ def test_prepare_unique_then_unique(db):
         db.command("collMod", "c", index={"keyPattern": {"x": 1}, "unique": True})
     assert e.value.code == 359
     assert e.value.details["violations"] == [{"ids": [1, 2]}, {"ids": [4, 5]}]
+    # The array is well-formed BSON: its keys count "0", "1", ...
+    with pytest.raises(OperationFailure) as e:
+        db.command("collMod", "c", index={"keyPattern": {"x": 1}, "unique": True},
+                   codec_options=CodecOptions(document_class=RawBSONDocument))
+    assert array_keys(e.value.details.raw, "violations") == ["0", "1"]
     db.c.delete_many({"_id": {"$in": [2, 5]}})
     reply = db.command("collMod", "c", index={"name": "x_1", "unique": True})
     assert reply["unique_new"] is True
