@@ -16,6 +16,7 @@
 #include "engine/natural_order_check.h"
 #include "engine/write_path.h"
 #include "storage/record_value.h"
+#include "storage/key_range.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
 
@@ -46,14 +47,8 @@ class Snapshot {
 // Visits every record of the collection at the snapshot: (key, value).
 template <typename Visit>
 Status ForEachRecord(rocksdb::DB* db, const Snapshot& snapshot, uint64_t collection_id, Visit visit) {
-  const std::string lower = storage::RecordPrefix(collection_id);
-  const std::string upper = storage::RecordRangeEnd(collection_id);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions options = snapshot.Read();
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
-  for (it->Seek(lower); it->Valid(); it->Next()) DOCKET_RETURN_IF_ERROR(visit(it->key(), it->value()));
-  return FromRocks(it->status(), "reading records");
+  return storage::ForEachInRange(db, snapshot.Read(), storage::RecordPrefix(collection_id),
+                                 storage::RecordRangeEnd(collection_id), "reading records", visit);
 }
 
 Status NotFound(const std::string& db, const std::string& name) {
@@ -216,16 +211,10 @@ Result<ValidateResult> Collection::Validate() {
   result.keys_per_index.emplace_back("_id_", result.records);
   for (size_t i = 0; i < indexes.size(); ++i) {
     const index::Index& index = *indexes[i];
-    const std::string lower = storage::IndexPrefix(index.id());
-    const std::string upper = storage::IndexRangeEnd(index.id());
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions options = read;
-    options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
     int64_t entries = 0;
-    for (it->Seek(lower); it->Valid(); it->Next()) {
+    auto check_entry = [&](rocksdb::Slice entry_key, rocksdb::Slice value) -> Status {
       entries += 1;
-      const std::string id_key = it->value().ToString();
+      const std::string id_key = value.ToString();
       std::string record;
       rocksdb::Status got = db->Get(read, storage::RecordPrefix(entry.id) + id_key, &record);
       bool belongs = false;
@@ -235,7 +224,7 @@ Result<ValidateResult> Collection::Validate() {
         keys.clear();
         if (doc.ok() && index.KeysFor(*doc, &keys).ok()) {
           for (const std::string& k : keys) {
-            if (engine::IndexEntryKey(index, k, id_key) == it->key().ToString()) belongs = true;
+            if (engine::IndexEntryKey(index, k, id_key) == entry_key.ToString()) belongs = true;
           }
         }
       } else if (!got.IsNotFound()) {
@@ -244,11 +233,13 @@ Result<ValidateResult> Collection::Validate() {
       if (!belongs) {
         index_invalid[i] = true;
         result.extra_index_entries += 1;
-        error("index " + index.name() + " has the entry " + Printable(it->key()) + " that no document has" +
+        error("index " + index.name() + " has the entry " + Printable(entry_key) + " that no document has" +
               (got.IsNotFound() ? " (its record does not exist)" : ""));
       }
-    }
-    DOCKET_RETURN_IF_ERROR(FromRocks(it->status(), "reading an index"));
+      return Status::OK();
+    };
+    DOCKET_RETURN_IF_ERROR(storage::ForEachInRange(db, read, storage::IndexPrefix(index.id()),
+                                                   storage::IndexRangeEnd(index.id()), "reading an index", check_entry));
     result.keys_per_index.emplace_back(index.name(), entries);
     if (entries != expected_keys[i] && !index_invalid[i]) {
       index_invalid[i] = true;

@@ -84,7 +84,9 @@ TEST_P(NaturalOrderTest, ScansReturnInsertionOrderNotIdOrder) {
 TEST_P(NaturalOrderTest, UpdatesKeepThePlaceAndReinsertsGoLast) {
   Insert({5, 4, 6, 7});
   Collection c = C();
-  ASSERT_EQ(c.UpdateOne(J(R"({"_id": 4})"), J(R"({"$set": {"big": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}})"))->modified_count, 1);
+  // A document that grows a lot keeps its place (its sequence number).
+  const std::string grown = "{\"$set\": {\"big\": \"" + std::string(4096, 'x') + "\"}}";
+  ASSERT_EQ(c.UpdateOne(J(R"({"_id": 4})"), J(grown))->modified_count, 1);
   ASSERT_EQ(c.ReplaceOne(J(R"({"_id": 6})"), J(R"({"v": 2})"))->modified_count, 1);
   EXPECT_EQ(Ids(c), (std::vector<int>{5, 4, 6, 7}));
   ASSERT_EQ(c.DeleteOne(J(R"({"_id": 5})"))->deleted_count, 1);
