@@ -442,6 +442,8 @@ class Collection {
   friend class EngineImpl;
   Collection(EngineImpl* engine, std::string db, std::string name)
       : engine_(engine), db_(std::move(db)), name_(std::move(name)) {}
+  // CountDocuments by reading a find's results (no exact index plan; views).
+  Result<int64_t> CountThroughFind(const Document& filter, const CountOptions& options);
   EngineImpl* engine_;
   std::string db_;
   std::string name_;
@@ -486,10 +488,21 @@ class Transaction {
 // capped and rounded up (to 4096, then to a multiple of 256); max <= 0 is
 // no limit. Writes to a capped collection are serialised, and refused inside
 // a transaction (OperationNotSupportedInTransaction).
+//
+// A read-only view (MongoDB's viewOn and pipeline): `view_on` names a
+// collection or view of the same database, and reading the view (find,
+// count, distinct, aggregate, explain) reads what `pipeline` makes of it.
+// Writes, indexes and statistics on a view are CommandNotSupportedOnView
+// (166). The pipeline must parse and may not hold $out, $merge or
+// $changeStream (OptionNotSupportedOnView, 167); a cycle of views
+// (GraphContainsCycle, 5) or a chain of more than 20 (ViewDepthLimitExceeded,
+// 165) is refused. Not capped, not inside a transaction.
 struct CollectionOptions {
   bool capped = false;
   std::optional<int64_t> size;
   std::optional<int64_t> max;
+  std::optional<std::string> view_on;
+  std::vector<Document> pipeline;  // with view_on only
 };
 
 struct CollectionInfo {
@@ -498,6 +511,9 @@ struct CollectionInfo {
   bool capped = false;
   int64_t capped_size = 0;  // the normalised limits of a capped collection
   int64_t capped_max = 0;   // 0: no limit on documents
+  bool view = false;        // a view: view_on and pipeline are its definition
+  std::string view_on;
+  std::vector<Document> pipeline;
 };
 
 // The database. Open one Engine per directory per process (RocksDB holds a lock
@@ -536,6 +552,15 @@ class Engine {
                          std::optional<int64_t> max);
   // Removes the collection and all its data. Returns NamespaceNotFound if absent.
   // `indexes_was`, when given, receives how many indexes it had (_id_ included).
+  // MongoDB's collMod of a view: a new viewOn, pipeline or both (what is not
+  // given stays), checked as create checks a definition. Errors:
+  // NamespaceNotFound; InvalidOptions when db.name is a collection; create's
+  // view errors.
+  Status ModifyView(std::string_view db, std::string_view name, const std::optional<std::string>& view_on,
+                    const std::optional<std::vector<Document>>& pipeline);
+  bool IsView(std::string_view db, std::string_view name);
+  // Drops a collection or a view. `indexes_was`: the collection's number of
+  // indexes (with _id), -1 for a view.
   Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);
   // Removes every collection of the database. OK if it did not exist.
   Status DropDatabase(std::string_view db);

@@ -12,6 +12,7 @@
 #include "engine/namespace.h"
 #include "expr/let.h"
 #include "engine/scan.h"
+#include "engine/views.h"
 #include "bson/append_element.h"
 
 namespace docket::aggregate {
@@ -280,8 +281,67 @@ bool ReadsDocuments(const Pipeline& pipeline, size_t first) {
   return true;
 }
 
+namespace {
+
+// A stage that keeps the parsed pipeline its stages refer to alive.
+class HoldingStage : public Stage {
+ public:
+  HoldingStage(PipelinePtr pipeline, StagePtr stage) : pipeline_(std::move(pipeline)), stage_(std::move(stage)) {}
+  ~HoldingStage() override { stage_.reset(); }  // the stages before the specs they refer to
+  Result<Value> Next() override { return stage_->Next(); }
+
+ private:
+  PipelinePtr pipeline_;
+  StagePtr stage_;
+};
+
+// Parses `stages` on their own (a view's pipeline: no user variables) and
+// opens them over `input`, or over collection `name` when input is null.
+Result<StagePtr> OpenParsed(const std::vector<Document>& stages, const std::string& name, StagePtr input,
+                            const RunContext& ctx, const IndexHint* hint) {
+  expr::Scope scope;
+  ParseContext parse{ctx.db, &scope};
+  auto parsed = ParsePipeline(stages, parse);
+  if (!parsed.ok()) return parsed.status();
+  RunContext own = ctx;
+  own.bindings.clear();
+  auto stage = input == nullptr ? OpenOnCollection(**parsed, name, own, nullptr, hint)
+                                : OpenOn(**parsed, 0, std::move(input), own);
+  if (!stage.ok()) return stage.status();
+  return StagePtr(std::make_unique<HoldingStage>(std::move(parsed).value(), std::move(stage).value()));
+}
+
+// `pipeline` over view `name` (resolved as `view`): the view's pipeline over
+// its collection (with `hint`), then `extra_filter` as a $match, then
+// `pipeline`.
+Result<StagePtr> OpenOnView(const Pipeline& pipeline, const engine::ResolvedView& view, const RunContext& ctx,
+                            const Document* extra_filter, const IndexHint* hint) {
+  auto source = OpenParsed(view.pipeline, view.base, nullptr, ctx, hint);
+  if (!source.ok()) return source.status();
+  StagePtr input = std::move(source).value();
+  if (extra_filter != nullptr) {
+    bson::Builder match;
+    bson::AppendDocument(match.get(), "$match", *extra_filter);
+    auto narrowed = OpenParsed({match.Finish()}, view.base, std::move(input), ctx, nullptr);
+    if (!narrowed.ok()) return narrowed.status();
+    input = std::move(narrowed).value();
+  }
+  return OpenOn(pipeline, 0, std::move(input), ctx);
+}
+
+}  // namespace
+
 Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
                                   const Document* extra_filter, const IndexHint* hint) {
+  auto guard = engine::ResolveForRead(ctx.engine, ctx.db, name, ctx.read.transaction, engine::Views::kAllow);
+  if (!guard.ok()) return guard.status();
+  if (guard->entry && guard->entry->view) {
+    const storage::ViewDefinition definition = *guard->entry->view;
+    guard->lock.unlock();
+    auto view = engine::ResolveView(ctx.engine, ctx.db, definition, ctx.read.transaction);
+    if (!view.ok()) return view.status();
+    return OpenOnView(pipeline, *view, ctx, extra_filter, hint);
+  }
   size_t first = 0;
   const MatchSpec* match = nullptr;
   const SortStageSpec* sort = nullptr;
@@ -311,8 +371,6 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
   }
   if (match != nullptr) filters.push_back(&match->filter());
 
-  auto guard = engine::ResolveForRead(ctx.engine, ctx.db, name, ctx.read.transaction);
-  if (!guard.ok()) return guard.status();
   StagePtr source;
   bool sorted_by_scan = false;
   if (!guard->entry) {
@@ -362,29 +420,52 @@ Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const Aggrega
 }
 
 }  // namespace
+
+Result<StreamPtr> AggregateStream(EngineImpl* engine, const std::string& db, const std::string& name,
+                                  const std::vector<Document>& stages, const AggregateOptions& options) {
+  DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
+  expr::Scope scope;
+  auto ctx = MakeContext(engine, db, options, &scope);
+  if (!ctx.ok()) return ctx.status();
+  ParseContext parse{db, &scope};
+  auto pipeline = ParsePipeline(stages, parse);
+  if (!pipeline.ok()) return pipeline.status();
+  if (!(*pipeline)->stages.empty() && std::string_view((*pipeline)->stages[0]->name()) == "$documents") {
+    return Status(ErrorCode::kInvalidNamespace, "$documents is only valid in a collectionless aggregate ({aggregate: 1})");
+  }
+  auto stage = OpenOnCollection(**pipeline, name, *ctx, nullptr, &options.hint);
+  if (!stage.ok()) return stage.status();
+  return StreamPtr(std::make_unique<PipelineStream>(std::move(pipeline).value(), std::move(stage).value()));
+}
+
 }  // namespace docket::aggregate
 
 namespace docket {
 
 Result<Cursor> Collection::Aggregate(const std::vector<Document>& stages, const AggregateOptions& options) {
-  DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db_, name_));
-  expr::Scope scope;
-  auto ctx = aggregate::MakeContext(engine_, db_, options, &scope);
-  if (!ctx.ok()) return ctx.status();
-  aggregate::ParseContext parse{db_, &scope};
-  auto pipeline = aggregate::ParsePipeline(stages, parse);
-  if (!pipeline.ok()) return pipeline.status();
-  if (!(*pipeline)->stages.empty() && std::string_view((*pipeline)->stages[0]->name()) == "$documents") {
-    return Status(ErrorCode::kInvalidNamespace, "$documents is only valid in a collectionless aggregate ({aggregate: 1})");
-  }
-  auto stage = aggregate::OpenOnCollection(**pipeline, name_, *ctx, nullptr, &options.hint);
-  if (!stage.ok()) return stage.status();
-  return Cursor(aggregate::MakeCursorImpl(std::move(pipeline).value(), std::move(stage).value(), options.batch_size));
+  auto stream = aggregate::AggregateStream(engine_, db_, name_, stages, options);
+  if (!stream.ok()) return stream.status();
+  const size_t batch_size = options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101;
+  return Cursor(std::make_unique<CursorImpl>(std::move(stream).value(), batch_size));
 }
 
 Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stages, const AggregateOptions& options) {
   // The pipeline must parse, as it would to run.
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db_, name_));
+  {
+    auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction, engine::Views::kAllow);
+    if (!guard.ok()) return guard.status();
+    if (guard->entry && guard->entry->view) {
+      // A view: the explain of its pipeline and this one over its collection.
+      const storage::ViewDefinition definition = *guard->entry->view;
+      guard->lock.unlock();
+      auto view = engine::ResolveView(engine_, db_, definition, options.read.transaction);
+      if (!view.ok()) return view.status();
+      std::vector<Document> whole = view->pipeline;
+      whole.insert(whole.end(), stages.begin(), stages.end());
+      return engine_->collection(db_, view->base).ExplainAggregate(whole, options);
+    }
+  }
   expr::Scope scope;
   auto ctx = aggregate::MakeContext(engine_, db_, options, &scope);
   if (!ctx.ok()) return ctx.status();

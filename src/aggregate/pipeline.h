@@ -31,12 +31,18 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
 
 // Runs `pipeline` from `first` over `input`.
 Result<StagePtr> OpenOn(const Pipeline& pipeline, size_t first, StagePtr input, const RunContext& ctx);
-// Runs `pipeline` over the documents of collection `name` in ctx.db.
+// Runs `pipeline` over the documents of collection `name` in ctx.db; when
+// `name` is a view, over what the view's pipeline makes of its collection.
 // `extra_filter`, when set, narrows the scan further (a $lookup's join
 // condition); the pushed-down $match still applies. `hint` names the index
 // the scan must use (the command's hint; errors: BadValue, see ResolveHint).
 Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& name, const RunContext& ctx,
                                   const Document* extra_filter = nullptr, const IndexHint* hint = nullptr);
+
+// Runs `stages` over collection (or view) db.`name`, as Collection::Aggregate
+// does, as a stream of its results (what find on a view reads).
+Result<StreamPtr> AggregateStream(EngineImpl* engine, const std::string& db, const std::string& name,
+                                  const std::vector<Document>& stages, const AggregateOptions& options);
 
 // The documents of collection ctx.db.`name` matching `filter` (with its $expr
 // evaluated in `vars` when given), through the planner.

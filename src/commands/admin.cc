@@ -169,6 +169,12 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
   std::vector<Document> batch;
   for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) {
     bson::Builder entry;
+    if (info.view) {
+      AppendViewEntry(entry.get(), info, name_only);
+      Document doc = entry.Finish();
+      if (filter->Matches(doc)) batch.push_back(std::move(doc));
+      continue;
+    }
     BSON_APPEND_UTF8(entry.get(), "name", info.name.c_str());
     BSON_APPEND_UTF8(entry.get(), "type", "collection");
     if (!name_only) {
@@ -212,7 +218,7 @@ Status Drop(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (!name.ok()) return name.status();
   int indexes_was = 0;
   DOCKET_RETURN_IF_ERROR(context.server.engine->DropCollection(request.db, *name, &indexes_was));
-  BSON_APPEND_INT32(reply, "nIndexesWas", indexes_was);
+  if (indexes_was >= 0) BSON_APPEND_INT32(reply, "nIndexesWas", indexes_was);  // none for a view
   BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
   return Status::OK();
 }

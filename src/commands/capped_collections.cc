@@ -36,6 +36,12 @@ Result<CollectionOptions> ReadCollectionOptions(const Document& body) {
   if (!max.ok()) return max.status();
   options.size = *size;
   options.max = *max;
+  std::optional<std::vector<Document>> pipeline;
+  DOCKET_RETURN_IF_ERROR(ReadViewOptions(body, "create", &options.view_on, &pipeline));
+  if (pipeline) options.pipeline = std::move(*pipeline);
+  if (pipeline && !options.view_on) {
+    return Status(ErrorCode::kInvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  }
   return options;
 }
 

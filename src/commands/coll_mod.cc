@@ -1,7 +1,8 @@
 // collMod: an index's expireAfterSeconds and hidden flag, a capped
-// collection's cappedSize and cappedMax (engine: src/engine/coll_mod.cc).
-// Its other options (validation, views, pre- and post-images, clustered TTL)
-// are refused as NotImplemented by the command's field table.
+// collection's cappedSize and cappedMax (engine: src/engine/coll_mod.cc), a
+// view's viewOn and pipeline (views.cc). Its other options (validation, pre-
+// and post-images, clustered TTL) are refused as NotImplemented by the
+// command's field table.
 #include "commands/args.h"
 #include "commands/handlers.h"
 #include "bson/value.h"
@@ -53,6 +54,10 @@ Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* r
   auto name = GetStringField(*request.body, "collMod", true);
   if (!name.ok()) return name.status();
   bson_iter_t it;
+  if (request.body->Find("viewOn", &it) || request.body->Find("pipeline", &it) ||
+      context.server.engine->IsView(request.db, *name)) {
+    return CollModView(context, request, *name);
+  }
   std::optional<int64_t> capped_size, capped_max;
   if (request.body->Find("cappedSize", &it)) {
     auto v = GetIntField(*request.body, "cappedSize", 0);

@@ -152,6 +152,16 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (options.tailable && single_batch) {
     return Status(ErrorCode::kBadValue, "cannot use tailable option with the 'singleBatch' option");
   }
+  // A find on a view runs as an aggregation, which has no such options.
+  const char* aggregation_lacks = no_timeout                                        ? "noCursorTimeout"
+                                  : GetBoolField(body, "allowPartialResults", false) ? "allowPartialResults"
+                                  : single_batch && *limit != 1                      ? "singleBatch"
+                                  : GetBoolField(body, "readOnce", false)            ? "readOnce"
+                                                                                     : nullptr;
+  if (aggregation_lacks != nullptr && !options.tailable && context.server.engine->IsView(request.db, *name)) {
+    return Status(ErrorCode::kInvalidPipelineOperator,
+                  std::string("Option ") + aggregation_lacks + " not supported in aggregation.");
+  }
 
   auto cursor = context.server.engine->collection(request.db, *name).Find(*filter, options);
   if (!cursor.ok()) return cursor.status();

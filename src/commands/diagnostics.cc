@@ -62,8 +62,12 @@ Status DbStats(CommandContext& context, const CommandRequest& request, bson_t* r
   auto scale = GetScale(*request.body);
   if (!scale.ok()) return scale.status();
   int64_t objects = 0, data = 0, storage = 0, index_bytes = 0, indexes = 0;
-  int32_t collections = 0;
+  int32_t collections = 0, views = 0;
   for (const CollectionInfo& info : context.server.engine->ListCollections(request.db)) {
+    if (info.view) {
+      ++views;
+      continue;
+    }
     auto stats = context.server.engine->collection(request.db, info.name).Stats();
     if (!stats.ok() && stats.status().code() == ErrorCode::kNamespaceNotFound) continue;  // dropped meanwhile
     if (!stats.ok()) return stats.status();
@@ -77,7 +81,7 @@ Status DbStats(CommandContext& context, const CommandRequest& request, bson_t* r
   const int64_t s = *scale;
   BSON_APPEND_UTF8(reply, "db", request.db.c_str());
   BSON_APPEND_INT32(reply, "collections", collections);
-  BSON_APPEND_INT32(reply, "views", 0);
+  BSON_APPEND_INT32(reply, "views", views);
   BSON_APPEND_INT64(reply, "objects", objects);
   BSON_APPEND_DOUBLE(reply, "avgObjSize", objects > 0 ? static_cast<double>(data) / static_cast<double>(objects) : 0.0);
   BSON_APPEND_INT64(reply, "dataSize", data / s);

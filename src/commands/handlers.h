@@ -33,9 +33,21 @@ Status CollMod(CommandContext&, const CommandRequest&, bson_t*);
 // capped_collections.cc
 Status CloneCollectionAsCapped(CommandContext&, const CommandRequest&, bson_t*);
 Status ConvertToCapped(CommandContext&, const CommandRequest&, bson_t*);
-// create's options (capped, size, max) as the engine takes them. Errors:
-// TypeMismatch, BadValue (non-integral numbers).
+// create's options (capped, size, max, viewOn, pipeline) as the engine takes
+// them. Errors: TypeMismatch, BadValue (non-integral numbers, an empty viewOn).
 Result<CollectionOptions> ReadCollectionOptions(const Document& body);
+
+// views.cc
+// `command`'s viewOn and pipeline, each when present. Errors: BadValue for
+// an empty viewOn, TypeMismatch for a stage that is not a document.
+Status ReadViewOptions(const Document& body, const std::string& command, std::optional<std::string>* view_on,
+                       std::optional<std::vector<Document>>* pipeline);
+// A view's listCollections entry: {name, type: "view", options: {viewOn,
+// pipeline}, info: {readOnly: true}} (nameOnly: the first two).
+void AppendViewEntry(bson_t* entry, const CollectionInfo& info, bool name_only);
+// collMod on `name` when it is a view or the command names viewOn or
+// pipeline: MongoDB's InvalidOptions for options of the other kind.
+Status CollModView(CommandContext& context, const CommandRequest& request, const std::string& name);
 
 // admin.cc
 Status Hello(CommandContext&, const CommandRequest&, bson_t*);

@@ -6,6 +6,7 @@
 #include "docket/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/namespace.h"
+#include "engine/views.h"
 #include "storage/catalog.h"
 
 namespace docket {
@@ -23,6 +24,10 @@ Status Engine::CloneCollectionAsCapped(std::string_view db, std::string_view fro
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, from));
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, to));
   if (!impl_->catalog->Find(db, from)) return SourceMissing(db, from);
+  if (engine::IsView(impl_.get(), db, from)) {
+    return Status(ErrorCode::kCommandNotSupportedOnView,
+                  "cloneCollectionAsCapped not supported for views: " + std::string(db) + "." + std::string(from));
+  }
   CollectionOptions options;
   options.capped = true;
   options.size = size;
@@ -47,6 +52,10 @@ Status Engine::CloneCollectionAsCapped(std::string_view db, std::string_view fro
 Status Engine::ConvertToCapped(std::string_view db, std::string_view name, int64_t size) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
   if (!impl_->catalog->Find(db, name)) return SourceMissing(db, name);
+  if (engine::IsView(impl_.get(), db, name)) {
+    return Status(ErrorCode::kCommandNotSupportedOnView,
+                  "cloneCollectionAsCapped not supported for views: " + std::string(db) + "." + std::string(name));
+  }
   // The copy goes under a temporary name, then replaces the original in one
   // catalog write (a rename over it).
   const std::string temporary = "tmp.convertToCapped." + std::string(name);

@@ -15,6 +15,7 @@
 #include "engine/scan.h"
 #include "engine/sorter.h"
 #include "engine/namespace.h"
+#include "engine/views.h"
 #include "engine/write_path.h"
 #include "storage/keys.h"
 #include "storage/status_from_rocks.h"
@@ -25,14 +26,16 @@ namespace docket {
 namespace engine {
 
 Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name,
-                                  Transaction* txn) {
+                                  Transaction* txn, Views views) {
   DOCKET_RETURN_IF_ERROR(ValidateCollectionName(db, name));
   while (true) {
     EntryGuard guard;
     guard.entry = engine->catalog->Find(db, name, txn != nullptr ? txn->impl() : nullptr);
     if (!guard.entry) return guard;
     guard.lock = std::shared_lock(guard.entry->lifecycle);
-    if (!guard.entry->retired) return guard;
+    if (guard.entry->retired) continue;
+    if (guard.entry->view && views == Views::kRefuse) return NotACollection(db, name);
+    return guard;
   }
 }
 
@@ -53,7 +56,9 @@ Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, co
     EntryGuard guard;
     guard.entry = std::move(entry).value();
     guard.lock = std::shared_lock(guard.entry->lifecycle);
-    if (!guard.entry->retired) return guard;
+    if (guard.entry->retired) continue;
+    if (guard.entry->view) return NotACollection(db, name);
+    return guard;
   }
 }
 
@@ -163,6 +168,15 @@ Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& doc
 }
 
 Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& options) {
+  auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction, engine::Views::kAllow);
+  if (!guard.ok()) return guard.status();
+  if (guard->entry && guard->entry->view) {
+    guard->lock.unlock();
+    auto stream = engine::FindOnView(engine_, db_, name_, filter_doc, options);
+    if (!stream.ok()) return stream.status();
+    return Cursor(std::make_unique<CursorImpl>(std::move(stream).value(),
+                                               options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101));
+  }
   auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
   if (!filter.ok()) return filter.status();
   auto projection = query::Projection::Compile(options.projection, &filter_doc);
@@ -174,8 +188,6 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   auto sort = query::SortSpec::Compile(sort_doc);
   if (!sort.ok()) return sort.status();
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
-  auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction);
-  if (!guard.ok()) return guard.status();
 
   auto shape = std::make_shared<engine::FindStream::Shape>();
   shape->filter = std::move(filter).value();
@@ -256,9 +268,13 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
     // An exact index plan counts its entries without reading a record.
     auto compiled = query::Filter::Compile(filter);  // errors as a find's
     if (!compiled.ok()) return compiled.status();
-    auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction);
+    auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction, engine::Views::kAllow);
     if (!guard.ok()) return guard.status();
     if (!guard->entry) return int64_t{0};
+    if (guard->entry->view) {
+      guard->lock.unlock();  // Find takes it again
+      return CountThroughFind(filter, options);
+    }
     auto hint = engine::ResolveHint(*guard->entry, options.hint, filter);
     if (!hint.ok()) return hint.status();
     if (!compiled->id_equality()) {
@@ -271,6 +287,10 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
       }
     }
   }
+  return CountThroughFind(filter, options);
+}
+
+Result<int64_t> Collection::CountThroughFind(const Document& filter, const CountOptions& options) {
   FindOptions find;
   find.skip = options.skip;
   find.limit = options.limit;
@@ -289,9 +309,13 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
 }
 
 Result<int64_t> Collection::EstimatedDocumentCount() {
-  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  auto guard = engine::ResolveForRead(engine_, db_, name_, nullptr, engine::Views::kAllow);
   if (!guard.ok()) return guard.status();
   if (!guard->entry) return int64_t{0};
+  if (guard->entry->view) {
+    guard->lock.unlock();
+    return CountThroughFind(Document(), CountOptions());  // MongoDB counts a view's documents
+  }
   int64_t count = 0;
   engine::RecordScan scan(engine_, nullptr, guard->entry->id);
   for (; scan.Valid(); scan.Next()) {

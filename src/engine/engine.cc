@@ -9,6 +9,7 @@
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
+#include "engine/views.h"
 #include "engine/spill.h"
 #include "storage/keys.h"
 
@@ -66,6 +67,10 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, Tran
 Status Engine::CreateCollection(std::string_view db, std::string_view name, const CollectionOptions& options,
                                 Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
+  if (options.view_on) return engine::CreateView(impl_.get(), db, name, options, txn);
+  if (!options.pipeline.empty()) {
+    return Status(ErrorCode::kInvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  }
   auto capped = engine::CappedLimitsFor(options);
   if (!capped.ok()) return capped.status();
   if (*capped && txn != nullptr) {
@@ -99,7 +104,7 @@ Status Engine::DropCollection(std::string_view db, std::string_view name, int* i
   auto dropped = impl_->catalog->Drop(db, name);
   if (!dropped.ok()) return dropped.status();
   // Retired: no one changes its indexes any more.
-  if (indexes_was != nullptr) *indexes_was = static_cast<int>((*dropped)->indexes.size()) + 1;
+  if (indexes_was != nullptr) *indexes_was = (*dropped)->view ? -1 : static_cast<int>((*dropped)->indexes.size()) + 1;
   // The id is retired: nothing can write into its range any more.
   return DeleteCollectionData(impl_.get(), **dropped);
 }
@@ -119,6 +124,14 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(to_db, to_name));
   if (from_db == to_db && from_name == to_name) {
     return Status(ErrorCode::kIllegalOperation, "Can't rename a collection to itself");
+  }
+  if (engine::IsView(impl_.get(), from_db, from_name)) {
+    return Status(ErrorCode::kCommandNotSupportedOnView,
+                  "cannot rename view: " + std::string(from_db) + "." + std::string(from_name));
+  }
+  if (engine::IsView(impl_.get(), to_db, to_name)) {
+    return Status(ErrorCode::kNamespaceExists,
+                  "a view already exists with that name: " + std::string(to_db) + "." + std::string(to_name));
   }
   auto target = impl_->catalog->Rename(from_db, from_name, to_db, to_name, drop_target);
   if (!target.ok()) return target.status();
@@ -140,11 +153,12 @@ Result<int64_t> Engine::CompactCollection(std::string_view db, std::string_view 
   {
     // The key ranges are read under the lifecycle lock; the compaction runs
     // without it (a drop meanwhile leaves ranges that compact to nothing).
-    auto guard = engine::ResolveForRead(impl_.get(), std::string(db), std::string(name));
+    auto guard = engine::ResolveForRead(impl_.get(), std::string(db), std::string(name), nullptr, engine::Views::kAllow);
     if (!guard.ok()) return guard.status();
     if (!guard->entry) {
       return Status(ErrorCode::kNamespaceNotFound, "collection does not exist: " + std::string(db) + "." + std::string(name));
     }
+    if (guard->entry->view) return Status(ErrorCode::kCommandNotSupportedOnView, "can't compact a view");
     const uint64_t id = guard->entry->id;
     ranges.emplace_back(storage::RecordPrefix(id), storage::RecordRangeEnd(id));
     ranges.emplace_back(storage::NaturalPrefix(id), storage::NaturalRangeEnd(id));
@@ -203,10 +217,17 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
   if (db.empty()) return out;
   for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {
     CollectionInfo info{entry->db, entry->name};
+    std::shared_lock lock(entry->lifecycle);  // collMod changes the limits and views with it exclusive
+    if (entry->retired) continue;
     if (entry->capped) {
       info.capped = true;
       info.capped_size = entry->capped->size;
       info.capped_max = entry->capped->max;
+    }
+    if (entry->view) {
+      info.view = true;
+      info.view_on = entry->view->view_on;
+      info.pipeline = entry->view->pipeline;
     }
     out.push_back(std::move(info));
   }

@@ -44,6 +44,9 @@ class EngineImpl {
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
   std::atomic<uint64_t> next_spill_id{1};
+  // Held by whoever checks a view definition and then stores it (create,
+  // collMod), so that two of them cannot make a cycle between their checks.
+  std::mutex view_definitions;
   // Single-document writers queue here for their first key (key_queue.h).
   engine::KeyQueues key_queues;
 
@@ -93,12 +96,18 @@ struct EntryGuard {
   std::shared_lock<std::shared_mutex> lock;
 };
 
+// Whether an operation can read a view (engine/views.h): those that can
+// (find, count, aggregate, explain) get its entry and resolve it; the rest
+// get CommandNotSupportedOnView.
+enum class Views { kRefuse, kAllow };
+
 // For reads: validates the namespace; does not create. Inside `txn`, a
 // collection the transaction created is visible to it.
 Result<EntryGuard> ResolveForRead(EngineImpl* engine, const std::string& db, const std::string& name,
-                                  Transaction* txn = nullptr);
+                                  Transaction* txn = nullptr, Views views = Views::kRefuse);
 // For writes: validates the namespace and creates the collection if missing;
 // inside `txn` the creation is the transaction's (pending until it commits).
+// A view is CommandNotSupportedOnView.
 Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, const std::string& name,
                                    Transaction* txn = nullptr);
 

@@ -4,6 +4,7 @@
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "engine/scan.h"
+#include "engine/views.h"
 #include "query/filter.h"
 #include "query/sort.h"
 
@@ -58,6 +59,18 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
 }  // namespace
 
 Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& given) {
+  {
+    auto guard = engine::ResolveForRead(engine_, db_, name_, nullptr, engine::Views::kAllow);
+    if (!guard.ok()) return guard.status();
+    if (guard->entry && guard->entry->view) {
+      // As MongoDB: the explain of the aggregation the find becomes.
+      guard->lock.unlock();
+      AggregateOptions aggregate;
+      aggregate.hint = given.hint;
+      aggregate.let = given.let;
+      return ExplainAggregate(engine::FindAsPipeline(filter_doc, given), aggregate);
+    }
+  }
   FindOptions options = given;
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&options.sort, &options.hint));
   auto filter = query::Filter::CompileWithLet(filter_doc, options.let);

@@ -1,4 +1,5 @@
 #include "engine/indexes.h"
+#include "engine/views.h"
 
 #include <rocksdb/write_batch.h>
 
@@ -184,7 +185,9 @@ Result<ExclusiveEntry> LockExclusive(EngineImpl* engine, const std::string& db, 
       out.created = true;
     }
     out.lock = std::unique_lock(out.entry->lifecycle);
-    if (!out.entry->retired) return out;
+    if (out.entry->retired) continue;
+    if (out.entry->view) return NotACollection(db, name);
+    return out;
   }
 }
 

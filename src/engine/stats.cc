@@ -126,9 +126,10 @@ Result<int64_t> Engine::DatabaseStorageSize(std::string_view db) {
 }
 
 Result<ValidateResult> Collection::Validate() {
-  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  auto guard = engine::ResolveForRead(engine_, db_, name_, nullptr, engine::Views::kAllow);
   if (!guard.ok()) return guard.status();
   if (!guard->entry) return NotFound(db_, name_);
+  if (guard->entry->view) return Status(ErrorCode::kCommandNotSupportedOnView, "Cannot validate a view");
   const storage::CollectionEntry& entry = *guard->entry;
   const auto& indexes = IndexesOf(entry);
   rocksdb::DB* db = engine_->db();

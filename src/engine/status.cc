@@ -106,6 +106,7 @@ constexpr CodeName kCodeNames[] = {
       {186, "ClientMetadataCannotBeMutated"},
       {187, "LinearizableReadConcernError"},
       {189, "PrimarySteppedDown"},
+      {195, "ViewPipelineMaxSizeExceeded"},
       {197, "InvalidIndexSpecificationOption"},
       {201, "CannotBuildIndexKeys"},
       {205, "ClusterTimeFailsRateLimiter"},

@@ -11,6 +11,7 @@
 
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
+#include "engine/views.h"
 #include "engine/namespace.h"
 #include "engine/write_path.h"
 #include "storage/catalog.h"
@@ -58,6 +59,7 @@ Result<CreateIndexesResult> CreateIndexesInTransaction(EngineImpl* engine, Trans
     // Someone else's collection: only a request for indexes it has succeeds.
     std::shared_lock lock(entry->lifecycle);
     if (entry->retired) return NotSupported("existing", db, name);
+    if (entry->view) return NotACollection(db, name);
     auto planned = PlanIndexes(*entry, *normalized, std::vector<uint64_t>(normalized->size(), 0), &result);
     if (!planned.ok()) return planned.status();
     if (!planned->empty()) return NotSupported("existing", db, name);

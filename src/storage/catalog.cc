@@ -42,9 +42,54 @@ std::string EncodeEntry(const CollectionEntry& e) {
     BSON_APPEND_INT64(&capped, "max", e.capped->max);
     bson_append_document_end(&doc, &capped);
   }
+  if (e.view) {
+    bson_t view, pipeline, stage;
+    BSON_APPEND_DOCUMENT_BEGIN(&doc, "view", &view);
+    bson_append_utf8(&view, "viewOn", 6, e.view->view_on.data(), static_cast<int>(e.view->view_on.size()));
+    BSON_APPEND_ARRAY_BEGIN(&view, "pipeline", &pipeline);
+    for (size_t i = 0; i < e.view->pipeline.size(); ++i) {
+      const std::string key = std::to_string(i);
+      const Document& d = e.view->pipeline[i];
+      if (bson_init_static(&stage, d.data(), d.size())) bson_append_document(&pipeline, key.c_str(), -1, &stage);
+    }
+    bson_append_array_end(&view, &pipeline);
+    bson_append_document_end(&doc, &view);
+  }
   std::string out(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
   bson_destroy(&doc);
   return out;
+}
+
+// `it` holds the entry's `view` document.
+Result<ViewDefinition> DecodeView(const bson_iter_t& it) {
+  const Status corrupt(ErrorCode::kInternalError, "corrupt view definition in catalog entry");
+  ViewDefinition view;
+  bool has_view_on = false;
+  bson_iter_t field;
+  if (!bson_iter_recurse(&it, &field)) return corrupt;
+  while (bson_iter_next(&field)) {
+    std::string_view key = bson_iter_key(&field);
+    if (key == "viewOn" && BSON_ITER_HOLDS_UTF8(&field)) {
+      uint32_t len = 0;
+      const char* s = bson_iter_utf8(&field, &len);
+      view.view_on.assign(s, len);
+      has_view_on = true;
+    } else if (key == "pipeline" && BSON_ITER_HOLDS_ARRAY(&field)) {
+      bson_iter_t stage;
+      if (!bson_iter_recurse(&field, &stage)) return corrupt;
+      while (bson_iter_next(&stage)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&stage)) return corrupt;
+        uint32_t len = 0;
+        const uint8_t* data = nullptr;
+        bson_iter_document(&stage, &len, &data);
+        auto parsed = Document::FromBytes(data, len);
+        if (!parsed.ok()) return corrupt;
+        view.pipeline.push_back(std::move(parsed).value());
+      }
+    }
+  }
+  if (!has_view_on) return corrupt;
+  return view;
 }
 
 Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
@@ -56,6 +101,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   std::string db, name;
   std::vector<StoredIndex> indexes;
   std::optional<CappedLimits> capped;
+  std::optional<ViewDefinition> view;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     uint32_t len = 0;
@@ -95,6 +141,12 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
       capped = limits;
       continue;
     }
+    if (key == "view" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      auto decoded = DecodeView(it);
+      if (!decoded.ok()) return decoded.status();
+      view = std::move(decoded).value();
+      continue;
+    }
     if (key == "id" && BSON_ITER_HOLDS_INT64(&it)) id = bson_iter_int64(&it);
     else if (key == "db" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); db.assign(s, len); }
     else if (key == "name" && BSON_ITER_HOLDS_UTF8(&it)) { const char* s = bson_iter_utf8(&it, &len); name.assign(s, len); }
@@ -103,6 +155,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   auto entry = std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
   entry->indexes = std::move(indexes);
   SetCapped(entry.get(), capped);
+  entry->view = std::move(view);
   return entry;
 }
 
@@ -169,9 +222,10 @@ Status Catalog::PersistNew(const CollectionEntry& entry, uint64_t next_id) {
 }
 
 Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view name,
-                                       std::optional<CappedLimits> capped) {
+                                       std::optional<CappedLimits> capped, std::optional<ViewDefinition> view) {
   auto entry = std::make_shared<CollectionEntry>(next_id_, std::string(db), std::string(name));
   SetCapped(entry.get(), capped);
+  entry->view = std::move(view);
   DOCKET_RETURN_IF_ERROR(PersistNew(*entry, next_id_ + 1));
   ++next_id_;
   entries_[MapKey(db, name)] = entry;
@@ -184,18 +238,26 @@ Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view nam
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
   if (*found) return *found;
-  return CreateLocked(db, name, std::nullopt);
+  return CreateLocked(db, name, std::nullopt, std::nullopt);
 }
 
-Status Catalog::Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped) {
+Status Catalog::Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped,
+                       std::optional<ViewDefinition> view) {
   std::unique_lock lock(mutex_);
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
   if (*found) {
-    return Status(ErrorCode::kNamespaceExists,
-                  "Collection " + std::string(db) + "." + std::string(name) + " already exists.");
+    // MongoDB's words for each case. Whether an entry is a view never
+    // changes (only its definition, under its lifecycle lock).
+    const std::string full = std::string(db) + "." + std::string(name);
+    if ((*found)->view.has_value()) {
+      if (view) return Status(ErrorCode::kNamespaceExists, "Namespace already exists");
+      return Status(ErrorCode::kNamespaceExists, "A view already exists. NS: " + full);
+    }
+    if (view) return Status(ErrorCode::kNamespaceExists, "Cannot create collection " + full + " - collection already exists.");
+    return Status(ErrorCode::kNamespaceExists, "Collection " + full + " already exists.");
   }
-  return CreateLocked(db, name, capped).status();
+  return CreateLocked(db, name, capped, std::move(view)).status();
 }
 
 Result<EntryPtr> Catalog::FindOrCreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn,
@@ -328,6 +390,7 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     moved->index_version = source->index_version + 1;
     moved->capped = source->capped;  // and its writers' state: the same records
     moved->capped_writers = source->capped_writers;
+    moved->view = source->view;
     rocksdb::WriteBatch batch;
     batch.Delete(CatalogKey(from_db, from_name));
     batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));

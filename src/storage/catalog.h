@@ -3,7 +3,9 @@
 //
 // Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>,
 //   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}],
-//   capped: {size: <int64>, max: <int64>} (capped collections only)}
+//   capped: {size: <int64>, max: <int64>} (capped collections only),
+//   view: {viewOn: <string>, pipeline: [<stage>...]} (views only: no records,
+//   no indexes)}
 // (the _id index is implicit and not listed).
 #pragma once
 
@@ -49,6 +51,14 @@ struct CappedLimits {
   int64_t max = 0;   // documents kept at most; 0: no limit
 };
 
+// A read-only view (MongoDB's create with viewOn): reads of it run
+// `pipeline` over `view_on`, a collection or view of the same database. What
+// it means is the engine's business (engine/views.h); storage keeps it.
+struct ViewDefinition {
+  std::string view_on;
+  std::vector<Document> pipeline;
+};
+
 // What a capped collection's writers share (engine/capped.h): each holds
 // `mutex` from its first write to the collection until its commit, so that
 // capped writes are serialised (as MongoDB serialises them), natural order
@@ -91,6 +101,10 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // one set of limits.
   std::optional<CappedLimits> capped;
   std::shared_ptr<CappedWriters> capped_writers;  // non-null exactly when capped
+  // Set for a view before the entry is shared, and a view stays one: only
+  // the definition changes (collMod), with `lifecycle` held exclusively, so
+  // that view.has_value() may be read without it.
+  std::optional<ViewDefinition> view;
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
@@ -110,8 +124,10 @@ class Catalog {
   // ends (WriteConflict after kPendingWait).
   Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name);
   // Errors: NamespaceExists; as FindOrCreate while a transaction creates it.
-  // `capped`: the limits of a capped collection (engine/capped.h checked them).
-  Status Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped = std::nullopt);
+  // `capped`: the limits of a capped collection (engine/capped.h checked them);
+  // `view`: a view's definition (engine/views.h checked it). Not both.
+  Status Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped = std::nullopt,
+                std::optional<ViewDefinition> view = std::nullopt);
 
   // Inside transaction `owner`, whose RocksDB transaction is `txn`: as
   // FindOrCreate / Create, but a new collection's catalog entry is written
@@ -150,7 +166,8 @@ class Catalog {
   Catalog(Store* store, bool durable) : store_(store), durable_(durable) {}
   static std::string MapKey(std::string_view db, std::string_view name);
   // REQUIRES: mutex_ held exclusively.
-  Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name, std::optional<CappedLimits> capped);
+  Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name, std::optional<CappedLimits> capped,
+                                std::optional<ViewDefinition> view);
   Status PersistNew(const CollectionEntry& entry, uint64_t next_id);
   // REQUIRES: `lock` holds mutex_. Waits while another transaction creates
   // db.name; returns the entry then mapped (null: none). Errors: WriteConflict
