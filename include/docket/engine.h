@@ -82,6 +82,9 @@ struct WriteOptions {
   // Engine::WhenWorthRetrying says when to run it again. Ignored by inserts,
   // by the *Many operations and inside transactions.
   bool may_park = false;
+  // MongoDB's bypassDocumentValidation: the collection's validator is not
+  // applied to this write (CollectionOptions::validator).
+  bool bypass_document_validation = false;
 };
 
 struct ReadOptions {
@@ -225,6 +228,7 @@ struct AggregateOptions {
   ReadOptions read;
   // For the writes of $out and $merge.
   WriteConcern write_concern;
+  bool bypass_document_validation = false;  // WriteOptions'
 };
 
 // A collection's figures, measured (collStats, dbStats, listDatabases).
@@ -503,6 +507,16 @@ struct CollectionOptions {
   std::optional<int64_t> max;
   std::optional<std::string> view_on;
   std::vector<Document> pipeline;  // with view_on only
+  // Document validation (engine/validation.h has the rules): a query filter
+  // every inserted and updated document must match ($jsonSchema included);
+  // `validation_level` "strict" (default), "moderate" or "off";
+  // `validation_action` "error" (default: DocumentValidationFailure, 121,
+  // with errInfo) or "warn" (the write proceeds; Engine::SetWarningSink
+  // hears of it). Errors: BadValue for another level or action, the
+  // filter's errors.
+  Document validator;
+  std::string validation_level = "strict";
+  std::string validation_action = "error";
 };
 
 struct CollectionInfo {
@@ -514,6 +528,10 @@ struct CollectionInfo {
   bool view = false;        // a view: view_on and pipeline are its definition
   std::string view_on;
   std::vector<Document> pipeline;
+  bool validated = false;   // validation rules were set: the three below
+  Document validator;
+  std::string validation_level;
+  std::string validation_action;
 };
 
 // The database. Open one Engine per directory per process (RocksDB holds a lock
@@ -559,6 +577,15 @@ class Engine {
   Status ModifyView(std::string_view db, std::string_view name, const std::optional<std::string>& view_on,
                     const std::optional<std::vector<Document>>& pipeline);
   bool IsView(std::string_view db, std::string_view name);
+  // MongoDB's collMod of validator, validationLevel and validationAction:
+  // each given one replaces the collection's (checked as create checks
+  // them). Applies to writes that start afterwards. Errors:
+  // NamespaceNotFound, CommandNotSupportedOnView, create's validation errors.
+  Status SetValidation(std::string_view db, std::string_view name, const std::optional<Document>& validator,
+                       const std::optional<std::string>& level, const std::optional<std::string>& action);
+  // Where warnings go (a validator with action "warn" that a write fails);
+  // by default nowhere. Set before the engine is shared between threads.
+  void SetWarningSink(std::function<void(const std::string&)> sink);
   // Drops a collection or a view. `indexes_was`: the collection's number of
   // indexes (with _id), -1 for a view.
   Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);

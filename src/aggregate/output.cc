@@ -69,9 +69,19 @@ class OutStage : public Stage {
  private:
   Status Write(const std::string& temp) {
     Collection out = ctx_.engine->collection(db_, temp);
-    DOCKET_RETURN_IF_ERROR(ctx_.engine->owner->CreateCollection(db_, temp));
+    // The target's validation rules come along, and apply to what is written
+    // (unless bypassed), as mongod's $out.
+    CollectionOptions options_of_target;
+    for (const CollectionInfo& info : ctx_.engine->owner->ListCollections(db_)) {
+      if (info.name != coll_ || !info.validated) continue;
+      options_of_target.validator = info.validator;
+      options_of_target.validation_level = info.validation_level;
+      options_of_target.validation_action = info.validation_action;
+    }
+    DOCKET_RETURN_IF_ERROR(ctx_.engine->owner->CreateCollection(db_, temp, options_of_target));
     InsertManyOptions options;
     options.write.write_concern = ctx_.write_concern;
+    options.write.bypass_document_validation = ctx_.bypass_document_validation;
     std::vector<Document> batch;
     size_t bytes = 0;
     auto flush = [&]() -> Status {
@@ -259,6 +269,7 @@ class MergeStage : public Stage {
     UpdateOptions options;
     options.upsert = p_.not_matched == WhenNotMatched::kInsert;
     options.write.write_concern = ctx_.write_concern;
+    options.write.bypass_document_validation = ctx_.bypass_document_validation;
     Result<UpdateResult> result = UpdateResult{};
     switch (p_.matched) {
       case WhenMatched::kReplace:

@@ -411,6 +411,7 @@ Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const Aggrega
   ctx.db = std::move(db);
   ctx.read = options.read;
   ctx.write_concern = options.write_concern;
+  ctx.bypass_document_validation = options.bypass_document_validation;
   ctx.budget = engine::SortBudget{engine->query_memory_limit_bytes, options.allow_disk_use};
   ctx.now_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -40,6 +40,7 @@ struct RunContext {
   std::string db;                // the database the pipeline runs in
   ReadOptions read;              // the transaction reads go through, if any
   WriteConcern write_concern;    // for $out and $merge
+  bool bypass_document_validation = false;  // for $out and $merge
   engine::SortBudget budget;     // for $sort, $group and $facet
   int64_t now_millis = 0;        // $$NOW, one reading per pipeline
   // Variables bound for the whole run: the command's `let`, and for a

@@ -185,6 +185,11 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
         BSON_APPEND_INT64(&options, "size", info.capped_size);
         if (info.capped_max > 0) BSON_APPEND_INT64(&options, "max", info.capped_max);
       }
+      if (info.validated) {
+        if (!info.validator.empty()) bson::AppendDocument(&options, "validator", info.validator);
+        BSON_APPEND_UTF8(&options, "validationLevel", info.validation_level.c_str());
+        BSON_APPEND_UTF8(&options, "validationAction", info.validation_action.c_str());
+      }
       bson_append_document_end(entry.get(), &options);
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "info", &details);
       BSON_APPEND_BOOL(&details, "readOnly", false);

@@ -88,6 +88,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write_concern = *concern;
+  options.bypass_document_validation = GetBoolField(body, "bypassDocumentValidation", false);
   options.read.transaction = request.txn;
   DOCKET_RETURN_IF_ERROR(PrepareStages(context, request, collectionless, &*stages));
 

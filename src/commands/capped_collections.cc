@@ -36,6 +36,10 @@ Result<CollectionOptions> ReadCollectionOptions(const Document& body) {
   if (!max.ok()) return max.status();
   options.size = *size;
   options.max = *max;
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "validator", &options.validator));
+  bson_iter_t it;
+  if (body.Find("validationLevel", &it)) options.validation_level = bson_iter_utf8(&it, nullptr);
+  if (body.Find("validationAction", &it)) options.validation_action = bson_iter_utf8(&it, nullptr);
   std::optional<std::vector<Document>> pipeline;
   DOCKET_RETURN_IF_ERROR(ReadViewOptions(body, "create", &options.view_on, &pipeline));
   if (pipeline) options.pipeline = std::move(*pipeline);

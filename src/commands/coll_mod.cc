@@ -69,6 +69,11 @@ Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* r
     if (!v.ok()) return v.status();
     capped_max = *v;
   }
+  std::optional<Document> validator;
+  std::optional<std::string> level, action;
+  if (request.body->Find("validator", &it)) validator = SubDocument(it);
+  if (request.body->Find("validationLevel", &it)) level = std::string(bson_iter_utf8(&it, nullptr));
+  if (request.body->Find("validationAction", &it)) action = std::string(bson_iter_utf8(&it, nullptr));
   const bool has_index = request.body->Find("index", &it);
   IndexHint which;
   IndexModification change;
@@ -76,7 +81,11 @@ Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* r
     DOCKET_RETURN_IF_ERROR(ReadIndexChange(Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it))), &which, &change));
   }
   Engine* engine = context.server.engine;
+  if (validator || level || action) {
+    DOCKET_RETURN_IF_ERROR(engine->SetValidation(request.db, *name, validator, level, action));
+  }
   if (!has_index && !capped_size && !capped_max) {
+    if (validator || level || action) return Status::OK();
     // Nothing to change: mongod answers ok for an existing collection.
     if (!CollectionExists(engine, request.db, *name)) {
       return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + request.db + "." + *name);

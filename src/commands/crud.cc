@@ -108,6 +108,7 @@ Status Insert(CommandContext& context, const CommandRequest& request, bson_t* re
   options.ordered = GetBoolField(*request.body, "ordered", true);
   options.write.write_concern = *concern;
   options.write.transaction = request.txn;
+  options.write.bypass_document_validation = GetBoolField(*request.body, "bypassDocumentValidation", false);
   auto result = context.server.engine->collection(request.db, *name).InsertMany(*docs, options);
   if (!result.ok()) return result.status();
   BSON_APPEND_INT32(reply, "n", static_cast<int32_t>(result->inserted_count));
@@ -288,6 +289,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
       options.write.transaction = request.txn;
+      options.write.bypass_document_validation = GetBoolField(*request.body, "bypassDocumentValidation", false);
       options.write.may_park = MayPark(request, i);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
@@ -322,6 +324,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       options.upsert = GetBoolField(spec, "upsert", false);
       options.write.write_concern = *concern;
       options.write.transaction = request.txn;
+      options.write.bypass_document_validation = GetBoolField(*request.body, "bypassDocumentValidation", false);
       options.write.may_park = MayPark(request, i);
       const bool multi = GetBoolField(spec, "multi", false);
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
@@ -439,6 +442,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   if (!concern.ok()) return concern.status();
   options.write.write_concern = *concern;
   options.write.transaction = request.txn;
+  options.write.bypass_document_validation = GetBoolField(*request.body, "bypassDocumentValidation", false);
   options.write.may_park = MayPark(request, 0);
   const bool remove = GetBoolField(body, "remove", false);
   bson_iter_t u_it;

@@ -9,6 +9,7 @@
 #include "engine/engine_impl.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
+#include "engine/validation.h"
 #include "engine/views.h"
 #include "engine/spill.h"
 #include "storage/keys.h"
@@ -37,6 +38,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   impl->catalog = std::move(catalog).value();
   for (const storage::EntryPtr& entry : impl->catalog->List("")) {
     DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));  // not shared with anyone yet
+    DOCKET_RETURN_IF_ERROR(engine::CompileValidation(entry.get()));
   }
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   engine->impl_->owner = engine.get();
@@ -73,11 +75,24 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, cons
   }
   auto capped = engine::CappedLimitsFor(options);
   if (!capped.ok()) return capped.status();
+  std::optional<storage::ValidationRules> validation;
+  if (!options.validator.empty() || options.validation_level != "strict" || options.validation_action != "error") {
+    auto rules = engine::CheckValidationRules(db, name, options.validator, options.validation_level,
+                                              options.validation_action);
+    if (!rules.ok()) return rules.status();
+    validation = std::move(rules).value();
+  }
   if (*capped && txn != nullptr) {
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
                   "Cannot create a capped collection in a multi-document transaction.");
   }
-  if (txn == nullptr) return impl_->catalog->Create(db, name, *capped);
+  if (txn == nullptr) {
+    return impl_->catalog->Create(db, name, *capped, std::nullopt, std::move(validation), engine::CompileValidation);
+  }
+  if (validation) {
+    return Status(ErrorCode::kOperationNotSupportedInTransaction,
+                  "Cannot create a collection with a validator in a multi-document transaction.");
+  }
   if (!txn->active()) return Status(ErrorCode::kNoSuchTransaction, "transaction is not active");
   TransactionImpl* t = txn->impl();
   storage::EntryPtr created;
@@ -223,6 +238,12 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
       info.capped = true;
       info.capped_size = entry->capped->size;
       info.capped_max = entry->capped->max;
+    }
+    if (entry->validation) {
+      info.validated = true;
+      info.validator = entry->validation->validator;
+      info.validation_level = entry->validation->level;
+      info.validation_action = entry->validation->action;
     }
     if (entry->view) {
       info.view = true;

@@ -1,5 +1,7 @@
 #include "engine/modify.h"
 
+#include "engine/validation.h"
+
 #include "bson/validate.h"
 #include "docket/deadline.h"
 
@@ -112,6 +114,7 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
   }
   outcome->after = *updated;
   if (!changed) return Status::OK();
+  DOCKET_RETURN_IF_ERROR(CheckDocument(unit.engine(), entry, *updated, &current, unit.bypass_validation()));
   outcome->modified += 1;
   return AllOrNothing(unit, [&]() -> Status {
     if (entry.capped) unit.NoteCappedChange(static_cast<int64_t>(updated->size()) - static_cast<int64_t>(current.size()), 0);

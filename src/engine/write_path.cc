@@ -1,5 +1,7 @@
 #include "engine/write_path.h"
 
+#include "engine/validation.h"
+
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -19,7 +21,8 @@ namespace docket::engine {
 
 using storage::FromRocks;
 
-WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options) : engine_(engine) {
+WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options)
+    : engine_(engine), bypass_validation_(options.bypass_document_validation) {
   if (options.transaction != nullptr) {
     user_ = options.transaction->impl();
     txn_ = user_->txn;
@@ -306,6 +309,7 @@ std::string DuplicateKeyMessage(const storage::CollectionEntry& entry, const Doc
 Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared) {
   bson_iter_t id;
   if (!prepared.Find("_id", &id)) return Status(ErrorCode::kInternalError, "document without _id");
+  DOCKET_RETURN_IF_ERROR(CheckDocument(unit.engine(), entry, prepared, nullptr, unit.bypass_validation()));
   DOCKET_RETURN_IF_ERROR(unit.EnterCapped(entry));  // before any row lock
   std::string key = storage::RecordKey(entry.id, id);
   std::string existing;

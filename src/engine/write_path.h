@@ -37,6 +37,8 @@ class WriteUnit {
 
   rocksdb::Transaction* txn() const { return txn_; }
   bool owned() const { return owned_; }
+  // WriteOptions::bypass_document_validation (engine/validation.h).
+  bool bypass_validation() const { return bypass_validation_; }
   EngineImpl* engine() const { return engine_; }
 
   // Reads `key` and locks it until the end of the transaction. Sets *found.
@@ -97,6 +99,7 @@ class WriteUnit {
   // Owned units of a write that may park (WriteOptions::may_park): return
   // kWouldBlock instead of waiting for the key queue or a row lock.
   bool may_park_ = false;
+  bool bypass_validation_ = false;
   // A capped collection's writers (null: none entered) and their lock.
   std::shared_ptr<storage::CappedWriters> capped_;
   std::unique_lock<std::mutex> capped_lock_;

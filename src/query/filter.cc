@@ -9,6 +9,7 @@
 #include "bson/value.h"
 #include "expr/expression.h"
 #include "expr/let.h"
+#include "query/json_schema.h"
 #include "query/predicates.h"
 
 namespace docket::query {
@@ -163,6 +164,17 @@ class ConstantNode : public FilterNode {
 
  private:
   bool value_;
+};
+
+// {$jsonSchema: <schema>}: the whole document satisfies the schema
+// (query/json_schema.h).
+class JsonSchemaNode : public FilterNode {
+ public:
+  explicit JsonSchemaNode(std::shared_ptr<const JsonSchema> schema) : schema_(std::move(schema)) {}
+  bool Matches(const MatchInput& in) const override { return schema_->Matches(in.doc, in.len); }
+
+ private:
+  std::shared_ptr<const JsonSchema> schema_;
 };
 
 // {$expr: <aggregation expression>}: matches when the expression is truthy
@@ -456,7 +468,13 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
     if (depth.saw_expr != nullptr) *depth.saw_expr = true;
     return NodePtr(std::make_unique<ExprNode>(std::move(e).value(), depth.let));
   }
-  if (name == "$where" || name == "$text" || name == "$jsonSchema") {
+  if (name == "$jsonSchema") {
+    if (depth.in_elem_match) return BadValue("$jsonSchema can only be applied to the top-level document");
+    auto schema = JsonSchema::Compile(it);
+    if (!schema.ok()) return schema.status();
+    return NodePtr(std::make_unique<JsonSchemaNode>(std::move(schema).value()));
+  }
+  if (name == "$where" || name == "$text") {
     return BadValue(std::string(name) + " is not supported by this version of Docket yet");
   }
   return BadValue("unknown top level operator: " + std::string(name));

@@ -75,7 +75,13 @@ class ServerImpl {
     state.test_commands = options.test_commands;
     state.replica_set = options.replica_set;
     state.transaction_lifetime = options.transaction_lifetime;
+    // A write that fails a validator whose action is "warn" (mongod: 20294).
+    engine->SetWarningSink([this](const std::string& message) {
+      state.global_log.Add(commands::MongodLogLine('W', "STORAGE", 20294, "conn", message));
+      if (!this->options.quiet) std::fprintf(stderr, "%s\n", message.c_str());
+    });
   }
+  ~ServerImpl() { state.engine->SetWarningSink(nullptr); }  // the engine may outlive the server
 
   const ServerOptions options;
   asio::io_context io;

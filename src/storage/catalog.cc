@@ -42,6 +42,16 @@ std::string EncodeEntry(const CollectionEntry& e) {
     BSON_APPEND_INT64(&capped, "max", e.capped->max);
     bson_append_document_end(&doc, &capped);
   }
+  if (e.validation) {
+    bson_t rules, validator;
+    BSON_APPEND_DOCUMENT_BEGIN(&doc, "validation", &rules);
+    if (bson_init_static(&validator, e.validation->validator.data(), e.validation->validator.size())) {
+      BSON_APPEND_DOCUMENT(&rules, "validator", &validator);
+    }
+    BSON_APPEND_UTF8(&rules, "level", e.validation->level.c_str());
+    BSON_APPEND_UTF8(&rules, "action", e.validation->action.c_str());
+    bson_append_document_end(&doc, &rules);
+  }
   if (e.view) {
     bson_t view, pipeline, stage;
     BSON_APPEND_DOCUMENT_BEGIN(&doc, "view", &view);
@@ -102,6 +112,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   std::vector<StoredIndex> indexes;
   std::optional<CappedLimits> capped;
   std::optional<ViewDefinition> view;
+  std::optional<ValidationRules> validation;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     uint32_t len = 0;
@@ -141,6 +152,28 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
       capped = limits;
       continue;
     }
+    if (key == "validation" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      ValidationRules rules;
+      bson_iter_t field;
+      bson_iter_recurse(&it, &field);
+      while (bson_iter_next(&field)) {
+        const std::string_view name = bson_iter_key(&field);
+        if (name == "validator" && BSON_ITER_HOLDS_DOCUMENT(&field)) {
+          uint32_t len = 0;
+          const uint8_t* data = nullptr;
+          bson_iter_document(&field, &len, &data);
+          auto parsed = Document::FromBytes(data, len);
+          if (!parsed.ok()) return Status(ErrorCode::kInternalError, "corrupt validator in catalog entry");
+          rules.validator = std::move(parsed).value();
+        } else if (name == "level" && BSON_ITER_HOLDS_UTF8(&field)) {
+          rules.level = bson_iter_utf8(&field, nullptr);
+        } else if (name == "action" && BSON_ITER_HOLDS_UTF8(&field)) {
+          rules.action = bson_iter_utf8(&field, nullptr);
+        }
+      }
+      validation = std::move(rules);
+      continue;
+    }
     if (key == "view" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
       auto decoded = DecodeView(it);
       if (!decoded.ok()) return decoded.status();
@@ -156,6 +189,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   entry->indexes = std::move(indexes);
   SetCapped(entry.get(), capped);
   entry->view = std::move(view);
+  entry->validation = std::move(validation);
   return entry;
 }
 
@@ -222,10 +256,14 @@ Status Catalog::PersistNew(const CollectionEntry& entry, uint64_t next_id) {
 }
 
 Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view name,
-                                       std::optional<CappedLimits> capped, std::optional<ViewDefinition> view) {
+                                       std::optional<CappedLimits> capped, std::optional<ViewDefinition> view,
+                                       std::optional<ValidationRules> validation,
+                                       const std::function<Status(CollectionEntry*)>& prepare) {
   auto entry = std::make_shared<CollectionEntry>(next_id_, std::string(db), std::string(name));
   SetCapped(entry.get(), capped);
   entry->view = std::move(view);
+  entry->validation = std::move(validation);
+  if (prepare) DOCKET_RETURN_IF_ERROR(prepare(entry.get()));
   DOCKET_RETURN_IF_ERROR(PersistNew(*entry, next_id_ + 1));
   ++next_id_;
   entries_[MapKey(db, name)] = entry;
@@ -238,11 +276,12 @@ Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view nam
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
   if (*found) return *found;
-  return CreateLocked(db, name, std::nullopt, std::nullopt);
+  return CreateLocked(db, name, std::nullopt, std::nullopt, std::nullopt, nullptr);
 }
 
 Status Catalog::Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped,
-                       std::optional<ViewDefinition> view) {
+                       std::optional<ViewDefinition> view, std::optional<ValidationRules> validation,
+                       const std::function<Status(CollectionEntry*)>& prepare) {
   std::unique_lock lock(mutex_);
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
@@ -257,7 +296,7 @@ Status Catalog::Create(std::string_view db, std::string_view name, std::optional
     if (view) return Status(ErrorCode::kNamespaceExists, "Cannot create collection " + full + " - collection already exists.");
     return Status(ErrorCode::kNamespaceExists, "Collection " + full + " already exists.");
   }
-  return CreateLocked(db, name, capped, std::move(view)).status();
+  return CreateLocked(db, name, capped, std::move(view), std::move(validation), prepare).status();
 }
 
 Result<EntryPtr> Catalog::FindOrCreatePending(std::string_view db, std::string_view name, rocksdb::Transaction* txn,
@@ -391,6 +430,8 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     moved->capped = source->capped;  // and its writers' state: the same records
     moved->capped_writers = source->capped_writers;
     moved->view = source->view;
+    moved->validation = source->validation;
+    moved->compiled_validator = source->compiled_validator;
     rocksdb::WriteBatch batch;
     batch.Delete(CatalogKey(from_db, from_name));
     batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));

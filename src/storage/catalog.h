@@ -5,12 +5,14 @@
 //   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}],
 //   capped: {size: <int64>, max: <int64>} (capped collections only),
 //   view: {viewOn: <string>, pipeline: [<stage>...]} (views only: no records,
-//   no indexes)}
+//   no indexes),
+//   validation: {validator: {...}, level: <string>, action: <string>}}
 // (the _id index is implicit and not listed).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -59,6 +61,20 @@ struct ViewDefinition {
   std::vector<Document> pipeline;
 };
 
+// Document validation (MongoDB's validator, validationLevel and
+// validationAction), as given; the engine compiles it (engine/validation.h).
+struct ValidationRules {
+  Document validator;        // a query filter; {} is no validation
+  std::string level = "strict";   // "off", "strict" or "moderate"
+  std::string action = "error";   // "error" or "warn"
+};
+
+// The engine's compiled form of `validation`, kept with the entry. Opaque
+// to storage.
+struct ValidatorAttachment {
+  virtual ~ValidatorAttachment() = default;
+};
+
 // What a capped collection's writers share (engine/capped.h): each holds
 // `mutex` from its first write to the collection until its commit, so that
 // capped writes are serialised (as MongoDB serialises them), natural order
@@ -105,6 +121,11 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // the definition changes (collMod), with `lifecycle` held exclusively, so
   // that view.has_value() may be read without it.
   std::optional<ViewDefinition> view;
+  // Set before the entry is shared; changed (collMod) only with `lifecycle`
+  // held exclusively, so that writers, which hold it shared, see one set of
+  // rules. `compiled_validator` is the engine's, made from `validation`.
+  std::optional<ValidationRules> validation;
+  std::shared_ptr<const ValidatorAttachment> compiled_validator;
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
@@ -126,8 +147,11 @@ class Catalog {
   // Errors: NamespaceExists; as FindOrCreate while a transaction creates it.
   // `capped`: the limits of a capped collection (engine/capped.h checked them);
   // `view`: a view's definition (engine/views.h checked it). Not both.
+  // `validation`: its rules (compiled by `prepare` before the entry is shared).
   Status Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped = std::nullopt,
-                std::optional<ViewDefinition> view = std::nullopt);
+                std::optional<ViewDefinition> view = std::nullopt,
+                std::optional<ValidationRules> validation = std::nullopt,
+                const std::function<Status(CollectionEntry*)>& prepare = nullptr);
 
   // Inside transaction `owner`, whose RocksDB transaction is `txn`: as
   // FindOrCreate / Create, but a new collection's catalog entry is written
@@ -167,7 +191,8 @@ class Catalog {
   static std::string MapKey(std::string_view db, std::string_view name);
   // REQUIRES: mutex_ held exclusively.
   Result<EntryPtr> CreateLocked(std::string_view db, std::string_view name, std::optional<CappedLimits> capped,
-                                std::optional<ViewDefinition> view);
+                                std::optional<ViewDefinition> view, std::optional<ValidationRules> validation,
+                                const std::function<Status(CollectionEntry*)>& prepare);
   Status PersistNew(const CollectionEntry& entry, uint64_t next_id);
   // REQUIRES: `lock` holds mutex_. Waits while another transaction creates
   // db.name; returns the entry then mapped (null: none). Errors: WriteConflict

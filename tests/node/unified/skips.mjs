@@ -136,7 +136,7 @@ function openIssueOf(file, test, server) {
       if (key === "changeStreamPreAndPostImages" || key === "$changeStream") note("changeLog");
       if (key === "collation") note("query");
       if (key === "$text" || GEO_OPERATORS.has(key)) note("query");
-      if (key === "validator" || key === "validationLevel" || key === "validationAction") note("operators");
+      // validator, validationLevel, validationAction and viewOn exist now (engine/validation.h, engine/views.h).
       if (key === "timeseries" || key === "clusteredIndex") note("operators");
       if (OPERATOR_COMMANDS.has(key)) note("operators");
     });
