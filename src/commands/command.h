@@ -19,6 +19,7 @@
 #include "commands/cursor_registry.h"
 #include "commands/fail_points.h"
 #include "commands/operations.h"
+#include "commands/profiler.h"
 #include "commands/ram_log.h"
 #include "commands/sessions.h"
 #include "docket/document.h"
@@ -62,6 +63,7 @@ struct ServerState {
   // --replica-set only: the cluster time replies carry (cluster_time.h).
   ClusterClock clock;
   OperationRegistry operations;  // the commands running now (currentOp, killOp)
+  Profiler profiler;             // the profile command's settings; system.profile's writer
   // getLog "global": the server's recent log lines (mutable: logging is
   // not a change of the server's state; RamLog locks itself).
   mutable RamLog global_log;

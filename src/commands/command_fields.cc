@@ -172,6 +172,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"term", Type::kNumber},
          {"lastKnownCommittedOpTime", Type::kDocument}}}},
       {"killCursors", {{{"cursors", Type::kArray}}}},
+      {"profile", {{{"slowms", Type::kNumber}, {"sampleRate", Type::kNumber}, {"filter", Type::kAny}}}},
       {"create",
        {{{"collation", Type::kDocument, Support::kSimpleCollation},
          {"capped", Type::kBool},

@@ -96,9 +96,18 @@ bool IsOperatorUpdate(const Document& update) {
 
 }  // namespace
 
+// The profiler writes system.profile; clients only read it (mongod's rule).
+Status CheckClientMayWrite(const std::string& db, const std::string& name) {
+  if (name == "system.profile") {
+    return Status(ErrorCode::kInvalidNamespace, "cannot write to '" + db + "." + name + "'");
+  }
+  return Status::OK();
+}
+
 Status Insert(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
+  DOCKET_RETURN_IF_ERROR(CheckClientMayWrite(request.db, *name));
   auto docs = GetDocumentList(request, "documents");
   if (!docs.ok()) return docs.status();
   DOCKET_RETURN_IF_ERROR(CheckBatchSize(docs->size()));
@@ -264,6 +273,7 @@ Status KillCursors(CommandContext& context, const CommandRequest& request, bson_
 Status Update(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
+  DOCKET_RETURN_IF_ERROR(CheckClientMayWrite(request.db, *name));
   auto updates = GetDocumentList(request, "updates");
   if (!updates.ok()) return updates.status();
   DOCKET_RETURN_IF_ERROR(CheckBatchSize(updates->size()));
@@ -377,6 +387,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
 Status Delete(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
+  DOCKET_RETURN_IF_ERROR(CheckClientMayWrite(request.db, *name));
   auto deletes = GetDocumentList(request, "deletes");
   if (!deletes.ok()) return deletes.status();
   DOCKET_RETURN_IF_ERROR(CheckBatchSize(deletes->size()));
@@ -427,6 +438,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
 Status FindAndModify(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
+  DOCKET_RETURN_IF_ERROR(CheckClientMayWrite(request.db, *name));
   const Document& body = *request.body;
   auto query = GetDocumentField(body, "query");
   if (!query.ok()) return query.status();

@@ -14,6 +14,7 @@
 #include "commands/handlers.h"
 #include "commands/transactions.h"
 #include "docket/deadline.h"
+#include "docket/metrics.h"
 #include "bson/append_element.h"
 
 namespace docket::commands {
@@ -44,6 +45,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"isMaster", {Hello}},
       {"ismaster", {Hello}},
       {"ping", {Ping}},
+      {"profile", {Profile}},
       {"buildInfo", {BuildInfo}},
       {"buildinfo", {BuildInfo}},
       {"listDatabases", {ListDatabases}},
@@ -211,8 +213,18 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
       *request.body, name, request.db,
       {context.connection.id, context.connection.remote, context.connection.app_name});
   InterruptScope interruptible(running->killed());
-  Document reply = RunWithSession(context, request, name, entry->run);
+  OperationMetrics metrics;
+  const Profiler::AtStart profiling = context.server.profiler.Begin(request.db);
+  const auto started = std::chrono::steady_clock::now();
+  Document reply;
+  {
+    MetricsScope measured(&metrics);
+    reply = RunWithSession(context, request, name, entry->run);
+  }
   context.fail = nullptr;
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  context.server.profiler.Record(context, request, name, reply, micros, metrics, profiling);
   return reply;
 }
 

@@ -27,6 +27,9 @@ Status Sleep(CommandContext&, const CommandRequest&, bson_t*);
 Status ConfigureFailPoint(CommandContext&, const CommandRequest&, bson_t*);
 Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 
+// profiler.h: the profile command
+Status Profile(CommandContext&, const CommandRequest&, bson_t*);
+
 // coll_mod.cc
 Status CollMod(CommandContext&, const CommandRequest&, bson_t*);
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "docket/deadline.h"
+#include "docket/metrics.h"
 #include "bson/builder.h"
 #include "bson/path.h"
 #include "bson/key_encoding.h"
@@ -84,8 +85,10 @@ Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transactio
   } else {
     s = engine->db()->Get(rocksdb::ReadOptions(), key, &value);
   }
+  CountKeysExamined(1);  // an _id point read: MongoDB's IDHACK examines one key
   if (s.IsNotFound()) return std::optional<Document>();
   if (!s.ok()) return storage::FromRocks(s, "reading a record");
+  CountDocsExamined(1);
   engine::SplitRecordValue(&value);
   return std::optional<Document>(Document::FromTrustedBytes(std::move(value)));
 }

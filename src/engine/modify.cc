@@ -1,6 +1,7 @@
 #include "engine/modify.h"
 
 #include "engine/validation.h"
+#include "docket/metrics.h"
 
 #include "bson/validate.h"
 #include "docket/deadline.h"
@@ -53,6 +54,8 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     bool found = false;
     // Point lookups lock straight away, so the caller need not re-read.
     DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(c.key, &c.value, &found));
+    CountKeysExamined(1);  // as MongoDB's IDHACK: one key, and the record when there is one
+    if (found) CountDocsExamined(1);
     if (found) *out = std::move(c);
     return Status::OK();
   }

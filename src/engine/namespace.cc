@@ -33,8 +33,10 @@ Status ValidateCollectionName(std::string_view db, std::string_view collection) 
     return Status(ErrorCode::kInvalidNamespace, "Invalid collection name: " + std::string(collection));
   }
   // The system collections a client may use: admin.system.version holds the
-  // feature compatibility version (docket serve writes it at start).
-  const bool allowed_system = db == "admin" && collection == "system.version";
+  // feature compatibility version (docket serve writes it at start);
+  // <db>.system.profile the profiler's entries (a capped collection clients
+  // read, create and drop; the server refuses their writes to it).
+  const bool allowed_system = (db == "admin" && collection == "system.version") || collection == "system.profile";
   if (collection.rfind("system.", 0) == 0 && !allowed_system) {
     return Status(ErrorCode::kInvalidNamespace, "Invalid system namespace: " + full);
   }

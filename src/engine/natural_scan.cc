@@ -1,3 +1,4 @@
+#include "docket/metrics.h"
 #include "engine/natural_scan.h"
 
 #include <algorithm>
@@ -89,6 +90,7 @@ void NaturalScan::FillBatch() {
     MultiGetAt(engine_, user_txn_, read_options_, keys_, &values_, &statuses);
     const size_t kept = KeepFound(statuses, &keys_, &values_, &status_, &sequences_);
     docs_examined_ += static_cast<int64_t>(kept);
+    CountDocsExamined(static_cast<int64_t>(kept));
     if (!status_.ok()) {
       keys_.clear();
       sequences_.clear();

@@ -1,3 +1,4 @@
+#include "docket/metrics.h"
 #include "engine/scan.h"
 
 #include "index/implication.h"
@@ -67,6 +68,7 @@ bool IndexScan::ServeRangeFromCache() {
   for (size_t at = 0; at + 4 <= list.size();) {
     const size_t size = storage::ReadBigEndian32(std::string_view(list).substr(at, 4));
     ++keys_examined_;
+    CountKeysExamined(1);
     AddRecordKey(rocksdb::Slice(list.data() + at + 4, size));
     at += 4 + size;
   }
@@ -190,6 +192,7 @@ void IndexScan::AddRecordKey(rocksdb::Slice id) {
 void IndexScan::CollectRangeEntries() {
   while (keys_.size() < batch_limit_ && PositionInRange()) {
     ++keys_examined_;
+    CountKeysExamined(1);
     ListEntry(it_->value());
     AddRecordKey(it_->value());
     StepIterator();
@@ -213,6 +216,7 @@ void IndexScan::CollectPointEntries() {
       return;
     }
     ++keys_examined_;
+    CountKeysExamined(1);
     AddRecordKey(ids[i]);
   }
 }
@@ -226,7 +230,9 @@ void IndexScan::FetchRecords() {
   std::vector<rocksdb::Status> statuses(keys_.size());
   values_.resize(keys_.size());
   MultiGet(keys_, &values_, &statuses);
-  docs_examined_ += static_cast<int64_t>(KeepFound(statuses, &keys_, &values_, &status_));
+  const size_t kept = KeepFound(statuses, &keys_, &values_, &status_);
+  docs_examined_ += static_cast<int64_t>(kept);
+  CountDocsExamined(static_cast<int64_t>(kept));
 }
 
 namespace {

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "docket/engine.h"
+#include "docket/metrics.h"
 #include "bson/path.h"
 #include "engine/engine_impl.h"
 #include "engine/key_queue.h"
@@ -186,6 +187,7 @@ class RecordScan : public DocumentScan {
   void Next() override {
     it_->Next();
     ++docs_examined_;
+    CountDocsExamined(1);
   }
   rocksdb::Slice key() const override { return it_->key(); }
   rocksdb::Slice value() const override {

@@ -1,0 +1,36 @@
+// What one operation read (MongoDB's keysExamined and docsExamined, as the
+// profiler and slow-operation log report them): a MetricsScope collects, on
+// the calling thread, what the engine's scans examine while it lives. A
+// cursor's later batches count toward the scope around the call that reads
+// them (a getMore's own figures, as in MongoDB).
+#pragma once
+
+#include <cstdint>
+
+namespace docket {
+
+struct OperationMetrics {
+  int64_t keys_examined = 0;  // index entries (and _id keys) looked at
+  int64_t docs_examined = 0;  // records fetched
+};
+
+// Adds the calling thread's engine work to `*sink` until destroyed. Scopes
+// nest: the inner one collects, the outer one comes back (and does not see
+// the inner one's counts). Not movable.
+class MetricsScope {
+ public:
+  explicit MetricsScope(OperationMetrics* sink);
+  ~MetricsScope();
+  MetricsScope(const MetricsScope&) = delete;
+  MetricsScope& operator=(const MetricsScope&) = delete;
+
+ private:
+  OperationMetrics* outer_;
+};
+
+// For the engine's scans: count into the current scope, if any (one
+// thread-local read when there is none).
+void CountKeysExamined(int64_t n);
+void CountDocsExamined(int64_t n);
+
+}  // namespace docket

@@ -1,0 +1,157 @@
+"""The database profiler over the wire, against mongod 6.0's documented
+behaviour: the profile command's levels, slowms, sampleRate and filter and
+its reply (the previous settings), <db>.system.profile as a 1 MiB capped
+collection created on the first entry, readable and tailable, refused to
+client writes, entries with measured keysExamined/docsExamined (checked
+against explain's executionStats for the same query), and the slow-query
+log line."""
+import threading
+import time
+
+import pymongo
+import pytest
+from bson.son import SON
+from pymongo.errors import OperationFailure
+
+from conftest import DocketServer
+
+
+def entries(db, **query):
+    return list(db.system.profile.find(query))
+
+
+def test_profile_command_settings_and_reply(db):
+    assert db.command("profile", -1) == {"was": 0, "slowms": 100, "sampleRate": 1.0, "ok": 1.0}
+    assert db.command(SON([("profile", 1), ("slowms", 20), ("sampleRate", 0.5)]))["was"] == 0
+    assert db.command("profile", -1) == {"was": 1, "slowms": 20, "sampleRate": 0.5, "ok": 1.0}
+    reply = db.command(SON([("profile", 1), ("filter", {"op": "query"})]))
+    assert reply["was"] == 1 and "filter" not in reply
+    reply = db.command("profile", -1)
+    assert reply["filter"] == {"op": "query"} and "note" in reply
+    db.command(SON([("profile", 0), ("filter", "unset"), ("slowms", 100), ("sampleRate", 1.0)]))
+    assert db.command("profile", -1) == {"was": 0, "slowms": 100, "sampleRate": 1.0, "ok": 1.0}
+    for bad, code in [(SON([("profile", 3)]), 2), (SON([("profile", "all")]), 14),
+                      (SON([("profile", 1), ("sampleRate", 2)]), 2), (SON([("profile", 1), ("slowms", "x")]), 14),
+                      (SON([("profile", 1), ("filter", {"$bogus": 1})]), 2), (SON([("profile", 1), ("nope", 1)]), 40415)]:
+        with pytest.raises(OperationFailure) as e:
+            db.command(bad)
+        assert e.value.code == code, bad
+    assert db.command("profile", -1)["was"] == 0  # nothing changed by the failures
+
+
+def test_level_two_records_every_operation_with_measured_figures(db):
+    db.c.insert_many([{"_id": i, "a": i % 10} for i in range(100)])
+    db.c.create_index("a")
+    db.command("profile", 2)
+    list(db.c.find({"a": 3}))
+    list(db.c.find({"_id": {"$gte": 50}}).batch_size(10))
+    db.c.find_one({"_id": 7})
+    db.c.update_many({"a": 4}, {"$set": {"b": 1}})
+    db.c.delete_many({"a": 5})
+    db.c.insert_one({"_id": 1000})
+    db.command("count", "c", query={"a": 1})
+    db.command("profile", 0)
+    assert "system.profile" in db.list_collection_names()
+    assert db.system.profile.options() == {"capped": True, "size": 1048576}
+    # The `profile` that turned it on is not recorded; the one that turned it off is.
+    profiled = entries(db)
+    assert profiled[0]["op"] == "query" and profiled[-1]["command"]["profile"] == 0
+    by_index = entries(db, op="query", **{"command.filter": {"a": 3}})[0]
+    plan = db.command("explain", {"find": "c", "filter": {"a": 3}}, verbosity="executionStats")["executionStats"]
+    assert by_index["keysExamined"] == plan["totalKeysExamined"] == 10
+    assert by_index["docsExamined"] == plan["totalDocsExamined"] == 10
+    assert by_index["nreturned"] == 10 and by_index["ns"] == db.name + ".c"
+    for field in ["millis", "ts", "client", "responseLength", "numYield", "protocol", "command"]:
+        assert field in by_index
+    scan = entries(db, op="query", **{"command.filter": {"_id": {"$gte": 50}}})[0]
+    assert scan["nreturned"] == 10 and scan["cursorid"] != 0
+    more = entries(db, op="getmore")
+    assert sum(m["nreturned"] for m in more) == 40
+    assert entries(db, op="query", **{"command.filter": {"_id": 7}})[0]["keysExamined"] == 1
+    update = entries(db, op="update")[0]
+    assert update["nMatched"] == 10 and update["nModified"] == 10 and update["keysExamined"] == 10
+    assert entries(db, op="remove")[0]["ndeleted"] == 10
+    assert entries(db, op="insert")[0]["ninserted"] == 1
+    assert entries(db, op="command", **{"command.count": "c"})[0]["ns"] == db.name + ".c"
+    # Clients read it, never write it.
+    for call in [lambda: db.system.profile.insert_one({"x": 1}), lambda: db.system.profile.delete_many({}),
+                 lambda: db.system.profile.update_one({}, {"$set": {"x": 1}})]:
+        with pytest.raises(OperationFailure) as e:
+            call()
+        assert e.value.code == 73
+    db.system.profile.drop()
+    assert "system.profile" not in db.list_collection_names()
+
+
+def test_level_one_keeps_slow_or_filtered_operations(db):
+    db.c.insert_many([{"_id": i} for i in range(20)])
+    db.command(SON([("profile", 1), ("slowms", 100000)]))
+    list(db.c.find())
+    assert "system.profile" not in db.list_collection_names()  # nothing was that slow
+    db.command(SON([("profile", 1), ("slowms", 0)]))
+    list(db.c.find({"_id": 1}))
+    assert len(entries(db, op="query")) == 1  # at least 0 ms: every operation
+    db.command(SON([("profile", 1), ("slowms", 100000), ("filter", {"op": "remove"})]))
+    list(db.c.find({"_id": 2}))
+    db.c.delete_one({"_id": 3})
+    assert len(entries(db, op="query")) == 1
+    assert len(entries(db, op="remove")) == 1
+    db.command(SON([("profile", 1), ("slowms", 0), ("sampleRate", 0.0), ("filter", "unset")]))
+    list(db.c.find({"_id": 4}))
+    db.command("profile", 0)
+    assert len(entries(db, op="query")) == 1  # sampled at rate 0: none
+    # An error is recorded with its code.
+    db.command("profile", 2)
+    with pytest.raises(OperationFailure):
+        db.command("find", "c", filter={"$bogus": 1})
+    db.command("profile", 0)
+    failed = entries(db, ok=0.0)[0]
+    assert failed["errCode"] == 2 and failed["errName"] == "BadValue" and failed["errMsg"]
+
+
+def test_profiling_is_per_database_and_tailable(client):
+    a, b = client.prof_a, client.prof_b
+    client.drop_database(a)
+    client.drop_database(b)
+    a.command("profile", 2)
+    a.x.insert_one({"_id": 1})
+    b.x.insert_one({"_id": 1})
+    assert "system.profile" not in b.list_collection_names()
+    cursor = a.system.profile.find(cursor_type=pymongo.CursorType.TAILABLE_AWAIT)
+    seen = [e["op"] for e in cursor]
+    assert seen == ["insert"]
+    a.x.insert_one({"_id": 2})
+    deadline = time.time() + 5
+    while cursor.alive and time.time() < deadline:
+        batch = [e["op"] for e in cursor]
+        if batch:
+            assert batch[0] == "insert"
+            break
+    else:
+        pytest.fail("the tailable cursor on system.profile saw no new entry")
+    cursor.close()
+    a.command("profile", 0)
+    client.drop_database(a)
+    client.drop_database(b)
+
+
+def test_slow_operations_are_logged_and_concurrent_profiling_loses_nothing(client):
+    db = client.prof_concurrent
+    client.drop_database(db)
+    db.command(SON([("profile", 2), ("slowms", 0)]))
+    per_thread = 50
+
+    def work(t):
+        for i in range(per_thread):
+            db.c.insert_one({"_id": "%d-%d" % (t, i)})
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.command(SON([("profile", 0), ("slowms", 100)]))
+    assert db.system.profile.count_documents({"op": "insert"}) == 4 * per_thread
+    log = client.admin.command("getLog", "global")["log"]
+    assert any('"id":51803' in line and '"Slow query"' in line for line in log)
+    client.drop_database(db)
