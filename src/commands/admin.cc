@@ -3,6 +3,8 @@
 // on connect (buildInfo, getParameter, serverStatus, ...).
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <thread>
 
 #include "bson/builder.h"
@@ -378,7 +380,23 @@ Status ServerStatus(CommandContext& context, const CommandRequest&, bson_t* repl
     bson_append_document_end(&compression, &one);
   }
   bson_append_document_end(&network, &compression);
+  context.server.metrics.AppendNetwork(&network);
   bson_append_document_end(reply, &network);
+  context.server.metrics.AppendSections(reply);
+  // mem, in MiB as mongod reports it: the process's resident and virtual size.
+  long pages_virtual = 0, pages_resident = 0;
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages_virtual, &pages_resident) != 2) pages_virtual = pages_resident = 0;
+    std::fclose(statm);
+  }
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  bson_t mem;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "mem", &mem);
+  BSON_APPEND_INT32(&mem, "bits", 64);
+  BSON_APPEND_INT64(&mem, "resident", pages_resident * page >> 20);
+  BSON_APPEND_INT64(&mem, "virtual", pages_virtual * page >> 20);
+  BSON_APPEND_BOOL(&mem, "supported", pages_virtual > 0);
+  bson_append_document_end(reply, &mem);
   return Status::OK();
 }
 

@@ -127,6 +127,8 @@ std::string CanonicalCommandName(std::string_view command) {
   if (command == "findandmodify") return "findAndModify";
   if (command == "ismaster") return "isMaster";
   if (command == "buildinfo") return "buildInfo";
+  if (command == "dbstats") return "dbStats";
+  if (command == "collstats") return "collStats";
   return std::string(command);
 }
 

@@ -20,6 +20,7 @@
 #include "commands/fail_points.h"
 #include "commands/operations.h"
 #include "commands/profiler.h"
+#include "commands/server_metrics.h"
 #include "commands/ram_log.h"
 #include "commands/sessions.h"
 #include "docket/document.h"
@@ -64,6 +65,7 @@ struct ServerState {
   ClusterClock clock;
   OperationRegistry operations;  // the commands running now (currentOp, killOp)
   Profiler profiler;             // the profile command's settings; system.profile's writer
+  ServerMetrics metrics;         // serverStatus' counters of the work done
   // getLog "global": the server's recent log lines (mutable: logging is
   // not a change of the server's state; RamLog locks itself).
   mutable RamLog global_log;

@@ -1,5 +1,7 @@
 #include "commands/command_fields.h"
 
+#include "commands/api_version.h"
+
 #include <bson/bson.h>
 
 #include <map>
@@ -405,7 +407,7 @@ Status CheckSimpleCollation(const Document& collation, std::string_view where) {
 Status CheckCommandFields(std::string_view command, const Document& body,
                           const std::vector<wire::DocumentSequence>* sequences, bool replica_set) {
   // Lower-case aliases answer as their command (findandmodify).
-  const std::string name = command == "findandmodify" ? std::string("findAndModify") : std::string(command);
+  const std::string name = CanonicalCommandName(command);
   const auto& commands = Commands();
   auto found = commands.find(name);
   if (found == commands.end()) return Status::OK();

@@ -67,7 +67,9 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"serverStatus", {ServerStatus}},
       {"getLog", {GetLog}},
       {"collStats", {CollStats}},
+      {"collstats", {CollStats}},
       {"dbStats", {DbStats}},
+      {"dbstats", {DbStats}},
       {"validate", {Validate}},
       {"compact", {Compact}},
       {"explain", {Explain}},
@@ -225,6 +227,14 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   context.server.profiler.Record(context, request, name, reply, micros, metrics, profiling);
+  if (!context.connection.parked) {
+    int64_t statements = 0;
+    if (name == "update" || name == "delete") {
+      auto list = GetDocumentList(request, name == "update" ? "updates" : "deletes");
+      if (list.ok()) statements = static_cast<int64_t>(list->size());
+    }
+    context.server.metrics.CountCommand(CanonicalCommandName(name), statements, reply, micros, metrics);
+  }
   return reply;
 }
 

@@ -171,7 +171,7 @@ Status Profiler::Configure(const std::string& db, const Document& command, bson_
   std::lock_guard lock(mutex_);
   DatabaseSettings& settings = per_db_[db];
   BSON_APPEND_INT32(reply, "was", settings.level);
-  BSON_APPEND_INT64(reply, "slowms", slow_ms_);
+  BSON_APPEND_INT64(reply, "slowms", slow_ms_.load());
   BSON_APPEND_DOUBLE(reply, "sampleRate", sample_rate_);
   if (!settings.filter.empty()) {
     bson::AppendDocument(reply, "filter", settings.filter);
@@ -180,6 +180,7 @@ Status Profiler::Configure(const std::string& db, const Document& command, bson_
                      "slow-query log lines.");
   }
   if (level == -1) return Status::OK();
+  databases_profiled_ += (level > 0 ? 1 : 0) - (settings.level > 0 ? 1 : 0);
   settings.level = static_cast<int>(level);
   if (slow_ms) slow_ms_ = *slow_ms;
   if (sample_rate) sample_rate_ = *sample_rate;
@@ -194,6 +195,7 @@ Status Profiler::Configure(const std::string& db, const Document& command, bson_
 }
 
 Profiler::AtStart Profiler::Begin(const std::string& db) const {
+  if (databases_profiled_.load(std::memory_order_relaxed) == 0) return AtStart();
   std::lock_guard lock(mutex_);
   auto found = per_db_.find(db);
   if (found == per_db_.end()) return AtStart();
@@ -202,18 +204,18 @@ Profiler::AtStart Profiler::Begin(const std::string& db) const {
 
 void Profiler::Record(CommandContext& context, const CommandRequest& request, const std::string& name,
                       const Document& reply, int64_t micros, const OperationMetrics& metrics, const AtStart& settings) {
+  const int64_t millis = micros / 1000;
+  const int64_t slow_ms = slow_ms_.load(std::memory_order_relaxed);
+  if (settings.level == 0 && millis < slow_ms) return;  // the common case: nothing to do
   if (context.connection.parked || context.connection.close_without_reply) return;  // it runs again
   const std::string coll = CollectionOf(name, *request.body);
   if (coll == "system.profile") return;
   const std::string ns = request.db + "." + (coll.empty() ? "$cmd" : coll);
-  const int64_t millis = micros / 1000;
   const int level = settings.level;
   const std::shared_ptr<const query::Filter>& filter = settings.filter;
-  int64_t slow_ms = 0;
   double sample_rate = 1.0;
   {
     std::lock_guard lock(mutex_);
-    slow_ms = slow_ms_;
     sample_rate = sample_rate_;
   }
   const bool slow = millis >= slow_ms;  // slowms 0 logs every operation, as mongod

@@ -417,6 +417,7 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
         woken_from = std::move(park);
       }
       if (reply.empty() && connection.parked.has_value()) break;  // stopped while parked
+      state.metrics.CountMessage(static_cast<int64_t>(length), static_cast<int64_t>(reply.size()));
       if (decompressed > 0) uncharge(decompressed);
       // What follows this message (a pipelined one) moves to the front.
       std::memmove(in.data(), in.data() + length, have - length);

@@ -155,3 +155,19 @@ def test_slow_operations_are_logged_and_concurrent_profiling_loses_nothing(clien
     log = client.admin.command("getLog", "global")["log"]
     assert any('"id":51803' in line and '"Slow query"' in line for line in log)
     client.drop_database(db)
+
+
+def test_a_query_counter_built_on_the_profiler_counts_exactly(db):
+    """What ODM test helpers do (mongoengine's query_counter): profile at
+    level 2, run code, count the query entries of the namespace."""
+    db.qc.insert_many([{"_id": i, "k": i % 3} for i in range(30)])
+    db.command("profile", 2)
+    issued = 0
+    for k in range(3):
+        list(db.qc.find({"k": k}))
+        issued += 1
+        db.qc.find_one({"k": k, "_id": {"$gt": 10}})
+        issued += 1
+    db.other.find_one({})  # another namespace: not counted
+    db.command("profile", 0)
+    assert db.system.profile.count_documents({"op": "query", "ns": db.name + ".qc"}) == issued == 6

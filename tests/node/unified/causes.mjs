@@ -20,10 +20,6 @@ const RULES = [
   [/bypassDocumentValidation: expected false, but the field is missing/,
     "driver: the Node.js driver 6.x never sends bypassDocumentValidation: false (NODE-6484); not a server difference"],
   [/create-null-ids/, "driver: the Node.js driver replaces a null _id with a generated ObjectId (NODE-6468); not a server difference", "id"],
-  [/\.dropCollection: unexpected error MongoServerError: ns not found code 26/,
-    "driver: the test first drops a collection that does not exist; mongod 6.0 answers NamespaceNotFound (26) " +
-    "as Docket does, and the Node.js driver 7 ignores that error in dropCollection (DropCollectionOperation.handleError) " +
-    "while the 6.x driver in tests/node raises it"],
   [/download when final chunk is missing/, "driver: the Node.js driver does not report a missing final GridFS chunk; not a server difference", "id"],
   // --- features of open issues ---
   [/transaction options inherited from client/,

@@ -1,0 +1,139 @@
+#include "commands/server_metrics.h"
+
+#include "bson/value.h"
+
+namespace docket::commands {
+
+namespace {
+
+int64_t IntField(const Document& doc, const char* key) {
+  bson_iter_t it;
+  return doc.Find(key, &it) && BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 0;
+}
+
+// The number of documents in the reply's cursor batch.
+int64_t BatchLength(const Document& reply) {
+  bson_iter_t cursor, field, item;
+  if (!reply.Find("cursor", &cursor) || !BSON_ITER_HOLDS_DOCUMENT(&cursor)) return 0;
+  bson_iter_recurse(&cursor, &field);
+  while (bson_iter_next(&field)) {
+    const std::string_view key = bson_iter_key(&field);
+    if ((key == "firstBatch" || key == "nextBatch") && BSON_ITER_HOLDS_ARRAY(&field)) {
+      int64_t n = 0;
+      bson_iter_recurse(&field, &item);
+      while (bson_iter_next(&item)) ++n;
+      return n;
+    }
+  }
+  return 0;
+}
+
+void AppendLatency(bson_t* out, const char* key, int64_t micros, int64_t ops) {
+  bson_t one;
+  BSON_APPEND_DOCUMENT_BEGIN(out, key, &one);
+  BSON_APPEND_INT64(&one, "latency", micros);
+  BSON_APPEND_INT64(&one, "ops", ops);
+  bson_append_document_end(out, &one);
+}
+
+}  // namespace
+
+void ServerMetrics::CountCommand(const std::string& name, int64_t statements, const Document& reply, int64_t micros,
+                                 const OperationMetrics& examined) {
+  bson_iter_t ok;
+  const bool failed = reply.Find("ok", &ok) && bson_iter_as_double(&ok) != 1.0;
+  Latency* latency = &commands_;
+  if (name == "insert") {
+    insert_ += IntField(reply, "n");
+    docs_inserted_ += IntField(reply, "n");
+    latency = &writes_;
+  } else if (name == "update") {
+    update_ += statements;
+    docs_updated_ += IntField(reply, "nModified");
+    latency = &writes_;
+  } else if (name == "delete") {
+    delete_ += statements;
+    docs_deleted_ += IntField(reply, "n");
+    latency = &writes_;
+  } else if (name == "findAndModify" || name == "findandmodify") {
+    command_ += 1;
+    latency = &writes_;
+  } else if (name == "find") {
+    query_ += 1;
+    latency = &reads_;
+  } else if (name == "getMore") {
+    getmore_ += 1;
+    latency = &reads_;
+  } else {
+    command_ += 1;
+    if (name == "aggregate" || name == "count" || name == "distinct") latency = &reads_;
+  }
+  docs_returned_ += BatchLength(reply);
+  keys_scanned_ += examined.keys_examined;
+  docs_scanned_ += examined.docs_examined;
+  latency->micros += micros;
+  latency->ops += 1;
+  std::lock_guard lock(mutex_);
+  CommandCounts& counts = per_command_[name];
+  counts.total += 1;
+  if (failed) counts.failed += 1;
+}
+
+void ServerMetrics::CountMessage(int64_t bytes_in, int64_t bytes_out) {
+  bytes_in_ += bytes_in;
+  bytes_out_ += bytes_out;
+  requests_ += 1;
+}
+
+void ServerMetrics::AppendNetwork(bson_t* network) const {
+  BSON_APPEND_INT64(network, "bytesIn", bytes_in_.load());
+  BSON_APPEND_INT64(network, "bytesOut", bytes_out_.load());
+  BSON_APPEND_INT64(network, "numRequests", requests_.load());
+}
+
+void ServerMetrics::AppendSections(bson_t* reply) const {
+  bson_t counters, repl, latencies, metrics, commands, document, executor;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "opcounters", &counters);
+  BSON_APPEND_INT64(&counters, "insert", insert_.load());
+  BSON_APPEND_INT64(&counters, "query", query_.load());
+  BSON_APPEND_INT64(&counters, "update", update_.load());
+  BSON_APPEND_INT64(&counters, "delete", delete_.load());
+  BSON_APPEND_INT64(&counters, "getmore", getmore_.load());
+  BSON_APPEND_INT64(&counters, "command", command_.load());
+  bson_append_document_end(reply, &counters);
+  // A single node applies no replicated operations.
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "opcountersRepl", &repl);
+  for (const char* key : {"insert", "query", "update", "delete", "getmore", "command"}) BSON_APPEND_INT64(&repl, key, 0);
+  bson_append_document_end(reply, &repl);
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "opLatencies", &latencies);
+  AppendLatency(&latencies, "reads", reads_.micros.load(), reads_.ops.load());
+  AppendLatency(&latencies, "writes", writes_.micros.load(), writes_.ops.load());
+  AppendLatency(&latencies, "commands", commands_.micros.load(), commands_.ops.load());
+  bson_append_document_end(reply, &latencies);
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "metrics", &metrics);
+  BSON_APPEND_DOCUMENT_BEGIN(&metrics, "commands", &commands);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, counts] : per_command_) {
+      bson_t one;
+      bson_append_document_begin(&commands, name.c_str(), -1, &one);
+      BSON_APPEND_INT64(&one, "failed", counts.failed);
+      BSON_APPEND_INT64(&one, "total", counts.total);
+      bson_append_document_end(&commands, &one);
+    }
+  }
+  bson_append_document_end(&metrics, &commands);
+  BSON_APPEND_DOCUMENT_BEGIN(&metrics, "document", &document);
+  BSON_APPEND_INT64(&document, "deleted", docs_deleted_.load());
+  BSON_APPEND_INT64(&document, "inserted", docs_inserted_.load());
+  BSON_APPEND_INT64(&document, "returned", docs_returned_.load());
+  BSON_APPEND_INT64(&document, "updated", docs_updated_.load());
+  bson_append_document_end(&metrics, &document);
+  BSON_APPEND_DOCUMENT_BEGIN(&metrics, "queryExecutor", &executor);
+  BSON_APPEND_INT64(&executor, "scanned", keys_scanned_.load());
+  BSON_APPEND_INT64(&executor, "scannedObjects", docs_scanned_.load());
+  bson_append_document_end(&metrics, &executor);
+  bson_append_document_end(reply, &metrics);
+}
+
+}  // namespace docket::commands

@@ -1,0 +1,59 @@
+// What serverStatus reports of the work done since the server started, as
+// mongod counts it (the sections mongostat, mongotop-style tools and
+// monitoring read): opcounters, opLatencies, metrics.commands,
+// metrics.document, metrics.queryExecutor, network.
+//
+// Counting rules, mongod's: opcounters.insert counts documents inserted,
+// update and delete count statements, query counts find commands, getmore
+// getMore commands, command every other command (and count, distinct,
+// aggregate, findAndModify). opLatencies sums microseconds by class: reads
+// (find, getMore, count, distinct, aggregate), writes (insert, update,
+// delete, findAndModify), commands (the rest). Thread-safe: atomics, and a
+// mutex for the per-command map.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <bson/bson.h>
+
+#include "docket/document.h"
+#include "docket/metrics.h"
+
+namespace docket::commands {
+
+class ServerMetrics {
+ public:
+  // After command `name` answered `reply` in `micros`; `statements`: the
+  // number of an update's or delete's statements (in its body or a
+  // document sequence).
+  void CountCommand(const std::string& name, int64_t statements, const Document& reply, int64_t micros,
+                    const OperationMetrics& examined);
+  // One message in and its reply out.
+  void CountMessage(int64_t bytes_in, int64_t bytes_out);
+
+  // Appends opcounters, opcountersRepl, opLatencies and metrics to a
+  // serverStatus reply, and bytesIn/bytesOut/numRequests to its `network`.
+  void AppendSections(bson_t* reply) const;
+  void AppendNetwork(bson_t* network) const;
+
+ private:
+  struct Latency {
+    std::atomic<int64_t> micros{0}, ops{0};
+  };
+  std::atomic<int64_t> insert_{0}, query_{0}, update_{0}, delete_{0}, getmore_{0}, command_{0};
+  Latency reads_, writes_, commands_;
+  std::atomic<int64_t> docs_inserted_{0}, docs_updated_{0}, docs_deleted_{0}, docs_returned_{0};
+  std::atomic<int64_t> keys_scanned_{0}, docs_scanned_{0};
+  std::atomic<int64_t> bytes_in_{0}, bytes_out_{0}, requests_{0};
+  struct CommandCounts {
+    int64_t total = 0, failed = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, CommandCounts> per_command_;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace docket::commands

@@ -1,0 +1,75 @@
+"""serverStatus' counters of the work done, as mongod counts them
+(opcounters, opLatencies, metrics.commands/document/queryExecutor, network,
+mem), checked exactly against the work several threads do at once."""
+import threading
+
+import pymongo
+from pymongo.errors import OperationFailure
+
+from conftest import DocketServer
+
+
+def test_counters_add_up_exactly_under_concurrent_clients():
+    s = DocketServer()
+    client = pymongo.MongoClient(s.uri, serverSelectionTimeoutMS=5000)
+    db = client.status_counts
+    db.c.create_index("k")
+    before = db.command("serverStatus")
+    threads, per_thread = 4, 25
+
+    def work(t):
+        c = pymongo.MongoClient(s.uri, serverSelectionTimeoutMS=5000).status_counts.c
+        for i in range(per_thread):
+            c.insert_many([{"_id": "%d-%d-a" % (t, i), "k": i}, {"_id": "%d-%d-b" % (t, i), "k": i}])
+            list(c.find({"k": i}))
+            c.bulk_write([pymongo.UpdateOne({"_id": "%d-%d-a" % (t, i)}, {"$set": {"u": 1}}),
+                          pymongo.UpdateOne({"_id": "%d-%d-b" % (t, i)}, {"$set": {"u": 1}})])
+            c.delete_one({"_id": "%d-%d-b" % (t, i)})
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    with pytest_raises_operation_failure():
+        db.command("find", "c", filter={"$bogus": 1})
+    after = db.command("serverStatus")
+    ops = threads * per_thread
+    delta = lambda section, key: after[section][key] - before[section][key]
+    assert delta("opcounters", "insert") == 2 * ops
+    assert delta("opcounters", "update") == 2 * ops
+    assert delta("opcounters", "delete") == ops
+    assert delta("opcounters", "query") == ops + 1
+    assert after["opcountersRepl"]["insert"] == 0
+    doc = lambda key: after["metrics"]["document"][key] - before["metrics"]["document"][key]
+    assert doc("inserted") == 2 * ops and doc("updated") == 2 * ops and doc("deleted") == ops
+    assert doc("returned") >= 2 * ops  # each find returns the documents with its k so far
+    cmd = after["metrics"]["commands"]["find"]
+    was = before["metrics"]["commands"].get("find", {"total": 0, "failed": 0})
+    assert cmd["total"] - was["total"] == ops + 1
+    assert cmd["failed"] - was["failed"] == 1
+    assert after["metrics"]["queryExecutor"]["scanned"] > before["metrics"]["queryExecutor"]["scanned"]
+    assert after["opLatencies"]["writes"]["ops"] - before["opLatencies"]["writes"]["ops"] >= 3 * ops
+    assert after["opLatencies"]["reads"]["ops"] > before["opLatencies"]["reads"]["ops"]
+    assert after["network"]["numRequests"] > before["network"]["numRequests"] + 4 * ops
+    assert after["network"]["bytesIn"] > before["network"]["bytesIn"]
+    assert after["network"]["bytesOut"] > before["network"]["bytesOut"]
+    assert after["mem"]["supported"] is True and after["mem"]["resident"] > 0
+    client.close()
+    assert s.stop() == 0
+
+
+class pytest_raises_operation_failure:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        assert kind is not None and issubclass(kind, OperationFailure), "expected an OperationFailure"
+        return True
+
+
+def test_lower_case_aliases_answer_as_their_command(db):
+    db.c.insert_one({"_id": 1})
+    assert db.command("dbstats")["objects"] == db.command("dbStats")["objects"] == 1
+    assert db.command("collstats", "c")["count"] == db.command("collStats", "c")["count"] == 1
+    assert db.command("buildinfo")["version"] == db.command("buildInfo")["version"]
