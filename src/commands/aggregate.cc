@@ -91,10 +91,13 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   options.bypass_document_validation = GetBoolField(body, "bypassDocumentValidation", false);
   options.read.transaction = request.txn;
   DOCKET_RETURN_IF_ERROR(PrepareStages(context, request, collectionless, &*stages));
+  // $collStats: the stage becomes its document; the rest runs over it.
+  bool run_without_collection = collectionless;
+  DOCKET_RETURN_IF_ERROR(ExpandCollStats(context, request, name, &*stages, &run_without_collection));
 
   Engine* engine = context.server.engine;
   if (explain) {
-    if (collectionless) return Status(ErrorCode::kCommandNotSupported, "explain of a collectionless aggregate is not supported by Docket");
+    if (run_without_collection) return Status(ErrorCode::kCommandNotSupported, "explain of a collectionless aggregate is not supported by Docket");
     auto explained = engine->collection(request.db, name).ExplainAggregate(*stages, options);
     if (!explained.ok()) return explained.status();
     bson_iter_t it;
@@ -104,7 +107,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   }
   // The first batch is only as big as asked; what runs beyond it waits for getMore.
   options.batch_size = *batch_size > 0 ? static_cast<int32_t>(*batch_size) : 101;
-  auto cursor = collectionless ? engine->Aggregate(request.db, *stages, options)
+  auto cursor = run_without_collection ? engine->Aggregate(request.db, *stages, options)
                                : engine->collection(request.db, name).Aggregate(*stages, options);
   if (!cursor.ok()) return cursor.status();
   const std::string ns = request.db + "." + (collectionless ? std::string("$cmd.aggregate") : name);

@@ -151,4 +151,21 @@ Result<std::string> GetCollectionName(const Document& body) {
   return std::string(s, len);
 }
 
+// The collection a command names (its first field, or getMore's
+// `collection`), or "" for a command that names none.
+std::string CommandCollection(const std::string& name, const Document& body) {
+  static const char* const kNamesOne[] = {"find", "insert", "update", "delete", "count", "distinct",
+                                          "aggregate", "findAndModify", "findandmodify"};
+  bson_iter_t it;
+  if (name == "getMore") return body.Find("collection", &it) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
+  for (const char* n : kNamesOne) {
+    if (name == n) {
+      body.Iterate(&it);
+      if (bson_iter_next(&it) && BSON_ITER_HOLDS_UTF8(&it)) return bson_iter_utf8(&it, nullptr);
+      return "";
+    }
+  }
+  return "";
+}
+
 }  // namespace docket::commands

@@ -53,4 +53,9 @@ bool CollectionExists(Engine* engine, const std::string& db, const std::string& 
 // InvalidNamespace for a non-string or empty name.
 Result<std::string> GetCollectionName(const Document& body);
 
+// The collection command `name` works on: its first field for the CRUD
+// commands (find, insert, update, delete, count, distinct, aggregate,
+// findAndModify), getMore's `collection`; "" for the others.
+std::string CommandCollection(const std::string& name, const Document& body);
+
 }  // namespace docket::commands

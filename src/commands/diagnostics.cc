@@ -31,13 +31,18 @@ Status CollStats(CommandContext& context, const CommandRequest& request, bson_t*
   auto scale = GetScale(*request.body);
   if (!scale.ok()) return scale.status();
   BSON_APPEND_UTF8(reply, "ns", (request.db + "." + *name).c_str());
+  return AppendStorageStats(context.server.engine, request.db, *name, *scale, reply);
+}
+
+Status AppendStorageStats(Engine* engine, const std::string& db, const std::string& name, int64_t scale,
+                          bson_t* reply) {
   CollectionStats stats;
-  if (CollectionExists(context.server.engine, request.db, *name)) {
-    auto measured = context.server.engine->collection(request.db, *name).Stats();
+  if (CollectionExists(engine, db, name)) {
+    auto measured = engine->collection(db, name).Stats();
     if (!measured.ok()) return measured.status();
     stats = std::move(measured).value();
   }
-  const int64_t s = *scale;
+  const int64_t s = scale;
   BSON_APPEND_INT64(reply, "size", stats.data_size / s);
   BSON_APPEND_INT64(reply, "count", stats.count);
   if (stats.count > 0) BSON_APPEND_INT64(reply, "avgObjSize", stats.data_size / stats.count);

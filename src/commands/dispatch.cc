@@ -233,7 +233,9 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
       auto list = GetDocumentList(request, name == "update" ? "updates" : "deletes");
       if (list.ok()) statements = static_cast<int64_t>(list->size());
     }
-    context.server.metrics.CountCommand(CanonicalCommandName(name), statements, reply, micros, metrics);
+    const std::string coll = CommandCollection(name, *request.body);
+    context.server.metrics.CountCommand(CanonicalCommandName(name), coll.empty() ? "" : request.db + "." + coll,
+                                        statements, reply, micros, metrics);
   }
   return reply;
 }

@@ -30,6 +30,20 @@ Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 // profiler.h: the profile command
 Status Profile(CommandContext&, const CommandRequest&, bson_t*);
 
+// diagnostics.cc: collStats' figures (without ns) of db.name, sizes divided
+// by `scale`; zeros for a collection that does not exist.
+Status AppendStorageStats(Engine* engine, const std::string& db, const std::string& name, int64_t scale,
+                          bson_t* reply);
+
+// coll_stats_stage.cc: when the pipeline starts with $collStats, replaces
+// that stage with a $documents stage of the one document it produces
+// (latencyStats, storageStats, count, queryExecStats as asked) and sets
+// *collectionless: the rest runs over it. Errors as mongod's: not first
+// (40602), on a collectionless aggregate (InvalidNamespace), unknown fields
+// (40415), storageStats or count of a view (CommandNotSupportedOnView).
+Status ExpandCollStats(CommandContext& context, const CommandRequest& request, const std::string& name,
+                       std::vector<Document>* stages, bool* collectionless);
+
 // coll_mod.cc
 Status CollMod(CommandContext&, const CommandRequest&, bson_t*);
 

@@ -7,29 +7,13 @@
 #include "bson/builder.h"
 #include "commands/command.h"
 #include "commands/handlers.h"
+#include "commands/args.h"
 #include "commands/ram_log.h"
 #include "bson/value.h"
 
 namespace docket::commands {
 
 namespace {
-
-// The collection a command names (its first field, or getMore's
-// `collection`), or "" for a command that names none.
-std::string CollectionOf(const std::string& name, const Document& body) {
-  static const char* const kNamesOne[] = {"find", "insert", "update", "delete", "count", "distinct",
-                                          "aggregate", "findAndModify", "findandmodify"};
-  bson_iter_t it;
-  if (name == "getMore") return body.Find("collection", &it) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
-  for (const char* n : kNamesOne) {
-    if (name == n) {
-      body.Iterate(&it);
-      if (bson_iter_next(&it) && BSON_ITER_HOLDS_UTF8(&it)) return bson_iter_utf8(&it, nullptr);
-      return "";
-    }
-  }
-  return "";
-}
 
 // mongod's `op` for a command.
 const char* OpOf(const std::string& name) {
@@ -208,7 +192,7 @@ void Profiler::Record(CommandContext& context, const CommandRequest& request, co
   const int64_t slow_ms = slow_ms_.load(std::memory_order_relaxed);
   if (settings.level == 0 && millis < slow_ms) return;  // the common case: nothing to do
   if (context.connection.parked || context.connection.close_without_reply) return;  // it runs again
-  const std::string coll = CollectionOf(name, *request.body);
+  const std::string coll = CommandCollection(name, *request.body);
   if (coll == "system.profile") return;
   const std::string ns = request.db + "." + (coll.empty() ? "$cmd" : coll);
   const int level = settings.level;

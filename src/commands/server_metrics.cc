@@ -38,8 +38,8 @@ void AppendLatency(bson_t* out, const char* key, int64_t micros, int64_t ops) {
 
 }  // namespace
 
-void ServerMetrics::CountCommand(const std::string& name, int64_t statements, const Document& reply, int64_t micros,
-                                 const OperationMetrics& examined) {
+void ServerMetrics::CountCommand(const std::string& name, const std::string& ns, int64_t statements,
+                                 const Document& reply, int64_t micros, const OperationMetrics& examined) {
   bson_iter_t ok;
   const bool failed = reply.Find("ok", &ok) && bson_iter_as_double(&ok) != 1.0;
   Latency* latency = &commands_;
@@ -77,6 +77,24 @@ void ServerMetrics::CountCommand(const std::string& name, int64_t statements, co
   CommandCounts& counts = per_command_[name];
   counts.total += 1;
   if (failed) counts.failed += 1;
+  if (ns.empty()) return;
+  NamespaceLatency& at = per_namespace_[ns];
+  if (latency == &reads_) {
+    at.reads_micros += micros;
+    at.reads_ops += 1;
+  } else if (latency == &writes_) {
+    at.writes_micros += micros;
+    at.writes_ops += 1;
+  } else {
+    at.commands_micros += micros;
+    at.commands_ops += 1;
+  }
+}
+
+ServerMetrics::NamespaceLatency ServerMetrics::LatencyOf(const std::string& ns) const {
+  std::lock_guard lock(mutex_);
+  auto found = per_namespace_.find(ns);
+  return found == per_namespace_.end() ? NamespaceLatency() : found->second;
 }
 
 void ServerMetrics::CountMessage(int64_t bytes_in, int64_t bytes_out) {

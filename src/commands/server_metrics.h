@@ -30,8 +30,16 @@ class ServerMetrics {
   // After command `name` answered `reply` in `micros`; `statements`: the
   // number of an update's or delete's statements (in its body or a
   // document sequence).
-  void CountCommand(const std::string& name, int64_t statements, const Document& reply, int64_t micros,
-                    const OperationMetrics& examined);
+  // `ns`: "db.collection" the command worked on, "" for none.
+  void CountCommand(const std::string& name, const std::string& ns, int64_t statements, const Document& reply,
+                    int64_t micros, const OperationMetrics& examined);
+
+  // A namespace's latencies since the server started ($collStats'
+  // latencyStats): microseconds and operations by class.
+  struct NamespaceLatency {
+    int64_t reads_micros = 0, reads_ops = 0, writes_micros = 0, writes_ops = 0, commands_micros = 0, commands_ops = 0;
+  };
+  NamespaceLatency LatencyOf(const std::string& ns) const;
   // One message in and its reply out.
   void CountMessage(int64_t bytes_in, int64_t bytes_out);
 
@@ -54,6 +62,7 @@ class ServerMetrics {
   };
   mutable std::mutex mutex_;
   std::map<std::string, CommandCounts> per_command_;  // GUARDED_BY(mutex_)
+  std::map<std::string, NamespaceLatency> per_namespace_;  // GUARDED_BY(mutex_); grows with the namespaces used
 };
 
 }  // namespace docket::commands

@@ -3,6 +3,8 @@
 mem), checked exactly against the work several threads do at once."""
 import threading
 
+import pytest
+
 import pymongo
 from pymongo.errors import OperationFailure
 
@@ -73,3 +75,34 @@ def test_lower_case_aliases_answer_as_their_command(db):
     assert db.command("dbstats")["objects"] == db.command("dbStats")["objects"] == 1
     assert db.command("collstats", "c")["count"] == db.command("collStats", "c")["count"] == 1
     assert db.command("buildinfo")["version"] == db.command("buildInfo")["version"]
+
+
+def test_coll_stats_stage(db):
+    db.c.insert_many([{"_id": i} for i in range(5)])
+    list(db.c.find())
+    before = list(db.c.aggregate([{"$collStats": {"latencyStats": {}}}]))[0]["latencyStats"]
+    list(db.c.find({"_id": 1}))
+    db.c.insert_one({"_id": 9})
+    got = list(db.c.aggregate([{"$collStats": {"latencyStats": {}, "storageStats": {"scale": 1}, "count": {}}},
+                               {"$project": {"count": 1, "storageStats.count": 1, "latencyStats": 1, "ns": 1}}]))
+    assert len(got) == 1
+    stats = got[0]
+    assert stats["ns"] == db.name + ".c" and stats["count"] == 6 and stats["storageStats"]["count"] == 6
+    # the find, and the first $collStats aggregate itself (a read of the namespace, as in mongod)
+    assert stats["latencyStats"]["reads"]["ops"] == before["reads"]["ops"] + 2
+    assert stats["latencyStats"]["writes"]["ops"] == before["writes"]["ops"] + 1
+    full = list(db.c.aggregate([{"$collStats": {"storageStats": {}}}]))[0]["storageStats"]
+    assert full == {k: v for k, v in db.command("collStats", "c").items() if k not in ("ns", "ok")}
+    for pipeline, code in [([{"$match": {}}, {"$collStats": {}}], 40602), ([{"$collStats": {"bogus": {}}}], 40415),
+                           ([{"$collStats": 1}], 14)]:
+        with pytest.raises(OperationFailure) as e:
+            list(db.c.aggregate(pipeline))
+        assert e.value.code == code, pipeline
+    with pytest.raises(OperationFailure) as e:
+        list(db.missing.aggregate([{"$collStats": {"storageStats": {}}}]))
+    assert e.value.code == 26
+    db.create_collection("v", viewOn="c")
+    with pytest.raises(OperationFailure) as e:
+        list(db.v.aggregate([{"$collStats": {"count": {}}}]))
+    assert e.value.code == 166
+    assert "latencyStats" in list(db.v.aggregate([{"$collStats": {"latencyStats": {}}}]))[0]
