@@ -76,6 +76,9 @@ struct ConnectionInfo {
   int64_t id = 0;
   std::string remote;    // "127.0.0.1:54321"
   std::string app_name;  // hello's client.application.name
+  // Whether the client has closed its end (polled by commands that wait:
+  // a tailable getMore's awaitData). Empty: never known.
+  std::function<bool()> peer_gone;
   // Set by a command that must end the connection without a reply (a test
   // fail point's closeConnection): the server closes it instead of answering.
   bool close_without_reply = false;

@@ -223,7 +223,10 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
     // Nothing new: wait for an insert (woken by its commit) up to the
     // getMore's maxTimeMS (mongod's default: 1 s), or until a killCursors.
     const auto until = started + std::chrono::milliseconds(*await_ms > 0 ? *await_ms : 1000);
-    auto killed = [&] { return context.server.cursors.Killed(id); };
+    // Ended early by a killCursors, or by the client going away.
+    auto killed = [&] {
+      return context.server.cursors.Killed(id) || (context.connection.peer_gone && context.connection.peer_gone());
+    };
     while (batch.ok() && batch->empty() && !(*entry)->cursor.exhausted()) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= until || !(*entry)->cursor.AwaitData(

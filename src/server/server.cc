@@ -1,8 +1,10 @@
 #include "server/server.h"
 
 #include <asio.hpp>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -296,6 +298,14 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
   auto remote = self->socket.remote_endpoint(ec);
   connection.remote = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
   Log("connection " + std::to_string(self->id) + " accepted from " + connection.remote);
+  // While a command runs nobody reads this socket, so a peek that finds its
+  // end (0) or an error other than "nothing yet" means the client left.
+  connection.peer_gone = [fd = self->socket.native_handle()] {
+    char byte = 0;
+    const ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return true;
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  };
   std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(self->id));
   const bool jitter = options.jitter_max.count() > 0;
   std::uniform_int_distribution<int64_t> jitter_micros(options.jitter_min.count() * 1000,

@@ -91,3 +91,37 @@ def test_a_lost_position_ends_the_cursor(db):
     assert [d["_id"] for d in cursor] == [6, 7]
     small.insert_many([{"_id": 8}, {"_id": 9}, {"_id": 10}])
     assert list(cursor) == [] and not cursor.alive
+
+
+def test_a_client_that_goes_away_ends_its_await(server, db, log):
+    """A getMore waiting for data (awaitData, a long maxTimeMS) stops waiting
+    soon after its client disconnects, instead of holding its thread until
+    maxTimeMS: currentOp no longer shows it."""
+    import raw_wire
+    log.insert_one({"_id": 1})
+    sock = raw_wire.connect(server)
+    found = raw_wire.command(sock, SON([("find", "log"), ("tailable", True), ("awaitData", True), ("$db", db.name)]))
+    cursor_id = found["cursor"]["id"]
+    assert cursor_id != 0
+    sock.sendall(raw_wire.op_msg(bson_encode(SON([("getMore", cursor_id), ("collection", "log"),
+                                                   ("maxTimeMS", 60000), ("$db", db.name)]))))
+    admin = db.client.admin
+
+    def waiting():
+        ops = admin.aggregate([{"$currentOp": {}}, {"$match": {"command.getMore": cursor_id}}])
+        return len(list(ops)) == 1
+
+    deadline = time.time() + 10
+    while not waiting() and time.time() < deadline:
+        time.sleep(0.02)
+    assert waiting(), "the getMore did not start waiting"
+    sock.close()
+    deadline = time.time() + 5
+    while waiting() and time.time() < deadline:
+        time.sleep(0.05)
+    assert not waiting(), "the getMore still waits for a client that left"
+
+
+def bson_encode(doc):
+    import bson
+    return bson.encode(doc)
