@@ -46,6 +46,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"ismaster", {Hello}},
       {"ping", {Ping}},
       {"profile", {Profile}},
+      {"top", {Top}},
       {"buildInfo", {BuildInfo}},
       {"buildinfo", {BuildInfo}},
       {"listDatabases", {ListDatabases}},

@@ -30,6 +30,10 @@ Status TestApiVersion(CommandContext&, const CommandRequest&, bson_t*);
 // profiler.h: the profile command
 Status Profile(CommandContext&, const CommandRequest&, bson_t*);
 
+// top (admin only): time and operations per namespace since the server
+// started (server_metrics.h), in mongod's shape, for mongotop.
+Status Top(CommandContext&, const CommandRequest&, bson_t*);
+
 // diagnostics.cc: collStats' figures (without ns) of db.name, sizes divided
 // by `scale`; zeros for a collection that does not exist.
 Status AppendStorageStats(Engine* engine, const std::string& db, const std::string& name, int64_t scale,

@@ -79,6 +79,13 @@ void ServerMetrics::CountCommand(const std::string& name, const std::string& ns,
   if (failed) counts.failed += 1;
   if (ns.empty()) return;
   NamespaceLatency& at = per_namespace_[ns];
+  at.total.Add(micros);
+  (name == "find"        ? at.queries
+   : name == "getMore"   ? at.getmore
+   : name == "insert"    ? at.insert
+   : name == "update"    ? at.update
+   : name == "delete"    ? at.remove
+                         : at.commands).Add(micros);
   if (latency == &reads_) {
     at.reads_micros += micros;
     at.reads_ops += 1;
@@ -89,6 +96,35 @@ void ServerMetrics::CountCommand(const std::string& name, const std::string& ns,
     at.commands_micros += micros;
     at.commands_ops += 1;
   }
+}
+
+void ServerMetrics::AppendTop(bson_t* reply) const {
+  bson_t totals;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "totals", &totals);
+  BSON_APPEND_UTF8(&totals, "note", "all times in microseconds");
+  auto usage = [](bson_t* out, const char* key, int64_t micros, int64_t count) {
+    bson_t one;
+    BSON_APPEND_DOCUMENT_BEGIN(out, key, &one);
+    BSON_APPEND_INT64(&one, "time", micros);
+    BSON_APPEND_INT64(&one, "count", count);
+    bson_append_document_end(out, &one);
+  };
+  std::lock_guard lock(mutex_);
+  for (const auto& [ns, at] : per_namespace_) {
+    bson_t one;
+    bson_append_document_begin(&totals, ns.c_str(), -1, &one);
+    usage(&one, "total", at.total.micros, at.total.count);
+    usage(&one, "readLock", at.reads_micros, at.reads_ops);
+    usage(&one, "writeLock", at.writes_micros + at.commands_micros, at.writes_ops + at.commands_ops);
+    usage(&one, "queries", at.queries.micros, at.queries.count);
+    usage(&one, "getmore", at.getmore.micros, at.getmore.count);
+    usage(&one, "insert", at.insert.micros, at.insert.count);
+    usage(&one, "update", at.update.micros, at.update.count);
+    usage(&one, "remove", at.remove.micros, at.remove.count);
+    usage(&one, "commands", at.commands.micros, at.commands.count);
+    bson_append_document_end(&totals, &one);
+  }
+  bson_append_document_end(reply, &totals);
 }
 
 ServerMetrics::NamespaceLatency ServerMetrics::LatencyOf(const std::string& ns) const {

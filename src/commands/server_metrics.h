@@ -34,12 +34,23 @@ class ServerMetrics {
   void CountCommand(const std::string& name, const std::string& ns, int64_t statements, const Document& reply,
                     int64_t micros, const OperationMetrics& examined);
 
-  // A namespace's latencies since the server started ($collStats'
-  // latencyStats): microseconds and operations by class.
+  // A namespace's use since the server started: microseconds and
+  // operations by class ($collStats' latencyStats) and by kind (`top`).
+  struct Usage {
+    int64_t micros = 0, count = 0;
+    void Add(int64_t m) {
+      micros += m;
+      count += 1;
+    }
+  };
   struct NamespaceLatency {
     int64_t reads_micros = 0, reads_ops = 0, writes_micros = 0, writes_ops = 0, commands_micros = 0, commands_ops = 0;
+    // top's: total, readLock (reads), writeLock (writes), and by kind.
+    Usage total, queries, getmore, insert, update, remove, commands;
   };
   NamespaceLatency LatencyOf(const std::string& ns) const;
+  // `top`'s {totals: {note, <ns>: {...}}} body, appended to `reply`.
+  void AppendTop(bson_t* reply) const;
   // One message in and its reply out.
   void CountMessage(int64_t bytes_in, int64_t bytes_out);
 

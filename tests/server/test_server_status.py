@@ -106,3 +106,23 @@ def test_coll_stats_stage(db):
         list(db.v.aggregate([{"$collStats": {"count": {}}}]))
     assert e.value.code == 166
     assert "latencyStats" in list(db.v.aggregate([{"$collStats": {"latencyStats": {}}}]))[0]
+
+
+def test_top_counts_time_and_operations_per_namespace(db):
+    admin = db.client.admin
+    ns = db.name + ".t"
+    before = admin.command("top")["totals"].get(ns, {})
+    db.t.insert_many([{"_id": i} for i in range(3)])
+    list(db.t.find({}).batch_size(1))
+    db.t.update_one({"_id": 1}, {"$set": {"x": 1}})
+    db.t.delete_one({"_id": 2})
+    after = admin.command("top")["totals"]
+    assert after["note"] == "all times in microseconds"
+    got = after[ns]
+    count = lambda key: got[key]["count"] - before.get(key, {"count": 0})["count"]
+    assert count("insert") == 1 and count("queries") == 1 and count("getmore") == 2
+    assert count("update") == 1 and count("remove") == 1
+    assert count("total") == 6 and count("readLock") == 3 and count("writeLock") == 3
+    with pytest.raises(OperationFailure) as e:
+        db.command("top")
+    assert e.value.code == 13
