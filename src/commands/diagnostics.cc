@@ -162,6 +162,50 @@ Status Validate(CommandContext& context, const CommandRequest& request, bson_t* 
 // is IDHACK for an `_id` equality and COLLSCAN otherwise (there are no other
 // indexes yet). executionStats runs the filter to count what it returns and
 // examines.
+namespace {
+
+// `explained` with queryPlanner.winningPlan under a write's own stage
+// ({stage: "UPDATE", inputStage: <the plan>}), as mongod shows a write's plan.
+Document UnderWriteStage(const Document& explained, const char* stage) {
+  bson::Builder out;
+  bson_iter_t it;
+  explained.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (std::string_view(bson_iter_key(&it)) != "queryPlanner" || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      docket::bson::AppendElement(out.get(), bson_iter_key(&it), -1, &it);
+      continue;
+    }
+    bson_t planner, wrapped;
+    BSON_APPEND_DOCUMENT_BEGIN(out.get(), "queryPlanner", &planner);
+    bson_iter_t field;
+    bson_iter_recurse(&it, &field);
+    while (bson_iter_next(&field)) {
+      if (std::string_view(bson_iter_key(&field)) != "winningPlan") {
+        docket::bson::AppendElement(&planner, bson_iter_key(&field), -1, &field);
+        continue;
+      }
+      BSON_APPEND_DOCUMENT_BEGIN(&planner, "winningPlan", &wrapped);
+      BSON_APPEND_UTF8(&wrapped, "stage", stage);
+      docket::bson::AppendElement(&wrapped, "inputStage", -1, &field);
+      bson_append_document_end(&planner, &wrapped);
+    }
+    bson_append_document_end(out.get(), &planner);
+  }
+  return out.Finish();
+}
+
+// The first statement of an explained update or delete: mongod explains one.
+Result<Document> FirstStatement(const Document& inner, const char* list) {
+  bson_iter_t it, first;
+  if (!inner.Find(list, &it) || !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &first) ||
+      !bson_iter_next(&first) || !BSON_ITER_HOLDS_DOCUMENT(&first)) {
+    return Status(ErrorCode::kFailedToParse, std::string("explain of a write needs one statement in '") + list + "'");
+  }
+  return SubDocument(first);
+}
+
+}  // namespace
+
 Status Explain(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto inner = GetDocumentField(*request.body, "explain");
   if (!inner.ok()) return inner.status();
@@ -187,12 +231,34 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   } else if (verb == "count" || verb == "findAndModify" || verb == "findandmodify" || verb == "distinct") {
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "query", &filter));
     if (verb != "count") DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));
+  } else if (verb == "update" || verb == "delete") {
+    auto statement = FirstStatement(*inner, verb == "update" ? "updates" : "deletes");
+    if (!statement.ok()) return statement.status();
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*statement, "q", &filter));
+    auto statement_hint = GetHint(*statement);
+    if (!statement_hint.ok()) return statement_hint.status();
+    if (!statement_hint->empty()) options.hint = std::move(statement_hint).value();
+  } else if (verb == "aggregate") {
+    std::vector<Document> stages;
+    DOCKET_RETURN_IF_ERROR(ReadDocumentArray(*inner, "pipeline", &stages));
+    AggregateOptions aggregate;
+    aggregate.hint = options.hint;
+    auto explained = context.server.engine->collection(request.db, *name).ExplainAggregate(stages, aggregate);
+    if (!explained.ok()) return explained.status();
+    bson_iter_t it;
+    explained->Iterate(&it);
+    while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
+    return Status::OK();
   } else {
     return Status(ErrorCode::kCommandNotSupported, "explain of '" + verb + "' is not supported yet");
   }
   Collection collection = context.server.engine->collection(request.db, *name);
   auto explained = collection.Explain(filter, options);
   if (!explained.ok()) return explained.status();
+  const bool removes = verb == "delete" || ((verb == "findAndModify" || verb == "findandmodify") &&
+                                            GetBoolField(*inner, "remove", false));
+  const bool updates = verb == "update" || ((verb == "findAndModify" || verb == "findandmodify") && !removes);
+  if (removes || updates) explained = UnderWriteStage(*explained, removes ? "DELETE" : "UPDATE");
   bson_iter_t it;
   explained->Iterate(&it);
   while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
