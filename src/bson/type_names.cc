@@ -44,4 +44,8 @@ bool IsValidTypeCode(long long code) {
   return (code >= 1 && code <= 19) || code == -1 || code == 127;
 }
 
+bson_type_t TypeFromCode(long long code) {
+  return code == -1 ? BSON_TYPE_MINKEY : static_cast<bson_type_t>(code);
+}
+
 }  // namespace docket::bson

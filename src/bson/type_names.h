@@ -18,5 +18,8 @@ std::optional<bson_type_t> TypeFromAlias(std::string_view alias);
 
 // Whether `code` is a valid BSON type number (1..19, -1 minKey, 127 maxKey).
 bool IsValidTypeCode(long long code);
+// The libbson type of MongoDB type number `code` (-1, minKey, is libbson's
+// 0xFF). REQUIRES: IsValidTypeCode(code).
+bson_type_t TypeFromCode(long long code);
 
 }  // namespace docket::bson

@@ -215,7 +215,7 @@ Result<bson_type_t> TargetType(const Value& to) {
     if (!AsWholeInt64(to, &code) || !bson::IsValidTypeCode(code)) {
       return Status(ErrorCode::kFailedToParse, "In $convert, numeric value for 'to' does not correspond to a BSON type: " + to.ToJson());
     }
-    return static_cast<bson_type_t>(code);
+    return bson::TypeFromCode(code);  // -1 (minKey) is not libbson's number for it
   }
   return Status(ErrorCode::kFailedToParse, "$convert's 'to' argument must be a string or number, but is " +
                                                std::string(TypeName(to)));

@@ -276,7 +276,7 @@ Status AddTypeCode(const bson_iter_t& it, std::vector<bson_type_t>* types, bool*
     return BadValue("Invalid numerical type code: " + bson::ValueToJson(it) + ". Instead use {$exists:false}.");
   }
   if (!bson::IsValidTypeCode(code)) return BadValue("Invalid numerical type code: " + bson::ValueToJson(it));
-  types->push_back(code == -1 ? BSON_TYPE_MINKEY : static_cast<bson_type_t>(code));
+  types->push_back(bson::TypeFromCode(code));
   return Status::OK();
 }
 

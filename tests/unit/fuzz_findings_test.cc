@@ -247,6 +247,19 @@ TEST(FuzzFindingsTest, RangeOver16MBFailsBeforeBuilding) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
+// projection_fuzz: $convert's `to: -1` (minKey) was cast to bson_type_t as
+// 0xFFFFFFFF, a value outside the enumeration (UBSan: invalid load).
+TEST(FuzzFindingsTest, ConvertToMinKeyByNumberIsMinKeysConversion) {
+  auto by_number = Project(R"({"$convert": {"input": 1, "to": -1, "onError": "caught"}})");
+  ASSERT_TRUE(by_number.ok()) << by_number.status().ToString();
+  auto by_name = Project(R"({"$convert": {"input": 1, "to": "minKey", "onError": "caught"}})");
+  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
+  EXPECT_EQ(by_number->ToJson(), by_name->ToJson());
+  auto unhandled = Project(R"({"$convert": {"input": 1, "to": -1}})");
+  ASSERT_FALSE(unhandled.ok());
+  EXPECT_EQ(Project(R"({"$convert": {"input": 1, "to": "minKey"}})").status().code(), unhandled.status().code());
+}
+
 TEST(FuzzFindingsTest, RangeBuildsItsArrayExactly) {
   auto small = Project(R"([{"$range": [0, 5]}, {"$range": [0, 10, 4]}, {"$range": [5, 0, -2]}, {"$range": [0, 0]},)"
                        R"( {"$range": [3, 1]}, {"$range": [-3, 9, 5]}])");
