@@ -126,3 +126,15 @@ def test_top_counts_time_and_operations_per_namespace(db):
     with pytest.raises(OperationFailure) as e:
         db.command("top")
     assert e.value.code == 13
+
+
+def test_get_parameter_answers_what_it_has_and_refuses_the_rest(db):
+    admin = db.client.admin
+    assert admin.command("getParameter", 1, featureCompatibilityVersion=1)["featureCompatibilityVersion"] == {"version": "6.0"}
+    assert admin.command("getParameter", 1, transactionLifetimeLimitSeconds=1)["transactionLifetimeLimitSeconds"] == 60
+    everything = admin.command("getParameter", "*")
+    assert {"featureCompatibilityVersion", "authenticationMechanisms", "enableTestCommands"} <= set(everything)
+    for asked in [{"noSuchParameter": 1}, {}]:
+        with pytest.raises(OperationFailure) as e:
+            admin.command("getParameter", 1, **asked)
+        assert e.value.code == 72 and "no option found to get" in str(e.value)
