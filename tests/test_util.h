@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "docket/engine.h"
 
@@ -22,6 +23,17 @@ inline Document J(const std::string& json) {
 inline int64_t GetInt(const Document& doc, const char* field) {
   bson_iter_t it;
   return doc.Find(field, &it) ? bson_iter_as_int64(&it) : -1;
+}
+
+// The documents' _id values, as integers.
+inline std::vector<int64_t> IdsOf(const std::vector<Document>& docs) {
+  std::vector<int64_t> out;
+  for (const Document& d : docs) {
+    bson_iter_t id;
+    EXPECT_TRUE(d.Find("_id", &id));
+    out.push_back(bson_iter_as_int64(&id));
+  }
+  return out;
 }
 
 // A fresh directory under the system temp dir, removed on destruction.

@@ -18,14 +18,6 @@ int64_t NowMillis() {
       .count();
 }
 
-void AppendLatency(bson_t* out, const char* key, int64_t micros, int64_t ops) {
-  bson_t one;
-  BSON_APPEND_DOCUMENT_BEGIN(out, key, &one);
-  BSON_APPEND_INT64(&one, "latency", micros);
-  BSON_APPEND_INT64(&one, "ops", ops);
-  bson_append_document_end(out, &one);
-}
-
 }  // namespace
 
 Status ExpandCollStats(CommandContext& context, const CommandRequest& request, const std::string& name,
@@ -64,14 +56,7 @@ Status ExpandCollStats(CommandContext& context, const CommandRequest& request, c
     const Document options = SubDocument(it);
     const bool view = engine->IsView(request.db, name);
     if (key == "latencyStats") {
-      const ServerMetrics::NamespaceLatency at = context.server.metrics.LatencyOf(ns);
-      bson_t latency;
-      BSON_APPEND_DOCUMENT_BEGIN(out.get(), "latencyStats", &latency);
-      AppendLatency(&latency, "reads", at.reads_micros, at.reads_ops);
-      AppendLatency(&latency, "writes", at.writes_micros, at.writes_ops);
-      AppendLatency(&latency, "commands", at.commands_micros, at.commands_ops);
-      AppendLatency(&latency, "transactions", 0, 0);
-      bson_append_document_end(out.get(), &latency);
+      context.server.metrics.AppendLatencyStats(ns, "latencyStats", out.get());
     } else if (key == "storageStats" || key == "count") {
       if (view) return Status(ErrorCode::kCommandNotSupportedOnView, "Namespace " + ns + " is a view, not a collection");
       if (!CollectionExists(engine, request.db, name)) {

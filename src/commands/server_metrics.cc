@@ -127,6 +127,17 @@ void ServerMetrics::AppendTop(bson_t* reply) const {
   bson_append_document_end(reply, &totals);
 }
 
+void ServerMetrics::AppendLatencyStats(const std::string& ns, const char* key, bson_t* out) const {
+  const NamespaceLatency at = LatencyOf(ns);
+  bson_t latency;
+  BSON_APPEND_DOCUMENT_BEGIN(out, key, &latency);
+  AppendLatency(&latency, "reads", at.reads_micros, at.reads_ops);
+  AppendLatency(&latency, "writes", at.writes_micros, at.writes_ops);
+  AppendLatency(&latency, "commands", at.commands_micros, at.commands_ops);
+  AppendLatency(&latency, "transactions", 0, 0);
+  bson_append_document_end(out, &latency);
+}
+
 ServerMetrics::NamespaceLatency ServerMetrics::LatencyOf(const std::string& ns) const {
   std::lock_guard lock(mutex_);
   auto found = per_namespace_.find(ns);

@@ -49,6 +49,9 @@ class ServerMetrics {
     Usage total, queries, getmore, insert, update, remove, commands;
   };
   NamespaceLatency LatencyOf(const std::string& ns) const;
+  // $collStats' latencyStats of `ns`: {reads, writes, commands, transactions}
+  // each {latency, ops}, appended to `out` under `key`.
+  void AppendLatencyStats(const std::string& ns, const char* key, bson_t* out) const;
   // `top`'s {totals: {note, <ns>: {...}}} body, appended to `reply`.
   void AppendTop(bson_t* reply) const;
   // One message in and its reply out.

@@ -17,18 +17,9 @@ namespace docket {
 namespace {
 
 using testing::EngineTest;
+using testing::IdsOf;
 using testing::J;
 using testing::Mode;
-
-std::vector<int64_t> IdsOf(const std::vector<Document>& docs) {
-  std::vector<int64_t> out;
-  for (const Document& d : docs) {
-    bson_iter_t id;
-    EXPECT_TRUE(d.Find("_id", &id));
-    out.push_back(bson_iter_as_int64(&id));
-  }
-  return out;
-}
 
 class TailableTest : public EngineTest {
  protected:
