@@ -225,9 +225,15 @@ Status Engine::SetCappedLimits(std::string_view db, std::string_view name, std::
   if (!limits.ok()) return limits.status();
   const storage::CappedLimits previous = *entry.capped;
   // Writers read the limits holding the lifecycle lock shared: none runs now.
-  entry.capped = **limits;
+  {
+    std::lock_guard options(entry.options_mutex);
+    entry.capped = **limits;
+  }
   Status persisted = impl_->catalog->PersistEntry(entry);
-  if (!persisted.ok()) entry.capped = previous;
+  if (!persisted.ok()) {
+    std::lock_guard options(entry.options_mutex);
+    entry.capped = previous;
+  }
   return persisted;
 }
 

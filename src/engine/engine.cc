@@ -232,8 +232,7 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
   if (db.empty()) return out;
   for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {
     CollectionInfo info{entry->db, entry->name};
-    std::shared_lock lock(entry->lifecycle);  // collMod changes the limits and views with it exclusive
-    if (entry->retired) continue;
+    std::lock_guard lock(entry->options_mutex);  // not lifecycle: an index build holds that for long
     if (entry->capped) {
       info.capped = true;
       info.capped_size = entry->capped->size;

@@ -284,12 +284,18 @@ Status Engine::SetValidation(std::string_view db, std::string_view name, const s
     if (action) rules.action = *action;
     auto checked = engine::CheckValidationRules(db, name, rules.validator, rules.level, rules.action);
     if (!checked.ok()) return checked.status();
-    std::optional<storage::ValidationRules> before = std::move(entry->validation);
+    std::optional<storage::ValidationRules> before;
     auto compiled_before = entry->compiled_validator;
-    entry->validation = std::move(checked).value();
-    Status s = engine::CompileValidation(entry.get());
+    Status s;
+    {
+      std::lock_guard options(entry->options_mutex);
+      before = std::move(entry->validation);
+      entry->validation = std::move(checked).value();
+      s = engine::CompileValidation(entry.get());
+    }
     if (s.ok()) s = impl_->catalog->PersistEntry(*entry);
     if (!s.ok()) {  // as it was (and is on disk)
+      std::lock_guard options(entry->options_mutex);
       entry->validation = std::move(before);
       entry->compiled_validator = std::move(compiled_before);
     }

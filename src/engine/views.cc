@@ -42,13 +42,10 @@ size_t PipelineBytes(const std::vector<Document>& pipeline) {
 // lifecycle lock), nullopt for a collection or nothing.
 std::optional<storage::ViewDefinition> ViewOf(EngineImpl* engine, std::string_view db, std::string_view name,
                                               Transaction* txn) {
-  while (true) {
-    storage::EntryPtr entry = engine->catalog->Find(db, name, txn != nullptr ? txn->impl() : nullptr);
-    if (!entry) return std::nullopt;
-    std::shared_lock lock(entry->lifecycle);
-    if (entry->retired) continue;  // dropped or renamed meanwhile: look again
-    return entry->view;
-  }
+  storage::EntryPtr entry = engine->catalog->Find(db, name, txn != nullptr ? txn->impl() : nullptr);
+  if (!entry) return std::nullopt;
+  std::lock_guard lock(entry->options_mutex);  // not lifecycle: an index build holds that for long
+  return entry->view;
 }
 
 // The collections of database `db` that `stages` read besides their input:
@@ -345,10 +342,17 @@ Status Engine::ModifyView(std::string_view db, std::string_view name, const std:
     DOCKET_RETURN_IF_ERROR(engine::CheckViewDefinition(impl_.get(), db, name, *definition));
     std::unique_lock write(entry->lifecycle);  // readers copy the definition under it shared
     if (entry->retired) continue;
-    std::optional<storage::ViewDefinition> before = std::move(entry->view);
-    entry->view = std::move(definition);
+    std::optional<storage::ViewDefinition> before;
+    {
+      std::lock_guard options(entry->options_mutex);
+      before = std::move(entry->view);
+      entry->view = std::move(definition);
+    }
     Status stored = impl_->catalog->PersistEntry(*entry);
-    if (!stored.ok()) entry->view = std::move(before);  // as it is on disk
+    if (!stored.ok()) {
+      std::lock_guard options(entry->options_mutex);
+      entry->view = std::move(before);  // as it is on disk
+    }
     return stored;
   }
 }

@@ -126,6 +126,11 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // rules. `compiled_validator` is the engine's, made from `validation`.
   std::optional<ValidationRules> validation;
   std::shared_ptr<const ValidatorAttachment> compiled_validator;
+  // For readers that must not wait for `lifecycle` (listCollections would
+  // otherwise wait for an index build on the collection): guards `capped`,
+  // `view` and `validation` too. Whoever changes them holds `lifecycle`
+  // exclusively and this mutex; readers hold either.
+  mutable std::mutex options_mutex;
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;

@@ -6,6 +6,7 @@ indexes, statistics, a cycle, a chain too deep, stages a view cannot hold.
 A metamorphic check compares every read of a view with the same read written
 out by hand over the collection."""
 import threading
+import time
 
 import pymongo
 import pytest
@@ -300,3 +301,29 @@ def test_concurrent_redefinitions_never_make_a_cycle(db):
         assert db.x.count_documents({}) == 1 and db.y.count_documents({}) == 1
         db.command(SON([("collMod", "x"), ("viewOn", "base")]))
         db.command(SON([("collMod", "y"), ("viewOn", "base")]))
+
+
+def test_list_collections_does_not_wait_for_an_index_build(db):
+    """An index build holds its collection's lifecycle lock for the whole
+    build; listCollections (and the view checks) read the options under a
+    lock of their own, so they answer while the build runs."""
+    db.big.insert_many([{"_id": i, "k": i % 1000, "pad": "x" * 50} for i in range(200000)])
+    db.create_collection("on_big", viewOn="big")
+    admin = db.client.admin
+    builder = threading.Thread(target=lambda: db.big.create_index([("k", 1), ("pad", 1)]))
+    builder.start()
+
+    def building():
+        return len(list(admin.aggregate([{"$currentOp": {}}, {"$match": {"command.createIndexes": "big"}}]))) == 1
+
+    deadline = time.time() + 20
+    while not building() and builder.is_alive() and time.time() < deadline:
+        time.sleep(0.005)
+    if not building():
+        builder.join()
+        pytest.skip("the index build ended before it could be observed")
+    names = db.list_collection_names()
+    still_building = building()
+    builder.join()
+    assert {"big", "on_big"} <= set(names)
+    assert still_building, "listCollections answered only after the index build"
