@@ -155,7 +155,7 @@ Status Profiler::Configure(const std::string& db, const Document& command, bson_
   std::lock_guard lock(mutex_);
   DatabaseSettings& settings = per_db_[db];
   BSON_APPEND_INT32(reply, "was", settings.level);
-  BSON_APPEND_INT64(reply, "slowms", slow_ms_.load());
+  BSON_APPEND_INT32(reply, "slowms", static_cast<int32_t>(slow_ms_.load()));  // an int, as mongod
   BSON_APPEND_DOUBLE(reply, "sampleRate", sample_rate_);
   if (!settings.filter.empty()) {
     bson::AppendDocument(reply, "filter", settings.filter);

@@ -86,11 +86,51 @@ function mongosh(uri) {
   console.log("mongosh: ok");
 }
 
+// What operators reach for in mongosh: a view, a $jsonSchema rejection that
+// names the property, the profiler as a query counter, the stats helpers,
+// and explain of an aggregation showing its index.
+function mongoshOperatorTools(uri) {
+  const bin = path.join(here, "node_modules/.bin/mongosh");
+  const script = `
+    const d = db.getSiblingDB("tools");
+    d.c.insertMany([{_id: 1, a: 1}, {_id: 2, a: 2}, {_id: 3, a: 2}]);
+    d.c.createIndex({a: 1});
+    d.createCollection("twos", {viewOn: "c", pipeline: [{$match: {a: 2}}]});
+    d.createCollection("people", {validator: {$jsonSchema: {required: ["name"], properties: {name: {bsonType: "string"}}}}});
+    let rejected = null;
+    try { d.people.insertOne({name: 5}); } catch (e) { rejected = e.errInfo.details.schemaRulesNotSatisfied[0]; }
+    d.setProfilingLevel(2);
+    d.c.find({a: 1}).toArray();
+    d.c.findOne({a: 2});
+    d.setProfilingLevel(0);
+    const plan = d.c.explain().aggregate([{$match: {a: 2}}, {$group: {_id: "$a"}}]);
+    print(JSON.stringify({
+      view: d.twos.find().sort({_id: 1}).toArray(),
+      rejectedProperty: rejected.propertiesNotSatisfied[0].propertyName,
+      queries: d.system.profile.countDocuments({op: "query", ns: "tools.c"}),
+      count: d.c.stats().count,
+      views: d.stats().views,
+      totalSize: Number(d.c.totalSize()) > 0,
+      index: JSON.stringify(plan.stages[0].$cursor.queryPlanner.winningPlan).includes("a_1"),
+    }));`;
+  const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  assert.deepEqual(result.view, [{ _id: 2, a: 2 }, { _id: 3, a: 2 }]);
+  assert.equal(result.rejectedProperty, "name");
+  assert.equal(result.queries, 2);
+  assert.equal(result.count, 3);
+  assert.equal(result.views, 1);
+  assert.equal(result.totalSize, true);
+  assert.equal(result.index, true);
+  console.log("mongosh operator tools: ok");
+}
+
 const { child, uri } = await startServer();
 let failed = false;
 try {
   await nodeDriver(uri);
   mongosh(uri);
+  mongoshOperatorTools(uri);
 } catch (e) {
   console.error(e);
   failed = true;
