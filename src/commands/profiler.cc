@@ -131,6 +131,9 @@ Status Profiler::Configure(const std::string& db, const Document& command, bson_
   if (command.Find("slowms", &it)) {
     if (!BSON_ITER_HOLDS_NUMBER(&it)) return Status(ErrorCode::kTypeMismatch, "BSON field 'profile.slowms' is the wrong type, expected a number");
     slow_ms = bson_iter_as_int64(&it);
+    if (*slow_ms < INT32_MIN || *slow_ms > INT32_MAX) {  // mongod keeps it in an int
+      return Status(ErrorCode::kBadValue, "'slowms' must fit in a 32-bit integer");
+    }
   }
   if (command.Find("sampleRate", &it)) {
     if (!BSON_ITER_HOLDS_NUMBER(&it)) return Status(ErrorCode::kTypeMismatch, "BSON field 'profile.sampleRate' is the wrong type, expected a number");
