@@ -1,5 +1,6 @@
 #include "query/json_schema.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -448,18 +449,32 @@ struct Checks {
     return (!n.min_items || count >= *n.min_items) && (!n.max_items || count <= *n.max_items);
   }
   // The index of the first element equal to an earlier one, or -1.
+  // The index of the first element equal to an earlier one, or -1. Sorted
+  // copies (O(n log n) comparisons, not every pair), each element held as
+  // bytes: libbson's iterator is 128-byte aligned and may not live in a
+  // vector.
   int64_t Duplicate() const {
     if (!n.unique_items || s.type != BSON_TYPE_ARRAY) return -1;
-    std::vector<bson_iter_t> seen;
+    std::vector<std::pair<std::string, int64_t>> held;  // {HoldValue, index}
     bson_iter_t it;
     if (!s.Children(&it)) return -1;
-    for (int64_t i = 0; bson_iter_next(&it); ++i) {
-      for (const bson_iter_t& earlier : seen) {
-        if (ValueEquals(earlier, it)) return i;
-      }
-      seen.push_back(it);
+    for (int64_t i = 0; bson_iter_next(&it); ++i) held.emplace_back(bson::HoldValue(it), i);
+    auto compare = [](const std::pair<std::string, int64_t>& a, const std::pair<std::string, int64_t>& b) {
+      bson_iter_t x, y;
+      bson::IterHeldValue(a.first, &x);
+      bson::IterHeldValue(b.first, &y);
+      return bson::CompareValues(x, y);
+    };
+    std::sort(held.begin(), held.end(), [&](const auto& a, const auto& b) {
+      const int c = compare(a, b);
+      return c != 0 ? c < 0 : a.second < b.second;
+    });
+    int64_t first = -1;
+    for (size_t k = 1; k < held.size(); ++k) {
+      if (compare(held[k - 1], held[k]) != 0) continue;
+      if (first < 0 || held[k].second < first) first = held[k].second;
     }
-    return -1;
+    return first;
   }
 };
 
