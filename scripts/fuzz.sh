@@ -10,7 +10,10 @@
 # not checked in), with its dictionary. A run that stops at a finding is
 # restarted for the rest of its time. Every finding (crash, sanitizer report,
 # leak, timeout, out-of-memory) is saved under fuzz/findings/<target>/ with
-# the report beside it (<name>.log). A finding whose report contains the
+# the report beside it (<name>.log). libFuzzer's slow-unit reports (an input
+# that took 10 s or more but finished: a legitimately heavy input on a
+# loaded machine, or a near-hang) are saved the same way and listed apart:
+# look at them, but they do not fail the run. A finding whose report contains the
 # signature of an entry of fuzz/known_crashes.txt counts as known; UBSan
 # reports listed in fuzz/ubsan_known.supp are suppressed while fuzzing, so
 # that a known finding does not stop every run.
@@ -73,7 +76,7 @@ for target in "${targets[@]}"; do
   work=$build/work/$target
   findings=fuzz/findings/$target
   mkdir -p "$work" "$findings"
-  execs=0 new=0 known=0 restarts=0
+  execs=0 new=0 known=0 slow=0 restarts=0
   start=$(date +%s)
   while :; do
     elapsed=$(( $(date +%s) - start ))
@@ -96,7 +99,10 @@ for target in "${targets[@]}"; do
     after=$(ls "$findings" | grep -v '\.log$' | sort || true)
     for f in $(comm -13 <(echo "$before") <(echo "$after")); do
       cp "$log" "$findings/$f.log"
-      if is_known "$target" "$log"; then
+      if [[ "$f" == slow-unit-* ]]; then
+        slow=$((slow + 1))
+        echo "  $target: slow unit $findings/$f ($(grep -m1 -o 'Slowest unit: [0-9]* s' "$log" || echo 'see its log'))"
+      elif is_known "$target" "$log"; then
         known=$((known + 1))
         echo "  $target: known finding $findings/$f"
       else
@@ -110,8 +116,8 @@ for target in "${targets[@]}"; do
     (( restarts <= 50 )) || break
   done
   took=$(( $(date +%s) - start ))
-  line=$(printf '%-20s %12d execs %6d s %9d/s  new findings: %d  known: %d' "$target" "$execs" "$took" \
-    $(( execs / (took > 0 ? took : 1) )) "$new" "$known")
+  line=$(printf '%-20s %12d execs %6d s %9d/s  new findings: %d  known: %d  slow units: %d' "$target" "$execs" \
+    "$took" $(( execs / (took > 0 ? took : 1) )) "$new" "$known" "$slow")
   echo "$line"
   summary+=("$line")
   (( new == 0 )) || status=1

