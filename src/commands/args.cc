@@ -89,6 +89,19 @@ bool GetBoolField(const Document& body, const char* key, bool fallback) {
   return bson_iter_as_bool(&it);
 }
 
+int64_t CountDocumentList(const CommandRequest& request, const char* key) {
+  if (request.sequences != nullptr) {
+    for (const wire::DocumentSequence& sequence : *request.sequences) {
+      if (sequence.identifier == key) return static_cast<int64_t>(sequence.documents.size());
+    }
+  }
+  bson_iter_t list, item;
+  if (!request.body->Find(key, &list) || !BSON_ITER_HOLDS_ARRAY(&list) || !bson_iter_recurse(&list, &item)) return 0;
+  int64_t n = 0;
+  while (bson_iter_next(&item)) ++n;
+  return n;
+}
+
 Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, const char* key) {
   std::vector<Document> out;
   if (request.sequences != nullptr) {

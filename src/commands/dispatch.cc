@@ -229,11 +229,9 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   context.server.profiler.Record(context, request, name, reply, micros, metrics, profiling);
   if (!context.connection.parked) {
-    int64_t statements = 0;
-    if (name == "update" || name == "delete") {
-      auto list = GetDocumentList(request, name == "update" ? "updates" : "deletes");
-      if (list.ok()) statements = static_cast<int64_t>(list->size());
-    }
+    const int64_t statements = name == "update"   ? CountDocumentList(request, "updates")
+                               : name == "delete" ? CountDocumentList(request, "deletes")
+                                                  : 0;
     const std::string coll = CommandCollection(name, *request.body);
     context.server.metrics.CountCommand(CanonicalCommandName(name), coll.empty() ? "" : request.db + "." + coll,
                                         statements, reply, micros, metrics);
