@@ -59,6 +59,8 @@ struct EngineOptions {
   // a write blocked by one waits for it to be aborted and then succeeds, as
   // MongoDB's does.
   int write_wait_seconds = 75;
+  // MongoDB's notablescan (Engine::SetNoTableScan).
+  bool no_table_scan = false;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call
@@ -633,6 +635,26 @@ class Engine {
     size_t rows_capacity = 0;    // its limit (0 without one)
   };
   CacheUsage cache_usage() const;
+
+  // MongoDB's notablescan: while on, a read, update or delete whose filter
+  // no index answers fails with NoQueryExecutionPlans (291) instead of
+  // scanning the collection, and so does a $natural hint. As in mongod, an
+  // empty filter, a filter on _id (the _id index answers it), collections
+  // named system.* and the database "local" are exempt. For tests that must
+  // not scan. Takes effect for operations that start afterwards.
+  void SetNoTableScan(bool on);
+  bool no_table_scan() const;
+  // The TTL monitor (EngineOptions::ttl_monitor_seconds): MongoDB's
+  // ttlMonitorEnabled and ttlMonitorSleepSecs. A new interval applies at
+  // once (the monitor's current wait restarts with it). Errors: BadValue
+  // for an interval below 1 second.
+  void SetTtlMonitorEnabled(bool on);
+  bool ttl_monitor_enabled() const;
+  Status SetTtlMonitorInterval(int seconds);
+  int ttl_monitor_interval() const;
+  // EngineOptions::write_wait_seconds, for a server whose transaction
+  // lifetime changes at runtime. Errors: BadValue below 1 second.
+  Status SetWriteWaitSeconds(int seconds);
 
   // One pass of the TTL monitor: deletes, in every collection, the documents
   // whose TTL-indexed date (the earliest, for an array) is older than

@@ -81,6 +81,7 @@ enum class ErrorCode : int32_t {
   kTransactionCommitted = 256,
   kOperationNotSupportedInTransaction = 263,
   kTransactionExceededLifetimeLimitSeconds = 290,
+  kNoQueryExecutionPlans = 291,
   kQueryExceededMemoryLimitNoDiskUseAllowed = 292,
   kAPIVersionError = 322,
   kAPIStrictError = 323,

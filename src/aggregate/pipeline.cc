@@ -384,8 +384,9 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
     auto scan = engine::OpenScan(ctx.engine, UserTxn(ctx), *guard->entry, plan_filter,
                                  sort != nullptr ? sort->sort_doc() : Document(), &plan, /*describe=*/false,
                                  /*limit_hint=*/0, /*entries_if_exact=*/counts_only, *resolved);
+    if (!scan.ok()) return scan.status();
     sorted_by_scan = plan.provides_sort;
-    source = std::make_unique<CollectionSource>(std::move(scan), guard->entry, std::move(filters), extra,
+    source = std::make_unique<CollectionSource>(std::move(scan).value(), guard->entry, std::move(filters), extra,
                                                 ctx.MakeVariables(), plan.entries_only);
   }
   if (sort != nullptr && sorted_by_scan) ++first;  // the index gives the order

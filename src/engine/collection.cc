@@ -209,6 +209,10 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
                                               " planner returned error :: caused by :: tailable cursor requested on "
                                               "non capped collection");
     }
+    if (engine::NoTableScanApplies(engine_, *guard->entry, filter_doc)) {
+      return Status(ErrorCode::kNoQueryExecutionPlans, "Running with 'notablescan', so tailable cursors (which always "
+                                                       "do a table scan) are not allowed");
+    }
     return cursor(std::make_unique<engine::TailStream>(engine_, guard->entry, shape));
   }
 
@@ -226,8 +230,10 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   }
   engine::PlanSummary plan;
   const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
-  std::unique_ptr<engine::DocumentScan> scan =
+  auto opened =
       engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, sort_doc, &plan, false, limit_hint, false, *hint);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<engine::DocumentScan> scan = std::move(opened).value();
   if (sort->empty() || plan.provides_sort) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));

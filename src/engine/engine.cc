@@ -24,7 +24,8 @@ Engine::~Engine() {
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<EngineImpl>();
   impl->in_memory = options.in_memory;
-  impl->write_wait = std::chrono::seconds(std::max(1, options.write_wait_seconds));
+  impl->write_wait_seconds = std::max(1, options.write_wait_seconds);
+  impl->no_table_scan = options.no_table_scan;
   if (!options.in_memory) impl->path = options.path;
   impl->query_memory_limit_bytes = options.query_memory_limit_bytes;
   auto store = storage::Store::Open(options.path, options.in_memory, options.cache_size_bytes,
@@ -42,13 +43,21 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   engine->impl_->owner = engine.get();
-  if (options.ttl_monitor_seconds > 0) {
+  {
     EngineImpl* state = engine->impl_.get();
+    state->ttl_enabled = options.ttl_monitor_seconds > 0;
+    if (options.ttl_monitor_seconds > 0) state->ttl_interval = std::chrono::seconds(options.ttl_monitor_seconds);
     Engine* self = engine.get();
-    auto interval = std::chrono::seconds(options.ttl_monitor_seconds);
-    state->ttl_thread = std::thread([state, self, interval] {
+    state->ttl_thread = std::thread([state, self] {
       std::unique_lock lock(state->ttl_mutex);
-      while (!state->ttl_wake.wait_for(lock, interval, [state] { return state->ttl_stop; })) {
+      while (!state->ttl_stop) {
+        const uint64_t version = state->ttl_settings_version;
+        auto changed = [state, version] { return state->ttl_stop || state->ttl_settings_version != version; };
+        if (!state->ttl_enabled) {
+          state->ttl_wake.wait(lock, changed);
+          continue;
+        }
+        if (state->ttl_wake.wait_for(lock, state->ttl_interval, changed)) continue;
         lock.unlock();
         (void)self->DeleteExpired();  // a failed pass is retried at the next interval
         lock.lock();
@@ -56,6 +65,47 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     });
   }
   return engine;
+}
+
+void Engine::SetNoTableScan(bool on) { impl_->no_table_scan = on; }
+bool Engine::no_table_scan() const { return impl_->no_table_scan; }
+
+void Engine::SetTtlMonitorEnabled(bool on) {
+  {
+    std::lock_guard lock(impl_->ttl_mutex);
+    impl_->ttl_enabled = on;
+    ++impl_->ttl_settings_version;
+  }
+  impl_->ttl_wake.notify_all();
+}
+
+bool Engine::ttl_monitor_enabled() const {
+  std::lock_guard lock(impl_->ttl_mutex);
+  return impl_->ttl_enabled;
+}
+
+Status Engine::SetTtlMonitorInterval(int seconds) {
+  if (seconds < 1) {
+    return Status(ErrorCode::kBadValue, "the TTL monitor's interval must be at least 1 second, not " + std::to_string(seconds));
+  }
+  {
+    std::lock_guard lock(impl_->ttl_mutex);
+    impl_->ttl_interval = std::chrono::seconds(seconds);
+    ++impl_->ttl_settings_version;
+  }
+  impl_->ttl_wake.notify_all();
+  return Status::OK();
+}
+
+int Engine::ttl_monitor_interval() const {
+  std::lock_guard lock(impl_->ttl_mutex);
+  return static_cast<int>(impl_->ttl_interval.count());
+}
+
+Status Engine::SetWriteWaitSeconds(int seconds) {
+  if (seconds < 1) return Status(ErrorCode::kBadValue, "the write wait must be at least 1 second");
+  impl_->write_wait_seconds = seconds;
+  return Status::OK();
 }
 
 Collection Engine::collection(std::string_view db, std::string_view name) {

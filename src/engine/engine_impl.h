@@ -40,7 +40,9 @@ class EngineImpl {
   std::unique_ptr<engine::ReadViewPool> read_views;
   std::unique_ptr<storage::Catalog> catalog;
   bool in_memory = false;
-  std::chrono::seconds write_wait{75};  // EngineOptions::write_wait_seconds
+  // EngineOptions::write_wait_seconds, in seconds (Engine::SetWriteWaitSeconds).
+  std::atomic<int> write_wait_seconds{75};
+  std::atomic<bool> no_table_scan{false};  // Engine::SetNoTableScan
   std::string path;  // EngineOptions::path; empty in memory
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
@@ -56,11 +58,15 @@ class EngineImpl {
   // Single-document writers queue here for their first key (key_queue.h).
   engine::KeyQueues key_queues;
 
-  // The TTL monitor (Engine::DeleteExpired every ttl_monitor_seconds).
+  // The TTL monitor: Engine::DeleteExpired every ttl_interval while
+  // ttl_enabled. A change of either notifies ttl_wake (the wait restarts).
   std::thread ttl_thread;
-  std::mutex ttl_mutex;
+  mutable std::mutex ttl_mutex;
   std::condition_variable ttl_wake;
-  bool ttl_stop = false;  // GUARDED_BY(ttl_mutex)
+  bool ttl_stop = false;                     // GUARDED_BY(ttl_mutex)
+  bool ttl_enabled = true;                   // GUARDED_BY(ttl_mutex)
+  std::chrono::seconds ttl_interval{60};     // GUARDED_BY(ttl_mutex)
+  uint64_t ttl_settings_version = 0;         // GUARDED_BY(ttl_mutex): bumped by every change
 
   rocksdb::TransactionDB* db() const { return store->db(); }
 

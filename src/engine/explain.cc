@@ -96,8 +96,10 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
     keys = docs = returned;
   } else {
     if (guard->entry) {
-      auto scan = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan, /*describe=*/true,
-                                   0, false, hint);
+      auto opened = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan,
+                                     /*describe=*/true, 0, false, hint);
+      if (!opened.ok()) return opened.status();
+      auto scan = std::move(opened).value();
       for (; scan->Valid(); scan->Next()) {
         DOCKET_RETURN_IF_ERROR(CheckDeadline());
         rocksdb::Slice v = scan->value();

@@ -60,8 +60,10 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     return Status::OK();
   }
   PlanSummary plan;
-  auto scan = OpenScan(engine, unit.owned() ? nullptr : unit.txn(), *guard.entry, *request.raw_filter,
-                       request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan, false, 0, false, hint);
+  auto opened = OpenScan(engine, unit.owned() ? nullptr : unit.txn(), *guard.entry, *request.raw_filter,
+                         request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan, false, 0, false, hint);
+  if (!opened.ok()) return opened.status();
+  auto scan = std::move(opened).value();
   std::optional<query::SortSpec::SortValues> best_values;
   bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
   for (; scan->Valid(); scan->Next()) {
@@ -243,7 +245,9 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       if (!resolved.ok()) return resolved.status();
       hint = std::move(resolved).value();
     }
-    auto scan = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr, false, 0, false, hint);
+    auto opened = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr, false, 0, false, hint);
+    if (!opened.ok()) return opened.status();
+    auto scan = std::move(opened).value();
     if (user_txn == nullptr) {
       // The scan's iterator has its own snapshot and never sees the writes
       // below, so each match is written as it comes: memory stays bounded

@@ -359,23 +359,100 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
   return HintNotFound();
 }
 
-std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
-                                       const storage::CollectionEntry& entry, const Document& filter,
-                                       const Document& sort, PlanSummary* summary, bool describe,
-                                       size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint) {
+bool NoTableScanApplies(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter) {
+  if (!engine->no_table_scan.load(std::memory_order_relaxed) || filter.empty()) return false;
+  return entry.db != "local" && entry.name.find("system.") == std::string::npos;
+}
+
+namespace {
+
+// Whether a condition on _id ({_id: v}, a regex, or an operator document)
+// bounds it, so that mongod's planner would read the _id index for it.
+bool BoundsId(const bson_iter_t& condition) {
+  if (!BSON_ITER_HOLDS_DOCUMENT(&condition)) return true;  // a value (or a regex) to equal
+  bson_iter_t op;
+  bson_iter_recurse(&condition, &op);
+  bool operators = false;
+  while (bson_iter_next(&op)) {
+    const std::string_view name = bson_iter_key(&op);
+    if (name.empty() || name[0] != '$') return true;  // an embedded document to equal
+    operators = true;
+    if (name == "$eq" || name == "$in" || name == "$gt" || name == "$gte" || name == "$lt" || name == "$lte" ||
+        name == "$regex") {
+      return true;
+    }
+  }
+  return !operators;  // {_id: {}} equals the empty document
+}
+
+// Whether mongod would answer `filter` or `sort` from the _id index (which
+// Docket reads as records by _id, or plans as a collection scan): a
+// condition bounding _id at the top level or in a top-level $and, or a sort
+// whose first field is _id.
+bool IdIndexAnswers(const Document& filter, const Document& sort) {
+  bson_iter_t it;
+  sort.Iterate(&it);
+  if (bson_iter_next(&it) && std::string_view(bson_iter_key(&it)) == "_id") return true;
+  filter.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view key = bson_iter_key(&it);
+    if (key == "_id" && BoundsId(it)) return true;
+    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t clause;
+      bson_iter_recurse(&it, &clause);
+      while (bson_iter_next(&clause)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&clause)) continue;
+        bson_iter_t field;
+        bson_iter_recurse(&clause, &field);
+        while (bson_iter_next(&field)) {
+          if (std::string_view(bson_iter_key(&field)) == "_id" && BoundsId(field)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+// Engine::SetNoTableScan's refusal of a collection scan, with mongod's
+// exemptions and messages.
+Status CheckTableScanAllowed(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
+                             const Document& sort, const ResolvedHint& hint) {
+  if (!NoTableScanApplies(engine, entry, filter)) return Status::OK();
+  if (hint.present && hint.natural != 0) {
+    return Status(ErrorCode::kNoQueryExecutionPlans, "hint $natural is not allowed, because 'notablescan' is enabled");
+  }
+  if (IdIndexAnswers(filter, sort)) return Status::OK();
+  return Status(ErrorCode::kNoQueryExecutionPlans, "error processing query: ns=" + entry.db + "." + entry.name +
+                                                       " planner returned error :: caused by :: No indexed plans "
+                                                       "available, and running with 'notablescan'");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
+                                               const storage::CollectionEntry& entry, const Document& filter,
+                                               const Document& sort, PlanSummary* summary, bool describe,
+                                               size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint) {
   ReadViewPool::View view;
   index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view);
   if (plan.index == nullptr) {
+    if (!(hint.present && hint.natural == 0)) {  // not the _id index: a collection scan
+      Status allowed = CheckTableScanAllowed(engine, entry, filter, sort, hint);
+      if (!allowed.ok()) {
+        engine->read_views->Release(std::move(view));
+        return allowed;
+      }
+    }
     if (summary != nullptr) {
       *summary = PlanSummary();
       summary->reverse = hint.natural < 0;
     }
     if (hint.present && hint.natural == 0) {  // the _id index
       engine->read_views->Release(std::move(view));
-      return std::make_unique<RecordScan>(engine, user_txn, entry.id);
+      return std::unique_ptr<DocumentScan>(std::make_unique<RecordScan>(engine, user_txn, entry.id));
     }
     const size_t expected = sort.empty() ? limit_hint : 0;
-    return std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected);
+    return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }
   if (summary != nullptr) {
     summary->index_name = plan.index->name();
@@ -392,8 +469,8 @@ std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction*
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   const bool entries_only = entries_if_exact && plan.exact;
   if (summary != nullptr) summary->entries_only = entries_only;
-  return std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, plan, entries_only ? 256 : expected,
-                                     /*fetch_records=*/!entries_only);
+  return std::unique_ptr<DocumentScan>(std::make_unique<IndexScan>(
+      engine, user_txn, std::move(view), entry.id, plan, entries_only ? 256 : expected, /*fetch_records=*/!entries_only));
 }
 
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,

@@ -140,13 +140,20 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
 // sort fields, with an index hint, or with a $natural hint of another value.
 Status RewriteNaturalSort(Document* sort, IndexHint* hint);
 
+// Whether Engine::SetNoTableScan forbids `entry` a collection scan for
+// `filter`: it is on, and neither mongod's exemptions (an empty filter,
+// the database "local", a collection named system.*) apply.
+bool NoTableScanApplies(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter);
+
 // Plans the read of `filter` (ordered by `sort`, which may be empty) on the
 // collection and opens the scan; with a `hint`, on the index it names. `describe` fills the summary's bounds (for
 // explain). `limit_hint` is the reader's skip+limit when it reads the scan's
 // order directly (0: none). With `entries_if_exact`, an exact plan reads
 // index entries only (a reader that only counts its documents); the
-// summary's entries_only says so. REQUIRES: entry.lifecycle held (shared).
-std::unique_ptr<DocumentScan> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
+// summary's entries_only says so. Errors: NoQueryExecutionPlans when the
+// plan is a collection scan and Engine::SetNoTableScan forbids one.
+// REQUIRES: entry.lifecycle held (shared).
+Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe = false,
                                        size_t limit_hint = 0, bool entries_if_exact = false,

@@ -142,6 +142,7 @@ constexpr CodeName kCodeNames[] = {
       {288, "ChecksumMismatch"},
       {290, "TransactionExceededLifetimeLimitSeconds"},
       {291, "NoQueryExecutionPlans"},
+      {291, "NoQueryExecutionPlans"},
       {292, "QueryExceededMemoryLimitNoDiskUseAllowed"},
       {322, "APIVersionError"},
       {323, "APIStrictError"},

@@ -191,7 +191,7 @@ void WriteUnit::NoteCappedChange(int64_t bytes, int64_t count, uint64_t oldest, 
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
                          const std::function<Status(WriteUnit&)>& body) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + engine->write_wait;
+  const auto deadline = Clock::now() + std::chrono::seconds(engine->write_wait_seconds.load());
   for (int attempt = 0;; ++attempt) {
     Status s;
     {

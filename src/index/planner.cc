@@ -29,6 +29,7 @@ struct Bound {
 // What the filter says about one path, as far as an index can use it.
 struct Conditions {
   std::vector<Operand> points;  // $eq / $in, ascending by key and distinct; empty: none
+  bool matches_nothing = false;  // {$in: []}: no value at all (then `points` is empty)
   std::optional<Bound> lower, upper;
 };
 
@@ -159,6 +160,7 @@ void Collect(const uint8_t* data, size_t len, bool describe, std::map<std::strin
         points.erase(std::unique(points.begin(), points.end(),
                                  [](const Operand& x, const Operand& y) { return x.key == y.key; }),
                      points.end());
+        if (usable && points.empty()) c.matches_nothing = true;
         if (usable && !points.empty()) c.points = std::move(points);
       } else if ((name == "$gt" || name == "$gte") && UsableOperand(op)) {
         c.lower = Bound{MakeOperand(op, describe), name == "$gte"};
@@ -238,6 +240,13 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     auto found = conditions.find(fields[i].dotted);
     if (found == conditions.end()) break;
     const Conditions& c = found->second;
+    if (c.matches_nothing) {  // no key can match: the plan reads nothing
+      prefixes.clear();
+      if (describe) bound_text[i].push_back("");
+      ++eq_fields;
+      fixed_ended = true;
+      continue;
+    }
     if (!c.points.empty() && prefixes.size() * c.points.size() <= kMaxPoints) {
       std::vector<std::string> next;
       // Ascending keys in either direction (a descending field inverts them):
@@ -325,6 +334,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     bson_append_array_begin(bounds.get(), fields[k].dotted.c_str(), -1, &array);
     if (bound_text[k].empty()) bound_text[k].push_back("[MinKey, MaxKey]");
     for (size_t j = 0; j < bound_text[k].size(); ++j) {
+      if (bound_text[k][j].empty()) continue;  // $in: [] has no interval
       std::string index_key = std::to_string(j);
       BSON_APPEND_UTF8(&array, index_key.c_str(), bound_text[k][j].c_str());
     }
