@@ -297,51 +297,6 @@ Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t* reply) {
   return Status::OK();
 }
 
-// getParameter: "*" lists every parameter Docket has; named ones are
-// answered, and a name Docket does not have is mongod's InvalidOptions.
-Status GetParameter(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  bson_iter_t it;
-  const bool all = request.body->Find("getParameter", &it) && BSON_ITER_HOLDS_UTF8(&it) &&
-                   std::string(bson_iter_utf8(&it, nullptr)) == "*";
-  const std::vector<std::string> known = {"featureCompatibilityVersion", "authenticationMechanisms",
-                                          "transactionLifetimeLimitSeconds", "enableTestCommands"};
-  if (!all) {
-    bson_iter_t field;
-    request.body->Iterate(&field);
-    bson_iter_next(&field);  // getParameter itself
-    bool asked = false;
-    while (bson_iter_next(&field)) {
-      const std::string key = bson_iter_key(&field);
-      if (key[0] == '$' || key == "lsid" || key == "comment" || key == "apiVersion" || key == "apiStrict" ||
-          key == "apiDeprecationErrors") {
-        continue;  // the generic fields every command may carry
-      }
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return Status(ErrorCode::kInvalidOptions, "no option found to get");
-      }
-      asked = true;
-    }
-    if (!asked) return Status(ErrorCode::kInvalidOptions, "no option found to get");
-  }
-  if (all || request.body->Find("featureCompatibilityVersion", &it)) {
-    bson_t fcv;
-    BSON_APPEND_DOCUMENT_BEGIN(reply, "featureCompatibilityVersion", &fcv);
-    BSON_APPEND_UTF8(&fcv, "version", "6.0");
-    bson_append_document_end(reply, &fcv);
-  }
-  if (all || request.body->Find("authenticationMechanisms", &it)) {
-    AppendStringArray(reply, "authenticationMechanisms", {});
-  }
-  if (all || request.body->Find("transactionLifetimeLimitSeconds", &it)) {
-    BSON_APPEND_INT64(reply, "transactionLifetimeLimitSeconds",
-                      std::chrono::duration_cast<std::chrono::seconds>(context.server.transaction_lifetime).count());
-  }
-  if (all || request.body->Find("enableTestCommands", &it)) {
-    BSON_APPEND_BOOL(reply, "enableTestCommands", context.server.test_commands);
-  }
-  return Status::OK();
-}
-
 Status GetCmdLineOpts(CommandContext& context, const CommandRequest&, bson_t* reply) {
   AppendStringArray(reply, "argv", context.server.argv);
   bson::AppendDocument(reply, "parsed", context.server.parsed_options);

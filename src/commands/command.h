@@ -57,7 +57,11 @@ struct ServerState {
   std::atomic<bool> replset_initiated{false};
   std::atomic<int64_t> replset_config_version{1};
   SessionRegistry sessions;
-  std::chrono::seconds transaction_lifetime{60};  // --transaction-lifetime
+  // --transaction-lifetime, then setParameter transactionLifetimeLimitSeconds;
+  // park_limit_seconds (ServerOptions::park_limit) and the engine's write
+  // wait follow it, 15 s above (commands/server_parameters.cc).
+  std::atomic<int64_t> transaction_lifetime_seconds{60};
+  std::atomic<int64_t> park_limit_seconds{75};
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
   FailPoints fail_points;  // armed by configureFailPoint (test commands only)

@@ -63,6 +63,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"whatsmyuri", {WhatsMyUri}},
       {"connectionStatus", {ConnectionStatus}},
       {"getParameter", {GetParameter}},
+      {"setParameter", {SetParameter}},
       {"getCmdLineOpts", {GetCmdLineOpts}},
       {"hostInfo", {HostInfo}},
       {"serverStatus", {ServerStatus}},

@@ -85,6 +85,7 @@ Status EndSessions(CommandContext&, const CommandRequest&, bson_t*);
 Status WhatsMyUri(CommandContext&, const CommandRequest&, bson_t*);
 Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status GetParameter(CommandContext&, const CommandRequest&, bson_t*);
+Status SetParameter(CommandContext&, const CommandRequest&, bson_t*);
 Status GetCmdLineOpts(CommandContext&, const CommandRequest&, bson_t*);
 Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);
 Status ServerStatus(CommandContext&, const CommandRequest&, bson_t*);

@@ -76,7 +76,8 @@ class ServerImpl {
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;
     state.replica_set = options.replica_set;
-    state.transaction_lifetime = options.transaction_lifetime;
+    state.transaction_lifetime_seconds = options.transaction_lifetime.count();
+    state.park_limit_seconds = options.park_limit.count();
     // A write that fails a validator whose action is "warn" (mongod: 20294).
     engine->SetWarningSink([this](const std::string& message) {
       state.global_log.Add(commands::MongodLogLine('W', "STORAGE", 20294, "conn", message));
@@ -411,7 +412,8 @@ awaitable<void> ServerImpl::Serve(std::shared_ptr<Connection> self) {
       std::optional<Status> woken_from;
       auto backoff = std::chrono::milliseconds(1);
       while (true) {
-        connection.may_park = std::chrono::steady_clock::now() - first_run < options.park_limit;
+        connection.may_park =
+            std::chrono::steady_clock::now() - first_run < std::chrono::seconds(state.park_limit_seconds.load());
         {
           Pool::BusyScope busy_scope(pool);
           reply = Process(connection, in.data(), length, *header, &close);
@@ -529,7 +531,8 @@ awaitable<void> ServerImpl::SweepDeadlines() {
     if (ec) co_return;
     // Transactions past their lifetime and sessions idle too long; the
     // cursors of the transactions ended go too.
-    for (int64_t cursor : state.sessions.Reap(state.transaction_lifetime)) state.cursors.KillInternal(cursor);
+    const std::chrono::seconds lifetime(state.transaction_lifetime_seconds.load());
+    for (int64_t cursor : state.sessions.Reap(lifetime)) state.cursors.KillInternal(cursor);
     const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
     std::lock_guard lock(connections_mutex);
     for (auto& [id, connection] : connections) {

@@ -127,6 +127,15 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
         auto n = Number(setting);
         if (!n || *n < 1) return Refuse("setParameter transactionLifetimeLimitSeconds must be a positive number");
         flags.transaction_lifetime_seconds = static_cast<int>(*n);
+      } else if (key == "notablescan" || key == "ttlMonitorEnabled") {
+        if (setting != "1" && setting != "0" && setting != "true" && setting != "false") {
+          return Refuse("setParameter " + key + " must be true, false, 1 or 0");
+        }
+        (key == "notablescan" ? flags.no_table_scan : flags.ttl_monitor_enabled) = setting == "1" || setting == "true";
+      } else if (key == "ttlMonitorSleepSecs") {
+        auto n = Number(setting);
+        if (!n || *n < 1) return Refuse("setParameter ttlMonitorSleepSecs must be a positive number");
+        flags.ttl_monitor_seconds = static_cast<int>(*n);
       } else {
         Ignored("--setParameter " + *value);
       }

@@ -26,6 +26,11 @@ struct ServeFlags {
   long long cache_mb = 256;    // block cache (EngineOptions::cache_size_bytes)
   long long row_cache_mb = 0;  // row cache (EngineOptions::row_cache_bytes); 0: none
   long long blocking_memory_mb = 100;  // EngineOptions::query_memory_limit_bytes (MongoDB: 100 MB)
+  // mongod's --setParameter notablescan / ttlMonitorEnabled / ttlMonitorSleepSecs
+  // (setParameter changes them at runtime too).
+  bool no_table_scan = false;
+  bool ttl_monitor_enabled = true;
+  int ttl_monitor_seconds = 60;
   std::vector<std::string> argv;
   // Started as mongod (tools/docket/mongod_cli.h): the ready line is
   // mongod's "Waiting for connections" log line, which launchers wait for,
