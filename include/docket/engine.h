@@ -117,6 +117,15 @@ struct InsertManyResult {
 // pattern ({a: 1}). "_id_" / {_id: 1} is the _id index: the collection in _id
 // order. An index that does not exist, or a partial index whose expression
 // the filter does not imply, is BadValue (2). Default: the planner chooses.
+// One index's use, as $indexStats reports it.
+struct IndexUsage {
+  std::string name;
+  Document key;   // the key pattern
+  Document spec;  // as listIndexes shows it
+  int64_t ops = 0;       // operations that read the index since `since_ms`
+  int64_t since_ms = 0;  // when counting began (ms since the Unix epoch): its creation or the engine's opening
+};
+
 struct IndexHint {
   std::string name;
   Document key_pattern;
@@ -420,6 +429,13 @@ class Collection {
   Status DropIndexByKey(const Document& key_pattern);
   // The _id_ index first, then the others, as listIndexes shows them.
   Result<std::vector<Document>> ListIndexes();
+  // MongoDB's $indexStats: per index (the _id_ index first, then as
+  // listIndexes), how many operations read it — a find, count, distinct,
+  // aggregation, update, delete or findAndModify that looks documents up in
+  // it (explain does not count) — since its creation or the engine's opening
+  // (kept in memory only, as mongod's). None for a collection that does not
+  // exist. Errors: CommandNotSupportedOnView (166).
+  Result<std::vector<IndexUsage>> IndexStats();
   // collMod's `index`: changes the index named by `which` (a name or a key
   // pattern). Errors: NamespaceNotFound, IndexNotFound (27), BadValue for
   // the _id index, InvalidOptions for a TTL on a compound index or nothing

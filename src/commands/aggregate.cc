@@ -94,6 +94,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   // $collStats: the stage becomes its document; the rest runs over it.
   bool run_without_collection = collectionless;
   DOCKET_RETURN_IF_ERROR(ExpandCollStats(context, request, name, &*stages, &run_without_collection));
+  DOCKET_RETURN_IF_ERROR(ExpandIndexStats(context, request, name, &*stages, &run_without_collection));
 
   Engine* engine = context.server.engine;
   if (explain) {

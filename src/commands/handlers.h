@@ -48,6 +48,14 @@ Status AppendStorageStats(Engine* engine, const std::string& db, const std::stri
 Status ExpandCollStats(CommandContext& context, const CommandRequest& request, const std::string& name,
                        std::vector<Document>* stages, bool* collectionless);
 
+// index_stats_stage.cc: when the pipeline starts with $indexStats, replaces
+// that stage with a $documents stage of one document per index (name, key,
+// host, accesses {ops, since}, spec) and sets *collectionless. Errors as
+// mongod's: not first (40602), a spec that is not {} (28803), on a
+// collectionless aggregate (InvalidNamespace), on a view (166).
+Status ExpandIndexStats(CommandContext& context, const CommandRequest& request, const std::string& name,
+                        std::vector<Document>* stages, bool* collectionless);
+
 // coll_mod.cc
 Status CollMod(CommandContext&, const CommandRequest&, bson_t*);
 

@@ -85,6 +85,7 @@ Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transactio
   } else {
     s = engine->db()->Get(rocksdb::ReadOptions(), key, &value);
   }
+  entry.id_index_accesses.Record();
   CountKeysExamined(1);  // an _id point read: MongoDB's IDHACK examines one key
   if (s.IsNotFound()) return std::optional<Document>();
   if (!s.ok()) return storage::FromRocks(s, "reading a record");
@@ -599,5 +600,7 @@ Status Collection::DropIndexByKey(const Document& key_pattern) {
 }
 
 Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListIndexes(engine_, db_, name_); }
+
+Result<std::vector<IndexUsage>> Collection::IndexStats() { return engine::IndexStats(engine_, db_, name_); }
 
 }  // namespace docket

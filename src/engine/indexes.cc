@@ -225,6 +225,7 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
     auto compiled = index::Index::Compile(stored.id, stored.spec);
     if (!compiled.ok()) return compiled.status();
     if (kept != previous.end() && (*kept)->multikey()) (*compiled)->MarkMultikey();
+    if (kept != previous.end()) (*compiled)->accesses().CarryFrom((*kept)->accesses());
     std::string flag;
     rocksdb::Status s = engine->db()->Get(rocksdb::ReadOptions(), storage::MultikeyKey(stored.id), &flag);
     if (s.ok()) (*compiled)->MarkMultikey();
@@ -445,6 +446,21 @@ Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string&
   if (!guard->entry) return out;
   out.push_back(IdIndexSpec());
   for (const storage::StoredIndex& stored : guard->entry->indexes) out.push_back(stored.spec);
+  return out;
+}
+
+Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string& db, const std::string& name) {
+  auto guard = ResolveForRead(engine, db, name);
+  if (!guard.ok()) return guard.status();
+  std::vector<IndexUsage> out;
+  if (!guard->entry) return out;
+  const storage::CollectionEntry& entry = *guard->entry;
+  const Document id_spec = IdIndexSpec();
+  out.push_back({"_id_", SpecKey(id_spec), id_spec, entry.id_index_accesses.ops(), entry.id_index_accesses.since_ms()});
+  for (const auto& index : IndexesOf(entry)) {
+    out.push_back({index->name(), index->key_pattern(), index->spec(), index->accesses().ops(),
+                   index->accesses().since_ms()});
+  }
   return out;
 }
 

@@ -99,6 +99,8 @@ Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string&
 
 // {v: 2, key: {_id: 1}, name: "_id_"} and then every secondary index's spec.
 Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string& db, const std::string& name);
+// Collection::IndexStats.
+Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string& db, const std::string& name);
 
 // Deletes the entries of the indexes of a dropped collection.
 Status DeleteIndexData(EngineImpl* engine, const storage::CollectionEntry& entry);

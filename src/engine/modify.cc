@@ -54,6 +54,7 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     bool found = false;
     // Point lookups lock straight away, so the caller need not re-read.
     DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(c.key, &c.value, &found));
+    guard.entry->id_index_accesses.Record();
     CountKeysExamined(1);  // as MongoDB's IDHACK: one key, and the record when there is one
     if (found) CountDocsExamined(1);
     if (found) *out = std::move(c);

@@ -448,12 +448,14 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
       summary->reverse = hint.natural < 0;
     }
     if (hint.present && hint.natural == 0) {  // the _id index
+      if (!describe) entry.id_index_accesses.Record();
       engine->read_views->Release(std::move(view));
       return std::unique_ptr<DocumentScan>(std::make_unique<RecordScan>(engine, user_txn, entry.id));
     }
     const size_t expected = sort.empty() ? limit_hint : 0;
     return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }
+  if (!describe) plan.index->accesses().Record();
   if (summary != nullptr) {
     summary->index_name = plan.index->name();
     summary->key_pattern = plan.index->key_pattern();
@@ -482,6 +484,7 @@ Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Tr
     engine->read_views->Release(std::move(view));
     return std::optional<int64_t>();
   }
+  plan.index->accesses().Record();
   IndexScan scan(engine, user_txn, std::move(view), entry.id, plan, /*expected=*/256, /*fetch_records=*/false);
   int64_t count = 0;
   for (; scan.Valid(); scan.Next()) {

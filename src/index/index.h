@@ -11,6 +11,7 @@
 
 #include "bson/path.h"
 #include "docket/document.h"
+#include "index/access_counter.h"
 #include "docket/status.h"
 #include "query/filter.h"
 
@@ -60,6 +61,9 @@ class Index {
   bool multikey() const { return multikey_.load(); }
   void MarkMultikey() const { multikey_.store(true); }
 
+  // $indexStats' accesses (a statistic: counted through a const index).
+  AccessCounter& accesses() const { return accesses_; }
+
  private:
   uint64_t id_ = 0;
   std::string name_;
@@ -74,6 +78,7 @@ class Index {
   Document partial_filter_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
+  mutable AccessCounter accesses_;
 };
 
 // MongoDB's default index name: "a_1_b_-1".

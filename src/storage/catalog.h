@@ -25,6 +25,7 @@
 
 #include "docket/document.h"
 #include "docket/status.h"
+#include "index/access_counter.h"
 #include "storage/store.h"
 
 namespace rocksdb {
@@ -131,6 +132,9 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // `view` and `validation` too. Whoever changes them holds `lifecycle`
   // exclusively and this mutex; readers hold either.
   mutable std::mutex options_mutex;
+  // $indexStats' accesses of the _id index (the others count in their
+  // compiled index::Index).
+  mutable index::AccessCounter id_index_accesses;
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;
