@@ -6,12 +6,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace docket {
 
 struct OperationMetrics {
   int64_t keys_examined = 0;  // index entries (and _id keys) looked at
   int64_t docs_examined = 0;  // records fetched
+  int64_t keys_inserted = 0;  // index entries written, the _id index's included
+  int64_t keys_deleted = 0;   // index entries removed, the _id index's included
+  // The plans the operation's reads used, as mongod's planSummary:
+  // "COLLSCAN", "IXSCAN { a: 1 }", "IDHACK", "COUNT_SCAN { a: 1 }", each
+  // once, comma-separated in the order first used.
+  std::string plan_summary;
 };
 
 // Adds the calling thread's engine work to `*sink` until destroyed. Scopes
@@ -32,5 +40,11 @@ class MetricsScope {
 // thread-local read when there is none).
 void CountKeysExamined(int64_t n);
 void CountDocsExamined(int64_t n);
+void CountKeysInserted(int64_t n);
+void CountKeysDeleted(int64_t n);
+// Adds a plan to the current scope's plan_summary unless it is there already.
+void NotePlan(std::string_view plan);
+// Whether a scope is collecting (a caller may skip building NotePlan's text).
+bool MetricsCollecting();
 
 }  // namespace docket

@@ -53,6 +53,25 @@ std::string CommandJson(const Document& body) {
   return json.size() <= 4096 ? json : "{\"$truncated\":true}";
 }
 
+// The slow-query line's plan figures, as mongod logs them:
+// ,"planSummary":"IXSCAN { a: 1 }","keysExamined":N,"docsExamined":N[,"keysInserted":N]...
+std::string PlanFiguresJson(const OperationMetrics& metrics) {
+  std::string out;
+  if (!metrics.plan_summary.empty()) {
+    std::string escaped;
+    for (char c : metrics.plan_summary) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    out += ",\"planSummary\":\"" + escaped + "\"";
+  }
+  out += ",\"keysExamined\":" + std::to_string(metrics.keys_examined);
+  out += ",\"docsExamined\":" + std::to_string(metrics.docs_examined);
+  if (metrics.keys_inserted > 0) out += ",\"keysInserted\":" + std::to_string(metrics.keys_inserted);
+  if (metrics.keys_deleted > 0) out += ",\"keysDeleted\":" + std::to_string(metrics.keys_deleted);
+  return out;
+}
+
 // The entry mongod would write for this operation.
 Document Entry(const CommandContext& context, const CommandRequest& request, const std::string& name,
                const std::string& ns, const Document& reply, int64_t millis, const OperationMetrics& metrics) {
@@ -71,6 +90,8 @@ Document Entry(const CommandContext& context, const CommandRequest& request, con
   }
   BSON_APPEND_INT64(b.get(), "keysExamined", metrics.keys_examined);
   BSON_APPEND_INT64(b.get(), "docsExamined", metrics.docs_examined);
+  if (metrics.keys_inserted > 0) BSON_APPEND_INT64(b.get(), "keysInserted", metrics.keys_inserted);
+  if (metrics.keys_deleted > 0) BSON_APPEND_INT64(b.get(), "keysDeleted", metrics.keys_deleted);
   int64_t cursor_id = 0, returned = -1;
   CursorFigures(reply, &cursor_id, &returned);
   if (cursor_id != 0) BSON_APPEND_INT64(b.get(), "cursorid", cursor_id);
@@ -86,6 +107,7 @@ Document Entry(const CommandContext& context, const CommandRequest& request, con
   BSON_APPEND_INT64(b.get(), "responseLength", static_cast<int64_t>(reply.size()));
   BSON_APPEND_UTF8(b.get(), "protocol", "op_msg");
   BSON_APPEND_INT64(b.get(), "millis", millis);
+  if (!metrics.plan_summary.empty()) BSON_APPEND_UTF8(b.get(), "planSummary", metrics.plan_summary.c_str());
   bson_iter_t ok;
   if (reply.Find("ok", &ok) && bson_iter_as_double(&ok) != 1.0) {
     BSON_APPEND_DOUBLE(b.get(), "ok", 0.0);
@@ -212,7 +234,7 @@ void Profiler::Record(CommandContext& context, const CommandRequest& request, co
     context.server.global_log.Add(MongodLogLine('I', "COMMAND", 51803, "conn" + std::to_string(context.connection.id),
                                                 "Slow query", {},
                                                 "{\"type\":\"command\",\"ns\":\"" + ns + "\",\"command\":" +
-                                                    CommandJson(*request.body) +
+                                                    CommandJson(*request.body) + PlanFiguresJson(metrics) +
                                                     ",\"durationMillis\":" + std::to_string(millis) + "}"));
   }
   bool profile = level == 2;

@@ -86,6 +86,7 @@ Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transactio
     s = engine->db()->Get(rocksdb::ReadOptions(), key, &value);
   }
   entry.id_index_accesses.Record();
+  NotePlan("IDHACK");
   CountKeysExamined(1);  // an _id point read: MongoDB's IDHACK examines one key
   if (s.IsNotFound()) return std::optional<Document>();
   if (!s.ok()) return storage::FromRocks(s, "reading a record");
@@ -214,6 +215,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
       return Status(ErrorCode::kNoQueryExecutionPlans, "Running with 'notablescan', so tailable cursors (which always "
                                                        "do a table scan) are not allowed");
     }
+    NotePlan("COLLSCAN");
     return cursor(std::make_unique<engine::TailStream>(engine_, guard->entry, shape));
   }
 

@@ -1,4 +1,6 @@
 #include "engine/indexes.h"
+
+#include "docket/metrics.h"
 #include "engine/views.h"
 
 #include <rocksdb/write_batch.h>
@@ -261,6 +263,9 @@ Status CheckPreparedUnique(WriteUnit& unit, const storage::CollectionEntry& entr
 Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
                           const Document* after) {
   unit.NoteWrite(entry);
+  // The _id index's key comes with the record (mongod counts it too).
+  if (before == nullptr) CountKeysInserted(1);
+  if (after == nullptr) CountKeysDeleted(1);
   const auto& indexes = IndexesOf(entry);
   if (indexes.empty()) return Status::OK();
   std::string id_key = IdKey(after != nullptr ? *after : *before);
@@ -281,6 +286,8 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
     added.clear();
     std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(), std::back_inserter(removed));
     std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(), std::back_inserter(added));
+    CountKeysDeleted(static_cast<int64_t>(removed.size()));
+    CountKeysInserted(static_cast<int64_t>(added.size()));
     for (const std::string& key : removed) {
       DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(IndexEntryKey(*index, key, id_key)), "writing an index"));
     }

@@ -1,5 +1,6 @@
 #include "docket/metrics.h"
 
+
 namespace docket {
 
 namespace {
@@ -15,6 +16,29 @@ void CountKeysExamined(int64_t n) {
 
 void CountDocsExamined(int64_t n) {
   if (current != nullptr) current->docs_examined += n;
+}
+
+void CountKeysInserted(int64_t n) {
+  if (current != nullptr) current->keys_inserted += n;
+}
+
+void CountKeysDeleted(int64_t n) {
+  if (current != nullptr) current->keys_deleted += n;
+}
+
+bool MetricsCollecting() { return current != nullptr; }
+
+void NotePlan(std::string_view plan) {
+  if (current == nullptr) return;
+  std::string& summary = current->plan_summary;
+  // Listed already: the whole summary, or an item bounded by ", " (a plan's
+  // own text may hold ", " too, so items are matched whole, not split).
+  const std::string item(plan);
+  const bool listed = summary == item || summary.starts_with(item + ", ") || summary.ends_with(", " + item) ||
+                      summary.find(", " + item + ", ") != std::string::npos;
+  if (listed) return;
+  if (!summary.empty()) summary += ", ";
+  summary += item;
 }
 
 }  // namespace docket

@@ -55,6 +55,7 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
     // Point lookups lock straight away, so the caller need not re-read.
     DOCKET_RETURN_IF_ERROR(unit.QueueAndGetForUpdate(c.key, &c.value, &found));
     guard.entry->id_index_accesses.Record();
+    NotePlan("IDHACK");
     CountKeysExamined(1);  // as MongoDB's IDHACK: one key, and the record when there is one
     if (found) CountDocsExamined(1);
     if (found) *out = std::move(c);

@@ -359,6 +359,31 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
   return HintNotFound();
 }
 
+std::string PlanSummaryText(std::string_view stage, const Document& key_pattern) {
+  std::string out(stage);
+  out += " {";
+  bson_iter_t it;
+  key_pattern.Iterate(&it);
+  bool first = true;
+  while (bson_iter_next(&it)) {
+    out += first ? " " : ", ";
+    first = false;
+    out += bson_iter_key(&it);
+    out += ": ";
+    if (BSON_ITER_HOLDS_UTF8(&it)) {
+      out += "\"";
+      out += bson_iter_utf8(&it, nullptr);
+      out += "\"";
+    } else {
+      const double d = bson_iter_as_double(&it);
+      out += d == static_cast<double>(static_cast<int64_t>(d)) ? std::to_string(static_cast<int64_t>(d))
+                                                               : std::to_string(d);
+    }
+  }
+  out += first ? "}" : " }";
+  return out;
+}
+
 bool NoTableScanApplies(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter) {
   if (!engine->no_table_scan.load(std::memory_order_relaxed) || filter.empty()) return false;
   return entry.db != "local" && entry.name.find("system.") == std::string::npos;
@@ -449,13 +474,16 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
     }
     if (hint.present && hint.natural == 0) {  // the _id index
       if (!describe) entry.id_index_accesses.Record();
+      if (!describe && MetricsCollecting()) NotePlan("IXSCAN { _id: 1 }");
       engine->read_views->Release(std::move(view));
       return std::unique_ptr<DocumentScan>(std::make_unique<RecordScan>(engine, user_txn, entry.id));
     }
+    if (!describe) NotePlan("COLLSCAN");
     const size_t expected = sort.empty() ? limit_hint : 0;
     return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }
   if (!describe) plan.index->accesses().Record();
+  if (!describe && MetricsCollecting()) NotePlan(PlanSummaryText("IXSCAN", plan.index->key_pattern()));
   if (summary != nullptr) {
     summary->index_name = plan.index->name();
     summary->key_pattern = plan.index->key_pattern();
@@ -485,6 +513,7 @@ Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Tr
     return std::optional<int64_t>();
   }
   plan.index->accesses().Record();
+  if (MetricsCollecting()) NotePlan(PlanSummaryText("COUNT_SCAN", plan.index->key_pattern()));
   IndexScan scan(engine, user_txn, std::move(view), entry.id, plan, /*expected=*/256, /*fetch_records=*/false);
   int64_t count = 0;
   for (; scan.Valid(); scan.Next()) {

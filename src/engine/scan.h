@@ -140,6 +140,9 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
 // sort fields, with an index hint, or with a $natural hint of another value.
 Status RewriteNaturalSort(Document* sort, IndexHint* hint);
 
+// mongod's planSummary text of a stage over an index: "IXSCAN { a: 1, b: -1 }".
+std::string PlanSummaryText(std::string_view stage, const Document& key_pattern);
+
 // Whether Engine::SetNoTableScan forbids `entry` a collection scan for
 // `filter`: it is on, and neither mongod's exemptions (an empty filter,
 // the database "local", a collection named system.*) apply.

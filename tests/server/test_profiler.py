@@ -171,3 +171,32 @@ def test_a_query_counter_built_on_the_profiler_counts_exactly(db):
     db.other.find_one({})  # another namespace: not counted
     db.command("profile", 0)
     assert db.system.profile.count_documents({"op": "query", "ns": db.name + ".qc"}) == issued == 6
+
+
+def test_plan_summary_and_index_keys_written(db):
+    """planSummary names the plan explain shows; keysInserted/keysDeleted
+    count index entries, the _id index's included, as mongod counts them."""
+    db.c.create_index([("a", 1), ("b", -1)])
+    db.c.insert_many([{"_id": i, "a": i, "b": i} for i in range(5)])
+    db.command("profile", 2)
+    list(db.c.find({"a": 3}))
+    list(db.c.find({"z": 1}))
+    db.c.find_one({"_id": 2})
+    db.command("count", "c", query={"a": 1})
+    db.c.insert_one({"_id": 10, "a": [1, 2], "b": 0})   # _id + two multikey entries
+    db.c.update_one({"_id": 10}, {"$set": {"a": 5}})     # two out, one in
+    db.c.delete_one({"a": 4})                            # _id + one entry
+    db.command("profile", 0)
+    query = entries(db, op="query", **{"command.filter": {"a": 3}})[0]
+    assert query["planSummary"] == "IXSCAN { a: 1, b: -1 }"
+    explained = db.command("explain", {"find": "c", "filter": {"a": 3}})["queryPlanner"]["winningPlan"]
+    assert explained["inputStage"]["keyPattern"] == {"a": 1, "b": -1}
+    assert entries(db, op="query", **{"command.filter": {"z": 1}})[0]["planSummary"] == "COLLSCAN"
+    assert entries(db, op="query", **{"command.filter": {"_id": 2}})[0]["planSummary"] == "IDHACK"
+    assert entries(db, op="command", **{"command.count": "c"})[0]["planSummary"] == "COUNT_SCAN { a: 1, b: -1 }"
+    insert = entries(db, op="insert")[0]
+    assert insert["keysInserted"] == 3 and "keysDeleted" not in insert
+    update = entries(db, op="update")[0]
+    assert update["keysInserted"] == 1 and update["keysDeleted"] == 2 and update["planSummary"] == "IDHACK"
+    remove = entries(db, op="remove")[0]
+    assert remove["keysDeleted"] == 2 and remove["planSummary"] == "IXSCAN { a: 1, b: -1 }"
