@@ -126,6 +126,12 @@ struct IndexUsage {
   int64_t since_ms = 0;  // when counting began (ms since the Unix epoch): its creation or the engine's opening
 };
 
+// $collStats' queryExecStats.
+struct QueryExecStats {
+  int64_t collection_scans = 0;               // scans of the whole collection operations ran (explain excluded)
+  int64_t non_tailable_collection_scans = 0;  // of which not for a tailable cursor
+};
+
 struct IndexHint {
   std::string name;
   Document key_pattern;
@@ -436,6 +442,11 @@ class Collection {
   // (kept in memory only, as mongod's). None for a collection that does not
   // exist. Errors: CommandNotSupportedOnView (166).
   Result<std::vector<IndexUsage>> IndexStats();
+  // MongoDB's $collStats queryExecStats: how many operations scanned the
+  // whole collection (no index answered them) since the engine opened.
+  // Zeros for a collection that does not exist. Errors:
+  // CommandNotSupportedOnView (166).
+  Result<docket::QueryExecStats> QueryExecStats();
   // collMod's `index`: changes the index named by `which` (a name or a key
   // pattern). Errors: NamespaceNotFound, IndexNotFound (27), BadValue for
   // the _id index, InvalidOptions for a TTL on a compound index or nothing

@@ -75,8 +75,16 @@ Status ExpandCollStats(CommandContext& context, const CommandRequest& request, c
         DOCKET_RETURN_IF_ERROR(AppendStorageStats(engine, request.db, name, *scale, &storage));
         bson_append_document_end(out.get(), &storage);
       }
-    } else {  // queryExecStats: Docket keeps no count of collection scans yet
-      return Status(ErrorCode::kNotImplemented, "$collStats' queryExecStats is not implemented by Docket yet");
+    } else {  // queryExecStats
+      auto scans = engine->collection(request.db, name).QueryExecStats();
+      if (!scans.ok()) return scans.status();
+      bson_t stats, collection_scans;
+      BSON_APPEND_DOCUMENT_BEGIN(out.get(), "queryExecStats", &stats);
+      BSON_APPEND_DOCUMENT_BEGIN(&stats, "collectionScans", &collection_scans);
+      BSON_APPEND_INT64(&collection_scans, "total", scans->collection_scans);
+      BSON_APPEND_INT64(&collection_scans, "nonTailable", scans->non_tailable_collection_scans);
+      bson_append_document_end(&stats, &collection_scans);
+      bson_append_document_end(out.get(), &stats);
     }
   }
   bson::Builder documents;

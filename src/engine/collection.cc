@@ -216,6 +216,8 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
                                                        "do a table scan) are not allowed");
     }
     NotePlan("COLLSCAN");
+    guard->entry->collection_scans.fetch_add(1, std::memory_order_relaxed);
+    guard->entry->tailable_collection_scans.fetch_add(1, std::memory_order_relaxed);
     return cursor(std::make_unique<engine::TailStream>(engine_, guard->entry, shape));
   }
 
@@ -604,5 +606,16 @@ Status Collection::DropIndexByKey(const Document& key_pattern) {
 Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListIndexes(engine_, db_, name_); }
 
 Result<std::vector<IndexUsage>> Collection::IndexStats() { return engine::IndexStats(engine_, db_, name_); }
+
+Result<QueryExecStats> Collection::QueryExecStats() {
+  auto guard = engine::ResolveForRead(engine_, db_, name_);
+  if (!guard.ok()) return guard.status();
+  docket::QueryExecStats out;
+  if (!guard->entry) return out;
+  out.collection_scans = guard->entry->collection_scans.load(std::memory_order_relaxed);
+  out.non_tailable_collection_scans =
+      out.collection_scans - guard->entry->tailable_collection_scans.load(std::memory_order_relaxed);
+  return out;
+}
 
 }  // namespace docket

@@ -478,7 +478,10 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
       engine->read_views->Release(std::move(view));
       return std::unique_ptr<DocumentScan>(std::make_unique<RecordScan>(engine, user_txn, entry.id));
     }
-    if (!describe) NotePlan("COLLSCAN");
+    if (!describe) {
+      entry.collection_scans.fetch_add(1, std::memory_order_relaxed);
+      NotePlan("COLLSCAN");
+    }
     const size_t expected = sort.empty() ? limit_hint : 0;
     return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }

@@ -10,6 +10,7 @@
 // (the _id index is implicit and not listed).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -135,6 +136,10 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // $indexStats' accesses of the _id index (the others count in their
   // compiled index::Index).
   mutable index::AccessCounter id_index_accesses;
+  // $collStats' queryExecStats: the collection scans operations ran on it
+  // (explain excluded), and how many of them were tailable.
+  mutable std::atomic<int64_t> collection_scans{0};
+  mutable std::atomic<int64_t> tailable_collection_scans{0};
 };
 
 using EntryPtr = std::shared_ptr<CollectionEntry>;

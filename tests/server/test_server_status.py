@@ -108,6 +108,30 @@ def test_coll_stats_stage(db):
     assert "latencyStats" in list(db.v.aggregate([{"$collStats": {"latencyStats": {}}}]))[0]
 
 
+def test_coll_stats_query_exec_stats_count_collection_scans(db):
+    db.c.insert_many([{"_id": i, "a": i} for i in range(5)])
+    db.c.create_index("a")
+
+    def scans():
+        stats = list(db.c.aggregate([{"$collStats": {"queryExecStats": {}}}]))[0]["queryExecStats"]
+        return stats["collectionScans"]
+
+    before = scans()
+    list(db.c.find({"b": 1}))                        # a scan
+    list(db.c.find({"a": 1}))                        # the index
+    db.c.find_one({"_id": 2})                        # the _id index
+    db.c.update_many({"b": 1}, {"$set": {"c": 1}})   # a scan
+    db.c.find({"b": 1}).explain()                    # explain does not count
+    after = scans()
+    assert after["total"] - before["total"] == 2
+    assert after["nonTailable"] - before["nonTailable"] == 2
+    db.create_collection("log", capped=True, size=4096)
+    db.log.insert_one({"x": 1})
+    db.command("find", "log", filter={}, tailable=True)
+    log = list(db.log.aggregate([{"$collStats": {"queryExecStats": {}}}]))[0]["queryExecStats"]["collectionScans"]
+    assert log == {"total": 1, "nonTailable": 0}
+
+
 def test_top_counts_time_and_operations_per_namespace(db):
     admin = db.client.admin
     ns = db.name + ".t"
