@@ -124,6 +124,7 @@ struct IndexUsage {
   Document spec;  // as listIndexes shows it
   int64_t ops = 0;       // operations that read the index since `since_ms`
   int64_t since_ms = 0;  // when counting began (ms since the Unix epoch): its creation or the engine's opening
+  bool building = false;  // being built while writers run: not used by reads yet
 };
 
 // $collStats' queryExecStats.

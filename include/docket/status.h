@@ -80,6 +80,7 @@ enum class ErrorCode : int32_t {
   kNoSuchTransaction = 251,
   kTransactionCommitted = 256,
   kOperationNotSupportedInTransaction = 263,
+  kIndexBuildAborted = 276,
   kTransactionExceededLifetimeLimitSeconds = 290,
   kNoQueryExecutionPlans = 291,
   kQueryExceededMemoryLimitNoDiskUseAllowed = 292,

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bson/builder.h"
+#include "docket/progress.h"
 #include "commands/api_version.h"
 #include "commands/args.h"
 #include "commands/cluster_time.h"
@@ -217,6 +218,7 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
       *request.body, name, request.db,
       {context.connection.id, context.connection.remote, context.connection.app_name});
   InterruptScope interruptible(running->killed());
+  ProgressScope progress(running->progress());
   OperationMetrics metrics;
   const Profiler::AtStart profiling = context.server.profiler.Begin(request.db);
   const auto started = std::chrono::steady_clock::now();

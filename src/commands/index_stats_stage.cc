@@ -43,6 +43,7 @@ Status ExpandIndexStats(CommandContext& context, const CommandRequest& request, 
     BSON_APPEND_DATE_TIME(&accesses, "since", index.since_ms);
     bson_append_document_end(&one, &accesses);
     bson::AppendDocument(&one, "spec", index.spec);
+    if (index.building) BSON_APPEND_BOOL(&one, "building", true);
     bson_append_document_end(&array, &one);
   }
   bson_append_array_end(&literal, &array);

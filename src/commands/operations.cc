@@ -1,5 +1,7 @@
 #include "commands/operations.h"
 
+#include <algorithm>
+
 
 #include "bson/builder.h"
 #include "commands/ram_log.h"
@@ -109,6 +111,19 @@ std::vector<Document> OperationRegistry::Describe() const {
     bson_t command;
     if (bson_init_static(&command, op->command.data(), op->command.size())) {
       BSON_APPEND_DOCUMENT(doc.get(), "command", &command);
+    }
+    const int64_t total = op->progress.total.load(std::memory_order_relaxed);
+    if (total >= 0) {  // mongod's index build: "Index Build: scanning collection Index Build: ... 12/100 12%"
+      const int64_t done = op->progress.done.load(std::memory_order_relaxed);
+      const int64_t percent = total > 0 ? std::min<int64_t>(100, done * 100 / total) : 100;
+      const std::string msg = "Index Build: scanning collection Index Build: scanning collection: " +
+                              std::to_string(done) + "/" + std::to_string(total) + " " + std::to_string(percent) + "%";
+      BSON_APPEND_UTF8(doc.get(), "msg", msg.c_str());
+      bson_t progress;
+      BSON_APPEND_DOCUMENT_BEGIN(doc.get(), "progress", &progress);
+      BSON_APPEND_INT64(&progress, "done", done);
+      BSON_APPEND_INT64(&progress, "total", total);
+      bson_append_document_end(doc.get(), &progress);
     }
     BSON_APPEND_INT32(doc.get(), "numYields", 0);
     BSON_APPEND_BOOL(doc.get(), "killPending", op->killed.load(std::memory_order_relaxed));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "docket/document.h"
+#include "docket/progress.h"
 
 namespace docket::commands {
 
@@ -38,6 +39,9 @@ class OperationRegistry {
     std::string client;    // "127.0.0.1:54321"
     std::string app_name;  // hello's client.application.name
     std::string lsid;      // the session id bytes (empty: none)
+    // What the engine reports of a long operation (an index build's scan):
+    // currentOp's `msg` and `progress` (docket/progress.h).
+    OperationProgress progress;
   };
 
   // Unregisters its operation when destroyed.
@@ -48,6 +52,7 @@ class OperationRegistry {
     Running(const Running&) = delete;
     Running& operator=(const Running&) = delete;
     const std::atomic<bool>* killed() const { return &op_->killed; }
+    OperationProgress* progress() const { return &op_->progress; }
 
    private:
     OperationRegistry* registry_;

@@ -38,7 +38,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!catalog.ok()) return catalog.status();
   impl->catalog = std::move(catalog).value();
   for (const storage::EntryPtr& entry : impl->catalog->List("")) {
-    DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));  // not shared with anyone yet
+    DOCKET_RETURN_IF_ERROR(engine::FinishInterruptedBuilds(impl.get(), entry.get()));  // not shared with anyone yet
+    DOCKET_RETURN_IF_ERROR(engine::CompileIndexes(impl.get(), entry.get()));
     DOCKET_RETURN_IF_ERROR(engine::CompileValidation(entry.get()));
   }
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
@@ -251,7 +252,7 @@ Result<int64_t> Engine::DeleteExpired() {
     std::shared_lock lock(entry->lifecycle);
     if (entry->retired) continue;
     for (const auto& index : engine::IndexesOf(*entry)) {
-      if (index->expire_after_seconds()) {
+      if (index->expire_after_seconds() && !index->building()) {
         work.push_back({entry->db, entry->name, index->fields().front().dotted, *index->expire_after_seconds()});
       }
     }

@@ -58,6 +58,12 @@ class EngineImpl {
   // Single-document writers queue here for their first key (key_queue.h).
   engine::KeyQueues key_queues;
 
+  // Index builds that let writers run (engine/index_build.h) count their
+  // ends here; a createIndexes asking for an index being built waits on it.
+  std::mutex index_builds_mutex;
+  std::condition_variable index_builds_done;
+  uint64_t index_builds_finished = 0;  // GUARDED_BY(index_builds_mutex)
+
   // The TTL monitor: Engine::DeleteExpired every ttl_interval while
   // ttl_enabled. A change of either notifies ttl_wake (the wait restarts).
   std::thread ttl_thread;

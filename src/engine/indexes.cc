@@ -1,6 +1,7 @@
 #include "engine/indexes.h"
 
 #include "docket/metrics.h"
+#include "engine/index_build.h"
 #include "engine/views.h"
 
 #include <rocksdb/write_batch.h>
@@ -221,6 +222,7 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
     // its flag.
     auto kept = std::find_if(previous.begin(), previous.end(), [&](const IndexPtr& p) { return p->id() == stored.id; });
     if (kept != previous.end() && (*kept)->spec() == stored.spec) {
+      (*kept)->SetBuilding(stored.building);
       set->indexes.push_back(*kept);
       continue;
     }
@@ -232,6 +234,7 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry) {
     rocksdb::Status s = engine->db()->Get(rocksdb::ReadOptions(), storage::MultikeyKey(stored.id), &flag);
     if (s.ok()) (*compiled)->MarkMultikey();
     else if (!s.IsNotFound()) return FromRocks(s, "reading an index flag");
+    (*compiled)->SetBuilding(stored.building);
     set->indexes.push_back(std::move(compiled).value());
   }
   entry->compiled_indexes = set->indexes.empty() ? nullptr : std::shared_ptr<const storage::IndexAttachment>(set);
@@ -331,7 +334,8 @@ Result<std::vector<uint64_t>> AllocateIndexIds(EngineImpl* engine, size_t count)
 
 Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionEntry& entry,
                                                       const std::vector<Document>& normalized,
-                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result) {
+                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result,
+                                                      bool* being_built) {
   result->num_indexes_before = static_cast<int>(entry.indexes.size()) + 1;
   std::vector<storage::StoredIndex> to_build;
   for (const Document& spec : normalized) {
@@ -350,6 +354,7 @@ Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionE
       bool same_key = SpecKey(other.spec) == SpecKey(spec);
       if (same_name && index::SameOptions(other.spec, spec)) {
         exists = true;
+        if (other.building && being_built != nullptr) *being_built = true;
         return Status::OK();
       }
       if (same_name) {
@@ -388,27 +393,82 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
   // simply never used.
   auto ids = AllocateIndexIds(engine, normalized->size());
   if (!ids.ok()) return ids.status();
-  auto locked = LockExclusive(engine, db, name, /*create=*/true);
-  if (!locked.ok()) return locked.status();
-  storage::CollectionEntry& entry = *locked->entry;
-  CreateIndexesResult result;
-  result.created_collection_automatically = locked->created;
-  auto to_build = PlanIndexes(entry, *normalized, *ids, &result);
-  if (!to_build.ok()) return to_build.status();
-  for (const storage::StoredIndex& stored : *to_build) {
-    auto compiled = index::Index::Compile(stored.id, stored.spec);
-    if (!compiled.ok()) return compiled.status();
-    DOCKET_RETURN_IF_ERROR(BuildIndex(engine, entry, **compiled));
-    entry.indexes.push_back(stored);
-    Status persisted = engine->catalog->PersistEntry(entry);
-    if (!persisted.ok()) {
-      entry.indexes.pop_back();
-      return persisted;
+  while (true) {
+    auto locked = LockExclusive(engine, db, name, /*create=*/true);
+    if (!locked.ok()) return locked.status();
+    storage::CollectionEntry& entry = *locked->entry;
+    CreateIndexesResult result;
+    result.created_collection_automatically = locked->created;
+    bool being_built = false;
+    auto to_build = PlanIndexes(entry, *normalized, *ids, &result, &being_built);
+    if (!to_build.ok()) return to_build.status();
+    if (being_built) {  // as mongod: wait for that build, then look again
+      locked->lock.unlock();
+      DOCKET_RETURN_IF_ERROR(WaitForIndexBuilds(engine));
+      continue;
     }
-    DOCKET_RETURN_IF_ERROR(CompileIndexes(engine, &entry));
+    std::vector<std::shared_ptr<const index::Index>> compiled;
+    bool constrained = false;
+    for (const storage::StoredIndex& stored : *to_build) {
+      auto one = index::Index::Compile(stored.id, stored.spec);
+      if (!one.ok()) return one.status();
+      constrained = constrained || (*one)->unique() || (*one)->prepare_unique();
+      compiled.push_back(std::move(one).value());
+    }
+    if (constrained || locked->created || to_build->empty()) {
+      // With the collection held (a new collection is empty: nothing to wait for).
+      for (size_t i = 0; i < to_build->size(); ++i) {
+        DOCKET_RETURN_IF_ERROR(BuildIndex(engine, entry, *compiled[i]));
+        entry.indexes.push_back((*to_build)[i]);
+        Status persisted = engine->catalog->PersistEntry(entry);
+        if (!persisted.ok()) {
+          entry.indexes.pop_back();
+          return persisted;
+        }
+        DOCKET_RETURN_IF_ERROR(CompileIndexes(engine, &entry));
+      }
+      result.num_indexes_after = static_cast<int>(entry.indexes.size()) + 1;
+      return result;
+    }
+    // While writers run (index_build.h): register, release, fill, finish.
+    std::vector<uint64_t> building;
+    for (storage::StoredIndex stored : *to_build) {
+      stored.building = true;
+      building.push_back(stored.id);
+      entry.indexes.push_back(std::move(stored));
+    }
+    Status registered = engine->catalog->PersistEntry(entry);
+    if (registered.ok()) registered = CompileIndexes(engine, &entry);
+    if (!registered.ok()) {
+      entry.indexes.resize(entry.indexes.size() - building.size());
+      (void)CompileIndexes(engine, &entry);
+      return registered;
+    }
+    const storage::EntryPtr held = locked->entry;
+    locked->lock.unlock();
+    DOCKET_RETURN_IF_ERROR(BuildRegisteredIndexes(engine, held, building));
+    return result;  // PlanIndexes counted the indexes after
   }
-  result.num_indexes_after = static_cast<int>(entry.indexes.size()) + 1;
-  return result;
+}
+
+Status FinishInterruptedBuilds(EngineImpl* engine, storage::CollectionEntry* entry) {
+  bool changed = false;
+  std::vector<storage::StoredIndex> kept;
+  for (storage::StoredIndex stored : entry->indexes) {
+    if (!stored.building) {
+      kept.push_back(std::move(stored));
+      continue;
+    }
+    changed = true;
+    DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stored.id), storage::IndexRangeEnd(stored.id)));
+    auto compiled = index::Index::Compile(stored.id, stored.spec);
+    if (!compiled.ok() || !BuildIndex(engine, *entry, **compiled).ok()) continue;  // removed (BuildIndex cleaned up)
+    stored.building = false;
+    kept.push_back(std::move(stored));
+  }
+  if (!changed) return Status::OK();
+  entry->indexes = std::move(kept);
+  return engine->catalog->PersistEntry(*entry);
 }
 
 Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string& name, const std::string& index_name,
@@ -452,7 +512,9 @@ Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string&
   std::vector<Document> out;
   if (!guard->entry) return out;
   out.push_back(IdIndexSpec());
-  for (const storage::StoredIndex& stored : guard->entry->indexes) out.push_back(stored.spec);
+  for (const storage::StoredIndex& stored : guard->entry->indexes) {
+    if (!stored.building) out.push_back(stored.spec);  // as mongod 6.0: a build in progress is not listed
+  }
   return out;
 }
 
@@ -466,7 +528,7 @@ Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string
   out.push_back({"_id_", SpecKey(id_spec), id_spec, entry.id_index_accesses.ops(), entry.id_index_accesses.since_ms()});
   for (const auto& index : IndexesOf(entry)) {
     out.push_back({index->name(), index->key_pattern(), index->spec(), index->accesses().ops(),
-                   index->accesses().since_ms()});
+                   index->accesses().since_ms(), index->building()});
   }
   return out;
 }

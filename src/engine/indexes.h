@@ -76,21 +76,31 @@ Result<std::vector<uint64_t>> AllocateIndexIds(EngineImpl* engine, size_t count)
 // order; fills result's names and index counts. An index that exists with
 // the same options is left out. Errors: IndexKeySpecsConflict (86),
 // IndexOptionsConflict (85), CannotCreateIndex (67) past 64 indexes,
-// BadValue for a misused _id_. REQUIRES: entry.lifecycle held.
+// BadValue for a misused _id_. *being_built (when given) is set when a
+// requested index exists but is still being built (engine/index_build.h).
+// REQUIRES: entry.lifecycle held.
 Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionEntry& entry,
                                                       const std::vector<Document>& normalized,
-                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result);
+                                                      const std::vector<uint64_t>& ids, CreateIndexesResult* result,
+                                                      bool* being_built = nullptr);
 
 // createIndexes: normalises the specs, creates the collection if missing,
-// and builds each new index over the existing documents. An index whose
-// unique constraint the data violates fails with DuplicateKey and leaves
-// nothing behind.
+// and builds each new index over the existing documents: while writers run
+// when no new index is unique (engine/index_build.h), otherwise with the
+// collection held. An index whose unique constraint the data violates fails
+// with DuplicateKey and leaves nothing behind. Asked for an index still
+// being built, it waits for that build.
 Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
                                           const std::vector<Document>& specs);
 // createIndexes inside `txn` (transaction_indexes.cc): see
 // Collection::CreateIndexes.
 Result<CreateIndexesResult> CreateIndexesInTransaction(EngineImpl* engine, Transaction* txn, const std::string& db,
                                                        const std::string& name, const std::vector<Document>& specs);
+
+// At open, before any writer: builds again, from the start, each index a
+// crash left `building`; one that cannot be built (its documents have no
+// valid keys) is removed. REQUIRES: the entry not yet shared.
+Status FinishInterruptedBuilds(EngineImpl* engine, storage::CollectionEntry* entry);
 
 // dropIndexes by name ("*": every index but _id_) or by key pattern.
 // Errors: NamespaceNotFound, IndexNotFound (27), InvalidOptions (72) for _id_.

@@ -237,11 +237,11 @@ void IndexScan::FetchRecords() {
 
 namespace {
 
-// The indexes the planner may use: all but the hidden ones.
+// The indexes the planner may use: all but the hidden ones and those being built.
 std::vector<std::shared_ptr<const index::Index>> VisibleIndexes(const storage::CollectionEntry& entry) {
   std::vector<std::shared_ptr<const index::Index>> out;
   for (const auto& index : IndexesOf(entry)) {
-    if (!index->hidden()) out.push_back(index);
+    if (!index->hidden() && !index->building()) out.push_back(index);
   }
   return out;
 }

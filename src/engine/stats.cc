@@ -131,7 +131,10 @@ Result<ValidateResult> Collection::Validate() {
   if (!guard->entry) return NotFound(db_, name_);
   if (guard->entry->view) return Status(ErrorCode::kCommandNotSupportedOnView, "Cannot validate a view");
   const storage::CollectionEntry& entry = *guard->entry;
-  const auto& indexes = IndexesOf(entry);
+  std::vector<std::shared_ptr<const index::Index>> indexes;  // the ready ones: a build in progress is incomplete
+  for (const auto& index : IndexesOf(entry)) {
+    if (!index->building()) indexes.push_back(index);
+  }
   rocksdb::DB* db = engine_->db();
   Snapshot snapshot(db);
   const rocksdb::ReadOptions read = snapshot.Read();

@@ -136,6 +136,7 @@ constexpr CodeName kCodeNames[] = {
       {262, "ExceededTimeLimit"},
       {263, "OperationNotSupportedInTransaction"},
       {267, "PreparedTransactionInProgress"},
+      {276, "IndexBuildAborted"},
       {279, "ClientDisconnect"},
       {280, "ChangeStreamFatalError"},
       {286, "ChangeStreamHistoryLost"},

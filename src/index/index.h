@@ -61,6 +61,13 @@ class Index {
   bool multikey() const { return multikey_.load(); }
   void MarkMultikey() const { multikey_.store(true); }
 
+  // Being built while writers run (storage::StoredIndex::building): writers
+  // keep its entries; the planner, hints, listIndexes, the TTL monitor and
+  // validate leave it alone until it is ready. Set under the collection's
+  // lifecycle held exclusively.
+  bool building() const { return building_.load(); }
+  void SetBuilding(bool building) const { building_.store(building); }
+
   // $indexStats' accesses (a statistic: counted through a const index).
   AccessCounter& accesses() const { return accesses_; }
 
@@ -79,6 +86,7 @@ class Index {
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
   mutable AccessCounter accesses_;
+  mutable std::atomic<bool> building_{false};
 };
 
 // MongoDB's default index name: "a_1_b_-1".

@@ -32,6 +32,7 @@ std::string EncodeEntry(const CollectionEntry& e) {
     if (bson_init_static(&spec, e.indexes[i].spec.data(), e.indexes[i].spec.size())) {
       BSON_APPEND_DOCUMENT(&item, "spec", &spec);
     }
+    if (e.indexes[i].building) BSON_APPEND_BOOL(&item, "building", true);
     bson_append_document_end(&array, &item);
   }
   bson_append_array_end(&doc, &array);
@@ -122,6 +123,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
       while (bson_iter_next(&item)) {
         bson_iter_t field;
         int64_t index_id = -1;
+        bool building = false;
         std::optional<Document> spec;
         if (!BSON_ITER_HOLDS_DOCUMENT(&item) || !bson_iter_recurse(&item, &field)) continue;
         while (bson_iter_next(&field)) {
@@ -133,10 +135,12 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
             bson_iter_document(&field, &spec_len, &data);
             auto parsed = Document::FromBytes(data, spec_len);
             if (parsed.ok()) spec = *parsed;
+          } else if (std::string_view(bson_iter_key(&field)) == "building" && BSON_ITER_HOLDS_BOOL(&field)) {
+            building = bson_iter_bool(&field);
           }
         }
         if (index_id < 0 || !spec) return Status(ErrorCode::kInternalError, "corrupt index in catalog entry");
-        indexes.push_back({static_cast<uint64_t>(index_id), *spec});
+        indexes.push_back({static_cast<uint64_t>(index_id), *spec, building});
       }
       continue;
     }

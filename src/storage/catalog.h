@@ -40,6 +40,9 @@ namespace docket::storage {
 struct StoredIndex {
   uint64_t id;    // key prefix of its entries; from the same never-reused counter
   Document spec;  // {v: 2, key: {...}, name: "...", unique: true, ...}
+  // Being built while writers run (engine/index_build.h): writers keep its
+  // entries, readers do not use it yet. One found so at open is rebuilt.
+  bool building = false;
 };
 
 // What the engine derives from `indexes` (compiled specs), kept with the entry

@@ -1,0 +1,94 @@
+"""Index builds over the wire while clients write (MongoDB's hybrid builds):
+a createIndexes in progress shows in currentOp with mongod's `msg` and
+`progress {done, total}`; other clients' writes to the same collection
+complete while it runs (seen through currentOp, not timed); the finished
+index is exact (validate) and used; listIndexes leaves the build out until
+it is done, and $indexStats marks it `building`."""
+import threading
+
+import pymongo
+
+
+def build_in_background(coll, keys):
+    outcome = {}
+
+    def run():
+        try:
+            outcome["name"] = coll.create_index(keys)
+        except Exception as e:  # reported by the test
+            outcome["error"] = e
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def the_build(client):
+    ops = client.admin.command("currentOp", {"command.createIndexes": {"$exists": True}})["inprog"]
+    return ops[0] if ops else None
+
+
+def test_writes_proceed_and_progress_shows_while_an_index_builds(server):
+    client = server.client()
+    writer = server.client()
+    try:
+        db = client.t_index_builds
+        size = 50000
+        seen_progress = seen_building = None
+        writes_during = 0
+        for _ in range(4):
+            db.c.drop()
+            db.c.insert_many([{"_id": i, "a": i % 1000, "pad": "x" * 50} for i in range(size)])
+            thread, outcome = build_in_background(db.c, [("a", 1)])
+            next_id = size
+            while thread.is_alive():
+                op = the_build(client)
+                if op is None:
+                    continue
+                if "progress" in op:
+                    seen_progress = op
+                if "a_1" not in [i["name"] for i in db.c.list_indexes()]:
+                    stats = {s["name"]: s for s in db.c.aggregate([{"$indexStats": {}}])}
+                    if stats.get("a_1", {}).get("building"):
+                        seen_building = stats["a_1"]
+                writer.t_index_builds.c.insert_one({"_id": next_id, "a": next_id % 1000})
+                writer.t_index_builds.c.update_one({"_id": next_id - size}, {"$set": {"a": 7}})
+                next_id += 1
+                if the_build(client) is not None:
+                    writes_during += 1  # both writes completed while the build still ran
+            thread.join()
+            assert "error" not in outcome, outcome
+            if writes_during and seen_progress and seen_building:
+                break
+            size *= 2
+        assert writes_during > 0, "no write completed during a build of %d documents" % (size // 2)
+        assert seen_progress["msg"].startswith("Index Build: scanning collection")
+        assert 0 <= seen_progress["progress"]["done"] <= seen_progress["progress"]["total"]
+        assert seen_building["accesses"]["ops"] == 0
+        validated = db.command("validate", "c")
+        assert validated["valid"] and validated["nIndexes"] == 2, validated
+        plan = db.c.find({"a": 7}).explain()["queryPlanner"]["winningPlan"]
+        assert plan["inputStage"]["indexName"] == "a_1"
+        assert db.c.count_documents({"a": 7}) == len(list(db.c.find({"a": 7}).hint([("$natural", 1)])))
+        db.c.drop()
+    finally:
+        client.close()
+        writer.close()
+
+
+def test_a_second_request_for_the_same_index_waits_for_the_build(server):
+    client = server.client()
+    try:
+        db = client.t_index_builds_twice
+        db.c.drop()
+        db.c.insert_many([{"_id": i, "a": i % 100} for i in range(30000)])
+        first, first_outcome = build_in_background(db.c, [("a", 1)])
+        second, second_outcome = build_in_background(db.c, [("a", 1)])
+        first.join()
+        second.join()
+        assert first_outcome.get("name") == second_outcome.get("name") == "a_1", (first_outcome, second_outcome)
+        assert [i["name"] for i in db.c.list_indexes()] == ["_id_", "a_1"]
+        assert db.command("validate", "c")["valid"]
+        db.c.drop()
+    finally:
+        client.close()
