@@ -117,6 +117,17 @@ struct InsertManyResult {
 // pattern ({a: 1}). "_id_" / {_id: 1} is the _id index: the collection in _id
 // order. An index that does not exist, or a partial index whose expression
 // the filter does not imply, is BadValue (2). Default: the planner chooses.
+// What the engine reports as it works, for a log in mongod's structured
+// format (its severity, component, message id, context and attributes).
+struct LogEvent {
+  char severity = 'I';  // 'I' information, 'W' warning
+  std::string component;
+  int64_t id = 0;        // mongod's id for the same message
+  std::string context;   // mongod's `ctx`: the thread or task
+  std::string message;
+  std::string attr_json;  // the attributes as a JSON object; empty: none
+};
+
 // One index's use, as $indexStats reports it.
 struct IndexUsage {
   std::string name;
@@ -541,8 +552,8 @@ struct CollectionOptions {
   // every inserted and updated document must match ($jsonSchema included);
   // `validation_level` "strict" (default), "moderate" or "off";
   // `validation_action` "error" (default: DocumentValidationFailure, 121,
-  // with errInfo) or "warn" (the write proceeds; Engine::SetWarningSink
-  // hears of it). Errors: BadValue for another level or action, the
+  // with errInfo) or "warn" (the write proceeds; Engine::SetLogSink hears
+  // of it). Errors: BadValue for another level or action, the
   // filter's errors.
   Document validator;
   std::string validation_level = "strict";
@@ -613,9 +624,11 @@ class Engine {
   // NamespaceNotFound, CommandNotSupportedOnView, create's validation errors.
   Status SetValidation(std::string_view db, std::string_view name, const std::optional<Document>& validator,
                        const std::optional<std::string>& level, const std::optional<std::string>& action);
-  // Where warnings go (a validator with action "warn" that a write fails);
-  // by default nowhere. Set before the engine is shared between threads.
-  void SetWarningSink(std::function<void(const std::string&)> sink);
+  // Where the engine's log events go (a validator with action "warn" that a
+  // write fails, an index build's start, progress and end); by default
+  // nowhere. Called on the thread doing the work. Set before the engine is
+  // shared between threads.
+  void SetLogSink(std::function<void(const LogEvent&)> sink);
   // Drops a collection or a view. `indexes_was`: the collection's number of
   // indexes (with _id), -1 for a view.
   Status DropCollection(std::string_view db, std::string_view name, int* indexes_was = nullptr);

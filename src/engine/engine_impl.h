@@ -47,10 +47,10 @@ class EngineImpl {
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
   std::atomic<uint64_t> next_spill_id{1};
-  // Engine::SetWarningSink's; empty: warnings are dropped.
-  std::function<void(const std::string&)> warning_sink;
-  void Warn(const std::string& message) const {
-    if (warning_sink) warning_sink(message);
+  // Engine::SetLogSink's; empty: events are dropped.
+  std::function<void(const LogEvent&)> log_sink;
+  void Log(const LogEvent& event) const {
+    if (log_sink) log_sink(event);
   }
   // Held by whoever checks a view definition and then stores it (create,
   // collMod), so that two of them cannot make a cycle between their checks.

@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "bson/builder.h"
 #include "docket/blocking.h"
 #include "docket/deadline.h"
 #include "docket/progress.h"
@@ -27,6 +28,15 @@ Status Aborted(const storage::CollectionEntry& entry, const std::string& why) {
   return Status(ErrorCode::kIndexBuildAborted,
                 "Index build aborted on " + entry.db + "." + entry.name + ": " + why);
 }
+
+constexpr const char* kLogContext = "IndexBuildsCoordinatorMongod-0";
+
+// mongod's log events of an index build (its ids and attributes).
+void LogBuild(EngineImpl* engine, int64_t id, const std::string& message, const bson::Builder& attrs) {
+  engine->Log({'I', id == 51773 ? "-" : "INDEX", id, kLogContext, message, attrs.Finish().ToJson()});
+}
+
+std::string Namespace(const storage::CollectionEntry& entry) { return entry.db + "." + entry.name; }
 
 // The compiled index `id` of `entry`, if it is still there. REQUIRES:
 // lifecycle held.
@@ -68,6 +78,15 @@ Status FillBatch(WriteUnit& unit, const index::Index& index, const std::vector<s
 
 // Step 2 for one index. REQUIRES: entry.lifecycle held shared.
 Status Fill(EngineImpl* engine, const storage::CollectionEntry& entry, const index::Index& index) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  {
+    bson::Builder attrs;
+    BSON_APPEND_UTF8(attrs.get(), "namespace", Namespace(entry).c_str());
+    bson::AppendDocument(attrs.get(), "properties", index.spec());
+    BSON_APPEND_UTF8(attrs.get(), "method", "Hybrid");
+    LogBuild(engine, 20384, "Index build: starting", attrs);
+  }
   int64_t total = 0;  // the records when the build starts, for the progress report
   {
     RecordScan counter(engine, nullptr, entry.id);
@@ -78,6 +97,7 @@ Status Fill(EngineImpl* engine, const storage::CollectionEntry& entry, const ind
   }
   ReportProgress(0, total);
   int64_t done = 0;
+  auto last_logged = started;
   std::vector<std::string> batch;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
@@ -87,6 +107,15 @@ Status Fill(EngineImpl* engine, const storage::CollectionEntry& entry, const ind
     done += static_cast<int64_t>(batch.size());
     batch.clear();
     ReportProgress(done, std::max(total, done));
+    if (Clock::now() - last_logged >= std::chrono::seconds(3)) {  // as mongod's progress meter
+      last_logged = Clock::now();
+      bson::Builder attrs;
+      BSON_APPEND_UTF8(attrs.get(), "name", "Index Build: scanning collection");
+      BSON_APPEND_INT64(attrs.get(), "done", done);
+      BSON_APPEND_INT64(attrs.get(), "total", std::max(total, done));
+      BSON_APPEND_INT64(attrs.get(), "percent", total > 0 ? std::min<int64_t>(100, done * 100 / total) : 100);
+      LogBuild(engine, 51773, "progress meter", attrs);
+    }
     return s;
   };
   RecordScan scan(engine, nullptr, entry.id);
@@ -95,7 +124,15 @@ Status Fill(EngineImpl* engine, const storage::CollectionEntry& entry, const ind
     if (batch.size() >= kBatchRecords) DOCKET_RETURN_IF_ERROR(flush());
   }
   DOCKET_RETURN_IF_ERROR(scan.status());
-  return flush();
+  DOCKET_RETURN_IF_ERROR(flush());
+  bson::Builder attrs;
+  BSON_APPEND_UTF8(attrs.get(), "namespace", Namespace(entry).c_str());
+  BSON_APPEND_UTF8(attrs.get(), "index", index.name().c_str());
+  BSON_APPEND_INT64(attrs.get(), "totalRecords", done);
+  BSON_APPEND_INT64(attrs.get(), "durationMillis",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  LogBuild(engine, 20391, "Index build: collection scan done", attrs);
+  return Status::OK();
 }
 
 // Step 3: marks the indexes ready, or removes them and their entries.
@@ -153,6 +190,15 @@ Status BuildRegisteredIndexes(EngineImpl* engine, const storage::EntryPtr& entry
     }
   }
   Status finished = Finish(engine, entry, ids, built);
+  bson::Builder attrs;
+  BSON_APPEND_UTF8(attrs.get(), "namespace", Namespace(*entry).c_str());
+  if (finished.ok()) {
+    BSON_APPEND_INT64(attrs.get(), "numIndexesBuilt", static_cast<int64_t>(ids.size()));
+    LogBuild(engine, 20663, "Index build: completed successfully", attrs);
+  } else {
+    BSON_APPEND_UTF8(attrs.get(), "error", finished.ToString().c_str());
+    LogBuild(engine, 20649, "Index build: failed", attrs);
+  }
   {
     std::lock_guard lock(engine->index_builds_mutex);
     ++engine->index_builds_finished;

@@ -256,8 +256,10 @@ Status CheckDocument(EngineImpl* engine, const storage::CollectionEntry& entry, 
   }
   Status failure = Failure(*validator, doc);
   if (validator->rules.action == "warn") {
-    engine->Warn("Document would fail validation: collection " + entry.db + "." + entry.name + ", " +
-                 Document::FromTrustedBytes(failure.details()).ToJson());
+    engine->Log({'W', "STORAGE", 20294, "conn",
+                 "Document would fail validation: collection " + entry.db + "." + entry.name + ", " +
+                     Document::FromTrustedBytes(failure.details()).ToJson(),
+                 ""});
     return Status::OK();
   }
   return failure;
@@ -267,7 +269,7 @@ Status CheckDocument(EngineImpl* engine, const storage::CollectionEntry& entry, 
 
 namespace docket {
 
-void Engine::SetWarningSink(std::function<void(const std::string&)> sink) { impl_->warning_sink = std::move(sink); }
+void Engine::SetLogSink(std::function<void(const LogEvent&)> sink) { impl_->log_sink = std::move(sink); }
 
 Status Engine::SetValidation(std::string_view db, std::string_view name, const std::optional<Document>& validator,
                              const std::optional<std::string>& level, const std::optional<std::string>& action) {

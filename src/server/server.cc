@@ -78,13 +78,13 @@ class ServerImpl {
     state.replica_set = options.replica_set;
     state.transaction_lifetime_seconds = options.transaction_lifetime.count();
     state.park_limit_seconds = options.park_limit.count();
-    // A write that fails a validator whose action is "warn" (mongod: 20294).
-    engine->SetWarningSink([this](const std::string& message) {
-      state.global_log.Add(commands::MongodLogLine('W', "STORAGE", 20294, "conn", message));
-      if (!this->options.quiet) std::fprintf(stderr, "%s\n", message.c_str());
+    // The engine's events: a write that fails a validator whose action is
+    // "warn" (mongod: 20294), index builds (20384, 51773, 20391, 20663, 20649).
+    engine->SetLogSink([this](const LogEvent& event) {
+      LogStructured(event.severity, event.component, event.id, event.context, event.message, event.attr_json);
     });
   }
-  ~ServerImpl() { state.engine->SetWarningSink(nullptr); }  // the engine may outlive the server
+  ~ServerImpl() { state.engine->SetLogSink(nullptr); }  // the engine may outlive the server
 
   const ServerOptions options;
   asio::io_context io;
@@ -111,6 +111,11 @@ class ServerImpl {
   bool stopped = false;  // GUARDED_BY(stop_mutex)
 
   void Log(const std::string& message) const;
+  // One line of mongod's structured log: kept for getLog, and on standard
+  // error (unless --quiet keeps it off: only errors then) in the
+  // --log-format's shape.
+  void LogStructured(char severity, const std::string& component, int64_t id, const std::string& context,
+                     const std::string& message, const std::string& attr_json) const;
   awaitable<void> AcceptLoop();
   awaitable<void> ReapCursors();
   // Closes connections past their deadline (idle between messages, or a
@@ -152,6 +157,18 @@ std::string LegacyFailure(int32_t reply_id, int32_t response_to, const std::stri
 }
 
 }  // namespace
+
+void ServerImpl::LogStructured(char severity, const std::string& component, int64_t id, const std::string& context,
+                               const std::string& message, const std::string& attr_json) const {
+  const std::string line = commands::MongodLogLine(severity, component, id, context, message, {}, attr_json);
+  state.global_log.Add(line);
+  if (options.quiet && severity != 'E' && severity != 'F') return;
+  if (options.log_json) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  } else {
+    std::fprintf(stderr, "docket: %s%s%s\n", message.c_str(), attr_json.empty() ? "" : " ", attr_json.c_str());
+  }
+}
 
 void ServerImpl::Log(const std::string& message) const {
   // Kept for getLog "global" even when --quiet keeps it off stderr.

@@ -65,6 +65,15 @@ def test_writes_proceed_and_progress_shows_while_an_index_builds(server):
         assert seen_progress["msg"].startswith("Index Build: scanning collection")
         assert 0 <= seen_progress["progress"]["done"] <= seen_progress["progress"]["total"]
         assert seen_building["accesses"]["ops"] == 0
+        import json
+        logged = [json.loads(line) for line in client.admin.command("getLog", "global")["log"]]
+        ours = [e for e in logged if e.get("attr", {}).get("namespace") == "t_index_builds.c"]
+        ids = [e["id"] for e in ours]
+        assert 20384 in ids and 20391 in ids and 20663 in ids, ids  # starting, scan done, completed
+        started = next(e for e in ours if e["id"] == 20384)
+        assert started["c"] == "INDEX" and started["attr"]["properties"]["key"] == {"a": 1}
+        done = next(e for e in ours if e["id"] == 20391)
+        assert done["attr"]["totalRecords"] >= size // 2
         validated = db.command("validate", "c")
         assert validated["valid"] and validated["nIndexes"] == 2, validated
         plan = db.c.find({"a": 7}).explain()["queryPlanner"]["winningPlan"]
@@ -74,6 +83,28 @@ def test_writes_proceed_and_progress_shows_while_an_index_builds(server):
     finally:
         client.close()
         writer.close()
+
+
+def test_a_failed_build_is_logged_and_leaves_no_index(server):
+    client = server.client()
+    try:
+        db = client.t_index_builds_failed
+        db.c.drop()
+        db.c.insert_many([{"_id": i, "a": i} for i in range(1000)] + [{"_id": -1, "a": [1, 2], "b": [3, 4]}])
+        try:
+            db.c.create_index([("a", 1), ("b", 1)])
+            raise AssertionError("the build of a compound index over parallel arrays succeeded")
+        except pymongo.errors.OperationFailure as e:
+            assert e.code == 171, e.details
+        assert [i["name"] for i in db.c.list_indexes()] == ["_id_"]
+        import json
+        logged = [json.loads(line) for line in client.admin.command("getLog", "global")["log"]]
+        failed = [e for e in logged if e["id"] == 20649 and e["attr"]["namespace"] == "t_index_builds_failed.c"]
+        assert failed and "171" in failed[-1]["attr"]["error"]
+        assert db.command("validate", "c")["valid"]
+        db.c.drop()
+    finally:
+        client.close()
 
 
 def test_a_second_request_for_the_same_index_waits_for_the_build(server):

@@ -109,7 +109,11 @@ TEST_P(ValidationTest, LevelsActionsBypassAndRestart) {
   bypass.bypass_document_validation = true;
   EXPECT_TRUE(c.InsertOne(J(R"({"_id": 3, "q": -3})"), bypass).ok());
   std::vector<std::string> warnings;
-  engine_->SetWarningSink([&](const std::string& m) { warnings.push_back(m); });
+  engine_->SetLogSink([&](const LogEvent& e) {
+    EXPECT_EQ(e.severity, 'W');
+    EXPECT_EQ(e.id, 20294);
+    warnings.push_back(e.message);
+  });
   ASSERT_TRUE(engine_->SetValidation("db", "c", std::nullopt, std::string("strict"), std::string("warn")).ok());
   EXPECT_TRUE(c.InsertOne(J(R"({"_id": 4, "q": -4})")).ok());
   ASSERT_EQ(warnings.size(), 1u);
