@@ -123,3 +123,49 @@ def test_a_second_request_for_the_same_index_waits_for_the_build(server):
         db.c.drop()
     finally:
         client.close()
+
+
+def test_a_build_killed_midway_is_done_again_at_restart(tmp_path):
+    """kill -9 while a build that lets writers run is half way: the next
+    start builds the index again from the start, and it is exact."""
+    from conftest import DocketServer
+
+    server = DocketServer(dbpath=str(tmp_path))
+    try:
+        client = server.client()
+        db = client.t_index_builds_killed
+        size, caught = 40000, False
+        next_id = 0
+        for _ in range(4):
+            db.c.insert_many([{"_id": next_id + i, "a": (next_id + i) % 500} for i in range(size)])
+            next_id += size
+            thread, _ = build_in_background(db.c, [("a", 1)])
+            while thread.is_alive():
+                op = the_build(client)
+                if op and "progress" in op and 0 < op["progress"]["done"] < op["progress"]["total"]:
+                    server.process.kill()  # SIGKILL, mid-build
+                    caught = True
+                    break
+            thread.join()
+            if caught:
+                break
+            db.c.drop_index("a_1")  # finished before we caught it: again, larger
+            size *= 2
+        assert caught, "never caught the build half way"
+        server.process.wait(timeout=30)
+    finally:
+        if server.process.poll() is None:
+            server.stop()
+    restarted = DocketServer(dbpath=str(tmp_path))
+    try:
+        client = restarted.client()
+        db = client.t_index_builds_killed
+        assert [i["name"] for i in db.c.list_indexes()] == ["_id_", "a_1"]
+        validated = db.command("validate", "c")
+        assert validated["valid"] and validated["nIndexes"] == 2, validated
+        assert validated["keysPerIndex"]["a_1"] == validated["nrecords"]
+        assert db.c.count_documents({"a": 7}) == len(list(db.c.find({"a": 7}).hint([("$natural", 1)])))
+        assert db.c.find({"a": 7}).explain()["queryPlanner"]["winningPlan"]["inputStage"]["indexName"] == "a_1"
+        client.close()
+    finally:
+        assert restarted.stop() == 0
