@@ -459,6 +459,12 @@ class Collection {
   // Zeros for a collection that does not exist. Errors:
   // CommandNotSupportedOnView (166).
   Result<docket::QueryExecStats> QueryExecStats();
+  // MongoDB's reIndex (deprecated there, and for a standalone only): builds
+  // every index again from the documents, holding the collection's writers
+  // meanwhile; the old entries go only once every new index is complete,
+  // so a failure changes nothing. Returns the specs, _id_ first. Errors:
+  // NamespaceNotFound, CommandNotSupportedOnView, an index's build errors.
+  Result<std::vector<Document>> ReIndex();
   // collMod's `index`: changes the index named by `which` (a name or a key
   // pattern). Errors: NamespaceNotFound, IndexNotFound (27), BadValue for
   // the _id index, InvalidOptions for a TTL on a compound index or nothing

@@ -18,6 +18,7 @@
 #include "commands/cluster_time.h"
 #include "commands/cursor_registry.h"
 #include "commands/fail_points.h"
+#include "commands/fsync_lock.h"
 #include "commands/operations.h"
 #include "commands/profiler.h"
 #include "commands/server_metrics.h"
@@ -68,6 +69,7 @@ struct ServerState {
   // --replica-set only: the cluster time replies carry (cluster_time.h).
   ClusterClock clock;
   OperationRegistry operations;  // the commands running now (currentOp, killOp)
+  FsyncLock fsync_lock;          // fsync with lock: true; fsyncUnlock
   Profiler profiler;             // the profile command's settings; system.profile's writer
   ServerMetrics metrics;         // serverStatus' counters of the work done
   // getLog "global": the server's recent log lines (mutable: logging is

@@ -54,6 +54,7 @@ Status CurrentOp(CommandContext& context, const CommandRequest& request, bson_t*
     BSON_APPEND_DOCUMENT(&array, key.c_str(), &doc);
   }
   bson_append_array_end(reply, &array);
+  if (context.server.fsync_lock.count() > 0) BSON_APPEND_BOOL(reply, "fsyncLock", true);  // as mongod
   return Status::OK();
 }
 

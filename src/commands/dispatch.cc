@@ -65,6 +65,8 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"connectionStatus", {ConnectionStatus}},
       {"getParameter", {GetParameter}},
       {"setParameter", {SetParameter}},
+      {"fsync", {Fsync}},
+      {"fsyncUnlock", {FsyncUnlock}},
       {"getCmdLineOpts", {GetCmdLineOpts}},
       {"hostInfo", {HostInfo}},
       {"serverStatus", {ServerStatus}},
@@ -78,6 +80,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"explain", {Explain}},
       {"createIndexes", {CreateIndexes}},
       {"dropIndexes", {DropIndexes}},
+      {"reIndex", {ReIndex}},
       {"commitTransaction", {CommitTransaction}},
       {"abortTransaction", {AbortTransaction}},
       {"currentOp", {CurrentOp}},
@@ -219,6 +222,9 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
       {context.connection.id, context.connection.remote, context.connection.app_name});
   InterruptScope interruptible(running->killed());
   ProgressScope progress(running->progress());
+  // Under fsync's lock a writing command waits here, listed and killable.
+  Status unlocked = context.server.fsync_lock.WaitIfWriting(name, *request.body);
+  if (!unlocked.ok()) return ErrorReply(unlocked);
   OperationMetrics metrics;
   const Profiler::AtStart profiling = context.server.profiler.Begin(request.db);
   const auto started = std::chrono::steady_clock::now();

@@ -92,6 +92,9 @@ Status ListIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status EndSessions(CommandContext&, const CommandRequest&, bson_t*);
 Status WhatsMyUri(CommandContext&, const CommandRequest&, bson_t*);
 Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t*);
+// fsync.cc
+Status Fsync(CommandContext&, const CommandRequest&, bson_t*);
+Status FsyncUnlock(CommandContext&, const CommandRequest&, bson_t*);
 Status GetParameter(CommandContext&, const CommandRequest&, bson_t*);
 Status SetParameter(CommandContext&, const CommandRequest&, bson_t*);
 Status GetCmdLineOpts(CommandContext&, const CommandRequest&, bson_t*);
@@ -132,6 +135,7 @@ Status Compact(CommandContext&, const CommandRequest&, bson_t*);
 Status Explain(CommandContext&, const CommandRequest&, bson_t*);
 Status CreateIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status DropIndexes(CommandContext&, const CommandRequest&, bson_t*);
+Status ReIndex(CommandContext&, const CommandRequest&, bson_t*);
 
 // Appends {cursor: {firstBatch|nextBatch: [...], id, ns}}.
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,

@@ -1,4 +1,4 @@
-// createIndexes, listIndexes, dropIndexes: the engine's secondary indexes
+// createIndexes, listIndexes, dropIndexes, reIndex: the engine's secondary indexes
 // (engine/indexes.h) in the command shapes drivers expect.
 #include "bson/builder.h"
 #include "commands/args.h"
@@ -38,6 +38,24 @@ Status ListIndexes(CommandContext& context, const CommandRequest& request, bson_
   auto specs = context.server.engine->collection(request.db, *name).ListIndexes();
   if (!specs.ok()) return specs.status();
   AppendCursorReply(reply, "firstBatch", *specs, 0, request.db + "." + *name);
+  return Status::OK();
+}
+
+// reIndex (deprecated in MongoDB 6.0, still there): a standalone only, as mongod.
+Status ReIndex(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  auto name = GetCollectionName(*request.body);
+  if (!name.ok()) return name.status();
+  if (!context.server.replica_set.empty()) {
+    return Status(ErrorCode::kIllegalOperation, "reIndex is only allowed on a standalone mongod instance");
+  }
+  auto specs = context.server.engine->collection(request.db, *name).ReIndex();
+  if (!specs.ok()) return specs.status();
+  BSON_APPEND_INT32(reply, "nIndexesWas", static_cast<int32_t>(specs->size()));
+  BSON_APPEND_INT32(reply, "nIndexes", static_cast<int32_t>(specs->size()));
+  bson_t array;
+  BSON_APPEND_ARRAY_BEGIN(reply, "indexes", &array);
+  for (size_t i = 0; i < specs->size(); ++i) bson::AppendDocument(&array, std::to_string(i).c_str(), (*specs)[i]);
+  bson_append_array_end(reply, &array);
   return Status::OK();
 }
 

@@ -607,6 +607,8 @@ Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListInd
 
 Result<std::vector<IndexUsage>> Collection::IndexStats() { return engine::IndexStats(engine_, db_, name_); }
 
+Result<std::vector<Document>> Collection::ReIndex() { return engine::ReIndex(engine_, db_, name_); }
+
 Result<QueryExecStats> Collection::QueryExecStats() {
   auto guard = engine::ResolveForRead(engine_, db_, name_);
   if (!guard.ok()) return guard.status();

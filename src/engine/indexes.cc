@@ -451,6 +451,60 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
   }
 }
 
+Result<std::vector<Document>> ReIndex(EngineImpl* engine, const std::string& db, const std::string& name) {
+  size_t count = 0;
+  {
+    auto guard = ResolveForRead(engine, db, name);
+    if (!guard.ok()) return guard.status();
+    if (!guard->entry) return Status(ErrorCode::kNamespaceNotFound, "collection does not exist");
+    count = guard->entry->indexes.size();
+  }
+  while (true) {
+    auto ids = AllocateIndexIds(engine, count);  // before the exclusive hold, as CreateIndexes
+    if (!ids.ok()) return ids.status();
+    auto locked = LockExclusive(engine, db, name, /*create=*/false);
+    if (!locked.ok()) return locked.status();
+    storage::CollectionEntry& entry = *locked->entry;
+    if (entry.indexes.size() != count) {  // changed meanwhile: again, with enough ids
+      count = entry.indexes.size();
+      continue;
+    }
+    // Built anew under fresh ids; the old entries stay until every new
+    // index is complete, so that a failure changes nothing.
+    std::vector<storage::StoredIndex> rebuilt;
+    Status built;
+    for (size_t i = 0; i < count && built.ok(); ++i) {
+      storage::StoredIndex fresh{(*ids)[i], entry.indexes[i].spec, false};
+      auto compiled = index::Index::Compile(fresh.id, fresh.spec);
+      built = compiled.ok() ? BuildIndex(engine, entry, **compiled) : compiled.status();
+      if (built.ok()) rebuilt.push_back(std::move(fresh));
+    }
+    if (!built.ok()) {
+      for (const storage::StoredIndex& fresh : rebuilt) {
+        (void)engine->store->DeleteRange(storage::IndexPrefix(fresh.id), storage::IndexRangeEnd(fresh.id));
+      }
+      return built;
+    }
+    std::vector<storage::StoredIndex> old = std::move(entry.indexes);
+    entry.indexes = rebuilt;
+    Status persisted = engine->catalog->PersistEntry(entry);
+    if (!persisted.ok()) {
+      entry.indexes = std::move(old);
+      for (const storage::StoredIndex& fresh : rebuilt) {
+        (void)engine->store->DeleteRange(storage::IndexPrefix(fresh.id), storage::IndexRangeEnd(fresh.id));
+      }
+      return persisted;
+    }
+    DOCKET_RETURN_IF_ERROR(CompileIndexes(engine, &entry));
+    for (const storage::StoredIndex& stale : old) {
+      DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stale.id), storage::IndexRangeEnd(stale.id)));
+    }
+    std::vector<Document> specs = {IdIndexSpec()};
+    for (const storage::StoredIndex& stored : entry.indexes) specs.push_back(stored.spec);
+    return specs;
+  }
+}
+
 Status FinishInterruptedBuilds(EngineImpl* engine, storage::CollectionEntry* entry) {
   bool changed = false;
   std::vector<storage::StoredIndex> kept;

@@ -97,6 +97,9 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
 Result<CreateIndexesResult> CreateIndexesInTransaction(EngineImpl* engine, Transaction* txn, const std::string& db,
                                                        const std::string& name, const std::vector<Document>& specs);
 
+// Collection::ReIndex.
+Result<std::vector<Document>> ReIndex(EngineImpl* engine, const std::string& db, const std::string& name);
+
 // At open, before any writer: builds again, from the start, each index a
 // crash left `building`; one that cannot be built (its documents have no
 // valid keys) is removed. REQUIRES: the entry not yet shared.
