@@ -45,6 +45,13 @@ void Run(mongoc_client_t* client, const char* db, bson_t* command) {
   if (write_error) Die("write error");
 }
 
+// A drop that may find nothing to drop.
+void Drop(mongoc_client_t* client, const char* collection) {
+  bson_t* command = BCON_NEW("drop", BCON_UTF8(collection));
+  (void)mongoc_client_command_simple(client, "opsbench", command, nullptr, nullptr, nullptr);
+  bson_destroy(command);
+}
+
 mongoc_client_t* Connect() {
   mongoc_client_t* client = mongoc_client_new(g_uri.c_str());
   if (client == nullptr) Die("bad URI");
@@ -71,7 +78,7 @@ double FindRate(mongoc_client_t* client, double seconds) {
 
 void Profiler(double seconds, int rounds) {
   mongoc_client_t* client = Connect();
-  Run(client, "opsbench", BCON_NEW("drop", BCON_UTF8("small")));
+  Drop(client, "small");
   bson_t command, docs;
   bson_init(&command);
   BSON_APPEND_UTF8(&command, "insert", "small");
@@ -107,7 +114,7 @@ void Profiler(double seconds, int rounds) {
 
 void Load(int64_t documents) {
   mongoc_client_t* client = Connect();
-  Run(client, "opsbench", BCON_NEW("drop", BCON_UTF8("big")));
+  Drop(client, "big");
   const std::string pad(60, 'p');
   for (int64_t base = 0; base < documents; base += 1000) {
     bson_t command, docs;

@@ -128,6 +128,9 @@ struct LogEvent {
   std::string attr_json;  // the attributes as a JSON object; empty: none
 };
 
+// How much an explain tells (MongoDB's verbosity modes).
+enum class ExplainVerbosity { kQueryPlanner, kExecutionStats, kAllPlansExecution };
+
 // One index's use, as $indexStats reports it.
 struct IndexUsage {
   std::string name;
@@ -482,11 +485,15 @@ class Collection {
   Result<Document> ExplainAggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {});
 
   // What Find(filter, options) would do and what it reads, in the shape of
-  // MongoDB's explain("executionStats"): {queryPlanner: {winningPlan:
-  // IDHACK | COLLSCAN | FETCH>IXSCAN (under SORT when sorted in memory)},
-  // executionStats: {nReturned, totalKeysExamined, totalDocsExamined}}.
-  // Runs the query to count.
-  Result<Document> Explain(const Document& filter, const FindOptions& options = {});
+  // MongoDB's explain: {queryPlanner: {winningPlan: IDHACK | COLLSCAN |
+  // FETCH>IXSCAN (under SORT when sorted in memory), rejectedPlans: []}},
+  // and from kExecutionStats on, having run the query, executionStats:
+  // {nReturned, executionTimeMillis, totalKeysExamined, totalDocsExamined,
+  // executionStages: the plan with each stage's nReturned and what it
+  // examined}; kAllPlansExecution adds allPlansExecution: [] (Docket
+  // chooses one plan by rule, it races none: nothing was rejected).
+  Result<Document> Explain(const Document& filter, const FindOptions& options = {},
+                           ExplainVerbosity verbosity = ExplainVerbosity::kExecutionStats);
 
  private:
   friend class Engine;

@@ -158,10 +158,9 @@ Status Validate(CommandContext& context, const CommandRequest& request, bson_t* 
   return Status::OK();
 }
 
-// explain of find, count, update, delete and findAndModify filters: the plan
-// is IDHACK for an `_id` equality and COLLSCAN otherwise (there are no other
-// indexes yet). executionStats runs the filter to count what it returns and
-// examines.
+// explain of find, count, distinct, update, delete, findAndModify and
+// aggregate: the engine's plan (Collection::Explain, ExplainAggregate) at
+// the verbosity asked, in mongod's frame.
 namespace {
 
 // `explained` with queryPlanner.winningPlan under a write's own stage
@@ -206,9 +205,49 @@ Result<Document> FirstStatement(const Document& inner, const char* list) {
 
 }  // namespace
 
+// The explain command's verbosity (default allPlansExecution, as mongod's).
+Result<ExplainVerbosity> Verbosity(const Document& body) {
+  bson_iter_t it;
+  if (!body.Find("verbosity", &it)) return ExplainVerbosity::kAllPlansExecution;
+  if (!BSON_ITER_HOLDS_UTF8(&it)) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'explain.verbosity' is the wrong type, expected type 'string'");
+  }
+  const std::string value = IterString(it);
+  if (value == "queryPlanner") return ExplainVerbosity::kQueryPlanner;
+  if (value == "executionStats") return ExplainVerbosity::kExecutionStats;
+  if (value == "allPlansExecution") return ExplainVerbosity::kAllPlansExecution;
+  return Status(ErrorCode::kBadValue,
+                "Enumeration value '" + value + "' for field 'explain.verbosity' is not a valid value.");
+}
+
+// mongod's fields around an explain's plan: explainVersion first; command
+// (the explained command, with $db) and serverInfo after.
+void AppendExplainFrame(CommandContext& context, const CommandRequest& request, const Document& inner,
+                        const Document& explained, bson_t* reply) {
+  BSON_APPEND_UTF8(reply, "explainVersion", "1");
+  bson_iter_t it;
+  explained.Iterate(&it);
+  while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
+  bson_t command, server;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "command", &command);
+  inner.Iterate(&it);
+  while (bson_iter_next(&it)) docket::bson::AppendElement(&command, bson_iter_key(&it), -1, &it);
+  BSON_APPEND_UTF8(&command, "$db", request.db.c_str());
+  bson_append_document_end(reply, &command);
+  const std::string& host = context.server.host;
+  const size_t colon = host.rfind(':');
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "serverInfo", &server);
+  BSON_APPEND_UTF8(&server, "host", host.substr(0, colon).c_str());
+  BSON_APPEND_INT32(&server, "port", colon == std::string::npos ? 0 : std::atoi(host.c_str() + colon + 1));
+  BSON_APPEND_UTF8(&server, "version", "6.0.0");
+  bson_append_document_end(reply, &server);
+}
+
 Status Explain(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto inner = GetDocumentField(*request.body, "explain");
   if (!inner.ok()) return inner.status();
+  auto verbosity = Verbosity(*request.body);
+  if (!verbosity.ok()) return verbosity.status();
   const std::string verb = CommandName(*inner);
   // The explained command's fields are checked as if it ran.
   DOCKET_RETURN_IF_ERROR(CheckCommandFields(verb, *inner, nullptr));
@@ -245,23 +284,19 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
     aggregate.hint = options.hint;
     auto explained = context.server.engine->collection(request.db, *name).ExplainAggregate(stages, aggregate);
     if (!explained.ok()) return explained.status();
-    bson_iter_t it;
-    explained->Iterate(&it);
-    while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
+    AppendExplainFrame(context, request, *inner, *explained, reply);
     return Status::OK();
   } else {
     return Status(ErrorCode::kCommandNotSupported, "explain of '" + verb + "' is not supported yet");
   }
   Collection collection = context.server.engine->collection(request.db, *name);
-  auto explained = collection.Explain(filter, options);
+  auto explained = collection.Explain(filter, options, *verbosity);
   if (!explained.ok()) return explained.status();
   const bool removes = verb == "delete" || ((verb == "findAndModify" || verb == "findandmodify") &&
                                             GetBoolField(*inner, "remove", false));
   const bool updates = verb == "update" || ((verb == "findAndModify" || verb == "findandmodify") && !removes);
   if (removes || updates) explained = UnderWriteStage(*explained, removes ? "DELETE" : "UPDATE");
-  bson_iter_t it;
-  explained->Iterate(&it);
-  while (bson_iter_next(&it)) docket::bson::AppendElement(reply, bson_iter_key(&it), -1, &it);
+  AppendExplainFrame(context, request, *inner, *explained, reply);
   return Status::OK();
 }
 

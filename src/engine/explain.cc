@@ -1,5 +1,7 @@
 // Collection::Explain: the plan a find would use, and what running it read,
-// in the shape of MongoDB's explain("executionStats").
+// in the shape of MongoDB's explain at each verbosity.
+#include <chrono>
+
 #include "docket/deadline.h"
 #include "bson/builder.h"
 #include "docket/engine.h"
@@ -56,9 +58,64 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
   bson_append_document_end(out, &stage);
 }
 
+// What running the plan did, per stage (MongoDB's executionStages).
+struct StageCounts {
+  int64_t returned = 0;  // after skip and limit
+  int64_t matched = 0;   // documents that passed the filter
+  int64_t keys = 0;      // index entries examined
+  int64_t docs = 0;      // documents fetched
+};
+
+// The plan of AppendPlan with each stage's figures.
+void AppendStages(bson_t* out, const engine::PlanSummary& plan, const Document& filter, const Document& sort,
+                  bool id_lookup, const StageCounts& counts) {
+  bson_t stage, input, scan;
+  BSON_APPEND_DOCUMENT_BEGIN(out, "executionStages", &stage);
+  if (id_lookup) {
+    BSON_APPEND_UTF8(&stage, "stage", "IDHACK");
+    BSON_APPEND_INT64(&stage, "nReturned", counts.returned);
+    BSON_APPEND_INT64(&stage, "keysExamined", counts.keys);
+    BSON_APPEND_INT64(&stage, "docsExamined", counts.docs);
+    bson_append_document_end(out, &stage);
+    return;
+  }
+  bson_t* leaf_parent = &stage;
+  const bool in_memory_sort = !sort.empty() && !plan.provides_sort;
+  if (in_memory_sort) {
+    BSON_APPEND_UTF8(&stage, "stage", "SORT");
+    BSON_APPEND_INT64(&stage, "nReturned", counts.returned);
+    bson::AppendDocument(&stage, "sortPattern", sort);
+    BSON_APPEND_DOCUMENT_BEGIN(&stage, "inputStage", &input);
+    leaf_parent = &input;
+  }
+  if (plan.index_name.empty()) {
+    BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
+    BSON_APPEND_INT64(leaf_parent, "nReturned", counts.matched);
+    bson::AppendDocument(leaf_parent, "filter", filter);
+    BSON_APPEND_UTF8(leaf_parent, "direction", plan.reverse ? "backward" : "forward");
+    BSON_APPEND_INT64(leaf_parent, "docsExamined", counts.docs);
+  } else {
+    BSON_APPEND_UTF8(leaf_parent, "stage", "FETCH");
+    BSON_APPEND_INT64(leaf_parent, "nReturned", counts.matched);
+    if (!plan.exact) bson::AppendDocument(leaf_parent, "filter", filter);
+    BSON_APPEND_INT64(leaf_parent, "docsExamined", counts.docs);
+    BSON_APPEND_DOCUMENT_BEGIN(leaf_parent, "inputStage", &scan);
+    BSON_APPEND_UTF8(&scan, "stage", "IXSCAN");
+    BSON_APPEND_INT64(&scan, "nReturned", counts.docs);  // each entry it passed on was fetched
+    bson::AppendDocument(&scan, "keyPattern", plan.key_pattern);
+    BSON_APPEND_UTF8(&scan, "indexName", plan.index_name.c_str());
+    BSON_APPEND_UTF8(&scan, "direction", plan.reverse ? "backward" : "forward");
+    bson::AppendDocument(&scan, "indexBounds", plan.bounds);
+    BSON_APPEND_INT64(&scan, "keysExamined", counts.keys);
+    bson_append_document_end(leaf_parent, &scan);
+  }
+  if (in_memory_sort) bson_append_document_end(&stage, &input);
+  bson_append_document_end(out, &stage);
+}
+
 }  // namespace
 
-Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& given) {
+Result<Document> Collection::Explain(const Document& filter_doc, const FindOptions& given, ExplainVerbosity verbosity) {
   {
     auto guard = engine::ResolveForRead(engine_, db_, name_, nullptr, engine::Views::kAllow);
     if (!guard.ok()) return guard.status();
@@ -68,7 +125,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
       AggregateOptions aggregate;
       aggregate.hint = given.hint;
       aggregate.let = given.let;
-      return ExplainAggregate(engine::FindAsPipeline(filter_doc, given), aggregate);
+      return ExplainAggregate(engine::FindAsPipeline(filter_doc, given), aggregate);  // its own shape
     }
   }
   FindOptions options = given;
@@ -78,7 +135,9 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
   auto sort = query::SortSpec::Compile(options.sort);
   if (!sort.ok()) return sort.status();
   engine::PlanSummary plan;
-  int64_t returned = 0, keys = 0, docs = 0;
+  StageCounts counts;
+  const bool run = verbosity != ExplainVerbosity::kQueryPlanner;
+  const auto started = std::chrono::steady_clock::now();
   auto guard = engine::ResolveForRead(engine_, db_, name_);
   if (!guard.ok()) return guard.status();
   engine::ResolvedHint hint;
@@ -90,28 +149,32 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
   bool id_lookup = filter->id_equality().has_value() && options.sort.empty() && hint.index == nullptr && hint.natural == 0;
   if (id_lookup) {
     guard->lock.unlock();  // FindOne resolves the collection itself
-    auto found = FindOne(filter_doc, options);
-    if (!found.ok()) return found.status();
-    returned = *found ? 1 : 0;
-    keys = docs = returned;
-  } else {
-    if (guard->entry) {
-      auto opened = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan,
-                                     /*describe=*/true, 0, false, hint);
-      if (!opened.ok()) return opened.status();
-      auto scan = std::move(opened).value();
-      for (; scan->Valid(); scan->Next()) {
-        DOCKET_RETURN_IF_ERROR(CheckDeadline());
-        rocksdb::Slice v = scan->value();
-        if (filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) ++returned;
-      }
-      DOCKET_RETURN_IF_ERROR(scan->status());
-      keys = scan->keys_examined();
-      docs = scan->docs_examined();
-      returned = std::max<int64_t>(0, returned - options.skip);
-      if (options.limit != 0) returned = std::min<int64_t>(returned, std::abs(options.limit));
+    if (run) {
+      auto found = FindOne(filter_doc, options);
+      if (!found.ok()) return found.status();
+      counts.returned = counts.matched = *found ? 1 : 0;
+      counts.keys = counts.docs = counts.returned;  // as mongod's IDHACK: the key and record found
     }
+  } else if (guard->entry && !run) {
+    DOCKET_RETURN_IF_ERROR(engine::DescribePlan(engine_, *guard->entry, filter_doc, options.sort, hint, &plan));
+  } else if (guard->entry) {
+    auto opened = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan,
+                                   /*describe=*/true, 0, false, hint);
+    if (!opened.ok()) return opened.status();
+    auto scan = std::move(opened).value();
+    for (; scan->Valid(); scan->Next()) {
+      DOCKET_RETURN_IF_ERROR(CheckDeadline());
+      rocksdb::Slice v = scan->value();
+      if (filter->Matches(reinterpret_cast<const uint8_t*>(v.data()), v.size())) ++counts.matched;
+    }
+    DOCKET_RETURN_IF_ERROR(scan->status());
+    counts.keys = scan->keys_examined();
+    counts.docs = scan->docs_examined();
+    counts.returned = std::max<int64_t>(0, counts.matched - options.skip);
+    if (options.limit != 0) counts.returned = std::min<int64_t>(counts.returned, std::abs(options.limit));
   }
+  const int64_t millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   bson::Builder out;
   bson_t planner, stats, rejected;
   BSON_APPEND_DOCUMENT_BEGIN(out.get(), "queryPlanner", &planner);
@@ -121,11 +184,19 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
   BSON_APPEND_ARRAY_BEGIN(&planner, "rejectedPlans", &rejected);
   bson_append_array_end(&planner, &rejected);
   bson_append_document_end(out.get(), &planner);
+  if (!run) return out.Finish();
   BSON_APPEND_DOCUMENT_BEGIN(out.get(), "executionStats", &stats);
   BSON_APPEND_BOOL(&stats, "executionSuccess", true);
-  BSON_APPEND_INT64(&stats, "nReturned", returned);
-  BSON_APPEND_INT64(&stats, "totalKeysExamined", keys);
-  BSON_APPEND_INT64(&stats, "totalDocsExamined", docs);
+  BSON_APPEND_INT64(&stats, "nReturned", counts.returned);
+  BSON_APPEND_INT64(&stats, "executionTimeMillis", millis);
+  BSON_APPEND_INT64(&stats, "totalKeysExamined", counts.keys);
+  BSON_APPEND_INT64(&stats, "totalDocsExamined", counts.docs);
+  AppendStages(&stats, plan, filter_doc, options.sort, id_lookup, counts);
+  if (verbosity == ExplainVerbosity::kAllPlansExecution) {
+    bson_t candidates;  // one plan chosen by rule: none raced, none rejected
+    BSON_APPEND_ARRAY_BEGIN(&stats, "allPlansExecution", &candidates);
+    bson_append_array_end(&stats, &candidates);
+  }
   bson_append_document_end(out.get(), &stats);
   return out.Finish();
 }

@@ -454,6 +454,39 @@ Status CheckTableScanAllowed(EngineImpl* engine, const storage::CollectionEntry&
 
 }  // namespace
 
+namespace {
+
+// The plan of an index scan, for explain.
+void Summarize(const index::Plan& plan, PlanSummary* summary) {
+  summary->index_name = plan.index->name();
+  summary->key_pattern = plan.index->key_pattern();
+  summary->bounds = plan.bounds;
+  summary->provides_sort = plan.provides_sort;
+  summary->reverse = plan.reverse;
+  summary->exact = plan.exact;
+  summary->multikey = plan.index->multikey();
+  summary->unique = plan.index->unique();
+  summary->sparse = plan.index->sparse();
+  summary->partial = plan.index->partial();
+}
+
+}  // namespace
+
+Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
+                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary) {
+  ReadViewPool::View view;
+  index::Plan plan = PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view);
+  engine->read_views->Release(std::move(view));
+  *summary = PlanSummary();
+  if (plan.index == nullptr) {
+    summary->reverse = hint.natural < 0;
+    const bool id_index = hint.present && hint.natural == 0;
+    return id_index ? Status::OK() : CheckTableScanAllowed(engine, entry, filter, sort, hint);
+  }
+  Summarize(plan, summary);
+  return Status::OK();
+}
+
 Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                const storage::CollectionEntry& entry, const Document& filter,
                                                const Document& sort, PlanSummary* summary, bool describe,
@@ -487,18 +520,7 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
   }
   if (!describe) plan.index->accesses().Record();
   if (!describe && MetricsCollecting()) NotePlan(PlanSummaryText("IXSCAN", plan.index->key_pattern()));
-  if (summary != nullptr) {
-    summary->index_name = plan.index->name();
-    summary->key_pattern = plan.index->key_pattern();
-    summary->bounds = plan.bounds;
-    summary->provides_sort = plan.provides_sort;
-    summary->reverse = plan.reverse;
-    summary->exact = plan.exact;
-    summary->multikey = plan.index->multikey();
-    summary->unique = plan.index->unique();
-    summary->sparse = plan.index->sparse();
-    summary->partial = plan.index->partial();
-  }
+  if (summary != nullptr) Summarize(plan, summary);
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   const bool entries_only = entries_if_exact && plan.exact;
   if (summary != nullptr) summary->entries_only = entries_only;

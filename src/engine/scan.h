@@ -162,6 +162,12 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
                                        size_t limit_hint = 0, bool entries_if_exact = false,
                                        const ResolvedHint& hint = {});
 
+// What OpenScan would plan, without opening the scan (explain's
+// queryPlanner: nothing is read). Errors as OpenScan's. REQUIRES:
+// entry.lifecycle held (shared).
+Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
+                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary);
+
 // The number of documents matching `filter`, counted from index entries
 // alone (MongoDB's COUNT_SCAN: no record is read) when the plan is exact
 // (index::Plan::exact); nullopt otherwise, and the caller counts a scan's

@@ -41,3 +41,41 @@ def test_every_command_is_explained_with_its_index(db):
         cursor_stage = reply["stages"][0]["$cursor"]
         assert index_of(cursor_stage["queryPlanner"]["winningPlan"]) == "a_1"
         assert reply["stages"][1] == {"$group": {"_id": "$a", "n": {"$sum": 1}}}
+
+
+def test_verbosity_modes_and_per_stage_figures(db):
+    import pytest
+    from pymongo.errors import OperationFailure
+
+    db.c.insert_many([{"_id": i, "a": i % 10, "b": i} for i in range(200)])
+    db.c.create_index("a")
+    find = SON([("find", "c"), ("filter", {"a": 3, "b": {"$gte": 100}})])
+    db.command("profile", 2)
+    planned = db.command("explain", find, verbosity="queryPlanner")
+    counted = db.command("explain", find, verbosity="executionStats")
+    everything = db.command("explain", find)  # mongod's default: allPlansExecution
+    db.command("profile", 0)
+    # queryPlanner plans without running: the profiler saw it read nothing.
+    assert "executionStats" not in planned
+    assert planned["queryPlanner"]["winningPlan"]["inputStage"]["indexName"] == "a_1"
+    runs = [e for e in db.system.profile.find({"command.explain": {"$exists": True}})]
+    assert [e["docsExamined"] for e in runs] == [0, 20, 20]
+    stats = counted["executionStats"]
+    assert stats["nReturned"] == 10 and stats["totalKeysExamined"] == 20 and stats["totalDocsExamined"] == 20
+    fetch = stats["executionStages"]
+    assert fetch["stage"] == "FETCH" and fetch["nReturned"] == 10 and fetch["docsExamined"] == 20
+    ixscan = fetch["inputStage"]
+    assert ixscan["stage"] == "IXSCAN" and ixscan["keysExamined"] == 20 and ixscan["nReturned"] == 20
+    assert "allPlansExecution" not in stats and everything["executionStats"]["allPlansExecution"] == []
+    assert counted["explainVersion"] == "1" and counted["command"]["find"] == "c"
+    assert counted["command"]["$db"] == db.name and counted["serverInfo"]["version"] == "6.0.0"
+    # A collection scan and an _id lookup, per stage.
+    scan = db.command("explain", SON([("find", "c"), ("filter", {"b": 5})]), verbosity="executionStats")
+    stages = scan["executionStats"]["executionStages"]
+    assert stages["stage"] == "COLLSCAN" and stages["docsExamined"] == 200 and stages["nReturned"] == 1
+    by_id = db.command("explain", SON([("find", "c"), ("filter", {"_id": 5})]), verbosity="executionStats")
+    assert by_id["executionStats"]["executionStages"] == {"stage": "IDHACK", "nReturned": 1, "keysExamined": 1,
+                                                          "docsExamined": 1}
+    with pytest.raises(OperationFailure) as e:
+        db.command("explain", find, verbosity="everything")
+    assert e.value.code == 2
