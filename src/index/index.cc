@@ -146,7 +146,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   std::string name;
   bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
-  std::optional<bson_iter_t> expire;
+  std::optional<bson_iter_t> expire, background, drop_dups;
   spec.Iterate(&it);
   while (bson_iter_next(&it)) {
     std::string_view field = bson_iter_key(&it);
@@ -193,7 +193,11 @@ Result<Document> NormalizeSpec(const Document& spec) {
                                                     std::string(bson::ValueToJson(it)));
       }
       hidden = bson_iter_bool(&it);
-    } else if (field == "v" || field == "background" || field == "ns") {
+    } else if (field == "background") {
+      background = it;  // a creation-time option MongoDB 6.0 ignores, and keeps in the spec
+    } else if (field == "dropDups") {
+      drop_dups = it;  // ignored since MongoDB 3.0, kept in the spec as 6.0 keeps it
+    } else if (field == "v" || field == "ns") {
       continue;  // accepted and ignored, as MongoDB 6.0 does
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
@@ -225,6 +229,8 @@ Result<Document> NormalizeSpec(const Document& spec) {
   if (expire) docket::bson::AppendElement(out.get(), "expireAfterSeconds", -1, &*expire);
   if (hidden) BSON_APPEND_BOOL(out.get(), "hidden", true);
   if (prepare_unique && !unique) BSON_APPEND_BOOL(out.get(), "prepareUnique", true);
+  if (background) docket::bson::AppendElement(out.get(), "background", -1, &*background);
+  if (drop_dups) docket::bson::AppendElement(out.get(), "dropDups", -1, &*drop_dups);
   return out.Finish();
 }
 

@@ -54,3 +54,16 @@ def test_errors_as_mongod(db):
         list(db.v.aggregate([{"$indexStats": {}}]))
     assert e.value.code == 166
     assert list(db.nothing.aggregate([{"$indexStats": {}}])) == []
+
+
+def test_background_and_drop_dups_are_accepted_and_echoed(db):
+    """MongoDB 6.0 ignores both options and keeps them in the spec; neither
+    makes an index differ from the same index without it."""
+    db.c.insert_many([{"_id": i, "a": i % 3} for i in range(9)])
+    db.c.create_index("a", background=True)
+    db.c.create_index("b", dropDups=True)
+    specs = {s["name"]: s for s in db.c.list_indexes()}
+    assert specs["a_1"]["background"] is True and specs["b_1"]["dropDups"] is True
+    assert db.command("createIndexes", "c", indexes=[{"key": {"a": 1}, "name": "a_1"}])["note"] == \
+        "all indexes already exist"
+    assert len(list(db.c.find({"a": 1}))) == 3 and db.command("validate", "c")["valid"]
