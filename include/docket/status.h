@@ -52,6 +52,8 @@ enum class ErrorCode : int32_t {
   kUnknownReplWriteConcern = 79,
   kIndexOptionsConflict = 85,
   kIndexKeySpecsConflict = 86,
+  kFileNotOpen = 38,
+  kFileRenameFailed = 98,
   kShutdownInProgress = 91,
   kInvalidReplicaSetConfig = 93,
   kNotYetInitialized = 94,

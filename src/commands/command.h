@@ -42,6 +42,7 @@ struct ServerState {
   // JSON log format, for getLog: "startupWarnings" (mongosh shows them).
   std::vector<std::string> startup_warnings;
   std::function<void()> request_shutdown;  // the `shutdown` command's; empty: refused
+  std::function<Status()> rotate_log;       // the `logRotate` command's; empty: refused
   std::string host;                  // "127.0.0.1:27017", for serverStatus
   std::atomic<int64_t> connections_current{0};
   std::atomic<int64_t> connections_total{0};

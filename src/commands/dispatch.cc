@@ -66,6 +66,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"getParameter", {GetParameter}},
       {"setParameter", {SetParameter}},
       {"fsync", {Fsync}},
+      {"logRotate", {LogRotate}},
       {"fsyncUnlock", {FsyncUnlock}},
       {"getCmdLineOpts", {GetCmdLineOpts}},
       {"hostInfo", {HostInfo}},

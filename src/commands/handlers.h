@@ -96,6 +96,7 @@ Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t*);
 Status Fsync(CommandContext&, const CommandRequest&, bson_t*);
 Status FsyncUnlock(CommandContext&, const CommandRequest&, bson_t*);
 Status GetParameter(CommandContext&, const CommandRequest&, bson_t*);
+Status LogRotate(CommandContext&, const CommandRequest&, bson_t*);
 Status SetParameter(CommandContext&, const CommandRequest&, bson_t*);
 Status GetCmdLineOpts(CommandContext&, const CommandRequest&, bson_t*);
 Status HostInfo(CommandContext&, const CommandRequest&, bson_t*);

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "server/process_log.h"
+
 #include <asio.hpp>
 #include <sys/socket.h>
 
@@ -72,6 +74,7 @@ class ServerImpl {
     state.parsed_options = options.parsed_options;
     state.startup_warnings = options.startup_warnings;
     state.request_shutdown = options.request_shutdown;
+    state.rotate_log = options.rotate_log;
     for (const std::string& line : options.startup_warnings) state.global_log.Add(line);
     state.max_connections = options.max_connections;
     state.test_commands = options.test_commands;
@@ -160,32 +163,12 @@ std::string LegacyFailure(int32_t reply_id, int32_t response_to, const std::stri
 
 void ServerImpl::LogStructured(char severity, const std::string& component, int64_t id, const std::string& context,
                                const std::string& message, const std::string& attr_json) const {
-  const std::string line = commands::MongodLogLine(severity, component, id, context, message, {}, attr_json);
-  state.global_log.Add(line);
-  if (options.quiet && severity != 'E' && severity != 'F') return;
-  if (options.log_json) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  } else {
-    std::fprintf(stderr, "docket: %s%s%s\n", message.c_str(), attr_json.empty() ? "" : " ", attr_json.c_str());
-  }
+  // Kept for getLog "global" even when --quiet keeps it off the log.
+  state.global_log.Add(commands::MongodLogLine(severity, component, id, context, message, {}, attr_json));
+  WriteLog({options.log_json, options.quiet}, severity, component, id, context, message, attr_json);
 }
 
-void ServerImpl::Log(const std::string& message) const {
-  // Kept for getLog "global" even when --quiet keeps it off stderr.
-  state.global_log.Add(commands::MongodLogLine('I', "NETWORK", 0, "conn", message));
-  if (options.quiet) return;
-  if (options.log_json) {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    bson::Builder entry;
-    BSON_APPEND_DATE_TIME(entry.get(), "t", now);
-    BSON_APPEND_UTF8(entry.get(), "msg", message.c_str());
-    std::fprintf(stderr, "%s\n", entry.Finish().ToJson().c_str());
-  } else {
-    std::fprintf(stderr, "docket: %s\n", message.c_str());
-  }
-}
+void ServerImpl::Log(const std::string& message) const { LogStructured('I', "NETWORK", 0, "conn", message, ""); }
 
 std::string ServerImpl::Process(commands::ConnectionInfo& connection, const uint8_t* message, size_t size,
                                 const wire::Header& header, bool* close) {

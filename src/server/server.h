@@ -66,6 +66,7 @@ struct ServerOptions {
   // Asks the program that runs the server to shut down cleanly (the
   // `shutdown` command); empty: the command is refused (an in-process server).
   std::function<void()> request_shutdown;
+  std::function<Status()> rotate_log;  // the logRotate command's; empty: refused
 };
 
 class ServerImpl;

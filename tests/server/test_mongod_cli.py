@@ -104,7 +104,7 @@ def test_on_disk_the_data_directory_must_exist_and_keeps_the_data(mongod, tmp_pa
         finally:
             stop(process)
     # The log went to the file, appended by the second run, not to stderr.
-    assert log.read_text().count("docket: stopped") == 2
+    assert log.read_text().count("Shutting down") == 2
     assert process.stderr.read() == ""
 
 

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1LL, 1000000LL))->capture_default_str();
   serve->add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   serve->add_flag("--quiet", flags.quiet, "log only errors");
+  serve->add_option("--logpath", flags.logpath, "log to this file instead of standard error (rotated on SIGUSR1 and logRotate)");
+  serve->add_flag("--logappend", flags.logappend, "append to the --logpath file instead of starting it afresh");
   serve->add_option("--jitter", flags.jitter,
                     "testing: wait a random MIN-MAX milliseconds before every command, to expose races");
   serve->add_option("--seed", flags.seed, "seed for --jitter");

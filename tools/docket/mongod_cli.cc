@@ -164,9 +164,8 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
                  flags.dbpath.c_str());
     return 100;  // mongod's EXIT_UNCAUGHT, which it exits with here
   }
-  if (!logpath.empty() && std::freopen(logpath.c_str(), logappend ? "a" : "w", stderr) == nullptr) {
-    return Refuse("cannot open --logpath " + logpath);
-  }
+  flags.logpath = logpath;
+  flags.logappend = logappend;
   flags.argv = argv;
   return RunServe(flags);
 }

@@ -15,6 +15,7 @@
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "commands/ram_log.h"
+#include "server/process_log.h"
 #include "server/server.h"
 
 namespace docket::tools {
@@ -54,18 +55,41 @@ bool IsLoopback(const std::string& address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
+// SIGUSR1 and the logRotate command: the --logpath file is renamed and a new
+// one started; a log on standard error belongs to whoever started us.
+Status RotateLog(const server::LogFormat& log) {
+  auto rotated = server::RotateLogFile();
+  if (!rotated.ok()) {
+    server::WriteLog(log, 'E', "CONTROL", 23168, "main", "Log rotation failed: " + rotated.status().ToString());
+    return rotated.status();
+  }
+  server::WriteLog(log, 'I', "CONTROL", 23166, "main",
+                   rotated->empty() ? "Log rotation initiated; the log is standard error, nothing to rotate"
+                                    : "Log rotation initiated",
+                   rotated->empty() ? "" : "{\"renamedTo\":\"" + *rotated + "\"}");
+  return Status::OK();
+}
+
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
   const auto began = std::chrono::steady_clock::now();
   int jitter_min = 0, jitter_max = 0;
   if (!ParseJitter(flags.jitter, &jitter_min, &jitter_max)) {
-    std::fprintf(stderr, "docket: --jitter takes MIN-MAX in milliseconds, e.g. 0-5\n");
+    std::fprintf(stderr, "docket: --jitter takes MIN-MAX in milliseconds, e.g. 0-5\n");  // before the log is set up
     return 2;
   }
   if (flags.log_format != "text" && flags.log_format != "json") {
     std::fprintf(stderr, "docket: --log-format is text or json\n");
     return 2;
+  }
+  const server::LogFormat log{flags.log_format == "json", flags.quiet};
+  if (!flags.logpath.empty()) {
+    Status opened = server::OpenLogFile(flags.logpath, flags.logappend);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "docket: %s\n", opened.message().c_str());
+      return 2;
+    }
   }
   // Signals are taken by sigwait below, never by a handler on a random thread.
   sigset_t signals;
@@ -103,7 +127,7 @@ int RunServe(const ServeFlags& flags) {
   engine_options.write_wait_seconds = flags.transaction_lifetime_seconds + 15;
   auto engine = Engine::Open(engine_options);
   if (!engine.ok()) {
-    std::fprintf(stderr, "docket: cannot open the database: %s\n", engine.status().ToString().c_str());
+    server::WriteLog(log, 'E', "STORAGE", 0, "initandlisten", "cannot open the database: " + engine.status().ToString());
     return 1;
   }
 
@@ -127,6 +151,7 @@ int RunServe(const ServeFlags& flags) {
   options.argv = flags.argv;
   // The shutdown command: as SIGTERM, handled by the loop below.
   options.request_shutdown = [] { kill(getpid(), SIGTERM); };
+  options.rotate_log = [log] { return RotateLog(log); };
   // getCmdLineOpts' `parsed`, in mongod's shape where mongod has the option
   // (drivers' test suites read setParameter.enableTestCommands).
   bson::Builder parsed;
@@ -164,7 +189,7 @@ int RunServe(const ServeFlags& flags) {
     };
     int id = 22120;  // mongod's log id for the first of them
     for (const std::string& warning : warnings) {
-      std::fprintf(stderr, "docket: ** WARNING: %s.\n", warning.c_str());
+      server::WriteLog({log.json, false}, 'W', "CONTROL", id, "initandlisten", "** WARNING: " + warning + ".");
       // What getLog "startupWarnings" returns and mongosh parses.
       options.startup_warnings.push_back(
           commands::MongodLogLine('W', "CONTROL", id++, "initandlisten", warning, {"startupWarnings"}));
@@ -172,7 +197,7 @@ int RunServe(const ServeFlags& flags) {
   }
   auto server = server::Server::Start(engine->get(), options);
   if (!server.ok()) {
-    std::fprintf(stderr, "docket: %s\n", server.status().ToString().c_str());
+    server::WriteLog(log, 'E', "NETWORK", 0, "initandlisten", server.status().ToString());
     return 1;
   }
   const uint16_t port = (*server)->port();
@@ -190,6 +215,8 @@ int RunServe(const ServeFlags& flags) {
                               .c_str());
     }
   }
+  server::WriteLog(log, 'I', "NETWORK", 23016, "listener", "Waiting for connections",
+                   "{\"port\":" + std::to_string(port) + ",\"ssl\":\"off\"}");
   std::printf("docket: ready on mongodb://%s:%u/%s (port %u, %s, %.1f ms)\n", host.c_str(), port, set.c_str(), port,
               flags.memory ? "in memory" : flags.dbpath.c_str(), ms);
   std::fflush(stdout);
@@ -209,51 +236,52 @@ int RunServe(const ServeFlags& flags) {
     received = sigtimedwait(&signals, nullptr, &one_second);
     if (received < 0) {
       if (!flags.memory && !live_engine->Health().ok() && StorageCanWrite(flags.dbpath)) {
-        std::fprintf(stderr, "docket: the storage at %s can write again: reopening the database\n",
-                     flags.dbpath.c_str());
+        server::WriteLog(log, 'I', "STORAGE", 0, "main",
+                         "the storage at " + flags.dbpath + " can write again: reopening the database");
         live_server->Stop();
         live_server.reset();
         live_engine.reset();
         auto reopened = Engine::Open(engine_options);
         while (!reopened.ok()) {
-          std::fprintf(stderr, "docket: reopening failed (%s); trying again in a second\n",
-                       reopened.status().ToString().c_str());
+          server::WriteLog(log, 'E', "STORAGE", 0, "main",
+                           "reopening failed (" + reopened.status().ToString() + "); trying again in a second");
           std::this_thread::sleep_for(std::chrono::seconds(1));
           reopened = Engine::Open(engine_options);
         }
         live_engine = std::move(reopened).value();
         auto restarted = server::Server::Start(live_engine.get(), options);
         if (!restarted.ok()) {
-          std::fprintf(stderr, "docket: cannot restart the server: %s\n", restarted.status().ToString().c_str());
+          server::WriteLog(log, 'E', "NETWORK", 0, "main", "cannot restart the server: " + restarted.status().ToString());
           return 1;
         }
         live_server = std::move(restarted).value();
-        std::fprintf(stderr, "docket: the database is writable again (port %u)\n", static_cast<unsigned>(port));
+        server::WriteLog(log, 'I', "STORAGE", 0, "main", "the database is writable again (port " + std::to_string(port) + ")");
       }
       continue;
     }
     if (received == SIGINT || received == SIGTERM) break;
     if (received == SIGUSR1) {
-      // The log is standard error, which whoever started the server owns:
-      // there is no file of ours to reopen.
-      std::fprintf(stderr, "docket: SIGUSR1: log rotation asked; the log is standard error, nothing to rotate\n");
+      (void)RotateLog(log);  // logged either way
     } else {
-      std::fprintf(stderr, "docket: signal %d ignored (SIGINT or SIGTERM stop the server)\n", received);
+      server::WriteLog(log, 'I', "CONTROL", 0, "signalProcessingThread",
+                       "signal " + std::to_string(received) + " ignored (SIGINT or SIGTERM stop the server)");
     }
   }
-  if (!flags.quiet) std::fprintf(stderr, "docket: signal %d: shutting down\n", received);
+  server::WriteLog(log, 'I', "CONTROL", 23377, "signalProcessingThread",
+                   "Received signal", "{\"signal\":" + std::to_string(received) + "}");
   live_server->Stop();
   if (!live_engine->Health().ok()) {
     // Nothing more can be flushed; the log holds every acknowledged write.
-    std::fprintf(stderr, "docket: stopped with the storage failed: %s\n", live_engine->Health().ToString().c_str());
+    server::WriteLog(log, 'E', "STORAGE", 0, "signalProcessingThread",
+                     "stopped with the storage failed: " + live_engine->Health().ToString());
     return 0;
   }
   Status flushed = live_engine->Flush();
   if (!flushed.ok()) {
-    std::fprintf(stderr, "docket: flush at shutdown failed: %s\n", flushed.ToString().c_str());
+    server::WriteLog(log, 'E', "STORAGE", 0, "signalProcessingThread", "flush at shutdown failed: " + flushed.ToString());
     return 1;
   }
-  if (!flags.quiet) std::fprintf(stderr, "docket: stopped\n");
+  server::WriteLog(log, 'I', "CONTROL", 23138, "signalProcessingThread", "Shutting down", "{\"exitCode\":0}");
   return 0;
 }
 

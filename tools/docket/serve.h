@@ -13,6 +13,8 @@ struct ServeFlags {
   int port = 27017;
   long long max_connections = 10000;
   std::string log_format = "text";
+  std::string logpath;     // empty: standard error
+  bool logappend = false;  // append to an existing --logpath file rather than start it afresh
   bool quiet = false;
   bool enable_test_commands = false;
   std::string replica_set;
