@@ -139,9 +139,12 @@ bool IsWriteCommand(std::string_view name, const Document& body) {
       name == "renameCollection" || name == "createIndexes" || name == "dropIndexes" || name == "collMod") {
     return true;
   }
-  if (name != "aggregate") return false;
+  return name == "aggregate" && PipelineWrites(body);
+}
+
+bool PipelineWrites(const Document& aggregate) {
   bson_iter_t pipeline, stage, first;
-  if (!body.Find("pipeline", &pipeline) || !BSON_ITER_HOLDS_ARRAY(&pipeline)) return false;
+  if (!aggregate.Find("pipeline", &pipeline) || !BSON_ITER_HOLDS_ARRAY(&pipeline)) return false;
   bson_iter_recurse(&pipeline, &stage);
   while (bson_iter_next(&stage)) {
     if (!BSON_ITER_HOLDS_DOCUMENT(&stage) || !bson_iter_recurse(&stage, &first) || !bson_iter_next(&first)) continue;

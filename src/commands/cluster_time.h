@@ -80,6 +80,8 @@ Status CheckReadConcernAgainstServer(const Document& body, bool replica_set, con
 // new write time: the write commands, and aggregate with $out or $merge.
 // Statements inside a transaction are not: their changes show at commit.
 bool IsWriteCommand(std::string_view name, const Document& body);
+// Whether an aggregate command's pipeline writes: it has $out or $merge.
+bool PipelineWrites(const Document& aggregate);
 
 // `reply` with `$clusterTime` and `operationTime` appended.
 Document WithClusterTimes(const Document& reply, LogicalTime operation_time, LogicalTime cluster_time);

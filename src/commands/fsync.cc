@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "commands/args.h"
+#include "commands/cluster_time.h"
 #include "commands/fsync_lock.h"
 #include "commands/handlers.h"
 #include "docket/blocking.h"
@@ -27,16 +28,7 @@ bool Writes(std::string_view name, const Document& body) {
   for (std::string_view writer : kWriters) {
     if (name == writer) return true;
   }
-  if (name != "aggregate") return false;
-  bson_iter_t pipeline, stage, first;
-  if (!body.Find("pipeline", &pipeline) || !BSON_ITER_HOLDS_ARRAY(&pipeline)) return false;
-  bson_iter_recurse(&pipeline, &stage);
-  while (bson_iter_next(&stage)) {
-    if (!BSON_ITER_HOLDS_DOCUMENT(&stage) || !bson_iter_recurse(&stage, &first) || !bson_iter_next(&first)) continue;
-    const std::string_view key = bson_iter_key(&first);
-    if (key == "$out" || key == "$merge") return true;
-  }
-  return false;
+  return name == "aggregate" && PipelineWrites(body);
 }
 
 }  // namespace
