@@ -131,6 +131,38 @@ TEST_F(IndexBuildTest, WritersRunDuringTheBuildAndTheIndexEndsExact) {
                        << " documents";
 }
 
+// A transaction that writes while the index is being built keeps the new
+// index's entries itself, so it commits (the build's end changes no index
+// version) and its document is found through the index.
+TEST_F(IndexBuildTest, ATransactionWritingDuringTheBuildCommitsAndIsIndexed) {
+  int size = 20000;
+  bool written_during = false;
+  for (int attempt = 0; attempt < 4 && !written_during; ++attempt, size *= 2) {
+    (void)engine_->DropCollection("db", "c");  // the previous attempt's, if any
+    Load(size);
+    auto txn = engine_->BeginTransaction();
+    ASSERT_TRUE(txn.ok());
+    std::atomic<bool> built{false};
+    std::thread build([&] {
+      EXPECT_TRUE(c().CreateIndex(J(R"({"a": 1})")).ok());
+      built = true;
+    });
+    while (!Building("a_1") && !built.load()) std::this_thread::yield();
+    WriteOptions in_txn;
+    in_txn.transaction = txn->get();
+    ASSERT_TRUE(c().InsertOne(J(R"({"_id": -5, "a": 4242})"), in_txn).ok());
+    written_during = Building("a_1");
+    build.join();
+    Status committed = (*txn)->Commit();
+    ASSERT_TRUE(committed.ok()) << committed.ToString();
+    EXPECT_EQ(Ids(J(R"({"a": 4242})"), IndexHint{.name = "a_1"}), std::vector<int64_t>{-5});
+    auto validated = c().Validate();
+    ASSERT_TRUE(validated.ok());
+    EXPECT_TRUE(validated->valid());
+  }
+  EXPECT_TRUE(written_during) << "the transaction's write never landed inside the build";
+}
+
 TEST_F(IndexBuildTest, AFailedBuildLeavesNothingBehind) {
   Load(3000);
   ASSERT_TRUE(c().InsertOne(J(R"({"_id": -1, "a": [1, 2], "b": [3, 4]})")).ok());
