@@ -300,9 +300,7 @@ Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t* reply) {
 // logRotate (admin only): the --logpath file renamed and started afresh, as
 // mongod's rotation; on standard error there is nothing to rename.
 Status LogRotate(CommandContext& context, const CommandRequest& request, bson_t*) {
-  if (request.db != "admin") {
-    return Status(ErrorCode::kUnauthorized, "logRotate may only be run against the admin database.");
-  }
+  DOCKET_RETURN_IF_ERROR(AdminOnly(request, "logRotate"));
   if (!context.server.rotate_log) return Status(ErrorCode::kCommandNotSupported, "this server cannot rotate its log");
   return context.server.rotate_log();
 }

@@ -181,4 +181,9 @@ std::string CommandCollection(const std::string& name, const Document& body) {
   return "";
 }
 
+Status AdminOnly(const CommandRequest& request, const char* command) {
+  if (request.db == "admin") return Status::OK();
+  return Status(ErrorCode::kUnauthorized, std::string(command) + " may only be run against the admin database.");
+}
+
 }  // namespace docket::commands

@@ -33,6 +33,10 @@ bool GetBoolField(const Document& body, const char* key, bool fallback);
 // from the body's array, or from an OP_MSG document sequence of that name.
 // Errors: TypeMismatch for a non-array or non-document elements.
 Result<std::vector<Document>> GetDocumentList(const CommandRequest& request, const char* key);
+
+// mongod's refusal of an admin command run elsewhere: Unauthorized (13),
+// "<command> may only be run against the admin database."
+Status AdminOnly(const CommandRequest& request, const char* command);
 // How many documents GetDocumentList would return, without copying them
 // (0 when the list is missing or malformed).
 int64_t CountDocumentList(const CommandRequest& request, const char* key);

@@ -24,10 +24,6 @@ bool IsOptionOrGeneric(std::string_view key) {
                                       key != "$nor" && key != "$expr" && key != "$where");
 }
 
-Status AdminOnly(const CommandRequest& request, const char* name) {
-  if (request.db == "admin") return Status::OK();
-  return Status(ErrorCode::kUnauthorized, std::string(name) + " may only be run against the admin database.");
-}
 
 }  // namespace
 

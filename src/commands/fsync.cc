@@ -14,10 +14,6 @@ namespace docket::commands {
 
 namespace {
 
-Status AdminOnly(const CommandRequest& request, const char* command) {
-  if (request.db == "admin") return Status::OK();
-  return Status(ErrorCode::kUnauthorized, std::string(command) + " may only be run against the admin database.");
-}
 
 // Whether the command changes data: it waits while the fsync lock is held.
 bool Writes(std::string_view name, const Document& body) {

@@ -212,9 +212,7 @@ Status ReplSetGetConfig(CommandContext& context, const CommandRequest&, bson_t* 
 // and `timeoutSecs` change nothing for one member. The reply may or may not
 // reach the client before its connection closes, as with mongod.
 Status Shutdown(CommandContext& context, const CommandRequest& request, bson_t*) {
-  if (request.db != "admin") {
-    return Status(ErrorCode::kUnauthorized, "shutdown may only be run against the admin database.");
-  }
+  DOCKET_RETURN_IF_ERROR(AdminOnly(request, "shutdown"));
   if (!context.server.request_shutdown) {
     return Status(ErrorCode::kIllegalOperation, "shutdown is not available: this server runs inside another program");
   }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bson/builder.h"
+#include "commands/args.h"
 #include "commands/handlers.h"
 
 namespace docket::commands {
@@ -155,10 +156,6 @@ const Parameter* Find(std::string_view name) {
   return nullptr;
 }
 
-Status AdminOnly(const CommandRequest& request, const char* command) {
-  if (request.db == "admin") return Status::OK();
-  return Status(ErrorCode::kUnauthorized, std::string(command) + " may only be run against the admin database.");
-}
 
 // {name: {value, settableAtRuntime, settableAtStartup}}: getParameter's
 // showDetails form.

@@ -1,11 +1,12 @@
 // top: time and operations per namespace since the server started, as
 // mongod answers it for mongotop (the counting is server_metrics.h's).
+#include "commands/args.h"
 #include "commands/handlers.h"
 
 namespace docket::commands {
 
 Status Top(CommandContext& context, const CommandRequest& request, bson_t* reply) {
-  if (request.db != "admin") return Status(ErrorCode::kUnauthorized, "top may only be run against the admin database.");
+  DOCKET_RETURN_IF_ERROR(AdminOnly(request, "top"));
   context.server.metrics.AppendTop(reply);
   return Status::OK();
 }
