@@ -109,3 +109,17 @@ def test_reindex_rebuilds_every_index_exactly(own):
     with pytest.raises(OperationFailure) as e:
         own.t.command("reIndex", "v")
     assert e.value.code == 166
+
+
+def test_unknown_fields_are_refused_as_mongods_idl_does(own):
+    """fsync, fsyncUnlock, logRotate, reIndex and explain check their fields
+    (40415) instead of ignoring what they do not implement."""
+    from bson.son import SON
+    own.t.c.insert_one({"_id": 1})
+    for command, db in [(SON([("fsync", 1), ("bogus", 1)]), "admin"), (SON([("fsyncUnlock", 1), ("bogus", 1)]), "admin"),
+                        (SON([("logRotate", 1), ("bogus", 1)]), "admin"), (SON([("reIndex", "c"), ("bogus", 1)]), "t"),
+                        (SON([("explain", {"find": "c"}), ("bogus", 1)]), "t")]:
+        with pytest.raises(OperationFailure) as e:
+            own[db].command(command)
+        assert e.value.code == 40415 and "bogus" in e.value.details["errmsg"], command
+    assert own.admin.command("fsync", lock=False)["numFiles"] == 1
