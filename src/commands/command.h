@@ -32,6 +32,11 @@ namespace docket::commands {
 
 // Shared by every connection of one server. Thread-safe: the engine and the
 // cursor registry are; the rest is set before the first connection.
+// How much longer than a transaction's lifetime a write blocked by it waits
+// (parked, then in the engine: EngineOptions::write_wait_seconds): the
+// reaper aborts the transaction at its lifetime, then the write proceeds.
+inline constexpr int kBlockedWriteMarginSeconds = 15;
+
 struct ServerState {
   Engine* engine = nullptr;
   CursorRegistry cursors;
@@ -61,7 +66,7 @@ struct ServerState {
   SessionRegistry sessions;
   // --transaction-lifetime, then setParameter transactionLifetimeLimitSeconds;
   // park_limit_seconds (ServerOptions::park_limit) and the engine's write
-  // wait follow it, 15 s above (commands/server_parameters.cc).
+  // wait follow it, kBlockedWriteMarginSeconds above (commands/server_parameters.cc).
   std::atomic<int64_t> transaction_lifetime_seconds{60};
   std::atomic<int64_t> park_limit_seconds{75};
   // OP_COMPRESSED messages received, by compressor id (0 noop .. 3 zstd).

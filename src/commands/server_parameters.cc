@@ -11,7 +11,7 @@
 //   ttlMonitorSleepSecs             Engine::SetTtlMonitorInterval (>= 1)
 //   transactionLifetimeLimitSeconds ServerState::transaction_lifetime_seconds
 //                                   (>= 1); the parking limit and the engine's
-//                                   write wait follow it, 15 s above, so that
+//                                   write wait follow it, kBlockedWriteMarginSeconds above, so that
 //                                   a write blocked by an abandoned
 //                                   transaction outlives it (issue 15 item 12)
 // Start-up only: featureCompatibilityVersion, authenticationMechanisms,
@@ -120,8 +120,8 @@ const std::vector<Parameter>& Parameters() {
          return Checked{[server, seconds = *seconds] {
            // Raised first, so that no blocked write gives up before the new
            // lifetime has freed what blocks it.
-           (void)server->engine->SetWriteWaitSeconds(static_cast<int>(seconds + 15));
-           server->park_limit_seconds = seconds + 15;
+           (void)server->engine->SetWriteWaitSeconds(static_cast<int>(seconds + kBlockedWriteMarginSeconds));
+           server->park_limit_seconds = seconds + kBlockedWriteMarginSeconds;
            server->transaction_lifetime_seconds = seconds;
          }};
        }},

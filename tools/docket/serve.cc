@@ -14,6 +14,7 @@
 
 #include "bson/builder.h"
 #include "docket/engine.h"
+#include "commands/command.h"
 #include "commands/ram_log.h"
 #include "server/process_log.h"
 #include "server/server.h"
@@ -124,7 +125,7 @@ int RunServe(const ServeFlags& flags) {
   // A write blocked by an abandoned transaction outlasts it: the session
   // reaper aborts it after the lifetime (checked every second), then the
   // write proceeds.
-  engine_options.write_wait_seconds = flags.transaction_lifetime_seconds + 15;
+  engine_options.write_wait_seconds = flags.transaction_lifetime_seconds + commands::kBlockedWriteMarginSeconds;
   auto engine = Engine::Open(engine_options);
   if (!engine.ok()) {
     server::WriteLog(log, 'E', "STORAGE", 0, "initandlisten", "cannot open the database: " + engine.status().ToString());
@@ -147,7 +148,7 @@ int RunServe(const ServeFlags& flags) {
   options.test_commands = flags.enable_test_commands;
   options.replica_set = flags.replica_set;
   options.transaction_lifetime = std::chrono::seconds(flags.transaction_lifetime_seconds);
-  options.park_limit = std::chrono::seconds(flags.transaction_lifetime_seconds + 15);
+  options.park_limit = std::chrono::seconds(flags.transaction_lifetime_seconds + commands::kBlockedWriteMarginSeconds);
   options.argv = flags.argv;
   // The shutdown command: as SIGTERM, handled by the loop below.
   options.request_shutdown = [] { kill(getpid(), SIGTERM); };
