@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "docket/cluster_clock.h"
 #include "docket/document.h"
 #include "docket/status.h"
 
@@ -61,6 +62,12 @@ struct EngineOptions {
   int write_wait_seconds = 75;
   // MongoDB's notablescan (Engine::SetNoTableScan).
   bool no_table_scan = false;
+  // Above 0: keep an oplog (MongoDB's local.oplog.rs, engine/oplog.h), a
+  // capped collection of at most this many bytes into which every change to
+  // a document outside the local database is written in the same commit as
+  // the change, stamped with the cluster time (cluster_clock()). A database
+  // opened with an oplog keeps the one it has, whatever its size.
+  int64_t oplog_size_bytes = 0;
 };
 
 // Write concern. `journal` (j:true) syncs the write-ahead log before the call
@@ -530,6 +537,9 @@ class Transaction {
   Status Commit(const WriteConcern& write_concern);
   void Abort();
   bool active() const;
+  // The session the transaction runs for (MongoDB's lsid and txnNumber),
+  // which its oplog entry names (EngineOptions::oplog_size_bytes).
+  void SetSession(const Document& lsid, int64_t txn_number);
 
   TransactionImpl* impl() { return impl_.get(); }
 
@@ -586,6 +596,7 @@ struct CollectionInfo {
   Document validator;
   std::string validation_level;
   std::string validation_action;
+  std::string uuid;         // 16 bytes (MongoDB's info.uuid); empty for a view
 };
 
 // The database. Open one Engine per directory per process (RocksDB holds a lock
@@ -698,6 +709,12 @@ class Engine {
   // not scan. Takes effect for operations that start afterwards.
   void SetNoTableScan(bool on);
   bool no_table_scan() const;
+
+  // The cluster time of this database's changes (docket/cluster_clock.h);
+  // with an oplog, every entry carries a time from it.
+  ClusterClock& cluster_clock();
+  // Whether the engine keeps an oplog (EngineOptions::oplog_size_bytes).
+  bool has_oplog() const;
   // The TTL monitor (EngineOptions::ttl_monitor_seconds): MongoDB's
   // ttlMonitorEnabled and ttlMonitorSleepSecs. A new interval applies at
   // once (the monitor's current wait restarts with it). Errors: BadValue

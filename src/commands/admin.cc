@@ -81,7 +81,7 @@ Status Hello(CommandContext& context, const CommandRequest& request, bson_t* rep
     bson_oid_init_from_string(&election, "7fffffff0000000000000001");
     BSON_APPEND_OID(reply, "electionId", &election);
     // The last write's cluster time (cluster_time.h), as replSetGetStatus's optimes.
-    const LogicalTime written = context.server.clock.LastWrite();
+    const LogicalTime written = context.server.clock().LastWrite();
     bson_t last_write, op_time;
     BSON_APPEND_DOCUMENT_BEGIN(reply, "lastWrite", &last_write);
     BSON_APPEND_DOCUMENT_BEGIN(&last_write, "opTime", &op_time);
@@ -197,6 +197,8 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
       bson_append_document_end(entry.get(), &options);
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "info", &details);
       BSON_APPEND_BOOL(&details, "readOnly", false);
+      BSON_APPEND_BINARY(&details, "uuid", BSON_SUBTYPE_UUID, reinterpret_cast<const uint8_t*>(info.uuid.data()),
+                         static_cast<uint32_t>(info.uuid.size()));
       bson_append_document_end(entry.get(), &details);
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "idIndex", &id_index);
       BSON_APPEND_INT32(&id_index, "v", 2);

@@ -12,14 +12,6 @@
 namespace docket::commands {
 namespace {
 
-// mongod's maxAcceptableLogicalClockDriftSecs default: a year.
-constexpr uint64_t kMaxDriftSeconds = 365 * 24 * 3600;
-
-uint32_t WallSeconds() {
-  return static_cast<uint32_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
 std::string TypeName(const bson_iter_t& it) { return bson::TypeAlias(bson_iter_type(&it)); }
 
 Status WrongType(const char* field, const char* expected, const bson_iter_t& it) {
@@ -36,40 +28,6 @@ std::string Describe(LogicalTime t) {
 }
 
 }  // namespace
-
-ClusterClock::ClusterClock() {
-  now_ = last_write_ = LogicalTime{WallSeconds(), 1};
-}
-
-LogicalTime ClusterClock::Now() const {
-  std::lock_guard lock(mutex_);
-  return now_;
-}
-
-LogicalTime ClusterClock::LastWrite() const {
-  std::lock_guard lock(mutex_);
-  return last_write_;
-}
-
-LogicalTime ClusterClock::TickWrite() {
-  std::lock_guard lock(mutex_);
-  const uint32_t wall = WallSeconds();
-  if (wall > now_.seconds) now_ = LogicalTime{wall, 1};
-  else now_.increment++;  // 2^32 writes within one second of the clock: not reached
-  last_write_ = now_;
-  return now_;
-}
-
-Status ClusterClock::Advance(LogicalTime t) {
-  if (t.seconds > uint64_t{WallSeconds()} + kMaxDriftSeconds) {
-    return Status(ErrorCode::kClusterTimeFailsRateLimiter,
-                  "New $clusterTime, " + std::to_string(t.seconds) + ", is too far from this node's wall clock time, " +
-                      std::to_string(WallSeconds()) + ".");
-  }
-  std::lock_guard lock(mutex_);
-  now_ = std::max(now_, t);
-  return Status::OK();
-}
 
 Result<LogicalTime> GossipedClusterTime(const Document& body) {
   bson_iter_t it;
@@ -127,6 +85,11 @@ Status CheckReadConcernAgainstServer(const Document& body, bool replica_set, con
     return Status(ErrorCode::kInvalidOptions,
                   "readConcern afterClusterTime value must not be greater than the current clusterTime. Requested "
                   "clusterTime: " + Describe(asked) + "; current clusterTime: " + Describe(now));
+  }
+  // A write at or below `asked` may have its time but not have committed
+  // yet (it is between the oplog's Reserve and Publish): wait for it.
+  if (!clock.WaitUntilVisible(asked, std::chrono::steady_clock::now() + std::chrono::seconds(60))) {
+    return Status(ErrorCode::kMaxTimeMSExpired, "timed out waiting for the write at " + Describe(asked) + " to commit");
   }
   return Status::OK();
 }

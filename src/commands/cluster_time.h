@@ -14,53 +14,24 @@
 // read never has to wait. Times only grow: a client's `$clusterTime` raises
 // the cluster time (gossip), and the next write's time is above it.
 //
-// Not yet (issue "The change log"): an oplog whose entries carry these
-// times, snapshot reads at a time (atClusterTime), afterOpTime.
+// The clock is the engine's (docket/cluster_clock.h): with an oplog, a
+// write's time is that of its entries. Not yet: snapshot reads at a time
+// (atClusterTime), afterOpTime.
 #pragma once
 
 #include <bson/bson.h>
 
 #include <cstdint>
-#include <mutex>
 #include <string_view>
 
+#include "docket/cluster_clock.h"
 #include "docket/document.h"
 #include "docket/status.h"
 
 namespace docket::commands {
 
-// A BSON Timestamp: seconds since the epoch and an increment within them.
-struct LogicalTime {
-  uint32_t seconds = 0;
-  uint32_t increment = 0;
-
-  uint64_t packed() const { return (uint64_t{seconds} << 32) | increment; }
-  bool null() const { return packed() == 0; }
-  friend bool operator<(LogicalTime a, LogicalTime b) { return a.packed() < b.packed(); }
-  friend bool operator==(LogicalTime a, LogicalTime b) { return a.packed() == b.packed(); }
-};
-
-// Thread-safe (one mutex around two timestamps).
-class ClusterClock {
- public:
-  ClusterClock();
-
-  // The cluster time: at least every write's time and every time gossiped in.
-  LogicalTime Now() const;
-  // The time of the last write (MongoDB's lastApplied); at most Now().
-  LogicalTime LastWrite() const;
-  // A new time, above Now(), for a write whose changes are visible.
-  LogicalTime TickWrite();
-  // Raises the cluster time to `t` (a client's $clusterTime). Errors:
-  // ClusterTimeFailsRateLimiter (205) for a time more than a year ahead of
-  // this machine's clock, as mongod's maxAcceptableLogicalClockDriftSecs.
-  Status Advance(LogicalTime t);
-
- private:
-  mutable std::mutex mutex_;
-  LogicalTime now_;         // GUARDED_BY(mutex_)
-  LogicalTime last_write_;  // GUARDED_BY(mutex_)
-};
+using docket::ClusterClock;
+using docket::LogicalTime;
 
 // The command's `$clusterTime`, if it has one, checked as mongod checks it:
 // 10065 when it is not a document, NoSuchKey (4) without clusterTime or

@@ -73,7 +73,7 @@ struct ServerState {
   std::atomic<int64_t> compressed_messages_in[4] = {0, 0, 0, 0};
   FailPoints fail_points;  // armed by configureFailPoint (test commands only)
   // --replica-set only: the cluster time replies carry (cluster_time.h).
-  ClusterClock clock;
+  ClusterClock& clock() const { return engine->cluster_clock(); }
   OperationRegistry operations;  // the commands running now (currentOp, killOp)
   FsyncLock fsync_lock;          // fsync with lock: true; fsyncUnlock
   Profiler profiler;             // the profile command's settings; system.profile's writer

@@ -193,7 +193,7 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   if (!api_ok.ok()) return ErrorReply(api_ok);
   Status fields = CheckCommandFields(name, *request.body, request.sequences, !context.server.replica_set.empty());
   if (!fields.ok()) return ErrorReply(fields);
-  Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock);
+  Status concern = CheckReadConcernAgainstServer(*request.body, !context.server.replica_set.empty(), context.server.clock());
   if (!concern.ok()) return ErrorReply(concern);
   auto max_time = MaxTimeMS(*request.body);
   if (!max_time.ok()) return ErrorReply(max_time.status());
@@ -261,18 +261,23 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
   Document reply;
   Status before = Status::OK();
   if (replica_set) {
+    (void)ClusterClock::TakeThreadsLastWrite();  // what an earlier command on this thread left
     auto gossiped = GossipedClusterTime(*request.body);
     if (!gossiped.ok()) before = gossiped.status();
-    else if (!gossiped->null()) before = context.server.clock.Advance(*gossiped);
+    else if (!gossiped->null()) before = context.server.clock().Advance(*gossiped);
   }
   reply = before.ok() ? RunCommandUnstamped(context, request, name) : ErrorReply(before);
   if (!replica_set || context.connection.parked || context.connection.close_without_reply) return reply;
-  // A write's time is taken after it returned: its changes are visible to
-  // every read that starts later (cluster_time.h's invariant).
-  const LogicalTime operation_time = before.ok() && (IsWriteCommand(name, *request.body) || name == "commitTransaction")
-                                         ? context.server.clock.TickWrite()
-                                         : context.server.clock.LastWrite();
-  return WithClusterTimes(reply, operation_time, context.server.clock.Now());
+  // With an oplog, a write's time is that of the last entry it wrote (the
+  // engine stamps them); one that wrote none answers the last write's.
+  // Without one, a write's time is taken after it returned: its changes
+  // are visible to every read that starts later (cluster_time.h's invariant).
+  const LogicalTime own_write = ClusterClock::TakeThreadsLastWrite();
+  const bool writes = before.ok() && (IsWriteCommand(name, *request.body) || name == "commitTransaction");
+  LogicalTime operation_time = context.server.clock().LastWrite();
+  if (!own_write.null()) operation_time = own_write;
+  else if (writes && !context.server.engine->has_oplog()) operation_time = context.server.clock().TickWrite();
+  return WithClusterTimes(reply, operation_time, context.server.clock().Now());
 }
 
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,

@@ -120,7 +120,7 @@ Status ReplSetReconfig(CommandContext& context, const CommandRequest& request, b
 Status ReplSetGetStatus(CommandContext& context, const CommandRequest&, bson_t* reply) {
   DOCKET_RETURN_IF_ERROR(NotReplicaSet(context, "not running with --replSet"));
   const ServerState& server = context.server;
-  const LogicalTime applied = server.clock.LastWrite();
+  const LogicalTime applied = server.clock().LastWrite();
   const int64_t now = NowMillis();
   const int64_t written = int64_t{applied.seconds} * 1000;
   BSON_APPEND_UTF8(reply, "set", server.replica_set.c_str());

@@ -209,6 +209,21 @@ Document Abort(CommandContext& context, const SessionFields& f, Session& session
   return ok.Finish();
 }
 
+// The lsid as MongoDB's oplog entries name it: {id, uid}, where uid is the
+// SHA-256 of the user's name, the empty string without authentication.
+Document OplogSessionId(const Document& body) {
+  static const uint8_t kNoUserSha256[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+                                            0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+                                            0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+  auto lsid = GetDocumentField(body, "lsid");
+  bson_iter_t id;
+  if (!lsid.ok() || !lsid->Find("id", &id)) return Document();
+  bson::Builder out;
+  bson::AppendElement(out.get(), "id", 2, &id);
+  BSON_APPEND_BINARY(out.get(), "uid", BSON_SUBTYPE_BINARY, kNoUserSha256, sizeof kNoUserSha256);
+  return out.Finish();
+}
+
 // One statement (find, insert, ...) of a transaction; the first one starts it.
 Document Statement(CommandContext& context, const CommandRequest& request, const std::string& name,
                    Handler handler, const SessionFields& f, Session& session) {
@@ -226,6 +241,7 @@ Document Statement(CommandContext& context, const CommandRequest& request, const
     auto txn = context.server.engine->BeginTransaction();
     if (!txn.ok()) return ErrorReply(txn.status());
     session.txn = std::move(txn).value();
+    session.txn->SetSession(OplogSessionId(*request.body), f.txn_number);
     session.txn_number = f.txn_number;
     session.state = Session::TxnState::kInProgress;
     session.txn_started = Session::Clock::now();

@@ -16,6 +16,7 @@
 #include "engine/scan.h"
 #include "engine/sorter.h"
 #include "engine/namespace.h"
+#include "engine/oplog.h"
 #include "engine/views.h"
 #include "engine/write_path.h"
 #include "storage/keys.h"
@@ -54,6 +55,7 @@ Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, co
       entry = engine->catalog->FindOrCreate(db, name);
     }
     if (!entry.ok()) return entry.status();
+    DOCKET_RETURN_IF_ERROR(RefuseOplogWrite(engine, *entry));
     EntryGuard guard;
     guard.entry = std::move(entry).value();
     guard.lock = std::shared_lock(guard.entry->lifecycle);
@@ -421,9 +423,14 @@ Result<CompiledModify> CompileModify(const Document& filter, const Document& let
   return out;
 }
 
+// For updates and deletes: an upsert may create the collection; without
+// one, a missing collection is nothing to change.
 Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std::string& name, bool may_create,
                            Transaction* txn) {
-  return may_create ? engine::ResolveForWrite(engine, db, name, txn) : engine::ResolveForRead(engine, db, name, txn);
+  if (may_create) return engine::ResolveForWrite(engine, db, name, txn);
+  auto guard = engine::ResolveForRead(engine, db, name, txn);
+  if (guard.ok()) DOCKET_RETURN_IF_ERROR(engine::RefuseOplogWrite(engine, guard->entry));
+  return guard;
 }
 
 }  // namespace
@@ -478,7 +485,7 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
                                const Document& filter, const DeleteOptions& options, bool many) {
   auto compiled = CompileModify(filter, options.let, nullptr, UpdateSource{});
   if (!compiled.ok()) return compiled.status();
-  auto guard = engine::ResolveForRead(engine, db, name, options.write.transaction);
+  auto guard = Resolve(engine, db, name, /*may_create=*/false, options.write.transaction);
   if (!guard.ok()) return guard.status();
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
   request.hint = &options.hint;

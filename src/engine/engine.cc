@@ -7,6 +7,7 @@
 #include "bson/builder.h"
 #include "engine/capped.h"
 #include "engine/engine_impl.h"
+#include "engine/oplog.h"
 #include "engine/indexes.h"
 #include "engine/namespace.h"
 #include "engine/validation.h"
@@ -44,6 +45,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   engine->impl_->owner = engine.get();
+  if (options.oplog_size_bytes > 0) {
+    DOCKET_RETURN_IF_ERROR(engine::OpenOplog(engine.get(), engine->impl_.get(), options.oplog_size_bytes));
+  }
   {
     EngineImpl* state = engine->impl_.get();
     state->ttl_enabled = options.ttl_monitor_seconds > 0;
@@ -70,6 +74,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 
 void Engine::SetNoTableScan(bool on) { impl_->no_table_scan = on; }
 bool Engine::no_table_scan() const { return impl_->no_table_scan; }
+ClusterClock& Engine::cluster_clock() { return impl_->clock; }
+bool Engine::has_oplog() const { return impl_->oplog != nullptr; }
 
 void Engine::SetTtlMonitorEnabled(bool on) {
   {
@@ -283,6 +289,7 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
   if (db.empty()) return out;
   for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {
     CollectionInfo info{entry->db, entry->name};
+    if (!entry->view) info.uuid = entry->uuid;
     std::lock_guard lock(entry->options_mutex);  // not lifecycle: an index build holds that for long
     if (entry->capped) {
       info.capped = true;

@@ -14,6 +14,7 @@
 
 #include "docket/engine.h"
 #include "engine/key_queue.h"
+#include "engine/oplog_change.h"
 #include "engine/read_views.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
@@ -43,6 +44,9 @@ class EngineImpl {
   // EngineOptions::write_wait_seconds, in seconds (Engine::SetWriteWaitSeconds).
   std::atomic<int> write_wait_seconds{75};
   std::atomic<bool> no_table_scan{false};  // Engine::SetNoTableScan
+  ClusterClock clock;  // Engine::cluster_clock
+  // local.oplog.rs when the engine keeps one (engine/oplog.h); set at open.
+  storage::EntryPtr oplog;
   std::string path;  // EngineOptions::path; empty in memory
   // Budget of one blocking operation (a sort, a $group) before it spills.
   size_t query_memory_limit_bytes = 100 << 20;
@@ -97,6 +101,11 @@ class TransactionImpl {
   // Collections the transaction created (implicitly or with create): pending
   // in the catalog until it commits, gone if it does not (EndCreated).
   std::vector<storage::EntryPtr> created;
+  // The changes its statements made, for its oplog entry (engine/oplog.h),
+  // and the session that entry names (Transaction::SetSession).
+  std::vector<engine::OplogChange> oplog_changes;
+  Document lsid;
+  int64_t txn_number = -1;
   // Makes the created collections visible (committed) or removes them.
   void EndCreated(bool committed) {
     for (const storage::EntryPtr& entry : created) engine->catalog->FinishPending(entry, committed);

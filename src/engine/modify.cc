@@ -8,6 +8,9 @@
 
 #include "engine/capped.h"
 #include "engine/indexes.h"
+#include "engine/oplog.h"
+#include "bson/builder.h"
+#include "bson/update_diff.h"
 #include "engine/scan.h"
 
 #include "engine/write_path.h"
@@ -25,6 +28,14 @@ using storage::FromRocks;
 // How often an upsert that hit DuplicateKey starts over (MongoDB 4.2+ retries
 // such upserts as updates).
 constexpr int kUpsertRetries = 3;
+
+// An update's oplog `o`: {$v: 2, diff: <what changed>} (bson/update_diff.h).
+Document UpdateEntryObject(const Document& before, const Document& after) {
+  bson::Builder o;
+  BSON_APPEND_INT32(o.get(), "$v", 2);
+  bson::AppendDocument(o.get(), "diff", bson::ComputeUpdateDiff(before, after));
+  return o.Finish();
+}
 
 Status StartOver() { return Status(ErrorCode::kWriteConflict, "candidate changed; retrying"); }
 
@@ -105,6 +116,7 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
       // Nobody else writes this entry: its record is locked.
       DOCKET_RETURN_IF_ERROR(
           FromRocks(unit.txn()->DeleteUntracked(storage::NaturalKey(entry.id, sequence)), "deleting a record"));
+      unit.NoteChange(entry, 'd', IdDocument(current));
       return UpdateIndexEntries(unit, entry, &current, nullptr);
     });
   }
@@ -127,6 +139,10 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
     if (entry.capped) unit.NoteCappedChange(static_cast<int64_t>(updated->size()) - static_cast<int64_t>(current.size()), 0);
     DOCKET_RETURN_IF_ERROR(
         FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(updated->bytes(), sequence)), "writing a record"));
+    if (IsLogged(unit.engine(), entry)) {
+      unit.NoteChange(entry, 'u', request.update->is_replacement() ? *updated : UpdateEntryObject(current, *updated),
+                      IdDocument(current));
+    }
     return UpdateIndexEntries(unit, entry, &current, &*updated);
   });
 }

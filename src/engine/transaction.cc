@@ -1,11 +1,13 @@
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <vector>
 #include <thread>
 
 #include "engine/engine_impl.h"
+#include "engine/oplog.h"
 #include "storage/status_from_rocks.h"
 
 namespace docket {
@@ -53,7 +55,18 @@ Status Transaction::Commit() {
                         "' due to catalog changes; please retry the operation");
     }
   }
-  Status s = storage::FromRocks(impl_->engine->store->Commit(impl_->txn), "committing the transaction");
+  // Its changes go into the oplog in the same commit, as one applyOps entry.
+  std::optional<engine::OplogAppender> log;
+  Status s;
+  if (!impl_->oplog_changes.empty()) {
+    log.emplace(impl_->engine, impl_->txn);
+    const engine::OplogSession session{impl_->lsid, impl_->txn_number};
+    s = log->Append(impl_->oplog_changes, &session);
+  }
+  if (s.ok()) s = storage::FromRocks(impl_->engine->store->Commit(impl_->txn), "committing the transaction");
+  if (s.ok() && log) log->Committed();
+  log.reset();
+  impl_->oplog_changes.clear();
   held.clear();
   if (!s.ok()) {
     impl_->txn->Rollback();
@@ -70,9 +83,15 @@ Status Transaction::Commit(const WriteConcern& write_concern) {
   return Commit();
 }
 
+void Transaction::SetSession(const Document& lsid, int64_t txn_number) {
+  impl_->lsid = lsid;
+  impl_->txn_number = txn_number;
+}
+
 void Transaction::Abort() {
   if (!impl_->active) return;
   impl_->active = false;
+  impl_->oplog_changes.clear();
   impl_->txn->Rollback();
   impl_->EndCreated(false);
 }

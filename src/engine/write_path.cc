@@ -12,6 +12,7 @@
 #include "docket/blocking.h"
 #include "engine/capped.h"
 #include "engine/indexes.h"
+#include "engine/oplog.h"
 #include "storage/keys.h"
 #include "storage/record_value.h"
 #include "storage/status_from_rocks.h"
@@ -38,6 +39,9 @@ WriteUnit::WriteUnit(EngineImpl* engine, const WriteOptions& options)
   // sync stays false: j:true syncs after the commit, with the row locks released.
   txn_ = engine->db()->BeginTransaction(rocksdb::WriteOptions(), txn_options);
 }
+
+WriteUnit::WriteUnit(EngineImpl* engine, rocksdb::Transaction* txn, SharedTransaction)
+    : engine_(engine), txn_(txn), owned_(false), shared_(true) {}
 
 WriteUnit::~WriteUnit() {
   if (!owned_) return;
@@ -144,6 +148,11 @@ void WriteUnit::NoteWrite(const storage::CollectionEntry& entry) {
 
 Status WriteUnit::Commit() {
   if (!owned_) return Status::OK();
+  std::optional<OplogAppender> log;
+  if (!changes_.empty()) {
+    log.emplace(engine_, txn_);
+    DOCKET_RETURN_IF_ERROR(log->Append(changes_, nullptr));
+  }
   Status s = FromRocks(engine_->store->Commit(txn_), "committing");
   queue_.Release();  // the row locks are released too
   if (!s.ok()) {
@@ -151,6 +160,22 @@ Status WriteUnit::Commit() {
     return health.ok() ? s : health;  // a full disk says so (OutOfDiskSpace), naming the database
   }
   committed_ = true;
+  if (log) log->Committed();
+  PublishCapped();
+  if (!journal_) return Status::OK();
+  engine_->store->EndJournaledWrite();
+  write_ended_ = true;
+  return engine_->store->MakeCommittedWritesDurable();
+}
+
+void WriteUnit::NoteChange(const storage::CollectionEntry& entry, char op, Document o, std::optional<Document> o2) {
+  if (!IsLogged(engine_, entry)) return;
+  noted_changes().push_back(OplogChange{op, entry.db + "." + entry.name, entry.uuid, std::move(o), std::move(o2)});
+}
+
+std::vector<OplogChange>& WriteUnit::noted_changes() { return user_ != nullptr ? user_->oplog_changes : changes_; }
+
+void WriteUnit::PublishCapped() {
   if (capped_ != nullptr) {
     capped_->bytes += capped_change_.bytes;
     capped_->count += capped_change_.count;
@@ -163,16 +188,13 @@ Status WriteUnit::Commit() {
       }
       capped_->inserted.notify_all();
     }
+    capped_ = nullptr;
   }
-  if (!journal_) return Status::OK();
-  engine_->store->EndJournaledWrite();
-  write_ended_ = true;
-  return engine_->store->MakeCommittedWritesDurable();
 }
 
 Status WriteUnit::EnterCapped(const storage::CollectionEntry& entry) {
   if (!entry.capped || capped_ != nullptr) return Status::OK();
-  if (!owned_) return CappedInTransaction(entry);
+  if (!owned_ && !shared_) return CappedInTransaction(entry);
   {
     BlockingRegion waiting;
     capped_lock_ = std::unique_lock<std::mutex>(entry.capped_writers->mutex);
@@ -329,25 +351,36 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
   auto sequence = unit.engine()->store->NextRecordSequence();
   if (!sequence.ok()) return sequence.status();
   return AllOrNothing(unit, [&]() -> Status {
-    DOCKET_RETURN_IF_ERROR(
-        FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(prepared.bytes(), *sequence)), "writing a record"));
-    // The natural-order entry: its key is new (sequence numbers are never
-    // reused), so no other writer can hold it and it needs no lock.
-    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->PutUntracked(storage::NaturalKey(entry.id, *sequence),
-                                                              rocksdb::Slice(key.data() + storage::kRecordPrefixSize, key.size() - storage::kRecordPrefixSize)),
-                                     "writing a record"));
+    DOCKET_RETURN_IF_ERROR(WriteNewRecord(unit, entry, key, prepared, *sequence));
     DOCKET_RETURN_IF_ERROR(UpdateIndexEntries(unit, entry, nullptr, &prepared));
+    unit.NoteChange(entry, 'i', prepared);
     if (!entry.capped) return Status::OK();
     unit.NoteCappedChange(static_cast<int64_t>(prepared.size()), 1, 0, /*inserted=*/true);
     return RemoveOverLimits(unit, entry, *sequence);
   });
 }
 
+Status WriteNewRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const std::string& key,
+                      const Document& doc, uint64_t sequence) {
+  DOCKET_RETURN_IF_ERROR(
+      FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(doc.bytes(), sequence)), "writing a record"));
+  // The natural-order entry: its key is new (sequence numbers are never
+  // reused), so no other writer can hold it and it needs no lock.
+  return FromRocks(unit.txn()->PutUntracked(storage::NaturalKey(entry.id, sequence),
+                                            rocksdb::Slice(key.data() + storage::kRecordPrefixSize,
+                                                           key.size() - storage::kRecordPrefixSize)),
+                   "writing a record");
+}
+
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write) {
   unit.txn()->SetSavePoint();
   const WriteUnit::CappedChange capped = unit.capped_change();
+  const size_t noted = unit.noted_changes().size();
   Status s = write();
-  if (!s.ok()) unit.set_capped_change(capped);
+  if (!s.ok()) {
+    unit.set_capped_change(capped);
+    unit.noted_changes().resize(noted);
+  }
   rocksdb::Status undo = s.ok() ? unit.txn()->PopSavePoint() : unit.txn()->RollbackToSavePoint();
   if (s.ok() && !undo.ok()) return FromRocks(undo, "ending a savepoint");
   if (!s.ok() && !undo.ok()) {

@@ -23,6 +23,7 @@
 #include "bson/path.h"
 #include "engine/engine_impl.h"
 #include "engine/key_queue.h"
+#include "engine/oplog_change.h"
 #include "storage/record_value.h"
 
 namespace docket::engine {
@@ -32,6 +33,10 @@ namespace docket::engine {
 class WriteUnit {
  public:
   WriteUnit(EngineImpl* engine, const WriteOptions& options);
+  // A unit over a transaction someone else commits (the oplog's appender,
+  // engine/oplog.h): not owned, and it may enter a capped collection.
+  enum SharedTransaction { kSharedTransaction };
+  WriteUnit(EngineImpl* engine, rocksdb::Transaction* txn, SharedTransaction);
   ~WriteUnit();
   WriteUnit(const WriteUnit&) = delete;
   WriteUnit& operator=(const WriteUnit&) = delete;
@@ -59,8 +64,17 @@ class WriteUnit {
   // entry's lifecycle lock until it commits.
   void NoteWrite(const storage::CollectionEntry& entry);
   // Commits an owned transaction (no-op inside a user transaction); with j:true
-  // it returns only once the commit is durable (Store's group commit).
+  // it returns only once the commit is durable (Store's group commit). The
+  // changes noted (NoteChange) go into the oplog in the same commit.
   Status Commit();
+
+  // Notes a change to a document of `entry` for the oplog (engine/oplog.h):
+  // `op` 'i' (o: the document), 'u' (o: the update's diff or replacement,
+  // o2: {_id}) or 'd' (o: {_id}). No-op when the collection is not logged.
+  // In a user transaction, the transaction keeps the changes until it commits.
+  void NoteChange(const storage::CollectionEntry& entry, char op, Document o, std::optional<Document> o2 = {});
+  // The changes noted so far (AllOrNothing's undo cuts them back).
+  std::vector<OplogChange>& noted_changes();
 
   // Capped collections (engine/capped.h). Before its first write to the
   // capped collection `entry`, a unit takes the collection's writer lock and
@@ -79,6 +93,10 @@ class WriteUnit {
     uint64_t oldest = 0;
     bool inserted = false;
   };
+  // The commit is done: applies the capped counters, releases the capped
+  // lock and wakes tailable cursors. Called by Commit, and by the oplog's
+  // appender for its unit.
+  void PublishCapped();
   CappedChange capped_change() const { return capped_change_; }
   void set_capped_change(const CappedChange& change) { capped_change_ = change; }  // AllOrNothing's undo
   // The collection as this unit sees it. REQUIRES: EnterCapped succeeded.
@@ -91,6 +109,7 @@ class WriteUnit {
   TransactionImpl* user_ = nullptr;  // the user transaction, when not owned
   rocksdb::Transaction* txn_ = nullptr;
   bool owned_ = true;
+  bool shared_ = false;       // kSharedTransaction
   bool journal_ = false;      // owned and j:true: bracketed by Begin/EndJournaledWrite
   bool write_ended_ = false;  // EndJournaledWrite already called
   bool committed_ = false;
@@ -105,6 +124,7 @@ class WriteUnit {
   std::shared_ptr<storage::CappedWriters> capped_;
   std::unique_lock<std::mutex> capped_lock_;
   CappedChange capped_change_;
+  std::vector<OplogChange> changes_;  // owned units' NoteChange
 };
 
 // The snapshot a user transaction reads from, taken on its first read: the
@@ -141,6 +161,11 @@ Result<Document> PrepareForInsert(const Document& doc);
 // Inserts under the _id row lock, with the next record sequence number and
 // its natural-order entry. Errors: DuplicateKey with MongoDB's message.
 Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared);
+
+// Writes a new record under `key` with its sequence number and natural-order
+// entry (no lock: the caller knows the key is free). Indexes are the caller's.
+Status WriteNewRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const std::string& key,
+                      const Document& doc, uint64_t sequence);
 
 // Cuts a stored record value (storage/record_value.h) down to its document
 // and returns its sequence number.

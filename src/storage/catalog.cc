@@ -3,6 +3,7 @@
 #include <bson/bson.h>
 
 #include <optional>
+#include <random>
 #include <rocksdb/iterator.h>
 #include <rocksdb/utilities/transaction.h>
 #include <rocksdb/write_batch.h>
@@ -23,6 +24,8 @@ std::string EncodeEntry(const CollectionEntry& e) {
   BSON_APPEND_INT64(&doc, "id", static_cast<int64_t>(e.id));
   bson_append_utf8(&doc, "db", 2, e.db.data(), static_cast<int>(e.db.size()));
   bson_append_utf8(&doc, "name", 4, e.name.data(), static_cast<int>(e.name.size()));
+  BSON_APPEND_BINARY(&doc, "uuid", BSON_SUBTYPE_UUID, reinterpret_cast<const uint8_t*>(e.uuid.data()),
+                     static_cast<uint32_t>(e.uuid.size()));
   bson_t array, item, spec;
   BSON_APPEND_ARRAY_BEGIN(&doc, "indexes", &array);
   for (size_t i = 0; i < e.indexes.size(); ++i) {
@@ -114,9 +117,18 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   std::optional<CappedLimits> capped;
   std::optional<ViewDefinition> view;
   std::optional<ValidationRules> validation;
+  std::string uuid;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     uint32_t len = 0;
+    if (key == "uuid" && BSON_ITER_HOLDS_BINARY(&it)) {
+      bson_subtype_t subtype;
+      const uint8_t* bytes = nullptr;
+      bson_iter_binary(&it, &subtype, &len, &bytes);
+      if (subtype != BSON_SUBTYPE_UUID || len != 16) return Status(ErrorCode::kInternalError, "corrupt uuid in catalog entry");
+      uuid.assign(reinterpret_cast<const char*>(bytes), len);
+      continue;
+    }
     if (key == "indexes" && BSON_ITER_HOLDS_ARRAY(&it)) {
       bson_iter_t item;
       bson_iter_recurse(&it, &item);
@@ -190,6 +202,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   }
   if (id < 0 || db.empty() || name.empty()) return Status(ErrorCode::kInternalError, "corrupt catalog entry");
   auto entry = std::make_shared<CollectionEntry>(static_cast<uint64_t>(id), db, name);
+  if (!uuid.empty()) entry->uuid = std::move(uuid);
   entry->indexes = std::move(indexes);
   SetCapped(entry.get(), capped);
   entry->view = std::move(view);
@@ -197,7 +210,28 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   return entry;
 }
 
+bool HasStoredUuid(const rocksdb::Slice& value) {
+  bson_iter_t it;
+  return bson_iter_init_from_data(&it, reinterpret_cast<const uint8_t*>(value.data()), value.size()) &&
+         bson_iter_find(&it, "uuid");
+}
+
 }  // namespace
+
+std::string RandomCollectionUuid() {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::string uuid(16, '\0');
+  for (int half = 0; half < 2; ++half) {
+    const uint64_t bits = random();
+    for (int i = 0; i < 8; ++i) uuid[half * 8 + i] = static_cast<char>(bits >> (8 * i));
+  }
+  uuid[6] = static_cast<char>((uuid[6] & 0x0f) | 0x40);  // version 4
+  uuid[8] = static_cast<char>((uuid[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return uuid;
+}
+
+CollectionEntry::CollectionEntry(uint64_t id, std::string db, std::string name)
+    : id(id), db(std::move(db)), name(std::move(name)), uuid(RandomCollectionUuid()) {}
 
 std::string Catalog::MapKey(std::string_view db, std::string_view name) {
   std::string key(db);
@@ -217,13 +251,17 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(Store* store, bool durable) {
   }
   std::unique_ptr<rocksdb::Iterator> it(store->db()->NewIterator(rocksdb::ReadOptions()));
   std::string prefix(1, kCatalogPrefix);
+  std::vector<EntryPtr> without_uuid;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto entry = DecodeEntry(it->value());
     if (!entry.ok()) return entry.status();
     EntryPtr e = std::move(entry).value();
+    if (!HasStoredUuid(it->value())) without_uuid.push_back(e);
     catalog->entries_[MapKey(e->db, e->name)] = e;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading the catalog");
+  // Entries written before collections had UUIDs keep the one just made.
+  for (const EntryPtr& e : without_uuid) DOCKET_RETURN_IF_ERROR(catalog->PersistEntry(*e));
   return catalog;
 }
 
@@ -428,6 +466,7 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     }
     if ((to == entries_.end() ? nullptr : to->second) != target) continue;  // created meanwhile
     auto moved = std::make_shared<CollectionEntry>(source->id, std::string(to_db), std::string(to_name));
+    moved->uuid = source->uuid;
     moved->indexes = source->indexes;  // the index entries stay under their ids
     moved->compiled_indexes = source->compiled_indexes;
     moved->index_version = source->index_version + 1;

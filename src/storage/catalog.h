@@ -98,15 +98,21 @@ struct CappedWriters {
   uint64_t inserts = 0;  // GUARDED_BY(inserted_mutex)
 };
 
+// 16 random bytes in the shape of a version 4 UUID.
+std::string RandomCollectionUuid();
+
 // One collection. Operations hold `lifecycle` shared while they read or write
 // its records; drop, rename and index builds hold it exclusively, so they wait
 // for in-flight operations and no operation starts on a retired entry.
 struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
-  CollectionEntry(uint64_t id, std::string db, std::string name)
-      : id(id), db(std::move(db)), name(std::move(name)) {}
+  // `uuid` starts as a new random one (RandomCollectionUuid).
+  CollectionEntry(uint64_t id, std::string db, std::string name);
   const uint64_t id;        // key prefix of its records; never reused
   const std::string db;
   const std::string name;
+  // MongoDB's collection UUID (16 bytes): listCollections' info.uuid, the
+  // oplog's `ui`. Set before the entry is shared; kept by a rename.
+  std::string uuid;
   mutable std::shared_mutex lifecycle;
   bool retired = false;  // GUARDED_BY(lifecycle): dropped or renamed away
   // GUARDED_BY(lifecycle): read with it shared, changed with it exclusive.

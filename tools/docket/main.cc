@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 256))->capture_default_str();
   serve->add_option("--replica-set", flags.replica_set,
                     "answer as the primary of a one-member replica set of this name: transactions and retryable writes");
+  serve->add_option("--oplog-size", flags.oplog_mb,
+                    "MiB the oplog (local.oplog.rs) keeps with --replica-set; an existing oplog keeps its size")
+      ->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
   serve->add_option("--transaction-lifetime", flags.transaction_lifetime_seconds,
                     "seconds after which an open transaction is aborted (MongoDB's transactionLifetimeLimitSeconds)")
       ->check(CLI::Range(1, 24 * 3600))->capture_default_str();

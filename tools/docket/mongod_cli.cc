@@ -103,6 +103,10 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
         return Refuse("--storageEngine " + storage_engine +
                       " is not supported: Docket runs ephemeralForTest and inMemory in memory, wiredTiger on disk");
       }
+    } else if (name == "oplogSize") {
+      auto mb = Number(*value);
+      if (!mb || *mb < 1) return Refuse("--oplogSize must be a positive number of megabytes");
+      flags.oplog_mb = *mb;
     } else if (name == "maxConns") {
       auto n = Number(*value);
       if (!n || *n < 1) return Refuse("--maxConns must be a positive number");
@@ -143,7 +147,7 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
       if (*value != "disabled") return Refuse("--" + name + " " + *value + " is not supported: Docket has no TLS yet");
       Ignored("--" + name + " disabled");
     } else if (name == "noauth" || name == "nounixsocket" || name == "journal" || name == "nojournal" ||
-               name == "ipv6" || name == "oplogSize" || name == "enableMajorityReadConcern" ||
+               name == "ipv6" || name == "enableMajorityReadConcern" ||
                name == "unixSocketPrefix" || name == "filePermissions" || name == "timeStampFormat") {
       Ignored("--" + name);
     } else if (name == "fork") {

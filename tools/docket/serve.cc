@@ -121,6 +121,7 @@ int RunServe(const ServeFlags& flags) {
   engine_options.row_cache_bytes = static_cast<size_t>(flags.row_cache_mb) << 20;
   engine_options.query_memory_limit_bytes = static_cast<size_t>(flags.blocking_memory_mb) << 20;
   engine_options.no_table_scan = flags.no_table_scan;
+  if (!flags.replica_set.empty()) engine_options.oplog_size_bytes = static_cast<int64_t>(flags.oplog_mb) << 20;
   engine_options.ttl_monitor_seconds = flags.ttl_monitor_enabled ? flags.ttl_monitor_seconds : 0;
   // A write blocked by an abandoned transaction outlasts it: the session
   // reaper aborts it after the lifetime (checked every second), then the

@@ -18,6 +18,9 @@ struct ServeFlags {
   bool quiet = false;
   bool enable_test_commands = false;
   std::string replica_set;
+  // With replica_set: the oplog's size (EngineOptions::oplog_size_bytes), MiB.
+  // A database that has an oplog keeps its size.
+  long long oplog_mb = 256;
   int transaction_lifetime_seconds = 60;
   std::string jitter;  // "MIN-MAX" milliseconds, empty: off
   unsigned long long seed = 0;

@@ -1,0 +1,82 @@
+// The oplog: MongoDB's local.oplog.rs, kept when EngineOptions::
+// oplog_size_bytes is above 0. A capped collection of that size whose
+// entries record every change to a document outside the local database (and
+// outside system.profile, as MongoDB's), in MongoDB's entry format:
+//
+//   {op: "i", ns, ui, o: <document>, ts, t: 1, v: 2, wall}
+//   {op: "u", ns, ui, o: {$v: 2, diff: <bson/update_diff.h>} or <replacement>,
+//    o2: {_id}, ts, t, v, wall}
+//   {op: "d", ns, ui, o: {_id}, ts, t, v, wall}
+//   a transaction's changes as one entry:
+//   {lsid, txnNumber, op: "c", ns: "admin.$cmd",
+//    o: {applyOps: [{op, ns, ui, o, o2}...]}, ts, t, v, wall,
+//    prevOpTime: {ts: Timestamp(0, 0), t: -1}}
+//
+// Entries have no _id; each is stored under its `ts`.
+//
+// Invariants: an entry is written in the same RocksDB transaction as the
+// change it records, so the oplog never misses nor invents a committed
+// change. Appending holds the oplog's capped-writer lock (engine/capped.h)
+// from the time's reservation until after the commit, so oplog order
+// (natural order) is commit order is `ts` order, and a time is published
+// (ClusterClock::Publish) before the next writer reserves one.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine_impl.h"
+#include "engine/oplog_change.h"
+#include "engine/write_path.h"
+
+namespace docket::engine {
+
+inline constexpr std::string_view kOplogDatabase = "local";
+inline constexpr std::string_view kOplogCollection = "oplog.rs";
+
+// Whether changes to `entry` go into the engine's oplog (it has one, and
+// the collection is not one MongoDB leaves out).
+bool IsLogged(const EngineImpl* engine, const storage::CollectionEntry& entry);
+
+// InvalidNamespace when `entry` is the engine's oplog, which only the
+// engine writes; OK otherwise (null included).
+Status RefuseOplogWrite(const EngineImpl* engine, const storage::EntryPtr& entry);
+
+// At open: creates local.oplog.rs of `size_bytes` if missing (an existing
+// one keeps its size), sets engine->oplog, and raises the clock above the
+// newest entry's time, so that times keep growing across restarts.
+Status OpenOplog(Engine* owner, EngineImpl* engine, int64_t size_bytes);
+
+// A transaction's session, for its oplog entry (Transaction::SetSession).
+struct OplogSession {
+  Document lsid;           // {id: UUID, ...}; empty: none
+  int64_t txn_number = -1;
+};
+
+// Writes one committing transaction's changes into the oplog, inside it.
+// Use: construct over the transaction, Append, commit the transaction, then
+// Committed(). Destroyed without Committed() (an error, or a failed commit),
+// it abandons the reserved times and the oplog is as before.
+class OplogAppender {
+ public:
+  OplogAppender(EngineImpl* engine, rocksdb::Transaction* txn);
+  ~OplogAppender();
+  OplogAppender(const OplogAppender&) = delete;
+  OplogAppender& operator=(const OplogAppender&) = delete;
+
+  // Takes the oplog's writer lock, reserves times and writes the entries:
+  // one per change, or with `session` one applyOps entry for them all.
+  // Errors: the storage's.
+  Status Append(const std::vector<OplogChange>& changes, const OplogSession* session);
+  // The transaction committed: publishes the times, updates the oplog's
+  // counters, releases its lock and wakes its tailable cursors.
+  void Committed();
+
+ private:
+  EngineImpl* engine_;
+  WriteUnit unit_;  // over the committing transaction; holds the oplog's lock
+  bool reserved_ = false;
+};
+
+}  // namespace docket::engine
