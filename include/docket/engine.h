@@ -356,6 +356,10 @@ class Cursor {
   // `cancelled` (asked at least every 50 ms) returns true; true when there
   // may be more. Wakes the moment an insert commits. Other cursors: false.
   bool AwaitData(std::chrono::milliseconds max_wait, const std::function<bool()>& cancelled = {});
+  // A change stream's cursor (an aggregation starting with $changeStream):
+  // the token ({_data}) from which a stream resumed would go on right
+  // after the last batch — MongoDB's postBatchResumeToken. Others: none.
+  std::optional<Document> post_batch_resume_token() const;
 
  private:
   friend class Collection;
@@ -709,6 +713,12 @@ class Engine {
   // not scan. Takes effect for operations that start afterwards.
   void SetNoTableScan(bool on);
   bool no_table_scan() const;
+
+  // Records in the oplog (when there is one) that collection db.name was
+  // modified by `command` ({collMod: name, <the options it changed>}), for
+  // whoever carried out a collMod through the calls above; change streams
+  // report it as a "modify" event. Errors: the oplog's writes'.
+  Status RecordCollectionModified(std::string_view db, std::string_view name, const Document& command);
 
   // The cluster time of this database's changes (docket/cluster_clock.h);
   // with an oplog, every entry carries a time from it.

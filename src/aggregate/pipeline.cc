@@ -1,6 +1,8 @@
 #include "docket/deadline.h"
 #include "aggregate/pipeline.h"
 
+#include "aggregate/change_stream.h"
+
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
@@ -215,7 +217,10 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     static const std::string_view kKnownElsewhere[] = {
         "$bucketAuto", "$setWindowFields", "$densify", "$fill", "$geoNear", "$search", "$searchMeta",
         "$collStats", "$indexStats", "$currentOp", "$listSessions", "$listLocalSessions", "$planCacheStats",
-        "$changeStream", "$listSearchIndexes", "$shardedDataDistribution"};
+        "$listSearchIndexes", "$shardedDataDistribution"};
+    if (name == "$changeStream") {  // a change stream's own is taken off first (change_stream.h)
+      return StageError(40602, "$changeStream is only valid as the first stage in a pipeline");
+    }
     if (parser == Parsers().end() &&
         std::find(std::begin(kKnownElsewhere), std::end(kKnownElsewhere), name) != std::end(kKnownElsewhere)) {
       return Status(ErrorCode::kCommandNotSupported, "the " + std::string(name) + " stage is not supported by Docket");
@@ -445,6 +450,12 @@ Result<StreamPtr> AggregateStream(EngineImpl* engine, const std::string& db, con
 namespace docket {
 
 Result<Cursor> Collection::Aggregate(const std::vector<Document>& stages, const AggregateOptions& options) {
+  if (aggregate::StartsWithChangeStream(stages)) {
+    DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db_, name_));
+    auto impl = aggregate::OpenChangeStream(engine_, db_, name_, stages, options);
+    if (!impl.ok()) return impl.status();
+    return Cursor(std::move(impl).value());
+  }
   auto stream = aggregate::AggregateStream(engine_, db_, name_, stages, options);
   if (!stream.ok()) return stream.status();
   const size_t batch_size = options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101;
@@ -530,6 +541,11 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
 Result<Cursor> Engine::Aggregate(std::string_view db, const std::vector<Document>& stages,
                                  const AggregateOptions& options) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateDatabaseName(db));
+  if (aggregate::StartsWithChangeStream(stages)) {
+    auto impl = aggregate::OpenChangeStream(impl_.get(), std::string(db), "", stages, options);
+    if (!impl.ok()) return impl.status();
+    return Cursor(std::move(impl).value());
+  }
   expr::Scope scope;
   auto ctx = aggregate::MakeContext(impl_.get(), std::string(db), options, &scope);
   if (!ctx.ok()) return ctx.status();

@@ -119,12 +119,14 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
     batch = std::move(first_batch).value();
   }
   int64_t id = 0;
+  // A change stream's cursor is tailable and awaits data, as mongod's.
+  const std::optional<Document> resume_token = cursor->post_batch_resume_token();
   if (!cursor->exhausted()) {
     id = context.server.cursors.Register(ns, request.lsid, std::move(cursor).value(), /*no_timeout=*/false,
-                                         context.deadline);
+                                         context.deadline, /*await_data=*/resume_token.has_value());
     if (request.txn_cursors != nullptr) request.txn_cursors->push_back(id);
   }
-  AppendCursorReply(reply, "firstBatch", batch, id, ns);
+  AppendCursorReply(reply, "firstBatch", batch, id, ns, resume_token);
   return Status::OK();
 }
 

@@ -6,6 +6,11 @@
 #include "commands/args.h"
 #include "commands/handlers.h"
 #include "bson/value.h"
+#include "bson/append_element.h"
+#include "bson/builder.h"
+
+#include <algorithm>
+#include <string_view>
 
 namespace docket::commands {
 
@@ -50,7 +55,10 @@ Status ReadIndexChange(const Document& spec, IndexHint* which, IndexModification
 
 }  // namespace
 
-Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+namespace {
+
+// Runs collMod's parts through the engine.
+Status ApplyCollMod(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetStringField(*request.body, "collMod", true);
   if (!name.ok()) return name.status();
   bson_iter_t it;
@@ -104,6 +112,27 @@ Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* r
   if (result->prepare_unique_new) BSON_APPEND_BOOL(reply, "prepareUnique_new", *result->prepare_unique_new);
   if (result->unique_new) BSON_APPEND_BOOL(reply, "unique_new", *result->unique_new);
   return Status::OK();
+}
+
+// The options a collMod changes, as its oplog entry records them.
+constexpr std::string_view kLoggedOptions[] = {"validator", "validationLevel", "validationAction", "index",
+                                               "cappedSize", "cappedMax", "viewOn", "pipeline"};
+
+}  // namespace
+
+Status CollMod(CommandContext& context, const CommandRequest& request, bson_t* reply) {
+  DOCKET_RETURN_IF_ERROR(ApplyCollMod(context, request, reply));
+  bson::Builder command;
+  bson_iter_t it;
+  request.body->Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view key = bson_iter_key(&it);
+    if (key == "collMod" || std::find(std::begin(kLoggedOptions), std::end(kLoggedOptions), key) != std::end(kLoggedOptions)) {
+      bson::AppendElement(command.get(), bson_iter_key(&it), -1, &it);
+    }
+  }
+  auto name = GetStringField(*request.body, "collMod", true);
+  return context.server.engine->RecordCollectionModified(request.db, *name, command.Finish());
 }
 
 }  // namespace docket::commands

@@ -133,6 +133,9 @@ struct CommandContext {
   // on this thread runs under it (docket/deadline.h), and a cursor the
   // command opens keeps what is left of it for its getMores.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Set by a getMore on a change stream's cursor: its errors may carry
+  // ResumableChangeStreamError (error_labels.h).
+  bool change_stream_get_more = false;
 };
 
 // Runs the command and returns its reply: {..., ok: 1}, or

@@ -209,6 +209,11 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
   if (!await_ms.ok()) return await_ms.status();
   auto entry = context.server.cursors.CheckOut(id, ns, request.lsid);
   if (!entry.ok()) return entry.status();
+  context.change_stream_get_more = (*entry)->cursor.post_batch_resume_token().has_value();
+  if (auto injected = context.server.fail_points.CheckGetMoreAfterCheckout()) {
+    context.server.cursors.Release(*entry, /*exhausted=*/true);
+    return Status(*injected, "failGetMoreAfterCursorCheckout fail point");
+  }
   if (*await_ms > 0 && !(*entry)->await_data) {
     context.server.cursors.Release(*entry, false);
     return Status(ErrorCode::kBadValue, "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
@@ -240,9 +245,10 @@ Status GetMore(CommandContext& context, const CommandRequest& request, bson_t* r
     *(*entry)->time_left -= std::min(*(*entry)->time_left, std::chrono::steady_clock::now() - started);
   }
   const bool exhausted = !batch.ok() || (*entry)->cursor.exhausted();
+  const std::optional<Document> resume_token = (*entry)->cursor.post_batch_resume_token();
   context.server.cursors.Release(*entry, exhausted);
   if (!batch.ok()) return batch.status();
-  AppendCursorReply(reply, "nextBatch", *batch, exhausted ? 0 : id, ns);
+  AppendCursorReply(reply, "nextBatch", *batch, exhausted ? 0 : id, ns, resume_token);
   return Status::OK();
 }
 

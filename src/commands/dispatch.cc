@@ -281,7 +281,7 @@ Document RunCommand(CommandContext& context, const CommandRequest& request) {
 }
 
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,
-                       const std::string& ns) {
+                       const std::string& ns, const std::optional<Document>& post_batch_resume_token) {
   bson_t cursor, array;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "cursor", &cursor);
   BSON_APPEND_ARRAY_BEGIN(&cursor, batch_field, &array);
@@ -295,6 +295,7 @@ void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector
     }
   }
   bson_append_array_end(&cursor, &array);
+  if (post_batch_resume_token) bson::AppendDocument(&cursor, "postBatchResumeToken", *post_batch_resume_token);
   BSON_APPEND_INT64(&cursor, "id", id);
   BSON_APPEND_UTF8(&cursor, "ns", ns.c_str());
   bson_append_document_end(reply, &cursor);

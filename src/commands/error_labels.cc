@@ -30,6 +30,20 @@ bool IsTransient(ErrorCode code, bool has_write_concern_error, bool commit_or_ab
   return IsRetriableError(code) || code == ErrorCode::kNoSuchTransaction;
 }
 
+// MongoDB 6.0's isResumableChangeStreamError, for a change stream's getMore.
+bool IsResumableChangeStreamError(ErrorCode code) {
+  switch (static_cast<int32_t>(code)) {
+    case 63:     // StaleShardVersion
+    case 150:    // StaleEpoch
+    case 13388:  // StaleConfig
+    case 234:    // RetryChangeStream
+    case 133:    // FailedToSatisfyReadPreference
+      return true;
+    default:
+      return IsRetriableError(code);
+  }
+}
+
 std::optional<ErrorCode> CodeOf(const Document& doc) {
   bson_iter_t code;
   if (!doc.Find("code", &code) || !(BSON_ITER_HOLDS_INT32(&code) || BSON_ITER_HOLDS_INT64(&code) ||
@@ -69,6 +83,12 @@ std::vector<std::string> ErrorLabelsFor(const LabelContext& context, std::option
   if (code && context.has_txn_number && context.has_autocommit &&
       IsTransient(*code, write_concern_code.has_value(), commit_or_abort)) {
     return {"TransientTransactionError"};
+  }
+  if (code && (*code == ErrorCode::kChangeStreamFatalError || *code == ErrorCode::kChangeStreamHistoryLost)) {
+    return {"NonResumableChangeStreamError"};  // a driver must not resume the change stream
+  }
+  if (code && context.change_stream_get_more && IsResumableChangeStreamError(*code)) {
+    return {"ResumableChangeStreamError"};
   }
   const bool retryable_write = context.has_txn_number && !context.has_autocommit;
   const bool txn_end = context.has_txn_number && context.has_autocommit && commit_or_abort;

@@ -7,6 +7,14 @@
 //   RetryableWriteError        a retryable write (txnNumber, no autocommit) or
 //                              a commit/abort failed, or reported a write
 //                              concern error, with a retriable code
+//   ResumableChangeStreamError  a getMore of a change stream's cursor failed
+//                              with an error after which a driver resumes
+//                              the stream (retriable, network, stale
+//                              routing, RetryChangeStream,
+//                              FailedToSatisfyReadPreference)
+//   NonResumableChangeStreamError  a change stream failed so that resuming
+//                              it cannot succeed (ChangeStreamFatalError,
+//                              ChangeStreamHistoryLost)
 //
 // Only top-level errors and writeConcernError are labelled; writeErrors are not.
 #pragma once
@@ -29,6 +37,7 @@ struct LabelContext {
   std::string_view command;
   bool has_txn_number = false;
   bool has_autocommit = false;
+  bool change_stream_get_more = false;  // a getMore that holds a change stream's cursor
 };
 
 std::vector<std::string> ErrorLabelsFor(const LabelContext& context, std::optional<ErrorCode> code,

@@ -125,6 +125,15 @@ Status FailPoints::Configure(const Document& body, bson_t* reply) {
     transactional_write_action_ = action;
     return Status::OK();
   }
+  if (*name == "failGetMoreAfterCursorCheckout") {
+    auto code = CodeField(data, "errorCode");
+    if (!code.ok()) return code.status();
+    if (mode.kind != Mode::Kind::kOff && !*code) return BadFailPoint("failGetMoreAfterCursorCheckout needs data.errorCode");
+    BSON_APPEND_INT64(reply, "count", get_more_fired_);
+    get_more_mode_ = mode;
+    get_more_error_ = code->value_or(ErrorCode::kInternalError);
+    return Status::OK();
+  }
   return BadFailPoint("Unknown fail point: " + *name);
 }
 
@@ -157,6 +166,13 @@ std::optional<FailCommandAction> FailPoints::CheckFailCommand(std::string_view c
   if (!Fire(&fail_command_mode_)) return std::nullopt;
   ++fail_command_fired_;
   return fail_action_;
+}
+
+std::optional<ErrorCode> FailPoints::CheckGetMoreAfterCheckout() {
+  std::lock_guard lock(mutex_);
+  if (!Fire(&get_more_mode_)) return std::nullopt;
+  ++get_more_fired_;
+  return get_more_error_;
 }
 
 std::optional<TransactionalWriteAction> FailPoints::CheckTransactionalWrite() {

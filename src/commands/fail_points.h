@@ -13,6 +13,8 @@
 //                                 after it committed (its retry must get the
 //                                 first reply), or fails before it runs with
 //                                 data.failBeforeCommitExceptionCode
+//   failGetMoreAfterCursorCheckout  a getMore fails with data.errorCode once
+//                                 it holds its cursor (which it then kills)
 //
 // Modes: "alwaysOn", "off", {times: n}, {skip: n}, {activationProbability: p}.
 #pragma once
@@ -58,6 +60,8 @@ class FailPoints {
   // `app_name` (hello's client.application.name), if it applies.
   std::optional<FailCommandAction> CheckFailCommand(std::string_view command, std::string_view app_name);
   std::optional<TransactionalWriteAction> CheckTransactionalWrite();
+  // Consumes one activation of failGetMoreAfterCursorCheckout: its code.
+  std::optional<ErrorCode> CheckGetMoreAfterCheckout();
 
  private:
   struct Mode {
@@ -78,6 +82,9 @@ class FailPoints {
   Mode transactional_write_mode_;                    // GUARDED_BY(mutex_)
   TransactionalWriteAction transactional_write_action_;  // GUARDED_BY(mutex_)
   int64_t transactional_write_fired_ = 0;            // GUARDED_BY(mutex_)
+  Mode get_more_mode_;                               // GUARDED_BY(mutex_)
+  ErrorCode get_more_error_ = ErrorCode::kInternalError;  // GUARDED_BY(mutex_)
+  int64_t get_more_fired_ = 0;                       // GUARDED_BY(mutex_)
 };
 
 }  // namespace docket::commands

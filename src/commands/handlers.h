@@ -138,8 +138,9 @@ Status CreateIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status DropIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status ReIndex(CommandContext&, const CommandRequest&, bson_t*);
 
-// Appends {cursor: {firstBatch|nextBatch: [...], id, ns}}.
+// Appends {cursor: {firstBatch|nextBatch: [...], postBatchResumeToken (a
+// change stream's), id, ns}}.
 void AppendCursorReply(bson_t* reply, const char* batch_field, const std::vector<Document>& batch, int64_t id,
-                       const std::string& ns);
+                       const std::string& ns, const std::optional<Document>& post_batch_resume_token = std::nullopt);
 
 }  // namespace docket::commands

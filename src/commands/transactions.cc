@@ -395,7 +395,7 @@ Document RunWithSession(CommandContext& context, const CommandRequest& request, 
     if (auto unsatisfied = UnsatisfiedWriteConcernError(*concern)) reply = WithWriteConcernError(reply, *unsatisfied);
   }
   if (context.fail != nullptr && context.fail->error_labels) return WithErrorLabels(reply, *context.fail->error_labels);
-  LabelContext labels{name, fields->has_txn_number, fields->has_autocommit};
+  LabelContext labels{name, fields->has_txn_number, fields->has_autocommit, context.change_stream_get_more};
   auto code = TopLevelErrorCode(reply);
   auto wc_code = WriteConcernErrorCode(reply);
   if (!code && !wc_code) return reply;

@@ -588,9 +588,66 @@ Result<FindAndModifyResult> Collection::FindAndModify(const Document& filter, co
   return RunFindAndModify(engine_, db_, name_, filter, UpdateSource{nullptr, &update}, options);
 }
 
+namespace {
+
+// The name of an index spec.
+std::string IndexName(const Document& spec) {
+  bson_iter_t it;
+  return spec.Find("name", &it) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
+}
+
+// The oplog entries of an index change: {createIndexes: coll, <spec>} for
+// each index in `after` that `before` lacks, {dropIndexes: coll, index:
+// name} (o2: its spec) for each the other way round (engine/oplog.h).
+Status LogIndexChanges(EngineImpl* engine, const std::string& db, const std::string& name,
+                       const std::vector<Document>& before, const std::vector<Document>& after) {
+  if (engine->oplog == nullptr) return Status::OK();
+  const storage::EntryPtr entry = engine->catalog->Find(db, name);
+  const std::string uuid = entry ? entry->uuid : "";
+  auto has = [](const std::vector<Document>& specs, const std::string& index) {
+    return std::any_of(specs.begin(), specs.end(), [&](const Document& d) { return IndexName(d) == index; });
+  };
+  for (const Document& spec : after) {
+    if (has(before, IndexName(spec))) continue;
+    bson::Builder o;
+    BSON_APPEND_UTF8(o.get(), "createIndexes", name.c_str());
+    bson_iter_t it;
+    spec.Iterate(&it);
+    while (bson_iter_next(&it)) bson::AppendElement(o.get(), bson_iter_key(&it), -1, &it);
+    DOCKET_RETURN_IF_ERROR(engine::LogCommand(engine, db, uuid, o.Finish()));
+  }
+  for (const Document& spec : before) {
+    if (has(after, IndexName(spec))) continue;
+    bson::Builder o;
+    BSON_APPEND_UTF8(o.get(), "dropIndexes", name.c_str());
+    BSON_APPEND_UTF8(o.get(), "index", IndexName(spec).c_str());
+    DOCKET_RETURN_IF_ERROR(engine::LogCommand(engine, db, uuid, o.Finish(), spec));
+  }
+  return Status::OK();
+}
+
+// Runs an index change and logs what it changed.
+template <typename Change>
+auto WithIndexLog(EngineImpl* engine, const std::string& db, const std::string& name, Change change)
+    -> decltype(change()) {
+  std::vector<Document> before;
+  if (engine->oplog != nullptr) {
+    auto listed = engine::ListIndexes(engine, db, name);
+    if (listed.ok()) before = std::move(listed).value();
+  }
+  auto result = change();
+  if (!result.ok() || engine->oplog == nullptr) return result;
+  auto after = engine::ListIndexes(engine, db, name);
+  if (!after.ok()) return after.status();
+  DOCKET_RETURN_IF_ERROR(LogIndexChanges(engine, db, name, before, *after));
+  return result;
+}
+
+}  // namespace
+
 Result<CreateIndexesResult> Collection::CreateIndexes(const std::vector<Document>& specs, Transaction* txn) {
   if (txn != nullptr) return engine::CreateIndexesInTransaction(engine_, txn, db_, name_, specs);
-  return engine::CreateIndexes(engine_, db_, name_, specs);
+  return WithIndexLog(engine_, db_, name_, [&] { return engine::CreateIndexes(engine_, db_, name_, specs); });
 }
 
 Result<std::string> Collection::CreateIndex(const Document& keys, bool unique) {
@@ -603,11 +660,13 @@ Result<std::string> Collection::CreateIndex(const Document& keys, bool unique) {
 }
 
 Status Collection::DropIndex(std::string_view name) {
-  return engine::DropIndexes(engine_, db_, name_, std::string(name), nullptr);
+  return WithIndexLog(engine_, db_, name_,
+                      [&] { return engine::DropIndexes(engine_, db_, name_, std::string(name), nullptr); });
 }
 
 Status Collection::DropIndexByKey(const Document& key_pattern) {
-  return engine::DropIndexes(engine_, db_, name_, std::string(), &key_pattern);
+  return WithIndexLog(engine_, db_, name_,
+                      [&] { return engine::DropIndexes(engine_, db_, name_, std::string(), &key_pattern); });
 }
 
 Result<std::vector<Document>> Collection::ListIndexes() { return engine::ListIndexes(engine_, db_, name_); }

@@ -15,6 +15,7 @@ Result<std::vector<Document>> CursorImpl::NextBatch(size_t max_documents) {
   size_t bytes = 0;
   auto finish = [this] {
     exhausted_ = true;
+    KeepResumeToken();
     stream_.reset();
   };
   while (!exhausted_ && batch.size() < max_documents && bytes < kMaxBatchBytes) {
@@ -124,6 +125,7 @@ Result<std::vector<Document>> Cursor::ToVector() {
 
 bool Cursor::exhausted() const { return impl_->exhausted(); }
 bool Cursor::tailable() const { return impl_->tailable(); }
+std::optional<Document> Cursor::post_batch_resume_token() const { return impl_->resume_token(); }
 
 bool Cursor::AwaitData(std::chrono::milliseconds max_wait, const std::function<bool()>& cancelled) {
   return impl_->AwaitData(std::chrono::steady_clock::now() + max_wait, cancelled);

@@ -24,11 +24,18 @@ class CursorImpl {
   bool AwaitData(std::chrono::steady_clock::time_point until, const std::function<bool()>& cancelled) {
     return tailable() && stream_->WaitForInsert(until, cancelled);
   }
+  // A tailable stream reads no further than the batch it returns, so its
+  // resume token is that of the batch's end; kept when the stream ends.
+  std::optional<Document> resume_token() const { return stream_ != nullptr ? stream_->resume_token() : last_token_; }
+  void KeepResumeToken() {
+    if (stream_ != nullptr) last_token_ = stream_->resume_token();
+  }
 
  private:
   StreamPtr stream_;
   size_t batch_size_;
   std::optional<Document> pending_;  // read ahead, not yet returned
+  std::optional<Document> last_token_;  // resume_token() once the stream is gone
   bool exhausted_ = false;
 };
 

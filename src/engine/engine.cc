@@ -75,6 +75,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 void Engine::SetNoTableScan(bool on) { impl_->no_table_scan = on; }
 bool Engine::no_table_scan() const { return impl_->no_table_scan; }
 ClusterClock& Engine::cluster_clock() { return impl_->clock; }
+
+Status Engine::RecordCollectionModified(std::string_view db, std::string_view name, const Document& command) {
+  const storage::EntryPtr entry = impl_->catalog->Find(db, name);
+  return engine::LogCommand(impl_.get(), db, entry && !entry->view ? entry->uuid : "", command);
+}
 bool Engine::has_oplog() const { return impl_->oplog != nullptr; }
 
 void Engine::SetTtlMonitorEnabled(bool on) {
@@ -126,7 +131,10 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, Tran
 Status Engine::CreateCollection(std::string_view db, std::string_view name, const CollectionOptions& options,
                                 Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
-  if (options.view_on) return engine::CreateView(impl_.get(), db, name, options, txn);
+  if (options.view_on) {
+    DOCKET_RETURN_IF_ERROR(engine::CreateView(impl_.get(), db, name, options, txn));
+    return txn != nullptr ? Status::OK() : engine::LogCommand(impl_.get(), db, "", engine::CreateCommand(name, options));
+  }
   if (!options.pipeline.empty()) {
     return Status(ErrorCode::kInvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
   }
@@ -144,7 +152,10 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, cons
                   "Cannot create a capped collection in a multi-document transaction.");
   }
   if (txn == nullptr) {
-    return impl_->catalog->Create(db, name, *capped, std::nullopt, std::move(validation), engine::CompileValidation);
+    DOCKET_RETURN_IF_ERROR(
+        impl_->catalog->Create(db, name, *capped, std::nullopt, std::move(validation), engine::CompileValidation));
+    const storage::EntryPtr created = impl_->catalog->Find(db, name);
+    return engine::LogCommand(impl_.get(), db, created ? created->uuid : "", engine::CreateCommand(name, options));
   }
   if (validation) {
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
@@ -173,21 +184,32 @@ Status DeleteCollectionData(EngineImpl* impl, const storage::CollectionEntry& en
 
 Status Engine::DropCollection(std::string_view db, std::string_view name, int* indexes_was) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
+  if (impl_->oplog != nullptr && db == engine::kOplogDatabase && name == engine::kOplogCollection) {
+    return Status(ErrorCode::kIllegalOperation, "can't drop live oplog while replicating");
+  }
   auto dropped = impl_->catalog->Drop(db, name);
   if (!dropped.ok()) return dropped.status();
   // Retired: no one changes its indexes any more.
   if (indexes_was != nullptr) *indexes_was = (*dropped)->view ? -1 : static_cast<int>((*dropped)->indexes.size()) + 1;
   // The id is retired: nothing can write into its range any more.
-  return DeleteCollectionData(impl_.get(), **dropped);
+  DOCKET_RETURN_IF_ERROR(DeleteCollectionData(impl_.get(), **dropped));
+  bson::Builder drop;
+  bson_append_utf8(drop.get(), "drop", 4, name.data(), static_cast<int>(name.size()));
+  return engine::LogCommand(impl_.get(), db, (*dropped)->view ? "" : (*dropped)->uuid, drop.Finish());
 }
 
 Status Engine::DropDatabase(std::string_view db) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateDatabaseName(db));
+  bool dropped_any = false;
   for (const storage::EntryPtr& entry : impl_->catalog->List(db)) {
     Status s = DropCollection(db, entry->name);
     if (!s.ok() && s.code() != ErrorCode::kNamespaceNotFound) return s;
+    dropped_any = dropped_any || s.ok();
   }
-  return Status::OK();
+  if (!dropped_any) return Status::OK();  // as mongod: no entry for a database that did not exist
+  bson::Builder command;
+  BSON_APPEND_INT32(command.get(), "dropDatabase", 1);
+  return engine::LogCommand(impl_.get(), db, "", command.Finish());
 }
 
 Status Engine::RenameCollection(std::string_view from_db, std::string_view from_name, std::string_view to_db,
@@ -207,10 +229,21 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
   }
   auto target = impl_->catalog->Rename(from_db, from_name, to_db, to_name, drop_target);
   if (!target.ok()) return target.status();
+  if (*target) DOCKET_RETURN_IF_ERROR(DeleteCollectionData(impl_.get(), **target));
+  const storage::EntryPtr moved = impl_->catalog->Find(to_db, to_name);
+  bson::Builder command;
+  const std::string from = std::string(from_db) + "." + std::string(from_name);
+  const std::string to = std::string(to_db) + "." + std::string(to_name);
+  BSON_APPEND_UTF8(command.get(), "renameCollection", from.c_str());
+  BSON_APPEND_UTF8(command.get(), "to", to.c_str());
+  BSON_APPEND_BOOL(command.get(), "stayTemp", false);
   if (*target) {
-    return DeleteCollectionData(impl_.get(), **target);
+    BSON_APPEND_BINARY(command.get(), "dropTarget", BSON_SUBTYPE_UUID,
+                       reinterpret_cast<const uint8_t*>((*target)->uuid.data()), 16);
+  } else {
+    BSON_APPEND_BOOL(command.get(), "dropTarget", false);
   }
-  return Status::OK();
+  return engine::LogCommand(impl_.get(), from_db, moved ? moved->uuid : "", command.Finish());
 }
 
 Status Engine::Flush() { return impl_->store->Flush(); }

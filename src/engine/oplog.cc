@@ -25,7 +25,7 @@ void AppendChange(bson_t* out, const OplogChange& change) {
   const char op[2] = {change.op, '\0'};
   BSON_APPEND_UTF8(out, "op", op);
   BSON_APPEND_UTF8(out, "ns", change.ns.c_str());
-  AppendUuid(out, "ui", change.uuid);
+  if (!change.uuid.empty()) AppendUuid(out, "ui", change.uuid);
   bson::AppendDocument(out, "o", change.o);
   if (change.o2) bson::AppendDocument(out, "o2", *change.o2);
 }
@@ -76,8 +76,9 @@ Document ChangeEntry(const OplogChange& change, LogicalTime ts, int64_t wall) {
   return entry.Finish();
 }
 
-// The record key of the entry at `ts`: the oplog's records are keyed by time.
-std::string EntryKey(uint64_t collection_id, LogicalTime ts) {
+}  // namespace
+
+std::string OplogEntryKey(uint64_t collection_id, LogicalTime ts) {
   bson::Builder holder;
   BSON_APPEND_TIMESTAMP(holder.get(), "ts", ts.seconds, ts.increment);
   const Document doc = holder.Finish();
@@ -86,8 +87,6 @@ std::string EntryKey(uint64_t collection_id, LogicalTime ts) {
   bson_iter_next(&it);
   return storage::RecordKey(collection_id, it);
 }
-
-}  // namespace
 
 bool IsLogged(const EngineImpl* engine, const storage::CollectionEntry& entry) {
   return engine->oplog != nullptr && entry.db != kOplogDatabase && entry.name != "system.profile";
@@ -99,9 +98,49 @@ Status RefuseOplogWrite(const EngineImpl* engine, const storage::EntryPtr& entry
                 "cannot write to '" + entry->db + "." + entry->name + "': only the server writes its oplog");
 }
 
+Document CreateCommand(std::string_view name, const CollectionOptions& options) {
+  bson::Builder o;
+  bson_append_utf8(o.get(), "create", 6, name.data(), static_cast<int>(name.size()));
+  if (options.view_on) {
+    BSON_APPEND_UTF8(o.get(), "viewOn", options.view_on->c_str());
+    bson_t pipeline;
+    BSON_APPEND_ARRAY_BEGIN(o.get(), "pipeline", &pipeline);
+    for (size_t i = 0; i < options.pipeline.size(); ++i) {
+      bson::AppendDocument(&pipeline, std::to_string(i).c_str(), options.pipeline[i]);
+    }
+    bson_append_array_end(o.get(), &pipeline);
+    return o.Finish();
+  }
+  if (options.capped) {
+    BSON_APPEND_BOOL(o.get(), "capped", true);
+    if (options.size) BSON_APPEND_INT64(o.get(), "size", *options.size);
+    if (options.max) BSON_APPEND_INT64(o.get(), "max", *options.max);
+  }
+  if (!options.validator.empty()) bson::AppendDocument(o.get(), "validator", options.validator);
+  bson_t id_index, key;
+  BSON_APPEND_DOCUMENT_BEGIN(o.get(), "idIndex", &id_index);
+  BSON_APPEND_INT32(&id_index, "v", 2);
+  BSON_APPEND_DOCUMENT_BEGIN(&id_index, "key", &key);
+  BSON_APPEND_INT32(&key, "_id", 1);
+  bson_append_document_end(&id_index, &key);
+  BSON_APPEND_UTF8(&id_index, "name", "_id_");
+  bson_append_document_end(o.get(), &id_index);
+  return o.Finish();
+}
+
+Status LogCommand(EngineImpl* engine, std::string_view db, const std::string& uuid, const Document& o,
+                  std::optional<Document> o2) {
+  if (engine->oplog == nullptr || db == kOplogDatabase) return Status::OK();
+  return RunWriteWithRetry(engine, WriteOptions(), [&](WriteUnit& unit) -> Status {
+    unit.noted_changes().push_back(OplogChange{'c', std::string(db) + ".$cmd", uuid, o, o2});
+    return Status::OK();
+  });
+}
+
 Status OpenOplog(Engine* owner, EngineImpl* engine, int64_t size_bytes) {
   const std::string db(kOplogDatabase), name(kOplogCollection);
-  if (engine->catalog->Find(db, name) == nullptr) {
+  const bool created = engine->catalog->Find(db, name) == nullptr;
+  if (created) {
     CollectionOptions options;
     options.capped = true;
     options.size = size_bytes;
@@ -128,7 +167,16 @@ Status OpenOplog(Engine* owner, EngineImpl* engine, int64_t size_bytes) {
     DOCKET_RETURN_IF_ERROR(engine->clock.Advance(t));
   }
   engine->oplog = std::move(oplog);
-  return Status::OK();
+  if (!created) return Status::OK();
+  // As a new replica set's first entry: a no-op that marks where history
+  // starts (a change stream asked to start before it has lost its history).
+  bson::Builder message;
+  BSON_APPEND_UTF8(message.get(), "msg", "initiating set");
+  const Document o = message.Finish();
+  return RunWriteWithRetry(engine, WriteOptions(), [&](WriteUnit& unit) -> Status {
+    unit.noted_changes().push_back(OplogChange{'n', "", "", o, std::nullopt});
+    return Status::OK();
+  });
 }
 
 OplogAppender::OplogAppender(EngineImpl* engine, rocksdb::Transaction* txn)
@@ -148,7 +196,7 @@ Status OplogAppender::Append(const std::vector<OplogChange>& changes, const Oplo
   auto write = [&](const Document& entry) -> Status {
     auto sequence = engine_->store->NextRecordSequence();
     if (!sequence.ok()) return sequence.status();
-    DOCKET_RETURN_IF_ERROR(WriteNewRecord(unit_, oplog, EntryKey(oplog.id, ts), entry, *sequence));
+    DOCKET_RETURN_IF_ERROR(WriteNewRecord(unit_, oplog, OplogEntryKey(oplog.id, ts), entry, *sequence));
     unit_.NoteCappedChange(static_cast<int64_t>(entry.size()), 1, 0, /*inserted=*/true);
     ts.increment++;
     return RemoveOverLimits(unit_, oplog, *sequence);

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,10 @@ inline constexpr std::string_view kOplogCollection = "oplog.rs";
 // the collection is not one MongoDB leaves out).
 bool IsLogged(const EngineImpl* engine, const storage::CollectionEntry& entry);
 
+// The record key of the oplog entry at `ts` (entries are keyed by time, so
+// that key order is time order).
+std::string OplogEntryKey(uint64_t oplog_id, LogicalTime ts);
+
 // InvalidNamespace when `entry` is the engine's oplog, which only the
 // engine writes; OK otherwise (null included).
 Status RefuseOplogWrite(const EngineImpl* engine, const storage::EntryPtr& entry);
@@ -47,6 +52,20 @@ Status RefuseOplogWrite(const EngineImpl* engine, const storage::EntryPtr& entry
 // one keeps its size), sets engine->oplog, and raises the clock above the
 // newest entry's time, so that times keep growing across restarts.
 Status OpenOplog(Engine* owner, EngineImpl* engine, int64_t size_bytes);
+
+// Records a command that changed the catalog, as MongoDB's 'c' entries:
+// {op: "c", ns: "<db>.$cmd", ui (when `uuid` is not empty), o, o2}, e.g.
+// o {create: name, ...}, {drop: name}, {renameCollection: from, to, ...},
+// {dropDatabase: 1}, {createIndexes: name, <spec>}, {dropIndexes: name,
+// index: <name>}. Called right after the change, in a commit of its own
+// (the catalog is not written through transactions): a crash between the
+// two loses the entry, never invents one. No-op without an oplog or for
+// the local database.
+Status LogCommand(EngineImpl* engine, std::string_view db, const std::string& uuid, const Document& o,
+                  std::optional<Document> o2 = std::nullopt);
+
+// create's `o`: {create: name, ...its options as MongoDB logs them}.
+Document CreateCommand(std::string_view name, const CollectionOptions& options);
 
 // A transaction's session, for its oplog entry (Transaction::SetSession).
 struct OplogSession {

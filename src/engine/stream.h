@@ -30,6 +30,9 @@ class DocumentStream {
     (void)cancelled;
     return false;
   }
+  // A change stream's postBatchResumeToken: where a stream resumed from it
+  // would go on (engine/resume_token.h). Others: none.
+  virtual std::optional<Document> resume_token() const { return std::nullopt; }
 };
 
 using StreamPtr = std::unique_ptr<DocumentStream>;

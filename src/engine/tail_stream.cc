@@ -35,8 +35,9 @@ Status CheckTailableOptions(const FindOptions& options) {
   return Status::OK();
 }
 
-TailStream::TailStream(EngineImpl* engine, storage::EntryPtr entry, std::shared_ptr<const FindStream::Shape> shape)
-    : engine_(engine), entry_(std::move(entry)), shape_(std::move(shape)) {}
+TailStream::TailStream(EngineImpl* engine, storage::EntryPtr entry, std::shared_ptr<const FindStream::Shape> shape,
+                       uint64_t after)
+    : engine_(engine), entry_(std::move(entry)), shape_(std::move(shape)), position_(after) {}
 
 Status TailStream::Reopen() {
   std::shared_lock lifecycle(entry_->lifecycle);

@@ -28,8 +28,11 @@ Status CheckTailableOptions(const FindOptions& options);
 
 class TailStream : public DocumentStream {
  public:
-  // REQUIRES: entry is capped.
-  TailStream(EngineImpl* engine, storage::EntryPtr entry, std::shared_ptr<const FindStream::Shape> shape);
+  // REQUIRES: entry is capped. `after`: the sequence number of a record to
+  // start after (0: from the oldest); it must still be there when the
+  // stream first reads, else CappedPositionLost.
+  TailStream(EngineImpl* engine, storage::EntryPtr entry, std::shared_ptr<const FindStream::Shape> shape,
+             uint64_t after = 0);
 
   Result<std::optional<Document>> Next() override;
   bool tailable() const override { return true; }
