@@ -275,9 +275,16 @@ class Collection {
     for (T* d : docs) Prepare(*d);  // hooks first: a refused document draws no number
     // A value drawn for an insert that then fails is taken back from the
     // document (a retried transaction draws again; a burned atomic or block
-    // value stays a gap).
+    // value stays a gap). A transaction whose commit failed runs the body
+    // again: the values its earlier attempt drew were rolled back with it
+    // and may be another insert's by now, so they are drawn again too.
+    std::vector<T*> filled;  // by the latest attempt
+    auto take_back = [&] {
+      for (T* d : filled) clear_(*d);
+      filled.clear();
+    };
     auto write = [&](Session* session) {
-      std::vector<T*> filled;
+      take_back();
       try {
         std::vector<Document> encoded;
         for (T* d : docs) {
@@ -289,12 +296,17 @@ class Collection {
           if (r && !r->ok()) throw Error(*r);
         }
       } catch (...) {
-        for (T* d : filled) clear_(*d);
+        take_back();
         throw;
       }
     };
     if (gapless_ && session_ == nullptr) {
-      backend_->WithTransaction([&](Session& s) { write(&s); }, write_concern_, 100);
+      try {
+        backend_->WithTransaction([&](Session& s) { write(&s); }, write_concern_, 100);
+      } catch (...) {
+        take_back();  // the last attempt's commit failed: its values are not the documents'
+        throw;
+      }
     } else {
       write(session_);
     }
