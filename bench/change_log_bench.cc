@@ -74,7 +74,7 @@ double DocketInsert(const std::string& uri, int threads) {
   const double rate = docket::bench::OpsPerSecond(threads, g_seconds, [&](int t, int64_t) {
     Command(clients[t], BCON_NEW("insert", BCON_UTF8("docs"), "documents", "[", "{", "_id",
                                  BCON_INT64(g_next_id.fetch_add(1)), "name", BCON_UTF8("user"), "score",
-                                 BCON_INT32(42), "]", "}"));
+                                 BCON_INT32(42), "}", "]"));
   });
   for (auto* c : clients) mongoc_client_destroy(c);
   return rate;

@@ -94,9 +94,12 @@ Status RemoveOverLimits(WriteUnit& unit, const storage::CollectionEntry& entry, 
     DOCKET_RETURN_IF_ERROR(FromRocks(it->status(), "reading the natural order"));
   }
   for (const Victim& victim : victims) {
-    DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(victim.key), "deleting a record"));
-    DOCKET_RETURN_IF_ERROR(
-        FromRocks(unit.txn()->DeleteUntracked(storage::NaturalKey(entry.id, victim.sequence)), "deleting a record"));
+    // The oplog's entries are written and removed only under its writer
+    // lock (engine/oplog.h), inside other writers' transactions: no row
+    // locks for them. Other capped collections' records are users' too.
+    DOCKET_RETURN_IF_ERROR(unit.shared() ? unit.DeleteUnlocked(victim.key)
+                                         : FromRocks(unit.txn()->Delete(victim.key), "deleting a record"));
+    DOCKET_RETURN_IF_ERROR(unit.DeleteUnlocked(storage::NaturalKey(entry.id, victim.sequence)));
     const Document doc = Document::FromTrustedBytes(victim.document);
     DOCKET_RETURN_IF_ERROR(UpdateIndexEntries(unit, entry, &doc, nullptr));
     unit.NoteCappedChange(-static_cast<int64_t>(victim.document.size()), -1, victim.sequence + 1);

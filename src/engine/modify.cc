@@ -114,9 +114,8 @@ Status ApplyToRecord(WriteUnit& unit, const storage::CollectionEntry& entry, con
       if (entry.capped) unit.NoteCappedChange(-static_cast<int64_t>(current.size()), -1);
       DOCKET_RETURN_IF_ERROR(FromRocks(unit.txn()->Delete(key), "deleting a record"));
       // Nobody else writes this entry: its record is locked.
-      DOCKET_RETURN_IF_ERROR(
-          FromRocks(unit.txn()->DeleteUntracked(storage::NaturalKey(entry.id, sequence)), "deleting a record"));
-      unit.NoteChange(entry, 'd', IdDocument(current));
+      DOCKET_RETURN_IF_ERROR(unit.DeleteUnlocked(storage::NaturalKey(entry.id, sequence)));
+      if (IsLogged(unit.engine(), entry)) unit.NoteChange(entry, 'd', IdDocument(current));
       return UpdateIndexEntries(unit, entry, &current, nullptr);
     });
   }

@@ -196,7 +196,7 @@ Status OplogAppender::Append(const std::vector<OplogChange>& changes, const Oplo
   auto write = [&](const Document& entry) -> Status {
     auto sequence = engine_->store->NextRecordSequence();
     if (!sequence.ok()) return sequence.status();
-    DOCKET_RETURN_IF_ERROR(WriteNewRecord(unit_, oplog, OplogEntryKey(oplog.id, ts), entry, *sequence));
+    DOCKET_RETURN_IF_ERROR(WriteNewRecord(unit_, oplog, OplogEntryKey(oplog.id, ts), entry, *sequence, /*lock_key=*/false));
     unit_.NoteCappedChange(static_cast<int64_t>(entry.size()), 1, 0, /*inserted=*/true);
     ts.increment++;
     return RemoveOverLimits(unit_, oplog, *sequence);

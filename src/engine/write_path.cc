@@ -2,6 +2,8 @@
 
 #include "engine/validation.h"
 
+#include <rocksdb/utilities/write_batch_with_index.h>
+
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -168,9 +170,18 @@ Status WriteUnit::Commit() {
   return engine_->store->MakeCommittedWritesDurable();
 }
 
-void WriteUnit::NoteChange(const storage::CollectionEntry& entry, char op, Document o, std::optional<Document> o2) {
+Status WriteUnit::PutUnlocked(const std::string& key, rocksdb::Slice value) {
+  return FromRocks(txn_->GetWriteBatch()->Put(key, value), "writing a record");
+}
+
+Status WriteUnit::DeleteUnlocked(const std::string& key) {
+  return FromRocks(txn_->GetWriteBatch()->Delete(key), "deleting a record");
+}
+
+void WriteUnit::NoteChange(const storage::CollectionEntry& entry, char op, const Document& o,
+                           const std::optional<Document>& o2) {
   if (!IsLogged(engine_, entry)) return;
-  noted_changes().push_back(OplogChange{op, entry.db + "." + entry.name, entry.uuid, std::move(o), std::move(o2)});
+  noted_changes().push_back(OplogChange{op, entry.db + "." + entry.name, entry.uuid, o, o2});
 }
 
 std::vector<OplogChange>& WriteUnit::noted_changes() { return user_ != nullptr ? user_->oplog_changes : changes_; }
@@ -195,7 +206,12 @@ void WriteUnit::PublishCapped() {
 Status WriteUnit::EnterCapped(const storage::CollectionEntry& entry) {
   if (!entry.capped || capped_ != nullptr) return Status::OK();
   if (!owned_ && !shared_) return CappedInTransaction(entry);
-  {
+  if (shared_) {
+    // The oplog's appender (engine/oplog.h): its lock is held only across
+    // another writer's commit, never a disk sync, so the wait is short and
+    // not worth another server thread (docket/blocking.h).
+    capped_lock_ = std::unique_lock<std::mutex>(entry.capped_writers->mutex);
+  } else {
     BlockingRegion waiting;
     capped_lock_ = std::unique_lock<std::mutex>(entry.capped_writers->mutex);
   }
@@ -361,15 +377,14 @@ Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, cons
 }
 
 Status WriteNewRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const std::string& key,
-                      const Document& doc, uint64_t sequence) {
-  DOCKET_RETURN_IF_ERROR(
-      FromRocks(unit.txn()->Put(key, storage::EncodeRecordValue(doc.bytes(), sequence)), "writing a record"));
+                      const Document& doc, uint64_t sequence, bool lock_key) {
+  const std::string value = storage::EncodeRecordValue(doc.bytes(), sequence);
+  DOCKET_RETURN_IF_ERROR(lock_key ? FromRocks(unit.txn()->Put(key, value), "writing a record")
+                                  : unit.PutUnlocked(key, value));
   // The natural-order entry: its key is new (sequence numbers are never
   // reused), so no other writer can hold it and it needs no lock.
-  return FromRocks(unit.txn()->PutUntracked(storage::NaturalKey(entry.id, sequence),
-                                            rocksdb::Slice(key.data() + storage::kRecordPrefixSize,
-                                                           key.size() - storage::kRecordPrefixSize)),
-                   "writing a record");
+  return unit.PutUnlocked(storage::NaturalKey(entry.id, sequence),
+                          rocksdb::Slice(key.data() + storage::kRecordPrefixSize, key.size() - storage::kRecordPrefixSize));
 }
 
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write) {

@@ -43,6 +43,7 @@ class WriteUnit {
 
   rocksdb::Transaction* txn() const { return txn_; }
   bool owned() const { return owned_; }
+  bool shared() const { return shared_; }  // kSharedTransaction
   // WriteOptions::bypass_document_validation (engine/validation.h).
   bool bypass_validation() const { return bypass_validation_; }
   EngineImpl* engine() const { return engine_; }
@@ -63,6 +64,14 @@ class WriteUnit {
   // TransactionImpl::written). No-op for an owned unit, which holds the
   // entry's lifecycle lock until it commits.
   void NoteWrite(const storage::CollectionEntry& entry);
+  // Writes or deletes a key no other writer can ever write (a natural-order
+  // entry, an oplog entry) straight into the transaction's batch: no row
+  // lock, so no lock timeout (a user transaction's locks time out at once
+  // once its snapshot is taken, even on a busy lock-table stripe), and no
+  // check against the snapshot. Savepoints roll them back as any write.
+  Status PutUnlocked(const std::string& key, rocksdb::Slice value);
+  Status DeleteUnlocked(const std::string& key);
+
   // Commits an owned transaction (no-op inside a user transaction); with j:true
   // it returns only once the commit is durable (Store's group commit). The
   // changes noted (NoteChange) go into the oplog in the same commit.
@@ -72,7 +81,9 @@ class WriteUnit {
   // `op` 'i' (o: the document), 'u' (o: the update's diff or replacement,
   // o2: {_id}) or 'd' (o: {_id}). No-op when the collection is not logged.
   // In a user transaction, the transaction keeps the changes until it commits.
-  void NoteChange(const storage::CollectionEntry& entry, char op, Document o, std::optional<Document> o2 = {});
+  // Callers that compute `o` for it check IsLogged (engine/oplog.h) first.
+  void NoteChange(const storage::CollectionEntry& entry, char op, const Document& o,
+                  const std::optional<Document>& o2 = std::nullopt);
   // The changes noted so far (AllOrNothing's undo cuts them back).
   std::vector<OplogChange>& noted_changes();
 
@@ -163,9 +174,11 @@ Result<Document> PrepareForInsert(const Document& doc);
 Status InsertRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const Document& prepared);
 
 // Writes a new record under `key` with its sequence number and natural-order
-// entry (no lock: the caller knows the key is free). Indexes are the caller's.
+// entry. Indexes are the caller's. `lock_key`: take the record key's row
+// lock (false when no other writer can ever write that key: an oplog
+// entry's time is unique; WriteUnit::PutUnlocked).
 Status WriteNewRecord(WriteUnit& unit, const storage::CollectionEntry& entry, const std::string& key,
-                      const Document& doc, uint64_t sequence);
+                      const Document& doc, uint64_t sequence, bool lock_key = true);
 
 // Cuts a stored record value (storage/record_value.h) down to its document
 // and returns its sequence number.

@@ -53,6 +53,22 @@ def jittery_server():
     assert s.stop() == 0
 
 
+@pytest.fixture(scope="module")
+def rs():
+    """A one-member replica set (--replica-set): transactions, the oplog,
+    change streams. A module may override it with other options."""
+    s = DocketServer("--replica-set", "rs0")
+    yield s
+    assert s.stop() == 0
+
+
+@pytest.fixture
+def rs_client(rs):
+    c = rs.client(directConnection=True)
+    yield c
+    c.close()
+
+
 @pytest.fixture
 def client(server):
     c = server.client()

@@ -4,30 +4,14 @@ MongoDB's shape; fullDocument updateLookup; a waiting getMore woken by the
 commit; resuming from a token after `kill -9` of the server (on disk)
 without missing or repeating a change; a standalone server's refusal
 (40573) and MongoDB's errors for bad pipelines."""
-import os
 import signal
 import threading
 import time
 
-import pymongo
 import pytest
 from pymongo.errors import OperationFailure
 
 from conftest import DocketServer
-
-
-@pytest.fixture(scope="module")
-def rs():
-    s = DocketServer("--replica-set", "rs0")
-    yield s
-    assert s.stop() == 0
-
-
-@pytest.fixture
-def rs_client(rs):
-    c = rs.client(directConnection=True)
-    yield c
-    c.close()
 
 
 def test_collection_stream_events_in_mongodbs_shape(rs_client):

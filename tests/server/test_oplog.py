@@ -22,13 +22,6 @@ def rs():
     assert s.stop() == 0
 
 
-@pytest.fixture
-def rs_client(rs):
-    c = rs.client(directConnection=True)
-    yield c
-    c.close()
-
-
 def entries(client, ns):
     return list(client.local["oplog.rs"].find({"ns": ns}))
 
