@@ -1,7 +1,6 @@
 #include "aggregate/change_stream.h"
 
 #include <bson/bson.h>
-#include <rocksdb/iterator.h>
 
 #include <algorithm>
 #include <deque>
@@ -14,8 +13,6 @@
 #include "engine/oplog.h"
 #include "engine/resume_token.h"
 #include "engine/tail_stream.h"
-#include "storage/keys.h"
-#include "storage/record_value.h"
 
 namespace docket::aggregate {
 namespace {
@@ -264,54 +261,6 @@ class ChangeStreamCursorStream : public DocumentStream {
   ChangeStreamSource* source_;  // owned by top_'s chain
 };
 
-// The sequence number of the last oplog entry before `t` (0: none), and
-// whether the oplog still holds everything from `t` on.
-struct StartPosition {
-  uint64_t after_sequence = 0;
-  bool history_lost = false;
-};
-
-Result<StartPosition> FindStart(EngineImpl* engine, LogicalTime t) {
-  const uint64_t id = engine->oplog->id;
-  StartPosition start;
-  std::unique_ptr<rocksdb::Iterator> it(engine->db()->NewIterator(rocksdb::ReadOptions()));
-  const std::string lower = storage::RecordPrefix(id);
-  it->Seek(lower);
-  if (!it->status().ok()) return Status(ErrorCode::kInternalError, "reading the oplog: " + it->status().ToString());
-  if (!it->Valid() || !it->key().starts_with(lower)) return start;  // an empty oplog
-  const Document oldest = Document::FromTrustedBytes(
-      std::string(storage::RecordDocument(std::string_view(it->value().data(), it->value().size()))));
-  bson_iter_t ts;
-  if (oldest.Find("ts", &ts) && BSON_ITER_HOLDS_TIMESTAMP(&ts)) {
-    LogicalTime first;
-    bson_iter_timestamp(&ts, &first.seconds, &first.increment);
-    start.history_lost = t < first;
-  }
-  const std::string key = engine::OplogEntryKey(id, t);
-  it->SeekForPrev(key);
-  if (it->Valid() && it->key().starts_with(lower) && it->key().compare(key) == 0) it->Prev();
-  if (it->Valid() && it->key().starts_with(lower)) {
-    start.after_sequence = storage::RecordSequence(std::string_view(it->value().data(), it->value().size()));
-  }
-  return start;
-}
-
-// The newest entry's sequence number and time (0 and the clock's last
-// write when the oplog is empty).
-std::pair<uint64_t, LogicalTime> Newest(EngineImpl* engine) {
-  const uint64_t id = engine->oplog->id;
-  std::unique_ptr<rocksdb::Iterator> it(engine->db()->NewIterator(rocksdb::ReadOptions()));
-  it->SeekForPrev(storage::RecordRangeEnd(id));
-  if (it->Valid() && it->key().compare(storage::RecordRangeEnd(id)) == 0) it->Prev();
-  if (!it->Valid() || !it->key().starts_with(storage::RecordPrefix(id))) return {0, engine->clock.LastWrite()};
-  const std::string_view value(it->value().data(), it->value().size());
-  const Document entry = Document::FromTrustedBytes(std::string(storage::RecordDocument(value)));
-  LogicalTime t = engine->clock.LastWrite();
-  bson_iter_t ts;
-  if (entry.Find("ts", &ts) && BSON_ITER_HOLDS_TIMESTAMP(&ts)) bson_iter_timestamp(&ts, &t.seconds, &t.increment);
-  return {storage::RecordSequence(value), t};
-}
-
 }  // namespace
 
 bool StartsWithChangeStream(const std::vector<Document>& stages) {
@@ -374,7 +323,7 @@ Result<std::unique_ptr<CursorImpl>> OpenChangeStream(EngineImpl* engine, const s
   std::optional<ResumePoint> from = spec->resume_after ? spec->resume_after : spec->start_after;
   if (from || spec->start_at) {
     const LogicalTime t = from ? from->ts : *spec->start_at;
-    auto start = FindStart(engine, t);
+    auto start = engine::OplogStartBefore(engine, t);
     if (!start.ok()) return start.status();
     if (start->history_lost) {
       return Status(ErrorCode::kChangeStreamHistoryLost,
@@ -384,7 +333,7 @@ Result<std::unique_ptr<CursorImpl>> OpenChangeStream(EngineImpl* engine, const s
     skip_through = from ? *from : Before(t);
     high_water = skip_through;
   } else {
-    auto [sequence, t] = Newest(engine);
+    auto [sequence, t] = engine::NewestOplogEntry(engine);
     after_sequence = sequence;
     skip_through = high_water = ResumePoint::HighWaterMark(t);
   }

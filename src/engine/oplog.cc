@@ -2,12 +2,15 @@
 
 #include <bson/bson.h>
 
+#include <rocksdb/iterator.h>
+
 #include <chrono>
 #include <string>
 
 #include "bson/builder.h"
 #include "engine/capped.h"
 #include "storage/keys.h"
+#include "storage/record_value.h"
 
 namespace docket::engine {
 namespace {
@@ -177,6 +180,45 @@ Status OpenOplog(Engine* owner, EngineImpl* engine, int64_t size_bytes) {
     unit.noted_changes().push_back(OplogChange{'n', "", "", o, std::nullopt});
     return Status::OK();
   });
+}
+
+Result<OplogStart> OplogStartBefore(EngineImpl* engine, LogicalTime t) {
+  const uint64_t id = engine->oplog->id;
+  OplogStart start;
+  std::unique_ptr<rocksdb::Iterator> it(engine->db()->NewIterator(rocksdb::ReadOptions()));
+  const std::string lower = storage::RecordPrefix(id);
+  it->Seek(lower);
+  if (!it->status().ok()) return Status(ErrorCode::kInternalError, "reading the oplog: " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(lower)) return start;  // an empty oplog
+  const Document oldest = Document::FromTrustedBytes(
+      std::string(storage::RecordDocument(std::string_view(it->value().data(), it->value().size()))));
+  bson_iter_t ts;
+  if (oldest.Find("ts", &ts) && BSON_ITER_HOLDS_TIMESTAMP(&ts)) {
+    LogicalTime first;
+    bson_iter_timestamp(&ts, &first.seconds, &first.increment);
+    start.history_lost = t < first;
+  }
+  const std::string key = OplogEntryKey(id, t);
+  it->SeekForPrev(key);
+  if (it->Valid() && it->key().starts_with(lower) && it->key().compare(key) == 0) it->Prev();
+  if (it->Valid() && it->key().starts_with(lower)) {
+    start.after_sequence = storage::RecordSequence(std::string_view(it->value().data(), it->value().size()));
+  }
+  return start;
+}
+
+std::pair<uint64_t, LogicalTime> NewestOplogEntry(EngineImpl* engine) {
+  const uint64_t id = engine->oplog->id;
+  std::unique_ptr<rocksdb::Iterator> it(engine->db()->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(storage::RecordRangeEnd(id));
+  if (it->Valid() && it->key().compare(storage::RecordRangeEnd(id)) == 0) it->Prev();
+  if (!it->Valid() || !it->key().starts_with(storage::RecordPrefix(id))) return {0, engine->clock.LastWrite()};
+  const std::string_view value(it->value().data(), it->value().size());
+  const Document entry = Document::FromTrustedBytes(std::string(storage::RecordDocument(value)));
+  LogicalTime t = engine->clock.LastWrite();
+  bson_iter_t ts;
+  if (entry.Find("ts", &ts) && BSON_ITER_HOLDS_TIMESTAMP(&ts)) bson_iter_timestamp(&ts, &t.seconds, &t.increment);
+  return {storage::RecordSequence(value), t};
 }
 
 OplogAppender::OplogAppender(EngineImpl* engine, rocksdb::Transaction* txn)

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/engine_impl.h"
@@ -66,6 +67,20 @@ Status LogCommand(EngineImpl* engine, std::string_view db, const std::string& uu
 
 // create's `o`: {create: name, ...its options as MongoDB logs them}.
 Document CreateCommand(std::string_view name, const CollectionOptions& options);
+
+// Where a reader of the oplog from time `t` on starts: after the entry
+// with sequence number `after_sequence` (the last entry before `t`; 0:
+// from the oldest), and whether entries from `t` on may be gone already
+// (`t` is older than the oldest entry). Errors: the storage's.
+struct OplogStart {
+  uint64_t after_sequence = 0;
+  bool history_lost = false;
+};
+Result<OplogStart> OplogStartBefore(EngineImpl* engine, LogicalTime t);
+
+// The newest entry's sequence number and time (0 and the clock's last
+// write when the oplog is empty). REQUIRES: the engine keeps an oplog.
+std::pair<uint64_t, LogicalTime> NewestOplogEntry(EngineImpl* engine);
 
 // A transaction's session, for its oplog entry (Transaction::SetSession).
 struct OplogSession {

@@ -214,7 +214,8 @@ TEST_P(OplogTest, ConcurrentWritersCommitInTimeOrder) {
     if (Str(e, "op") != "u") continue;
     ++updates;
     bson_iter_t id, n;
-    ASSERT_TRUE(Sub(e, "o2").Find("_id", &id));
+    const Document o2 = Sub(e, "o2");  // the iterator points into it
+    ASSERT_TRUE(o2.Find("_id", &id));
     const Document diff_updates = Sub(Sub(Sub(e, "o"), "diff"), "u");
     ASSERT_TRUE(diff_updates.Find("n", &n)) << e.ToJson();
     const int64_t doc = bson_iter_as_int64(&id);
