@@ -13,13 +13,18 @@
 //     otherwise);
 //   * applying the same compiled update again to the same document gives the
 //     same bytes (Apply is a pure function of its inputs; $currentDate is
-//     the exception and is skipped).
+//     the exception and is skipped);
+//   * the oplog's diff of the change (bson/update_diff.h) and the change
+//     stream's updateDescription read from it are valid BSON, and the diff
+//     of an update that changed nothing is empty.
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "bson/update_diff.h"
 #include "bson/value.h"
+#include "engine/change_events.h"
 #include "fuzz_util.h"
 #include "update/update.h"
 
@@ -59,6 +64,10 @@ void ApplyAndCheck(const Update& update, const docket::Document& doc, bool deter
       if (!out.ok()) continue;
       CheckValidOutput(*out, "Update::Apply");
       if (changed != (out->bytes() != doc.bytes())) Fail("*changed is %d but the bytes say otherwise", changed);
+      const docket::Document diff = docket::bson::ComputeUpdateDiff(doc, *out);
+      CheckValidOutput(diff, "ComputeUpdateDiff");
+      if (!changed && !diff.empty()) Fail("the diff of an update that changed nothing is %s", diff.ToJson().c_str());
+      CheckValidOutput(docket::engine::UpdateDescriptionFromDiff(diff), "UpdateDescriptionFromDiff");
       if (!is_insert) {
         // _id keeps its type and value (arrays compare by value: an update may
         // rewrite an input array's non-standard field names "0", "1", ...).

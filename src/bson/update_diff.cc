@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bson/append_element.h"
@@ -24,39 +25,58 @@ bool SameValue(const bson_iter_t& a, const bson_iter_t& b) {
 
 bool IsContainer(const bson_iter_t& it) { return BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it); }
 
+// A field and which occurrence of its name it is (0 for the first: BSON
+// allows a name twice, and the k-th occurrence on one side pairs with the
+// k-th on the other).
 struct Field {
   std::string_view key;
+  size_t occurrence;
   bson_iter_t it;
 };
 
 std::vector<Field> Fields(bson_iter_t parent) {
   std::vector<Field> out;
+  std::unordered_map<std::string_view, size_t> seen;
   bson_iter_t child;
   bson_iter_recurse(&parent, &child);
-  while (bson_iter_next(&child)) out.push_back({std::string_view(bson_iter_key(&child), bson_iter_key_len(&child)), child});
+  while (bson_iter_next(&child)) {
+    const std::string_view key(bson_iter_key(&child), bson_iter_key_len(&child));
+    out.push_back({key, seen[key]++, child});
+  }
   return out;
 }
+
+// The fields by name and occurrence, for lookups in linear time overall.
+class FieldIndex {
+ public:
+  explicit FieldIndex(const std::vector<Field>& fields) {
+    for (const Field& f : fields) by_name_[f.key].push_back(&f);
+  }
+  const Field* Find(const Field& like) const {
+    auto it = by_name_.find(like.key);
+    if (it == by_name_.end() || like.occurrence >= it->second.size()) return nullptr;
+    return it->second[like.occurrence];
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::vector<const Field*>> by_name_;
+};
 
 bool DiffContainers(const bson_iter_t& before, const bson_iter_t& after, bson_t* out);
 
 // An object's diff into `out`; false when it would say nothing.
 bool DiffObjects(const bson_iter_t& before, const bson_iter_t& after, bson_t* out) {
   const std::vector<Field> old_fields = Fields(before), new_fields = Fields(after);
-  auto find = [](const std::vector<Field>& fields, std::string_view key) -> const Field* {
-    for (const Field& f : fields) {
-      if (f.key == key) return &f;
-    }
-    return nullptr;
-  };
+  const FieldIndex old_index(old_fields), new_index(new_fields);
   Builder removed, updated, inserted, nested;
   bool any_removed = false, any_updated = false, any_inserted = false, any_nested = false;
   for (const Field& f : old_fields) {
-    if (find(new_fields, f.key) != nullptr) continue;
+    if (new_index.Find(f) != nullptr) continue;
     bson_append_bool(removed.get(), f.key.data(), static_cast<int>(f.key.size()), false);
     any_removed = true;
   }
   for (const Field& f : new_fields) {
-    const Field* old = find(old_fields, f.key);
+    const Field* old = old_index.Find(f);
     if (old == nullptr) {
       AppendElement(inserted.get(), f.key.data(), static_cast<int>(f.key.size()), &f.it);
       any_inserted = true;

@@ -287,6 +287,10 @@ TEST(UpdateDiffTest, SectionsAsMongoDbWritesThem) {
   EXPECT_EQ(diff(R"({"a": [1, {"x": 1}]})", R"({"a": [1, {"x": 2}, 3]})"),
             J(R"({"sa": {"a": true, "s1": {"u": {"x": 2}}, "u2": 3}})").ToJson());
   EXPECT_EQ(diff(R"({"a": [1]})", R"({"a": {"0": 1}})"), J(R"({"u": {"a": {"0": 1}}})").ToJson());
+  // A name given twice (valid BSON): the k-th occurrence pairs with the
+  // k-th, so equal documents have an empty diff (update_fuzz's finding).
+  EXPECT_EQ(diff(R"({"_id": 1, "_id": 2})", R"({"_id": 1, "_id": 2})"), J("{}").ToJson());
+  EXPECT_EQ(diff(R"({"x": 1, "x": 2})", R"({"x": 1, "x": 3})"), J(R"({"u": {"x": 3}})").ToJson());
 }
 
 }  // namespace
