@@ -52,7 +52,12 @@ Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, co
       entry = engine->catalog->FindOrCreatePending(db, name, impl->txn, impl, &created);
       if (entry.ok() && created) impl->created.push_back(*entry);
     } else {
-      entry = engine->catalog->FindOrCreate(db, name);
+      bool created = false;
+      entry = engine->catalog->FindOrCreate(db, name, &created);
+      // As mongod, a first write that creates the collection logs its create first.
+      if (entry.ok() && created) {
+        DOCKET_RETURN_IF_ERROR(LogCommand(engine, db, (*entry)->uuid, CreateCommand(name, CollectionOptions())));
+      }
     }
     if (!entry.ok()) return entry.status();
     DOCKET_RETURN_IF_ERROR(RefuseOplogWrite(engine, *entry));

@@ -312,13 +312,16 @@ Result<EntryPtr> Catalog::CreateLocked(std::string_view db, std::string_view nam
   return entry;
 }
 
-Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view name) {
+Result<EntryPtr> Catalog::FindOrCreate(std::string_view db, std::string_view name, bool* created) {
+  if (created != nullptr) *created = false;
   if (EntryPtr found = Find(db, name)) return found;
   std::unique_lock lock(mutex_);
   auto found = WaitUntilNotPending(lock, MapKey(db, name));
   if (!found.ok()) return found.status();
   if (*found) return *found;
-  return CreateLocked(db, name, std::nullopt, std::nullopt, std::nullopt, nullptr);
+  auto made = CreateLocked(db, name, std::nullopt, std::nullopt, std::nullopt, nullptr);
+  if (made.ok() && created != nullptr) *created = true;
+  return made;
 }
 
 Status Catalog::Create(std::string_view db, std::string_view name, std::optional<CappedLimits> capped,

@@ -166,7 +166,8 @@ class Catalog {
   // Creates the collection if missing (namespace already validated by the
   // caller). If a transaction is creating it, waits until that transaction
   // ends (WriteConflict after kPendingWait).
-  Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name);
+  // `created`, when given, says whether this call created it.
+  Result<EntryPtr> FindOrCreate(std::string_view db, std::string_view name, bool* created = nullptr);
   // Errors: NamespaceExists; as FindOrCreate while a transaction creates it.
   // `capped`: the limits of a capped collection (engine/capped.h checked them);
   // `view`: a view's definition (engine/views.h checked it). Not both.

@@ -66,7 +66,7 @@ def test_a_transaction_is_one_apply_ops_entry_naming_its_session(rs_client):
         db.c.insert_one({"_id": 3}, session=session)
         session.abort_transaction()
     txns = [e for e in rs_client.local["oplog.rs"].find({"op": "c", "ns": "admin.$cmd"})
-            if any(op["ns"] == "oplog_txn.c" for op in e["o"]["applyOps"])]
+            if any(op["ns"] == "oplog_txn.c" for op in e["o"].get("applyOps", []))]
     assert len(txns) == 1
     entry = txns[0]
     assert entry["lsid"]["id"].bytes == bytes(lsid["id"])
