@@ -72,16 +72,6 @@ Status DuplicateKey(const storage::CollectionEntry& entry, const index::Index& i
       .WithDetails(DupKeyDetails(index, doc));
 }
 
-Document IdIndexSpec() {
-  bson::Builder b;
-  BSON_APPEND_INT32(b.get(), "v", 2);
-  bson_t key;
-  BSON_APPEND_DOCUMENT_BEGIN(b.get(), "key", &key);
-  BSON_APPEND_INT32(&key, "_id", 1);
-  bson_append_document_end(b.get(), &key);
-  BSON_APPEND_UTF8(b.get(), "name", "_id_");
-  return b.Finish();
-}
 
 bool IsIdIndex(const Document& spec) {
   bson_iter_t name, key;
@@ -96,6 +86,17 @@ bool IsIdIndex(const Document& spec) {
 }
 
 }  // namespace
+
+Document IdIndexSpec() {
+  bson::Builder b;
+  BSON_APPEND_INT32(b.get(), "v", 2);
+  bson_t key;
+  BSON_APPEND_DOCUMENT_BEGIN(b.get(), "key", &key);
+  BSON_APPEND_INT32(&key, "_id", 1);
+  bson_append_document_end(b.get(), &key);
+  BSON_APPEND_UTF8(b.get(), "name", "_id_");
+  return b.Finish();
+}
 
 std::string SpecName(const Document& spec) {
   bson_iter_t name;

@@ -112,6 +112,9 @@ Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string&
 
 // {v: 2, key: {_id: 1}, name: "_id_"} and then every secondary index's spec.
 Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string& db, const std::string& name);
+
+// The implicit _id index's spec, as listIndexes shows it: {v: 2, key: {_id: 1}, name: "_id_"}.
+Document IdIndexSpec();
 // Collection::IndexStats.
 Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string& db, const std::string& name);
 

@@ -9,6 +9,7 @@
 
 #include "bson/builder.h"
 #include "engine/capped.h"
+#include "engine/indexes.h"
 #include "storage/keys.h"
 #include "storage/record_value.h"
 
@@ -120,14 +121,7 @@ Document CreateCommand(std::string_view name, const CollectionOptions& options) 
     if (options.max) BSON_APPEND_INT64(o.get(), "max", *options.max);
   }
   if (!options.validator.empty()) bson::AppendDocument(o.get(), "validator", options.validator);
-  bson_t id_index, key;
-  BSON_APPEND_DOCUMENT_BEGIN(o.get(), "idIndex", &id_index);
-  BSON_APPEND_INT32(&id_index, "v", 2);
-  BSON_APPEND_DOCUMENT_BEGIN(&id_index, "key", &key);
-  BSON_APPEND_INT32(&key, "_id", 1);
-  bson_append_document_end(&id_index, &key);
-  BSON_APPEND_UTF8(&id_index, "name", "_id_");
-  bson_append_document_end(o.get(), &id_index);
+  bson::AppendDocument(o.get(), "idIndex", IdIndexSpec());
   return o.Finish();
 }
 

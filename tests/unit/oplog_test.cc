@@ -85,6 +85,7 @@ TEST_P(OplogTest, EachChangeHasOneEntryInMongoDbsFormat) {
   EXPECT_EQ(Str(all[0], "op"), "c");
   EXPECT_EQ(Str(all[0], "ns"), "app.$cmd");
   EXPECT_EQ(Str(Sub(all[0], "o"), "create"), "people");
+  EXPECT_EQ(Sub(Sub(all[0], "o"), "idIndex").ToJson(), J(R"({"v": 2, "key": {"_id": 1}, "name": "_id_"})").ToJson());
   const std::vector<Document> entries(all.begin() + 1, all.end());
   const std::string uuid = Uuid("app", "people");
   ASSERT_EQ(uuid.size(), 16u);
