@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "bson/string_order.h"
+
 namespace docket::bson {
 
 // MongoDB's canonical type order ("type bracket"): values of different
@@ -34,14 +36,15 @@ double NumberAsDouble(const bson_iter_t& it);
 // operator document in a filter, not a value.
 bool IsOperatorDocument(const bson_iter_t& it);
 
-// Total order over BSON values, MongoDB's (simple binary collation).
-// Returns <0, 0 or >0.
-int CompareValues(const bson_iter_t& a, const bson_iter_t& b);
+// Total order over BSON values, MongoDB's: strings by their bytes (the simple
+// binary collation) or, when `strings` is given, by that order (a
+// collation), at any depth. Returns <0, 0 or >0.
+int CompareValues(const bson_iter_t& a, const bson_iter_t& b, const StringOrder* strings = nullptr);
 
 // Compares two embedded documents or arrays element by element: canonical type,
 // then (when compare_names) field name, then value. A prefix sorts first.
 int CompareDocumentBytes(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len,
-                         bool compare_names);
+                         bool compare_names, const StringOrder* strings = nullptr);
 
 // The raw bytes of an element's value, as laid out in BSON (no type, no name).
 std::string_view RawValueBytes(const bson_iter_t& it);

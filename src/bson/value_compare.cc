@@ -66,7 +66,7 @@ std::string_view Utf8OrSymbol(const bson_iter_t& it) {
 }  // namespace
 
 int CompareDocumentBytes(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len,
-                         bool compare_names) {
+                         bool compare_names, const StringOrder* strings) {
   bson_iter_t x, y;
   bool x_ok = bson_iter_init_from_data(&x, a, a_len);
   bool y_ok = bson_iter_init_from_data(&y, b, b_len);
@@ -82,7 +82,7 @@ int CompareDocumentBytes(const uint8_t* a, size_t a_len, const uint8_t* b, size_
                        std::string_view(bson_iter_key(&y), bson_iter_key_len(&y)));
       if (c != 0) return c;
     }
-    c = CompareValues(x, y);
+    c = CompareValues(x, y, strings);
     if (c != 0) return c;
   }
 }
@@ -99,7 +99,7 @@ bool IsNaN(const bson_iter_t& it) {
   }
 }
 
-int CompareValues(const bson_iter_t& a, const bson_iter_t& b) {
+int CompareValues(const bson_iter_t& a, const bson_iter_t& b, const StringOrder* strings) {
   bson_type_t ta = bson_iter_type(&a), tb = bson_iter_type(&b);
   int ca = CanonicalType(ta), cb = CanonicalType(tb);
   if (ca != cb) return ca < cb ? -1 : 1;
@@ -111,13 +111,14 @@ int CompareValues(const bson_iter_t& a, const bson_iter_t& b) {
       return CompareNumbers(a, b);
     case BSON_TYPE_UTF8:
     case BSON_TYPE_SYMBOL:
-      return CompareBytes(Utf8OrSymbol(a), Utf8OrSymbol(b));
+      return strings ? Sign(strings->CompareStrings(Utf8OrSymbol(a), Utf8OrSymbol(b)))
+                     : CompareBytes(Utf8OrSymbol(a), Utf8OrSymbol(b));
     case BSON_TYPE_DOCUMENT:
     case BSON_TYPE_ARRAY: {
       std::string_view x = SubDocumentBytes(a), y = SubDocumentBytes(b);
       return CompareDocumentBytes(reinterpret_cast<const uint8_t*>(x.data()), x.size(),
                                   reinterpret_cast<const uint8_t*>(y.data()), y.size(),
-                                  ta == BSON_TYPE_DOCUMENT);
+                                  ta == BSON_TYPE_DOCUMENT, strings);
     }
     case BSON_TYPE_BINARY: {
       bson_subtype_t sa, sb;
