@@ -204,6 +204,10 @@ struct FindOptions {
   Document let;
   IndexHint hint;
   ReadOptions read;
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 struct CountOptions {
@@ -211,6 +215,10 @@ struct CountOptions {
   int64_t limit = 0;
   IndexHint hint;
   ReadOptions read;
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 struct UpdateOptions {
@@ -221,6 +229,10 @@ struct UpdateOptions {
   Document let;  // variables for the filter's $expr (as FindOptions::let)
   IndexHint hint;
   WriteOptions write;
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 // An update given as an aggregation pipeline (MongoDB 4.2+): $set /
@@ -242,6 +254,10 @@ struct DeleteOptions {
   Document let;  // variables for the filter's $expr (as FindOptions::let)
   IndexHint hint;
   WriteOptions write;
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 struct DeleteResult {
@@ -268,6 +284,10 @@ struct AggregateOptions {
   // For the writes of $out and $merge.
   WriteConcern write_concern;
   bool bypass_document_validation = false;  // WriteOptions'
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 // A collection's figures, measured (collStats, dbStats, listDatabases).
@@ -320,6 +340,10 @@ struct FindAndModifyOptions {
   Document let;
   IndexHint hint;
   WriteOptions write;
+  // How strings compare (MongoDB's `collation`: {locale: "fr", strength: 2,
+  // ...}); {} takes the collection's default collation. Errors: the
+  // collation's (BadValue, FailedToParse, ...).
+  Document collation;
 };
 
 // What findAndModify did, for callers that report it (the wire command's
@@ -401,8 +425,10 @@ class Collection {
   Result<ValidateResult> Validate();
   // Distinct values of `field` (dotted; arrays are unwound one level) over the
   // matching documents, in BSON order. Returned as {values: [...]}.
+  // `collation`: as FindOptions::collation; values equal under it are
+  // one (the first met).
   Result<Document> Distinct(std::string_view field, const Document& filter,
-                            const ReadOptions& options = {});
+                            const ReadOptions& options = {}, const Document& collation = Document());
 
   // `update` is either operators ({$set: ...}) or a replacement document.
   Result<UpdateResult> UpdateOne(const Document& filter, const Document& update,
@@ -585,6 +611,10 @@ struct CollectionOptions {
   Document validator;
   std::string validation_level = "strict";
   std::string validation_action = "error";
+  // The collection's default collation (create's `collation`): its
+  // operations and indexes use it unless they name another. Fixed at
+  // creation. {} or {locale: "simple"}: binary comparison.
+  Document collation;
 };
 
 struct CollectionInfo {
@@ -601,6 +631,7 @@ struct CollectionInfo {
   std::string validation_level;
   std::string validation_action;
   std::string uuid;         // 16 bytes (MongoDB's info.uuid); empty for a view
+  Document collation;       // the default collation's full form; {} when simple
 };
 
 // The database. Open one Engine per directory per process (RocksDB holds a lock

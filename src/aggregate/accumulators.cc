@@ -84,10 +84,11 @@ class SumAcc : public Accumulator {
 
 class MinMaxAcc : public Accumulator {
  public:
-  explicit MinMaxAcc(bool max) : max_(max) {}
+  MinMaxAcc(bool max, const bson::StringOrder* strings) : max_(max), strings_(strings) {}
   Status Add(const Value& v, const Value&) override {
     if (v.is_nullish()) return Status::OK();
-    if (best_.missing() || (max_ ? expr::Compare(v, best_) > 0 : expr::Compare(v, best_) < 0)) best_ = v.Owned();
+    const int c = best_.missing() ? 0 : expr::Compare(v, best_, strings_);
+    if (best_.missing() || (max_ ? c > 0 : c < 0)) best_ = v.Owned();
     return Status::OK();
   }
   Result<Value> Finish() const override { return best_.missing() ? Value::Null() : best_; }
@@ -97,6 +98,7 @@ class MinMaxAcc : public Accumulator {
 
  private:
   bool max_;
+  const bson::StringOrder* strings_;
   Value best_;
 };
 
@@ -130,13 +132,14 @@ class FirstLastAcc : public Accumulator {
 
 class PushAcc : public Accumulator {
  public:
-  explicit PushAcc(bool set) : set_(set) {}
+  PushAcc(bool set, const bson::StringOrder* strings) : set_(set), strings_(strings) {}
   Status Add(const Value& v, const Value&) override {
     if (v.missing()) return Status::OK();
     if (set_) {
+      // Under a collation, values equal under it are one: the first added.
       auto at = std::lower_bound(items_.begin(), items_.end(), v,
-                                 [](const Value& a, const Value& b) { return expr::Compare(a, b) < 0; });
-      if (at != items_.end() && expr::Equal(*at, v)) return Status::OK();
+                                 [this](const Value& a, const Value& b) { return expr::Compare(a, b, strings_) < 0; });
+      if (at != items_.end() && expr::Equal(*at, v, strings_)) return Status::OK();
       bytes_ += SizeOf(v);
       items_.insert(at, v.Owned());
       return Status::OK();
@@ -161,6 +164,7 @@ class PushAcc : public Accumulator {
 
  private:
   bool set_;
+  const bson::StringOrder* strings_;
   std::vector<Value> items_;  // sorted and distinct for $addToSet
   size_t bytes_ = 0;
 };
@@ -251,7 +255,7 @@ class StdDevAcc : public Accumulator {
 class NAcc : public Accumulator {
  public:
   enum class Kind { kFirst, kLast, kMin, kMax };
-  NAcc(Kind kind, size_t n) : kind_(kind), n_(n) {}
+  NAcc(Kind kind, size_t n, const bson::StringOrder* strings) : kind_(kind), n_(n), strings_(strings) {}
   Status Add(const Value& v, const Value&) override {
     if ((kind_ == Kind::kMin || kind_ == Kind::kMax) && v.is_nullish()) return Status::OK();
     Value item = v.missing() ? Value::Null() : v.Owned();
@@ -266,7 +270,7 @@ class NAcc : public Accumulator {
       case Kind::kMin:
       case Kind::kMax: {
         auto before = [this](const Value& a, const Value& b) {
-          int c = expr::Compare(a, b);
+          int c = expr::Compare(a, b, strings_);
           return kind_ == Kind::kMin ? c < 0 : c > 0;
         };
         items_.insert(std::upper_bound(items_.begin(), items_.end(), item, before), item);
@@ -291,6 +295,7 @@ class NAcc : public Accumulator {
  private:
   Kind kind_;
   size_t n_;
+  const bson::StringOrder* strings_;
   std::vector<Value> items_;
 };
 
@@ -432,16 +437,20 @@ class NCount {
 
 class NSpec : public AccumulatorSpec {
  public:
-  NSpec(expr::ExprPtr input, NAcc::Kind kind, NCount n) : kind_(kind), n_(std::move(n)) { argument_ = std::move(input); }
+  NSpec(expr::ExprPtr input, NAcc::Kind kind, NCount n, const bson::StringOrder* strings)
+      : kind_(kind), n_(std::move(n)), strings_(strings) {
+    argument_ = std::move(input);
+  }
   Result<std::unique_ptr<Accumulator>> Make(const Value& group_id, const expr::Variables& vars) const override {
     auto n = n_.For(group_id, vars);
     if (!n.ok()) return n.status();
-    return std::unique_ptr<Accumulator>(std::make_unique<NAcc>(kind_, *n));
+    return std::unique_ptr<Accumulator>(std::make_unique<NAcc>(kind_, *n, strings_));
   }
 
  private:
   NAcc::Kind kind_;
   NCount n_;
+  const bson::StringOrder* strings_;
 };
 
 class TopSpec : public AccumulatorSpec {
@@ -512,12 +521,14 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
   };
   if (op == "$sum") return simple([] { return std::make_unique<SumAcc>(false); });
   if (op == "$avg") return simple([] { return std::make_unique<SumAcc>(true); });
-  if (op == "$min") return simple([] { return std::make_unique<MinMaxAcc>(false); });
-  if (op == "$max") return simple([] { return std::make_unique<MinMaxAcc>(true); });
+  // The comparing accumulators use the pipeline's collation.
+  const bson::StringOrder* strings = scope.strings();
+  if (op == "$min") return simple([strings] { return std::make_unique<MinMaxAcc>(false, strings); });
+  if (op == "$max") return simple([strings] { return std::make_unique<MinMaxAcc>(true, strings); });
   if (op == "$first") return simple([] { return std::make_unique<FirstLastAcc>(false); });
   if (op == "$last") return simple([] { return std::make_unique<FirstLastAcc>(true); });
-  if (op == "$push") return simple([] { return std::make_unique<PushAcc>(false); });
-  if (op == "$addToSet") return simple([] { return std::make_unique<PushAcc>(true); });
+  if (op == "$push") return simple([strings] { return std::make_unique<PushAcc>(false, strings); });
+  if (op == "$addToSet") return simple([strings] { return std::make_unique<PushAcc>(true, strings); });
   if (op == "$mergeObjects") return simple([] { return std::make_unique<MergeObjectsAcc>(); });
   if (op == "$stdDevPop") return simple([] { return std::make_unique<StdDevAcc>(false); });
   if (op == "$stdDevSamp") return simple([] { return std::make_unique<StdDevAcc>(true); });
@@ -542,7 +553,7 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
                       : op == "$lastN" ? NAcc::Kind::kLast
                       : op == "$minN"  ? NAcc::Kind::kMin
                                        : NAcc::Kind::kMax;
-    return Ptr(std::make_unique<NSpec>(std::move(e).value(), kind, std::move(n).value()));
+    return Ptr(std::make_unique<NSpec>(std::move(e).value(), kind, std::move(n).value(), strings));
   }
   if (op == "$top" || op == "$bottom" || op == "$topN" || op == "$bottomN") {
     const bool single = op == "$top" || op == "$bottom";
@@ -557,7 +568,7 @@ Result<std::unique_ptr<const AccumulatorSpec>> AccumulatorSpec::Parse(std::strin
       if (!parsed.ok()) return parsed.status();
       n = std::move(parsed).value();
     }
-    auto sort = query::SortSpec::Compile(sort_by.AsDocument());
+    auto sort = query::SortSpec::Compile(sort_by.AsDocument(), strings);
     if (!sort.ok()) return sort.status();
     auto e = ParseValue(output, scope);
     if (!e.ok()) return e.status();

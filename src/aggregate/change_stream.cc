@@ -279,6 +279,14 @@ Result<std::unique_ptr<CursorImpl>> OpenChangeStream(EngineImpl* engine, const s
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
                   "Operation not permitted in transaction :: caused by :: $changeStream");
   }
+  if (!options.collation.empty()) {
+    auto collation = text::Collator::Make(options.collation);
+    if (!collation.ok()) return collation.status();
+    if (*collation != nullptr) {
+      return Status(ErrorCode::kBadValue,
+                    "a collation other than {locale: \"simple\"} on $changeStream is not supported by Docket yet");
+    }
+  }
   bson_iter_t stage;
   stages[0].Iterate(&stage);
   bson_iter_next(&stage);

@@ -26,8 +26,10 @@ struct AccumulatorField {
 
 class GroupSpec : public StageSpec {
  public:
-  GroupSpec(const char* name, expr::ExprPtr id, std::vector<AccumulatorField> fields)
-      : name_(name), id_(std::move(id)), fields_(std::move(fields)) {}
+  // `strings`: the pipeline's collation (null: binary): _ids equal under it
+  // are one group, whose _id is the first of them met.
+  GroupSpec(const char* name, expr::ExprPtr id, std::vector<AccumulatorField> fields, const bson::StringOrder* strings)
+      : name_(name), id_(std::move(id)), fields_(std::move(fields)), strings_(strings) {}
   Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const override;
   const char* name() const override { return name_; }
   bool ReadsDocuments() const override {
@@ -39,11 +41,13 @@ class GroupSpec : public StageSpec {
   }
   const expr::Expression& id() const { return *id_; }
   const std::vector<AccumulatorField>& fields() const { return fields_; }
+  const bson::StringOrder* strings() const { return strings_; }
 
  private:
   const char* name_;
   expr::ExprPtr id_;
   std::vector<AccumulatorField> fields_;
+  const bson::StringOrder* strings_;
 };
 
 class GroupStage : public Stage {
@@ -92,7 +96,14 @@ class GroupStage : public Stage {
       std::string key;
       bson_iter_t it;
       key_value.Iter(&it);
-      bson::AppendKeyValue(&key, it);
+      if (spec_.strings() != nullptr && bson::HasStrings(it)) {
+        const std::string keyed = bson::ComparisonKey(it, spec_.strings());
+        bson_iter_t keyed_it;
+        bson::IterHeldValue(keyed, &keyed_it);
+        bson::AppendKeyValue(&key, keyed_it);
+      } else {
+        bson::AppendKeyValue(&key, it);
+      }
       auto found = index_.find(key);
       size_t at = 0;
       if (found == index_.end()) {
@@ -263,7 +274,7 @@ Status ParseGroup(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr
   if (!id) return StageError(15955, "a group specification must include an _id");
   std::vector<AccumulatorField> fields;
   DOCKET_RETURN_IF_ERROR(ParseAccumulatorFields(arg, true, *ctx.scope, &fields));
-  out->push_back(std::make_shared<GroupSpec>("$group", std::move(*id), std::move(fields)));
+  out->push_back(std::make_shared<GroupSpec>("$group", std::move(*id), std::move(fields), ctx.scope->strings()));
   return Status::OK();
 }
 
@@ -287,9 +298,10 @@ Status ParseSortByCount(const bson_iter_t& arg, ParseContext& ctx, std::vector<S
   auto count = AccumulatorSpec::Parse("$sum", one_it, *ctx.scope);
   if (!count.ok()) return count.status();
   fields.push_back(AccumulatorField{"count", std::move(count).value()});
-  out->push_back(std::make_shared<GroupSpec>("$sortByCount", std::move(id).value(), std::move(fields)));
+  out->push_back(
+      std::make_shared<GroupSpec>("$sortByCount", std::move(id).value(), std::move(fields), ctx.scope->strings()));
   Document sort_doc = *Document::FromJson(R"({"count": -1})");
-  auto sort = query::SortSpec::Compile(sort_doc);
+  auto sort = query::SortSpec::Compile(sort_doc, ctx.scope->strings());
   if (!sort.ok()) return sort.status();
   out->push_back(std::make_shared<SortStageSpec>(std::move(sort_doc), std::move(sort).value()));
   return Status::OK();
@@ -299,14 +311,19 @@ Status ParseSortByCount(const bson_iter_t& arg, ParseContext& ctx, std::vector<S
 // default. Location40066 for a value in no bucket without a default.
 class BucketKey : public expr::Expression {
  public:
-  BucketKey(expr::ExprPtr group_by, std::vector<Value> boundaries, Value fallback)
-      : group_by_(std::move(group_by)), boundaries_(std::move(boundaries)), default_(std::move(fallback)) {}
+  BucketKey(expr::ExprPtr group_by, std::vector<Value> boundaries, Value fallback, const bson::StringOrder* strings)
+      : group_by_(std::move(group_by)),
+        boundaries_(std::move(boundaries)),
+        default_(std::move(fallback)),
+        strings_(strings) {}
   Result<Value> Evaluate(expr::Variables& vars) const override {
     auto v = group_by_->Evaluate(vars);
     if (!v.ok()) return v.status();
     Value x = v->missing() ? Value::Null() : *v;
     for (size_t i = 0; i + 1 < boundaries_.size(); ++i) {
-      if (expr::Compare(x, boundaries_[i]) >= 0 && expr::Compare(x, boundaries_[i + 1]) < 0) return boundaries_[i];
+      if (expr::Compare(x, boundaries_[i], strings_) >= 0 && expr::Compare(x, boundaries_[i + 1], strings_) < 0) {
+        return boundaries_[i];
+      }
     }
     if (default_.missing()) {
       return StageError(40066, "$switch could not find a matching branch for an input, and no default was specified.");
@@ -316,6 +333,7 @@ class BucketKey : public expr::Expression {
 
  private:
   expr::ExprPtr group_by_;
+  const bson::StringOrder* strings_;  // the pipeline's collation
   std::vector<Value> boundaries_;
   Value default_;
 };
@@ -370,12 +388,13 @@ Status ParseBucket(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPt
     if (bson::CanonicalType(a.type()) != bson::CanonicalType(b.type())) {
       return StageError(40193, "All values in the 'boundaries' option to $bucket must have the same type");
     }
-    if (expr::Compare(a, b) >= 0) {
+    if (expr::Compare(a, b, ctx.scope->strings()) >= 0) {
       return StageError(40194, "The 'boundaries' option to $bucket must be sorted in ascending order");
     }
   }
   if (!fallback.missing() && bson::CanonicalType(fallback.type()) == bson::CanonicalType(boundaries[0].type()) &&
-      expr::Compare(fallback, boundaries.front()) >= 0 && expr::Compare(fallback, boundaries.back()) < 0) {
+      expr::Compare(fallback, boundaries.front(), ctx.scope->strings()) >= 0 &&
+      expr::Compare(fallback, boundaries.back(), ctx.scope->strings()) < 0) {
     return StageError(40199, "The $bucket 'default' field must be less than the lowest boundary or greater than or "
                              "equal to the highest boundary.");
   }
@@ -388,10 +407,10 @@ Status ParseBucket(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPt
     if (!count.ok()) return count.status();
     fields.push_back(AccumulatorField{"count", std::move(count).value()});
   }
-  auto key = std::make_unique<BucketKey>(std::move(*group_by), std::move(boundaries), fallback);
-  out->push_back(std::make_shared<GroupSpec>("$bucket", std::move(key), std::move(fields)));
+  auto key = std::make_unique<BucketKey>(std::move(*group_by), std::move(boundaries), fallback, ctx.scope->strings());
+  out->push_back(std::make_shared<GroupSpec>("$bucket", std::move(key), std::move(fields), ctx.scope->strings()));
   Document sort_doc = *Document::FromJson(R"({"_id": 1})");
-  auto sort = query::SortSpec::Compile(sort_doc);
+  auto sort = query::SortSpec::Compile(sort_doc, ctx.scope->strings());
   if (!sort.ok()) return sort.status();
   out->push_back(std::make_shared<SortStageSpec>(std::move(sort_doc), std::move(sort).value()));
   return Status::OK();

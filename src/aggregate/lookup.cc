@@ -485,7 +485,7 @@ Status ParseGraphLookup(const bson_iter_t& arg, ParseContext& ctx, std::vector<S
         return StageError(40185, "restrictSearchWithMatch must be an object, found " + std::string(TypeName(Value::Borrow(field))));
       }
       Document filter = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(field)));
-      auto check = query::Filter::Compile(filter);
+      auto check = query::Filter::Compile(filter, nullptr, ctx.collation);
       if (!check.ok()) return check.status();
       p.restrict = filter;
     } else {

@@ -1,5 +1,6 @@
 #include "docket/deadline.h"
 #include "aggregate/pipeline.h"
+#include "engine/operation_collation.h"
 
 #include "aggregate/change_stream.h"
 
@@ -81,7 +82,7 @@ Status Optimize(Pipeline* p, ParseContext& ctx) {
       bson::AppendDocument(&list, "1", match->filter_doc());
       bson_append_array_end(merged.get(), &list);
       Document doc = merged.Finish();
-      auto filter = query::Filter::Compile(doc, ctx.scope);
+      auto filter = query::Filter::Compile(doc, ctx.scope, ctx.collation);
       if (!filter.ok()) return filter.status();
       out.back() = std::make_shared<MatchSpec>(doc, std::move(filter).value());
       continue;
@@ -202,6 +203,8 @@ class PipelineStream : public DocumentStream {
 
 Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx) {
   auto p = std::make_shared<Pipeline>();
+  p->collation = ctx.collation;
+  ctx.scope->set_strings(ctx.collation.get());
   for (size_t i = 0; i < stages.size(); ++i) {
     bson_iter_t it;
     stages[i].Iterate(&it);
@@ -358,7 +361,7 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
   std::vector<const query::Filter*> filters;
   Document plan_filter = match != nullptr ? match->filter_doc() : Document();
   if (extra_filter != nullptr) {
-    auto compiled = query::Filter::Compile(*extra_filter);
+    auto compiled = query::Filter::Compile(*extra_filter, nullptr, ctx.collation);
     if (!compiled.ok()) return compiled.status();
     extra = std::make_shared<const query::Filter>(std::move(compiled).value());
     filters.push_back(extra.get());
@@ -388,7 +391,8 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
     if (!resolved.ok()) return resolved.status();
     auto scan = engine::OpenScan(ctx.engine, UserTxn(ctx), *guard->entry, plan_filter,
                                  sort != nullptr ? sort->sort_doc() : Document(), &plan, /*describe=*/false,
-                                 /*limit_hint=*/0, /*entries_if_exact=*/counts_only, *resolved);
+                                 /*limit_hint=*/0, /*entries_if_exact=*/counts_only, *resolved,
+                                 ctx.collation.get());
     if (!scan.ok()) return scan.status();
     sorted_by_scan = plan.provides_sort;
     source = std::make_unique<CollectionSource>(std::move(scan).value(), guard->entry, std::move(filters), extra,
@@ -408,6 +412,23 @@ namespace {
 std::unique_ptr<CursorImpl> MakeCursorImpl(PipelinePtr pipeline, StagePtr stage, int32_t batch_size) {
   auto stream = std::make_unique<PipelineStream>(std::move(pipeline), std::move(stage));
   return std::make_unique<CursorImpl>(std::move(stream), batch_size > 0 ? static_cast<size_t>(batch_size) : 101);
+}
+
+// The collation a pipeline over db.`name` runs with: the one it names, or
+// the collection's default. A view has none of its own here (views have the
+// simple collation), so naming another on one is refused, as MongoDB
+// refuses a collation that differs from the view's (167).
+Result<text::CollatorPtr> PipelineCollation(EngineImpl* engine, const std::string& db, const std::string& name,
+                                            const Document& requested) {
+  const storage::EntryPtr entry = name.empty() ? nullptr : engine->catalog->Find(db, name);
+  auto collation = engine::ResolveCollation(requested, entry.get());
+  if (!collation.ok()) return collation.status();
+  if (entry && entry->view && *collation != nullptr) {
+    return Status(ErrorCode::kOptionNotSupportedOnView,
+                  "Cannot override a view's default collation: the view " + db + "." + name +
+                      " has the simple collation");
+  }
+  return collation;
 }
 
 Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const AggregateOptions& options,
@@ -431,10 +452,13 @@ Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const Aggrega
 Result<StreamPtr> AggregateStream(EngineImpl* engine, const std::string& db, const std::string& name,
                                   const std::vector<Document>& stages, const AggregateOptions& options) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
+  auto collation = PipelineCollation(engine, db, name, options.collation);
+  if (!collation.ok()) return collation.status();
   expr::Scope scope;
   auto ctx = MakeContext(engine, db, options, &scope);
   if (!ctx.ok()) return ctx.status();
-  ParseContext parse{db, &scope};
+  ctx->collation = *collation;
+  ParseContext parse{db, &scope, *collation};
   auto pipeline = ParsePipeline(stages, parse);
   if (!pipeline.ok()) return pipeline.status();
   if (!(*pipeline)->stages.empty() && std::string_view((*pipeline)->stages[0]->name()) == "$documents") {
@@ -479,10 +503,13 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
       return engine_->collection(db_, view->base).ExplainAggregate(whole, options);
     }
   }
+  auto collation = aggregate::PipelineCollation(engine_, db_, name_, options.collation);
+  if (!collation.ok()) return collation.status();
   expr::Scope scope;
   auto ctx = aggregate::MakeContext(engine_, db_, options, &scope);
   if (!ctx.ok()) return ctx.status();
-  aggregate::ParseContext parse{db_, &scope};
+  ctx->collation = *collation;
+  aggregate::ParseContext parse{db_, &scope, *collation};
   auto pipeline = aggregate::ParsePipeline(stages, parse);
   if (!pipeline.ok()) return pipeline.status();
   // What goes to the collection scan: the leading $match stages, and the
@@ -507,6 +534,7 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
     return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
   }() : and_filter.Finish();
   FindOptions find;
+  find.collation = options.collation;
   bson_iter_t sort_it;
   const bool has_sort = pushed < stages.size() && stages[pushed].Find("$sort", &sort_it) &&
                         bson_iter_type(&sort_it) == BSON_TYPE_DOCUMENT;
@@ -546,10 +574,13 @@ Result<Cursor> Engine::Aggregate(std::string_view db, const std::vector<Document
     if (!impl.ok()) return impl.status();
     return Cursor(std::move(impl).value());
   }
+  auto collation = engine::ResolveCollation(options.collation, nullptr);
+  if (!collation.ok()) return collation.status();
   expr::Scope scope;
   auto ctx = aggregate::MakeContext(impl_.get(), std::string(db), options, &scope);
   if (!ctx.ok()) return ctx.status();
-  aggregate::ParseContext parse{std::string(db), &scope};
+  ctx->collation = *collation;
+  aggregate::ParseContext parse{std::string(db), &scope, *collation};
   auto pipeline = aggregate::ParsePipeline(stages, parse);
   if (!pipeline.ok()) return pipeline.status();
   if ((*pipeline)->stages.empty() || std::string_view((*pipeline)->stages[0]->name()) != "$documents") {

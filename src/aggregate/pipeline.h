@@ -21,6 +21,7 @@ namespace docket::aggregate {
 
 struct Pipeline {
   std::vector<SpecPtr> stages;
+  text::CollatorPtr collation;  // what its stages compare strings by (they point here)
 };
 
 using PipelinePtr = std::shared_ptr<const Pipeline>;

@@ -18,6 +18,7 @@
 #include "engine/sorter.h"
 #include "expr/expression.h"
 #include "expr/value.h"
+#include "text/collation.h"
 
 namespace docket::aggregate {
 
@@ -46,6 +47,9 @@ struct RunContext {
   // Variables bound for the whole run: the command's `let`, and for a
   // $lookup sub-pipeline the values of its `let` for the current document.
   std::vector<std::pair<int, Value>> bindings;
+  // The pipeline's collation (null: simple), for the planner of the scans
+  // it opens and the filters it compiles while running; the Pipeline owns it.
+  text::CollatorPtr collation;
 
   // A Variables for one running stage: the bindings and $$NOW set.
   expr::Variables MakeVariables() const;
@@ -73,6 +77,10 @@ using SpecPtr = std::shared_ptr<const StageSpec>;
 struct ParseContext {
   std::string db;
   expr::Scope* scope = nullptr;  // the pipeline's variables
+  // The pipeline's collation (null: simple): every stage and expression
+  // compares strings by it (ParsePipeline sets it on `scope`); the parsed
+  // Pipeline keeps it alive.
+  text::CollatorPtr collation;
   bool in_facet = false;         // $facet forbids some stages inside
   bool in_lookup = false;        // $out/$merge are not allowed in sub-pipelines
   int sub_depth = 0;             // sub-pipelines ($lookup, $unionWith, $facet) around this one

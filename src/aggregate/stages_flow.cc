@@ -111,7 +111,7 @@ class SortStage : public Stage {
   StreamPtr sorted_;
 };
 
-Status ParseSort(const bson_iter_t& arg, ParseContext&, std::vector<SpecPtr>* out) {
+Status ParseSort(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out) {
   if (bson_iter_type(&arg) != BSON_TYPE_DOCUMENT) return StageError(15973, "the $sort key specification must be an object");
   Document doc = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(arg)));
   if (doc.empty()) return StageError(15976, "$sort stage must have at least one sort key");
@@ -126,7 +126,7 @@ Status ParseSort(const bson_iter_t& arg, ParseContext&, std::vector<SpecPtr>* ou
       return StageError(15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
     }
   }
-  auto spec = query::SortSpec::Compile(doc);
+  auto spec = query::SortSpec::Compile(doc, ctx.collation.get());
   if (!spec.ok()) return spec.status();
   out->push_back(std::make_shared<SortStageSpec>(std::move(doc), std::move(spec).value()));
   return Status::OK();

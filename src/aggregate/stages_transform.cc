@@ -37,7 +37,7 @@ Status ParseMatch(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr
     return StageError(15959, "the match filter must be an expression in an object");
   }
   Document doc = SubDocument(arg);
-  auto filter = query::Filter::Compile(doc, ctx.scope);
+  auto filter = query::Filter::Compile(doc, ctx.scope, ctx.collation);
   if (!filter.ok()) return filter.status();
   out->push_back(std::make_shared<MatchSpec>(std::move(doc), std::move(filter).value()));
   return Status::OK();

@@ -85,6 +85,7 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   if (!hint.ok()) return hint.status();
   options.hint = std::move(hint).value();
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "collation", &options.collation));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
   options.write_concern = *concern;

@@ -37,6 +37,7 @@ Result<CollectionOptions> ReadCollectionOptions(const Document& body) {
   options.size = *size;
   options.max = *max;
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "validator", &options.validator));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "collation", &options.collation));
   bson_iter_t it;
   if (body.Find("validationLevel", &it)) options.validation_level = bson_iter_utf8(&it, nullptr);
   if (body.Find("validationAction", &it)) options.validation_action = bson_iter_utf8(&it, nullptr);

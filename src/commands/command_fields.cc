@@ -29,7 +29,6 @@ enum class Support : uint8_t {
   kYes,              // implemented
   kDefaultOnly,      // the default (false, 0, {}) is accepted; anything else is refused
   kNo,               // refused whenever present
-  kSimpleCollation,  // only {locale: "simple"}
 };
 
 struct Field {
@@ -51,9 +50,6 @@ constexpr std::string_view kChangeLog =
 constexpr std::string_view kServerTools =
     "open issue: What operators, ODMs and tools expect of a server: profiler, views, validation, collMod, currentOp, "
     "metrics, explain, logs";
-constexpr std::string_view kQueryFeatures =
-    "open issue: Query features applications reach for: collation, text search, geospatial, and the rest of the query "
-    "language";
 
 // Accepted by every command (MongoDB's generic arguments); their meaning is
 // handled in one place each (sessions and transactions: transactions.cc;
@@ -101,7 +97,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"allowPartialResults", Type::kBool},  // one node: there is no part to leave out
          {"readOnce", Type::kBool},             // a storage hint, no effect on answers
          {"oplogReplay", Type::kBool},          // deprecated and ignored by MongoDB 4.4+
-         {"collation", Type::kDocument, Support::kSimpleCollation},
+         {"collation", Type::kDocument},
          {"min", Type::kDocument, Support::kNo, "the min/max cursor options"},
          {"max", Type::kDocument, Support::kNo, "the min/max cursor options"},
          {"returnKey", Type::kBool, Support::kDefaultOnly, "returnKey"},
@@ -116,18 +112,18 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"hint", Type::kDocumentOrString},
          {"let", Type::kDocument},
          {"bypassDocumentValidation", Type::kBool},
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"count",
        {{{"query", Type::kDocument},
          {"limit", Type::kNumber},
          {"skip", Type::kNumber},
          {"hint", Type::kDocumentOrString},
          {"fields", Type::kDocument},  // accepted and unused by MongoDB too
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"distinct",
        {{{"key", Type::kString},
          {"query", Type::kDocument},
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"insert",
        {{{"documents", Type::kArray},
          {"ordered", Type::kBool},
@@ -145,7 +141,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"multi", Type::kBool},
          {"arrayFilters", Type::kArray},
          {"hint", Type::kDocumentOrString},
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"delete",
        {{{"deletes", Type::kArray},
          {"ordered", Type::kBool},
@@ -154,7 +150,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
         {{"q", Type::kDocument},
          {"limit", Type::kNumber},
          {"hint", Type::kDocumentOrString},
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"findAndModify",
        {{{"query", Type::kDocument},
          {"sort", Type::kDocument},
@@ -167,7 +163,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"hint", Type::kDocumentOrString},
          {"let", Type::kDocument},
          {"bypassDocumentValidation", Type::kBool},
-         {"collation", Type::kDocument, Support::kSimpleCollation}}}},
+         {"collation", Type::kDocument}}}},
       {"getMore",
        {{{"collection", Type::kString},
          {"batchSize", Type::kNumber},
@@ -176,7 +172,7 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
       {"killCursors", {{{"cursors", Type::kArray}}}},
       {"profile", {{{"slowms", Type::kNumber}, {"sampleRate", Type::kNumber}, {"filter", Type::kAny}}}},
       {"create",
-       {{{"collation", Type::kDocument, Support::kSimpleCollation},
+       {{{"collation", Type::kDocument},
          {"capped", Type::kBool},
          {"size", Type::kNumber},
          {"max", Type::kNumber},
@@ -370,8 +366,6 @@ Status CheckField(const std::string& path, const bson_iter_t& it, const Field& f
       return NotImplemented(path, field.feature);
     case Support::kDefaultOnly:
       return IsDefault(it) ? Status::OK() : NotImplemented(path, field.feature);
-    case Support::kSimpleCollation:
-      return CheckSimpleCollation(SubDocumentOf(it), path);
   }
   return Status::OK();
 }
@@ -398,16 +392,6 @@ Status CheckStatement(const std::string& prefix, const Document& statement, cons
 
 }  // namespace
 
-Status CheckSimpleCollation(const Document& collation, std::string_view where) {
-  bson_iter_t locale;
-  if (collation.Find("locale", &locale) && BSON_ITER_HOLDS_UTF8(&locale) &&
-      std::string_view(bson_iter_utf8(&locale, nullptr)) == "simple") {
-    return Status::OK();
-  }
-  return Status(ErrorCode::kNotImplemented,
-                "BSON field '" + std::string(where) + "': collations other than {locale: \"simple\"} are not supported "
-                "by Docket yet (" + std::string(kQueryFeatures) + ")");
-}
 
 Status CheckCommandFields(std::string_view command, const Document& body,
                           const std::vector<wire::DocumentSequence>* sequences, bool replica_set) {

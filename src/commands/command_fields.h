@@ -29,8 +29,5 @@ namespace docket::commands {
 Status CheckCommandFields(std::string_view command, const Document& body,
                           const std::vector<wire::DocumentSequence>* sequences, bool replica_set = true);
 
-// Whether a collation document asks for what Docket compares by: binary
-// comparison ({locale: "simple"}). Errors: NotImplemented for any other.
-Status CheckSimpleCollation(const Document& collation, std::string_view where);
 
 }  // namespace docket::commands

@@ -148,6 +148,7 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   if (*batch_size < 0) return Status(ErrorCode::kBadValue, "batchSize value must be non-negative");
   const bool single_batch = GetBoolField(body, "singleBatch", false);
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "collation", &options.collation));
   auto hint = GetHint(body);
   if (!hint.ok()) return hint.status();
   options.hint = std::move(hint).value();
@@ -313,6 +314,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       Result<UpdateResult> result = Status(ErrorCode::kInternalError, "unset");
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
       if (filters.ok()) filters = ReadHint(spec, &options.hint);
+      if (filters.ok()) filters = ReadDocumentField(spec, "collation", &options.collation);
       UpdatePipeline pipeline;
       Status parsed = ReadDocumentArray(spec, "u", &pipeline.stages);
       if (parsed.ok()) parsed = MergeLet(*request.body, spec, &pipeline.let);
@@ -350,6 +352,7 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       Status filters = ReadDocumentArray(spec, "arrayFilters", &options.array_filters);
       if (filters.ok()) filters = ReadDocumentField(*request.body, "let", &options.let);
       if (filters.ok()) filters = ReadHint(spec, &options.hint);
+      if (filters.ok()) filters = ReadDocumentField(spec, "collation", &options.collation);
       if (!filters.ok()) {
         result = filters;
       } else if (!IsOperatorUpdate(u)) {
@@ -458,6 +461,7 @@ Status FindAndModify(CommandContext& context, const CommandRequest& request, bso
   options.return_document = GetBoolField(body, "new", false) ? ReturnDocument::kAfter : ReturnDocument::kBefore;
   DOCKET_RETURN_IF_ERROR(ReadDocumentArray(body, "arrayFilters", &options.array_filters));
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "collation", &options.collation));
   DOCKET_RETURN_IF_ERROR(ReadHint(body, &options.hint));
   auto concern = GetWriteConcern(body);
   if (!concern.ok()) return concern.status();
@@ -517,6 +521,7 @@ Status Count(CommandContext& context, const CommandRequest& request, bson_t* rep
   options.skip = *skip;
   options.limit = *limit < 0 ? -*limit : *limit;
   DOCKET_RETURN_IF_ERROR(ReadHint(*request.body, &options.hint));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(*request.body, "collation", &options.collation));
   options.read.transaction = request.txn;
   auto n = context.server.engine->collection(request.db, *name).CountDocuments(*query, options);
   if (!n.ok()) return n.status();
@@ -533,7 +538,9 @@ Status Distinct(CommandContext& context, const CommandRequest& request, bson_t* 
   if (!query.ok()) return query.status();
   ReadOptions read;
   read.transaction = request.txn;
-  auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query, read);
+  Document collation;
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(*request.body, "collation", &collation));
+  auto values = context.server.engine->collection(request.db, *name).Distinct(*key, *query, read, collation);
   if (!values.ok()) return values.status();
   bson_iter_t it;
   if (values->Find("values", &it)) docket::bson::AppendElement(reply, "values", -1, &it);

@@ -258,6 +258,7 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   auto hint = GetHint(*inner);
   if (!hint.ok()) return hint.status();
   options.hint = std::move(hint).value();
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "collation", &options.collation));
   if (verb == "find") {
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "filter", &filter));
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));
@@ -277,11 +278,13 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
     auto statement_hint = GetHint(*statement);
     if (!statement_hint.ok()) return statement_hint.status();
     if (!statement_hint->empty()) options.hint = std::move(statement_hint).value();
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*statement, "collation", &options.collation));
   } else if (verb == "aggregate") {
     std::vector<Document> stages;
     DOCKET_RETURN_IF_ERROR(ReadDocumentArray(*inner, "pipeline", &stages));
     AggregateOptions aggregate;
     aggregate.hint = options.hint;
+    aggregate.collation = options.collation;
     auto explained = context.server.engine->collection(request.db, *name).ExplainAggregate(stages, aggregate);
     if (!explained.ok()) return explained.status();
     AppendExplainFrame(context, request, *inner, *explained, reply);

@@ -17,6 +17,7 @@
 #include "engine/sorter.h"
 #include "engine/namespace.h"
 #include "engine/oplog.h"
+#include "engine/operation_collation.h"
 #include "engine/views.h"
 #include "engine/write_path.h"
 #include "storage/keys.h"
@@ -189,7 +190,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     return Cursor(std::make_unique<CursorImpl>(std::move(stream).value(),
                                                options.batch_size > 0 ? static_cast<size_t>(options.batch_size) : 101));
   }
-  auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
+  auto collation = engine::ResolveCollation(options.collation, guard->entry.get());
+  if (!collation.ok()) return collation.status();
+  auto filter = query::Filter::CompileWithLet(filter_doc, options.let, *collation);
   if (!filter.ok()) return filter.status();
   auto projection = query::Projection::Compile(options.projection, &filter_doc);
   if (!projection.ok()) return projection.status();
@@ -197,7 +200,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   Document sort_doc = options.sort;
   IndexHint hint_spec = options.hint;
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort_doc, &hint_spec));
-  auto sort = query::SortSpec::Compile(sort_doc);
+  auto sort = query::SortSpec::Compile(sort_doc, collation->get());
   if (!sort.ok()) return sort.status();
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
 
@@ -243,7 +246,8 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   engine::PlanSummary plan;
   const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
   auto opened =
-      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, sort_doc, &plan, false, limit_hint, false, *hint);
+      engine::OpenScan(engine_, user_txn, *guard->entry, filter_doc, sort_doc, &plan, false, limit_hint, false, *hint,
+                       collation->get());
   if (!opened.ok()) return opened.status();
   std::unique_ptr<engine::DocumentScan> scan = std::move(opened).value();
   if (sort->empty() || plan.provides_sort) {
@@ -287,10 +291,12 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
   {
     // An exact index plan counts its entries without reading a record.
-    auto compiled = query::Filter::Compile(filter);  // errors as a find's
-    if (!compiled.ok()) return compiled.status();
     auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction, engine::Views::kAllow);
     if (!guard.ok()) return guard.status();
+    auto collation = engine::ResolveCollation(options.collation, guard->entry.get());
+    if (!collation.ok()) return collation.status();
+    auto compiled = query::Filter::Compile(filter, nullptr, *collation);  // errors as a find's
+    if (!compiled.ok()) return compiled.status();
     if (!guard->entry) return int64_t{0};
     if (guard->entry->view) {
       guard->lock.unlock();  // Find takes it again
@@ -299,7 +305,8 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
     auto hint = engine::ResolveHint(*guard->entry, options.hint, filter);
     if (!hint.ok()) return hint.status();
     if (!compiled->id_equality()) {
-      auto exact = engine::CountExactMatches(engine_, UserTxn(options.read.transaction), *guard->entry, filter, *hint);
+      auto exact = engine::CountExactMatches(engine_, UserTxn(options.read.transaction), *guard->entry, filter, *hint,
+                                             collation->get());
       if (!exact.ok()) return exact.status();
       if (exact->has_value()) {
         int64_t n = std::max<int64_t>(0, **exact - options.skip);
@@ -317,6 +324,7 @@ Result<int64_t> Collection::CountThroughFind(const Document& filter, const Count
   find.limit = options.limit;
   find.read = options.read;
   find.hint = options.hint;
+  find.collation = options.collation;
   find.batch_size = 1000;
   auto cursor = Find(filter, find);
   if (!cursor.ok()) return cursor.status();
@@ -347,11 +355,21 @@ Result<int64_t> Collection::EstimatedDocumentCount() {
   return count;
 }
 
-Result<Document> Collection::Distinct(std::string_view field, const Document& filter_doc, const ReadOptions& options) {
+Result<Document> Collection::Distinct(std::string_view field, const Document& filter_doc, const ReadOptions& options,
+                                      const Document& collation_spec) {
   if (field.empty()) return Status(ErrorCode::kBadValue, "distinct field cannot be empty");
   FindOptions find;
   find.read = options;
   find.batch_size = 1000;
+  find.collation = collation_spec;
+  text::CollatorPtr collation;
+  {
+    // The collation values are told apart by: the one Find resolves.
+    const storage::EntryPtr entry = engine_->catalog->Find(db_, name_);
+    auto resolved = engine::ResolveCollation(collation_spec, entry.get());
+    if (!resolved.ok()) return resolved.status();
+    collation = std::move(resolved).value();
+  }
   auto cursor = Find(filter_doc, find);
   if (!cursor.ok()) return cursor.status();
   bson::Path path = bson::SplitPath(field);
@@ -362,8 +380,16 @@ Result<Document> Collection::Distinct(std::string_view field, const Document& fi
     for (const Document& doc : *batch) {
       bson::VisitPath(doc.data(), doc.size(), path, [&](const bson_iter_t* v) {
         if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;  // arrays are unwound
+        // Values equal under the collation are one: the first seen.
         std::string key;
-        bson::AppendKeyValue(&key, *v);
+        if (collation != nullptr && bson::HasStrings(*v)) {
+          const std::string keyed = bson::ComparisonKey(*v, collation.get());
+          bson_iter_t it;
+          bson::IterHeldValue(keyed, &it);
+          bson::AppendKeyValue(&key, it);
+        } else {
+          bson::AppendKeyValue(&key, *v);
+        }
         if (!values.count(key)) values.emplace(std::move(key), bson::HoldValue(*v));
         return false;
       });
@@ -407,21 +433,23 @@ struct UpdateSource {
 };
 
 // `let`: the variables the filter's $expr reads (the command's `let`).
+// `collation`: the operation's (null: simple), for the filter, the sort and
+// the update's comparisons.
 Result<CompiledModify> CompileModify(const Document& filter, const Document& let, const Document* sort,
-                                     const UpdateSource& source) {
-  auto f = query::Filter::CompileWithLet(filter, let);
+                                     const UpdateSource& source, const text::CollatorPtr& collation) {
+  auto f = query::Filter::CompileWithLet(filter, let, collation);
   if (!f.ok()) return f.status();
-  auto s = query::SortSpec::Compile(sort ? *sort : Document());
+  auto s = query::SortSpec::Compile(sort ? *sort : Document(), collation.get());
   if (!s.ok()) return s.status();
   CompiledModify out{std::move(f).value(), std::move(s).value(), std::nullopt};
   static const std::vector<Document> kNoFilters;
   const std::vector<Document>& array_filters = source.array_filters ? *source.array_filters : kNoFilters;
   if (source.doc != nullptr) {
-    auto u = update::Update::Compile(*source.doc, source.mode, array_filters);
+    auto u = update::Update::Compile(*source.doc, source.mode, array_filters, collation);
     if (!u.ok()) return u.status();
     out.update = std::move(u).value();
   } else if (source.pipeline != nullptr) {
-    auto u = update::Update::CompilePipeline(source.pipeline->stages, source.pipeline->let, array_filters);
+    auto u = update::Update::CompilePipeline(source.pipeline->stages, source.pipeline->let, array_filters, collation);
     if (!u.ok()) return u.status();
     out.update = std::move(u).value();
   }
@@ -430,6 +458,23 @@ Result<CompiledModify> CompileModify(const Document& filter, const Document& let
 
 // For updates and deletes: an upsert may create the collection; without
 // one, a missing collection is nothing to change.
+// The collation a write's filter is compiled with: the one it names, or the
+// collection's default. Read before the write resolves its collection (a
+// filter that does not compile must not create it); a collection's
+// default never changes, so the guard's entry has the same unless the
+// collection was dropped and made again meanwhile (RecheckCollation).
+Result<text::CollatorPtr> PeekCollation(EngineImpl* engine, const std::string& db, const std::string& name,
+                                        const Document& requested) {
+  const storage::EntryPtr entry = engine->catalog->Find(db, name);
+  return engine::ResolveCollation(requested, entry.get());
+}
+
+// Whether the collation compiled with is still the collection's.
+bool SameAsResolved(const text::CollatorPtr& compiled, const Document& requested, const EntryGuard& guard) {
+  if (!requested.empty()) return true;
+  return text::SameCollation(compiled.get(), guard.entry ? guard.entry->collation.get() : nullptr);
+}
+
 Result<EntryGuard> Resolve(EngineImpl* engine, const std::string& db, const std::string& name, bool may_create,
                            Transaction* txn) {
   if (may_create) return engine::ResolveForWrite(engine, db, name, txn);
@@ -444,15 +489,23 @@ namespace {
 Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const std::string& name,
                                const Document& filter, UpdateSource source, const UpdateOptions& options, bool many) {
   source.array_filters = &options.array_filters;
-  auto compiled = CompileModify(filter, options.let, nullptr, source);
+  auto collation = PeekCollation(engine, db, name, options.collation);
+  if (!collation.ok()) return collation.status();
+  auto compiled = CompileModify(filter, options.let, nullptr, source, *collation);
   if (!compiled.ok()) return compiled.status();
   if (many && compiled->update->is_replacement()) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
   }
   auto guard = Resolve(engine, db, name, options.upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
+  if (!SameAsResolved(*collation, options.collation, *guard)) {
+    *collation = guard->entry ? guard->entry->collation : text::CollatorPtr();
+    compiled = CompileModify(filter, options.let, nullptr, source, *collation);
+    if (!compiled.ok()) return compiled.status();
+  }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
   request.hint = &options.hint;
+  request.collation = collation->get();
   auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
                       : engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
@@ -488,12 +541,20 @@ Result<UpdateResult> Collection::ReplaceOne(const Document& filter, const Docume
 namespace {
 Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const std::string& name,
                                const Document& filter, const DeleteOptions& options, bool many) {
-  auto compiled = CompileModify(filter, options.let, nullptr, UpdateSource{});
+  auto collation = PeekCollation(engine, db, name, options.collation);
+  if (!collation.ok()) return collation.status();
+  auto compiled = CompileModify(filter, options.let, nullptr, UpdateSource{}, *collation);
   if (!compiled.ok()) return compiled.status();
   auto guard = Resolve(engine, db, name, /*may_create=*/false, options.write.transaction);
   if (!guard.ok()) return guard.status();
+  if (!SameAsResolved(*collation, options.collation, *guard)) {
+    *collation = guard->entry ? guard->entry->collation : text::CollatorPtr();
+    compiled = CompileModify(filter, options.let, nullptr, UpdateSource{}, *collation);
+    if (!compiled.ok()) return compiled.status();
+  }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
   request.hint = &options.hint;
+  request.collation = collation->get();
   auto outcome = many ? engine::ModifyMany(engine, *guard, request, options.write)
                       : engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
@@ -508,16 +569,24 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   Document sort = options.sort;
   IndexHint hint = options.hint;
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort, &hint));
-  auto compiled = CompileModify(filter, options.let, &sort, source);
+  auto collation = PeekCollation(engine, db, name, options.collation);
+  if (!collation.ok()) return collation.status();
+  auto compiled = CompileModify(filter, options.let, &sort, source, *collation);
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
   bool upsert = options.upsert && is_update;
   auto guard = Resolve(engine, db, name, upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
+  if (!SameAsResolved(*collation, options.collation, *guard)) {
+    *collation = guard->entry ? guard->entry->collation : text::CollatorPtr();
+    compiled = CompileModify(filter, options.let, &sort, source, *collation);
+    if (!compiled.ok()) return compiled.status();
+  }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
                                 compiled->update ? &*compiled->update : nullptr, upsert, &sort};
   request.hint = &hint;
+  request.collation = collation->get();
   auto outcome = engine::ModifyOne(engine, *guard, request, options.write);
   if (!outcome.ok()) return outcome.status();
   FindAndModifyResult result;

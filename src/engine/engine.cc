@@ -132,6 +132,14 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, cons
                                 Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
   if (options.view_on) {
+    if (!options.collation.empty()) {
+      auto made = text::Collator::Make(options.collation);
+      if (!made.ok()) return made.status();
+      if (*made != nullptr) {
+        return Status(ErrorCode::kBadValue,
+                      "views with a default collation other than {locale: \"simple\"} are not supported by Docket yet");
+      }
+    }
     DOCKET_RETURN_IF_ERROR(engine::CreateView(impl_.get(), db, name, options, txn));
     return txn != nullptr ? Status::OK() : engine::LogCommand(impl_.get(), db, "", engine::CreateCommand(name, options));
   }
@@ -151,9 +159,22 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, cons
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
                   "Cannot create a capped collection in a multi-document transaction.");
   }
+  text::CollatorPtr collation;
+  if (!options.collation.empty()) {
+    auto made = text::Collator::Make(options.collation);
+    if (!made.ok()) return made.status();
+    collation = std::move(made).value();
+  }
+  if (collation != nullptr && txn != nullptr) {
+    return Status(ErrorCode::kOperationNotSupportedInTransaction,
+                  "Cannot create a collection with a default collation in a multi-document transaction on Docket.");
+  }
   if (txn == nullptr) {
-    DOCKET_RETURN_IF_ERROR(
-        impl_->catalog->Create(db, name, *capped, std::nullopt, std::move(validation), engine::CompileValidation));
+    auto prepare = [&collation](storage::CollectionEntry* entry) {
+      entry->collation = collation;  // before the validator, which compares by it
+      return engine::CompileValidation(entry);
+    };
+    DOCKET_RETURN_IF_ERROR(impl_->catalog->Create(db, name, *capped, std::nullopt, std::move(validation), prepare));
     const storage::EntryPtr created = impl_->catalog->Find(db, name);
     return engine::LogCommand(impl_.get(), db, created ? created->uuid : "", engine::CreateCommand(name, options));
   }
@@ -329,6 +350,7 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
       info.capped_size = entry->capped->size;
       info.capped_max = entry->capped->max;
     }
+    if (entry->collation) info.collation = entry->collation->spec();
     if (entry->validation) {
       info.validated = true;
       info.validator = entry->validation->validator;

@@ -6,6 +6,7 @@
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "engine/scan.h"
+#include "engine/operation_collation.h"
 #include "engine/views.h"
 #include "query/filter.h"
 #include "query/sort.h"
@@ -125,14 +126,22 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
       AggregateOptions aggregate;
       aggregate.hint = given.hint;
       aggregate.let = given.let;
+      aggregate.collation = given.collation;
       return ExplainAggregate(engine::FindAsPipeline(filter_doc, given), aggregate);  // its own shape
     }
   }
   FindOptions options = given;
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&options.sort, &options.hint));
-  auto filter = query::Filter::CompileWithLet(filter_doc, options.let);
+  text::CollatorPtr collation;
+  {
+    const storage::EntryPtr entry = engine_->catalog->Find(db_, name_);
+    auto resolved = engine::ResolveCollation(options.collation, entry.get());
+    if (!resolved.ok()) return resolved.status();
+    collation = std::move(resolved).value();
+  }
+  auto filter = query::Filter::CompileWithLet(filter_doc, options.let, collation);
   if (!filter.ok()) return filter.status();
-  auto sort = query::SortSpec::Compile(options.sort);
+  auto sort = query::SortSpec::Compile(options.sort, collation.get());
   if (!sort.ok()) return sort.status();
   engine::PlanSummary plan;
   StageCounts counts;
@@ -156,10 +165,11 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
       counts.keys = counts.docs = counts.returned;  // as mongod's IDHACK: the key and record found
     }
   } else if (guard->entry && !run) {
-    DOCKET_RETURN_IF_ERROR(engine::DescribePlan(engine_, *guard->entry, filter_doc, options.sort, hint, &plan));
+    DOCKET_RETURN_IF_ERROR(
+        engine::DescribePlan(engine_, *guard->entry, filter_doc, options.sort, hint, &plan, collation.get()));
   } else if (guard->entry) {
     auto opened = engine::OpenScan(engine_, nullptr, *guard->entry, filter_doc, options.sort, &plan,
-                                   /*describe=*/true, 0, false, hint);
+                                   /*describe=*/true, 0, false, hint, collation.get());
     if (!opened.ok()) return opened.status();
     auto scan = std::move(opened).value();
     for (; scan->Valid(); scan->Next()) {

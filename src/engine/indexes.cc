@@ -87,7 +87,7 @@ bool IsIdIndex(const Document& spec) {
 
 }  // namespace
 
-Document IdIndexSpec() {
+Document IdIndexSpec(const text::Collator* collection_collation) {
   bson::Builder b;
   BSON_APPEND_INT32(b.get(), "v", 2);
   bson_t key;
@@ -95,6 +95,7 @@ Document IdIndexSpec() {
   BSON_APPEND_INT32(&key, "_id", 1);
   bson_append_document_end(b.get(), &key);
   BSON_APPEND_UTF8(b.get(), "name", "_id_");
+  if (collection_collation != nullptr) bson::AppendDocument(b.get(), "collation", collection_collation->spec());
   return b.Finish();
 }
 
@@ -312,11 +313,12 @@ Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry
   return Status::OK();
 }
 
-Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs) {
+Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs,
+                                                  const text::Collator* collection_collation) {
   if (specs.empty()) return Status(ErrorCode::kBadValue, "Must specify at least one index to create");
   std::vector<Document> normalized;
   for (const Document& spec : specs) {
-    auto n = index::NormalizeSpec(spec);
+    auto n = index::NormalizeSpec(spec, collection_collation);
     if (!n.ok()) return n.status();
     normalized.push_back(std::move(n).value());
   }
@@ -387,7 +389,9 @@ Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionE
 
 Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string& db, const std::string& name,
                                           const std::vector<Document>& specs) {
-  auto normalized = NormalizeIndexSpecs(specs);
+  // Checked before anything is allocated; normalised again below with the
+  // collection's default collation.
+  auto normalized = NormalizeIndexSpecs(specs, nullptr);
   if (!normalized.ok()) return normalized.status();
   // Ids come first, so that the catalog's mutex (a synced write) is not
   // taken while the collection is held exclusively. An id left unused is
@@ -398,6 +402,8 @@ Result<CreateIndexesResult> CreateIndexes(EngineImpl* engine, const std::string&
     auto locked = LockExclusive(engine, db, name, /*create=*/true);
     if (!locked.ok()) return locked.status();
     storage::CollectionEntry& entry = *locked->entry;
+    normalized = NormalizeIndexSpecs(specs, entry.collation.get());
+    if (!normalized.ok()) return normalized.status();
     CreateIndexesResult result;
     result.created_collection_automatically = locked->created;
     bool being_built = false;
@@ -500,7 +506,7 @@ Result<std::vector<Document>> ReIndex(EngineImpl* engine, const std::string& db,
     for (const storage::StoredIndex& stale : old) {
       DOCKET_RETURN_IF_ERROR(engine->store->DeleteRange(storage::IndexPrefix(stale.id), storage::IndexRangeEnd(stale.id)));
     }
-    std::vector<Document> specs = {IdIndexSpec()};
+    std::vector<Document> specs = {IdIndexSpec(entry.collation.get())};
     for (const storage::StoredIndex& stored : entry.indexes) specs.push_back(stored.spec);
     return specs;
   }
@@ -566,7 +572,7 @@ Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string&
   if (!guard.ok()) return guard.status();
   std::vector<Document> out;
   if (!guard->entry) return out;
-  out.push_back(IdIndexSpec());
+  out.push_back(IdIndexSpec(guard->entry->collation.get()));
   for (const storage::StoredIndex& stored : guard->entry->indexes) {
     if (!stored.building) out.push_back(stored.spec);  // as mongod 6.0: a build in progress is not listed
   }
@@ -579,7 +585,7 @@ Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string
   std::vector<IndexUsage> out;
   if (!guard->entry) return out;
   const storage::CollectionEntry& entry = *guard->entry;
-  const Document id_spec = IdIndexSpec();
+  const Document id_spec = IdIndexSpec(entry.collation.get());
   out.push_back({"_id_", SpecKey(id_spec), id_spec, entry.id_index_accesses.ops(), entry.id_index_accesses.since_ms()});
   for (const auto& index : IndexesOf(entry)) {
     out.push_back({index->name(), index->key_pattern(), index->spec(), index->accesses().ops(),

@@ -67,9 +67,11 @@ Status CompileIndexes(EngineImpl* engine, storage::CollectionEntry* entry);
 Status UpdateIndexEntries(WriteUnit& unit, const storage::CollectionEntry& entry, const Document* before,
                           const Document* after);
 
-// The specs as createIndexes stores them (index::NormalizeSpec). Errors:
-// BadValue for none; a spec's own errors.
-Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs);
+// The specs as createIndexes stores them (index::NormalizeSpec), those
+// without a collation taking `collection_collation`. Errors: BadValue for
+// none; a spec's own errors.
+Result<std::vector<Document>> NormalizeIndexSpecs(const std::vector<Document>& specs,
+                                                  const text::Collator* collection_collation);
 // `count` fresh index ids (never reused; one left unused is a gap).
 Result<std::vector<uint64_t>> AllocateIndexIds(EngineImpl* engine, size_t count);
 // The indexes of `normalized` that `entry` lacks, given ids from `ids` in
@@ -113,8 +115,9 @@ Status DropIndexes(EngineImpl* engine, const std::string& db, const std::string&
 // {v: 2, key: {_id: 1}, name: "_id_"} and then every secondary index's spec.
 Result<std::vector<Document>> ListIndexes(EngineImpl* engine, const std::string& db, const std::string& name);
 
-// The implicit _id index's spec, as listIndexes shows it: {v: 2, key: {_id: 1}, name: "_id_"}.
-Document IdIndexSpec();
+// The implicit _id index's spec, as listIndexes shows it: {v: 2, key: {_id: 1}, name: "_id_"},
+// and the collection's collation when it has one.
+Document IdIndexSpec(const text::Collator* collection_collation = nullptr);
 // Collection::IndexStats.
 Result<std::vector<IndexUsage>> IndexStats(EngineImpl* engine, const std::string& db, const std::string& name);
 

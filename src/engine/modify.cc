@@ -74,7 +74,8 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
   }
   PlanSummary plan;
   auto opened = OpenScan(engine, unit.owned() ? nullptr : unit.txn(), *guard.entry, *request.raw_filter,
-                         request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan, false, 0, false, hint);
+                         request.raw_sort != nullptr ? *request.raw_sort : Document(), &plan, false, 0, false, hint,
+                         request.collation);
   if (!opened.ok()) return opened.status();
   auto scan = std::move(opened).value();
   std::optional<query::SortSpec::SortValues> best_values;
@@ -262,7 +263,8 @@ Result<ModifyOutcome> ModifyMany(EngineImpl* engine, EntryGuard& guard, const Mo
       if (!resolved.ok()) return resolved.status();
       hint = std::move(resolved).value();
     }
-    auto opened = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr, false, 0, false, hint);
+    auto opened = OpenScan(engine, user_txn, *guard.entry, *request.raw_filter, Document(), nullptr, false, 0, false, hint,
+                           request.collation);
     if (!opened.ok()) return opened.status();
     auto scan = std::move(opened).value();
     if (user_txn == nullptr) {

@@ -21,6 +21,7 @@ struct ModifyRequest {
   bool upsert = false;
   const Document* raw_sort = nullptr;       // `sort` as given, for the planner (may be null)
   const IndexHint* hint = nullptr;          // the index to read through (may be null)
+  const text::Collator* collation = nullptr;  // the filter's and sort's (null: simple), for the planner
 };
 
 struct ModifyOutcome {

@@ -121,7 +121,13 @@ Document CreateCommand(std::string_view name, const CollectionOptions& options) 
     if (options.max) BSON_APPEND_INT64(o.get(), "max", *options.max);
   }
   if (!options.validator.empty()) bson::AppendDocument(o.get(), "validator", options.validator);
-  bson::AppendDocument(o.get(), "idIndex", IdIndexSpec());
+  text::CollatorPtr collation;
+  if (!options.collation.empty()) {
+    auto made = text::Collator::Make(options.collation);  // made already by the create being logged
+    if (made.ok()) collation = std::move(made).value();
+  }
+  if (collation != nullptr) bson::AppendDocument(o.get(), "collation", collation->spec());
+  bson::AppendDocument(o.get(), "idIndex", IdIndexSpec(collation.get()));
   return o.Finish();
 }
 

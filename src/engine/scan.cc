@@ -249,14 +249,38 @@ std::vector<std::shared_ptr<const index::Index>> VisibleIndexes(const storage::C
 // Takes the read's snapshot (into *view outside a transaction), then plans.
 // The snapshot comes first: the plan then sees every multikey flag set by a
 // write the snapshot holds (flags are set before their write commits).
+// Under a collation, the planner sees the filter's operands as the
+// comparison keys such indexes store, and only indexes of that collation.
 index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, const storage::CollectionEntry& entry,
                            const Document& filter, const Document& sort, bool describe, const ResolvedHint& hint,
-                           ReadViewPool::View* view) {
+                           ReadViewPool::View* view, const text::Collator* collation) {
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
   else *view = engine->read_views->Acquire();
-  if (!hint.present) return index::ChoosePlan(filter, sort, VisibleIndexes(entry), describe);
+  const Document keyed = index::CollationKeyedFilter(filter, collation);
+  if (!hint.present) {
+    std::vector<std::shared_ptr<const index::Index>> usable;
+    for (auto& index : VisibleIndexes(entry)) {
+      if (!text::SameCollation(index->collation(), collation)) continue;
+      // Implication between a partial filter and the query is reasoned on
+      // raw values; with strings under a collation it is not attempted.
+      if (collation != nullptr && index->partial() && !index->partial_filter().empty()) {
+        bson_iter_t all;
+        bson_iter_init_from_data(&all, index->partial_filter().data(), index->partial_filter().size());
+        bool strings = false;
+        while (!strings && bson_iter_next(&all)) strings = bson::HasStrings(all);
+        if (strings) continue;
+      }
+      usable.push_back(std::move(index));
+    }
+    return index::ChoosePlan(keyed, sort, usable, describe);
+  }
   if (hint.index == nullptr) return index::Plan();  // $natural, or the _id index: the records in _id order
-  return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true);
+  if (!text::SameCollation(hint.index->collation(), collation)) {
+    // Its keys order strings by another collation: read it whole; the
+    // filter and any sort apply to what it gives.
+    return index::ChoosePlan(Document(), Document(), {hint.index}, describe, /*forced=*/true);
+  }
+  return index::ChoosePlan(keyed, sort, {hint.index}, describe, /*forced=*/true);
 }
 
 // Whether two key patterns name the same fields in the same order with the
@@ -473,9 +497,10 @@ void Summarize(const index::Plan& plan, PlanSummary* summary) {
 }  // namespace
 
 Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
-                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary) {
+                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary,
+                    const text::Collator* collation) {
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view);
+  index::Plan plan = PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view, collation);
   engine->read_views->Release(std::move(view));
   *summary = PlanSummary();
   if (plan.index == nullptr) {
@@ -490,9 +515,10 @@ Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, c
 Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                const storage::CollectionEntry& entry, const Document& filter,
                                                const Document& sort, PlanSummary* summary, bool describe,
-                                               size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint) {
+                                               size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint,
+                                               const text::Collator* collation) {
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view);
+  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view, collation);
   if (plan.index == nullptr) {
     if (!(hint.present && hint.natural == 0)) {  // not the _id index: a collection scan
       Status allowed = CheckTableScanAllowed(engine, entry, filter, sort, hint);
@@ -530,9 +556,10 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
 
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                  const storage::CollectionEntry& entry, const Document& filter,
-                                                 const ResolvedHint& hint) {
+                                                 const ResolvedHint& hint, const text::Collator* collation) {
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, hint, &view);
+  index::Plan plan =
+      PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, hint, &view, collation);
   if (plan.index == nullptr || !plan.exact) {
     engine->read_views->Release(std::move(view));
     return std::optional<int64_t>();

@@ -155,18 +155,21 @@ bool NoTableScanApplies(EngineImpl* engine, const storage::CollectionEntry& entr
 // index entries only (a reader that only counts its documents); the
 // summary's entries_only says so. Errors: NoQueryExecutionPlans when the
 // plan is a collection scan and Engine::SetNoTableScan forbids one.
-// REQUIRES: entry.lifecycle held (shared).
+// `collation`: the operation's (null: simple); only indexes of the same
+// collation bound or order the read (a hinted index of another collation
+// is read whole). REQUIRES: entry.lifecycle held (shared).
 Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                        const storage::CollectionEntry& entry, const Document& filter,
                                        const Document& sort, PlanSummary* summary, bool describe = false,
                                        size_t limit_hint = 0, bool entries_if_exact = false,
-                                       const ResolvedHint& hint = {});
+                                       const ResolvedHint& hint = {}, const text::Collator* collation = nullptr);
 
 // What OpenScan would plan, without opening the scan (explain's
 // queryPlanner: nothing is read). Errors as OpenScan's. REQUIRES:
 // entry.lifecycle held (shared).
 Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
-                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary);
+                    const Document& sort, const ResolvedHint& hint, PlanSummary* summary,
+                    const text::Collator* collation = nullptr);
 
 // The number of documents matching `filter`, counted from index entries
 // alone (MongoDB's COUNT_SCAN: no record is read) when the plan is exact
@@ -174,6 +177,7 @@ Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, c
 // matches. REQUIRES: entry.lifecycle held (shared).
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                  const storage::CollectionEntry& entry, const Document& filter,
-                                                 const ResolvedHint& hint = {});
+                                                 const ResolvedHint& hint = {},
+                                                 const text::Collator* collation = nullptr);
 
 }  // namespace docket::engine

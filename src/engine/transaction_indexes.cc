@@ -50,11 +50,15 @@ Result<CreateIndexesResult> CreateIndexesInTransaction(EngineImpl* engine, Trans
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
                   "Cannot write to system collection " + db + "." + name + " within a transaction.");
   }
-  auto normalized = NormalizeIndexSpecs(specs);
+  auto normalized = NormalizeIndexSpecs(specs, nullptr);
   if (!normalized.ok()) return normalized.status();
   TransactionImpl* t = txn->impl();
   CreateIndexesResult result;
   storage::EntryPtr entry = engine->catalog->Find(db, name, t);
+  if (entry) {
+    normalized = NormalizeIndexSpecs(specs, entry->collation.get());  // the collection's default collation
+    if (!normalized.ok()) return normalized.status();
+  }
   if (entry && !CreatedBy(*t, entry)) {
     // Someone else's collection: only a request for indexes it has succeeds.
     std::shared_lock lock(entry->lifecycle);

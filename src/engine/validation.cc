@@ -232,7 +232,8 @@ Status CompileValidation(storage::CollectionEntry* entry) {
   }
   auto compiled = std::make_shared<CompiledValidator>();
   compiled->rules = *entry->validation;
-  auto filter = query::Filter::Compile(compiled->rules.validator);
+  // A validator compares strings by the collection's default collation.
+  auto filter = query::Filter::Compile(compiled->rules.validator, nullptr, entry->collation);
   if (!filter.ok()) return filter.status();
   compiled->filter = std::move(filter).value();
   auto clauses = CompileClauses(compiled->rules.validator, 0);

@@ -304,6 +304,7 @@ Result<StreamPtr> FindOnView(EngineImpl* engine, std::string_view db, std::strin
   aggregate.let = options.let;
   aggregate.hint = options.hint;
   aggregate.read = options.read;
+  aggregate.collation = options.collation;
   auto stream = aggregate::AggregateStream(engine, std::string(db), std::string(name),
                                            FindAsPipeline(filter, options), aggregate);
   if (stream.status().code() == ErrorCode::kInvalidPipelineOperator) {

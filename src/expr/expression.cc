@@ -206,8 +206,8 @@ class ArrayExpr : public Expression {
 
 class FunctionExpr : public Expression {
  public:
-  FunctionExpr(std::string_view name, std::vector<ExprPtr> args, EvalFn fn)
-      : name_(name), args_(std::move(args)), fn_(fn) {}
+  FunctionExpr(std::string_view name, std::vector<ExprPtr> args, EvalFn fn, const bson::StringOrder* strings)
+      : name_(name), args_(std::move(args)), fn_(fn), strings_(strings) {}
   Result<Value> Evaluate(Variables& vars) const override {
     Args values;
     values.reserve(args_.size());
@@ -216,6 +216,7 @@ class FunctionExpr : public Expression {
       if (!v.ok()) return v.status();
       values.push_back(std::move(v).value());
     }
+    vars.set_strings(strings_);
     return fn_(values, vars);
   }
 
@@ -223,6 +224,7 @@ class FunctionExpr : public Expression {
   std::string_view name_;
   std::vector<ExprPtr> args_;
   EvalFn fn_;
+  const bson::StringOrder* strings_;  // the parse scope's collation
 };
 
 // ---- the operator table ----
@@ -262,7 +264,7 @@ Result<ExprPtr> ParseOperator(const bson_iter_t& op, Scope& scope) {
   if (!args.ok()) return args.status();
   const FunctionEntry& f = *function->second;
   DOCKET_RETURN_IF_ERROR(CheckArgCount(name, args->size(), f.min_args, f.max_args));
-  return MakeFunction(f.name, std::move(args).value(), f.fn);
+  return MakeFunction(f.name, std::move(args).value(), f.fn, scope.strings());
 }
 
 Result<ExprPtr> ParseVariableReference(std::string_view text, Scope& scope) {
@@ -388,8 +390,8 @@ Result<Value> EvaluateOn(const Expression& e, const Document& doc, Variables& va
 
 ExprPtr CurrentDocument() { return std::make_unique<VariableExpr>(kCurrentSlot, bson::Path()); }
 
-ExprPtr MakeFunction(std::string_view name, std::vector<ExprPtr> args, EvalFn fn) {
-  return std::make_unique<FunctionExpr>(name, std::move(args), fn);
+ExprPtr MakeFunction(std::string_view name, std::vector<ExprPtr> args, EvalFn fn, const bson::StringOrder* strings) {
+  return std::make_unique<FunctionExpr>(name, std::move(args), fn, strings);
 }
 
 Result<std::vector<ExprPtr>> ParseArgs(const bson_iter_t& arg, Scope& scope) {

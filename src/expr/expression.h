@@ -47,11 +47,17 @@ class Variables {
   void SetNow(int64_t millis) { now_millis_ = millis; }
   // CURRENT alone ($redact descends into sub-documents with ROOT unchanged).
   void SetCurrent(const Value& current) { slots_[kCurrentSlot] = current; }
+  // The collation of the operator being evaluated (null: binary): each
+  // operator that compares sets it, from its parse Scope, just before it
+  // computes, so its functions read their own.
+  const bson::StringOrder* strings() const { return strings_; }
+  void set_strings(const bson::StringOrder* strings) { strings_ = strings; }
 
  private:
   std::vector<Value> slots_;
   Value root_holder_;
   int64_t now_millis_ = 0;  // one clock reading for $$NOW, per Variables
+  const bson::StringOrder* strings_ = nullptr;
 };
 
 // Parse-time variable names in scope. Slots are never reused, so a Variables
@@ -68,10 +74,16 @@ class Scope {
   void Pop(size_t count);
   std::optional<int> Lookup(std::string_view name) const;
   int slot_count() const { return next_slot_; }
+  // The collation the expressions parsed here compare strings by (the
+  // operation's; null: binary). Whoever owns the collation keeps it alive
+  // for as long as the parsed expressions live.
+  const bson::StringOrder* strings() const { return strings_; }
+  void set_strings(const bson::StringOrder* strings) { strings_ = strings; }
 
  private:
   std::vector<std::pair<std::string, int>> names_;
   int next_slot_;
+  const bson::StringOrder* strings_ = nullptr;
 };
 
 class Expression {

@@ -57,8 +57,10 @@ std::span<const SpecialEntry> DateSpecials();           // ops_date.cc
 // $$CURRENT, whole.
 ExprPtr CurrentDocument();
 
-// An operator that evaluates all of its arguments, then calls `fn`.
-ExprPtr MakeFunction(std::string_view name, std::vector<ExprPtr> args, EvalFn fn);
+// An operator that evaluates all of its arguments, then calls `fn` (with
+// Variables::strings() set to `strings`, the parse scope's collation).
+ExprPtr MakeFunction(std::string_view name, std::vector<ExprPtr> args, EvalFn fn,
+                     const bson::StringOrder* strings = nullptr);
 
 // The argument list: an array is the list, any other value one argument.
 Result<std::vector<ExprPtr>> ParseArgs(const bson_iter_t& arg, Scope& scope);

@@ -63,17 +63,17 @@ Result<Value> ConcatArrays(const Args& args, Variables&) {
   return out.Finish();
 }
 
-Result<Value> In(const Args& args, Variables&) {
+Result<Value> In(const Args& args, Variables& vars) {
   if (!args[1].is_array()) return Err(40081, "$in requires an array as a second argument, found: " + T(args[1]));
   bool found = false;
   ForEachElement(args[1], [&](const Value& e) {
-    found = Equal(e, args[0]);
+    found = Equal(e, args[0], vars.strings());
     return !found;
   });
   return Value::Bool(found);
 }
 
-Result<Value> IndexOfArray(const Args& args, Variables&) {
+Result<Value> IndexOfArray(const Args& args, Variables& vars) {
   if (args[0].is_nullish()) return Value::Null();
   if (!args[0].is_array()) return Err(40090, "$indexOfArray requires an array as a first argument, found: " + T(args[0]));
   std::vector<Value> items = Elements(args[0]);
@@ -90,7 +90,7 @@ Result<Value> IndexOfArray(const Args& args, Variables&) {
   }
   int64_t end = std::min<int64_t>(bounds[1], static_cast<int64_t>(items.size()));
   for (int64_t i = bounds[0]; i < end; ++i) {
-    if (Equal(items[static_cast<size_t>(i)], args[1])) return Value::Integer(i);
+    if (Equal(items[static_cast<size_t>(i)], args[1], vars.strings())) return Value::Integer(i);
   }
   return Value::Int32(-1);
 }
@@ -287,80 +287,86 @@ Result<Value> ElementsTrue(const Args& args, Variables&) {
 
 // ---- sets: distinct values, returned in BSON order ----
 
-std::vector<Value> SortedDistinct(std::vector<Value> items) {
-  std::sort(items.begin(), items.end(), [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
-  items.erase(std::unique(items.begin(), items.end(), [](const Value& a, const Value& b) { return Equal(a, b); }),
+// Under a collation (`strings`), values equal under it are one element:
+// the first of them in sorted order.
+std::vector<Value> SortedDistinct(std::vector<Value> items, const bson::StringOrder* strings) {
+  std::stable_sort(items.begin(), items.end(),
+                   [strings](const Value& a, const Value& b) { return Compare(a, b, strings) < 0; });
+  items.erase(std::unique(items.begin(), items.end(),
+                          [strings](const Value& a, const Value& b) { return Equal(a, b, strings); }),
               items.end());
   return items;
 }
 
-bool Contains(const std::vector<Value>& sorted, const Value& v) {
-  return std::binary_search(sorted.begin(), sorted.end(), v, [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
+bool Contains(const std::vector<Value>& sorted, const Value& v, const bson::StringOrder* strings) {
+  return std::binary_search(sorted.begin(), sorted.end(), v,
+                            [strings](const Value& a, const Value& b) { return Compare(a, b, strings) < 0; });
 }
 
-Result<Value> SetUnion(const Args& args, Variables&) {
+Result<Value> SetUnion(const Args& args, Variables& vars) {
   std::vector<Value> all;
   for (const Value& v : args) {
     if (v.is_nullish()) return Value::Null();
     if (!v.is_array()) return Err(17043, "All operands of $setUnion must be arrays. One argument is of type: " + T(v));
     for (Value& e : Elements(v)) all.push_back(std::move(e));
   }
-  return MakeArray(SortedDistinct(std::move(all)));
+  return MakeArray(SortedDistinct(std::move(all), vars.strings()));
 }
 
-Result<Value> SetIntersection(const Args& args, Variables&) {
+Result<Value> SetIntersection(const Args& args, Variables& vars) {
   std::vector<Value> result;
   for (size_t i = 0; i < args.size(); ++i) {
     const Value& v = args[i];
     if (v.is_nullish()) return Value::Null();
     if (!v.is_array()) return Err(17047, "All operands of $setIntersection must be arrays. One argument is of type: " + T(v));
-    std::vector<Value> set = SortedDistinct(Elements(v));
+    std::vector<Value> set = SortedDistinct(Elements(v), vars.strings());
     if (i == 0) {
       result = std::move(set);
       continue;
     }
     std::vector<Value> kept;
     for (const Value& x : result) {
-      if (Contains(set, x)) kept.push_back(x);
+      if (Contains(set, x, vars.strings())) kept.push_back(x);
     }
     result = std::move(kept);
   }
   return MakeArray(result);
 }
 
-Result<Value> SetDifference(const Args& args, Variables&) {
+Result<Value> SetDifference(const Args& args, Variables& vars) {
   if (args[0].is_nullish() || args[1].is_nullish()) return Value::Null();
   if (!args[0].is_array()) return Err(17048, "both operands of $setDifference must be arrays. First argument is of type: " + T(args[0]));
   if (!args[1].is_array()) return Err(17049, "both operands of $setDifference must be arrays. Second argument is of type: " + T(args[1]));
-  std::vector<Value> remove = SortedDistinct(Elements(args[1]));
+  std::vector<Value> remove = SortedDistinct(Elements(args[1]), vars.strings());
   std::vector<Value> out;
-  for (const Value& x : SortedDistinct(Elements(args[0]))) {
-    if (!Contains(remove, x)) out.push_back(x);
+  for (const Value& x : SortedDistinct(Elements(args[0]), vars.strings())) {
+    if (!Contains(remove, x, vars.strings())) out.push_back(x);
   }
   return MakeArray(out);
 }
 
-Result<Value> SetEquals(const Args& args, Variables&) {
+Result<Value> SetEquals(const Args& args, Variables& vars) {
   std::vector<Value> first;
   for (size_t i = 0; i < args.size(); ++i) {
     if (!args[i].is_array()) return Err(17044, "All operands of $setEquals must be arrays. One argument is of type: " + T(args[i]));
-    std::vector<Value> set = SortedDistinct(Elements(args[i]));
+    std::vector<Value> set = SortedDistinct(Elements(args[i]), vars.strings());
     if (i == 0) {
       first = std::move(set);
     } else if (set.size() != first.size() ||
-               !std::equal(set.begin(), set.end(), first.begin(), [](const Value& a, const Value& b) { return Equal(a, b); })) {
+               !std::equal(set.begin(), set.end(), first.begin(),
+                           [&](const Value& a, const Value& b) { return Equal(a, b, vars.strings()); })) {
       return Value::Bool(false);
     }
   }
   return Value::Bool(true);
 }
 
-Result<Value> SetIsSubset(const Args& args, Variables&) {
+Result<Value> SetIsSubset(const Args& args, Variables& vars) {
   if (!args[0].is_array()) return Err(17046, "both operands of $setIsSubset must be arrays. First argument is of type: " + T(args[0]));
   if (!args[1].is_array()) return Err(17042, "both operands of $setIsSubset must be arrays. Second argument is of type: " + T(args[1]));
-  std::vector<Value> super = SortedDistinct(Elements(args[1]));
+  std::vector<Value> super = SortedDistinct(Elements(args[1]), vars.strings());
   for (const Value& x : Elements(args[0])) {
-    if (!Contains(super, x)) return Value::Bool(false);
+    if (!Contains(super, x, vars.strings())) return Value::Bool(false);
   }
   return Value::Bool(true);
 }
@@ -392,11 +398,12 @@ Result<Value> AvgFn(const Args& args, Variables&) {
 }
 
 template <bool Max>
-Result<Value> MinMaxFn(const Args& args, Variables&) {
+Result<Value> MinMaxFn(const Args& args, Variables& vars) {
   Value best;
   for (const Value& v : Operands(args)) {
     if (v.is_nullish()) continue;
-    if (best.missing() || (Max ? Compare(v, best) > 0 : Compare(v, best) < 0)) best = v;
+    const int c = best.missing() ? 0 : Compare(v, best, vars.strings());
+    if (best.missing() || (Max ? c > 0 : c < 0)) best = v;
   }
   return best.missing() ? Value::Null() : best;
 }
@@ -595,8 +602,9 @@ Result<ExprPtr> ParseReduce(std::string_view name, const bson_iter_t& arg, Scope
 
 class SortArrayExpr : public Expression {
  public:
-  SortArrayExpr(ExprPtr input, int direction, std::shared_ptr<const query::SortSpec> fields)
-      : input_(std::move(input)), direction_(direction), fields_(std::move(fields)) {}
+  SortArrayExpr(ExprPtr input, int direction, std::shared_ptr<const query::SortSpec> fields,
+                const bson::StringOrder* strings)
+      : input_(std::move(input)), direction_(direction), fields_(std::move(fields)), strings_(strings) {}
   Result<Value> Evaluate(Variables& vars) const override {
     auto input = input_->Evaluate(vars);
     if (!input.ok()) return input.status();
@@ -605,7 +613,7 @@ class SortArrayExpr : public Expression {
     std::vector<Value> items = Elements(*input);
     if (!fields_) {
       std::stable_sort(items.begin(), items.end(),
-                       [&](const Value& a, const Value& b) { return direction_ * Compare(a, b) < 0; });
+                       [&](const Value& a, const Value& b) { return direction_ * Compare(a, b, strings_) < 0; });
       return MakeArray(items);
     }
     // By fields: each element is read as a document (non-documents sort as
@@ -626,6 +634,7 @@ class SortArrayExpr : public Expression {
   ExprPtr input_;
   int direction_;
   std::shared_ptr<const query::SortSpec> fields_;
+  const bson::StringOrder* strings_;  // the parse scope's collation
 };
 
 Result<ExprPtr> ParseSortArray(std::string_view name, const bson_iter_t& arg, Scope& scope) {
@@ -640,13 +649,14 @@ Result<ExprPtr> ParseSortArray(std::string_view name, const bson_iter_t& arg, Sc
   if (by.is_number()) {
     double d = by.AsDouble();
     if (d != 1 && d != -1) return Err(2942505, "$sortArray's sortBy must be 1, -1 or a sort pattern");
-    return ExprPtr(std::make_unique<SortArrayExpr>(std::move(input).value(), d > 0 ? 1 : -1, nullptr));
+    return ExprPtr(std::make_unique<SortArrayExpr>(std::move(input).value(), d > 0 ? 1 : -1, nullptr, scope.strings()));
   }
   if (!by.is_document()) return Err(2942505, "$sortArray's sortBy must be 1, -1 or a sort pattern");
-  auto spec = query::SortSpec::Compile(by.AsDocument());
+  auto spec = query::SortSpec::Compile(by.AsDocument(), scope.strings());
   if (!spec.ok()) return spec.status();
   return ExprPtr(std::make_unique<SortArrayExpr>(std::move(input).value(), 1,
-                                                 std::make_shared<const query::SortSpec>(std::move(spec).value())));
+                                                 std::make_shared<const query::SortSpec>(std::move(spec).value()),
+                                                 scope.strings()));
 }
 
 // ---- $zip: {inputs: [arrays], useLongestLength, defaults} ----

@@ -8,8 +8,8 @@ namespace docket::expr {
 namespace {
 
 template <bool (*Test)(int)>
-Result<Value> CompareFn(const Args& args, Variables&) {
-  return Value::Bool(Test(Compare(args[0], args[1])));
+Result<Value> CompareFn(const Args& args, Variables& vars) {
+  return Value::Bool(Test(Compare(args[0], args[1], vars.strings())));
 }
 bool IsEq(int c) { return c == 0; }
 bool IsNe(int c) { return c != 0; }
@@ -18,8 +18,8 @@ bool IsGte(int c) { return c >= 0; }
 bool IsLt(int c) { return c < 0; }
 bool IsLte(int c) { return c <= 0; }
 
-Result<Value> Cmp(const Args& args, Variables&) {
-  int c = Compare(args[0], args[1]);
+Result<Value> Cmp(const Args& args, Variables& vars) {
+  int c = Compare(args[0], args[1], vars.strings());
   return Value::Int32(c < 0 ? -1 : (c > 0 ? 1 : 0));
 }
 

@@ -216,12 +216,12 @@ std::string Value::ToJson() const {
   return bson::ValueToJson(it);
 }
 
-int Compare(const Value& a, const Value& b) {
+int Compare(const Value& a, const Value& b, const bson::StringOrder* strings) {
   if (a.missing() || b.missing()) return static_cast<int>(!a.missing()) - static_cast<int>(!b.missing());
   bson_iter_t x, y;
   a.Iter(&x);
   b.Iter(&y);
-  return bson::CompareValues(x, y);
+  return bson::CompareValues(x, y, strings);
 }
 
 const char* TypeName(const Value& v) { return v.missing() ? "missing" : bson::TypeAlias(v.type()); }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bson/string_order.h"
 #include "docket/document.h"
 
 namespace docket::expr {
@@ -107,9 +108,12 @@ class Value {
 };
 
 // MongoDB's total order over values (bson::CompareValues), with missing
-// below everything. Returns <0, 0 or >0.
-int Compare(const Value& a, const Value& b);
-inline bool Equal(const Value& a, const Value& b) { return Compare(a, b) == 0; }
+// below everything; strings by `strings` (a collation) when given. Returns
+// <0, 0 or >0.
+int Compare(const Value& a, const Value& b, const bson::StringOrder* strings = nullptr);
+inline bool Equal(const Value& a, const Value& b, const bson::StringOrder* strings = nullptr) {
+  return Compare(a, b, strings) == 0;
+}
 
 // MongoDB's name for the value's type, as $type gives it ("missing" too).
 const char* TypeName(const Value& v);

@@ -65,15 +65,24 @@ bool SameField(const Document& a, const Document& b, const char* name) {
   return bson_iter_type(&x) == bson_iter_type(&y) && bson::CompareValues(x, y) == 0;
 }
 
-// Appends the one-field encodings a field has in `doc`.
-void FieldKeys(const Document& doc, const IndexField& field, std::vector<std::string>* out, bool* found_any) {
+// Appends the one-field encodings a field has in `doc`; under a collation,
+// of each value's comparison key (strings as their sort keys).
+void FieldKeys(const Document& doc, const IndexField& field, const bson::StringOrder* strings,
+               std::vector<std::string>* out, bool* found_any) {
   auto add = [&](const bson_iter_t* value) {
     std::string key;
     if (value == nullptr) {
       bson::AppendKeyNull(&key);
     } else {
       *found_any = true;
-      bson::AppendKeyValue(&key, *value);
+      if (strings != nullptr && bson::HasStrings(*value)) {
+        const std::string keyed = bson::ComparisonKey(*value, strings);
+        bson_iter_t it;
+        bson::IterHeldValue(keyed, &it);
+        bson::AppendKeyValue(&key, it);
+      } else {
+        bson::AppendKeyValue(&key, *value);
+      }
     }
     if (field.descending) {
       for (char& c : key) c = static_cast<char>(~static_cast<unsigned char>(c));
@@ -140,9 +149,11 @@ std::string DefaultName(const Document& key_pattern) {
   return name;
 }
 
-Result<Document> NormalizeSpec(const Document& spec) {
+Result<Document> NormalizeSpec(const Document& spec, const text::Collator* collection_collation) {
   bson_iter_t it;
   std::optional<Document> key;
+  text::CollatorPtr collation;
+  bool has_collation = false;
   std::string name;
   bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
@@ -197,12 +208,21 @@ Result<Document> NormalizeSpec(const Document& spec) {
       background = it;  // a creation-time option MongoDB 6.0 ignores, and keeps in the spec
     } else if (field == "dropDups") {
       drop_dups = it;  // ignored since MongoDB 3.0, kept in the spec as 6.0 keeps it
+    } else if (field == "collation") {
+      if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return Status(ErrorCode::kTypeMismatch, "The field 'collation' must be an object, not " +
+                                                    std::string(bson::ValueToJson(it)));
+      }
+      auto made = text::Collator::Make(SubDocument(it));
+      if (!made.ok()) return made.status();
+      collation = std::move(made).value();
+      has_collation = true;
     } else if (field == "v" || field == "ns") {
       continue;  // accepted and ignored, as MongoDB 6.0 does
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
                     "The field '" + std::string(field) + "' is not valid for an index specification" +
-                        (field == "collation" || field == "weights" || field == "wildcardProjection"
+                        (field == "weights" || field == "wildcardProjection"
                              ? " in this version of Docket"
                              : "") +
                         ". Specification: " + spec.ToJson());
@@ -219,6 +239,9 @@ Result<Document> NormalizeSpec(const Document& spec) {
     }
   }
   if (!has_name) name = DefaultName(*key);
+  // Without its own, an index takes the collection's collation; an explicit
+  // {locale: "simple"} keeps it binary.
+  const text::Collator* effective = has_collation ? collation.get() : collection_collation;
   bson::Builder out;
   BSON_APPEND_INT32(out.get(), "v", 2);
   bson::AppendDocument(out.get(), "key", *key);
@@ -226,6 +249,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
   if (unique) BSON_APPEND_BOOL(out.get(), "unique", true);
   if (sparse) BSON_APPEND_BOOL(out.get(), "sparse", true);
   if (partial) bson::AppendDocument(out.get(), "partialFilterExpression", *partial);
+  if (effective != nullptr) bson::AppendDocument(out.get(), "collation", effective->spec());
   if (expire) docket::bson::AppendElement(out.get(), "expireAfterSeconds", -1, &*expire);
   if (hidden) BSON_APPEND_BOOL(out.get(), "hidden", true);
   if (prepare_unique && !unique) BSON_APPEND_BOOL(out.get(), "prepareUnique", true);
@@ -235,7 +259,7 @@ Result<Document> NormalizeSpec(const Document& spec) {
 }
 
 bool SameOptions(const Document& a, const Document& b) {
-  for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds"}) {
+  for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation"}) {
     if (!SameField(a, b, field)) return false;
   }
   return true;
@@ -259,9 +283,10 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
       index->sparse_ = bson_iter_as_bool(&it);
     } else if (field == "partialFilterExpression" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
       index->partial_filter_ = SubDocument(it);
-      auto filter = query::Filter::Compile(index->partial_filter_);
-      if (!filter.ok()) return filter.status();
-      index->partial_ = std::make_shared<const query::Filter>(std::move(filter).value());
+    } else if (field == "collation" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      auto collation = text::Collator::FromStored(SubDocument(it));
+      if (!collation.ok()) return collation.status();
+      index->collation_ = std::move(collation).value();
     } else if (field == "expireAfterSeconds") {
       index->expire_after_seconds_ = static_cast<int64_t>(bson_iter_as_double(&it));
     } else if (field == "hidden") {
@@ -269,6 +294,12 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
     } else if (field == "prepareUnique") {
       index->prepare_unique_ = bson_iter_as_bool(&it);
     }
+  }
+  if (!index->partial_filter_.empty()) {
+    // Evaluated with the index's collation, as MongoDB does.
+    auto filter = query::Filter::Compile(index->partial_filter_, nullptr, index->collation_);
+    if (!filter.ok()) return filter.status();
+    index->partial_ = std::make_shared<const query::Filter>(std::move(filter).value());
   }
   bson_iter_t key;
   index->key_pattern_.Iterate(&key);
@@ -293,7 +324,7 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
   const IndexField* array_field = nullptr;
   std::string array_prefix;
   for (size_t i = 0; i < fields_.size(); ++i) {
-    FieldKeys(doc, fields_[i], &per_field[i], &found_any);
+    FieldKeys(doc, fields_[i], collation_.get(), &per_field[i], &found_any);
     if (fields_.size() == 1 && multikey == nullptr) break;
     std::string prefix = ArrayPrefix(doc, fields_[i].path);
     if (prefix.empty()) continue;

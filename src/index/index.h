@@ -14,6 +14,7 @@
 #include "index/access_counter.h"
 #include "docket/status.h"
 #include "query/filter.h"
+#include "text/collation.h"
 
 namespace docket::index {
 
@@ -39,6 +40,10 @@ class Index {
   bool partial() const { return partial_ != nullptr; }
   // The partialFilterExpression as given (empty when not partial).
   const Document& partial_filter() const { return partial_filter_; }
+  // The index's collation (its spec's `collation`; null: binary): string
+  // keys are its sort keys, so only a query with the same collation may
+  // read string bounds from it.
+  const text::Collator* collation() const { return collation_.get(); }
   const std::optional<int64_t>& expire_after_seconds() const { return expire_after_seconds_; }
   // A hidden index (MongoDB 4.4+) is kept up to date, enforces its unique
   // constraint and expires documents (TTL), but the planner never uses it.
@@ -83,6 +88,7 @@ class Index {
   bool prepare_unique_ = false;
   std::shared_ptr<const query::Filter> partial_;
   Document partial_filter_;
+  text::CollatorPtr collation_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
   mutable AccessCounter accesses_;
@@ -93,11 +99,13 @@ class Index {
 std::string DefaultName(const Document& key_pattern);
 
 // Checks a createIndexes spec ({key, name, unique, sparse,
-// partialFilterExpression, expireAfterSeconds, ...}) and returns it in
-// listIndexes form: {v: 2, key, name, options...}. A missing name gets the
-// default. Errors: CannotCreateIndex (67), InvalidIndexSpecificationOption
-// (197), TypeMismatch (14), BadValue (2).
-Result<Document> NormalizeSpec(const Document& spec);
+// partialFilterExpression, expireAfterSeconds, collation, ...}) and returns
+// it in listIndexes form: {v: 2, key, name, options...}. A missing name gets
+// the default; a missing collation the collection's (`collection_collation`,
+// null: simple), and a collation is kept in its full form (none when
+// simple). Errors: CannotCreateIndex (67), InvalidIndexSpecificationOption
+// (197), TypeMismatch (14), BadValue (2), a collation's errors.
+Result<Document> NormalizeSpec(const Document& spec, const text::Collator* collection_collation = nullptr);
 
 // Whether two normalised specs describe the same index apart from the name.
 bool SameOptions(const Document& a, const Document& b);

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "bson/append_element.h"
 #include "bson/builder.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
@@ -345,6 +346,71 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
 }
 
 }  // namespace
+
+namespace {
+
+void AppendKeyed(bson_t* out, const char* key, int key_len, const bson_iter_t& value, const bson::StringOrder* strings) {
+  const std::string keyed = bson::ComparisonKey(value, strings);
+  bson_iter_t it;
+  bson::IterHeldValue(keyed, &it);
+  docket::bson::AppendElement(out, key, key_len, &it);
+}
+
+void AppendKeyedFilter(bson_t* out, const bson_iter_t& filter_fields, const bson::StringOrder* strings, int depth) {
+  bson_iter_t it = filter_fields;
+  while (bson_iter_next(&it)) {
+    const std::string_view key(bson_iter_key(&it), bson_iter_key_len(&it));
+    const int key_len = static_cast<int>(key.size());
+    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it) && depth < 20) {
+      bson_t list;
+      bson_append_array_begin(out, key.data(), key_len, &list);
+      bson_iter_t element;
+      bson_iter_recurse(&it, &element);
+      while (bson_iter_next(&element)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&element)) {
+          docket::bson::AppendElement(&list, bson_iter_key(&element), -1, &element);
+          continue;
+        }
+        bson_t sub;
+        bson_append_document_begin(&list, bson_iter_key(&element), -1, &sub);
+        bson_iter_t fields;
+        bson_iter_recurse(&element, &fields);
+        AppendKeyedFilter(&sub, fields, strings, depth + 1);
+        bson_append_document_end(&list, &sub);
+      }
+      bson_append_array_end(out, &list);
+    } else if (key.empty() || key[0] == '$') {
+      docket::bson::AppendElement(out, key.data(), key_len, &it);
+    } else if (!bson::IsOperatorDocument(it)) {
+      AppendKeyed(out, key.data(), key_len, it, strings);
+    } else {
+      bson_t ops;
+      bson_append_document_begin(out, key.data(), key_len, &ops);
+      bson_iter_t op;
+      bson_iter_recurse(&it, &op);
+      while (bson_iter_next(&op)) {
+        const std::string_view name = bson_iter_key(&op);
+        if (name == "$eq" || name == "$gt" || name == "$gte" || name == "$lt" || name == "$lte" || name == "$in") {
+          AppendKeyed(&ops, bson_iter_key(&op), -1, op, strings);
+        } else {
+          docket::bson::AppendElement(&ops, bson_iter_key(&op), -1, &op);
+        }
+      }
+      bson_append_document_end(out, &ops);
+    }
+  }
+}
+
+}  // namespace
+
+Document CollationKeyedFilter(const Document& filter, const bson::StringOrder* strings) {
+  if (strings == nullptr) return filter;
+  bson::Builder out;
+  bson_iter_t it;
+  filter.Iterate(&it);
+  AppendKeyedFilter(out.get(), it, strings, 0);
+  return out.Finish();
+}
 
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
                 bool describe, bool forced) {

@@ -62,4 +62,11 @@ struct Plan {
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
                 bool describe = false, bool forced = false);
 
+// The filter as ChoosePlan must see it to plan on indexes of collation
+// `strings`: the operands it reads bounds from ({f: v}, $eq, $in, $gt, $gte,
+// $lt, $lte, at the top level and in $and) replaced by their comparison keys
+// (bson::ComparisonKey), which are what such an index stores. Everything
+// else is unchanged; the result is for planning only, never for matching.
+Document CollationKeyedFilter(const Document& filter, const bson::StringOrder* strings);
+
 }  // namespace docket::index

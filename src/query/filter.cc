@@ -231,9 +231,10 @@ struct Level {
   bool in_elem_match = false;
   bool* saw_expr = nullptr;  // set when an $expr is parsed
   const LetValues* let = nullptr;  // what $expr binds before evaluating, when not in a pipeline
-  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr, let}; }
+  const bson::StringOrder* strings = nullptr;  // the collation strings compare by; null: binary
+  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr, let, strings}; }
   bool operator>(int limit) const { return depth > limit; }
-  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr, let}; }
+  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr, let, strings}; }
 };
 
 std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
@@ -252,7 +253,7 @@ Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, 
 
 // `{path: value}` and the entries of $in/$all: a regex matches by pattern,
 // anything else by equality.
-PredicatePtr EqualityOrRegex(const bson_iter_t& value, Status* error) {
+PredicatePtr EqualityOrRegex(const bson_iter_t& value, const bson::StringOrder* strings, Status* error) {
   if (bson_iter_type(&value) == BSON_TYPE_REGEX) {
     auto regex = ParseRegexOperand(value, nullptr, false);
     if (!regex.ok()) {
@@ -261,12 +262,12 @@ PredicatePtr EqualityOrRegex(const bson_iter_t& value, Status* error) {
     }
     return MakeRegexMatch(std::move(regex).value());
   }
-  return MakeCompare(CompareOp::kEq, value);
+  return MakeCompare(CompareOp::kEq, value, strings);
 }
 
 constexpr size_t kSortedInListMin = 8;
 
-Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) {
+Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op, const bson::StringOrder* strings) {
   if (bson_iter_type(&value) != BSON_TYPE_ARRAY) return BadValue(std::string(op) + " needs an array");
   size_t count = 0;
   bool all_plain = true;
@@ -278,12 +279,12 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op) 
     ++count;
   }
   // Long lists of plain values: a binary search instead of one test each.
-  if (all_plain && count >= kSortedInListMin) return MakeEqualsAnyOf(value);
+  if (all_plain && count >= kSortedInListMin) return MakeEqualsAnyOf(value, strings);
   bson_iter_recurse(&value, &element);
   std::vector<PredicatePtr> choices;
   while (bson_iter_next(&element)) {
     Status error;
-    PredicatePtr p = EqualityOrRegex(element, &error);
+    PredicatePtr p = EqualityOrRegex(element, strings, &error);
     if (!error.ok()) return error;
     choices.push_back(std::move(p));
   }
@@ -328,7 +329,7 @@ Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, Lev
     }
     if (bson::IsOperatorDocument(element)) return BadValue("no $ expressions in $all");
     Status error;
-    PredicatePtr p = EqualityOrRegex(element, &error);
+    PredicatePtr p = EqualityOrRegex(element, depth.strings, &error);
     if (!error.ok()) return error;
     parts.push_back(std::make_unique<PathNode>(path, std::move(p)));
   }
@@ -348,21 +349,21 @@ Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, 
     return on_path(std::move(p).value(), expand_leaf_arrays);
   };
   bool is_regex = bson_iter_type(&op_it) == BSON_TYPE_REGEX;
-  if (op == "$eq") return on_path(MakeCompare(CompareOp::kEq, op_it));
+  if (op == "$eq") return on_path(MakeCompare(CompareOp::kEq, op_it, depth.strings));
   if (op == "$ne") {
     if (is_regex) return BadValue("Can't have regex as arg to $ne.");
-    return Not(on_path(MakeCompare(CompareOp::kEq, op_it)));
+    return Not(on_path(MakeCompare(CompareOp::kEq, op_it, depth.strings)));
   }
   static const std::pair<std::string_view, CompareOp> kRanges[] = {
       {"$gt", CompareOp::kGt}, {"$gte", CompareOp::kGte}, {"$lt", CompareOp::kLt}, {"$lte", CompareOp::kLte}};
   for (const auto& [name, cmp] : kRanges) {
     if (op != name) continue;
     if (is_regex) return BadValue("Can't have RegEx as arg to predicate over field '" + bson::JoinPath(path, path.size()) + "'.");
-    return on_path(MakeCompare(cmp, op_it));
+    return on_path(MakeCompare(cmp, op_it, depth.strings));
   }
-  if (op == "$in") return on_path_or_error(ParseInList(op_it, op));
+  if (op == "$in") return on_path_or_error(ParseInList(op_it, op, depth.strings));
   if (op == "$nin") {
-    auto node = on_path_or_error(ParseInList(op_it, op));
+    auto node = on_path_or_error(ParseInList(op_it, op, depth.strings));
     if (!node.ok()) return node.status();
     return Not(std::move(node).value());
   }
@@ -463,6 +464,7 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
   if (name == "$expr") {
     if (depth.in_elem_match) return BadValue("$expr can only be applied to the top-level document");
     expr::Scope local;
+    local.set_strings(depth.strings);
     auto e = expr::Parse(it, depth.scope != nullptr ? *depth.scope : local);
     if (!e.ok()) return e.status();
     if (depth.saw_expr != nullptr) *depth.saw_expr = true;
@@ -497,7 +499,7 @@ Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, Level depth) {
       node = ParseOperators(bson::SplitPath(name), it, depth + 1);
     } else {
       Status error;
-      PredicatePtr p = EqualityOrRegex(it, &error);
+      PredicatePtr p = EqualityOrRegex(it, depth.strings, &error);
       if (!error.ok()) return error;
       node = NodePtr(std::make_unique<PathNode>(bson::SplitPath(name), std::move(p)));
     }
@@ -507,8 +509,10 @@ Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, Level depth) {
   return AllOf(std::move(parts));
 }
 
-// {"": value} for a top-level `_id: value` or `_id: {$eq: value}`.
-std::optional<Document> FindIdEquality(const Document& filter) {
+// {"": value} for a top-level `_id: value` or `_id: {$eq: value}`. None for
+// a value with strings under a collation: equal _ids under it need not be
+// the same bytes, which are what the record is found by.
+std::optional<Document> FindIdEquality(const Document& filter, const bson::StringOrder* strings) {
   bson_iter_t it;
   if (!filter.Find("_id", &it)) return std::nullopt;
   bson_iter_t value = it;
@@ -523,6 +527,7 @@ std::optional<Document> FindIdEquality(const Document& filter) {
   }
   bson_type_t t = bson_iter_type(&value);
   if (t == BSON_TYPE_ARRAY || t == BSON_TYPE_REGEX || bson::IsNullish(t)) return std::nullopt;
+  if (strings != nullptr && bson::HasStrings(value)) return std::nullopt;
   return Document::FromTrustedBytes(bson::HoldValue(value));
 }
 
@@ -533,25 +538,31 @@ Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;
 Filter::~Filter() = default;
 
-Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope) { return CompileIn(filter, scope, nullptr); }
-
-Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& let) {
-  if (let.empty()) return Compile(filter);
-  auto values = std::make_shared<LetValues>();
-  expr::Scope scope;
-  expr::Variables clock;  // one reading of $$NOW for the whole `let`
-  DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, clock.now_millis(), &values->bindings));
-  return CompileIn(filter, &scope, std::move(values));
+Result<Filter> Filter::Compile(const Document& filter, expr::Scope* scope, StringOrderPtr strings) {
+  return CompileIn(filter, scope, nullptr, std::move(strings));
 }
 
-Result<Filter> Filter::CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let) {
+Result<Filter> Filter::CompileWithLet(const Document& filter, const Document& let, StringOrderPtr strings) {
+  if (let.empty()) return Compile(filter, nullptr, std::move(strings));
+  auto values = std::make_shared<LetValues>();
+  expr::Scope scope;
+  scope.set_strings(strings.get());
+  expr::Variables clock;  // one reading of $$NOW for the whole `let`
+  DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, clock.now_millis(), &values->bindings));
+  return CompileIn(filter, &scope, std::move(values), std::move(strings));
+}
+
+Result<Filter> Filter::CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let,
+                                 StringOrderPtr strings) {
   Filter out;
   out.let_ = std::move(let);
+  out.strings_ = std::move(strings);
   if (filter.empty()) return out;
-  auto root = ParseDocument(filter.data(), filter.size(), Level{0, scope, false, &out.has_expr_, out.let_.get()});
+  auto root = ParseDocument(filter.data(), filter.size(),
+                            Level{0, scope, false, &out.has_expr_, out.let_.get(), out.strings_.get()});
   if (!root.ok()) return root.status();
   out.root_ = std::move(root).value();
-  out.id_equality_ = FindIdEquality(filter);
+  out.id_equality_ = FindIdEquality(filter, out.strings_.get());
   return out;
 }
 
@@ -578,17 +589,19 @@ ElementMatcher::ElementMatcher(ElementMatcher&&) noexcept = default;
 ElementMatcher& ElementMatcher::operator=(ElementMatcher&&) noexcept = default;
 ElementMatcher::~ElementMatcher() = default;
 
-Result<ElementMatcher> ElementMatcher::Compile(const bson_iter_t& condition, bool documents_are_filters) {
+Result<ElementMatcher> ElementMatcher::Compile(const bson_iter_t& condition, bool documents_are_filters,
+                                               const bson::StringOrder* strings) {
   ElementMatcher out;
   std::string_view first = bson_iter_type(&condition) == BSON_TYPE_DOCUMENT ? FirstKey(condition) : "";
   bool value_form = !first.empty() && first[0] == '$' && first != "$and" && first != "$or" && first != "$nor";
   if (bson_iter_type(&condition) == BSON_TYPE_DOCUMENT && (value_form || documents_are_filters)) {
     Result<NodePtr> node = Status::OK();
     if (value_form) {
-      node = ParseOperators(bson::Path(), condition, Level{1});
+      node = ParseOperators(bson::Path(), condition, Level{.depth = 1, .strings = strings});
     } else {
       std::string_view bytes = bson::SubDocumentBytes(condition);
-      node = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), Level{1});
+      node = ParseDocument(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                           Level{.depth = 1, .strings = strings});
       out.document_form_ = true;
     }
     if (!node.ok()) return node.status();
@@ -596,7 +609,7 @@ Result<ElementMatcher> ElementMatcher::Compile(const bson_iter_t& condition, boo
     return out;
   }
   Status error;
-  PredicatePtr p = EqualityOrRegex(condition, &error);
+  PredicatePtr p = EqualityOrRegex(condition, strings, &error);
   if (!error.ok()) return error;
   out.node_ = std::make_unique<PathNode>(bson::Path(), std::move(p));
   return out;

@@ -15,6 +15,7 @@
 
 #include <bson/bson.h>
 
+#include "bson/string_order.h"
 #include "docket/document.h"
 #include "docket/status.h"
 
@@ -32,17 +33,22 @@ class Variables;
 
 namespace docket::query {
 
+// A collation (text::Collator) as the filter keeps it alive; null: binary.
+using StringOrderPtr = std::shared_ptr<const bson::StringOrder>;
+
 // Immutable once compiled; safe to share between threads.
 class Filter {
  public:
   // `scope`, when given, is where $expr expressions find variables ($$name
   // bound by the aggregation pipeline's `let`); by default only ROOT,
-  // CURRENT, NOW and REMOVE exist.
-  static Result<Filter> Compile(const Document& filter, expr::Scope* scope = nullptr);
+  // CURRENT, NOW and REMOVE exist. `strings`: the collation every string
+  // comparison uses ($eq, ranges, $in, $nin, $all, $elemMatch; not $regex);
+  // $expr uses the scope's (a filter's own scope gets `strings`).
+  static Result<Filter> Compile(const Document& filter, expr::Scope* scope = nullptr, StringOrderPtr strings = nullptr);
   // Compile, with the variables of a command's `let` ({cutoff: 5}: each an
   // expression of constants and of the names before it) in scope for $expr,
   // which reads them as $$cutoff. Errors: as an expression's.
-  static Result<Filter> CompileWithLet(const Document& filter, const Document& let);
+  static Result<Filter> CompileWithLet(const Document& filter, const Document& let, StringOrderPtr strings = nullptr);
   Filter();  // the empty filter: matches every document
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
@@ -64,7 +70,8 @@ class Filter {
 
   // When the filter requires _id to equal one value (`{_id: v, ...}` or
   // `{_id: {$eq: v}}` at the top level), returns {"": v}: the engine then reads
-  // that one record instead of scanning.
+  // that one record instead of scanning. Never under a collation when the
+  // value holds a string (other _ids may equal it).
   const std::optional<Document>& id_equality() const { return id_equality_; }
 
   bool matches_everything() const { return root_ == nullptr; }
@@ -72,7 +79,8 @@ class Filter {
   bool has_expr() const { return has_expr_; }
 
  private:
-  static Result<Filter> CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let);
+  static Result<Filter> CompileIn(const Document& filter, expr::Scope* scope, std::shared_ptr<const LetValues> let,
+                                  StringOrderPtr strings);
   // Runs the filter on `in`, turning an $expr evaluation error into the result.
   Result<bool> EvaluateIn(MatchInput in) const;
 
@@ -80,6 +88,7 @@ class Filter {
   std::optional<Document> id_equality_;
   bool has_expr_ = false;
   std::shared_ptr<const LetValues> let_;  // CompileWithLet's values; the $expr nodes point here
+  StringOrderPtr strings_;                // the predicates point here
 };
 
 // A condition on single array elements, as $pull and arrayFilters use them:
@@ -89,7 +98,9 @@ class Filter {
 // equality (or, for a regex, a pattern match).
 class ElementMatcher {
  public:
-  static Result<ElementMatcher> Compile(const bson_iter_t& condition, bool documents_are_filters = true);
+  // `strings`: the collation (null: binary); must outlive the matcher.
+  static Result<ElementMatcher> Compile(const bson_iter_t& condition, bool documents_are_filters = true,
+                                        const bson::StringOrder* strings = nullptr);
   ElementMatcher(ElementMatcher&&) noexcept;
   ElementMatcher& operator=(ElementMatcher&&) noexcept;
   ~ElementMatcher();

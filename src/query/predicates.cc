@@ -41,8 +41,9 @@ long double BinaryNumber(const bson_iter_t& it, bson_type_t t) {
 
 class ComparePredicate : public ValuePredicate {
  public:
-  ComparePredicate(CompareOp op, const bson_iter_t& operand)
+  ComparePredicate(CompareOp op, const bson_iter_t& operand, const bson::StringOrder* strings)
       : op_(op),
+        strings_(strings),
         operand_(bson::HoldValue(operand)),
         operand_is_null_(IsNullish(bson_iter_type(&operand))),
         operand_canonical_(CanonicalType(bson_iter_type(&operand))),
@@ -88,7 +89,7 @@ class ComparePredicate : public ValuePredicate {
     if (IsNaN(*value)) return false;  // a decimal NaN, as the double above
     bson_iter_t operand;
     bson::IterHeldValue(operand_, &operand);
-    return Holds(bson::CompareValues(*value, operand));
+    return Holds(bson::CompareValues(*value, operand, strings_));
   }
 
  private:
@@ -104,6 +105,7 @@ class ComparePredicate : public ValuePredicate {
   }
 
   CompareOp op_;
+  const bson::StringOrder* strings_;  // the collation; null: binary
   std::string operand_;  // bson::HoldValue form
   bool operand_is_null_;
   int operand_canonical_;
@@ -158,12 +160,12 @@ class AnyOfPredicate : public ValuePredicate {
 
 class EqualsAnyOfPredicate : public ValuePredicate {
  public:
-  explicit EqualsAnyOfPredicate(const bson_iter_t& array) {
+  EqualsAnyOfPredicate(const bson_iter_t& array, const bson::StringOrder* strings) : strings_(strings) {
     std::vector<size_t> ends;
     bson_iter_t element;
     if (bson_iter_recurse(&array, &element)) {
       while (bson_iter_next(&element)) {
-        bson::AppendKeyValue(&keys_, element);
+        AppendKey(&keys_, element);
         ends.push_back(keys_.size());
       }
     }
@@ -182,11 +184,25 @@ class EqualsAnyOfPredicate : public ValuePredicate {
     // Keys order as CompareValues does, which orders by type bracket first:
     // equal keys mean the same bracket and equal, what equality asks.
     std::string key;
-    bson::AppendKeyValue(&key, *value);
+    AppendKey(&key, *value);
     return std::binary_search(sorted_.begin(), sorted_.end(), std::string_view(key));
   }
 
  private:
+  // The key encoding of the value's comparison key under the collation:
+  // equal exactly when the values are equal under it.
+  void AppendKey(std::string* out, const bson_iter_t& value) const {
+    if (strings_ == nullptr || !bson::HasStrings(value)) {
+      bson::AppendKeyValue(out, value);
+      return;
+    }
+    const std::string held = bson::ComparisonKey(value, strings_);
+    bson_iter_t keyed;
+    bson::IterHeldValue(held, &keyed);
+    bson::AppendKeyValue(out, keyed);
+  }
+
+  const bson::StringOrder* strings_;
   std::string keys_;                      // the values' key encodings (bson/key_encoding.h), one after another
   std::vector<std::string_view> sorted_;  // each of them once, sorted (views into keys_, never resized after)
 };
@@ -282,14 +298,16 @@ Status AddTypeCode(const bson_iter_t& it, std::vector<bson_type_t>* types, bool*
 
 }  // namespace
 
-PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand) {
-  return std::make_unique<ComparePredicate>(op, operand);
+PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand, const bson::StringOrder* strings) {
+  return std::make_unique<ComparePredicate>(op, operand, strings);
 }
 PredicatePtr MakeRegexMatch(Regex regex) { return std::make_unique<RegexPredicate>(std::move(regex)); }
 PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices) {
   return std::make_unique<AnyOfPredicate>(std::move(choices));
 }
-PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array) { return std::make_unique<EqualsAnyOfPredicate>(array); }
+PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array, const bson::StringOrder* strings) {
+  return std::make_unique<EqualsAnyOfPredicate>(array, strings);
+}
 bool InListIsPlain(const bson_iter_t& value) {
   const bson_type_t t = bson_iter_type(&value);
   return !IsNullish(t) && t != BSON_TYPE_REGEX && t != BSON_TYPE_MINKEY && t != BSON_TYPE_MAXKEY && !IsNaN(value);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bson/string_order.h"
 #include "docket/status.h"
 #include "text/regex.h"
 
@@ -28,7 +29,9 @@ using PredicatePtr = std::unique_ptr<ValuePredicate>;
 enum class CompareOp { kEq, kGt, kGte, kLt, kLte };
 
 // $eq/$gt/... with type bracketing; a null operand also matches missing.
-PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand);
+// Strings compare by `strings` (a collation; null: by their bytes), which
+// must outlive the predicate, as for MakeEqualsAnyOf.
+PredicatePtr MakeCompare(CompareOp op, const bson_iter_t& operand, const bson::StringOrder* strings = nullptr);
 // Strings and symbols matching the pattern, and regex values equal to it.
 PredicatePtr MakeRegexMatch(Regex regex);
 // True when any of `choices` holds ($in).
@@ -39,7 +42,7 @@ PredicatePtr MakeAnyOf(std::vector<PredicatePtr> choices);
 // answers, in O(log n). REQUIRES: no element is null, undefined, a regex,
 // NaN, MinKey or MaxKey (their equality is not CompareValues' order); see
 // InListIsPlain.
-PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array);
+PredicatePtr MakeEqualsAnyOf(const bson_iter_t& array, const bson::StringOrder* strings = nullptr);
 // Whether MakeEqualsAnyOf may take this $in element.
 bool InListIsPlain(const bson_iter_t& value);
 // True for any present value ($exists: true).

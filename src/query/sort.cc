@@ -11,8 +11,9 @@ constexpr char kUndefinedHolder[] = {7, 0, 0, 0, BSON_TYPE_UNDEFINED, 0, 0};  //
 
 }  // namespace
 
-Result<SortSpec> SortSpec::Compile(const Document& spec) {
+Result<SortSpec> SortSpec::Compile(const Document& spec, const bson::StringOrder* strings) {
   SortSpec out;
+  out.strings_ = strings;
   bson_iter_t it;
   spec.Iterate(&it);
   while (bson_iter_next(&it)) {
@@ -43,7 +44,7 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
   for (const Key& key : keys_) {
     std::string best;
     bool have = false;
-    auto offer = [&](const bson_iter_t& v) {
+    auto offer_plain = [&](const bson_iter_t& v) {
       if (!have) {
         best = bson::HoldValue(v);
         have = true;
@@ -53,6 +54,15 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
       bson::IterHeldValue(best, &current);
       const int c = bson::CompareValues(v, current);
       if (key.descending ? c > 0 : c < 0) best = bson::HoldValue(v);
+    };
+    // Under a collation, each value competes (and is kept) as its
+    // comparison key: strings as their sort keys.
+    auto offer = [&](const bson_iter_t& v) {
+      if (strings_ == nullptr || !bson::HasStrings(v)) return offer_plain(v);
+      const std::string keyed = bson::ComparisonKey(v, strings_);
+      bson_iter_t it;
+      bson::IterHeldValue(keyed, &it);
+      offer_plain(it);
     };
     auto offer_held = [&](const char* held, size_t size) {
       std::string holder(held, size);

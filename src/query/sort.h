@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bson/path.h"
+#include "bson/string_order.h"
 #include "docket/document.h"
 #include "docket/status.h"
 
@@ -14,12 +15,15 @@ namespace docket::query {
 
 class SortSpec {
  public:
-  static Result<SortSpec> Compile(const Document& spec);
+  // `strings`: the collation strings sort by (null: their bytes); must
+  // outlive the spec.
+  static Result<SortSpec> Compile(const Document& spec, const bson::StringOrder* strings = nullptr);
 
   bool empty() const { return keys_.empty(); }
 
-  // The values a document sorts by, one per key, each as {"": value}.
-  // Computed once per document so that comparisons are cheap.
+  // The values a document sorts by, one per key, each as {"": value} (under
+  // a collation, its comparison key: bson::ComparisonKey). Computed once
+  // per document so that comparisons are cheap.
   using SortValues = std::vector<std::string>;
   SortValues Extract(const Document& doc) const;
   // <0, 0, >0 as `a` sorts before, with, or after `b`.
@@ -34,6 +38,7 @@ class SortSpec {
     bool descending = false;
   };
   std::vector<Key> keys_;
+  const bson::StringOrder* strings_ = nullptr;
 };
 
 }  // namespace docket::query

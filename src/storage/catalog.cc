@@ -56,6 +56,11 @@ std::string EncodeEntry(const CollectionEntry& e) {
     BSON_APPEND_UTF8(&rules, "action", e.validation->action.c_str());
     bson_append_document_end(&doc, &rules);
   }
+  if (e.collation) {
+    const Document& spec = e.collation->spec();
+    bson_t collation;
+    if (bson_init_static(&collation, spec.data(), spec.size())) BSON_APPEND_DOCUMENT(&doc, "collation", &collation);
+  }
   if (e.view) {
     bson_t view, pipeline, stage;
     BSON_APPEND_DOCUMENT_BEGIN(&doc, "view", &view);
@@ -117,6 +122,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   std::optional<CappedLimits> capped;
   std::optional<ViewDefinition> view;
   std::optional<ValidationRules> validation;
+  text::CollatorPtr collation;
   std::string uuid;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
@@ -190,6 +196,20 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
       validation = std::move(rules);
       continue;
     }
+    if (key == "collation" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_document(&it, &len, &data);
+      auto spec = Document::FromBytes(data, len);
+      if (!spec.ok()) return Status(ErrorCode::kInternalError, "corrupt collation in catalog entry");
+      auto made = text::Collator::FromStored(*spec);
+      if (!made.ok()) {
+        return Status(ErrorCode::kInternalError, "the collation stored for a collection cannot be made: " +
+                                                     made.status().ToString());
+      }
+      collation = std::move(made).value();
+      continue;
+    }
     if (key == "view" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
       auto decoded = DecodeView(it);
       if (!decoded.ok()) return decoded.status();
@@ -207,6 +227,7 @@ Result<EntryPtr> DecodeEntry(const rocksdb::Slice& value) {
   SetCapped(entry.get(), capped);
   entry->view = std::move(view);
   entry->validation = std::move(validation);
+  entry->collation = std::move(collation);
   return entry;
 }
 
@@ -478,6 +499,7 @@ Result<EntryPtr> Catalog::Rename(std::string_view from_db, std::string_view from
     moved->view = source->view;
     moved->validation = source->validation;
     moved->compiled_validator = source->compiled_validator;
+    moved->collation = source->collation;
     rocksdb::WriteBatch batch;
     batch.Delete(CatalogKey(from_db, from_name));
     batch.Put(CatalogKey(to_db, to_name), EncodeEntry(*moved));

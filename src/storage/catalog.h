@@ -6,7 +6,8 @@
 //   capped: {size: <int64>, max: <int64>} (capped collections only),
 //   view: {viewOn: <string>, pipeline: [<stage>...]} (views only: no records,
 //   no indexes),
-//   validation: {validator: {...}, level: <string>, action: <string>}}
+//   validation: {validator: {...}, level: <string>, action: <string>},
+//   collation: <a collation's full form> (a default collation only)}
 // (the _id index is implicit and not listed).
 #pragma once
 
@@ -28,6 +29,7 @@
 #include "docket/status.h"
 #include "index/access_counter.h"
 #include "storage/store.h"
+#include "text/collation.h"
 
 namespace rocksdb {
 class Transaction;
@@ -137,6 +139,10 @@ struct CollectionEntry : std::enable_shared_from_this<CollectionEntry> {
   // rules. `compiled_validator` is the engine's, made from `validation`.
   std::optional<ValidationRules> validation;
   std::shared_ptr<const ValidatorAttachment> compiled_validator;
+  // The collection's default collation (create's `collation`; null:
+  // simple): its operations and new indexes use it unless they name their
+  // own. Set before the entry is shared, never changed.
+  text::CollatorPtr collation;
   // For readers that must not wait for `lifecycle` (listCollections would
   // otherwise wait for an index build on the collection): guards `capped`,
   // `view` and `validation` too. Whoever changes them holds `lifecycle`

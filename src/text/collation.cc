@@ -284,6 +284,17 @@ Result<CollatorPtr> Collator::Make(const Document& spec) {
   return CollatorPtr(new Collator(std::move(icu), std::move(full)));
 }
 
+Result<CollatorPtr> Collator::FromStored(const Document& spec) {
+  bson::Builder without_version;
+  bson_iter_t it;
+  spec.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (std::string_view(bson_iter_key(&it)) == "version") continue;
+    bson_append_value(without_version.get(), bson_iter_key(&it), -1, bson_iter_value(&it));
+  }
+  return Make(without_version.Finish());
+}
+
 int Collator::CompareStrings(std::string_view a, std::string_view b) const {
   UErrorCode status = U_ZERO_ERROR;
   const UCollationResult r = icu_->collator->compareUTF8(icu::StringPiece(a.data(), static_cast<int32_t>(a.size())),

@@ -33,6 +33,11 @@ class Collator : public bson::StringOrder {
   // IncompatibleCollationVersion (161). Options not given take the locale's
   // defaults. Returns nullptr for the simple collation.
   static Result<CollatorPtr> Make(const Document& spec);
+  // A full form this program stored (a collection's or an index's): as Make,
+  // without the version check, so that data written with an older ICU stays
+  // readable. (Index keys written under another ICU version may order
+  // differently; `validate` finds such entries.)
+  static Result<CollatorPtr> FromStored(const Document& spec);
 
   ~Collator() override;
 

@@ -18,8 +18,9 @@ bool IsIdentifier(std::string_view s) {
 
 }  // namespace
 
-Result<ArrayFilters> ArrayFilters::Compile(const std::vector<Document>& filters) {
+Result<ArrayFilters> ArrayFilters::Compile(const std::vector<Document>& filters, query::StringOrderPtr strings) {
   ArrayFilters out;
+  out.strings_ = strings;
   for (const Document& filter : filters) {
     std::string identifier;
     Condition condition;
@@ -46,7 +47,7 @@ Result<ArrayFilters> ArrayFilters::Compile(const std::vector<Document>& filters)
       }
       identifier = head;
       if (dot == std::string::npos) {
-        auto matcher = query::ElementMatcher::Compile(it, /*documents_are_filters=*/false);
+        auto matcher = query::ElementMatcher::Compile(it, /*documents_are_filters=*/false, strings.get());
         if (!matcher.ok()) {
           error = matcher.status();
           break;
@@ -60,7 +61,7 @@ Result<ArrayFilters> ArrayFilters::Compile(const std::vector<Document>& filters)
     }
     if (error.ok() && has_fields) {
       auto doc = Document::FromBson(&fields);
-      auto compiled = doc.ok() ? query::Filter::Compile(*doc) : Result<query::Filter>(doc.status());
+      auto compiled = doc.ok() ? query::Filter::Compile(*doc, nullptr, strings) : Result<query::Filter>(doc.status());
       if (!compiled.ok()) error = compiled.status();
       else condition.on_fields = std::make_shared<const query::Filter>(std::move(compiled).value());
     }

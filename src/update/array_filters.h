@@ -18,7 +18,8 @@ class ArrayFilters {
   // Each filter's top-level fields name one identifier: {"x": {$gte: 5}} or
   // {"x.grade": {$gte: 85}, "x.mean": {$lt: 90}}. Errors: BadValue (2) for a
   // malformed identifier, FailedToParse (9) for a repeated one.
-  static Result<ArrayFilters> Compile(const std::vector<Document>& filters);
+  // `strings`: the update's collation (null: binary).
+  static Result<ArrayFilters> Compile(const std::vector<Document>& filters, query::StringOrderPtr strings = nullptr);
 
   bool Has(const std::string& identifier) const { return by_identifier_.count(identifier) != 0; }
   std::vector<std::string> Identifiers() const;
@@ -31,6 +32,7 @@ class ArrayFilters {
     std::shared_ptr<const query::Filter> on_fields;                      // {"x.f": cond}, may be null
   };
   std::map<std::string, Condition> by_identifier_;
+  query::StringOrderPtr strings_;  // the element matchers point here
 };
 
 }  // namespace docket::update

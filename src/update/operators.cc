@@ -70,7 +70,8 @@ MutableValue* ArrayAt(MutableValue* root, const bson::Path& path, Status* error)
 
 // ---- parsing ----
 
-Result<std::shared_ptr<const ArrayModifiers>> ParsePushModifiers(const bson_iter_t& spec, bool add_to_set) {
+Result<std::shared_ptr<const ArrayModifiers>> ParsePushModifiers(const bson_iter_t& spec, bool add_to_set,
+                                                                 const bson::StringOrder* strings) {
   auto mods = std::make_shared<ArrayModifiers>();
   const char* op = add_to_set ? "$addToSet" : "$push";
   bson_iter_t it;
@@ -108,7 +109,7 @@ Result<std::shared_ptr<const ArrayModifiers>> ParsePushModifiers(const bson_iter
         std::string_view bytes = bson::SubDocumentBytes(it);
         auto doc = Document::FromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
         if (!doc.ok() || doc->empty()) return BadValue("The $sort pattern is empty when it should be a set of fields.");
-        auto sort = query::SortSpec::Compile(*doc);
+        auto sort = query::SortSpec::Compile(*doc, strings);
         if (!sort.ok()) return BadValue("The $sort is invalid: " + sort.status().message());
         mods->sort = ArrayModifiers::Sort::kFields;
         mods->sort_fields = std::move(sort).value();
@@ -161,7 +162,7 @@ Status ApplyMinMax(const Op& op, const bson::Path& path, MutableValue* root) {
   MutableValue* current = bson::FindPath(root, path);
   if (current == nullptr) return bson::SetPath(root, path, MutableValue::FromIter(operand.it));
   ValueView value(*current);
-  int c = bson::CompareValues(operand.it, value.it);
+  int c = bson::CompareValues(operand.it, value.it, op.strings);
   if ((op.kind == OpKind::kMin && c < 0) || (op.kind == OpKind::kMax && c > 0)) {
     *current = MutableValue::FromIter(operand.it);
   }
@@ -248,15 +249,16 @@ Status ApplyRename(const Op& op, MutableValue* root, const ApplyEnv& env) {
   return bson::SetPath(root, op.to_path, std::move(moved));
 }
 
-int CompareMutable(const MutableValue& a, const MutableValue& b) {
+int CompareMutable(const MutableValue& a, const MutableValue& b, const bson::StringOrder* strings) {
   ValueView x(a), y(b);
-  return bson::CompareValues(x.it, y.it);
+  return bson::CompareValues(x.it, y.it, strings);
 }
 
-void SortElements(const ArrayModifiers& mods, std::vector<bson::MutableField>* elements) {
+void SortElements(const ArrayModifiers& mods, std::vector<bson::MutableField>* elements,
+                  const bson::StringOrder* strings) {
   if (mods.sort == ArrayModifiers::Sort::kWhole) {
     std::stable_sort(elements->begin(), elements->end(), [&](const bson::MutableField& a, const bson::MutableField& b) {
-      int c = CompareMutable(a.value, b.value);
+      int c = CompareMutable(a.value, b.value, strings);
       return mods.sort_descending ? c > 0 : c < 0;
     });
     return;
@@ -294,7 +296,7 @@ Status ApplyPush(const Op& op, const bson::Path& path, MutableValue* root, const
   std::vector<bson::MutableField> added;
   for (const std::string& held : mods.each) added.push_back({"", FromHeld(held)});
   elements.insert(elements.begin() + at, std::make_move_iterator(added.begin()), std::make_move_iterator(added.end()));
-  if (mods.sort != ArrayModifiers::Sort::kNone) SortElements(mods, &elements);
+  if (mods.sort != ArrayModifiers::Sort::kNone) SortElements(mods, &elements, op.strings);
   if (mods.slice) {
     auto n = static_cast<int64_t>(elements.size());
     if (*mods.slice >= 0) {
@@ -317,7 +319,7 @@ Status ApplyAddToSet(const Op& op, const bson::Path& path, MutableValue* root) {
   auto add = [&](const std::string& held) {
     MutableValue candidate = FromHeld(held);
     for (const auto& e : array->children) {
-      if (CompareMutable(e.value, candidate) == 0) return;
+      if (CompareMutable(e.value, candidate, op.strings) == 0) return;
     }
     array->children.push_back({"", std::move(candidate)});
   };
@@ -354,7 +356,7 @@ Status ApplyRemoval(const Op& op, const bson::Path& path, MutableValue* root) {
     bson_iter_t candidate;
     bson_iter_recurse(&operand.it, &candidate);
     while (bson_iter_next(&candidate)) {
-      if (bson::CompareValues(candidate, view.it) == 0) return true;
+      if (bson::CompareValues(candidate, view.it, op.strings) == 0) return true;
     }
     return false;
   };
@@ -390,9 +392,11 @@ std::optional<OpKind> OpKindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& field) {
+Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& field,
+                   const bson::StringOrder* strings) {
   Op op;
   op.kind = kind;
+  op.strings = strings;
   op.dotted.assign(bson_iter_key(&field), bson_iter_key_len(&field));
   op.path = bson::SplitPath(op.dotted);
   op.value = bson::HoldValue(field);
@@ -482,7 +486,7 @@ Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& fie
     case OpKind::kPush:
     case OpKind::kAddToSet:
       if (HasEach(field)) {
-        auto mods = ParsePushModifiers(field, kind == OpKind::kAddToSet);
+        auto mods = ParsePushModifiers(field, kind == OpKind::kAddToSet, strings);
         if (!mods.ok()) return mods.status();
         op.modifiers = std::move(mods).value();
       }
@@ -494,7 +498,7 @@ Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& fie
       break;
     }
     case OpKind::kPull: {
-      auto matcher = query::ElementMatcher::Compile(field);
+      auto matcher = query::ElementMatcher::Compile(field, true, strings);
       if (!matcher.ok()) return matcher.status();
       op.pull = std::make_shared<const query::ElementMatcher>(std::move(matcher).value());
       break;

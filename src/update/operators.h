@@ -42,6 +42,9 @@ struct Op {
   std::string to_dotted;
   std::shared_ptr<const ArrayModifiers> modifiers;     // $push, $addToSet
   std::shared_ptr<const query::ElementMatcher> pull;   // $pull
+  // The update's collation (null: binary) for $min, $max, $addToSet,
+  // $pullAll, $pull and $push's $sort; the Update keeps it alive.
+  const bson::StringOrder* strings = nullptr;
 };
 
 // The operator named `name` ("$inc"), or nullopt if there is none.
@@ -49,7 +52,8 @@ std::optional<OpKind> OpKindFromName(std::string_view name);
 
 // Parses `field` (one entry of the operator's document) into an Op. Checks the
 // operand; the path itself is checked by the caller.
-Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& field);
+Result<Op> ParseOp(OpKind kind, std::string_view op_name, const bson_iter_t& field,
+                   const bson::StringOrder* strings = nullptr);
 
 struct ApplyEnv {
   const Document* doc;  // the document before the update, for messages

@@ -15,12 +15,15 @@ Document SubDocument(const bson_iter_t& it) {
 }  // namespace
 
 Result<std::shared_ptr<const PipelineUpdate>> PipelineUpdate::Compile(const std::vector<Document>& stages,
-                                                                      const Document& let) {
+                                                                      const Document& let,
+                                                                      query::StringOrderPtr strings) {
   auto out = std::make_shared<PipelineUpdate>();
+  out->strings_ = strings;
   out->now_millis_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   expr::Scope scope;
+  scope.set_strings(strings.get());
   DOCKET_RETURN_IF_ERROR(expr::BindLet(let, scope, out->now_millis_, &out->bindings_));
   for (const Document& stage_doc : stages) {
     bson_iter_t it;

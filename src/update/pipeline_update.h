@@ -18,8 +18,11 @@ namespace docket::update {
 class PipelineUpdate {
  public:
   // `let`: {name: <expression of constants>}, evaluated once here.
+  // `strings`: the update's collation for the stages' expressions (null:
+  // binary); kept alive by the result.
   static Result<std::shared_ptr<const PipelineUpdate>> Compile(const std::vector<Document>& stages,
-                                                               const Document& let);
+                                                               const Document& let,
+                                                               query::StringOrderPtr strings = nullptr);
   Result<Document> Apply(const Document& doc) const;
 
  private:
@@ -30,6 +33,7 @@ class PipelineUpdate {
   std::vector<Stage> stages_;
   std::vector<std::pair<int, expr::Value>> bindings_;
   int64_t now_millis_ = 0;
+  query::StringOrderPtr strings_;  // the expressions point here
 };
 
 }  // namespace docket::update

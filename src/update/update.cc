@@ -131,10 +131,12 @@ int64_t NowMillis() {
 
 }  // namespace
 
-Result<Update> Update::Compile(const Document& spec, Mode mode, const std::vector<Document>& array_filters) {
+Result<Update> Update::Compile(const Document& spec, Mode mode, const std::vector<Document>& array_filters,
+                              query::StringOrderPtr strings) {
   Update u;
+  u.strings_ = strings;
   if (!array_filters.empty()) {
-    auto filters = ArrayFilters::Compile(array_filters);
+    auto filters = ArrayFilters::Compile(array_filters, strings);
     if (!filters.ok()) return filters.status();
     u.array_filters_ = std::make_shared<const ArrayFilters>(std::move(filters).value());
   }
@@ -172,7 +174,7 @@ Result<Update> Update::Compile(const Document& spec, Mode mode, const std::vecto
     bson_iter_t field;
     bson_iter_recurse(&it, &field);
     while (bson_iter_next(&field)) {
-      auto op = ParseOp(*kind, name, field);
+      auto op = ParseOp(*kind, name, field, u.strings_.get());
       if (!op.ok()) return op.status();
       DOCKET_RETURN_IF_ERROR(ValidateUpdatePath(*op, u.array_filters_.get(), &used_identifiers, &u.positional_));
       if (op->kind == OpKind::kRename && op->to_dotted.empty()) return FailedToParse("An empty update path is not valid.");
@@ -217,9 +219,9 @@ Result<Update> Update::Compile(const Document& spec, Mode mode, const std::vecto
 }
 
 Result<Update> Update::CompilePipeline(const std::vector<Document>& stages, const Document& let,
-                                      const std::vector<Document>& array_filters) {
+                                      const std::vector<Document>& array_filters, query::StringOrderPtr strings) {
   if (!array_filters.empty()) return FailedToParse("arrayFilters may not be specified for pipeline-style updates");
-  auto pipeline = PipelineUpdate::Compile(stages, let);
+  auto pipeline = PipelineUpdate::Compile(stages, let, strings);
   if (!pipeline.ok()) return pipeline.status();
   Update u;
   u.pipeline_ = std::move(pipeline).value();

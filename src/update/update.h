@@ -24,11 +24,15 @@ namespace docket::update {
 class Update {
  public:
   enum class Mode { kAny, kReplacementOnly, kOperatorsOnly };
+  // `strings`: the operation's collation (null: binary), for $min, $max,
+  // $addToSet, $pull, $pullAll, $push's $sort and the arrayFilters.
   static Result<Update> Compile(const Document& spec, Mode mode = Mode::kAny,
-                                const std::vector<Document>& array_filters = {});
+                                const std::vector<Document>& array_filters = {},
+                                query::StringOrderPtr strings = nullptr);
   // Errors: FailedToParse when array_filters is not empty; the stages' codes.
   static Result<Update> CompilePipeline(const std::vector<Document>& stages, const Document& let,
-                                        const std::vector<Document>& array_filters = {});
+                                        const std::vector<Document>& array_filters = {},
+                                        query::StringOrderPtr strings = nullptr);
 
   bool is_replacement() const { return is_replacement_; }
 
@@ -53,6 +57,7 @@ class Update {
   bool positional_ = false;  // some path holds $, $[] or $[<id>]
   std::shared_ptr<const ArrayFilters> array_filters_;
   std::shared_ptr<const PipelineUpdate> pipeline_;  // set for pipeline updates
+  query::StringOrderPtr strings_;  // the ops point here
 };
 
 // The document an upsert starts from: the filter's equality conditions
