@@ -194,6 +194,7 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
         BSON_APPEND_UTF8(&options, "validationLevel", info.validation_level.c_str());
         BSON_APPEND_UTF8(&options, "validationAction", info.validation_action.c_str());
       }
+      if (!info.collation.empty()) bson::AppendDocument(&options, "collation", info.collation);
       bson_append_document_end(entry.get(), &options);
       BSON_APPEND_DOCUMENT_BEGIN(entry.get(), "info", &details);
       BSON_APPEND_BOOL(&details, "readOnly", false);
@@ -206,6 +207,7 @@ Status ListCollections(CommandContext& context, const CommandRequest& request, b
       BSON_APPEND_INT32(&key, "_id", 1);
       bson_append_document_end(&id_index, &key);
       BSON_APPEND_UTF8(&id_index, "name", "_id_");
+      if (!info.collation.empty()) bson::AppendDocument(&id_index, "collation", info.collation);
       bson_append_document_end(entry.get(), &id_index);
     }
     Document doc = entry.Finish();

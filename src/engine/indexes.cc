@@ -99,6 +99,15 @@ Document IdIndexSpec(const text::Collator* collection_collation) {
   return b.Finish();
 }
 
+// A spec's collation ({locale: "simple"} when it has none).
+Document CollationOf(const Document& spec) {
+  bson_iter_t it;
+  if (spec.Find("collation", &it) && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+    return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
+  }
+  return text::CollationSpecOf(nullptr);
+}
+
 std::string SpecName(const Document& spec) {
   bson_iter_t name;
   return spec.Find("name", &name) && BSON_ITER_HOLDS_UTF8(&name) ? bson_iter_utf8(&name, nullptr) : "";
@@ -349,12 +358,19 @@ Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionE
       if (!(SpecKey(spec) == SpecKey(IdIndexSpec()))) {
         return Status(ErrorCode::kBadValue, "The index name '_id_' is reserved for the _id index");
       }
+      if (!index::SameOptions(spec, IdIndexSpec(entry.collation.get()))) {
+        return Status(ErrorCode::kBadValue,
+                      "The _id index must have the same collation as the collection. Index collation: " +
+                          CollationOf(spec).ToJson() +
+                          ", collection collation: " + text::CollationSpecOf(entry.collation.get()).ToJson());
+      }
       continue;
     }
     bool exists = false;
     auto check = [&](const storage::StoredIndex& other) -> Status {
       bool same_name = SpecName(other.spec) == spec_name;
-      bool same_key = SpecKey(other.spec) == SpecKey(spec);
+      // The same key under another collation is another index.
+      bool same_key = SpecKey(other.spec) == SpecKey(spec) && CollationOf(other.spec) == CollationOf(spec);
       if (same_name && index::SameOptions(other.spec, spec)) {
         exists = true;
         if (other.building && being_built != nullptr) *being_built = true;

@@ -10,6 +10,9 @@
 //   error: 2                           or: the operation fails with this code (collection unchanged)
 //   then: "other"                      optional: `expect` describes collection cases.other after the
 //                                      operation ($out, $merge) instead of its result
+//   collation: {"locale": "en"}        optional: the operation's collation (any operation)
+//   create: {"collation": {...}}       the collection's create options (a default collation) for
+//                                      every following case of the file
 //
 // Aggregation: `aggregate: [stages]` runs a pipeline on the collection (results in the pipeline's
 // order); `expr: <expression>` is shorthand for [{$project: {_id: 0, r: <expression>}}], one result
@@ -35,6 +38,7 @@ struct Case {
   int line = 0;
   std::string docs;
   std::string indexes;  // JSON array of index specs, or empty
+  std::string create;   // the collection's create options (JSON), or empty
   std::string op;
   std::string argument;
   std::map<std::string, std::string> modifiers;
@@ -45,7 +49,7 @@ struct Case {
 std::vector<Case> ParseFile(const std::filesystem::path& path) {
   std::vector<Case> cases;
   std::ifstream in(path);
-  std::string line, docs = "[]", indexes;
+  std::string line, docs = "[]", indexes, create;
   Case current;
   int number = 0;
   auto flush = [&] {
@@ -65,9 +69,11 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     std::string value = line.substr(colon + 1);
     if (key == "docs") { docs = value; continue; }
     if (key == "indexes") { indexes = value; continue; }
+    if (key == "create") { create = value; continue; }
     if (key == "expect") { current.expect = value; continue; }
     if (key == "error") { current.error = std::stoi(value); continue; }
-    if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "let" || key == "then") {
+    if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "let" || key == "then" ||
+        key == "collation") {
       current.modifiers[key] = value;
       continue;
     }
@@ -75,6 +81,7 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     current.line = number;
     current.docs = docs;
     current.indexes = indexes;
+    current.create = create;
     current.op = key;
     current.argument = value;
   }
@@ -230,8 +237,10 @@ bool IsArrayField(const Document& d, const char* key) {
   return d.Find(key, &it) && BSON_ITER_HOLDS_ARRAY(&it);
 }
 
-Result<std::vector<Document>> RunPipeline(Collection& coll, const std::vector<Document>& pipeline) {
+Result<std::vector<Document>> RunPipeline(Collection& coll, const std::vector<Document>& pipeline,
+                                          const Document& collation) {
   AggregateOptions options;
+  options.collation = collation;
   options.batch_size = 2;  // exercise batching
   auto cursor = coll.Aggregate(pipeline, options);
   if (!cursor.ok()) return cursor.status();
@@ -248,8 +257,10 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     *actual = *docs;
     return Status::OK();
   };
+  const Document collation = c.modifiers.count("collation") ? Json(c.modifiers.at("collation")) : Document();
   if (c.op == "find") {
     FindOptions options;
+    options.collation = collation;
     if (c.modifiers.count("sort")) options.sort = Json(c.modifiers.at("sort"));
     if (c.modifiers.count("projection")) options.projection = Json(c.modifiers.at("projection"));
     if (c.modifiers.count("skip")) options.skip = std::stoll(c.modifiers.at("skip"));
@@ -267,13 +278,15 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     std::vector<Document> pipeline =
         c.op == "aggregate" ? JsonArray(c.argument)
                             : std::vector<Document>{Json("{\"$project\": {\"_id\": 0, \"r\": " + c.argument + "}}")};
-    auto docs = RunPipeline(coll, pipeline);
+    auto docs = RunPipeline(coll, pipeline, collation);
     if (!docs.ok()) return docs.status();
     *actual = *docs;
     return Status::OK();
   }
   if (c.op == "count") {
-    auto n = coll.CountDocuments(Json(c.argument));
+    CountOptions options;
+    options.collation = collation;
+    auto n = coll.CountDocuments(Json(c.argument), options);
     if (!n.ok()) return n.status();
     *actual = {ValueDoc(*n)};
     return Status::OK();
@@ -282,7 +295,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
     Document spec = Json(c.argument);
     bson_iter_t key;
     spec.Find("key", &key);
-    auto values = coll.Distinct(bson_iter_utf8(&key, nullptr), GetDoc(spec, "filter"));
+    auto values = coll.Distinct(bson_iter_utf8(&key, nullptr), GetDoc(spec, "filter"), ReadOptions(), collation);
     if (!values.ok()) return values.status();
     bson_iter_t it, element;
     values->Find("values", &it);
@@ -305,6 +318,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
   if (c.op == "update") {  // {"q": ..., "u": ..., "upsert": bool, "multi": bool, "arrayFilters": [...], "let": {...}}
     Document spec = Json(c.argument);
     UpdateOptions options;
+    options.collation = collation;
     options.upsert = GetBool(spec, "upsert");
     options.let = GetDoc(spec, "let");
     options.array_filters = GetDocList(spec, "arrayFilters");
@@ -323,6 +337,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
   if (c.op == "replace") {
     Document spec = Json(c.argument);
     UpdateOptions options;
+    options.collation = collation;
     options.upsert = GetBool(spec, "upsert");
     auto r = coll.ReplaceOne(GetDoc(spec, "q"), GetDoc(spec, "u"), options);
     if (!r.ok()) return r.status();
@@ -331,6 +346,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
   if (c.op == "delete") {  // {"q": ..., "multi": bool, "let": {...}}
     Document spec = Json(c.argument);
     DeleteOptions options;
+    options.collation = collation;
     options.let = GetDoc(spec, "let");
     auto r = GetBool(spec, "multi") ? coll.DeleteMany(GetDoc(spec, "q"), options)
                                     : coll.DeleteOne(GetDoc(spec, "q"), options);
@@ -340,6 +356,7 @@ Status RunOperation(Engine& engine, Collection& coll, const Case& c, std::vector
   if (c.op == "findAndModify") {  // {"query", "update", "remove", "new", "upsert", "sort", "fields", "let"}
     Document spec = Json(c.argument);
     FindAndModifyOptions options;
+    options.collation = collation;
     options.let = GetDoc(spec, "let");
     options.sort = GetDoc(spec, "sort");
     options.projection = GetDoc(spec, "fields");
@@ -372,6 +389,13 @@ void RunCaseOnce(Engine& engine, const Case& c, bool with_indexes) {
                (with_indexes ? " [with indexes " + c.indexes + "]" : ""));
   ASSERT_TRUE(engine.DropDatabase("cases").ok());
   Collection coll = engine.collection("cases", "c");
+  if (!c.create.empty()) {
+    CollectionOptions options;
+    Document create = Json(c.create);
+    options.collation = GetDoc(create, "collation");
+    Status made = engine.CreateCollection("cases", "c", options);
+    ASSERT_TRUE(made.ok()) << made.ToString();
+  }
   std::vector<Document> initial = JsonArray(c.docs);
   if (!initial.empty()) {
     auto inserted = coll.InsertMany(initial);
