@@ -126,6 +126,13 @@ Status Insert(CommandContext& context, const CommandRequest& request, bson_t* re
   return AppendWriteErrors(reply, errors);
 }
 
+// A statement's own `collation`, or none ({}: the collection's default);
+// statements of one command may differ.
+Status ReadStatementCollation(const Document& statement, Document* collation) {
+  *collation = Document();
+  return ReadDocumentField(statement, "collation", collation);
+}
+
 Status Find(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
@@ -428,6 +435,8 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
                                                 std::to_string(*limit));
     } else if (Status hinted = ReadHint(spec, &options.hint); !hinted.ok()) {
       s = hinted;
+    } else if (Status collated = ReadStatementCollation(spec, &options.collation); !collated.ok()) {
+      s = collated;
     } else {
       options.write.may_park = MayPark(request, i);
       auto result = *limit == 1 ? collection.DeleteOne(*q, options) : collection.DeleteMany(*q, options);
