@@ -134,7 +134,6 @@ function openIssueOf(file, test, server) {
     if (op.name === "createIndex" && Object.values(op.arguments?.keys ?? {}).some((v) => ["text", "2d", "2dsphere", "geoHaystack"].includes(v))) note("query");
     walk(op.arguments ?? {}, (key, value) => {
       if (key === "changeStreamPreAndPostImages") note("changeLog");
-      if (key === "collation") note("query");
       if (key === "$text" || GEO_OPERATORS.has(key)) note("query");
       // validator, validationLevel, validationAction and viewOn exist now (engine/validation.h, engine/views.h).
       if (key === "timeseries" || key === "clusteredIndex") note("operators");
