@@ -125,12 +125,60 @@ function mongoshOperatorTools(uri) {
   console.log("mongosh operator tools: ok");
 }
 
+// Collation through the Node.js driver: a case-insensitive unique index
+// refuses a case variant, and a collated find uses it.
+async function nodeCollation(uri) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const c = client.db("node").collection("people");
+  const ci = { locale: "en", strength: 2 };
+  await c.createIndex({ email: 1 }, { unique: true, collation: ci });
+  await c.insertOne({ email: "Ada@Example.com" });
+  await assert.rejects(c.insertOne({ email: "ada@example.COM" }), (e) => e.code === 11000);
+  const found = await c.find({ email: "ADA@EXAMPLE.COM" }, { collation: ci }).toArray();
+  assert.equal(found.length, 1);
+  const plan = await c.find({ email: "ADA@EXAMPLE.COM" }, { collation: ci }).explain();
+  assert.ok(JSON.stringify(plan.queryPlanner.winningPlan).includes("email_1"));
+  assert.equal((await c.find({ email: "ADA@EXAMPLE.COM" }).toArray()).length, 0);
+  await assert.rejects(c.find({}, { collation: { locale: "nowhere" } }).toArray(), (e) => e.code === 2);
+  await client.close();
+  console.log("node driver collation: ok");
+}
+
+// Collation in mongosh: a collection whose default collation is
+// case-insensitive, its sort and its unique index.
+function mongoshCollation(uri) {
+  const bin = path.join(here, "node_modules/.bin/mongosh");
+  const script = `
+    const d = db.getSiblingDB("shellcoll");
+    d.createCollection("names", {collation: {locale: "en", strength: 2}});
+    d.names.createIndex({n: 1}, {unique: true});
+    d.names.insertMany([{n: "b"}, {n: "Ada"}, {n: "Carl"}]);
+    let duplicate = 0;
+    try { d.names.insertOne({n: "ADA"}); } catch (e) { duplicate = e.code; }
+    print(JSON.stringify({
+      sorted: d.names.find({}, {_id: 0}).sort({n: 1}).toArray().map((x) => x.n),
+      binary: d.names.find({}, {_id: 0}).sort({n: 1}).collation({locale: "simple"}).toArray().map((x) => x.n),
+      duplicate,
+      found: d.names.countDocuments({n: "carl"}),
+    }));`;
+  const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  assert.deepEqual(result.sorted, ["Ada", "b", "Carl"]);
+  assert.deepEqual(result.binary, ["Ada", "Carl", "b"]);
+  assert.equal(result.duplicate, 11000);
+  assert.equal(result.found, 1);
+  console.log("mongosh collation: ok");
+}
+
 const { child, uri } = await startServer();
 let failed = false;
 try {
   await nodeDriver(uri);
+  await nodeCollation(uri);
   mongosh(uri);
   mongoshOperatorTools(uri);
+  mongoshCollation(uri);
 } catch (e) {
   console.error(e);
   failed = true;
