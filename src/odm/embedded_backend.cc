@@ -67,6 +67,7 @@ std::unique_ptr<BackendCursor> EmbeddedBackend::Find(const Namespace& ns, const 
   options.skip = spec.skip;
   options.limit = spec.limit;
   if (spec.batch_size > 0) options.batch_size = spec.batch_size;
+  options.collation = spec.collation;
   options.read.transaction = TxnOf(session);
   return std::make_unique<EngineCursor>(Take(Of(ns).Find(spec.filter, options)));
 }

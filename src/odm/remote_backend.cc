@@ -228,6 +228,7 @@ std::unique_ptr<BackendCursor> RemoteBackend::Find(const Namespace& ns, const Fi
   if (spec.skip > 0) BSON_APPEND_INT64(opts.get(), "skip", spec.skip);
   if (spec.limit > 0) BSON_APPEND_INT64(opts.get(), "limit", spec.limit);
   if (spec.batch_size > 0) BSON_APPEND_INT32(opts.get(), "batchSize", spec.batch_size);
+  if (!spec.collation.empty()) BSON_APPEND_DOCUMENT(opts.get(), "collation", View(spec.collation).get());
   lease.AppendOptions(opts.get(), nullptr);
   mongoc_collection_t* collection = mongoc_client_get_collection(lease.client(), ns.db.c_str(), ns.collection.c_str());
   mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(collection, View(spec.filter).get(), opts.get(), nullptr);

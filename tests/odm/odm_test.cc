@@ -279,6 +279,48 @@ TEST_P(OdmTest, HooksUniqueIndexesAndErrorsCarryMongoDbCodes) {
   EXPECT_THROW(raw.FindOne(), Error);
 }
 
+// Collation: the same typed find, case-insensitive and in English order, on
+// both backends; and a case-insensitive unique index.
+TEST_P(OdmTest, FindsTakeACollation) {
+  auto notes = db().Collection<Account>("notes");
+  std::vector<Account> batch = {{"1", "x", "0"_dec, 0, "banana", {}},
+                                {"2", "x", "0"_dec, 0, "Apple", {}},
+                                {"3", "x", "0"_dec, 0, "cherry", {}}};
+  notes.InsertMany(batch);
+  FindOptions<Account> ci;
+  ci.collation = *docket::Document::FromJson(R"({"locale": "en", "strength": 2})");
+  std::vector<std::string> found;
+  for (const Account& a : notes.Find(field(&Account::note) == "APPLE", ci)) found.push_back(a.number);
+  EXPECT_EQ(found, std::vector<std::string>{"2"});
+  EXPECT_FALSE(notes.FindOne(field(&Account::note) == "APPLE").has_value());
+  FindOptions<Account> english = ci;
+  english.sort.Ascending(&Account::note);
+  FindOptions<Account> binary;
+  binary.sort.Ascending(&Account::note);
+  std::vector<std::string> in_english, in_bytes;
+  for (const Account& a : notes.Find({}, english)) in_english.push_back(*a.note);
+  for (const Account& a : notes.Find({}, binary)) in_bytes.push_back(*a.note);
+  EXPECT_EQ(in_english, (std::vector<std::string>{"Apple", "banana", "cherry"}));
+  EXPECT_EQ(in_bytes, (std::vector<std::string>{"Apple", "banana", "cherry"}));
+  Account fourth{"4", "x", "0"_dec, 0, "Banana2", {}};
+  notes.InsertOne(fourth);
+  in_english.clear();
+  in_bytes.clear();
+  for (const Account& a : notes.Find({}, english)) in_english.push_back(*a.note);
+  for (const Account& a : notes.Find({}, binary)) in_bytes.push_back(*a.note);
+  EXPECT_EQ(in_english, (std::vector<std::string>{"Apple", "banana", "Banana2", "cherry"}));
+  EXPECT_EQ(in_bytes, (std::vector<std::string>{"Apple", "Banana2", "banana", "cherry"}));
+  notes.CreateIndex(*docket::Document::FromJson(
+      R"({"key": {"note": 1}, "name": "note_ci", "unique": true, "collation": {"locale": "en", "strength": 2}})"));
+  try {
+    Account variant{"5", "x", "0"_dec, 0, "CHERRY", {}};
+    notes.InsertOne(variant);
+    FAIL() << "a case variant under a case-insensitive unique index";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kDuplicateKey);
+  }
+}
+
 // Seed 2 done right: one handle per branch, used from many threads at once.
 TEST_P(OdmTest, BranchBalancesAddUpAcrossEightCollections) {
   constexpr int kBranches = 8;

@@ -43,6 +43,7 @@ struct FindSpec {
   int64_t skip = 0;
   int64_t limit = 0;  // 0: none
   int32_t batch_size = 0;  // 0: the backend's default
+  Document collation;      // {}: the collection's default
 };
 
 struct ModifySpec {

@@ -50,6 +50,10 @@ struct FindOptions {
   int64_t skip = 0;
   int64_t limit = 0;  // 0: none
   int32_t batch_size = 0;
+  // MongoDB's collation ({locale: "en", strength: 2}: case-insensitive) for
+  // the filter and the sort; {} takes the collection's default. The same on
+  // both backends.
+  Document collation;
 };
 
 // Results decoded one at a time, usable in a range-for. A document that does
@@ -220,7 +224,7 @@ class Collection {
 
   Cursor<T> Find(const Filter<T>& filter = {}, const FindOptions<T>& options = {}) const {
     FindSpec spec{filter.document(), Document(), options.sort.document(), options.skip, options.limit,
-                  options.batch_size};
+                  options.batch_size, options.collation};
     return Cursor<T>(backend_->Find(ns_, spec, session_));
   }
   std::optional<T> FindOne(const Filter<T>& filter = {}, const FindOptions<T>& options = {}) const {
