@@ -57,5 +57,5 @@ cmake --build build/tsan -j"$jobs" --target docket_tests crash_test crash_writer
   example_sequential_ids example_bank_branches server_cpp_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build/tsan --output-on-failure \
-  -R 'SeedTest|CappedTest|OplogTest|ChangeStreamTest|ViewsTest|ValidationTest|TailableTest|NaturalOrderTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TtlMonitorSettingsTest|IndexUsageTest|IndexBuildTest|TransactionTest|TransactionCatalogTest|TransactionScanTest|WriteRetryTest|WriteWaitTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest|PointCacheTest|DropCompactorTest|DropCleanupTest' \
+  -R 'SeedTest|CappedTest|OplogTest|ChangeStreamTest|CollationTest|CollationConcurrencyTest|ViewsTest|ValidationTest|TailableTest|NaturalOrderTest|IndexConcurrencyTest|AggregateConcurrencyTest|TtlMonitorTest|TtlMonitorSettingsTest|IndexUsageTest|IndexBuildTest|TransactionTest|TransactionCatalogTest|TransactionScanTest|WriteRetryTest|WriteWaitTest|CrashTest|ServerPytest|OdmTest.*/Embedded|CodecTest|FixtureTest|^Example\.[a-z_]+$|PoolTest|PoolLimitTest|PointCacheTest|DropCompactorTest|DropCleanupTest' \
   -E 'ReadViewPoolTest\.ConcurrentReadersThroughReusedViews'
