@@ -266,21 +266,26 @@ def tamper(answer, server, hint=None, session=None, aggregate=False):
     return answer
 
 
+def collation_kw(collation):
+    """The collation keyword of a pymongo call: none when the spec has none."""
+    return {"collation": collation} if collation is not None else {}
+
+
 def run_find(server, coll, spec, hint=None, filt=None, session=None, batch_size=0, projection=True):
     def go():
         cur = server.db[coll].find(spec["filter"] if filt is None else filt,
                                    projection=spec.get("projection") if projection else None,
                                    sort=spec.get("sort"), skip=spec.get("skip", 0), limit=spec.get("limit", 0),
-                                   batch_size=batch_size, session=session)
+                                   batch_size=batch_size, session=session, **collation_kw(spec.get("collation")))
         if hint:
             cur = cur.hint(hint)
         return tamper(docs_answer(cur), server, hint, session)
     return call(server, go)
 
 
-def run_aggregate(server, coll, pipeline, hint=None, session=None, batch_size=None):
+def run_aggregate(server, coll, pipeline, hint=None, session=None, batch_size=None, collation=None):
     def go():
-        kw = {}
+        kw = collation_kw(collation)
         if hint:
             kw["hint"] = hint
         if batch_size:
@@ -290,9 +295,11 @@ def run_aggregate(server, coll, pipeline, hint=None, session=None, batch_size=No
     return call(server, go)
 
 
-def run_count_command(server, coll, filt, hint=None, skip=0, limit=0, session=None):
+def run_count_command(server, coll, filt, hint=None, skip=0, limit=0, session=None, collation=None):
     def go():
         cmd = SON([("count", coll), ("query", filt)])
+        if collation is not None:
+            cmd["collation"] = collation
         if skip:
             cmd["skip"] = skip
         if limit:
@@ -303,9 +310,9 @@ def run_count_command(server, coll, filt, hint=None, skip=0, limit=0, session=No
     return call(server, go)
 
 
-def run_count_documents(server, coll, filt, hint=None, skip=0, limit=0, session=None):
+def run_count_documents(server, coll, filt, hint=None, skip=0, limit=0, session=None, collation=None):
     def go():
-        kw = {}
+        kw = collation_kw(collation)
         if skip:
             kw["skip"] = skip
         if limit:
@@ -316,10 +323,10 @@ def run_count_documents(server, coll, filt, hint=None, skip=0, limit=0, session=
     return call(server, go)
 
 
-def run_update(server, coll, filt, update, multi, session=None):
+def run_update(server, coll, filt, update, multi, session=None, collation=None):
     def go():
         c = server.client[DB][coll]
-        r = (c.update_many if multi else c.update_one)(filt, update, session=session)
+        r = (c.update_many if multi else c.update_one)(filt, update, session=session, **collation_kw(collation))
         return ("value", {"matched": r.matched_count, "modified": r.modified_count})
     return call(server, go)
 

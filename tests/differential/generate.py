@@ -12,6 +12,16 @@ minKey/maxKey, nested documents, arrays of arrays, empty arrays). Numbers that
 are equal across types (3, NumberLong(3), 3.0, NumberDecimal("3.0")) are drawn
 on purpose: equality, ranges and index keys must treat them as one value.
 
+Collations: a quarter of the finds, pipelines and updates carry a `collation`
+(COLLATIONS), and some indexes have their own. The strings are chosen so that
+collations tell them apart differently from binary comparison: case variants
+("ab", "AB", "Ab"), accents ("e", "é", "E", "É", and "e" + combining acute,
+canonically equal to "é"), punctuation ("a-b", equal to "ab" when alternate is
+shifted), digits ("2", "02", "10": numericOrdering), "ß" and "ss" (equal at
+strength 1 and 2). String operands of filters are often a variant of a stored
+string (another case, accent or a hyphen), so that collated queries match what
+binary ones do not.
+
 Fields of a document (any may be missing):
   a    anything: scalars of every type, arrays, arrays of arrays, documents
   b    numbers of mixed types (sometimes null or a string), never an array
@@ -44,7 +54,66 @@ INT64S = [Int64(0), Int64(3), Int64(5), Int64(-7), Int64(2 ** 53 + 1), Int64(2 *
           Int64(2 ** 31)]
 DECIMALS = [Decimal128(s) for s in ["3", "3.0", "5.00", "1.5", "0.1", "-0", "0", "NaN", "-NaN", "Infinity",
                                     "-Infinity", "9007199254740993", "1E+400", "-2.5", "7.250"]]
-STRINGS = ["", "a", "abc", "ABC", "b", "ab", "x", "é", "e\u0301", "日本", "😀", "a.b", "$x", "a\u0000b", "10", "null"]
+STRINGS = ["", "a", "abc", "ABC", "b", "ab", "x", "é", "e\u0301", "日本", "😀", "a.b", "$x", "a\u0000b", "10", "null",
+           "AB", "Ab", "aB", "e", "E", "É", "a-b", "2", "02", "ß", "ss", "B", "Abc"]
+# Strings for the fields that filters and sorts use most (a, c, t): the ones
+# that collations compare unlike binary comparison.
+COLLATED_STRINGS = ["ab", "AB", "Ab", "aB", "a-b", "a", "A", "abc", "ABC", "Abc", "b", "B", "e", "E", "é", "É",
+                    "e\u0301", "2", "02", "10", "1", "ß", "ss", "SS", "x", "", "a b"]
+
+# ---------------------------------------------------------------- collations
+
+EN2 = SON([("locale", "en"), ("strength", 2)])  # case-insensitive
+FR_UPPER = SON([("locale", "fr"), ("caseFirst", "upper")])
+EN_NUM = SON([("locale", "en"), ("numericOrdering", True)])
+# What operations run under: the collations of the indexes (so that the
+# planner may use them), the simple one named explicitly, and others that no
+# index has (a hinted index of another collation is read whole).
+COLLATIONS = [EN2, FR_UPPER, EN_NUM, SON([("locale", "simple")]), SON([("locale", "en"), ("strength", 1)]),
+              SON([("locale", "en"), ("alternate", "shifted")]), SON([("locale", "en")]),
+              SON([("locale", "de"), ("strength", 2), ("caseLevel", True)])]
+
+
+def collation(r):
+    return copy.deepcopy(r.choice(COLLATIONS))
+
+
+def maybe_collation(r, spec, p=0.25):
+    """Gives `spec` a random collation with probability p."""
+    if r.random() < p:
+        spec["collation"] = collation(r)
+    return spec
+
+
+def is_simple(coll):
+    return coll is None or coll == {} or coll.get("locale") == "simple"
+
+
+ACCENTS = {"e": "é", "é": "e", "E": "É", "É": "E", "a": "à", "à": "a", "o": "ô", "ô": "o"}
+
+
+def string_variant(r, s):
+    """A string that some collation holds equal to s (or near it): another
+    case, an accent added or removed, a hyphen, a leading zero."""
+    if not s:
+        return s
+    k = r.random()
+    if k < 0.45:
+        return r.choice([s.upper(), s.lower(), s.swapcase(), s[:1].upper() + s[1:]])
+    if k < 0.65:
+        i = r.randrange(len(s))
+        return s[:i] + ACCENTS.get(s[i], s[i]) + s[i + 1:]
+    if k < 0.8:
+        i = r.randint(1, len(s)) if len(s) > 1 else 1
+        return s[:i] + r.choice(["-", " ", "."]) + s[i:]
+    if k < 0.9 and s.isdigit():
+        return "0" + s
+    return s.replace("ss", "ß") if "ss" in s else s.replace("ß", "ss")
+
+
+def collated_string(r):
+    s = r.choice(COLLATED_STRINGS)
+    return string_variant(r, s) if r.random() < 0.2 else s
 OIDS = [ObjectId("000000000000000000000000"), ObjectId("5f0000000000000000000001"),
         ObjectId("ffffffffffffffffffffffff")]
 DATES = [datetime.datetime(1970, 1, 1), datetime.datetime(1969, 12, 31, 23, 59, 59),
@@ -131,6 +200,14 @@ def array(r, depth=0):
     return out
 
 
+def string_array(r):
+    """Tags: strings of COLLATED_STRINGS, sometimes with a number among them."""
+    out = [collated_string(r) for _ in range(r.choice([0, 1, 2, 2, 3]))]
+    if out and r.random() < 0.2:
+        out.insert(r.randrange(len(out) + 1), number(r))
+    return out
+
+
 def subdoc(r, depth=0):
     d = SON()
     for f in r.sample(["x", "y", "z"], r.randint(0, 3)):
@@ -141,7 +218,8 @@ def subdoc(r, depth=0):
 def xy_doc(r):
     d = SON()
     if r.random() < 0.85:
-        d["x"] = number(r) if r.random() < 0.6 else value(r, 2)
+        k = r.random()
+        d["x"] = number(r) if k < 0.5 else collated_string(r) if k < 0.65 else value(r, 2)
     if r.random() < 0.6:
         d["y"] = value(r, 1)
     return d
@@ -187,16 +265,18 @@ def document(r, i, mixed_ids=False):
     fields = []
     if r.random() < 0.85:
         k = r.random()
-        fields.append(("a", number(r) if k < 0.35 else (array(r) if k < 0.55 else value(r))))
+        fields.append(("a", number(r) if k < 0.3 else collated_string(r) if k < 0.5 else
+                       (array(r) if k < 0.62 else string_array(r) if k < 0.7 else value(r))))
     if r.random() < 0.85:
         k = r.random()
         fields.append(("b", number(r) if k < 0.85 else scalar(r, r.choice(["null", "string", "bool", "date"]))))
     if r.random() < 0.8:
         k = r.random()
         if k < 0.65:
-            fields.append(("c", r.choice(STRINGS)))
+            fields.append(("c", r.choice(STRINGS) if r.random() < 0.5 else collated_string(r)))
         elif k < 0.85:
-            fields.append(("c", [r.choice(STRINGS) for _ in range(r.randint(0, 3))]))
+            fields.append(("c", string_array(r) if r.random() < 0.5 else
+                           [r.choice(STRINGS) for _ in range(r.randint(0, 3))]))
         else:
             fields.append(("c", scalar(r)))
     if r.random() < 0.75:
@@ -215,8 +295,10 @@ def document(r, i, mixed_ids=False):
             fields.append(("arr", value(r)))
     if r.random() < 0.7:
         k = r.random()
-        if k < 0.8:
+        if k < 0.5:
             fields.append(("t", array(r, 1)))
+        elif k < 0.8:
+            fields.append(("t", string_array(r)))
         else:
             fields.append(("t", number(r) if r.random() < 0.5 else scalar(r)))
     fields.append(("u", unique_value(r, i)))
@@ -252,9 +334,18 @@ INDEXES = [
     {"name": "c_1_b_-1__id_1", "key": [("c", 1), ("b", -1), ("_id", 1)]},
     {"name": "t_1__id_-1", "key": [("t", 1), ("_id", -1)]},
     {"name": "n.x_1__id_1", "key": [("n.x", 1), ("_id", 1)]},
+    # collated indexes, two on keys that also have a binary index (MongoDB
+    # allows one index per key and collation, under different names)
+    {"name": "a_1_en2", "key": [("a", 1)], "collation": EN2},
+    {"name": "t_1_b_1_fr", "key": [("t", 1), ("b", 1)], "collation": FR_UPPER},
+    {"name": "c_1__id_1_en2", "key": [("c", 1), ("_id", 1)], "collation": EN2},
+    {"name": "a_-1__id_1_num", "key": [("a", -1), ("_id", 1)], "collation": EN_NUM},
 ]
 # Sorts an index can give (forwards or backwards), ending in _id so they are total.
-INDEX_SORTS = [ix["key"] for ix in INDEXES if ix["key"][-1][0] == "_id" and len(ix["key"]) > 1]
+INDEX_SORTS = []
+for _ix in INDEXES:
+    if _ix["key"][-1][0] == "_id" and len(_ix["key"]) > 1 and _ix["key"] not in INDEX_SORTS:
+        INDEX_SORTS.append(_ix["key"])
 SPARSE_FIELD = {"s_1": "s"}
 PARTIAL = {"p_1": PARTIAL_FILTER}
 
@@ -294,9 +385,17 @@ class ValuePool:
             return copy.deepcopy(r.choice(seen))
         return value(r)
 
+    def pick_variant(self, r, path):
+        """pick, with strings often replaced by a variant (string_variant)."""
+        v = self.pick(r, path)
+        return string_variant(r, v) if isinstance(v, str) and r.random() < 0.5 else v
+
 
 def operand(r, pool, path):
-    return pool.pick(r, path) if r.random() < 0.7 else (number(r) if r.random() < 0.4 else value(r))
+    v = pool.pick(r, path) if r.random() < 0.7 else (number(r) if r.random() < 0.4 else value(r))
+    if isinstance(v, str) and r.random() < 0.35:
+        v = string_variant(r, v)
+    return v
 
 
 def leaf(r, pool, path=None, depth=0):
@@ -430,12 +529,14 @@ def filter_(r, pool, depth=0):
 def id_lookup(r, docs):
     """Point reads by _id or by the unique field (the row cache answers these)."""
     ids = [d["_id"] for d in docs] + [99999, "nope"]
+    ids += [string_variant(r, i) for i in ids if isinstance(i, str)]
     k = r.random()
     if k < 0.4:
         return {"_id": copy.deepcopy(r.choice(ids))}
     if k < 0.65:
         return {"_id": {"$in": [copy.deepcopy(r.choice(ids)) for _ in range(r.randint(1, 4))]}}
     us = [d["u"] for d in docs if "u" in d] + ["u99999"]
+    us += [string_variant(r, u) for u in us if isinstance(u, str) and r.random() < 0.3]
     if k < 0.9:
         return {"u": copy.deepcopy(r.choice(us))}
     return {"u": {"$in": [copy.deepcopy(r.choice(us)) for _ in range(r.randint(1, 3))]}}
@@ -520,7 +621,7 @@ def find_spec(r, pool, docs):
             spec["limit"] = r.choice([1, 2, 3, 10])
     if r.random() < 0.35:
         spec["projection"], spec["agg_projection"] = projection(r)
-    return spec
+    return maybe_collation(r, spec)
 
 
 # ---------------------------------------------------------------- updates
@@ -597,14 +698,15 @@ def update_spec(r, pool):
                 new = {"$cond": [_missing(path), {"$multiply": [0, v]}, {"$multiply": [f, v]}]}
             arg, stage = v, {"$set": {path: new}}
         elif op in ("$min", "$max"):
-            v = value(r) if r.random() < 0.5 else pool.pick(r, path)
+            v = value(r) if r.random() < 0.5 else pool.pick_variant(r, path)
             cmp = "$lt" if op == "$min" else "$gt"
             new = {"$cond": [{"$or": [_missing(path), {cmp: [_lit(v), f]}]}, _lit(v), f]}
             arg, stage = v, {"$set": {path: new}}
         elif op in ("$push", "$addToSet"):
             guards.append(_guard_types(path, ["array", "missing"]))
             each = r.random() < 0.3
-            vals = [value(r, 1) for _ in range(r.randint(0 if each else 1, 3 if each else 1))]
+            vals = [value(r, 1) if r.random() < 0.6 else pool.pick_variant(r, path)
+                    for _ in range(r.randint(0 if each else 1, 3 if each else 1))]
             base = {"$cond": [_missing(path), [], f]}
             if op == "$push":
                 new = {"$concatArrays": [base, _lit(vals)]}
@@ -621,7 +723,7 @@ def update_spec(r, pool):
             stage = {"$set": {path: new}}
         elif op == "$pull":
             guards.append(_guard_types(path, ["array", "missing"]))
-            v = scalar(r) if r.random() < 0.5 else pool.pick(r, path)
+            v = scalar(r) if r.random() < 0.5 else pool.pick_variant(r, path)
             if isinstance(v, (dict, list)) or isinstance(v, Regex):
                 v = number(r)
             new = {"$cond": [{"$isArray": f}, {"$filter": {"input": f, "cond": {"$ne": ["$$this", _lit(v)]}}},
@@ -660,7 +762,7 @@ def update_spec(r, pool):
     pipeline = [stage for _, stages in steps for stage in stages]
     base = filter_(r, pool) if r.random() < 0.6 else {}
     filt = {"$and": [base] + guards} if guards else base
-    return {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8}
+    return maybe_collation(r, {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8})
 
 
 # ---------------------------------------------------------------- pipelines
@@ -736,7 +838,7 @@ def pipeline_spec(r, pool):
             stages.append({"$project": agg})
     elif k < 0.85:
         stages.append({"$project": SON([("_id", 1), ("v", add_fields(r, pool).popitem()[1])])})
-    return {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)}
+    return maybe_collation(r, {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)})
 
 
 # ---------------------------------------------------------------- cases
