@@ -249,18 +249,16 @@ std::vector<std::shared_ptr<const index::Index>> VisibleIndexes(const storage::C
 // Takes the read's snapshot (into *view outside a transaction), then plans.
 // The snapshot comes first: the plan then sees every multikey flag set by a
 // write the snapshot holds (flags are set before their write commits).
-// Under a collation, the planner sees the filter's operands as the
-// comparison keys such indexes store, and only indexes of that collation.
+// Under a collation, index::ChoosePlan decides which indexes may bound or
+// order the read (see there).
 index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, const storage::CollectionEntry& entry,
                            const Document& filter, const Document& sort, bool describe, const ResolvedHint& hint,
                            ReadViewPool::View* view, const text::Collator* collation) {
   if (user_txn != nullptr) TransactionSnapshot(user_txn);
   else *view = engine->read_views->Acquire();
-  const Document keyed = index::CollationKeyedFilter(filter, collation);
   if (!hint.present) {
     std::vector<std::shared_ptr<const index::Index>> usable;
     for (auto& index : VisibleIndexes(entry)) {
-      if (!text::SameCollation(index->collation(), collation)) continue;
       // Implication between a partial filter and the query is reasoned on
       // raw values; with strings under a collation it is not attempted.
       if (collation != nullptr && index->partial() && !index->partial_filter().empty()) {
@@ -272,15 +270,10 @@ index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, c
       }
       usable.push_back(std::move(index));
     }
-    return index::ChoosePlan(keyed, sort, usable, describe);
+    return index::ChoosePlan(filter, sort, usable, describe, /*forced=*/false, collation);
   }
   if (hint.index == nullptr) return index::Plan();  // $natural, or the _id index: the records in _id order
-  if (!text::SameCollation(hint.index->collation(), collation)) {
-    // Its keys order strings by another collation: read it whole; the
-    // filter and any sort apply to what it gives.
-    return index::ChoosePlan(Document(), Document(), {hint.index}, describe, /*forced=*/true);
-  }
-  return index::ChoosePlan(keyed, sort, {hint.index}, describe, /*forced=*/true);
+  return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true, collation);
 }
 
 // Whether two key patterns name the same fields in the same order with the

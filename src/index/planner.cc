@@ -412,8 +412,59 @@ Document CollationKeyedFilter(const Document& filter, const bson::StringOrder* s
   return out.Finish();
 }
 
-Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
-                bool describe, bool forced) {
+namespace {
+
+// Whether some operand the planner reads for `path` ({path: v}, $eq, $in,
+// ranges; at the top level and in $and) holds a string.
+bool StringOperandOn(const uint8_t* data, size_t len, const std::string& path, int depth) {
+  bson_iter_t it;
+  if (depth > 20 || !bson_iter_init_from_data(&it, data, len)) return false;
+  while (bson_iter_next(&it)) {
+    const std::string_view key(bson_iter_key(&it), bson_iter_key_len(&it));
+    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t element;
+      bson_iter_recurse(&it, &element);
+      while (bson_iter_next(&element)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&element)) continue;
+        const std::string_view sub = bson::SubDocumentBytes(element);
+        if (StringOperandOn(reinterpret_cast<const uint8_t*>(sub.data()), sub.size(), path, depth + 1)) return true;
+      }
+      continue;
+    }
+    if (key != path) continue;
+    if (!bson::IsOperatorDocument(it)) {
+      if (bson::HasStrings(it)) return true;
+      continue;
+    }
+    bson_iter_t op;
+    bson_iter_recurse(&it, &op);
+    while (bson_iter_next(&op)) {
+      const std::string_view name = bson_iter_key(&op);
+      if ((name == "$eq" || name == "$in" || name == "$gt" || name == "$gte" || name == "$lt" || name == "$lte") &&
+          bson::HasStrings(op)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool StringOperandOnAnyField(const Document& filter, const Index& index) {
+  for (const IndexField& f : index.fields()) {
+    if (StringOperandOn(filter.data(), filter.size(), f.dotted, 0)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Plan ChoosePlan(const Document& raw_filter, const Document& sort,
+                const std::vector<std::shared_ptr<const Index>>& indexes, bool describe, bool forced,
+                const text::Collator* collation) {
+  // Operands as an index of the query's collation stores them; for the
+  // indexes of another collation only string-free operands are read, which
+  // this leaves as they are.
+  const Document filter = CollationKeyedFilter(raw_filter, collation);
   std::map<std::string, Conditions> conditions;
   Collect(filter.data(), filter.size(), describe, &conditions, 0);
   const std::optional<std::vector<std::string>> exact_fields = PointOnlyFields(filter);
@@ -423,15 +474,27 @@ Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<
   while (bson_iter_next(&it)) {
     sort_keys.emplace_back(bson_iter_key(&it), bson_iter_as_double(&it) < 0);
   }
+  static const std::map<std::string, Conditions> kNoConditions;
+  static const std::vector<std::pair<std::string, bool>> kNoSort;
   Candidate best;
   if (forced && indexes.size() == 1) {
-    return Evaluate(indexes.front(), conditions, exact_fields, sort_keys, describe).plan;
+    const Index& only = *indexes.front();
+    if (text::SameCollation(only.collation(), collation)) {
+      return Evaluate(indexes.front(), conditions, exact_fields, sort_keys, describe).plan;
+    }
+    // Another collation: bounds only from string-free operands; no order.
+    const bool bounded = !StringOperandOnAnyField(raw_filter, only);
+    return Evaluate(indexes.front(), bounded ? conditions : kNoConditions, bounded ? exact_fields : std::nullopt, kNoSort,
+                    describe)
+        .plan;
   }
   for (const auto& index : indexes) {
+    const bool same_collation = text::SameCollation(index->collation(), collation);
+    if (!same_collation && (index->partial() || StringOperandOnAnyField(raw_filter, *index))) continue;
     // A partial index holds only the documents its expression matches: usable
     // when every match of the filter is one of them.
     if (index->partial() && !FilterImplies(filter, index->partial_filter())) continue;
-    Candidate c = Evaluate(index, conditions, exact_fields, sort_keys, describe);
+    Candidate c = Evaluate(index, conditions, exact_fields, same_collation ? sort_keys : kNoSort, describe);
     // A sparse index leaves out the documents that have none of its fields.
     // Every bound above excludes null and missing values, so a bounded plan
     // misses no match; a plan that only gives the sort would.

@@ -59,8 +59,13 @@ struct Plan {
 // planning). `forced`: a hint named the only index in `indexes`; it is used
 // whatever the filter (a sparse one too, as MongoDB does; the caller checks
 // a partial one), over its whole range if nothing bounds it.
+// `collation`: the query's (null: simple). An index of that collation is
+// planned as any other, on the filter's operands turned into its keys
+// (CollationKeyedFilter). One of another collation stores strings in
+// another order: it may bound the read only when no operand on its fields
+// holds a string, never gives the sort, and a partial one is not used.
 Plan ChoosePlan(const Document& filter, const Document& sort, const std::vector<std::shared_ptr<const Index>>& indexes,
-                bool describe = false, bool forced = false);
+                bool describe = false, bool forced = false, const text::Collator* collation = nullptr);
 
 // The filter as ChoosePlan must see it to plan on indexes of collation
 // `strings`: the operands it reads bounds from ({f: v}, $eq, $in, $gt, $gte,

@@ -21,6 +21,15 @@ Relations (the names appear in failures):
              vs the number found; estimatedDocumentCount vs documents
   update     an operator update vs its pipeline equivalent on two copies of
              the same collection (matched, modified, then every document)
+A quarter of the finds, pipelines and updates carry a `collation`
+(generate.COLLATIONS): every way of computing their answer runs under it
+(find, aggregate, count, count_documents, update), and the indexes include
+collated ones, which the planner may use only under their own collation and
+which a hint of another collation must read whole.
+  collation  a collection whose default collation is D (one per dataset):
+             without a collation, the same answers as with collation D on a
+             collection without a default; with a collation given, the same
+             answers as the scan under it (the given one wins)
   txn        the same reads and the same update inside a transaction
   cache      the same reads (twice: the second from the cache) and updates on
              the server with a row cache
@@ -460,10 +469,15 @@ class Env:
         return rcs
 
 
-def load(server, coll, docs, indexes=True):
+def load(server, coll, docs, indexes=True, collation=None):
+    """A fresh collection `coll` holding docs, with every index of
+    generate.INDEXES; given a collation, the collection's default (which the
+    indexes without a collation of their own take)."""
     def go():
         db = server.client[DB]
         db.drop_collection(coll)
+        if collation is not None:
+            db.create_collection(coll, collation=collation)
         if docs:
             db[coll].insert_many(docs, ordered=True)
         if indexes:
@@ -482,8 +496,9 @@ class Checker:
     """Runs the relations for one case at a time against the loaded dataset.
 
     Collections: on main `idx` (every index), `plain` (no secondary index),
-    `upd_op`, `upd_pipe`, `upd_txn` (every index; updates); on cache `idx`,
-    `upd`; on disk `idx_<dataset>`, `upd_<dataset>`."""
+    `dflt` (every index, and a default collation), `upd_op`, `upd_pipe`,
+    `upd_txn` (every index; updates); on cache `idx`, `upd`; on disk
+    `idx_<dataset>`, `upd_<dataset>`."""
 
     def __init__(self, env, r, all_hints=True):
         self.env, self.r = env, r
@@ -501,8 +516,10 @@ class Checker:
         env = self.env
         self.docs = docs
         self.dataset = dataset
+        self.default_collation = generate.default_collation(dataset)
         load(env.main, "idx", docs)
         load(env.main, "plain", docs, indexes=False)
+        load(env.main, "dflt", docs, collation=self.default_collation)
         for c in ("upd_op", "upd_pipe", "upd_txn"):
             load(env.main, c, docs)
         if env.cache:
@@ -542,6 +559,7 @@ class Checker:
         env, fails = self.env, []
         ordered = bool(spec.get("sort"))
         ctx = {"spec": spec}
+        collation = spec.get("collation")
 
         def cmp(relation, what, a_label, a, b_label, b, ordd=ordered):
             self.note(relation)
@@ -561,20 +579,30 @@ class Checker:
                 cmp("index", "hint %s" % ix["name"], "scan (hint _id_) of %s" % show(scan_filter), scan,
                     "hint %s with filter %s" % (ix["name"], show(through)),
                     run_find(env.main, "idx", spec, hint=ix["name"], filt=through, batch_size=self.r.choice([0, 3])))
+        if want("collation"):
+            dflt = self.default_collation
+            if collation is None:
+                cmp("collation", "the collection's default collation %s" % show(dflt),
+                    "collation %s given, on a collection without one" % show(dflt),
+                    run_find(env.main, "idx", dict(spec, collation=dflt)),
+                    "no collation given, on a collection whose default it is", run_find(env.main, "dflt", spec))
+            else:
+                cmp("collation", "a collation given overrides the collection's default", "scan (hint _id_)", base,
+                    "on a collection whose default collation is %s" % show(dflt), run_find(env.main, "dflt", spec))
         if want("aggregate"):
             p = find_as_pipeline(spec)
             if p is not None:
                 cmp("aggregate", "find vs aggregate", "find", base, "aggregate %s" % show(p),
-                    run_aggregate(env.main, "idx", p, batch_size=self.r.choice([None, 2])))
+                    run_aggregate(env.main, "idx", p, batch_size=self.r.choice([None, 2]), collation=collation))
         if want("count") and base[0] == "ok":
             n = count_of(base)
             skip, limit = spec.get("skip", 0), spec.get("limit", 0)
             cmp("count", "count_documents", "number found", n, "count_documents",
-                run_count_documents(env.main, "idx", spec["filter"], skip=skip, limit=limit))
+                run_count_documents(env.main, "idx", spec["filter"], skip=skip, limit=limit, collation=collation))
             ix = self.r.choice([i for i in generate.INDEXES if i["name"] not in generate.SPARSE_FIELD
                                 and i["name"] not in generate.PARTIAL] + [{"name": "_id_"}])
             cmp("count", "count command", "number found", n, "count command (hint %s)" % ix["name"],
-                run_count_command(env.main, "idx", spec["filter"], hint=ix["name"], skip=skip, limit=limit))
+                run_count_command(env.main, "idx", spec["filter"], hint=ix["name"], skip=skip, limit=limit, collation=collation))
         if want("txn"):
             def in_txn():
                 with env.main.client.start_session() as s:
@@ -585,7 +613,7 @@ class Checker:
                     a = run_find(env.main, "idx", spec, hint="_id_", session=s, batch_size=2)
                     b = c = None
                     if a[0] != "error":
-                        b = run_count_documents(env.main, "idx", spec["filter"], session=s,
+                        b = run_count_documents(env.main, "idx", spec["filter"], session=s, collation=collation,
                                                 skip=spec.get("skip", 0), limit=spec.get("limit", 0))
                     if a[0] != "error" and b[0] != "error":
                         c = run_find(env.main, "idx", spec, session=s)
@@ -624,66 +652,81 @@ class Checker:
         p = spec["pipeline"]
         ordered = spec["ordered"]
         ctx = {"spec": spec}
+        collation = spec.get("collation")
 
         def cmp(relation, what, a_label, a, b_label, b, ordd=ordered):
             self.note(relation)
             if not same(a, b, ordd):
                 fails.append(Failure(relation, what, a_label, a, b_label, b, ordd, **ctx))
 
-        base = run_aggregate(env.main, "idx", p, hint="_id_")
+        base = run_aggregate(env.main, "idx", p, hint="_id_", collation=collation)
+        if want("collation"):
+            dflt = self.default_collation
+            if collation is None:
+                cmp("collation", "pipeline, the collection's default collation %s" % show(dflt),
+                    "collation %s given, on a collection without one" % show(dflt),
+                    run_aggregate(env.main, "idx", p, collation=dflt),
+                    "no collation given, on a collection whose default it is", run_aggregate(env.main, "dflt", p))
+            else:
+                cmp("collation", "pipeline, a collation given overrides the collection's default",
+                    "scan (hint _id_)", base, "on a collection whose default collation is %s" % show(dflt),
+                    run_aggregate(env.main, "dflt", p, collation=collation))
         if want("index"):
             cmp("index", "pipeline without indexes", "scan (hint _id_)", base, "collection without indexes",
-                run_aggregate(env.main, "plain", p, batch_size=self.r.choice([None, 2])))
+                run_aggregate(env.main, "plain", p, batch_size=self.r.choice([None, 2]), collation=collation))
             cmp("index", "pipeline, planner's choice", "scan (hint _id_)", base, "no hint",
-                run_aggregate(env.main, "idx", p))
+                run_aggregate(env.main, "idx", p, collation=collation))
             ixs = self.r.sample(generate.INDEXES, 3 if not self.all_hints else 5)
             for ix in ixs:
                 name = ix["name"]
                 if name in generate.SPARSE_FIELD:
                     pre = [{"$match": {generate.SPARSE_FIELD[name]: {"$exists": True}}}]
-                    scan = run_aggregate(env.main, "idx", pre + p, hint="_id_")
+                    scan = run_aggregate(env.main, "idx", pre + p, hint="_id_", collation=collation)
                     through = p
                 elif name in generate.PARTIAL:
                     pre = [{"$match": generate.PARTIAL[name]}]
-                    scan = run_aggregate(env.main, "idx", pre + p, hint="_id_")
+                    scan = run_aggregate(env.main, "idx", pre + p, hint="_id_", collation=collation)
                     through = pre + p
                 else:
                     scan, through = base, p
                 cmp("index", "pipeline, hint %s" % name, "scan (hint _id_)", scan, "hint %s" % name,
-                    run_aggregate(env.main, "idx", through, hint=name))
+                    run_aggregate(env.main, "idx", through, hint=name, collation=collation))
             # two $match stages vs one
             for i in range(len(p) - 1):
                 if "$match" in p[i] and "$match" in p[i + 1]:
                     fused = p[:i] + [{"$match": {"$and": [p[i]["$match"], p[i + 1]["$match"]]}}] + p[i + 2:]
                     cmp("aggregate", "two $match vs one", "pipeline", base, "fused %s" % show(fused),
-                        run_aggregate(env.main, "idx", fused))
+                        run_aggregate(env.main, "idx", fused, collation=collation))
             if p and "$count" in p[-1]:
                 alt = p[:-1] + [{"$group": {"_id": None, "n": {"$sum": 1}}}, {"$project": {"_id": 0}}]
                 cmp("aggregate", "$count vs $group", "pipeline", base, "with $group/$sum", run_aggregate(
-                    env.main, "idx", alt))
+                    env.main, "idx", alt, collation=collation))
         if want("txn"):
             def in_txn():
                 with env.main.client.start_session() as s:
                     s.start_transaction()
-                    a = run_aggregate(env.main, "idx", p, session=s, batch_size=2)
+                    a = run_aggregate(env.main, "idx", p, session=s, batch_size=2, collation=collation)
                     s.abort_transaction()
                     return a
             cmp("txn", "pipeline in a transaction", "outside", base, "inside a transaction", call(env.main, in_txn))
         if want("cache") and env.cache:
             cmp("cache", "pipeline on the row-cache server", "main", base, "row cache server",
-                run_aggregate(env.cache, "idx", p))
+                run_aggregate(env.cache, "idx", p, collation=collation))
         if want("disk") and env.disk:
             coll = "idx_%d" % self.dataset
-            d = run_aggregate(env.disk, coll, p)
+            d = run_aggregate(env.disk, coll, p, collation=collation)
             cmp("disk", "pipeline on the on-disk server", "main (memory)", base, "disk server", d)
-            self.replay.append(("aggregate %s" % show(p), (lambda c=coll: run_aggregate(env.disk, c, p)), d, ordered,
+            self.replay.append(("aggregate %s" % show(p), (lambda c=coll: run_aggregate(env.disk, c, p, collation=collation)), d, ordered,
                                 ctx))
         return fails
 
     def check_model(self, docs, n=3):
         """Relation 8, a small model: which documents match {b: {op: number}}
         (b is never an array), computed in Python, against the scan and the
-        index on b."""
+        index on b. The model knows binary comparison only, so its filters
+        compare numbers only: a collation, which the filter sometimes carries,
+        must change nothing (numbers never equal strings, and collations
+        order strings only)."""
         fails = []
         env = self.env
         for _ in range(n):
@@ -691,7 +734,7 @@ class Checker:
             v = generate.number(self.r)
             if numeric_key(v) is None:
                 continue
-            spec = {"filter": {"b": {op: v}}, "sort": [("_id", 1)]}
+            spec = generate.maybe_collation(self.r, {"filter": {"b": {op: v}}, "sort": [("_id", 1)]})
             want = ("ok", [bson.encode(d) for d in sorted(docs, key=lambda d: numeric_key(d["_id"]) or (0, 0))
                            if model_matches(d, "b", op, v)])
             if not all(isinstance(d["_id"], int) for d in docs):
@@ -723,10 +766,11 @@ class Checker:
                 fails.append(Failure(relation, what, a_label, a, b_label, b, ordd, **ctx))
 
         f, u, pl, multi = spec["filter"], spec["update"], spec["pipeline"], spec["multi"]
-        op = run_update(env.main, "upd_op", f, u, multi)
+        collation = spec.get("collation")
+        op = run_update(env.main, "upd_op", f, u, multi, collation=collation)
         after = collection_state(env.main, "upd_op")
         if want("update"):
-            pipe = run_update(env.main, "upd_pipe", f, pl, multi)
+            pipe = run_update(env.main, "upd_pipe", f, pl, multi, collation=collation)
             if op[0] == "error" and pipe[0] == "error":
                 pass  # the guards keep both forms defined; codes of the two forms may differ
             else:
@@ -737,7 +781,7 @@ class Checker:
             def in_txn():
                 with env.main.client.start_session() as s:
                     s.start_transaction()
-                    r = run_update(env.main, "upd_txn", f, u, multi, session=s)
+                    r = run_update(env.main, "upd_txn", f, u, multi, session=s, collation=collation)
                     inside = collection_state(env.main, "upd_txn", session=s)
                     s.commit_transaction()
                     return r, inside
@@ -747,9 +791,9 @@ class Checker:
             cmp("txn", "update in a transaction: documents after commit", "outside", after, "after commit",
                 collection_state(env.main, "upd_txn"))
         elif want("txn"):
-            run_update(env.main, "upd_txn", f, u, multi)
+            run_update(env.main, "upd_txn", f, u, multi, collation=collation)
         if want("cache") and env.cache:
-            r = run_update(env.cache, "upd", f, u, multi)
+            r = run_update(env.cache, "upd", f, u, multi, collation=collation)
             cmp("cache", "update on the row-cache server: result", "main", op, "row cache server", r)
             cmp("cache", "update on the row-cache server: documents", "main", after, "row cache server",
                 collection_state(env.cache, "upd"))
@@ -767,13 +811,14 @@ class Checker:
                                 ("ok", [raw]), "row cache server", got)
         if want("disk") and env.disk:
             coll = "upd_%d" % self.dataset
-            r = run_update(env.disk, coll, f, u, multi)
+            r = run_update(env.disk, coll, f, u, multi, collation=collation)
             cmp("disk", "update on the on-disk server: result", "main", op, "disk server", r)
             st = collection_state(env.disk, coll)
             cmp("disk", "update on the on-disk server: documents", "main", after, "disk server", st)
         if want("index"):
             # index maintenance: the updated collection, scanned vs through each index
-            spec2 = {"filter": generate.filter_(self.r, generate.ValuePool(self.docs))}
+            spec2 = generate.maybe_collation(self.r, {"filter": generate.filter_(self.r,
+                                                                                generate.ValuePool(self.docs))})
             base = run_find(env.main, "upd_op", spec2, hint="_id_")
             for ix in generate.INDEXES:
                 through, scan_filter = restricted(ix, spec2["filter"])
@@ -785,7 +830,7 @@ class Checker:
                     fails.append(Failure("index", "after the update, hint %s" % ix["name"],
                                          "scan (hint _id_) of %s" % show(scan_filter), scan,
                                          "hint %s with filter %s" % (ix["name"], show(through)), got, False,
-                                         spec={"filter": spec2["filter"]}, after_update=spec,
+                                         spec=spec2, after_update=spec,
                                          docs_after=after))
         if want("disk") and env.disk:
             coll = "upd_%d" % self.dataset

@@ -74,15 +74,51 @@ COLLATIONS = [EN2, FR_UPPER, EN_NUM, SON([("locale", "simple")]), SON([("locale"
               SON([("locale", "de"), ("strength", 2), ("caseLevel", True)])]
 
 
+def default_collation(dataset):
+    """The default collation of the collection `dflt` for a dataset: each
+    non-simple collation in turn."""
+    choices = [c for c in COLLATIONS if not is_simple(c)]
+    return copy.deepcopy(choices[dataset % len(choices)])
+
+
 def collation(r):
     return copy.deepcopy(r.choice(COLLATIONS))
 
 
-def maybe_collation(r, spec, p=0.25):
-    """Gives `spec` a random collation with probability p."""
-    if r.random() < p:
-        spec["collation"] = collation(r)
+def maybe_collation(r, spec, p=0.25, pool=None):
+    """Gives `spec` a random collation with probability p; and then, given a
+    pool, often a filter on strings (spec["filter"], or the first $match of
+    spec["pipeline"]) in place of the random one or and-ed to it, so that the
+    collation matters."""
+    if r.random() >= p:
+        return spec
+    spec["collation"] = collation(r)
+    if pool is None:
+        return spec
+    if spec.get("pipeline") is not None:
+        if not spec["pipeline"] or "$match" not in spec["pipeline"][0]:
+            return spec
+        old = spec["pipeline"][0]["$match"]
+    else:
+        old = spec["filter"]
+    k = r.random()
+    if k < 0.45:
+        new = string_filter(r, pool)
+    elif k < 0.7:
+        new = {"$and": [old, string_leaf(r, pool)]}
+    else:
+        return spec
+    if spec.get("pipeline") is not None:
+        spec["pipeline"][0] = {"$match": new}
+    else:
+        spec["filter"] = new
     return spec
+
+
+def string_sort(r):
+    """A sort on the fields that hold strings most, made total by _id."""
+    keys = [(p, r.choice([1, -1])) for p in r.sample(["a", "c", "t", "n.x"], r.choice([1, 1, 2]))]
+    return keys + [("_id", r.choice([1, -1]))]
 
 
 def is_simple(coll):
@@ -259,6 +295,24 @@ def unique_value(r, i):
     return "u%05d" % i
 
 
+def stringy_document(r, i, mixed_ids=False):
+    """A document whose a, c, t, n.x and s hold mostly strings that
+    collations compare unlike binary comparison."""
+    d = document(r, i, mixed_ids)
+    if r.random() < 0.9:
+        k = r.random()
+        d["a"] = collated_string(r) if k < 0.6 else string_array(r) if k < 0.8 else number(r)
+    if r.random() < 0.85:
+        d["c"] = collated_string(r) if r.random() < 0.75 else string_array(r)
+    if r.random() < 0.8:
+        d["t"] = string_array(r) if r.random() < 0.85 else collated_string(r)
+    if isinstance(d.get("n"), dict) and r.random() < 0.7:
+        d["n"]["x"] = collated_string(r)
+    if "s" in d and r.random() < 0.5:
+        d["s"] = collated_string(r)
+    return d
+
+
 def document(r, i, mixed_ids=False):
     d = SON()
     d["_id"] = doc_id(r, i, mixed_ids)
@@ -315,6 +369,8 @@ def document(r, i, mixed_ids=False):
 def documents(r, n=None):
     n = n if n is not None else r.choice([3, 8, 15, 25, 40])
     mixed = r.random() < 0.2
+    if r.random() < 0.35:
+        return [stringy_document(r, i, mixed) for i in range(n)]
     return [document(r, i, mixed) for i in range(n)]
 
 
@@ -469,6 +525,45 @@ def leaf(r, pool, path=None, depth=0):
     return {"$expr": expr(r, pool)}
 
 
+STRING_PATHS = ["a", "a", "c", "c", "t", "t", "n.x", "_id", "u", "s"]
+
+
+def string_operand(r, pool, path):
+    """A string near the strings stored at path: one of them or a variant."""
+    seen = [v for v in pool.values.get(path, []) if isinstance(v, str)]
+    s = r.choice(seen) if seen and r.random() < 0.7 else r.choice(COLLATED_STRINGS)
+    return string_variant(r, s) if r.random() < 0.5 else s
+
+
+def string_leaf(r, pool, path=None):
+    """A comparison of strings, where collations matter."""
+    path = path or r.choice(STRING_PATHS)
+    k = r.random()
+    if k < 0.2:
+        return {path: string_operand(r, pool, path)}
+    if k < 0.55:
+        op = r.choice(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
+        cond = SON([(op, string_operand(r, pool, path))])
+        if op in ("$gt", "$gte") and r.random() < 0.5:
+            cond[r.choice(["$lt", "$lte"])] = string_operand(r, pool, path)
+        return {path: cond}
+    if k < 0.75:
+        return {path: {r.choice(["$in", "$nin"]): [string_operand(r, pool, path) for _ in range(r.randint(1, 3))]}}
+    if k < 0.85:
+        return {path: {"$all": [string_operand(r, pool, path) for _ in range(r.randint(1, 2))]}}
+    if k < 0.92:
+        return {path: {"$elemMatch": {r.choice(["$eq", "$gte", "$lt"]): string_operand(r, pool, path)}}}
+    return {"$expr": {r.choice(["$eq", "$ne", "$gt", "$lte"]): ["$" + path, string_operand(r, pool, path)]}}
+
+
+def string_filter(r, pool):
+    """One to three comparisons of strings, and-ed, or-ed or alone."""
+    leaves = [string_leaf(r, pool) for _ in range(r.choice([1, 1, 2, 3]))]
+    if len(leaves) == 1:
+        return leaves[0]
+    return {r.choice(["$and", "$or", "$or", "$nor"]): leaves}
+
+
 def field_ref(r):
     return "$" + r.choice(["a", "b", "c", "n.x", "arr.x", "t", "u", "s", "p", "zz", "_id"])
 
@@ -512,6 +607,8 @@ def conjunction(r, pool, paths=None, depth=0, size=None):
             op = r.choice(["$and", "$or", "$nor"])
             clause = [filter_(r, pool, depth + 1) for _ in range(r.randint(1, 3))]
             key, val = op, clause
+        elif paths is None and r.random() < 0.15:
+            key, val = next(iter(string_leaf(r, pool).items()))
         else:
             path = r.choice(paths) if paths else None
             lf = leaf(r, pool, path, depth)
@@ -621,7 +718,10 @@ def find_spec(r, pool, docs):
             spec["limit"] = r.choice([1, 2, 3, 10])
     if r.random() < 0.35:
         spec["projection"], spec["agg_projection"] = projection(r)
-    return maybe_collation(r, spec)
+    maybe_collation(r, spec, pool=pool)
+    if "collation" in spec and r.random() < 0.6:
+        spec["sort"] = string_sort(r)
+    return spec
 
 
 # ---------------------------------------------------------------- updates
@@ -761,8 +861,10 @@ def update_spec(r, pool):
     steps.sort(key=lambda s: s[0].split("."))
     pipeline = [stage for _, stages in steps for stage in stages]
     base = filter_(r, pool) if r.random() < 0.6 else {}
+    collated = maybe_collation(r, {"filter": base}, pool=pool)  # the random part first: see run.Minimizer
+    base = collated.pop("filter")
     filt = {"$and": [base] + guards} if guards else base
-    return maybe_collation(r, {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8})
+    return {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8, **collated}
 
 
 # ---------------------------------------------------------------- pipelines
@@ -838,7 +940,8 @@ def pipeline_spec(r, pool):
             stages.append({"$project": agg})
     elif k < 0.85:
         stages.append({"$project": SON([("_id", 1), ("v", add_fields(r, pool).popitem()[1])])})
-    return maybe_collation(r, {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)})
+    return maybe_collation(r, {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)},
+                           pool=pool)
 
 
 # ---------------------------------------------------------------- cases

@@ -138,7 +138,8 @@ class Minimizer:
                 break
         # the operation
         if spec["kind"] == "find":
-            for drop in (["projection", "agg_projection"], ["skip"], ["limit"], ["sort", "skip", "limit"]):
+            for drop in (["projection", "agg_projection"], ["skip"], ["limit"], ["sort", "skip", "limit"],
+                         ["collation"]):
                 if any(k in spec for k in drop):
                     trial = {k: v for k, v in spec.items() if k not in drop}
                     g = self.fails(docs, trial, failure)
@@ -154,6 +155,11 @@ class Minimizer:
                         spec, found, changed = trial, g, True
                         break
         elif spec["kind"] == "aggregate":
+            if "collation" in spec:
+                trial = {k: v for k, v in spec.items() if k != "collation"}
+                g = self.fails(docs, trial, failure)
+                if g is not None:
+                    spec, found = trial, g
             p = spec["pipeline"]
             i = 0
             while i < len(p) and self.budget > 0:
@@ -166,6 +172,11 @@ class Minimizer:
                 else:
                     i += 1
         elif spec["kind"] == "update" and isinstance(spec["filter"], dict) and "$and" in spec["filter"]:
+            if "collation" in spec:
+                trial = {k: v for k, v in spec.items() if k != "collation"}
+                g = self.fails(docs, trial, failure)
+                if g is not None:
+                    spec, found = trial, g
             # the random part of the filter is the first conjunct; the guards follow
             conj = spec["filter"]["$and"]
             if conj and conj[0] != {}:

@@ -222,3 +222,23 @@ def test_collations_survive_a_restart(tmp_path):
         c.close()
     finally:
         assert s.stop() == 0
+
+
+def test_an_index_of_another_collation_still_serves_bounds_without_strings(db):
+    db.c.create_index("n")  # binary
+    db.c.create_index("s")  # binary
+    db.c.insert_many([{"n": i, "s": "x" if i % 2 else "X"} for i in range(20)])
+    ranged = db.c.find({"n": {"$gte": 5, "$lt": 8}}).collation(CI)
+    assert winning_index(ranged.explain()) == "n_1"
+    assert sorted(d["n"] for d in ranged) == [5, 6, 7]
+    # A string operand cannot be bounded by a binary index under a collation.
+    by_string = db.c.find({"s": "x"}).collation(CI)
+    assert winning_index(by_string.explain()) is None
+    assert len(list(by_string)) == 20
+    # Nor may the binary index give a collated sort: the plan sorts.
+    sorted_cur = db.c.find({"n": {"$gte": 0}}).sort([("s", 1), ("n", 1)]).collation(CI)
+    plan = sorted_cur.explain()["queryPlanner"]["winningPlan"]
+    assert plan["stage"] == "SORT", plan
+    # Hinted, it reads its string-free bounds.
+    hinted = db.c.find({"n": 3, "s": "X"}).hint("n_1").collation(CI)
+    assert [d["n"] for d in hinted] == [3]
