@@ -389,8 +389,10 @@ Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, 
     if (!inner.ok()) return inner.status();
     return Not(std::move(inner).value());
   }
-  static const std::string_view kUnsupported[] = {"$bitsAllSet", "$bitsAnySet", "$bitsAllClear", "$bitsAnyClear",
-                                                  "$geoWithin", "$geoIntersects", "$near", "$nearSphere"};
+  if (op == "$bitsAllSet" || op == "$bitsAnySet" || op == "$bitsAllClear" || op == "$bitsAnyClear") {
+    return on_path_or_error(ParseBitTestOperand(op, bson::JoinPath(path, path.size()), op_it));
+  }
+  static const std::string_view kUnsupported[] = {"$geoWithin", "$geoIntersects", "$near", "$nearSphere"};
   for (std::string_view name : kUnsupported) {
     if (op == name) {
       return BadValue(std::string(op) + " is a MongoDB query operator this version of Docket does not support");

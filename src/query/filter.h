@@ -2,10 +2,11 @@
 // any number of documents, with MongoDB 6.0's semantics: $eq $ne $gt $gte $lt
 // $lte $in $nin (type bracketing; null matches missing), $exists $type $mod
 // $regex (PCRE2; options i m s x), $all $elemMatch $size, $not, the logical
-// $and $or $nor, $comment, dotted paths, numeric components and implicit array
-// traversal, and $expr (aggregation expressions, src/expr). Not supported,
-// failing at compile time with BadValue (2) rather than silently: $where,
-// $text, $jsonSchema, bitwise and geospatial operators.
+// $and $or $nor, $comment, $bitsAllSet $bitsAnySet $bitsAllClear
+// $bitsAnyClear, $jsonSchema, dotted paths, numeric components and implicit
+// array traversal, and $expr (aggregation expressions, src/expr). Not
+// supported, failing at compile time with BadValue (2) rather than silently:
+// $where, $text and the geospatial operators.
 #pragma once
 
 #include <cstdint>

@@ -248,6 +248,81 @@ class ModPredicate : public ValuePredicate {
   int64_t remainder_;
 };
 
+enum class BitTest { kAllSet, kAnySet, kAllClear, kAnyClear };
+
+class BitTestPredicate : public ValuePredicate {
+ public:
+  BitTestPredicate(BitTest test, std::vector<uint32_t> positions) : test_(test), positions_(std::move(positions)) {}
+  bool Test(const bson_iter_t* value) const override {
+    if (value == nullptr) return false;
+    const bson_type_t t = bson_iter_type(value);
+    if (t == BSON_TYPE_BINARY) {
+      bson_subtype_t subtype;
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_binary(value, &subtype, &len, &data);
+      return Holds([&](uint32_t p) { return p / 8 < len && (data[p / 8] >> (p % 8)) & 1; });
+    }
+    if (!bson::IsNumber(t)) return false;
+    int64_t v = 0;
+    if (t == BSON_TYPE_INT32) {
+      v = bson_iter_int32(value);
+    } else if (t == BSON_TYPE_INT64) {
+      v = bson_iter_int64(value);
+    } else {
+      // Doubles and decimals take part only as whole numbers within int64.
+      const double d = bson::NumberAsDouble(*value);
+      if (!std::isfinite(d) || std::trunc(d) != d || d < -9.2233720368547758e18 || d >= 9.2233720368547758e18) {
+        return false;
+      }
+      v = static_cast<int64_t>(d);
+    }
+    return Holds([&](uint32_t p) { return p >= 63 ? v < 0 : ((v >> p) & 1) != 0; });
+  }
+
+ private:
+  template <typename IsSet>
+  bool Holds(IsSet is_set) const {
+    switch (test_) {
+      case BitTest::kAllSet:
+        return std::all_of(positions_.begin(), positions_.end(), is_set);
+      case BitTest::kAnySet:
+        return std::any_of(positions_.begin(), positions_.end(), is_set);
+      case BitTest::kAllClear:
+        return std::none_of(positions_.begin(), positions_.end(), is_set);
+      case BitTest::kAnyClear:
+        return !std::all_of(positions_.begin(), positions_.end(), is_set);
+    }
+    return false;
+  }
+
+  BitTest test_;
+  std::vector<uint32_t> positions_;
+};
+
+// A bitmask or bit position as MongoDB's parseIntegerElementToNonNegativeLong
+// reads it. Errors: FailedToParse.
+Result<int64_t> NonNegativeWhole(std::string_view op, const bson_iter_t& it) {
+  const std::string shown = std::string(op) + ": " + bson::ValueToJson(it);
+  const bson_type_t t = bson_iter_type(&it);
+  int64_t v = 0;
+  if (t == BSON_TYPE_INT32) {
+    v = bson_iter_int32(&it);
+  } else if (t == BSON_TYPE_INT64) {
+    v = bson_iter_int64(&it);
+  } else {
+    const double d = bson::NumberAsDouble(it);
+    if (std::isnan(d)) return Status(ErrorCode::kFailedToParse, "Expected an integer, but found NaN in: " + shown);
+    if (!std::isfinite(d) || d < -9.2233720368547758e18 || d >= 9.2233720368547758e18) {
+      return Status(ErrorCode::kFailedToParse, "Cannot represent as a 64-bit integer: " + shown);
+    }
+    if (std::trunc(d) != d) return Status(ErrorCode::kFailedToParse, "Expected an integer: " + shown);
+    v = static_cast<int64_t>(d);
+  }
+  if (v < 0) return Status(ErrorCode::kFailedToParse, "Expected a non-negative number in: " + shown);
+  return v;
+}
+
 class SizePredicate : public ValuePredicate {
  public:
   explicit SizePredicate(int64_t size) : size_(size) {}
@@ -344,6 +419,51 @@ Result<PredicatePtr> ParseModOperand(const bson_iter_t& operand) {
   if (bson_iter_next(&element)) return BadValue("malformed mod, too many elements");
   if (*divisor == 0) return BadValue("divisor cannot be 0");
   return PredicatePtr(std::make_unique<ModPredicate>(*divisor, *remainder));
+}
+
+Result<PredicatePtr> ParseBitTestOperand(std::string_view op, std::string_view path, const bson_iter_t& operand) {
+  const BitTest test = op == "$bitsAllSet"   ? BitTest::kAllSet
+                       : op == "$bitsAnySet" ? BitTest::kAnySet
+                       : op == "$bitsAllClear" ? BitTest::kAllClear
+                                               : BitTest::kAnyClear;
+  std::vector<uint32_t> positions;
+  const bson_type_t t = bson_iter_type(&operand);
+  if (t == BSON_TYPE_ARRAY) {
+    bson_iter_t element;
+    bson_iter_recurse(&operand, &element);
+    while (bson_iter_next(&element)) {
+      if (!bson::IsNumber(bson_iter_type(&element))) {
+        return BadValue("bit positions must be an integer but got: " + bson::FieldToJson(bson_iter_key(&element), element));
+      }
+      auto p = NonNegativeWhole(op, element);
+      if (!p.ok()) return p.status();
+      if (*p > 2147483647) {
+        return BadValue("bit positions cannot be represented as a 32-bit signed integer: " +
+                        bson::FieldToJson(bson_iter_key(&element), element));
+      }
+      positions.push_back(static_cast<uint32_t>(*p));
+    }
+  } else if (bson::IsNumber(t)) {
+    auto mask = NonNegativeWhole(op, operand);
+    if (!mask.ok()) return mask.status();
+    for (uint32_t p = 0; p < 64; ++p) {
+      if ((static_cast<uint64_t>(*mask) >> p) & 1) positions.push_back(p);
+    }
+  } else if (t == BSON_TYPE_BINARY) {
+    bson_subtype_t subtype;
+    uint32_t len = 0;
+    const uint8_t* data = nullptr;
+    bson_iter_binary(&operand, &subtype, &len, &data);
+    for (uint32_t byte = 0; byte < len; ++byte) {
+      for (uint32_t bit = 0; bit < 8; ++bit) {
+        if ((data[byte] >> bit) & 1) positions.push_back(byte * 8 + bit);
+      }
+    }
+  } else {
+    return BadValue(std::string(path) + " takes an Array, a number, or a BinData but received: " + std::string(op) +
+                    ": " + bson::ValueToJson(operand));
+  }
+  return PredicatePtr(std::make_unique<BitTestPredicate>(test, std::move(positions)));
 }
 
 Result<PredicatePtr> ParseSizeOperand(const bson_iter_t& operand) {

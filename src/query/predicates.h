@@ -53,6 +53,15 @@ PredicatePtr MakeExists();
 Result<PredicatePtr> ParseTypeOperand(const bson_iter_t& operand);
 // $mod: [divisor, remainder].
 Result<PredicatePtr> ParseModOperand(const bson_iter_t& operand);
+// $bitsAllSet, $bitsAnySet, $bitsAllClear, $bitsAnyClear (`op` names it):
+// the operand is a non-negative whole-number bitmask, a BinData bitmask or
+// an array of bit positions. Matches whole numbers that fit in an int64
+// (two's complement: positions past 63 are the sign) and BinData values
+// (bit i is bit i%8 of byte i/8; past the end, clear). `path` names the
+// field in messages. Errors: FailedToParse (9) for a fractional, negative,
+// NaN or too large number; BadValue (2) for another operand type or a
+// position that is not a number or does not fit in an int32.
+Result<PredicatePtr> ParseBitTestOperand(std::string_view op, std::string_view path, const bson_iter_t& operand);
 // $size: a non-negative whole number; matches arrays of that length.
 Result<PredicatePtr> ParseSizeOperand(const bson_iter_t& operand);
 // A regex value (/x/i) with optional separate $options, or a string pattern.

@@ -147,6 +147,20 @@ def string_variant(r, s):
     return s.replace("ss", "ß") if "ss" in s else s.replace("ß", "ss")
 
 
+def deep_variant(r, v, depth=0):
+    """v with some of the strings inside its documents and arrays replaced
+    by variants (a collation compares strings in embedded values too)."""
+    if isinstance(v, str):
+        return string_variant(r, v) if r.random() < 0.5 else v
+    if depth > 3:
+        return v
+    if isinstance(v, dict):
+        return SON((k, deep_variant(r, x, depth + 1)) for k, x in v.items())
+    if isinstance(v, list):
+        return [deep_variant(r, x, depth + 1) for x in v]
+    return v
+
+
 def collated_string(r):
     s = r.choice(COLLATED_STRINGS)
     return string_variant(r, s) if r.random() < 0.2 else s
@@ -301,7 +315,8 @@ def stringy_document(r, i, mixed_ids=False):
     d = document(r, i, mixed_ids)
     if r.random() < 0.9:
         k = r.random()
-        d["a"] = collated_string(r) if k < 0.6 else string_array(r) if k < 0.8 else number(r)
+        d["a"] = collated_string(r) if k < 0.55 else string_array(r) if k < 0.75 else number(r) if k < 0.85 else \
+            SON([("x", collated_string(r))]) if k < 0.93 else [SON([("x", collated_string(r))]), collated_string(r)]
     if r.random() < 0.85:
         d["c"] = collated_string(r) if r.random() < 0.75 else string_array(r)
     if r.random() < 0.8:
@@ -451,6 +466,8 @@ def operand(r, pool, path):
     v = pool.pick(r, path) if r.random() < 0.7 else (number(r) if r.random() < 0.4 else value(r))
     if isinstance(v, str) and r.random() < 0.35:
         v = string_variant(r, v)
+    elif isinstance(v, (dict, list)) and r.random() < 0.3:
+        v = deep_variant(r, v)
     return v
 
 
