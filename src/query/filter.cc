@@ -1,5 +1,7 @@
 #include "query/filter.h"
 
+#include <random>
+
 #include "text/regex.h"
 
 #include <string_view>
@@ -164,6 +166,21 @@ class ConstantNode : public FilterNode {
 
  private:
   bool value_;
+};
+
+// {$sampleRate: p}, 0 < p < 1: each document matches with probability p,
+// independently (MongoDB's {$expr: {$lt: [{$rand: {}}, p]}}). The generator
+// is the calling thread's own.
+class SampleRateNode : public FilterNode {
+ public:
+  explicit SampleRateNode(double rate) : rate_(rate) {}
+  bool Matches(const MatchInput&) const override {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rate_;
+  }
+
+ private:
+  double rate_;
 };
 
 // {$jsonSchema: <schema>}: the whole document satisfies the schema
@@ -471,6 +488,14 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
     if (!e.ok()) return e.status();
     if (depth.saw_expr != nullptr) *depth.saw_expr = true;
     return NodePtr(std::make_unique<ExprNode>(std::move(e).value(), depth.let));
+  }
+  if (name == "$sampleRate") {
+    if (depth.in_elem_match) return BadValue("$sampleRate can only be applied to the top-level document");
+    if (!bson::IsNumber(bson_iter_type(&it))) return BadValue("argument to $sampleRate must be a numeric type");
+    const double rate = bson::NumberAsDouble(it);
+    if (!(rate >= 0.0 && rate <= 1.0)) return BadValue("numeric argument to $sampleRate must be in [0, 1]");
+    if (rate == 0.0 || rate == 1.0) return NodePtr(std::make_unique<ConstantNode>(rate == 1.0));
+    return NodePtr(std::make_unique<SampleRateNode>(rate));
   }
   if (name == "$jsonSchema") {
     if (depth.in_elem_match) return BadValue("$jsonSchema can only be applied to the top-level document");

@@ -332,10 +332,13 @@ def run_count_documents(server, coll, filt, hint=None, skip=0, limit=0, session=
     return call(server, go)
 
 
-def run_update(server, coll, filt, update, multi, session=None, collation=None):
+def run_update(server, coll, filt, update, multi, session=None, collation=None, array_filters=None):
     def go():
         c = server.client[DB][coll]
-        r = (c.update_many if multi else c.update_one)(filt, update, session=session, **collation_kw(collation))
+        kw = collation_kw(collation)
+        if array_filters is not None:
+            kw["array_filters"] = array_filters
+        r = (c.update_many if multi else c.update_one)(filt, update, session=session, **kw)
         return ("value", {"matched": r.matched_count, "modified": r.modified_count})
     return call(server, go)
 
@@ -769,8 +772,8 @@ class Checker:
                 fails.append(Failure(relation, what, a_label, a, b_label, b, ordd, **ctx))
 
         f, u, pl, multi = spec["filter"], spec["update"], spec["pipeline"], spec["multi"]
-        collation = spec.get("collation")
-        op = run_update(env.main, "upd_op", f, u, multi, collation=collation)
+        collation, af = spec.get("collation"), spec.get("array_filters")
+        op = run_update(env.main, "upd_op", f, u, multi, collation=collation, array_filters=af)
         after = collection_state(env.main, "upd_op")
         if want("update"):
             pipe = run_update(env.main, "upd_pipe", f, pl, multi, collation=collation)
@@ -784,7 +787,7 @@ class Checker:
             def in_txn():
                 with env.main.client.start_session() as s:
                     s.start_transaction()
-                    r = run_update(env.main, "upd_txn", f, u, multi, session=s, collation=collation)
+                    r = run_update(env.main, "upd_txn", f, u, multi, session=s, collation=collation, array_filters=af)
                     inside = collection_state(env.main, "upd_txn", session=s)
                     s.commit_transaction()
                     return r, inside
@@ -794,9 +797,9 @@ class Checker:
             cmp("txn", "update in a transaction: documents after commit", "outside", after, "after commit",
                 collection_state(env.main, "upd_txn"))
         elif want("txn"):
-            run_update(env.main, "upd_txn", f, u, multi, collation=collation)
+            run_update(env.main, "upd_txn", f, u, multi, collation=collation, array_filters=af)
         if want("cache") and env.cache:
-            r = run_update(env.cache, "upd", f, u, multi, collation=collation)
+            r = run_update(env.cache, "upd", f, u, multi, collation=collation, array_filters=af)
             cmp("cache", "update on the row-cache server: result", "main", op, "row cache server", r)
             cmp("cache", "update on the row-cache server: documents", "main", after, "row cache server",
                 collection_state(env.cache, "upd"))
@@ -814,7 +817,7 @@ class Checker:
                                 ("ok", [raw]), "row cache server", got)
         if want("disk") and env.disk:
             coll = "upd_%d" % self.dataset
-            r = run_update(env.disk, coll, f, u, multi, collation=collation)
+            r = run_update(env.disk, coll, f, u, multi, collation=collation, array_filters=af)
             cmp("disk", "update on the on-disk server: result", "main", op, "disk server", r)
             st = collection_state(env.disk, coll)
             cmp("disk", "update on the on-disk server: documents", "main", after, "disk server", st)

@@ -773,12 +773,40 @@ def update_spec(r, pool):
     guards = []
     steps = []  # (path, stage)
     used = []
+    array_filters = None
     for _ in range(r.choice([1, 1, 2, 3])):
         path = r.choice(UPDATE_PATHS)
         if any(path == u or path.startswith(u + ".") or u.startswith(path + ".") for u in used):
             continue
         op = r.choice(["$set", "$set", "$unset", "$inc", "$mul", "$min", "$max", "$push", "$addToSet", "$pull",
-                       "$pop", "$rename"])
+                       "$pop", "$rename", "arrayFilters"])
+        if op == "arrayFilters":
+            if array_filters is not None or path not in ("t", "c", "a"):
+                op = "$set"
+            else:
+                # {$set: {"t.$[e]": v}} with arrayFilters [{e: <condition on a string>}]: the
+                # pipeline maps the array. Both compare under the update's collation. Only
+                # arrays without arrays in them: a match condition on an array element
+                # would look into it, an expression does not.
+                guards.append(_guard_types(path, ["array"]))
+                guards.append({path: {"$not": {"$elemMatch": {"$type": "array"}}}})
+                kind = r.choice(["$eq", "$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte"])
+                if kind == "$in":
+                    vals = [string_operand(r, pool, path) for _ in range(r.randint(1, 3))]
+                    cond, test = {"$in": vals}, {"$in": ["$$this", _lit(vals)]}
+                else:
+                    v = string_operand(r, pool, path)
+                    cond, test = {kind: v}, {kind: ["$$this", _lit(v)]}
+                    if kind not in ("$eq", "$ne"):
+                        # a match comparison holds within its type bracket only
+                        test = {"$and": [{"$eq": [{"$type": "$$this"}, "string"]}, test]}
+                array_filters = [{"e": cond}]
+                v = value(r, 1) if r.random() < 0.5 else string_operand(r, pool, path)
+                new = {"$map": {"input": "$" + path, "in": {"$cond": [test, _lit(v), "$$this"]}}}
+                ops.setdefault("$set", SON())[path + ".$[e]"] = v
+                used.append(path)
+                steps.append((path, [{"$set": {path: new}}]))
+                continue
         if "." in path:
             # operator updates refuse a dotted path through a scalar or an array
             # of documents where a pipeline would rewrite it; and a pipeline's
@@ -881,7 +909,10 @@ def update_spec(r, pool):
     collated = maybe_collation(r, {"filter": base}, pool=pool)  # the random part first: see run.Minimizer
     base = collated.pop("filter")
     filt = {"$and": [base] + guards} if guards else base
-    return {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8, **collated}
+    out = {"filter": filt, "update": ops, "pipeline": pipeline, "multi": r.random() < 0.8, **collated}
+    if array_filters is not None:
+        out["array_filters"] = array_filters
+    return out
 
 
 # ---------------------------------------------------------------- pipelines
