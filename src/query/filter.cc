@@ -259,6 +259,29 @@ std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_i
 Status BadValue(std::string message) { return Status(ErrorCode::kBadValue, std::move(message)); }
 
 
+// Whether a document value is a DBRef ({$ref, $id[, $db]}, MongoDB's field
+// names, in any order): a value, not operators. With `incomplete`, any one
+// of the three fields is enough (inside $elemMatch, where
+// {$elemMatch: {$id: 5}} matches elements that have such a field).
+bool IsDbRefDocument(const bson_iter_t& it, bool incomplete) {
+  bson_iter_t child;
+  if (bson_iter_type(&it) != BSON_TYPE_DOCUMENT || !bson_iter_recurse(&it, &child)) return false;
+  bool ref = false, id = false, db = false;
+  while (bson_iter_next(&child) && !(ref && id)) {
+    const std::string_view name(bson_iter_key(&child), bson_iter_key_len(&child));
+    ref = ref || name == "$ref";
+    id = id || name == "$id";
+    db = db || name == "$db";
+  }
+  return incomplete ? (ref || id || db) : (ref && id);
+}
+
+// MongoDB's isExpressionDocument: a document whose first field starts with
+// '$' and that is not a DBRef.
+bool IsExpressionDocument(const bson_iter_t& it, bool incomplete_dbref = false) {
+  return bson::IsOperatorDocument(it) && !IsDbRefDocument(it, incomplete_dbref);
+}
+
 std::string_view FirstKey(const bson_iter_t& it) {
   bson_iter_t child;
   if (!bson_iter_recurse(&it, &child) || !bson_iter_next(&child)) return {};
@@ -291,7 +314,7 @@ Result<PredicatePtr> ParseInList(const bson_iter_t& value, std::string_view op, 
   bson_iter_t element;
   bson_iter_recurse(&value, &element);
   while (bson_iter_next(&element)) {
-    if (bson::IsOperatorDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
+    if (IsExpressionDocument(element)) return BadValue("cannot nest $ under " + std::string(op));
     all_plain = all_plain && InListIsPlain(element);
     ++count;
   }
@@ -313,7 +336,7 @@ Result<NodePtr> ParseElemMatch(const bson::Path& path, const bson_iter_t& operan
   std::string_view first = FirstKey(operand);
   // Operators other than the logical ones make the value form:
   // {$elemMatch: {$gte: 80, $lt: 85}}; field names make the document form.
-  bool value_form = !first.empty() && first[0] == '$' && first != "$and" && first != "$or" &&
+  bool value_form = IsExpressionDocument(operand, /*incomplete_dbref=*/true) && first != "$and" && first != "$or" &&
                     first != "$nor" && first != "$expr" && first != "$where" && first != "$text";
   Result<NodePtr> sub = Status::OK();
   if (value_form) {
@@ -344,7 +367,7 @@ Result<NodePtr> ParseAll(const bson::Path& path, const bson_iter_t& operand, Lev
       parts.push_back(std::move(node).value());
       continue;
     }
-    if (bson::IsOperatorDocument(element)) return BadValue("no $ expressions in $all");
+    if (IsExpressionDocument(element)) return BadValue("no $ expressions in $all");
     Status error;
     PredicatePtr p = EqualityOrRegex(element, depth.strings, &error);
     if (!error.ok()) return error;
@@ -519,10 +542,15 @@ Result<NodePtr> ParseDocument(const uint8_t* data, size_t len, Level depth) {
   while (bson_iter_next(&it)) {
     std::string_view name = Key(it);
     Result<NodePtr> node = Status::OK();
-    if (!name.empty() && name[0] == '$') {
+    if (name == "$ref" || name == "$id" || name == "$db") {
+      // DBRef field names are paths: equality on their value (as given,
+      // operators or not); only $id compares by the collation, as MongoDB.
+      node = NodePtr(std::make_unique<PathNode>(
+          bson::SplitPath(name), MakeCompare(CompareOp::kEq, it, name == "$id" ? depth.strings : nullptr)));
+    } else if (!name.empty() && name[0] == '$') {
       if (name == "$comment") continue;
       node = ParseTopLevelOperator(it, depth);
-    } else if (bson::IsOperatorDocument(it)) {
+    } else if (IsExpressionDocument(it)) {
       node = ParseOperators(bson::SplitPath(name), it, depth + 1);
     } else {
       Status error;
