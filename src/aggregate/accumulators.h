@@ -7,7 +7,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "docket/status.h"
 #include "expr/expression.h"
@@ -52,5 +54,17 @@ class AccumulatorSpec {
  protected:
   expr::ExprPtr argument_;
 };
+
+// One output field of $group, $bucket or $bucketAuto: {name: {$op: arg}}.
+struct AccumulatorField {
+  std::string name;
+  std::unique_ptr<const AccumulatorSpec> spec;
+};
+
+// Parses the accumulator fields of $group (skipping its _id when `skip_id`)
+// and of $bucket's and $bucketAuto's `output`. Errors: Location40234-40238
+// for a malformed field, the accumulators' own codes.
+Status ParseAccumulatorFields(const bson_iter_t& fields, bool skip_id, expr::Scope& scope,
+                              std::vector<AccumulatorField>* out);
 
 }  // namespace docket::aggregate

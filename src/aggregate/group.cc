@@ -19,11 +19,6 @@
 namespace docket::aggregate {
 namespace {
 
-struct AccumulatorField {
-  std::string name;
-  std::unique_ptr<const AccumulatorSpec> spec;
-};
-
 class GroupSpec : public StageSpec {
  public:
   // `strings`: the pipeline's collation (null: binary): _ids equal under it
@@ -228,35 +223,6 @@ Result<StagePtr> GroupSpec::Open(StagePtr input, const RunContext& ctx) const {
   return StagePtr(std::make_unique<GroupStage>(std::move(input), *this, ctx));
 }
 
-// Parses the accumulator fields of $group (and $bucket's output).
-Status ParseAccumulatorFields(const bson_iter_t& fields, bool skip_id, expr::Scope& scope,
-                              std::vector<AccumulatorField>* out) {
-  bson_iter_t field;
-  bson_iter_recurse(&fields, &field);
-  while (bson_iter_next(&field)) {
-    std::string name(KeyOf(field));
-    if (skip_id && name == "_id") continue;
-    if (name.empty() || name[0] == '$') {
-      return StageError(40236, "The field name '" + name + "' cannot be an operator name");
-    }
-    if (name.find('.') != std::string::npos) {
-      return StageError(40235, "The field name '" + name + "' cannot contain '.'");
-    }
-    if (bson_iter_type(&field) != BSON_TYPE_DOCUMENT) {
-      return StageError(40234, "The field '" + name + "' must be an accumulator object");
-    }
-    bson_iter_t op;
-    bson_iter_recurse(&field, &op);
-    if (!bson_iter_next(&op)) return StageError(40238, "The field '" + name + "' must specify one accumulator");
-    bson_iter_t arg = op;
-    if (bson_iter_next(&op)) return StageError(40238, "The field '" + name + "' must specify one accumulator");
-    auto spec = AccumulatorSpec::Parse(KeyOf(arg), arg, scope);
-    if (!spec.ok()) return spec.status();
-    out->push_back(AccumulatorField{std::move(name), std::move(spec).value()});
-  }
-  return Status::OK();
-}
-
 Status ParseGroup(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out) {
   if (bson_iter_type(&arg) != BSON_TYPE_DOCUMENT) {
     return StageError(15947, "a group's fields must be specified in an object");
@@ -416,10 +382,40 @@ Status ParseBucket(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPt
   return Status::OK();
 }
 
-constexpr StageEntry kStages[] = {
-    {"$group", ParseGroup}, {"$sortByCount", ParseSortByCount}, {"$bucket", ParseBucket}};
+constexpr StageEntry kStages[] = {{"$group", ParseGroup},
+                                  {"$sortByCount", ParseSortByCount},
+                                  {"$bucket", ParseBucket},
+                                  {"$bucketAuto", ParseBucketAuto}};
 
 }  // namespace
+
+Status ParseAccumulatorFields(const bson_iter_t& fields, bool skip_id, expr::Scope& scope,
+                              std::vector<AccumulatorField>* out) {
+  bson_iter_t field;
+  bson_iter_recurse(&fields, &field);
+  while (bson_iter_next(&field)) {
+    std::string name(KeyOf(field));
+    if (skip_id && name == "_id") continue;
+    if (name.empty() || name[0] == '$') {
+      return StageError(40236, "The field name '" + name + "' cannot be an operator name");
+    }
+    if (name.find('.') != std::string::npos) {
+      return StageError(40235, "The field name '" + name + "' cannot contain '.'");
+    }
+    if (bson_iter_type(&field) != BSON_TYPE_DOCUMENT) {
+      return StageError(40234, "The field '" + name + "' must be an accumulator object");
+    }
+    bson_iter_t op;
+    bson_iter_recurse(&field, &op);
+    if (!bson_iter_next(&op)) return StageError(40238, "The field '" + name + "' must specify one accumulator");
+    bson_iter_t arg = op;
+    if (bson_iter_next(&op)) return StageError(40238, "The field '" + name + "' must specify one accumulator");
+    auto spec = AccumulatorSpec::Parse(KeyOf(arg), arg, scope);
+    if (!spec.ok()) return spec.status();
+    out->push_back(AccumulatorField{std::move(name), std::move(spec).value()});
+  }
+  return Status::OK();
+}
 
 std::span<const StageEntry> GroupStages() { return kStages; }
 

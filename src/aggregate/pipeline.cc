@@ -218,7 +218,7 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     std::string_view name = KeyOf(only);
     auto parser = Parsers().find(name);
     static const std::string_view kKnownElsewhere[] = {
-        "$bucketAuto", "$setWindowFields", "$densify", "$fill", "$geoNear", "$search", "$searchMeta",
+        "$setWindowFields", "$densify", "$fill", "$geoNear", "$search", "$searchMeta",
         "$collStats", "$indexStats", "$currentOp", "$listSessions", "$listLocalSessions", "$planCacheStats",
         "$listSearchIndexes", "$shardedDataDistribution"};
     if (name == "$changeStream") {  // a change stream's own is taken off first (change_stream.h)

@@ -24,7 +24,9 @@ struct StageEntry {
 
 std::span<const StageEntry> TransformStages();  // stages_transform.cc: $match $project $addFields $set $unset $replaceRoot $replaceWith $redact
 std::span<const StageEntry> FlowStages();       // stages_flow.cc: $limit $skip $sort $count $unwind $sample $documents $facet
-std::span<const StageEntry> GroupStages();      // group.cc: $group $sortByCount $bucket $bucketAuto
+std::span<const StageEntry> GroupStages();      // group.cc: $group $sortByCount $bucket; bucket_auto.cc: $bucketAuto
+// $bucketAuto (bucket_auto.cc).
+Status ParseBucketAuto(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out);
 std::span<const StageEntry> JoinStages();       // lookup.cc: $lookup $unionWith $graphLookup
 std::span<const StageEntry> OutputStages();     // output.cc: $out $merge
 
