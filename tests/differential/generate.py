@@ -417,6 +417,7 @@ INDEX_SORTS = []
 for _ix in INDEXES:
     if _ix["key"][-1][0] == "_id" and len(_ix["key"]) > 1 and _ix["key"] not in INDEX_SORTS:
         INDEX_SORTS.append(_ix["key"])
+COLLATED_INDEXES = [ix for ix in INDEXES if "collation" in ix]
 SPARSE_FIELD = {"s_1": "s"}
 PARTIAL = {"p_1": PARTIAL_FILTER}
 
@@ -573,9 +574,10 @@ def string_leaf(r, pool, path=None):
     return {"$expr": {r.choice(["$eq", "$ne", "$gt", "$lte"]): ["$" + path, string_operand(r, pool, path)]}}
 
 
-def string_filter(r, pool):
-    """One to three comparisons of strings, and-ed, or-ed or alone."""
-    leaves = [string_leaf(r, pool) for _ in range(r.choice([1, 1, 2, 3]))]
+def string_filter(r, pool, path=None):
+    """One to three comparisons of strings (on path, or any), and-ed, or-ed
+    or alone."""
+    leaves = [string_leaf(r, pool, path) for _ in range(r.choice([1, 1, 2, 3]))]
     if len(leaves) == 1:
         return leaves[0]
     return {r.choice(["$and", "$or", "$or", "$nor"]): leaves}
@@ -736,8 +738,22 @@ def find_spec(r, pool, docs):
     if r.random() < 0.35:
         spec["projection"], spec["agg_projection"] = projection(r)
     maybe_collation(r, spec, pool=pool)
-    if "collation" in spec and r.random() < 0.6:
-        spec["sort"] = string_sort(r)
+    if "collation" in spec:
+        k = r.random()
+        if k < 0.3:
+            # the collation, bounds and order of a collated index: the planner's
+            # collated plans (and, hinted under another collation, whole reads)
+            ix = r.choice(COLLATED_INDEXES)
+            spec["collation"] = copy.deepcopy(ix["collation"])
+            first = ix["key"][0][0]
+            if r.random() < 0.8:
+                spec["filter"] = string_filter(r, pool, first) if r.random() < 0.6 else \
+                    {"$and": [string_leaf(r, pool, first), spec["filter"]]}
+            if ix["key"][-1][0] == "_id" or r.random() < 0.3:
+                keys = list(ix["key"]) + ([] if ix["key"][-1][0] == "_id" else [("_id", 1)])
+                spec["sort"] = [(f, -d) for f, d in keys] if r.random() < 0.5 else keys
+        elif k < 0.7:
+            spec["sort"] = string_sort(r)
     return spec
 
 
