@@ -3,6 +3,7 @@
 #include <random>
 
 #include "expr/ops.h"
+#include "bson/hash_value.h"
 
 namespace docket::expr {
 namespace {
@@ -71,6 +72,15 @@ Result<Value> BinarySize(const Args& args, Variables&) {
     return Value::Integer(len);
   }
   return Err(51276, "$binarySize requires a string or BinData argument, found: " + T(v));
+}
+
+// $toHashedIndexKey: MongoDB's hash of the value, as a hashed index keys it
+// (missing hashes as null).
+Result<Value> ToHashedIndexKey(const Args& args, Variables&) {
+  const Value v = args[0].missing() ? Value::Null() : args[0];
+  bson_iter_t it;
+  v.Iter(&it);
+  return Value::Int64(bson::HashValue(it));
 }
 
 class RandExpr : public Expression {
@@ -172,6 +182,7 @@ constexpr FunctionEntry kFunctions[] = {
     {"$mergeObjects", 0, -1, MergeObjects},
     {"$bsonSize", 1, 1, BsonSize},
     {"$binarySize", 1, 1, BinarySize},
+    {"$toHashedIndexKey", 1, 1, ToHashedIndexKey},
 };
 
 constexpr SpecialEntry kSpecials[] = {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bson/builder.h"
+#include "bson/hash_value.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
 #include "bson/append_element.h"
@@ -25,6 +26,7 @@ Status CheckKeyPattern(const bson_iter_t& key) {
   bson_iter_t field;
   bson_iter_recurse(&key, &field);
   int count = 0;
+  int hashed = 0;
   std::vector<std::string> seen;
   while (bson_iter_next(&field)) {
     ++count;
@@ -41,7 +43,15 @@ Status CheckKeyPattern(const bson_iter_t& key) {
     bson_type_t type = bson_iter_type(&field);
     if (type == BSON_TYPE_UTF8) {
       std::string kind = bson_iter_utf8(&field, nullptr);
-      if (kind == "text" || kind == "2d" || kind == "2dsphere" || kind == "hashed" || kind == "geoHaystack") {
+      if (kind == "hashed") {
+        if (++hashed > 1) {
+          return Status(static_cast<ErrorCode>(31303),
+                        "A maximum of one index field is allowed to be hashed but found " + std::to_string(hashed) +
+                            " for 'key' " + SubDocument(key).ToJson());
+        }
+        continue;
+      }
+      if (kind == "text" || kind == "2d" || kind == "2dsphere" || kind == "geoHaystack") {
         return CannotCreate("'" + kind + "' indexes are not supported by this version of Docket");
       }
       return CannotCreate("Unknown index plugin '" + kind + "'");
@@ -63,6 +73,48 @@ bool SameField(const Document& a, const Document& b, const char* name) {
   if (has_x != has_y) return false;
   if (!has_x) return true;
   return bson_iter_type(&x) == bson_iter_type(&y) && bson::CompareValues(x, y) == 0;
+}
+
+bool HasHashedField(const Document& key_pattern) {
+  bson_iter_t it;
+  key_pattern.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "hashed") return true;
+  }
+  return false;
+}
+
+// The key of a hashed field: the encoding of MongoDB's hash of its value
+// (null when missing; under a collation, of the value's comparison key).
+std::string HashedKey(const bson_iter_t* value, const bson::StringOrder* strings) {
+  static const std::string kNull = [] {
+    bson_t b = BSON_INITIALIZER;
+    BSON_APPEND_NULL(&b, "");
+    std::string out(reinterpret_cast<const char*>(bson_get_data(&b)), b.len);
+    bson_destroy(&b);
+    return out;
+  }();
+  bson_iter_t null_it;
+  if (value == nullptr) {
+    bson::IterHeldValue(kNull, &null_it);
+    value = &null_it;
+  }
+  std::string keyed;
+  bson_iter_t keyed_it;
+  if (strings != nullptr && bson::HasStrings(*value)) {
+    keyed = bson::ComparisonKey(*value, strings);
+    bson::IterHeldValue(keyed, &keyed_it);
+    value = &keyed_it;
+  }
+  bson_t holder = BSON_INITIALIZER;
+  BSON_APPEND_INT64(&holder, "", bson::HashValue(*value));
+  bson_iter_t hash_it;
+  bson_iter_init(&hash_it, &holder);
+  bson_iter_next(&hash_it);
+  std::string key;
+  bson::AppendKeyValue(&key, hash_it);
+  bson_destroy(&holder);
+  return key;
 }
 
 // Appends the one-field encodings a field has in `doc`; under a collation,
@@ -239,6 +291,10 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     }
   }
   if (!has_name) name = DefaultName(*key);
+  if (unique && HasHashedField(*key)) {
+    return Status(static_cast<ErrorCode>(16764),
+                  "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
+  }
   // Without its own, an index takes the collection's collation; an explicit
   // {locale: "simple"} keeps it binary.
   const text::Collator* effective = has_collation ? collation.get() : collection_collation;
@@ -305,7 +361,8 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
   index->key_pattern_.Iterate(&key);
   while (bson_iter_next(&key)) {
     std::string dotted = bson_iter_key(&key);
-    index->fields_.push_back({bson::SplitPath(dotted), dotted, bson_iter_as_double(&key) < 0});
+    const bool hashed = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "hashed";
+    index->fields_.push_back({bson::SplitPath(dotted), dotted, !hashed && bson_iter_as_double(&key) < 0, hashed});
   }
   if (index->fields_.empty() || index->name_.empty()) {
     return Status(ErrorCode::kInternalError, "stored index spec is malformed: " + spec.ToJson());
@@ -324,6 +381,18 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
   const IndexField* array_field = nullptr;
   std::string array_prefix;
   for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].hashed) {
+      const std::string array_at = ArrayPrefix(doc, fields_[i].path);
+      if (!array_at.empty()) {
+        return Status(static_cast<ErrorCode>(16766),
+                      "Error: hashed indexes do not currently support array values. Found array at path: " + array_at);
+      }
+      bson_iter_t value;
+      const bool found = bson::GetPath(doc.data(), doc.size(), fields_[i].path, &value);
+      found_any = found_any || found;
+      per_field[i].push_back(HashedKey(found ? &value : nullptr, collation_.get()));
+      continue;
+    }
     FieldKeys(doc, fields_[i], collation_.get(), &per_field[i], &found_any);
     if (fields_.size() == 1 && multikey == nullptr) break;
     std::string prefix = ArrayPrefix(doc, fields_[i].path);

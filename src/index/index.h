@@ -22,6 +22,9 @@ struct IndexField {
   bson::Path path;
   std::string dotted;
   bool descending = false;
+  // {field: "hashed"}: the key is MongoDB's hash of the value (a NumberLong;
+  // bson/hash_value.h), usable for equality only; arrays are refused.
+  bool hashed = false;
 };
 
 // A compiled index spec. Immutable; shared by every operation on the collection.
@@ -53,10 +56,12 @@ class Index {
   bool prepare_unique() const { return prepare_unique_; }
 
   // The index keys of `doc` (per field the order-preserving encoding, bytes
-  // inverted for a descending field; concatenated), sorted and distinct. An
-  // array gives one key per element (multikey); a missing field indexes as
-  // null, an empty array as undefined. Empty when a sparse or partial index
-  // leaves the document out. Errors: CannotIndexParallelArrays (171).
+  // inverted for a descending field, the hash's encoding for a hashed one;
+  // concatenated), sorted and distinct. An array gives one key per element
+  // (multikey); a missing field indexes as null, an empty array as
+  // undefined. Empty when a sparse or partial index leaves the document out.
+  // Errors: CannotIndexParallelArrays (171); an array on a hashed field's
+  // path, Location16766.
   // *multikey (when given) tells whether an indexed path meets an array.
   Status KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey = nullptr) const;
 

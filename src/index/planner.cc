@@ -7,6 +7,7 @@
 
 #include "bson/append_element.h"
 #include "bson/builder.h"
+#include "bson/hash_value.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
 #include "index/implication.h"
@@ -20,6 +21,7 @@ constexpr size_t kMaxPoints = 4096;  // beyond this, fewer fields bound the scan
 struct Operand {
   std::string key;   // its key encoding (bson/key_encoding.h), ascending; key[0] is its type bracket
   std::string text;  // as JSON, for explain's bounds (only when describing)
+  std::string held;  // the value itself ({"": v}), which a hashed field hashes
 };
 
 struct Bound {
@@ -38,6 +40,7 @@ Operand MakeOperand(const bson_iter_t& it, bool describe) {
   Operand out;
   bson::AppendKeyValue(&out.key, it);
   if (describe) out.text = bson::ValueToJson(it);
+  out.held = bson::HoldValue(it);
   return out;
 }
 
@@ -241,6 +244,41 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
     auto found = conditions.find(fields[i].dotted);
     if (found == conditions.end()) break;
     const Conditions& c = found->second;
+    if (fields[i].hashed) {
+      // Equality only: each value's key is its hash.
+      if (c.points.empty() || prefixes.size() * c.points.size() > kMaxPoints) break;
+      std::vector<std::pair<std::string, std::string>> hashed;  // (key, text)
+      for (const Operand& v : c.points) {
+        bson_iter_t it;
+        bson::IterHeldValue(v.held, &it);
+        const int64_t h = bson::HashValue(it);
+        bson_t holder = BSON_INITIALIZER;
+        BSON_APPEND_INT64(&holder, "", h);
+        bson_iter_t hash_it;
+        bson_iter_init(&hash_it, &holder);
+        bson_iter_next(&hash_it);
+        std::string key;
+        bson::AppendKeyValue(&key, hash_it);
+        bson_destroy(&holder);
+        hashed.emplace_back(std::move(key), std::to_string(h));
+      }
+      std::sort(hashed.begin(), hashed.end());
+      hashed.erase(std::unique(hashed.begin(), hashed.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+                   hashed.end());
+      std::vector<std::string> next;
+      for (const std::string& p : prefixes) {
+        for (const auto& h : hashed) next.push_back(p + h.first);
+      }
+      prefixes.swap(next);
+      if (describe) {
+        for (const auto& h : hashed) bound_text[i].push_back("[" + h.second + ", " + h.second + "]");
+      }
+      ++eq_fields;
+      if (hashed.size() == 1 && !fixed_ended) ++fixed;
+      else fixed_ended = true;
+      continue;
+    }
     if (c.matches_nothing) {  // no key can match: the plan reads nothing
       prefixes.clear();
       if (describe) bound_text[i].push_back("");
@@ -305,7 +343,8 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
   // On a multikey index a document sorts by its smallest (or largest) key,
   // which only a scan over the whole range of the sort fields meets first:
   // the sort must start right after fields fixed to one value each.
-  if (!sort.empty() && (!index->multikey() || (!fixed_ended && !ranged))) {
+  const bool has_hashed = std::any_of(fields.begin(), fields.end(), [](const IndexField& f) { return f.hashed; });
+  if (!sort.empty() && !has_hashed && (!index->multikey() || (!fixed_ended && !ranged))) {
     size_t first_start = index->multikey() ? fixed : 0;
     for (size_t start = first_start; start <= fixed && !out.plan.provides_sort; ++start) {
       if (start + sort.size() > fields.size()) break;
@@ -324,7 +363,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
   }
   // Exact when the fields bound to values are all the filter has (the
   // conditions hold the filter's fields only, so equal counts suffice).
-  out.plan.exact = exact_fields && !ranged && eq_fields > 0 && eq_fields == exact_fields->size() &&
+  out.plan.exact = !has_hashed && exact_fields && !ranged && eq_fields > 0 && eq_fields == exact_fields->size() &&
                    !index->multikey() && !HasArrayIndexComponent(fields);
   out.score = static_cast<int>(eq_fields) * 4 + (ranged ? 2 : 0) + (out.plan.provides_sort ? 1 : 0);
   out.bounded = eq_fields > 0 || ranged;

@@ -8,7 +8,9 @@
 #include <unicode/uvernum.h>
 
 #include <cmath>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "bson/builder.h"
@@ -218,6 +220,27 @@ Collator::Collator(std::unique_ptr<Icu> icu, Document spec) : icu_(std::move(icu
 Collator::~Collator() = default;
 
 Result<CollatorPtr> Collator::Make(const Document& spec) {
+  // Making an ICU collator costs tens of microseconds, more than a point
+  // query: the collators of recent specs are kept (they are immutable and
+  // shared). A spec is looked up by its bytes, so {locale: "en"} and its full
+  // form are two entries for one collation. Bounded: cleared when full.
+  static std::mutex mutex;
+  static std::unordered_map<std::string, CollatorPtr> made;  // GUARDED_BY(mutex)
+  constexpr size_t kMaxKept = 256;
+  {
+    std::lock_guard lock(mutex);
+    auto found = made.find(spec.bytes());
+    if (found != made.end()) return found->second;
+  }
+  auto fresh = MakeUncached(spec);
+  if (!fresh.ok()) return fresh.status();
+  std::lock_guard lock(mutex);
+  if (made.size() >= kMaxKept) made.clear();
+  made.emplace(spec.bytes(), *fresh);
+  return fresh;
+}
+
+Result<CollatorPtr> Collator::MakeUncached(const Document& spec) {
   bson_iter_t it;
   if (!spec.Find("locale", &it)) return Status(ErrorCode::kNoSuchKey, "Missing expected field \"locale\"");
   if (!BSON_ITER_HOLDS_UTF8(&it)) return WrongType("locale", "string", it);

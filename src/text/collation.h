@@ -53,6 +53,7 @@ class Collator : public bson::StringOrder {
  private:
   struct Icu;
   Collator(std::unique_ptr<Icu> icu, Document spec);
+  static Result<CollatorPtr> MakeUncached(const Document& spec);
   std::unique_ptr<Icu> icu_;
   Document spec_;
 };

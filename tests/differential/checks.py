@@ -21,20 +21,25 @@ Relations (the names appear in failures):
              vs the number found; estimatedDocumentCount vs documents
   update     an operator update vs its pipeline equivalent on two copies of
              the same collection (matched, modified, then every document)
-A quarter of the finds, pipelines and updates carry a `collation`
-(generate.COLLATIONS): every way of computing their answer runs under it
-(find, aggregate, count, count_documents, update), and the indexes include
-collated ones, which the planner may use only under their own collation and
-which a hint of another collation must read whole.
-  collation  a collection whose default collation is D (one per dataset):
-             without a collation, the same answers as with collation D on a
-             collection without a default; with a collation given, the same
-             answers as the scan under it (the given one wins)
+  collation  a collection whose default collation is D (one per dataset,
+             with every index; those without a collation of their own take
+             D): without a collation, the same answers as with collation D
+             on a collection without a default; with a collation given, the
+             same answers as the scan under it (the given one wins); the
+             same on the on-disk server, and again after its restart
   txn        the same reads and the same update inside a transaction
   cache      the same reads (twice: the second from the cache) and updates on
              the server with a row cache
   disk       the same reads on the on-disk server, and again after a restart
   crash      a server that exits or stops answering
+
+Collations: a quarter of the finds, pipelines and updates carry a
+`collation` (generate.COLLATIONS), and every way of computing their answer
+runs under it (find, aggregate, count, count_documents, update with its
+arrayFilters); some indexes have their own collation (generate.INDEXES),
+which the planner may use for bounds and order only under that collation,
+and which a hint under another collation must read whole. The Python model
+(relation "model") compares numbers only, which no collation changes.
 """
 import math
 import os
@@ -534,6 +539,7 @@ class Checker:
         if env.disk:
             load(env.disk, "idx_%d" % dataset, docs)
             load(env.disk, "upd_%d" % dataset, docs)
+            load(env.disk, "dflt_%d" % dataset, docs, collation=self.default_collation)
         fails = []
         n = len(docs)
         for server, coll in [(env.main, "idx"), (env.main, "plain")] + ([(env.cache, "idx")] if env.cache else []):
@@ -588,13 +594,23 @@ class Checker:
         if want("collation"):
             dflt = self.default_collation
             if collation is None:
+                expected = run_find(env.main, "idx", dict(spec, collation=dflt))
                 cmp("collation", "the collection's default collation %s" % show(dflt),
-                    "collation %s given, on a collection without one" % show(dflt),
-                    run_find(env.main, "idx", dict(spec, collation=dflt)),
+                    "collation %s given, on a collection without one" % show(dflt), expected,
                     "no collation given, on a collection whose default it is", run_find(env.main, "dflt", spec))
             else:
+                expected = base
                 cmp("collation", "a collation given overrides the collection's default", "scan (hint _id_)", base,
                     "on a collection whose default collation is %s" % show(dflt), run_find(env.main, "dflt", spec))
+            if env.disk and self.r.random() < 0.5:
+                # the default collation kept on disk (and across restarts, by the replay)
+                coll = "dflt_%d" % self.dataset
+                d = run_find(env.disk, coll, spec)
+                cmp("collation", "the collection's default collation %s, on the on-disk server" % show(dflt),
+                    "main", expected, "disk server", d)
+                self.replay.append(("find %s on a collection whose default collation is %s" %
+                                    (show_spec(spec), show(dflt)),
+                                    (lambda c=coll, s=spec: run_find(env.disk, c, s)), d, ordered, ctx))
         if want("aggregate"):
             p = find_as_pipeline(spec)
             if p is not None:
@@ -608,7 +624,8 @@ class Checker:
             ix = self.r.choice([i for i in generate.INDEXES if i["name"] not in generate.SPARSE_FIELD
                                 and i["name"] not in generate.PARTIAL] + [{"name": "_id_"}])
             cmp("count", "count command", "number found", n, "count command (hint %s)" % ix["name"],
-                run_count_command(env.main, "idx", spec["filter"], hint=ix["name"], skip=skip, limit=limit, collation=collation))
+                run_count_command(env.main, "idx", spec["filter"], hint=ix["name"], skip=skip, limit=limit,
+                                  collation=collation))
         if want("txn"):
             def in_txn():
                 with env.main.client.start_session() as s:
@@ -722,8 +739,8 @@ class Checker:
             coll = "idx_%d" % self.dataset
             d = run_aggregate(env.disk, coll, p, collation=collation)
             cmp("disk", "pipeline on the on-disk server", "main (memory)", base, "disk server", d)
-            self.replay.append(("aggregate %s" % show(p), (lambda c=coll: run_aggregate(env.disk, c, p, collation=collation)), d, ordered,
-                                ctx))
+            self.replay.append(("aggregate %s" % show(p),
+                                (lambda c=coll: run_aggregate(env.disk, c, p, collation=collation)), d, ordered, ctx))
         return fails
 
     def check_model(self, docs, n=3):
@@ -787,7 +804,8 @@ class Checker:
             def in_txn():
                 with env.main.client.start_session() as s:
                     s.start_transaction()
-                    r = run_update(env.main, "upd_txn", f, u, multi, session=s, collation=collation, array_filters=af)
+                    r = run_update(env.main, "upd_txn", f, u, multi, session=s, collation=collation,
+                                   array_filters=af)
                     inside = collection_state(env.main, "upd_txn", session=s)
                     s.commit_transaction()
                     return r, inside
@@ -823,8 +841,8 @@ class Checker:
             cmp("disk", "update on the on-disk server: documents", "main", after, "disk server", st)
         if want("index"):
             # index maintenance: the updated collection, scanned vs through each index
-            spec2 = generate.maybe_collation(self.r, {"filter": generate.filter_(self.r,
-                                                                                generate.ValuePool(self.docs))})
+            spec2 = {"filter": generate.filter_(self.r, generate.ValuePool(self.docs))}
+            generate.maybe_collation(self.r, spec2)
             base = run_find(env.main, "upd_op", spec2, hint="_id_")
             for ix in generate.INDEXES:
                 through, scan_filter = restricted(ix, spec2["filter"])

@@ -775,6 +775,22 @@ def _guard_types(path, types):
     return {"$expr": {"$in": [{"$type": "$" + path}, types]}}
 
 
+def _element_condition(r, pool, path):
+    """A match condition on an array element that compares strings, and the
+    expression on $$this that holds for the same (non-array) elements."""
+    kind = r.choice(["$eq", "$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte"])
+    if kind in ("$in", "$nin"):
+        vals = [string_operand(r, pool, path) for _ in range(r.randint(1, 3))]
+        test = {"$in": ["$$this", _lit(vals)]}
+        return {kind: vals}, test if kind == "$in" else {"$not": [test]}
+    v = string_operand(r, pool, path)
+    test = {kind: ["$$this", _lit(v)]}
+    if kind not in ("$eq", "$ne"):
+        # a match comparison holds within its type bracket only
+        test = {"$and": [{"$eq": [{"$type": "$$this"}, "string"]}, test]}
+    return {kind: v}, test
+
+
 def update_spec(r, pool):
     """An operator update and its pipeline equivalent, with a guard filter that
     keeps both defined on the same documents.
@@ -795,31 +811,35 @@ def update_spec(r, pool):
         if any(path == u or path.startswith(u + ".") or u.startswith(path + ".") for u in used):
             continue
         op = r.choice(["$set", "$set", "$unset", "$inc", "$mul", "$min", "$max", "$push", "$addToSet", "$pull",
-                       "$pop", "$rename", "arrayFilters"])
-        if op == "arrayFilters":
-            if array_filters is not None or path not in ("t", "c", "a"):
+                       "$pop", "$rename", "arrayFilters", "$pullAll", "pullCondition"])
+        if op in ("arrayFilters", "$pullAll", "pullCondition"):
+            if path not in ("t", "c", "a") or (op == "arrayFilters" and array_filters is not None):
                 op = "$set"
             else:
-                # {$set: {"t.$[e]": v}} with arrayFilters [{e: <condition on a string>}]: the
-                # pipeline maps the array. Both compare under the update's collation. Only
-                # arrays without arrays in them: a match condition on an array element
-                # would look into it, an expression does not.
+                # Operators that compare array elements with strings, under the update's
+                # collation, as the pipeline's expressions do. Only arrays without arrays
+                # in them: a match condition on an array element would look into it, an
+                # expression does not.
                 guards.append(_guard_types(path, ["array"]))
                 guards.append({path: {"$not": {"$elemMatch": {"$type": "array"}}}})
-                kind = r.choice(["$eq", "$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte"])
-                if kind == "$in":
-                    vals = [string_operand(r, pool, path) for _ in range(r.randint(1, 3))]
-                    cond, test = {"$in": vals}, {"$in": ["$$this", _lit(vals)]}
+                f = "$" + path
+                if op == "$pullAll":
+                    vals = [string_operand(r, pool, path) if r.random() < 0.8 else number(r)
+                            for _ in range(r.randint(0, 3))]
+                    ops.setdefault("$pullAll", SON())[path] = vals
+                    new = {"$filter": {"input": f, "cond": {"$not": [{"$in": ["$$this", _lit(vals)]}]}}}
                 else:
-                    v = string_operand(r, pool, path)
-                    cond, test = {kind: v}, {kind: ["$$this", _lit(v)]}
-                    if kind not in ("$eq", "$ne"):
-                        # a match comparison holds within its type bracket only
-                        test = {"$and": [{"$eq": [{"$type": "$$this"}, "string"]}, test]}
-                array_filters = [{"e": cond}]
-                v = value(r, 1) if r.random() < 0.5 else string_operand(r, pool, path)
-                new = {"$map": {"input": "$" + path, "in": {"$cond": [test, _lit(v), "$$this"]}}}
-                ops.setdefault("$set", SON())[path + ".$[e]"] = v
+                    cond, test = _element_condition(r, pool, path)
+                    if op == "pullCondition":
+                        # {$pull: {t: {$gte: "ab"}}}: the elements that match the condition
+                        ops.setdefault("$pull", SON())[path] = cond
+                        new = {"$filter": {"input": f, "cond": {"$not": [test]}}}
+                    else:
+                        # {$set: {"t.$[e]": v}} with arrayFilters [{e: condition}]
+                        array_filters = [{"e": cond}]
+                        v = value(r, 1) if r.random() < 0.5 else string_operand(r, pool, path)
+                        ops.setdefault("$set", SON())[path + ".$[e]"] = v
+                        new = {"$map": {"input": f, "in": {"$cond": [test, _lit(v), "$$this"]}}}
                 used.append(path)
                 steps.append((path, [{"$set": {path: new}}]))
                 continue
@@ -1004,8 +1024,20 @@ def pipeline_spec(r, pool):
             stages.append({"$project": agg})
     elif k < 0.85:
         stages.append({"$project": SON([("_id", 1), ("v", add_fields(r, pool).popitem()[1])])})
-    return maybe_collation(r, {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)},
+    spec = maybe_collation(r, {"pipeline": stages, "ordered": ordered or any("$count" in s for s in stages)},
                            pool=pool)
+    if "collation" in spec and r.random() < 0.5:
+        # the first sort (before any $group) on the fields that hold strings
+        for i, stage in enumerate(stages):
+            if "$group" in stage:
+                break
+            if "$sort" in stage:
+                keys = SON(string_sort(r))
+                if "ix" in stage["$sort"]:
+                    keys["ix"] = 1
+                stages[i] = {"$sort": keys}
+                break
+    return spec
 
 
 # ---------------------------------------------------------------- cases

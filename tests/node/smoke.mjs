@@ -161,6 +161,7 @@ function mongoshCollation(uri) {
       binary: d.names.find({}, {_id: 0}).sort({n: 1}).collation({locale: "simple"}).toArray().map((x) => x.n),
       duplicate,
       found: d.names.countDocuments({n: "carl"}),
+      hashed: convertShardKeyToHashed(42).toString(),
     }));`;
   const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
   const result = JSON.parse(out.trim().split("\n").pop());
@@ -168,7 +169,8 @@ function mongoshCollation(uri) {
   assert.deepEqual(result.binary, ["Ada", "Carl", "b"]);
   assert.equal(result.duplicate, 11000);
   assert.equal(result.found, 1);
-  console.log("mongosh collation: ok");
+  assert.equal(result.hashed, "-944302157085130861");  // mongod's own test vector
+  console.log("mongosh collation and hashing: ok");
 }
 
 const { child, uri } = await startServer();

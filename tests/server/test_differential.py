@@ -34,6 +34,7 @@ def test_random_cases_agree():
     # under the sanitizers the servers are slower and the time limit may stop the run early
     assert res["cases"] >= 50, "the run stopped early"
     assert sum(res["checks"].values()) > 500
+    assert res["checks"].get("collation", 0) > 20, "the collation relation did not run"
     assert not res["failures"], "\n\n".join(f.render() for f in res["failures"][:5])
 
 

@@ -1,10 +1,10 @@
-// MongoDB's hash of BSON values (index/hashed.h), against values mongod
+// MongoDB's hash of BSON values (bson/hash_value.h), against values mongod
 // itself gives: its own startup self-check ({check: 42} -> -944302157085130861)
 // and the manual's convertShardKeyToHashed example; and the properties the
 // hashed index relies on (numbers equal as values hash alike).
 #include <gtest/gtest.h>
 
-#include "index/hashed.h"
+#include "bson/hash_value.h"
 #include "test_util.h"
 
 namespace docket {
@@ -16,7 +16,7 @@ int64_t HashOf(const char* json) {
   Document d = J(json);
   bson_iter_t it;
   EXPECT_TRUE(d.Find("v", &it));
-  return index::HashValue(it);
+  return bson::HashValue(it);
 }
 
 // Test vectors of mongod's own hasher tests (src/mongo/db/hasher_test.cpp).

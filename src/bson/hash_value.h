@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-namespace docket::index {
+namespace docket::bson {
 
 // The first 8 bytes (little-endian) of the MD5 of: the seed (int32, LE),
 // then the value as MongoDB hashes it — its canonical type (int32, LE;
@@ -19,4 +19,4 @@ namespace docket::index {
 // value) and then their terminator's type (0).
 int64_t HashValue(const bson_iter_t& value, int32_t seed = 0);
 
-}  // namespace docket::index
+}  // namespace docket::bson

@@ -1,4 +1,4 @@
-#include "index/hashed.h"
+#include "bson/hash_value.h"
 
 #include <openssl/evp.h>
 
@@ -9,7 +9,7 @@
 
 #include "bson/value.h"
 
-namespace docket::index {
+namespace docket::bson {
 namespace {
 
 // MongoDB's canonical type numbers, as the hash feeds them.
@@ -18,7 +18,7 @@ int32_t HashCanonicalType(bson_type_t t) {
     case BSON_TYPE_MINKEY: return -1;
     case BSON_TYPE_EOD:
     case BSON_TYPE_UNDEFINED: return 0;
-    default: return bson::CanonicalType(t);
+    default: return CanonicalType(t);
   }
 }
 
@@ -47,7 +47,7 @@ int64_t NumberForHash(const bson_iter_t& it) {
       return static_cast<int64_t>(d);
     }
     default: {  // decimal128: rounded half to even, as Decimal128::toLong
-      const double d = bson::NumberAsDouble(it);
+      const double d = NumberAsDouble(it);
       if (std::isnan(d)) return std::numeric_limits<int64_t>::min();
       if (d >= kTwo63) return std::numeric_limits<int64_t>::max();
       if (d < -kTwo63) return std::numeric_limits<int64_t>::min();
@@ -72,7 +72,7 @@ void AppendHashed(std::string* out, const bson_iter_t& it, bool with_name) {
   AppendLe32(out, HashCanonicalType(t));
   if (with_name) out->append(bson_iter_key(&it), bson_iter_key_len(&it) + 1);  // with its NUL
   if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
-    const std::string_view bytes = bson::SubDocumentBytes(it);
+    const std::string_view bytes = SubDocumentBytes(it);
     AppendElements(out, reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<uint32_t>(bytes.size()));
   } else if (t == BSON_TYPE_CODEWSCOPE) {
     uint32_t code_len = 0, scope_len = 0;
@@ -80,10 +80,10 @@ void AppendHashed(std::string* out, const bson_iter_t& it, bool with_name) {
     const char* code = bson_iter_codewscope(&it, &code_len, &scope_len, &scope);
     out->append(code, code_len + 1);
     AppendElements(out, scope, scope_len);
-  } else if (bson::IsNumber(t)) {
+  } else if (IsNumber(t)) {
     AppendLe64(out, NumberForHash(it));
   } else {
-    out->append(bson::RawValueBytes(it));
+    out->append(RawValueBytes(it));
   }
 }
 
@@ -101,4 +101,4 @@ int64_t HashValue(const bson_iter_t& value, int32_t seed) {
   return static_cast<int64_t>(out);
 }
 
-}  // namespace docket::index
+}  // namespace docket::bson
