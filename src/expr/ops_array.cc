@@ -761,6 +761,53 @@ Result<ExprPtr> ParseFirstLastN(std::string_view name, const bson_iter_t& arg, S
                                                   std::move(n).value()));
 }
 
+// ---- $minN / $maxN: {input, n}: the n smallest (largest) values of the
+// array, nulls and missing left out, in that order (by the collation) ----
+
+class MinMaxNExpr : public Expression {
+ public:
+  MinMaxNExpr(std::string op, bool max, ExprPtr input, ExprPtr n, const bson::StringOrder* strings)
+      : op_(std::move(op)), max_(max), input_(std::move(input)), n_(std::move(n)), strings_(strings) {}
+  Result<Value> Evaluate(Variables& vars) const override {
+    auto n = n_->Evaluate(vars);
+    if (!n.ok()) return n.status();
+    int64_t count = 0;
+    if (!AsWholeInt64(*n, &count)) return Err(5787902, op_ + " requires 'n' to be an integer: " + n->ToJson());
+    if (count <= 0) return Err(5787908, op_ + " requires 'n' to be a positive integer: " + n->ToJson());
+    auto input = input_->Evaluate(vars);
+    if (!input.ok()) return input.status();
+    if (!input->is_array()) return Err(5788200, op_ + " requires 'input' to be an array, found: " + T(*input));
+    std::vector<Value> items;
+    for (Value& v : Elements(*input)) {
+      if (!v.is_nullish()) items.push_back(std::move(v));
+    }
+    std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
+      const int c = Compare(a, b, strings_);
+      return max_ ? c > 0 : c < 0;
+    });
+    if (items.size() > static_cast<size_t>(count)) items.resize(static_cast<size_t>(count));
+    return MakeArray(items);
+  }
+
+ private:
+  std::string op_;
+  bool max_;
+  ExprPtr input_, n_;
+  const bson::StringOrder* strings_;  // the parse scope's collation
+};
+
+Result<ExprPtr> ParseMinMaxN(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"input", "n"}, 5787801, 5787901);
+  if (!named.ok()) return named.status();
+  auto input = ParseNamed(*named, "input", scope);
+  if (!input.ok()) return input.status();
+  auto n = ParseNamed(*named, "n", scope);
+  if (!n.ok()) return n.status();
+  if (!*input || !*n) return Err(5787906, std::string(name) + " requires 'input' and 'n'");
+  return ExprPtr(std::make_unique<MinMaxNExpr>(std::string(name), name == "$maxN", std::move(input).value(),
+                                               std::move(n).value(), scope.strings()));
+}
+
 constexpr FunctionEntry kFunctions[] = {
     {"$size", 1, 1, Size},
     {"$arrayElemAt", 2, 2, ArrayElemAt},
@@ -793,6 +840,7 @@ constexpr FunctionEntry kFunctions[] = {
 constexpr SpecialEntry kSpecials[] = {
     {"$map", ParseMap},         {"$filter", ParseFilter}, {"$reduce", ParseReduce}, {"$sortArray", ParseSortArray},
     {"$zip", ParseZip},         {"$firstN", ParseFirstLastN}, {"$lastN", ParseFirstLastN},
+    {"$minN", ParseMinMaxN},    {"$maxN", ParseMinMaxN},
 };
 
 }  // namespace
