@@ -54,10 +54,22 @@ double Measure(const std::function<void(int64_t)>& op) {
 // NOCASE agrees with the others; a group g of 20 values; 100 bytes of padding.
 const char* const kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "da", "fe", "gu",
                                   "ho", "ji", "be", "po", "qu", "wy", "xa", "co"};
+// SplitMix64: a cheap generator seeded per call (mt19937_64's seeding
+// would cost more than the queries being measured).
+struct SplitMix {
+  uint64_t state;
+  uint64_t operator()() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
 std::string NameOf(int64_t i, bool vary_case) {
-  std::mt19937_64 rng(static_cast<uint64_t>(i) * 7919 + 17);
+  SplitMix rng{static_cast<uint64_t>(i) * 7919 + 17};
   const int64_t stem = static_cast<int64_t>(rng() % 40000);
-  std::mt19937_64 srng(static_cast<uint64_t>(stem) + 1);
+  SplitMix srng{static_cast<uint64_t>(stem) + 1};
   std::string s;
   const int syllables = 2 + static_cast<int>(srng() % 3);
   for (int k = 0; k < syllables; ++k) s += kSyllables[srng() % 20];
@@ -73,7 +85,7 @@ const std::string kPad(100, 'p');
 
 // The n-th probe: an existing name, in a case of its own.
 std::string ProbeAt(int64_t n) {
-  std::mt19937_64 rng(static_cast<uint64_t>(n + 1000000007));
+  SplitMix rng{static_cast<uint64_t>(n + 1000000007)};
   const int64_t row = static_cast<int64_t>(rng() % static_cast<uint64_t>(g_docs));
   std::string s = NameOf(row, false);
   for (char& c : s) {
