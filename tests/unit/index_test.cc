@@ -74,7 +74,12 @@ TEST_P(IndexTest, SameIndexTwiceIsANoOpConflictsAreErrors) {
 TEST_P(IndexTest, BadSpecsFailWithMongoDbCodes) {
   EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": 0}})")}).status().code(), ErrorCode::kCannotCreateIndex);
   EXPECT_EQ(c().CreateIndexes({J(R"({"key": {}})")}).status().code(), ErrorCode::kCannotCreateIndex);
-  EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": "hashed"}})")}).status().code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": "2dsphere"}})")}).status().code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": "sideways"}})")}).status().code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(static_cast<int>(c().CreateIndexes({J(R"({"key": {"a": "hashed", "b": "hashed"}})")}).status().code()),
+            31303);
+  EXPECT_EQ(static_cast<int>(c().CreateIndexes({J(R"({"key": {"a": "hashed"}, "unique": true})")}).status().code()),
+            16764);
   EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": 1}, "bogus": 1})")}).status().code(),
             ErrorCode::kInvalidIndexSpecificationOption);
   EXPECT_EQ(c().CreateIndexes({J(R"({"key": {"a": 1, "b": 1}, "expireAfterSeconds": 5})")}).status().code(),
