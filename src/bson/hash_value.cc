@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "bson/key_encoding.h"
 #include "bson/value.h"
 
 namespace docket::bson {
@@ -88,6 +89,18 @@ void AppendHashed(std::string* out, const bson_iter_t& it, bool with_name) {
 }
 
 }  // namespace
+
+std::string HashKey(int64_t hash) {
+  bson_t holder = BSON_INITIALIZER;
+  BSON_APPEND_INT64(&holder, "", hash);
+  bson_iter_t it;
+  bson_iter_init(&it, &holder);
+  bson_iter_next(&it);
+  std::string key;
+  AppendKeyValue(&key, it);
+  bson_destroy(&holder);
+  return key;
+}
 
 int64_t HashValue(const bson_iter_t& value, int32_t seed) {
   std::string input;

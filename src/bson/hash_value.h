@@ -19,4 +19,8 @@ namespace docket::bson {
 // value) and then their terminator's type (0).
 int64_t HashValue(const bson_iter_t& value, int32_t seed = 0);
 
+// The index key of a hash: the order-preserving encoding
+// (bson/key_encoding.h) of the NumberLong `hash`.
+std::string HashKey(int64_t hash);
+
 }  // namespace docket::bson

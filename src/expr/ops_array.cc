@@ -724,20 +724,43 @@ Result<ExprPtr> ParseZip(std::string_view name, const bson_iter_t& arg, Scope& s
 
 // ---- $firstN / $lastN: {input, n} ----
 
+// The {input, n} arguments of $firstN, $lastN, $minN and $maxN.
+struct InputAndN {
+  ExprPtr input, n;
+};
+
+Result<InputAndN> ParseInputAndN(std::string_view name, const bson_iter_t& arg, Scope& scope) {
+  auto named = ReadNamedArgs(name, arg, {"input", "n"}, 5787801, 5787901);
+  if (!named.ok()) return named.status();
+  auto input = ParseNamed(*named, "input", scope);
+  if (!input.ok()) return input.status();
+  auto n = ParseNamed(*named, "n", scope);
+  if (!n.ok()) return n.status();
+  if (!*input || !*n) return Err(5787906, std::string(name) + " requires 'input' and 'n'");
+  return InputAndN{std::move(input).value(), std::move(n).value()};
+}
+
+// Evaluates n (a positive whole number) and input (an array): its elements.
+Result<std::pair<int64_t, std::vector<Value>>> EvaluateInputAndN(const std::string& op, const InputAndN& args,
+                                                                  Variables& vars) {
+  auto n = args.n->Evaluate(vars);
+  if (!n.ok()) return n.status();
+  int64_t count = 0;
+  if (!AsWholeInt64(*n, &count)) return Err(5787902, op + " requires 'n' to be an integer: " + n->ToJson());
+  if (count <= 0) return Err(5787908, op + " requires 'n' to be a positive integer: " + n->ToJson());
+  auto input = args.input->Evaluate(vars);
+  if (!input.ok()) return input.status();
+  if (!input->is_array()) return Err(5788200, op + " requires 'input' to be an array, found: " + T(*input));
+  return std::make_pair(count, Elements(*input));
+}
+
 class FirstLastNExpr : public Expression {
  public:
-  FirstLastNExpr(std::string op, bool last, ExprPtr input, ExprPtr n)
-      : op_(std::move(op)), last_(last), input_(std::move(input)), n_(std::move(n)) {}
+  FirstLastNExpr(std::string op, bool last, InputAndN args) : op_(std::move(op)), last_(last), args_(std::move(args)) {}
   Result<Value> Evaluate(Variables& vars) const override {
-    auto n = n_->Evaluate(vars);
-    if (!n.ok()) return n.status();
-    int64_t count = 0;
-    if (!AsWholeInt64(*n, &count)) return Err(5787902, op_ + " requires 'n' to be an integer: " + n->ToJson());
-    if (count <= 0) return Err(5787908, op_ + " requires 'n' to be a positive integer: " + n->ToJson());
-    auto input = input_->Evaluate(vars);
-    if (!input.ok()) return input.status();
-    if (!input->is_array()) return Err(5788200, op_ + " requires 'input' to be an array, found: " + T(*input));
-    std::vector<Value> items = Elements(*input);
+    auto evaluated = EvaluateInputAndN(op_, args_, vars);
+    if (!evaluated.ok()) return evaluated.status();
+    auto& [count, items] = *evaluated;
     size_t take = std::min(items.size(), static_cast<size_t>(count));
     auto begin = last_ ? items.end() - static_cast<ptrdiff_t>(take) : items.begin();
     return MakeArray(std::vector<Value>(begin, begin + static_cast<ptrdiff_t>(take)));
@@ -746,19 +769,13 @@ class FirstLastNExpr : public Expression {
  private:
   std::string op_;
   bool last_;
-  ExprPtr input_, n_;
+  InputAndN args_;
 };
 
 Result<ExprPtr> ParseFirstLastN(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"input", "n"}, 5787801, 5787901);
-  if (!named.ok()) return named.status();
-  auto input = ParseNamed(*named, "input", scope);
-  if (!input.ok()) return input.status();
-  auto n = ParseNamed(*named, "n", scope);
-  if (!n.ok()) return n.status();
-  if (!*input || !*n) return Err(5787906, std::string(name) + " requires 'input' and 'n'");
-  return ExprPtr(std::make_unique<FirstLastNExpr>(std::string(name), name == "$lastN", std::move(input).value(),
-                                                  std::move(n).value()));
+  auto args = ParseInputAndN(name, arg, scope);
+  if (!args.ok()) return args.status();
+  return ExprPtr(std::make_unique<FirstLastNExpr>(std::string(name), name == "$lastN", std::move(args).value()));
 }
 
 // ---- $minN / $maxN: {input, n}: the n smallest (largest) values of the
@@ -766,19 +783,14 @@ Result<ExprPtr> ParseFirstLastN(std::string_view name, const bson_iter_t& arg, S
 
 class MinMaxNExpr : public Expression {
  public:
-  MinMaxNExpr(std::string op, bool max, ExprPtr input, ExprPtr n, const bson::StringOrder* strings)
-      : op_(std::move(op)), max_(max), input_(std::move(input)), n_(std::move(n)), strings_(strings) {}
+  MinMaxNExpr(std::string op, bool max, InputAndN args, const bson::StringOrder* strings)
+      : op_(std::move(op)), max_(max), args_(std::move(args)), strings_(strings) {}
   Result<Value> Evaluate(Variables& vars) const override {
-    auto n = n_->Evaluate(vars);
-    if (!n.ok()) return n.status();
-    int64_t count = 0;
-    if (!AsWholeInt64(*n, &count)) return Err(5787902, op_ + " requires 'n' to be an integer: " + n->ToJson());
-    if (count <= 0) return Err(5787908, op_ + " requires 'n' to be a positive integer: " + n->ToJson());
-    auto input = input_->Evaluate(vars);
-    if (!input.ok()) return input.status();
-    if (!input->is_array()) return Err(5788200, op_ + " requires 'input' to be an array, found: " + T(*input));
+    auto evaluated = EvaluateInputAndN(op_, args_, vars);
+    if (!evaluated.ok()) return evaluated.status();
+    const int64_t count = evaluated->first;
     std::vector<Value> items;
-    for (Value& v : Elements(*input)) {
+    for (Value& v : evaluated->second) {
       if (!v.is_nullish()) items.push_back(std::move(v));
     }
     std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
@@ -792,20 +804,15 @@ class MinMaxNExpr : public Expression {
  private:
   std::string op_;
   bool max_;
-  ExprPtr input_, n_;
+  InputAndN args_;
   const bson::StringOrder* strings_;  // the parse scope's collation
 };
 
 Result<ExprPtr> ParseMinMaxN(std::string_view name, const bson_iter_t& arg, Scope& scope) {
-  auto named = ReadNamedArgs(name, arg, {"input", "n"}, 5787801, 5787901);
-  if (!named.ok()) return named.status();
-  auto input = ParseNamed(*named, "input", scope);
-  if (!input.ok()) return input.status();
-  auto n = ParseNamed(*named, "n", scope);
-  if (!n.ok()) return n.status();
-  if (!*input || !*n) return Err(5787906, std::string(name) + " requires 'input' and 'n'");
-  return ExprPtr(std::make_unique<MinMaxNExpr>(std::string(name), name == "$maxN", std::move(input).value(),
-                                               std::move(n).value(), scope.strings()));
+  auto args = ParseInputAndN(name, arg, scope);
+  if (!args.ok()) return args.status();
+  return ExprPtr(
+      std::make_unique<MinMaxNExpr>(std::string(name), name == "$maxN", std::move(args).value(), scope.strings()));
 }
 
 constexpr FunctionEntry kFunctions[] = {

@@ -106,15 +106,7 @@ std::string HashedKey(const bson_iter_t* value, const bson::StringOrder* strings
     bson::IterHeldValue(keyed, &keyed_it);
     value = &keyed_it;
   }
-  bson_t holder = BSON_INITIALIZER;
-  BSON_APPEND_INT64(&holder, "", bson::HashValue(*value));
-  bson_iter_t hash_it;
-  bson_iter_init(&hash_it, &holder);
-  bson_iter_next(&hash_it);
-  std::string key;
-  bson::AppendKeyValue(&key, hash_it);
-  bson_destroy(&holder);
-  return key;
+  return bson::HashKey(bson::HashValue(*value));
 }
 
 // Appends the one-field encodings a field has in `doc`; under a collation,

@@ -252,15 +252,7 @@ Candidate Evaluate(const std::shared_ptr<const Index>& index, const std::map<std
         bson_iter_t it;
         bson::IterHeldValue(v.held, &it);
         const int64_t h = bson::HashValue(it);
-        bson_t holder = BSON_INITIALIZER;
-        BSON_APPEND_INT64(&holder, "", h);
-        bson_iter_t hash_it;
-        bson_iter_init(&hash_it, &holder);
-        bson_iter_next(&hash_it);
-        std::string key;
-        bson::AppendKeyValue(&key, hash_it);
-        bson_destroy(&holder);
-        hashed.emplace_back(std::move(key), std::to_string(h));
+        hashed.emplace_back(bson::HashKey(h), std::to_string(h));
       }
       std::sort(hashed.begin(), hashed.end());
       hashed.erase(std::unique(hashed.begin(), hashed.end(),

@@ -82,3 +82,14 @@ def db(client, request):
     client.drop_database(name)
     yield client[name]
     client.drop_database(name)
+
+
+def winning_index(explain):
+    """The index name of an explained find's winning plan, or None for a
+    collection scan."""
+    stage = explain["queryPlanner"]["winningPlan"]
+    while stage is not None:
+        if stage.get("stage") == "IXSCAN":
+            return stage["indexName"]
+        stage = stage.get("inputStage")
+    return None

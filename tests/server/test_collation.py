@@ -12,21 +12,11 @@ import pytest
 from pymongo.collation import Collation
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from conftest import DocketServer
+from conftest import DocketServer, winning_index
 
 CI = Collation(locale="en", strength=2)
 FULL_KEYS = ["locale", "caseLevel", "caseFirst", "strength", "numericOrdering", "alternate", "maxVariable",
              "normalization", "backwards", "version"]
-
-
-def winning_index(explain):
-    """The index name of a find's winning plan, or None for a collection scan."""
-    stage = explain["queryPlanner"]["winningPlan"]
-    while stage is not None:
-        if stage.get("stage") == "IXSCAN":
-            return stage["indexName"]
-        stage = stage.get("inputStage")
-    return None
 
 
 def test_case_insensitive_unique_index(db):

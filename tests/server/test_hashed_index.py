@@ -6,14 +6,7 @@ import pytest
 from bson import Int64, ObjectId
 from pymongo.errors import OperationFailure, WriteError
 
-
-def winning_index(explain):
-    stage = explain["queryPlanner"]["winningPlan"]
-    while stage is not None:
-        if stage.get("stage") == "IXSCAN":
-            return stage["indexName"]
-        stage = stage.get("inputStage")
-    return None
+from conftest import winning_index
 
 
 def test_equality_reads_the_hashed_index(db):

@@ -4,6 +4,7 @@ not exist is BadValue (2), as in MongoDB. The answers never change with the
 hint (metamorphic check against the unhinted query)."""
 import pymongo
 import pytest
+from conftest import winning_index
 
 DOCS = [dict({"_id": i, "a": i % 5, "b": i % 3}, **({"s": "x"} if i % 2 else {})) for i in range(40)]
 
@@ -18,11 +19,8 @@ def coll(db):
     return db.c
 
 
-def winning_index(coll, filt, hint):
-    plan = coll.find(filt).hint(hint).explain()["queryPlanner"]["winningPlan"]
-    while "inputStage" in plan and plan.get("stage") != "IXSCAN":
-        plan = plan["inputStage"]
-    return plan.get("indexName")
+def hinted_index(coll, filt, hint):
+    return winning_index(coll.find(filt).hint(hint).explain())
 
 
 def test_find_uses_the_hinted_index_and_answers_as_without(coll):
@@ -30,8 +28,8 @@ def test_find_uses_the_hinted_index_and_answers_as_without(coll):
     expected = sorted(d["_id"] for d in coll.find(filt))
     for hint in ["a_1", [("a", 1)], "b_1_a_-1", [("b", 1), ("a", -1)], "_id_", [("_id", 1)]]:
         assert sorted(d["_id"] for d in coll.find(filt).hint(hint)) == expected, hint
-    assert winning_index(coll, filt, "b_1_a_-1") == "b_1_a_-1"
-    assert winning_index(coll, filt, [("a", 1)]) == "a_1"
+    assert hinted_index(coll, filt, "b_1_a_-1") == "b_1_a_-1"
+    assert hinted_index(coll, filt, [("a", 1)]) == "a_1"
     # Hinting an index the filter does not bound reads all of it.
     assert sorted(d["_id"] for d in coll.find({"b": 1}).hint("a_1")) == sorted(d["_id"] for d in coll.find({"b": 1}))
     assert coll.count_documents({"a": 1}, hint="b_1_a_-1") == coll.count_documents({"a": 1})
