@@ -22,11 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/sql_clients.h"
 #include "docket/engine.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using docket::bench::Pg;
+using docket::bench::SqlCheck;
 double g_seconds = 2.0;
 int64_t g_docs = 200000;
 
@@ -147,10 +150,6 @@ std::unique_ptr<docket::Engine> LoadDocket(const std::string& path) {
 
 // ---- SQLite ----
 
-void SqlCheck(int rc, sqlite3* db, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) Die(fmt::format("sqlite {}: {}", what, sqlite3_errmsg(db)));
-}
-
 sqlite3* LoadSqlite(const std::string& path) {
   std::filesystem::remove(path);
   sqlite3* db = nullptr;
@@ -194,14 +193,6 @@ size_t SqliteRows(sqlite3* db, sqlite3_stmt* stmt) {
 }
 
 // ---- PostgreSQL ----
-
-PGresult* Pg(PGconn* pg, const std::string& sql) {
-  PGresult* r = PQexec(pg, sql.c_str());
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    Die("postgres: " + std::string(PQerrorMessage(pg)) + " in " + sql);
-  }
-  return r;
-}
 
 void LoadPostgres(PGconn* pg) {
   auto start = Clock::now();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench/query_data.h"
+#include "bench/sql_clients.h"
 #include "docket/engine.h"
 
 namespace {
@@ -52,10 +53,6 @@ struct DocketSide {
 };
 
 // ---- SQLite ----
-
-void SqlCheck(int rc, sqlite3* db, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) Die(fmt::format("sqlite {}: {}", what, sqlite3_errmsg(db)));
-}
 
 sqlite3* LoadSqlite(const std::string& path) {
   std::filesystem::remove(path);
@@ -113,14 +110,6 @@ std::string SqlitePlan(sqlite3* db, const std::string& sql) {
 }
 
 // ---- PostgreSQL ----
-
-PGresult* Pg(PGconn* pg, const std::string& sql) {
-  PGresult* r = PQexec(pg, sql.c_str());
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    Die("postgres: " + std::string(PQerrorMessage(pg)) + " in " + sql);
-  }
-  return r;
-}
 
 void LoadPostgres(PGconn* pg) {
   auto start = Clock::now();

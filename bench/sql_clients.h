@@ -1,0 +1,36 @@
+// What the side-by-side benchmarks share on the SQL side: checked SQLite and
+// PostgreSQL calls that end the run with a message on any error (a benchmark
+// that goes on after an error measures nothing).
+#pragma once
+
+#include <fmt/core.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace docket::bench {
+
+[[noreturn]] inline void DieOfSql(const std::string& what) {
+  fmt::print(stderr, "{}\n", what);
+  std::exit(1);
+}
+
+// Ends the run unless `rc` is SQLite's OK, DONE or ROW.
+inline void SqlCheck(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    DieOfSql(fmt::format("sqlite {}: {}", what, sqlite3_errmsg(db)));
+  }
+}
+
+// Runs `sql`; ends the run unless it succeeded. The caller PQclear()s the result.
+inline PGresult* Pg(PGconn* pg, const std::string& sql) {
+  PGresult* r = PQexec(pg, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    DieOfSql("postgres: " + std::string(PQerrorMessage(pg)) + " in " + sql);
+  }
+  return r;
+}
+
+}  // namespace docket::bench
