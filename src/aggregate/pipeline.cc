@@ -308,7 +308,7 @@ class HoldingStage : public Stage {
 Result<StagePtr> OpenParsed(const std::vector<Document>& stages, const std::string& name, StagePtr input,
                             const RunContext& ctx, const IndexHint* hint) {
   expr::Scope scope;
-  ParseContext parse{ctx.db, &scope};
+  ParseContext parse{ctx.db, &scope, ctx.collation};  // a view's pipeline runs under the reading pipeline's collation
   auto parsed = ParsePipeline(stages, parse);
   if (!parsed.ok()) return parsed.status();
   RunContext own = ctx;
@@ -415,20 +415,11 @@ std::unique_ptr<CursorImpl> MakeCursorImpl(PipelinePtr pipeline, StagePtr stage,
 }
 
 // The collation a pipeline over db.`name` runs with: the one it names, or
-// the collection's default. A view has none of its own here (views have the
-// simple collation), so naming another on one is refused, as MongoDB
-// refuses a collation that differs from the view's (167).
+// the collection's (or view's) default; a view refuses another (167).
 Result<text::CollatorPtr> PipelineCollation(EngineImpl* engine, const std::string& db, const std::string& name,
                                             const Document& requested) {
   const storage::EntryPtr entry = name.empty() ? nullptr : engine->catalog->Find(db, name);
-  auto collation = engine::ResolveCollation(requested, entry.get());
-  if (!collation.ok()) return collation.status();
-  if (entry && entry->view && *collation != nullptr) {
-    return Status(ErrorCode::kOptionNotSupportedOnView,
-                  "Cannot override a view's default collation: the view " + db + "." + name +
-                      " has the simple collation");
-  }
-  return collation;
+  return engine::ResolveCollation(requested, entry.get());
 }
 
 Result<RunContext> MakeContext(EngineImpl* engine, std::string db, const AggregateOptions& options,

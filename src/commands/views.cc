@@ -45,6 +45,7 @@ void AppendViewEntry(bson_t* entry, const CollectionInfo& info, bool name_only) 
     bson::AppendDocument(&pipeline, std::to_string(i).c_str(), info.pipeline[i]);
   }
   bson_append_array_end(&options, &pipeline);
+  if (!info.collation.empty()) bson::AppendDocument(&options, "collation", info.collation);
   bson_append_document_end(entry, &options);
   BSON_APPEND_DOCUMENT_BEGIN(entry, "info", &details);
   BSON_APPEND_BOOL(&details, "readOnly", true);

@@ -132,14 +132,6 @@ Status Engine::CreateCollection(std::string_view db, std::string_view name, cons
                                 Transaction* txn) {
   DOCKET_RETURN_IF_ERROR(engine::ValidateCollectionName(db, name));
   if (options.view_on) {
-    if (!options.collation.empty()) {
-      auto made = text::Collator::Make(options.collation);
-      if (!made.ok()) return made.status();
-      if (*made != nullptr) {
-        return Status(ErrorCode::kBadValue,
-                      "views with a default collation other than {locale: \"simple\"} are not supported by Docket yet");
-      }
-    }
     DOCKET_RETURN_IF_ERROR(engine::CreateView(impl_.get(), db, name, options, txn));
     return txn != nullptr ? Status::OK() : engine::LogCommand(impl_.get(), db, "", engine::CreateCommand(name, options));
   }
@@ -360,6 +352,7 @@ std::vector<CollectionInfo> Engine::ListCollections(std::string_view db) {
     if (entry->view) {
       info.view = true;
       info.view_on = entry->view->view_on;
+      info.collation = entry->view->collation;
       info.pipeline = entry->view->pipeline;
     }
     out.push_back(std::move(info));

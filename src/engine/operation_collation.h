@@ -12,7 +12,9 @@ namespace docket::engine {
 
 // `requested`: the operation's `collation` option ({} when not given).
 // `entry`: the collection, or null when it does not exist. Null result:
-// binary comparison. Errors: the collation's (text::Collator::Make).
+// binary comparison. A view's readers use the view's collation; naming
+// another is OptionNotSupportedOnView (167). Errors: the collation's
+// (text::Collator::Make).
 Result<text::CollatorPtr> ResolveCollation(const Document& requested, const storage::CollectionEntry* entry);
 
 }  // namespace docket::engine

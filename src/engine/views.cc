@@ -166,6 +166,9 @@ Result<ResolvedView> ResolveView(EngineImpl* engine, std::string_view db, const 
   }
   ResolvedView out;
   out.base = std::move(base);
+  auto collation = ViewCollation(definition);
+  if (!collation.ok()) return collation.status();
+  out.collation = std::move(collation).value();
   size_t bytes = 0;
   for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
     out.pipeline.insert(out.pipeline.end(), (*layer)->begin(), (*layer)->end());
@@ -176,6 +179,11 @@ Result<ResolvedView> ResolveView(EngineImpl* engine, std::string_view db, const 
                   "View pipeline exceeds maximum size; maximum size is " + std::to_string(kMaxViewPipelineBytes));
   }
   return out;
+}
+
+Result<text::CollatorPtr> ViewCollation(const storage::ViewDefinition& definition) {
+  if (definition.collation.empty()) return text::CollatorPtr();
+  return text::Collator::FromStored(definition.collation);
 }
 
 Status CheckViewDefinition(EngineImpl* engine, std::string_view db, std::string_view name,
@@ -194,6 +202,11 @@ Status CheckViewDefinition(EngineImpl* engine, std::string_view db, std::string_
     return Status(ErrorCode::kInvalidNamespace, "invalid name for 'viewOn': " + definition.view_on);
   }
   DOCKET_RETURN_IF_ERROR(CheckPipeline(definition.pipeline, db, full));
+  // A view on a view shares its collation (MongoDB's rule).
+  if (auto below = ViewOf(engine, db, definition.view_on, nullptr); below && below->collation != definition.collation) {
+    return Status(ErrorCode::kOptionNotSupportedOnView, "View " + full + " has conflicting collation with view " +
+                                                            std::string(db) + "." + definition.view_on);
+  }
   // The dependency graph with the new definition in place: from `name`,
   // every path must end within kMaxViewDepth views and never come back, and
   // the pipelines along the viewOn chain must fit in kMaxViewPipelineBytes.
@@ -259,7 +272,12 @@ Status CreateView(EngineImpl* engine, std::string_view db, std::string_view name
     return Status(ErrorCode::kOperationNotSupportedInTransaction,
                   "Cannot create a view in a multi-document transaction.");
   }
-  storage::ViewDefinition definition{*options.view_on, options.pipeline};
+  storage::ViewDefinition definition{*options.view_on, options.pipeline, Document()};
+  if (!options.collation.empty()) {
+    auto collation = text::Collator::Make(options.collation);
+    if (!collation.ok()) return collation.status();
+    if (*collation != nullptr) definition.collation = (*collation)->spec();
+  }
   std::lock_guard serial(engine->view_definitions);
   DOCKET_RETURN_IF_ERROR(CheckViewDefinition(engine, db, name, definition));
   return engine->catalog->Create(db, name, std::nullopt, std::move(definition));

@@ -39,7 +39,12 @@ Status NotACollection(std::string_view db, std::string_view name);
 struct ResolvedView {
   std::string base;
   std::vector<Document> pipeline;
+  text::CollatorPtr collation;  // the view's default collation (null: simple)
 };
+
+// A view's default collation (null: simple). Errors: the stored spec cannot
+// be made (an internal error).
+Result<text::CollatorPtr> ViewCollation(const storage::ViewDefinition& definition);
 
 // Resolves view db.`name` whose definition is `definition` (read under the
 // entry's lifecycle lock by the caller) through the views it is defined on.

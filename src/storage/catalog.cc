@@ -72,6 +72,11 @@ std::string EncodeEntry(const CollectionEntry& e) {
       if (bson_init_static(&stage, d.data(), d.size())) bson_append_document(&pipeline, key.c_str(), -1, &stage);
     }
     bson_append_array_end(&view, &pipeline);
+    if (!e.view->collation.empty()) {
+      bson_t collation;
+      const Document& c = e.view->collation;
+      if (bson_init_static(&collation, c.data(), c.size())) BSON_APPEND_DOCUMENT(&view, "collation", &collation);
+    }
     bson_append_document_end(&doc, &view);
   }
   std::string out(reinterpret_cast<const char*>(bson_get_data(&doc)), doc.len);
@@ -105,6 +110,13 @@ Result<ViewDefinition> DecodeView(const bson_iter_t& it) {
         if (!parsed.ok()) return corrupt;
         view.pipeline.push_back(std::move(parsed).value());
       }
+    } else if (key == "collation" && BSON_ITER_HOLDS_DOCUMENT(&field)) {
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_document(&field, &len, &data);
+      auto parsed = Document::FromBytes(data, len);
+      if (!parsed.ok()) return corrupt;
+      view.collation = std::move(parsed).value();
     }
   }
   if (!has_view_on) return corrupt;

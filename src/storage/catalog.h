@@ -4,7 +4,7 @@
 // Catalog entry value (BSON): {id: <int64>, db: <string>, name: <string>,
 //   indexes: [{id: <int64>, spec: <index spec as listIndexes shows it>}],
 //   capped: {size: <int64>, max: <int64>} (capped collections only),
-//   view: {viewOn: <string>, pipeline: [<stage>...]} (views only: no records,
+//   view: {viewOn: <string>, pipeline: [<stage>...], collation: {...}} (views only: no records,
 //   no indexes),
 //   validation: {validator: {...}, level: <string>, action: <string>},
 //   collation: <a collation's full form> (a default collation only)}
@@ -66,6 +66,7 @@ struct CappedLimits {
 struct ViewDefinition {
   std::string view_on;
   std::vector<Document> pipeline;
+  Document collation;  // the view's default collation's full form; {}: simple
 };
 
 // Document validation (MongoDB's validator, validationLevel and

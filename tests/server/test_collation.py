@@ -177,15 +177,31 @@ def test_mongodbs_collation_version_is_accepted(db):
     assert db.c.count_documents({"s": "a"}, collation={"locale": "en", "strength": 1, "version": "57.1"}) == 1
 
 
-def test_a_view_with_a_collation_is_refused_clearly(db):
-    db.c.insert_one({"s": "a"})
+def test_a_views_collation_is_its_readers(db):
+    db.c.insert_many([{"_id": 1, "s": "a"}, {"_id": 2, "s": "A"}, {"_id": 3, "s": "b"}])
+    db.create_collection("v", viewOn="c", pipeline=[{"$match": {"s": {"$lt": "B"}}}], collation=CI)
+    # The view's own pipeline and its readers' filters compare by it.
+    assert sorted(d["_id"] for d in db.v.find()) == [1, 2]
+    assert sorted(d["_id"] for d in db.v.find({"s": "A"})) == [1, 2]
+    assert sorted(d["_id"] for d in db.v.find({"s": "A"}, collation=CI)) == [1, 2]
+    assert db.v.count_documents({"s": "a"}) == 2
+    assert [g["n"] for g in db.v.aggregate([{"$group": {"_id": "$s", "n": {"$sum": 1}}}])] == [2]
+    for other in ({"locale": "simple"}, {"locale": "fr"}):
+        with pytest.raises(OperationFailure) as e:
+            list(db.v.find({}, collation=other))
+        assert e.value.code == 167
+    info = db.command("listCollections", filter={"name": "v"})["cursor"]["firstBatch"][0]
+    assert info["type"] == "view" and info["options"]["collation"]["strength"] == 2
+    assert list(info["options"]["collation"].keys()) == FULL_KEYS
+    # A view on a view shares its collation.
     with pytest.raises(OperationFailure) as e:
-        db.create_collection("v", viewOn="c", pipeline=[], collation={"locale": "en"})
-    assert e.value.code == 2 and "not supported" in str(e.value)
-    db.create_collection("v", viewOn="c", pipeline=[])
-    with pytest.raises(OperationFailure) as e:
-        list(db.v.find({}, collation={"locale": "en"}))
+        db.create_collection("vv", viewOn="v", pipeline=[])
     assert e.value.code == 167
+    db.create_collection("vv", viewOn="v", pipeline=[], collation=CI)
+    assert db.vv.count_documents({"s": "A"}) == 2
+    # A simple view over the collection answers binary.
+    db.create_collection("plain", viewOn="c", pipeline=[])
+    assert [d["_id"] for d in db.plain.find({"s": "A"})] == [2]
 
 
 def test_collations_survive_a_restart(tmp_path):
@@ -196,6 +212,7 @@ def test_collations_survive_a_restart(tmp_path):
         db.create_collection("d", collation=CI)
         db.d.create_index("name", unique=True)
         db.d.insert_one({"name": "ada"})
+        db.create_collection("v", viewOn="d", pipeline=[], collation=CI)
         c.close()
     finally:
         assert s.stop() == 0
@@ -208,6 +225,7 @@ def test_collations_survive_a_restart(tmp_path):
         assert db.d.count_documents({"name": "Ada"}) == 1
         info = db.command("listCollections", filter={"name": "d"})["cursor"]["firstBatch"][0]
         assert info["options"]["collation"]["strength"] == 2
+        assert db.v.count_documents({"name": "ADA"}) == 1  # the view kept its collation
         assert db.command("validate", "d")["valid"] is True
         c.close()
     finally:
