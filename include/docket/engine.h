@@ -208,6 +208,14 @@ struct FindOptions {
   // ...}); {} takes the collection's default collation. Errors: the
   // collation's (BadValue, FailedToParse, ...).
   Document collation;
+  // MongoDB's min()/max(): the read covers the hinted index's keys from
+  // `min` (inclusive) to `max` (exclusive), each a document with exactly the
+  // index's fields in order ({a: 1, b: "x"} for {a: 1, b: -1}). The hint is
+  // required (Location51173); fields that do not match, or a string bound on
+  // an index of another collation, are Location51174; min not before max is
+  // Location51175. Not with the _id index or $natural (BadValue).
+  Document min;
+  Document max;
 };
 
 struct CountOptions {

@@ -98,8 +98,8 @@ const std::map<std::string_view, Command, std::less<>>& Commands() {
          {"readOnce", Type::kBool},             // a storage hint, no effect on answers
          {"oplogReplay", Type::kBool},          // deprecated and ignored by MongoDB 4.4+
          {"collation", Type::kDocument},
-         {"min", Type::kDocument, Support::kNo, "the min/max cursor options"},
-         {"max", Type::kDocument, Support::kNo, "the min/max cursor options"},
+         {"min", Type::kDocument},
+         {"max", Type::kDocument},
          {"returnKey", Type::kBool, Support::kDefaultOnly, "returnKey"},
          {"showRecordId", Type::kBool, Support::kDefaultOnly, "showRecordId"},
          {"tailable", Type::kBool},

@@ -156,6 +156,8 @@ Status Find(CommandContext& context, const CommandRequest& request, bson_t* repl
   const bool single_batch = GetBoolField(body, "singleBatch", false);
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "let", &options.let));
   DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "collation", &options.collation));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "min", &options.min));
+  DOCKET_RETURN_IF_ERROR(ReadDocumentField(body, "max", &options.max));
   auto hint = GetHint(body);
   if (!hint.ok()) return hint.status();
   options.hint = std::move(hint).value();

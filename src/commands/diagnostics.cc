@@ -262,6 +262,8 @@ Status Explain(CommandContext& context, const CommandRequest& request, bson_t* r
   if (verb == "find") {
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "filter", &filter));
     DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "sort", &options.sort));
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "min", &options.min));
+    DOCKET_RETURN_IF_ERROR(ReadDocumentField(*inner, "max", &options.max));
     auto skip = GetIntField(*inner, "skip", 0);
     if (!skip.ok()) return skip.status();
     auto limit = GetIntField(*inner, "limit", 0);

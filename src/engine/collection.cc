@@ -215,6 +215,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (!guard->entry) return cursor(std::make_unique<VectorStream>(std::deque<Document>()));
   auto hint = engine::ResolveHint(*guard->entry, hint_spec, filter_doc);
   if (!hint.ok()) return hint.status();
+  DOCKET_RETURN_IF_ERROR(engine::ResolveMinMax(options.min, options.max, collation->get(), &*hint));
   if (options.tailable) {
     if (!guard->entry->capped) {
       return Status(ErrorCode::kBadValue, "error processing query: ns=" + full_name() +

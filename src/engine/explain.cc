@@ -154,6 +154,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
     auto resolved = engine::ResolveHint(*guard->entry, options.hint, filter_doc);
     if (!resolved.ok()) return resolved.status();
     hint = std::move(resolved).value();
+    DOCKET_RETURN_IF_ERROR(engine::ResolveMinMax(options.min, options.max, collation.get(), &hint));
   }
   bool id_lookup = filter->id_equality().has_value() && options.sort.empty() && hint.index == nullptr && hint.natural == 0;
   if (id_lookup) {

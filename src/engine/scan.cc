@@ -1,6 +1,9 @@
 #include "docket/metrics.h"
 #include "engine/scan.h"
 
+#include "bson/key_encoding.h"
+#include "bson/value.h"
+
 #include "index/implication.h"
 
 #include <algorithm>
@@ -273,6 +276,15 @@ index::Plan PlanAtSnapshot(EngineImpl* engine, rocksdb::Transaction* user_txn, c
     return index::ChoosePlan(filter, sort, usable, describe, /*forced=*/false, collation);
   }
   if (hint.index == nullptr) return index::Plan();  // $natural, or the _id index: the records in _id order
+  if (hint.range) {
+    // min()/max(): the whole index, narrowed to the range; nothing exact.
+    index::Plan plan = index::ChoosePlan(Document(), Document(), {hint.index}, describe, /*forced=*/true);
+    plan.ranges = {*hint.range};
+    plan.point_keys.clear();
+    plan.exact = false;
+    plan.provides_sort = false;
+    return plan;
+  }
   return index::ChoosePlan(filter, sort, {hint.index}, describe, /*forced=*/true, collation);
 }
 
@@ -374,6 +386,58 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
     return out;
   }
   return HintNotFound();
+}
+
+Status ResolveMinMax(const Document& min, const Document& max, const text::Collator* collation, ResolvedHint* hint) {
+  if (min.empty() && max.empty()) return Status::OK();
+  if (!hint->present) {
+    return Status(static_cast<ErrorCode>(51173), "When using min()/max() a hint of which index to use must be provided");
+  }
+  if (hint->index == nullptr) {
+    return Status(ErrorCode::kBadValue,
+                  "min()/max() with the _id index or $natural as the hint is not supported by Docket");
+  }
+  const index::Index& ix = *hint->index;
+  const bool same_collation = text::SameCollation(ix.collation(), collation);
+  // The key of a bound: each field's encoding (as the index stores it).
+  auto key_of = [&](const Document& bound, std::string* key) -> Status {
+    bson_iter_t it;
+    bound.Iterate(&it);
+    for (const index::IndexField& field : ix.fields()) {
+      if (!bson_iter_next(&it) || field.dotted != bson_iter_key(&it) ||
+          (!same_collation && (BSON_ITER_HOLDS_UTF8(&it) || BSON_ITER_HOLDS_SYMBOL(&it) ||
+                               BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)))) {
+        return Status(static_cast<ErrorCode>(51174), "The index chosen is not compatible with min/max");
+      }
+      std::string part;
+      if (ix.collation() != nullptr && bson::HasStrings(it)) {
+        const std::string keyed = bson::ComparisonKey(it, ix.collation());
+        bson_iter_t keyed_it;
+        bson::IterHeldValue(keyed, &keyed_it);
+        bson::AppendKeyValue(&part, keyed_it);
+      } else {
+        bson::AppendKeyValue(&part, it);
+      }
+      if (field.descending) {
+        for (char& c : part) c = static_cast<char>(~static_cast<unsigned char>(c));
+      }
+      *key += part;
+    }
+    if (bson_iter_next(&it)) return Status(static_cast<ErrorCode>(51174), "The index chosen is not compatible with min/max");
+    return Status::OK();
+  };
+  index::KeyRange range{std::string(), std::string(8, '\xFF')};
+  if (!min.empty()) DOCKET_RETURN_IF_ERROR(key_of(min, &range.start));
+  if (!max.empty()) {
+    range.end.clear();
+    DOCKET_RETURN_IF_ERROR(key_of(max, &range.end));
+  }
+  if (!min.empty() && !max.empty() && range.start >= range.end) {
+    return Status(static_cast<ErrorCode>(51175),
+                  "The value provided for min() does not come before the value provided for max() in the hinted index");
+  }
+  hint->range = std::move(range);
+  return Status::OK();
 }
 
 std::string PlanSummaryText(std::string_view stage, const Document& key_pattern) {

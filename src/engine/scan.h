@@ -126,7 +126,16 @@ struct ResolvedHint {
   // `natural`, a collection scan.
   std::shared_ptr<const index::Index> index;
   int natural = 0;  // a {$natural: n} hint: 1 (n >= 0, insertion order) or -1 (newest first)
+  // min()/max(): only these keys of `index` (ResolveMinMax); the filter
+  // still applies, and the read gives no order beyond the index's.
+  std::optional<index::KeyRange> range;
 };
+
+// Narrows a hint to MongoDB's min()/max() bounds (either may be empty).
+// Errors: Location51173 (no hint), 51174 (fields not the index's, or a
+// collatable bound on an index of another collation), 51175 (min not
+// before max); BadValue for the _id index and $natural.
+Status ResolveMinMax(const Document& min, const Document& max, const text::Collator* collation, ResolvedHint* hint);
 
 // Errors: BadValue when no index has the name or key pattern, or when it is
 // a partial index whose expression `filter` does not imply (it would leave
