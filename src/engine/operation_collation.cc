@@ -1,11 +1,19 @@
 #include "engine/operation_collation.h"
 
+#include <mutex>
+
 namespace docket::engine {
 
 Result<text::CollatorPtr> ResolveCollation(const Document& requested, const storage::CollectionEntry* entry) {
-  if (entry != nullptr && entry->view) {
-    // A view's collation is the only one its readers may use.
-    auto own = entry->view->collation.empty() ? text::CollatorPtr() : text::Collator::FromStored(entry->view->collation);
+  if (entry != nullptr && entry->view) {  // a view stays one: has_value() needs no lock
+    // A view's collation is the only one its readers may use. Its
+    // definition changes (collMod) under options_mutex: copied under it.
+    Document stored;
+    {
+      std::lock_guard lock(entry->options_mutex);
+      stored = entry->view->collation;
+    }
+    auto own = stored.empty() ? text::CollatorPtr() : text::Collator::FromStored(stored);
     if (!own.ok()) return own.status();
     if (requested.empty()) return own;
     auto given = text::Collator::Make(requested);
