@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure.h"
+#include "bench/query_data.h"
 #include "bench/sql_clients.h"
 #include "docket/engine.h"
 
@@ -38,19 +40,7 @@ int64_t g_docs = 200000;
   std::exit(1);
 }
 
-// Runs op() for g_seconds after as long again of warm-up; operations/second.
-double Measure(const std::function<void(int64_t)>& op) {
-  auto warm = Clock::now();
-  for (int64_t i = 0; std::chrono::duration<double>(Clock::now() - warm).count() < g_seconds; ++i) op(-1 - i);
-  auto start = Clock::now();
-  int64_t n = 0;
-  double elapsed = 0;
-  do {
-    op(n++);
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  } while (elapsed < g_seconds);
-  return static_cast<double>(n) / elapsed;
-}
+double Measure(const std::function<void(int64_t)>& op) { return docket::bench::WarmOpsPerSecond(g_seconds, op); }
 
 // The data: names of 2-4 syllables in mixed case (about 40,000 distinct
 // case-insensitively, several spellings each), ASCII only so that SQLite's
@@ -101,17 +91,6 @@ docket::Document Json(const std::string& json) {
   auto d = docket::Document::FromJson(json);
   if (!d.ok()) Die(d.status().ToString());
   return *d;
-}
-
-size_t Drain(docket::Result<docket::Cursor> cursor) {
-  if (!cursor.ok()) Die(cursor.status().ToString());
-  size_t n = 0;
-  while (!cursor->exhausted()) {
-    auto batch = cursor->NextBatch(1000);
-    if (!batch.ok()) Die(batch.status().ToString());
-    n += batch->size();
-  }
-  return n;
 }
 
 // ---- Docket ----
@@ -278,7 +257,7 @@ int main(int argc, char** argv) {
                      BSON_APPEND_UTF8(&f, "name", ProbeAt(n).c_str());
                      auto filter = *docket::Document::FromBson(&f);
                      bson_destroy(&f);
-                     return Drain(people.Find(filter, o));
+                     return docket::bench::DrainDocket(people.Find(filter, o));
                    },
                    [&](int64_t n) {
                      const std::string p = ProbeAt(n);
@@ -298,7 +277,7 @@ int main(int argc, char** argv) {
                      bson_append_document_end(&f, &range);
                      auto filter = *docket::Document::FromBson(&f);
                      bson_destroy(&f);
-                     return Drain(people.Find(filter, o));
+                     return docket::bench::DrainDocket(people.Find(filter, o));
                    },
                    [&](int64_t n) {
                      const std::string p = ProbeAt(n);
@@ -316,7 +295,7 @@ int main(int argc, char** argv) {
                      BSON_APPEND_INT64(&f, "g", GroupOf(n < 0 ? -n : n));
                      auto filter = *docket::Document::FromBson(&f);
                      bson_destroy(&f);
-                     return Drain(people.Find(filter, o));
+                     return docket::bench::DrainDocket(people.Find(filter, o));
                    },
                    [&](int64_t n) {
                      sqlite3_bind_int64(lite_group_sorted, 1, GroupOf(n < 0 ? -n : n));

@@ -31,4 +31,21 @@ inline double OpsPerSecond(int threads, double seconds, const std::function<void
   return static_cast<double>(total.load()) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// One thread: op(n) for `seconds` after as long again of warm-up (op(-1),
+// op(-2), ...: the same kind of work on other values), so that every system
+// answers from its caches; operations per second of the timed part.
+inline double WarmOpsPerSecond(double seconds, const std::function<void(int64_t)>& op) {
+  using Clock = std::chrono::steady_clock;
+  const auto warm = Clock::now();
+  for (int64_t i = 0; std::chrono::duration<double>(Clock::now() - warm).count() < seconds; ++i) op(-1 - i);
+  const auto start = Clock::now();
+  int64_t n = 0;
+  double elapsed = 0;
+  do {
+    op(n++);
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds);
+  return static_cast<double>(n) / elapsed;
+}
+
 }  // namespace docket::bench

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench/query_data.h"
+#include "bench/measure.h"
 #include "bench/sql_clients.h"
 #include "docket/engine.h"
 
@@ -30,20 +31,7 @@ using namespace docket::bench;
 using Clock = std::chrono::steady_clock;
 double g_seconds = 2.0;
 
-// Runs op() repeatedly for g_seconds (after as long again of warm-up, so that
-// every system answers from its caches); returns operations per second.
-double Measure(const std::function<void(int64_t)>& op) {
-  auto warm = Clock::now();
-  for (int64_t i = 0; std::chrono::duration<double>(Clock::now() - warm).count() < g_seconds; ++i) op(-1 - i);
-  auto start = Clock::now();
-  int64_t n = 0;
-  double elapsed = 0;
-  do {
-    op(n++);
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  } while (elapsed < g_seconds);
-  return static_cast<double>(n) / elapsed;
-}
+double Measure(const std::function<void(int64_t)>& op) { return docket::bench::WarmOpsPerSecond(g_seconds, op); }
 
 // ---- Docket ----
 

@@ -91,14 +91,7 @@ class GroupStage : public Stage {
       std::string key;
       bson_iter_t it;
       key_value.Iter(&it);
-      if (spec_.strings() != nullptr && bson::HasStrings(it)) {
-        const std::string keyed = bson::ComparisonKey(it, spec_.strings());
-        bson_iter_t keyed_it;
-        bson::IterHeldValue(keyed, &keyed_it);
-        bson::AppendKeyValue(&key, keyed_it);
-      } else {
-        bson::AppendKeyValue(&key, it);
-      }
+      bson::AppendComparisonKeyValue(&key, it, spec_.strings());
       auto found = index_.find(key);
       size_t at = 0;
       if (found == index_.end()) {

@@ -1,6 +1,7 @@
 #include "bson/string_order.h"
 
 #include "bson/append_element.h"
+#include "bson/key_encoding.h"
 #include "bson/value.h"
 
 namespace docket::bson {
@@ -65,6 +66,17 @@ bool HasStrings(const bson_iter_t& value) {
     default:
       return false;
   }
+}
+
+void AppendComparisonKeyValue(std::string* out, const bson_iter_t& value, const StringOrder* order) {
+  if (order == nullptr || !HasStrings(value)) {
+    AppendKeyValue(out, value);
+    return;
+  }
+  const std::string keyed = ComparisonKey(value, order);
+  bson_iter_t it;
+  IterHeldValue(keyed, &it);
+  AppendKeyValue(out, it);
 }
 
 std::string ComparisonKey(const bson_iter_t& value, const StringOrder* order) {

@@ -30,6 +30,12 @@ class StringOrder {
 // hashed, sorted and encoded (index keys). With `order` null, a plain copy.
 std::string ComparisonKey(const bson_iter_t& value, const StringOrder* order);
 
+// Appends the order-preserving key encoding (bson/key_encoding.h) of the
+// value's comparison key under `order` (null: of the value itself): equal
+// exactly when the values are equal under it. What index keys, $in lists,
+// group keys and distinct are made of.
+void AppendComparisonKeyValue(std::string* out, const bson_iter_t& value, const StringOrder* order);
+
 // Whether ComparisonKey would change the value: it is or holds a string.
 bool HasStrings(const bson_iter_t& value);
 

@@ -383,14 +383,7 @@ Result<Document> Collection::Distinct(std::string_view field, const Document& fi
         if (v == nullptr || bson_iter_type(v) == BSON_TYPE_ARRAY) return false;  // arrays are unwound
         // Values equal under the collation are one: the first seen.
         std::string key;
-        if (collation != nullptr && bson::HasStrings(*v)) {
-          const std::string keyed = bson::ComparisonKey(*v, collation.get());
-          bson_iter_t it;
-          bson::IterHeldValue(keyed, &it);
-          bson::AppendKeyValue(&key, it);
-        } else {
-          bson::AppendKeyValue(&key, *v);
-        }
+        bson::AppendComparisonKeyValue(&key, *v, collation.get());
         if (!values.count(key)) values.emplace(std::move(key), bson::HoldValue(*v));
         return false;
       });

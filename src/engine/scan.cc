@@ -410,14 +410,7 @@ Status ResolveMinMax(const Document& min, const Document& max, const text::Colla
         return Status(static_cast<ErrorCode>(51174), "The index chosen is not compatible with min/max");
       }
       std::string part;
-      if (ix.collation() != nullptr && bson::HasStrings(it)) {
-        const std::string keyed = bson::ComparisonKey(it, ix.collation());
-        bson_iter_t keyed_it;
-        bson::IterHeldValue(keyed, &keyed_it);
-        bson::AppendKeyValue(&part, keyed_it);
-      } else {
-        bson::AppendKeyValue(&part, it);
-      }
+      bson::AppendComparisonKeyValue(&part, it, ix.collation());
       if (field.descending) {
         for (char& c : part) c = static_cast<char>(~static_cast<unsigned char>(c));
       }

@@ -119,14 +119,7 @@ void FieldKeys(const Document& doc, const IndexField& field, const bson::StringO
       bson::AppendKeyNull(&key);
     } else {
       *found_any = true;
-      if (strings != nullptr && bson::HasStrings(*value)) {
-        const std::string keyed = bson::ComparisonKey(*value, strings);
-        bson_iter_t it;
-        bson::IterHeldValue(keyed, &it);
-        bson::AppendKeyValue(&key, it);
-      } else {
-        bson::AppendKeyValue(&key, *value);
-      }
+      bson::AppendComparisonKeyValue(&key, *value, strings);
     }
     if (field.descending) {
       for (char& c : key) c = static_cast<char>(~static_cast<unsigned char>(c));

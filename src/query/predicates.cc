@@ -192,14 +192,7 @@ class EqualsAnyOfPredicate : public ValuePredicate {
   // The key encoding of the value's comparison key under the collation:
   // equal exactly when the values are equal under it.
   void AppendKey(std::string* out, const bson_iter_t& value) const {
-    if (strings_ == nullptr || !bson::HasStrings(value)) {
-      bson::AppendKeyValue(out, value);
-      return;
-    }
-    const std::string held = bson::ComparisonKey(value, strings_);
-    bson_iter_t keyed;
-    bson::IterHeldValue(held, &keyed);
-    bson::AppendKeyValue(out, keyed);
+    bson::AppendComparisonKeyValue(out, value, strings_);
   }
 
   const bson::StringOrder* strings_;
