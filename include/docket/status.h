@@ -78,6 +78,7 @@ enum class ErrorCode : int32_t {
   kInvalidPipelineOperator = 168,
   kClusterTimeFailsRateLimiter = 205,
   kCannotIndexParallelArrays = 171,
+  kCannotBuildIndexKeys = 201,
   kInvalidIndexSpecificationOption = 197,
   kQueryFeatureNotAllowed = 224,
   kTransactionTooOld = 225,

@@ -1,5 +1,7 @@
 #include "docket/deadline.h"
 #include "aggregate/pipeline.h"
+
+#include "engine/text_plan.h"
 #include "engine/operation_collation.h"
 
 #include "aggregate/change_stream.h"
@@ -70,6 +72,13 @@ bool ForbiddenInFacet(std::string_view name) {
 // Merges adjacent $match stages and gives a $sort the size of the $limit
 // after it (through $skip).
 Status Optimize(Pipeline* p, ParseContext& ctx) {
+  // $text reads the collection's text index: only from the first stage.
+  for (size_t i = 1; i < p->stages.size(); ++i) {
+    auto match = std::dynamic_pointer_cast<const MatchSpec>(p->stages[i]);
+    if (match && match->filter().text_search() != nullptr) {
+      return StageError(17313, "$match with $text is only allowed as the first pipeline stage");
+    }
+  }
   std::vector<SpecPtr> out;
   for (size_t i = 0; i < p->stages.size(); ++i) {
     auto match = std::dynamic_pointer_cast<const MatchSpec>(p->stages[i]);
@@ -116,7 +125,7 @@ Status Optimize(Pipeline* p, ParseContext& ctx) {
 class CollectionSource : public Stage {
  public:
   CollectionSource(std::unique_ptr<engine::DocumentScan> scan, storage::EntryPtr entry,
-                   std::vector<const query::Filter*> filters, std::shared_ptr<const query::Filter> owned,
+                   std::vector<const query::Filter*> filters, std::vector<std::shared_ptr<const query::Filter>> owned,
                    expr::Variables vars, bool entries_only)
       : scan_(std::move(scan)), entry_(std::move(entry)), filters_(std::move(filters)), owned_(std::move(owned)),
         vars_(std::move(vars)), entries_only_(entries_only) {
@@ -171,7 +180,7 @@ class CollectionSource : public Stage {
   std::unique_ptr<engine::DocumentScan> scan_;
   storage::EntryPtr entry_;  // keeps the collection id alive while scanning
   std::vector<const query::Filter*> filters_;
-  std::shared_ptr<const query::Filter> owned_;  // an extra filter, when given
+  std::vector<std::shared_ptr<const query::Filter>> owned_;  // filters made for this run (`filters` may point here)
   expr::Variables vars_;
   bool entries_only_ = false;
   bool needs_vars_ = false;
@@ -377,7 +386,20 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
       plan_filter = *extra_filter;
     }
   }
-  if (match != nullptr) filters.push_back(&match->filter());
+  // A leading $match with $text matches through the collection's text
+  // index: a copy of it bound to that index for this run (the spec's own
+  // is shared by every run, on whatever collection).
+  std::shared_ptr<const query::Filter> text_bound;
+  if (match != nullptr && match->filter().text_search() != nullptr) {
+    auto compiled = query::Filter::Compile(match->filter_doc(), nullptr, ctx.collation);
+    if (!compiled.ok()) return compiled.status();
+    DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &*compiled));
+    text_bound = std::make_shared<const query::Filter>(std::move(compiled).value());
+  }
+  if (match != nullptr) filters.push_back(text_bound ? text_bound.get() : &match->filter());
+  std::vector<std::shared_ptr<const query::Filter>> owned;
+  if (extra) owned.push_back(extra);
+  if (text_bound) owned.push_back(text_bound);
 
   StagePtr source;
   bool sorted_by_scan = false;
@@ -395,7 +417,7 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
                                  ctx.collation.get());
     if (!scan.ok()) return scan.status();
     sorted_by_scan = plan.provides_sort;
-    source = std::make_unique<CollectionSource>(std::move(scan).value(), guard->entry, std::move(filters), extra,
+    source = std::make_unique<CollectionSource>(std::move(scan).value(), guard->entry, std::move(filters), std::move(owned),
                                                 ctx.MakeVariables(), plan.entries_only);
   }
   if (sort != nullptr && sorted_by_scan) ++first;  // the index gives the order

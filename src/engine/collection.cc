@@ -14,6 +14,7 @@
 #include "engine/indexes.h"
 #include "engine/modify.h"
 #include "engine/scan.h"
+#include "engine/text_plan.h"
 #include "engine/sorter.h"
 #include "engine/namespace.h"
 #include "engine/oplog.h"
@@ -76,6 +77,12 @@ Result<EntryGuard> ResolveForWrite(EngineImpl* engine, const std::string& db, co
 using engine::EntryGuard;
 
 namespace {
+
+// MongoDB's error for {$meta: "textScore"} in a query without $text.
+Status TextScoreUnavailable() {
+  return Status(static_cast<ErrorCode>(40218), "query requires text score metadata, but it is not available");
+}
+
 
 // Reads the one record a filter's _id equality points at (no lock).
 Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transaction* user_txn,
@@ -199,9 +206,20 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (options.tailable) DOCKET_RETURN_IF_ERROR(engine::CheckTailableOptions(options));
   Document sort_doc = options.sort;
   IndexHint hint_spec = options.hint;
+  const bool text_search = filter->text_search() != nullptr;
+  if (text_search) {
+    if (options.tailable) return Status(ErrorCode::kBadValue, "text and tailable cursor not allowed in same query");
+    bson_iter_t natural;
+    if (sort_doc.Find("$natural", &natural)) {
+      return Status(ErrorCode::kBadValue, "text expression not allowed with $natural sort order");
+    }
+    DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &*filter));
+  }
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort_doc, &hint_spec));
   auto sort = query::SortSpec::Compile(sort_doc, collation->get());
   if (!sort.ok()) return sort.status();
+  if ((sort->has_text_score() || projection->needs_text_score()) && !text_search) return TextScoreUnavailable();
+  if (sort->has_text_score()) sort_doc = Document();  // no index gives the score's order
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
 
   auto shape = std::make_shared<engine::FindStream::Shape>();
@@ -261,6 +279,9 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   // spilled), read through the shape's skip, limit and projection.
   auto matches = std::make_shared<engine::FindStream::Shape>();
   matches->filter = std::move(shape->filter);
+  if (sort->has_text_score()) {
+    sort->set_text_score([matches](const Document& d) { return matches->filter.TextScore(d); });
+  }
   engine::FindStream source(std::move(scan), guard->entry, matches);
   const size_t keep = shape->limit < 0 ? SIZE_MAX : static_cast<size_t>(shape->skip + shape->limit);
   engine::Sorter sorter(engine_, *sort, keep,
@@ -298,6 +319,7 @@ Result<int64_t> Collection::CountDocuments(const Document& filter, const CountOp
     if (!collation.ok()) return collation.status();
     auto compiled = query::Filter::Compile(filter, nullptr, *collation);  // errors as a find's
     if (!compiled.ok()) return compiled.status();
+    DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &*compiled));
     if (!guard->entry) return int64_t{0};
     if (guard->entry->view) {
       guard->lock.unlock();  // Find takes it again
@@ -497,6 +519,11 @@ Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const 
     compiled = CompileModify(filter, options.let, nullptr, source, *collation);
     if (!compiled.ok()) return compiled.status();
   }
+  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
+  if (compiled->sort.has_text_score()) {
+    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
+    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
+  }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
   request.hint = &options.hint;
   request.collation = collation->get();
@@ -546,6 +573,11 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
     compiled = CompileModify(filter, options.let, nullptr, UpdateSource{}, *collation);
     if (!compiled.ok()) return compiled.status();
   }
+  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
+  if (compiled->sort.has_text_score()) {
+    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
+    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
+  }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
   request.hint = &options.hint;
   request.collation = collation->get();
@@ -569,6 +601,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
   if (!compiled.ok()) return compiled.status();
   auto projection = query::Projection::Compile(options.projection, &filter);
   if (!projection.ok()) return projection.status();
+  if (projection->needs_text_score() && compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
   bool upsert = options.upsert && is_update;
   auto guard = Resolve(engine, db, name, upsert, options.write.transaction);
   if (!guard.ok()) return guard.status();
@@ -576,6 +609,11 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
     *collation = guard->entry ? guard->entry->collation : text::CollatorPtr();
     compiled = CompileModify(filter, options.let, &sort, source, *collation);
     if (!compiled.ok()) return compiled.status();
+  }
+  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
+  if (compiled->sort.has_text_score()) {
+    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
+    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
   }
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
                                 compiled->update ? &*compiled->update : nullptr, upsert, &sort};

@@ -6,6 +6,8 @@
 #include "bson/builder.h"
 #include "docket/engine.h"
 #include "engine/scan.h"
+#include "bson/append_element.h"
+#include "engine/text_plan.h"
 #include "engine/operation_collation.h"
 #include "engine/views.h"
 #include "query/filter.h"
@@ -14,6 +16,21 @@
 namespace docket {
 
 namespace {
+
+// A $text plan's root, as MongoDB's: {stage: "TEXT_MATCH", indexPrefix,
+// indexName, parsedTextQuery, textIndexVersion, inputStage: ...}. Returns
+// the input stage's document (`*input`, opened in `parent`), which the
+// caller closes.
+bson_t* BeginTextMatch(bson_t* parent, const engine::PlanSummary& plan, bson_t* input) {
+  BSON_APPEND_UTF8(parent, "stage", "TEXT_MATCH");
+  bson_iter_t it;
+  if (plan.bounds.Find("indexPrefix", &it)) bson::AppendElement(parent, "indexPrefix", -1, &it);
+  BSON_APPEND_UTF8(parent, "indexName", plan.index_name.c_str());
+  if (plan.bounds.Find("parsedTextQuery", &it)) bson::AppendElement(parent, "parsedTextQuery", -1, &it);
+  BSON_APPEND_INT32(parent, "textIndexVersion", 3);
+  BSON_APPEND_DOCUMENT_BEGIN(parent, "inputStage", input);
+  return input;
+}
 
 // {stage: "FETCH", inputStage: {stage: "IXSCAN", ...}} or {stage: "COLLSCAN"},
 // under SORT when the scan does not give the order.
@@ -34,6 +51,8 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
     BSON_APPEND_DOCUMENT_BEGIN(&stage, "inputStage", &input);
     leaf_parent = &input;
   }
+  bson_t text_input;
+  if (plan.text) leaf_parent = BeginTextMatch(leaf_parent, plan, &text_input);
   if (plan.index_name.empty()) {
     BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
     bson::AppendDocument(leaf_parent, "filter", filter);
@@ -52,9 +71,10 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
     BSON_APPEND_BOOL(&scan, "isPartial", plan.partial);
     BSON_APPEND_INT32(&scan, "indexVersion", 2);
     BSON_APPEND_UTF8(&scan, "direction", plan.reverse ? "backward" : "forward");
-    bson::AppendDocument(&scan, "indexBounds", plan.bounds);
+    bson::AppendDocument(&scan, "indexBounds", plan.text ? Document() : plan.bounds);
     bson_append_document_end(leaf_parent, &scan);
   }
+  if (plan.text) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
   if (in_memory_sort) bson_append_document_end(&stage, &input);
   bson_append_document_end(out, &stage);
 }
@@ -89,6 +109,8 @@ void AppendStages(bson_t* out, const engine::PlanSummary& plan, const Document& 
     BSON_APPEND_DOCUMENT_BEGIN(&stage, "inputStage", &input);
     leaf_parent = &input;
   }
+  bson_t text_input;
+  if (plan.text) leaf_parent = BeginTextMatch(leaf_parent, plan, &text_input);
   if (plan.index_name.empty()) {
     BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
     BSON_APPEND_INT64(leaf_parent, "nReturned", counts.matched);
@@ -106,10 +128,11 @@ void AppendStages(bson_t* out, const engine::PlanSummary& plan, const Document& 
     bson::AppendDocument(&scan, "keyPattern", plan.key_pattern);
     BSON_APPEND_UTF8(&scan, "indexName", plan.index_name.c_str());
     BSON_APPEND_UTF8(&scan, "direction", plan.reverse ? "backward" : "forward");
-    bson::AppendDocument(&scan, "indexBounds", plan.bounds);
+    bson::AppendDocument(&scan, "indexBounds", plan.text ? Document() : plan.bounds);
     BSON_APPEND_INT64(&scan, "keysExamined", counts.keys);
     bson_append_document_end(leaf_parent, &scan);
   }
+  if (plan.text) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
   if (in_memory_sort) bson_append_document_end(&stage, &input);
   bson_append_document_end(out, &stage);
 }
@@ -149,6 +172,7 @@ Result<Document> Collection::Explain(const Document& filter_doc, const FindOptio
   const auto started = std::chrono::steady_clock::now();
   auto guard = engine::ResolveForRead(engine_, db_, name_);
   if (!guard.ok()) return guard.status();
+  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &*filter));
   engine::ResolvedHint hint;
   if (guard->entry) {
     auto resolved = engine::ResolveHint(*guard->entry, options.hint, filter_doc);

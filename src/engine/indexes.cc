@@ -1,5 +1,7 @@
 #include "engine/indexes.h"
 
+#include "text/text_index_spec.h"
+
 #include "docket/metrics.h"
 #include "engine/index_build.h"
 #include "engine/views.h"
@@ -376,15 +378,31 @@ Result<std::vector<storage::StoredIndex>> PlanIndexes(const storage::CollectionE
         if (other.building && being_built != nullptr) *being_built = true;
         return Status::OK();
       }
+      if (same_name && same_key) {
+        return Status(ErrorCode::kIndexOptionsConflict,
+                      "An equivalent index already exists with the same name but different options. Requested "
+                      "index: " + spec.ToJson() + ", existing index: " + other.spec.ToJson());
+      }
       if (same_name) {
         return Status(ErrorCode::kIndexKeySpecsConflict,
                       "An existing index has the same name as the requested index. When index names are not "
                       "specified, they are auto generated and can cause conflicts. Please refer to our "
                       "documentation. Requested index: " + spec.ToJson() + ", existing index: " + other.spec.ToJson());
       }
-      if (same_key) {
+      if (same_key && index::SameOptions(other.spec, spec)) {
         return Status(ErrorCode::kIndexOptionsConflict,
                       "Index already exists with a different name: " + SpecName(other.spec));
+      }
+      if (same_key) {
+        return Status(ErrorCode::kIndexOptionsConflict,
+                      "An equivalent index already exists with a different name and options. Requested index: " +
+                          spec.ToJson() + ", existing index: " + other.spec.ToJson());
+      }
+      // MongoDB allows one text index per collection.
+      if (text::IsTextKeyPattern(SpecKey(spec)) && text::IsTextKeyPattern(SpecKey(other.spec))) {
+        return Status(ErrorCode::kCannotCreateIndex,
+                      "only one text index per collection allowed, found existing text index \"" +
+                          SpecName(other.spec) + "\"");
       }
       return Status::OK();
     };

@@ -13,6 +13,7 @@
 #include "engine/indexes.h"
 #include "engine/natural_scan.h"
 #include "engine/point_reads.h"
+#include "engine/text_plan.h"
 #include "engine/write_path.h"
 #include "index/implication.h"
 #include "storage/keys.h"
@@ -382,6 +383,10 @@ Result<ResolvedHint> ResolveHint(const storage::CollectionEntry& entry, const In
     const bool patterned = hint.name.empty() && SameKeyPattern(index->key_pattern(), hint.key_pattern);
     if (!named && !patterned) continue;
     if (index->partial() && !index::FilterImplies(filter, index->partial_filter())) return HintNotFound();
+    if (index->text() != nullptr) {
+      return Status(ErrorCode::kBadValue, "hint: the text index '" + index->name() +
+                                              "' holds only documents with terms and answers $text queries only");
+    }
     out.index = index;
     return out;
   }
@@ -546,9 +551,31 @@ void Summarize(const index::Plan& plan, PlanSummary* summary) {
 
 }  // namespace
 
+namespace {
+
+// The plan of a $text query: always its collection's text index. Errors:
+// BadValue with a hint; TextIndexOf's and PlanTextSearch's.
+Result<index::Plan> PlanText(const storage::CollectionEntry& entry, const Document& filter, const ResolvedHint& hint,
+                             bool describe) {
+  if (hint.present) return Status(ErrorCode::kBadValue, "text and hint not allowed in same query");
+  auto text_index = TextIndexOf(entry);
+  if (!text_index.ok()) return text_index.status();
+  return PlanTextSearch(*text_index, filter, describe);
+}
+
+}  // namespace
+
 Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
                     const Document& sort, const ResolvedHint& hint, PlanSummary* summary,
                     const text::Collator* collation) {
+  if (HasTextOperator(filter)) {
+    auto plan = PlanText(entry, filter, hint, /*describe=*/true);
+    if (!plan.ok()) return plan.status();
+    *summary = PlanSummary();
+    Summarize(*plan, summary);
+    summary->text = true;
+    return Status::OK();
+  }
   ReadViewPool::View view;
   index::Plan plan = PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view, collation);
   engine->read_views->Release(std::move(view));
@@ -568,6 +595,20 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
                                                size_t limit_hint, bool entries_if_exact, const ResolvedHint& hint,
                                                const text::Collator* collation) {
   ReadViewPool::View view;
+  if (HasTextOperator(filter)) {
+    auto text_plan = PlanText(entry, filter, hint, describe);
+    if (!text_plan.ok()) return text_plan.status();
+    if (user_txn != nullptr) TransactionSnapshot(user_txn);
+    else view = engine->read_views->Acquire();
+    if (!describe) text_plan->index->accesses().Record();
+    if (!describe && MetricsCollecting()) NotePlan(PlanSummaryText("IXSCAN", text_plan->index->key_pattern()));
+    if (summary != nullptr) {
+      Summarize(*text_plan, summary);
+      summary->text = true;
+    }
+    return std::unique_ptr<DocumentScan>(
+        std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, *text_plan, /*expected=*/0));
+  }
   index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view, collation);
   if (plan.index == nullptr) {
     if (!(hint.present && hint.natural == 0)) {  // not the _id index: a collection scan
@@ -607,6 +648,7 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
 Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                                  const storage::CollectionEntry& entry, const Document& filter,
                                                  const ResolvedHint& hint, const text::Collator* collation) {
+  if (HasTextOperator(filter)) return std::optional<int64_t>();  // counted through the text plan's matches
   ReadViewPool::View view;
   index::Plan plan =
       PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, hint, &view, collation);

@@ -114,6 +114,9 @@ struct PlanSummary {
   bool provides_sort = false;
   bool reverse = false;
   bool exact = false;  // the scan returns matches only (index::Plan::exact)
+  // A $text plan: the text index's entries of the query's terms; `bounds`
+  // then holds {indexPrefix, parsedTextQuery, textIndexVersion}.
+  bool text = false;
   bool entries_only = false;  // it reads index entries only: its values are empty (see OpenScan)
   // The index's kind, as MongoDB's IXSCAN stage reports it.
   bool multikey = false, unique = false, sparse = false, partial = false;

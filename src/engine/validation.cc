@@ -235,6 +235,7 @@ Status CompileValidation(storage::CollectionEntry* entry) {
   // A validator compares strings by the collection's default collation.
   auto filter = query::Filter::Compile(compiled->rules.validator, nullptr, entry->collation);
   if (!filter.ok()) return filter.status();
+  if (filter->text_search() != nullptr) return Status(ErrorCode::kBadValue, "$text is not allowed in this context");
   compiled->filter = std::move(filter).value();
   auto clauses = CompileClauses(compiled->rules.validator, 0);
   if (!clauses.ok()) return clauses.status();

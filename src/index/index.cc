@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "bson/builder.h"
 #include "bson/hash_value.h"
 #include "bson/key_encoding.h"
 #include "bson/value.h"
 #include "bson/append_element.h"
+#include "text/text_index_spec.h"
 
 namespace docket::index {
 namespace {
@@ -27,6 +29,7 @@ Status CheckKeyPattern(const bson_iter_t& key) {
   bson_iter_recurse(&key, &field);
   int count = 0;
   int hashed = 0;
+  std::string plugin;  // the one special kind ("text", "hashed", ...) the key may use
   std::vector<std::string> seen;
   while (bson_iter_next(&field)) {
     ++count;
@@ -36,13 +39,24 @@ Status CheckKeyPattern(const bson_iter_t& key) {
       return CannotCreate("Index key pattern names the field '" + name + "' twice");
     }
     seen.push_back(name);
-    if (name[0] == '$') return CannotCreate("Index key contains an illegal field name: field name starts with '$'.");
+    const bool wildcard_text = name == "$**" && BSON_ITER_HOLDS_UTF8(&field) &&
+                               std::string_view(bson_iter_utf8(&field, nullptr)) == "text";
+    if (name[0] == '$' && !wildcard_text) {
+      return CannotCreate("Index key contains an illegal field name: field name starts with '$'.");
+    }
+    if (wildcard_text) {
+      if (!plugin.empty() && plugin != "text") return CannotCreate("Can't use more than one index plugin for a single index.");
+      plugin = "text";
+      continue;
+    }
     for (const std::string& part : bson::SplitPath(name)) {
       if (part.empty()) return CannotCreate("Index keys cannot contain an empty field: " + name);
     }
     bson_type_t type = bson_iter_type(&field);
     if (type == BSON_TYPE_UTF8) {
       std::string kind = bson_iter_utf8(&field, nullptr);
+      if (!plugin.empty() && kind != plugin) return CannotCreate("Can't use more than one index plugin for a single index.");
+      plugin = kind;
       if (kind == "hashed") {
         if (++hashed > 1) {
           return Status(static_cast<ErrorCode>(31303),
@@ -51,7 +65,8 @@ Status CheckKeyPattern(const bson_iter_t& key) {
         }
         continue;
       }
-      if (kind == "text" || kind == "2d" || kind == "2dsphere" || kind == "geoHaystack") {
+      if (kind == "text") continue;  // checked by text::NormalizeTextIndex
+      if (kind == "2d" || kind == "2dsphere" || kind == "geoHaystack") {
         return CannotCreate("'" + kind + "' indexes are not supported by this version of Docket");
       }
       return CannotCreate("Unknown index plugin '" + kind + "'");
@@ -167,6 +182,18 @@ std::string ArrayPrefix(const Document& doc, const bson::Path& path) {
 
 }  // namespace
 
+std::string TextTermKey(std::string_view term) {
+  bson_t b = BSON_INITIALIZER;
+  bson_append_utf8(&b, "", 0, term.data(), static_cast<int>(term.size()));
+  bson_iter_t it;
+  bson_iter_init(&it, &b);
+  bson_iter_next(&it);
+  std::string key;
+  bson::AppendKeyValue(&key, it);
+  bson_destroy(&b);
+  return key;
+}
+
 std::string DefaultName(const Document& key_pattern) {
   std::string name;
   bson_iter_t it;
@@ -195,6 +222,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
   bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
   std::optional<bson_iter_t> expire, background, drop_dups;
+  bool text_options = false;
   spec.Iterate(&it);
   while (bson_iter_next(&it)) {
     std::string_view field = bson_iter_key(&it);
@@ -219,6 +247,9 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
       }
       partial = SubDocument(it);
       auto compiled = query::Filter::Compile(*partial);
+      if (compiled.ok() && compiled->text_search() != nullptr) {
+        compiled = Status(ErrorCode::kBadValue, "$text is not allowed in this context");
+      }
       if (!compiled.ok()) {
         return CannotCreate("Error in specification " + spec.ToJson() + " :: caused by :: " +
                             compiled.status().message());
@@ -256,12 +287,13 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
       has_collation = true;
     } else if (field == "v" || field == "ns") {
       continue;  // accepted and ignored, as MongoDB 6.0 does
+    } else if (field == "weights" || field == "default_language" || field == "language_override" ||
+               field == "textIndexVersion") {
+      text_options = true;  // read by text::NormalizeTextIndex
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
                     "The field '" + std::string(field) + "' is not valid for an index specification" +
-                        (field == "weights" || field == "wildcardProjection"
-                             ? " in this version of Docket"
-                             : "") +
+                        (field == "wildcardProjection" ? " in this version of Docket" : "") +
                         ". Specification: " + spec.ToJson());
     }
   }
@@ -276,6 +308,23 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     }
   }
   if (!has_name) name = DefaultName(*key);
+  // A text index: its key is stored as {..prefix, _fts: "text", _ftsx: 1,
+  // ..suffix}, its options after the others.
+  std::optional<Document> text_spec_options;
+  if (text::IsTextKeyPattern(*key)) {
+    Document options;
+    auto text_key = text::NormalizeTextIndex(*key, spec, &options);
+    if (!text_key.ok()) return text_key.status();
+    key = std::move(text_key).value();
+    text_spec_options = std::move(options);
+    if (has_collation ? collation != nullptr : collection_collation != nullptr) {
+      return CannotCreate("Index type 'text' does not support collation: " +
+                          (has_collation ? collation->spec() : collection_collation->spec()).ToJson());
+    }
+  } else if (text_options) {
+    return CannotCreate("text index options (weights, default_language, language_override, textIndexVersion) "
+                        "are only valid on a text index. Specification: " + spec.ToJson());
+  }
   if (unique && HasHashedField(*key)) {
     return Status(static_cast<ErrorCode>(16764),
                   "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
@@ -296,11 +345,17 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
   if (prepare_unique && !unique) BSON_APPEND_BOOL(out.get(), "prepareUnique", true);
   if (background) docket::bson::AppendElement(out.get(), "background", -1, &*background);
   if (drop_dups) docket::bson::AppendElement(out.get(), "dropDups", -1, &*drop_dups);
+  if (text_spec_options) {
+    bson_iter_t option;
+    text_spec_options->Iterate(&option);
+    while (bson_iter_next(&option)) docket::bson::AppendElement(out.get(), bson_iter_key(&option), -1, &option);
+  }
   return out.Finish();
 }
 
 bool SameOptions(const Document& a, const Document& b) {
-  for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation"}) {
+  for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation",
+                            "weights", "default_language", "language_override"}) {
     if (!SameField(a, b, field)) return false;
   }
   return true;
@@ -346,8 +401,17 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
   index->key_pattern_.Iterate(&key);
   while (bson_iter_next(&key)) {
     std::string dotted = bson_iter_key(&key);
+    if (dotted == "_ftsx") continue;  // the text part is one field, _fts
     const bool hashed = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "hashed";
-    index->fields_.push_back({bson::SplitPath(dotted), dotted, !hashed && bson_iter_as_double(&key) < 0, hashed});
+    const bool text = dotted == "_fts";
+    index->fields_.push_back(
+        {bson::SplitPath(dotted), dotted, !hashed && !text && bson_iter_as_double(&key) < 0, hashed, text});
+  }
+  if (text::IsTextKeyPattern(index->key_pattern_)) {
+    auto text_spec = text::TextIndexSpec::FromIndexSpec(spec);
+    if (!text_spec.ok()) return text_spec.status();
+    index->text_ = std::move(text_spec).value();
+    index->multikey_.store(true);  // a document has a key per term
   }
   if (index->fields_.empty() || index->name_.empty()) {
     return Status(ErrorCode::kInternalError, "stored index spec is malformed: " + spec.ToJson());
@@ -366,6 +430,24 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
   const IndexField* array_field = nullptr;
   std::string array_prefix;
   for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].text) {
+      std::map<std::string, double> scores;
+      DOCKET_RETURN_IF_ERROR(text_->TermScores(doc, &scores));
+      if (scores.empty()) return Status::OK();  // no term: the document is not in the index
+      for (const auto& [term, score] : scores) per_field[i].push_back(TextTermKey(term));
+      found_any = true;
+      continue;
+    }
+    if (text_ != nullptr) {
+      // A text index's other fields may not hold arrays (their keys would
+      // multiply every term's).
+      const std::string array_at = ArrayPrefix(doc, fields_[i].path);
+      if (!array_at.empty()) {
+        return Status(ErrorCode::kCannotBuildIndexKeys, "Field '" + fields_[i].dotted +
+                                                            "' of text index contains an array in document: " +
+                                                            doc.ToJson());
+      }
+    }
     if (fields_[i].hashed) {
       const std::string array_at = ArrayPrefix(doc, fields_[i].path);
       if (!array_at.empty()) {

@@ -15,6 +15,7 @@
 #include "docket/status.h"
 #include "query/filter.h"
 #include "text/collation.h"
+#include "text/text_index_spec.h"
 
 namespace docket::index {
 
@@ -25,7 +26,14 @@ struct IndexField {
   // {field: "hashed"}: the key is MongoDB's hash of the value (a NumberLong;
   // bson/hash_value.h), usable for equality only; arrays are refused.
   bool hashed = false;
+  // The text part of a text index (_fts): the key is one of the document's
+  // terms (TextTermKey), one key per term; a document without terms is
+  // not in the index.
+  bool text = false;
 };
+
+// A text index's key part for `term`.
+std::string TextTermKey(std::string_view term);
 
 // A compiled index spec. Immutable; shared by every operation on the collection.
 class Index {
@@ -61,7 +69,9 @@ class Index {
   // (multikey); a missing field indexes as null, an empty array as
   // undefined. Empty when a sparse or partial index leaves the document out.
   // Errors: CannotIndexParallelArrays (171); an array on a hashed field's
-  // path, Location16766.
+  // path, Location16766; on a text index's other fields,
+  // CannotBuildIndexKeys (201); a language the text index cannot use, 17261
+  // or 17262.
   // *multikey (when given) tells whether an indexed path meets an array.
   Status KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey = nullptr) const;
 
@@ -77,6 +87,9 @@ class Index {
   // lifecycle held exclusively.
   bool building() const { return building_.load(); }
   void SetBuilding(bool building) const { building_.store(building); }
+
+  // A text index's spec (what it indexes and how it scores); null otherwise.
+  const std::shared_ptr<const text::TextIndexSpec>& text() const { return text_; }
 
   // $indexStats' accesses (a statistic: counted through a const index).
   AccessCounter& accesses() const { return accesses_; }
@@ -94,6 +107,7 @@ class Index {
   std::shared_ptr<const query::Filter> partial_;
   Document partial_filter_;
   text::CollatorPtr collation_;
+  std::shared_ptr<const text::TextIndexSpec> text_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
   mutable AccessCounter accesses_;

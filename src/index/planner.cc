@@ -489,6 +489,8 @@ bool StringOperandOnAnyField(const Document& filter, const Index& index) {
 
 }  // namespace
 
+std::string PrefixSuccessor(std::string prefix) { return Successor(std::move(prefix)); }
+
 Plan ChoosePlan(const Document& raw_filter, const Document& sort,
                 const std::vector<std::shared_ptr<const Index>>& indexes, bool describe, bool forced,
                 const text::Collator* collation) {
@@ -503,6 +505,9 @@ Plan ChoosePlan(const Document& raw_filter, const Document& sort,
   bson_iter_t it;
   sort.Iterate(&it);
   while (bson_iter_next(&it)) {
+    if (!bson::IsNumber(bson_iter_type(&it))) {  // {$meta: "textScore"}: no index holds that order
+      return ChoosePlan(raw_filter, Document(), indexes, describe, forced, collation);
+    }
     sort_keys.emplace_back(bson_iter_key(&it), bson_iter_as_double(&it) < 0);
   }
   static const std::map<std::string, Conditions> kNoConditions;
@@ -520,6 +525,7 @@ Plan ChoosePlan(const Document& raw_filter, const Document& sort,
         .plan;
   }
   for (const auto& index : indexes) {
+    if (index->text() != nullptr) continue;  // read by $text queries only (engine/text_scan.h)
     const bool same_collation = text::SameCollation(index->collation(), collation);
     if (!same_collation && (index->partial() || StringOperandOnAnyField(raw_filter, *index))) continue;
     // A partial index holds only the documents its expression matches: usable

@@ -54,6 +54,10 @@ struct Plan {
   Document bounds;                     // MongoDB-style indexBounds, for explain (when asked)
 };
 
+// The smallest key greater than every key that starts with `prefix`: the
+// end of the range of keys continuing it.
+std::string PrefixSuccessor(std::string prefix);
+
 // `sort` may be empty. Deterministic: the same inputs give the same plan.
 // `describe` fills Plan::bounds (explain only: rendering them costs more than
 // planning). `forced`: a hint named the only index in `indexes`; it is used

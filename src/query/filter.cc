@@ -30,6 +30,14 @@ struct MatchInput {
   Status* error = nullptr;
 };
 
+// A filter's $text: its options, and once bound to the collection's text
+// index, the query made for that index.
+struct TextBinding {
+  text::TextSearchOptions options;
+  std::shared_ptr<const text::TextIndexSpec> spec;
+  std::shared_ptr<const text::TextQuery> query;
+};
+
 // The values of a command's `let`, each in the slot its name was given.
 struct LetValues {
   expr::Bindings bindings;
@@ -228,6 +236,33 @@ class ExprNode : public FilterNode {
   const LetValues* let_;
 };
 
+// {$text: ...}: matched through the collection's text index spec, which the
+// engine binds (Filter::BindTextIndex) before the filter is used; unbound,
+// it fails the query with IndexNotFound rather than match nothing.
+class TextNode : public FilterNode {
+ public:
+  explicit TextNode(std::shared_ptr<const TextBinding> binding) : binding_(std::move(binding)) {}
+  bool Matches(const MatchInput& in) const override {
+    if (binding_->spec == nullptr || in.doc == nullptr) {
+      if (in.error != nullptr && in.error->ok()) {
+        *in.error = Status(ErrorCode::kIndexNotFound, "text index required for $text query");
+      }
+      return false;
+    }
+    auto matched = binding_->query->Matches(Document::FromTrustedBytes(std::string(
+                                                reinterpret_cast<const char*>(in.doc), in.len)),
+                                            *binding_->spec);
+    if (!matched.ok()) {
+      if (in.error != nullptr && in.error->ok()) *in.error = matched.status();
+      return false;
+    }
+    return *matched;
+  }
+
+ private:
+  std::shared_ptr<const TextBinding> binding_;
+};
+
 NodePtr Not(NodePtr child) { return std::make_unique<NotNode>(std::move(child)); }
 NodePtr AllOf(std::vector<NodePtr> parts) {
   if (parts.empty()) return std::make_unique<ConstantNode>(true);
@@ -249,9 +284,21 @@ struct Level {
   bool* saw_expr = nullptr;  // set when an $expr is parsed
   const LetValues* let = nullptr;  // what $expr binds before evaluating, when not in a pipeline
   const bson::StringOrder* strings = nullptr;  // the collation strings compare by; null: binary
-  Level operator+(int n) const { return Level{depth + n, scope, in_elem_match, saw_expr, let, strings}; }
+  std::shared_ptr<TextBinding>* text = nullptr;  // the filter's one $text, once parsed
+  bool in_nor = false;   // under $nor (where $text is not allowed)
+  bool in_or = false;    // under $or (where Docket does not plan $text)
+  Level operator+(int n) const {
+    Level next = *this;
+    next.depth += n;
+    return next;
+  }
   bool operator>(int limit) const { return depth > limit; }
-  Level InElemMatch() const { return Level{depth + 1, scope, true, saw_expr, let, strings}; }
+  Level InElemMatch() const {
+    Level next = *this;
+    next.depth += 1;
+    next.in_elem_match = true;
+    return next;
+  }
 };
 
 std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
@@ -495,11 +542,37 @@ Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, Level depth) {
   return NodePtr(std::make_unique<LogicNode>(logic, std::move(children)));
 }
 
+Result<NodePtr> ParseText(const bson_iter_t& it, Level depth) {
+  if (depth.in_elem_match) return BadValue("$text can only be applied to the top-level document");
+  if (depth.text == nullptr) return BadValue("$text is not allowed in this context");
+  if (*depth.text != nullptr) return BadValue("Too many text expressions");
+  if (depth.in_nor) return BadValue("text expression not allowed in nor");
+  if (depth.in_or) {
+    return Status(ErrorCode::kNoQueryExecutionPlans,
+                  "$text under $or is not supported by Docket: put $text at the top level or under $and");
+  }
+  auto options = text::ParseTextOperator(it);
+  if (!options.ok()) return options.status();
+  auto binding = std::make_shared<TextBinding>();
+  binding->options = std::move(options).value();
+  *depth.text = binding;
+  return NodePtr(std::make_unique<TextNode>(std::move(binding)));
+}
+
 Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
   std::string_view name = Key(it);
   if (name == "$and") return ParseLogical(it, Logic::kAnd, depth);
-  if (name == "$or") return ParseLogical(it, Logic::kOr, depth);
-  if (name == "$nor") return ParseLogical(it, Logic::kNor, depth);
+  if (name == "$or") {
+    Level under_or = depth;
+    under_or.in_or = true;
+    return ParseLogical(it, Logic::kOr, under_or);
+  }
+  if (name == "$nor") {
+    Level under_nor = depth;
+    under_nor.in_nor = true;
+    return ParseLogical(it, Logic::kNor, under_nor);
+  }
+  if (name == "$text") return ParseText(it, depth);
   if (name == "$alwaysTrue" || name == "$alwaysFalse") {
     return NodePtr(std::make_unique<ConstantNode>(name == "$alwaysTrue"));
   }
@@ -526,7 +599,7 @@ Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
     if (!schema.ok()) return schema.status();
     return NodePtr(std::make_unique<JsonSchemaNode>(std::move(schema).value()));
   }
-  if (name == "$where" || name == "$text") {
+  if (name == "$where") {
     return BadValue(std::string(name) + " is not supported by this version of Docket yet");
   }
   return BadValue("unknown top level operator: " + std::string(name));
@@ -614,11 +687,30 @@ Result<Filter> Filter::CompileIn(const Document& filter, expr::Scope* scope, std
   out.strings_ = std::move(strings);
   if (filter.empty()) return out;
   auto root = ParseDocument(filter.data(), filter.size(),
-                            Level{0, scope, false, &out.has_expr_, out.let_.get(), out.strings_.get()});
+                            Level{.depth = 0, .scope = scope, .in_elem_match = false, .saw_expr = &out.has_expr_,
+                                  .let = out.let_.get(), .strings = out.strings_.get(), .text = &out.text_});
   if (!root.ok()) return root.status();
   out.root_ = std::move(root).value();
   out.id_equality_ = FindIdEquality(filter, out.strings_.get());
   return out;
+}
+
+const text::TextSearchOptions* Filter::text_search() const { return text_ ? &text_->options : nullptr; }
+
+Status Filter::BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec) {
+  if (text_ == nullptr) return Status::OK();
+  auto query = text::TextQuery::Make(text_->options, *spec);
+  if (!query.ok()) return query.status();
+  text_->query = std::make_shared<const text::TextQuery>(std::move(query).value());
+  text_->spec = std::move(spec);
+  return Status::OK();
+}
+
+const text::TextQuery* Filter::text_query() const { return text_ ? text_->query.get() : nullptr; }
+
+double Filter::TextScore(const Document& doc) const {
+  if (text_ == nullptr || text_->query == nullptr) return 0;
+  return text_->query->Score(doc, *text_->spec);
 }
 
 bool Filter::Matches(const uint8_t* doc, size_t len) const {

@@ -6,7 +6,9 @@
 // $bitsAnyClear, $jsonSchema, dotted paths, numeric components and implicit
 // array traversal, and $expr (aggregation expressions, src/expr). Not
 // supported, failing at compile time with BadValue (2) rather than silently:
-// $where, $text and the geospatial operators.
+// $where and the geospatial operators. $text (text/text_search.h) is
+// parsed here and matched through the collection's text index, which the
+// engine binds (BindTextIndex).
 #pragma once
 
 #include <cstdint>
@@ -19,11 +21,13 @@
 #include "bson/string_order.h"
 #include "docket/document.h"
 #include "docket/status.h"
+#include "text/text_search.h"
 
 namespace docket::query {
 
 class FilterNode;
 struct LetValues;
+struct TextBinding;
 struct MatchInput;
 }  // namespace docket::query
 
@@ -76,6 +80,21 @@ class Filter {
   const std::optional<Document>& id_equality() const { return id_equality_; }
 
   bool matches_everything() const { return root_ == nullptr; }
+
+  // $text (at most one; at the top level or under $and; Too many text
+  // expressions, or BadValue under $nor / $elemMatch, and
+  // NoQueryExecutionPlans under $or, at compile time): its options, null
+  // when the filter has none.
+  const text::TextSearchOptions* text_search() const;
+  // Binds the $text to the collection's text index: matching needs it (an
+  // unbound $text fails the match with IndexNotFound, 27). Call once, after
+  // Compile and before the filter is shared. Errors: an unsupported
+  // $language. Does nothing without $text.
+  Status BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec);
+  // After BindTextIndex: the query as the index reads it; null otherwise.
+  const text::TextQuery* text_query() const;
+  // A matching document's {$meta: "textScore"}; 0 without a bound $text.
+  double TextScore(const Document& doc) const;
   // Whether the filter holds an $expr (whose evaluation may want variables).
   bool has_expr() const { return has_expr_; }
 
@@ -90,6 +109,7 @@ class Filter {
   bool has_expr_ = false;
   std::shared_ptr<const LetValues> let_;  // CompileWithLet's values; the $expr nodes point here
   StringOrderPtr strings_;                // the predicates point here
+  std::shared_ptr<TextBinding> text_;     // the $text node points here
 };
 
 // A condition on single array elements, as $pull and arrayFilters use them:

@@ -344,6 +344,7 @@ class Builder {
       : dialect_(dialect), query_(query), scope_(scope), root_(root) {}
 
   bool has_include = false, has_exclude = false, has_computed = false, has_slice = false, has_elem_match = false;
+  std::vector<std::string> meta_fields;  // {$meta: "textScore"} fields, in spec order
   bool positional = false;
   std::optional<bool> id_flag;  // _id: 0 / 1
   std::vector<std::string> elem_match_fields;
@@ -369,7 +370,12 @@ class Builder {
       if (dialect_ == Projection::Dialect::kFind && op == "$slice") return Slice(name, arg);
       if (dialect_ == Projection::Dialect::kFind && op == "$elemMatch") return ElemMatch(name, arg);
       if (op == "$meta") {
-        return Status(ErrorCode::kBadValue, "projection of '" + name + "' uses $meta: text scores and search metadata are not supported by Docket");
+        if (dialect_ != Projection::Dialect::kFind) {
+          return Status(ErrorCode::kBadValue, "projection of '" + name +
+                                                  "' uses $meta: in aggregation, Docket does not carry text scores "
+                                                  "or search metadata yet (find's projection does)");
+        }
+        return Meta(name, arg);
       }
       return Computed(name, it);
     }
@@ -394,6 +400,29 @@ class Builder {
       if (has_include || has_computed) return Fail(31254, "Cannot do exclusion on field " + name + " in inclusion projection");
       has_exclude = true;
     }
+    return Status::OK();
+  }
+
+  // {name: {$meta: "textScore"}}: neither includes nor excludes; the
+  // score is set after the rest of the projection (Projection::meta_fields_).
+  Status Meta(const std::string& name, const bson_iter_t& arg) {
+    if (!BSON_ITER_HOLDS_UTF8(&arg)) return Fail(17307, "$meta only supports string arguments");
+    const std::string kind = bson_iter_utf8(&arg, nullptr);
+    if (kind != "textScore") {
+      static const char* const kKnown[] = {"randVal", "searchScore", "searchHighlights", "geoNearDistance",
+                                           "geoNearPoint", "recordId", "indexKey", "sortKey"};
+      for (const char* known : kKnown) {
+        if (kind == known) {
+          return Status(ErrorCode::kBadValue, "$meta: \"" + kind + "\" is not supported by Docket (only \"textScore\")");
+        }
+      }
+      return Fail(17308, "Unsupported argument to $meta: " + kind);
+    }
+    if (name.find('.') != std::string::npos) {
+      return Status(ErrorCode::kBadValue, "$meta into the dotted field '" + name +
+                                              "': Docket sets metadata on top-level fields only");
+    }
+    meta_fields.push_back(name);
     return Status::OK();
   }
 
@@ -487,6 +516,7 @@ Result<Projection> Projection::Compile(const Document& spec, const Document* que
   }
   p.positional_ = b.positional;
   p.elem_match_fields_ = b.elem_match_fields;
+  p.text_score_fields_ = b.meta_fields;
   if (dialect == Dialect::kAddFields) {
     p.kind_ = Kind::kAddFields;
     return p;
@@ -574,7 +604,27 @@ Result<Document> Projection::Apply(const Document& doc, size_t position) const {
 Result<Document> Projection::ApplyMatched(const Document& doc, const Filter& filter) const {
   size_t position = bson::kNoPosition;
   if (positional_) filter.MatchesAt(doc.data(), doc.size(), &position);
-  return Apply(doc, position);
+  auto projected = Apply(doc, position);
+  if (!projected.ok() || text_score_fields_.empty()) return projected;
+  return SetTextScore(*projected, filter.TextScore(doc));
+}
+
+Document Projection::SetTextScore(const Document& doc, double score) const {
+  // Each field named by a $meta is replaced (or added) at the end, as
+  // MongoDB appends computed fields.
+  bson::Builder out;
+  bson_iter_t it;
+  doc.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view key(bson_iter_key(&it), bson_iter_key_len(&it));
+    bool replaced = false;
+    for (const std::string& field : text_score_fields_) replaced = replaced || key == field;
+    if (!replaced) bson::AppendElement(out.get(), bson_iter_key(&it), static_cast<int>(key.size()), &it);
+  }
+  for (const std::string& field : text_score_fields_) {
+    bson_append_double(out.get(), field.data(), static_cast<int>(field.size()), score);
+  }
+  return out.Finish();
 }
 
 Result<expr::Value> Projection::ApplyToValue(const expr::Value& doc, expr::Variables& vars) const {

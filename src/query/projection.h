@@ -48,7 +48,10 @@ class Projection {
   // The exclusion of `fields` ($unset).
   static Result<Projection> Exclusion(const std::vector<std::string>& fields);
 
-  bool empty() const { return kind_ == Kind::kNone; }
+  bool empty() const { return kind_ == Kind::kNone && text_score_fields_.empty(); }
+  // Whether the projection sets {$meta: "textScore"} fields (find only; the
+  // query must then have $text: Location40218 otherwise, the caller's check).
+  bool needs_text_score() const { return !text_score_fields_.empty(); }
   // Whether Apply needs the array position the filter matched ("a.$").
   bool needs_position() const { return positional_; }
   bool has_expressions() const { return root_.has_computed; }
@@ -57,7 +60,8 @@ class Projection {
   // Errors: Location51246 when a positional projection finds no element;
   // expression errors.
   Result<Document> Apply(const Document& doc, size_t position = bson::kNoPosition) const;
-  // Apply, asking `filter` for the position when one is needed.
+  // Apply, asking `filter` for the position when one is needed, and for the
+  // text score when needs_text_score().
   Result<Document> ApplyMatched(const Document& doc, const Filter& filter) const;
   // For pipelines: `doc` is a document value and `vars` has ROOT and CURRENT
   // set to it (and the pipeline's variables).
@@ -79,6 +83,7 @@ class Projection {
 
  private:
   enum class Kind { kNone, kInclude, kExclude, kAddFields };
+  Document SetTextScore(const Document& doc, double score) const;
   Status ApplyInto(bson_t* out, const uint8_t* data, size_t len, size_t position, expr::Variables* vars) const;
 
   Kind kind_ = Kind::kNone;
@@ -86,6 +91,7 @@ class Projection {
   bool positional_ = false;
   Node root_;
   std::vector<std::string> elem_match_fields_;  // emitted after the other fields, in spec order
+  std::vector<std::string> text_score_fields_;  // top-level fields set to the text score, in spec order
 };
 
 }  // namespace docket::query

@@ -19,9 +19,36 @@ Result<SortSpec> SortSpec::Compile(const Document& spec, const bson::StringOrder
   while (bson_iter_next(&it)) {
     std::string name(bson_iter_key(&it), bson_iter_key_len(&it));
     bson_type_t type = bson_iter_type(&it);
+    if (type == BSON_TYPE_DOCUMENT) {
+      // {field: {$meta: "textScore"}}: by the text score, highest first.
+      bson_iter_t meta;
+      bson_iter_recurse(&it, &meta);
+      if (!bson_iter_next(&meta) || std::string_view(bson_iter_key(&meta)) != "$meta") {
+        return Status(static_cast<ErrorCode>(17312), "$meta is the only expression supported by $sort right now");
+      }
+      bson_iter_t extra = meta;
+      if (bson_iter_next(&extra)) {
+        return Status(ErrorCode::kFailedToParse, "Cannot have additional keys in a $meta sort specification");
+      }
+      const std::string kind = BSON_ITER_HOLDS_UTF8(&meta) ? bson_iter_utf8(&meta, nullptr) : "";
+      if (kind == "searchScore") {
+        return Status(static_cast<ErrorCode>(31218), "$meta sort by 'searchScore' metadata is not supported");
+      }
+      if (kind == "searchHighlights") {
+        return Status(static_cast<ErrorCode>(31219), "$meta sort by 'searchHighlights' metadata is not supported");
+      }
+      if (kind == "randVal") {
+        return Status(ErrorCode::kBadValue, "$meta sort by 'randVal' is not supported by Docket");
+      }
+      if (kind != "textScore") {
+        return Status(static_cast<ErrorCode>(31138), "Illegal $meta sort: $meta: " + bson::ValueToJson(meta));
+      }
+      out.keys_.push_back({bson::Path(), true, true});
+      out.has_text_score_ = true;
+      continue;
+    }
     if (!bson::IsNumber(type)) {
-      return Status(ErrorCode::kBadValue,
-                    "sort key '" + name + "' must be 1 or -1 ($meta sorts are not supported yet)");
+      return Status(ErrorCode::kBadValue, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
     }
     double direction = bson_iter_as_double(&it);
     if (direction != 1 && direction != -1) {
@@ -42,6 +69,13 @@ SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
   SortValues values;
   values.reserve(keys_.size());
   for (const Key& key : keys_) {
+    if (key.text_score) {
+      bson_t held = BSON_INITIALIZER;
+      BSON_APPEND_DOUBLE(&held, "", text_score_ ? text_score_(doc) : 0.0);
+      values.emplace_back(reinterpret_cast<const char*>(bson_get_data(&held)), held.len);
+      bson_destroy(&held);
+      continue;
+    }
     std::string best;
     bool have = false;
     auto offer_plain = [&](const bson_iter_t& v) {

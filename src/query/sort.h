@@ -3,6 +3,7 @@
 // missing field sorts as null.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ class SortSpec {
   static Result<SortSpec> Compile(const Document& spec, const bson::StringOrder* strings = nullptr);
 
   bool empty() const { return keys_.empty(); }
+  // Whether a key is {$meta: "textScore"} (sorted highest first); its
+  // values come from set_text_score's function (0 without one). The query
+  // must have $text (Location40218 otherwise, the caller's check).
+  bool has_text_score() const { return has_text_score_; }
+  void set_text_score(std::function<double(const Document&)> score) { text_score_ = std::move(score); }
 
   // The values a document sorts by, one per key, each as {"": value} (under
   // a collation, its comparison key: bson::ComparisonKey). Computed once
@@ -36,7 +42,10 @@ class SortSpec {
   struct Key {
     bson::Path path;
     bool descending = false;
+    bool text_score = false;
   };
+  bool has_text_score_ = false;
+  std::function<double(const Document&)> text_score_;
   std::vector<Key> keys_;
   const bson::StringOrder* strings_ = nullptr;
 };

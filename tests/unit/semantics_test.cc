@@ -13,6 +13,8 @@
 //   collation: {"locale": "en"}        optional: the operation's collation (any operation)
 //   create: {"collation": {...}}       the collection's create options (a default collation) for
 //                                      every following case of the file
+//   required_indexes: [{"key": ...}]   indexes every following case runs with, in both runs (a
+//                                      text index: $text cannot run without one)
 //
 // Aggregation: `aggregate: [stages]` runs a pipeline on the collection (results in the pipeline's
 // order); `expr: <expression>` is shorthand for [{$project: {_id: 0, r: <expression>}}], one result
@@ -39,6 +41,7 @@ struct Case {
   std::string docs;
   std::string indexes;  // JSON array of index specs, or empty
   std::string create;   // the collection's create options (JSON), or empty
+  std::string required_indexes;  // JSON array of index specs made in every run, or empty
   std::string op;
   std::string argument;
   std::map<std::string, std::string> modifiers;
@@ -49,7 +52,7 @@ struct Case {
 std::vector<Case> ParseFile(const std::filesystem::path& path) {
   std::vector<Case> cases;
   std::ifstream in(path);
-  std::string line, docs = "[]", indexes, create;
+  std::string line, docs = "[]", indexes, create, required_indexes;
   Case current;
   int number = 0;
   auto flush = [&] {
@@ -70,6 +73,7 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     if (key == "docs") { docs = value; continue; }
     if (key == "indexes") { indexes = value; continue; }
     if (key == "create") { create = value; continue; }
+    if (key == "required_indexes") { required_indexes = value; continue; }
     if (key == "expect") { current.expect = value; continue; }
     if (key == "error") { current.error = std::stoi(value); continue; }
     if (key == "sort" || key == "projection" || key == "skip" || key == "limit" || key == "let" || key == "then" ||
@@ -82,6 +86,7 @@ std::vector<Case> ParseFile(const std::filesystem::path& path) {
     current.docs = docs;
     current.indexes = indexes;
     current.create = create;
+    current.required_indexes = required_indexes;
     current.op = key;
     current.argument = value;
   }
@@ -400,6 +405,10 @@ void RunCaseOnce(Engine& engine, const Case& c, bool with_indexes) {
   if (!initial.empty()) {
     auto inserted = coll.InsertMany(initial);
     ASSERT_TRUE(inserted.ok() && inserted->write_errors.empty()) << "could not load docs";
+  }
+  if (!c.required_indexes.empty()) {
+    auto created = coll.CreateIndexes(JsonArray(c.required_indexes));
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
   }
   if (with_indexes) {
     auto created = coll.CreateIndexes(JsonArray(c.indexes));
