@@ -126,7 +126,7 @@ class LookupStage : public Stage {
       }
       matches.Append(*m);
     }
-    return SetPath(*doc, p_.as, 0, matches.Finish());
+    return SetPath(*doc, p_.as, 0, matches.Finish()).WithMetadataOf(*doc);
   }
 
  private:
@@ -411,7 +411,7 @@ class GraphLookupStage : public Stage {
       }
       frontier = std::move(next);
     }
-    return SetPath(*doc, p_.as, 0, results.Finish());
+    return SetPath(*doc, p_.as, 0, results.Finish()).WithMetadataOf(*doc);
   }
 
  private:

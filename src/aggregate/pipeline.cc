@@ -126,8 +126,9 @@ class CollectionSource : public Stage {
  public:
   CollectionSource(std::unique_ptr<engine::DocumentScan> scan, storage::EntryPtr entry,
                    std::vector<const query::Filter*> filters, std::vector<std::shared_ptr<const query::Filter>> owned,
-                   expr::Variables vars, bool entries_only)
+                   const query::Filter* text_scorer, expr::Variables vars, bool entries_only)
       : scan_(std::move(scan)), entry_(std::move(entry)), filters_(std::move(filters)), owned_(std::move(owned)),
+        text_scorer_(text_scorer),
         vars_(std::move(vars)), entries_only_(entries_only) {
     // The scan was planned for the conjunction of `filters`: an exact plan
     // returns only documents that match them all.
@@ -164,6 +165,9 @@ class CollectionSource : public Stage {
       }
       if (keep) {
         if (doc.missing()) doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
+        if (text_scorer_ != nullptr) {
+          doc.set_text_score(text_scorer_->TextScore(Document::FromTrustedBytes(std::string(v.data(), v.size()))));
+        }
         advance_pending_ = true;
         return doc;
       }
@@ -181,6 +185,7 @@ class CollectionSource : public Stage {
   storage::EntryPtr entry_;  // keeps the collection id alive while scanning
   std::vector<const query::Filter*> filters_;
   std::vector<std::shared_ptr<const query::Filter>> owned_;  // filters made for this run (`filters` may point here)
+  const query::Filter* text_scorer_ = nullptr;  // a bound $text whose scores the pipeline reads (in owned_)
   expr::Variables vars_;
   bool entries_only_ = false;
   bool needs_vars_ = false;
@@ -210,9 +215,31 @@ class PipelineStream : public DocumentStream {
 
 }  // namespace
 
+namespace {
+
+// Whether `doc` holds {$meta: "textScore"} anywhere (sub-pipelines too).
+bool MentionsTextScore(const uint8_t* data, size_t len) {
+  bson_iter_t it;
+  if (!bson_iter_init_from_data(&it, data, len)) return false;
+  while (bson_iter_next(&it)) {
+    if (std::string_view(bson_iter_key(&it)) == "$meta" && BSON_ITER_HOLDS_UTF8(&it) &&
+        std::string_view(bson_iter_utf8(&it, nullptr)) == "textScore") {
+      return true;
+    }
+    if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+      std::string_view bytes = bson::SubDocumentBytes(it);
+      if (MentionsTextScore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx) {
   auto p = std::make_shared<Pipeline>();
   p->collation = ctx.collation;
+  for (const Document& stage : stages) p->uses_text_score = p->uses_text_score || MentionsTextScore(stage.data(), stage.size());
   ctx.scope->set_strings(ctx.collation.get());
   for (size_t i = 0; i < stages.size(); ++i) {
     bson_iter_t it;
@@ -418,6 +445,7 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
     if (!scan.ok()) return scan.status();
     sorted_by_scan = plan.provides_sort;
     source = std::make_unique<CollectionSource>(std::move(scan).value(), guard->entry, std::move(filters), std::move(owned),
+                                                pipeline.uses_text_score ? text_bound.get() : nullptr,
                                                 ctx.MakeVariables(), plan.entries_only);
   }
   if (sort != nullptr && sorted_by_scan) ++first;  // the index gives the order

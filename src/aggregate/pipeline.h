@@ -22,6 +22,9 @@ namespace docket::aggregate {
 struct Pipeline {
   std::vector<SpecPtr> stages;
   text::CollatorPtr collation;  // what its stages compare strings by (they point here)
+  // Whether a stage reads {$meta: "textScore"}: then the documents of a
+  // first $match with $text carry their scores (expr::Value::text_score).
+  bool uses_text_score = false;
 };
 
 using PipelinePtr = std::shared_ptr<const Pipeline>;

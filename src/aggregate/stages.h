@@ -45,9 +45,18 @@ class MatchSpec : public StageSpec {
 };
 
 // $sort: with the first `keep` documents wanted when a $limit follows.
+//
+// Documents with a text score are sorted wrapped as {d: <document>, s:
+// <score>} by `wrapped_` (the keys' paths under "d", a textScore key read
+// from "s"), so that the score, which the sorter's documents cannot carry,
+// survives the sort (and a spill).
 class SortStageSpec : public StageSpec {
  public:
-  SortStageSpec(Document sort_doc, query::SortSpec spec) : sort_doc_(std::move(sort_doc)), spec_(std::move(spec)) {}
+  SortStageSpec(Document sort_doc, query::SortSpec spec, query::SortSpec wrapped)
+      : sort_doc_(std::move(sort_doc)), spec_(std::move(spec)), wrapped_(std::move(wrapped)), can_wrap_(true) {}
+  // For stages whose documents never have a text score ($sortByCount, $bucket).
+  SortStageSpec(Document sort_doc, query::SortSpec spec)
+      : sort_doc_(std::move(sort_doc)), spec_(std::move(spec)), wrapped_(spec_) {}
   Result<StagePtr> Open(StagePtr input, const RunContext& ctx) const override;
   const char* name() const override { return "$sort"; }
   const Document& sort_doc() const { return sort_doc_; }
@@ -56,6 +65,8 @@ class SortStageSpec : public StageSpec {
  private:
   Document sort_doc_;
   query::SortSpec spec_;
+  query::SortSpec wrapped_;
+  bool can_wrap_ = false;
   size_t keep_ = SIZE_MAX;
 };
 

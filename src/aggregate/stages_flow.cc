@@ -5,6 +5,11 @@
 
 #include "aggregate/pipeline.h"
 #include "aggregate/stages.h"
+
+#include <optional>
+
+#include "bson/append_element.h"
+#include "bson/builder.h"
 #include "bson/path.h"
 #include "engine/spill.h"
 #include "storage/keys.h"
@@ -84,30 +89,64 @@ Status ParseSkip(const bson_iter_t& arg, ParseContext&, std::vector<SpecPtr>* ou
 
 class SortStage : public Stage {
  public:
-  SortStage(StagePtr input, const query::SortSpec& spec, size_t keep, const RunContext& ctx)
-      : input_(std::move(input)), sorter_(ctx.engine, spec, keep, ctx.budget) {}
+  // `wrapped` null: the documents are never wrapped (they have no text score).
+  SortStage(StagePtr input, const query::SortSpec& spec, const query::SortSpec* wrapped, size_t keep,
+            const RunContext& ctx)
+      : input_(std::move(input)), spec_(spec), wrapped_(wrapped), keep_(keep), ctx_(ctx) {}
   Result<Value> Next() override {
     if (!sorted_) {
       while (true) {
         auto doc = input_->Next();
         if (!doc.ok()) return doc.status();
         if (doc->missing()) break;
-        DOCKET_RETURN_IF_ERROR(sorter_.Add(doc->AsDocument()));
+        if (!sorter_) {
+          // The first document decides: with a text score, every document
+          // is sorted wrapped (see SortStageSpec).
+          wrap_ = wrapped_ != nullptr && (doc->has_text_score() || spec_.has_text_score());
+          sorter_.emplace(ctx_.engine, wrap_ ? *wrapped_ : spec_, keep_, ctx_.budget);
+        }
+        if (spec_.has_text_score() && !doc->has_text_score()) {
+          return StageError(40218, "query requires text score metadata, but it is not available");
+        }
+        DOCKET_RETURN_IF_ERROR(sorter_->Add(wrap_ ? Wrap(*doc) : doc->AsDocument()));
       }
       input_.reset();
-      auto sorted = sorter_.Finish();
+      if (!sorter_) return Value();  // nothing to sort
+      auto sorted = sorter_->Finish();
       if (!sorted.ok()) return sorted.status();
       sorted_ = std::move(sorted).value();
     }
     auto next = sorted_->Next();
     if (!next.ok()) return next.status();
     if (!*next) return Value();
-    return Value::FromDocument(**next);
+    return wrap_ ? Unwrap(**next) : Value::FromDocument(**next);
   }
 
  private:
+  static Document Wrap(const Value& doc) {
+    bson::Builder out;
+    std::string_view bytes = doc.ContainerBytes();
+    bson_t inner;
+    bson_init_static(&inner, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    BSON_APPEND_DOCUMENT(out.get(), "d", &inner);
+    if (doc.has_text_score()) BSON_APPEND_DOUBLE(out.get(), "s", doc.text_score());
+    return out.Finish();
+  }
+  static Value Unwrap(const Document& wrapped) {
+    bson_iter_t d, s;
+    Value out;
+    if (wrapped.Find("d", &d)) out = Value::FromDocumentBytes(bson::SubDocumentBytes(d));
+    if (wrapped.Find("s", &s)) out.set_text_score(bson_iter_double(&s));
+    return out;
+  }
+
   StagePtr input_;
-  engine::Sorter sorter_;
+  const query::SortSpec& spec_;
+  const query::SortSpec* wrapped_;
+  size_t keep_;
+  RunContext ctx_;
+  bool wrap_ = false;
+  std::optional<engine::Sorter> sorter_;  // made at the first document
   StreamPtr sorted_;
 };
 
@@ -119,16 +158,28 @@ Status ParseSort(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>
   doc.Iterate(&key);
   while (bson_iter_next(&key)) {
     Value v = Value::Borrow(key);
-    if (v.is_document()) {
-      return Status(ErrorCode::kBadValue, "$sort by $meta (text score, search score) is not supported by Docket");
-    }
+    if (v.is_document()) continue;  // {$meta: ...}: SortSpec::Compile checks it
     if (!v.is_number() || (v.AsDouble() != 1 && v.AsDouble() != -1)) {
       return StageError(15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
     }
   }
   auto spec = query::SortSpec::Compile(doc, ctx.collation.get());
   if (!spec.ok()) return spec.status();
-  out->push_back(std::make_shared<SortStageSpec>(std::move(doc), std::move(spec).value()));
+  // The same keys over {d: <document>, s: <text score>}.
+  bson::Builder wrapped_doc;
+  doc.Iterate(&key);
+  while (bson_iter_next(&key)) {
+    const std::string name = BSON_ITER_HOLDS_DOCUMENT(&key) ? std::string(bson_iter_key(&key))
+                                                             : "d." + std::string(bson_iter_key(&key));
+    bson::AppendElement(wrapped_doc.get(), name.c_str(), -1, &key);
+  }
+  auto wrapped = query::SortSpec::Compile(wrapped_doc.Finish(), ctx.collation.get());
+  if (!wrapped.ok()) return wrapped.status();
+  wrapped->set_text_score([](const Document& d) {
+    bson_iter_t s;
+    return d.Find("s", &s) ? bson_iter_double(&s) : 0.0;
+  });
+  out->push_back(std::make_shared<SortStageSpec>(std::move(doc), std::move(spec).value(), std::move(wrapped).value()));
   return Status::OK();
 }
 
@@ -241,7 +292,7 @@ class UnwindStage : public Stage {
         Value out = WithField(current_, path_, 0, elements_[next_]);
         if (!index_path_.empty()) out = WithField(out, index_path_, 0, Value::Int64(static_cast<int64_t>(next_)));
         ++next_;
-        return out;
+        return out.WithMetadataOf(current_);
       }
       auto doc = input_->Next();
       if (!doc.ok() || doc->missing()) return doc;
@@ -255,13 +306,14 @@ class UnwindStage : public Stage {
           continue;
         }
         if (!preserve_) continue;
-        return WithIndex(WithField(*doc, path_, 0, Value()), Value::Null());  // an empty array is removed
+        // an empty array is removed
+        return WithIndex(WithField(*doc, path_, 0, Value()), Value::Null()).WithMetadataOf(*doc);
       }
       if (v.is_nullish()) {
         if (!preserve_) continue;
-        return WithIndex(*doc, Value::Null());
+        return WithIndex(*doc, Value::Null()).WithMetadataOf(*doc);
       }
-      return WithIndex(*doc, Value::Null());  // a scalar unwinds to itself, without an index
+      return WithIndex(*doc, Value::Null()).WithMetadataOf(*doc);  // a scalar unwinds to itself, without an index
     }
   }
 
@@ -609,7 +661,7 @@ Result<StagePtr> SkipSpec::Open(StagePtr input, const RunContext&) const {
 }
 
 Result<StagePtr> SortStageSpec::Open(StagePtr input, const RunContext& ctx) const {
-  return StagePtr(std::make_unique<SortStage>(std::move(input), spec_, keep_, ctx));
+  return StagePtr(std::make_unique<SortStage>(std::move(input), spec_, can_wrap_ ? &wrapped_ : nullptr, keep_, ctx));
 }
 
 std::span<const StageEntry> FlowStages() { return kStages; }

@@ -53,7 +53,9 @@ class ProjectStage : public Stage {
     auto doc = input_->Next();
     if (!doc.ok() || doc->missing()) return doc;
     vars_.SetRoot(*doc);
-    return projection_.ApplyToValue(*doc, vars_);
+    auto projected = projection_.ApplyToValue(*doc, vars_);
+    if (!projected.ok()) return projected;
+    return projected->WithMetadataOf(*doc);
   }
 
  private:
@@ -135,7 +137,7 @@ class ReplaceRootStage : public Stage {
                                    v->ToJson() + ". Type of resulting value: '" + TypeName(*v) +
                                    "'. Input document: " + doc->ToJson());
     }
-    return v->Owned();
+    return v->Owned().WithMetadataOf(*doc);
   }
 
  private:
@@ -203,7 +205,7 @@ class RedactStage : public Stage {
       vars_.SetRoot(*doc);
       auto kept = Redact(*doc);
       if (!kept.ok()) return kept.status();
-      if (!kept->missing()) return kept;
+      if (!kept->missing()) return kept->WithMetadataOf(*doc);
     }
   }
 

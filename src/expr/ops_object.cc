@@ -99,6 +99,33 @@ Result<ExprPtr> ParseRand(std::string_view, const bson_iter_t& arg, Scope&) {
   return ExprPtr(std::make_unique<RandExpr>());
 }
 
+// {$meta: "textScore"}: the current document's text score. Errors:
+// Location40218 when the document has none (no first $match with $text, or
+// a stage since made new documents).
+class MetaExpr : public Expression {
+ public:
+  Result<Value> Evaluate(Variables& vars) const override {
+    const Value& root = vars.Get(kRootSlot);
+    if (!root.has_text_score()) {
+      return Err(40218, "query requires text score metadata, but it is not available");
+    }
+    return Value::Double(root.text_score());
+  }
+};
+
+Result<ExprPtr> ParseMeta(std::string_view, const bson_iter_t& arg, Scope&) {
+  if (bson_iter_type(&arg) != BSON_TYPE_UTF8) return Err(17307, "$meta only supports string arguments");
+  const std::string kind = bson_iter_utf8(&arg, nullptr);
+  if (kind == "textScore") return ExprPtr(std::make_unique<MetaExpr>());
+  for (const char* known : {"randVal", "searchScore", "searchHighlights", "geoNearDistance", "geoNearPoint",
+                            "recordId", "indexKey", "sortKey"}) {
+    if (kind == known) {
+      return Status(ErrorCode::kBadValue, "$meta: \"" + kind + "\" is not supported by Docket (only \"textScore\")");
+    }
+  }
+  return Err(17308, "Unsupported argument to $meta: " + kind);
+}
+
 // $getField / $setField / $unsetField share their field and input arguments.
 class FieldExpr : public Expression {
  public:
@@ -186,7 +213,8 @@ constexpr FunctionEntry kFunctions[] = {
 };
 
 constexpr SpecialEntry kSpecials[] = {
-    {"$getField", ParseFieldOp}, {"$setField", ParseFieldOp}, {"$unsetField", ParseFieldOp}, {"$rand", ParseRand}};
+    {"$getField", ParseFieldOp}, {"$setField", ParseFieldOp}, {"$unsetField", ParseFieldOp}, {"$rand", ParseRand},
+    {"$meta", ParseMeta}};
 
 }  // namespace
 

@@ -114,7 +114,7 @@ Value Value::Owned() const {
   if (owner_ != nullptr || missing()) return *this;
   bson_iter_t it;
   Iter(&it);
-  return Copy(it);
+  return Copy(it).WithMetadataOf(*this);
 }
 
 Value Value::Child(const bson_iter_t& child) const {

@@ -3,6 +3,9 @@
 // an object expression leave a field out).
 #pragma once
 
+#include <cmath>
+#include <limits>
+
 #include <bson/bson.h>
 
 #include <cstdint>
@@ -93,6 +96,21 @@ class Value {
   // null, undefined, false and numeric zero; true for everything else.
   bool Truthy() const;
 
+  // Metadata of a document in a pipeline: its text score ({$meta:
+  // "textScore"}), set by a first $match with $text, kept by the stages
+  // that pass a document on or reshape it ($project, $addFields, $sort,
+  // $unwind, $lookup, $replaceRoot...), gone after those that make new ones
+  // ($group, $bucket...).
+  bool has_text_score() const { return !std::isnan(text_score_); }
+  double text_score() const { return text_score_; }
+  void set_text_score(double score) { text_score_ = score; }
+  // This value with `from`'s metadata (a stage's output keeps its input's).
+  Value WithMetadataOf(const Value& from) const {
+    Value out = *this;
+    out.text_score_ = from.text_score_;
+    return out;
+  }
+
   // Appends the value as field `key`; nothing when missing.
   void AppendTo(bson_t* out, std::string_view key) const;
   // Relaxed Extended JSON of the value, for error messages ("missing" when missing).
@@ -105,6 +123,7 @@ class Value {
   uint32_t offset_ = 0;  // of the element in data_
   uint32_t key_len_ = 0;
   bson_type_t type_ = BSON_TYPE_EOD;
+  double text_score_ = std::numeric_limits<double>::quiet_NaN();  // none
 };
 
 // MongoDB's total order over values (bson::CompareValues), with missing

@@ -370,11 +370,8 @@ class Builder {
       if (dialect_ == Projection::Dialect::kFind && op == "$slice") return Slice(name, arg);
       if (dialect_ == Projection::Dialect::kFind && op == "$elemMatch") return ElemMatch(name, arg);
       if (op == "$meta") {
-        if (dialect_ != Projection::Dialect::kFind) {
-          return Status(ErrorCode::kBadValue, "projection of '" + name +
-                                                  "' uses $meta: in aggregation, Docket does not carry text scores "
-                                                  "or search metadata yet (find's projection does)");
-        }
+        // In a pipeline, {$meta: ...} is an expression (expr/ops_object.cc).
+        if (dialect_ != Projection::Dialect::kFind) return Computed(name, it);
         return Meta(name, arg);
       }
       return Computed(name, it);
