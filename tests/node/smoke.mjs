@@ -173,6 +173,45 @@ function mongoshCollation(uri) {
   console.log("mongosh collation and hashing: ok");
 }
 
+// Text search through the Node.js driver and mongosh: a text index, a search
+// with the score projected and sorted (mongod's figures for these
+// documents), and the score in an aggregation.
+async function nodeTextSearch(uri) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const c = client.db("node").collection("articles");
+  await c.insertMany([
+    { _id: 1, title: "test" }, { _id: 2, title: "test test" }, { _id: 3, title: "Quick test" }, { _id: 4, title: "none" },
+  ]);
+  assert.equal(await c.createIndex({ title: "text" }), "title_text");
+  const found = await c.find({ $text: { $search: "tests" } }, { projection: { score: { $meta: "textScore" } } })
+    .sort({ score: { $meta: "textScore" } }).toArray();
+  assert.deepEqual(found.map((d) => [d._id, d.score]), [[2, 1.5], [1, 1.1], [3, 0.75]]);
+  const top = await c.aggregate([
+    { $match: { $text: { $search: "quick" } } }, { $project: { s: { $meta: "textScore" } } },
+  ]).toArray();
+  assert.deepEqual(top, [{ _id: 3, s: 0.75 }]);
+  await assert.rejects(c.find({ _id: 1 }, { projection: { s: { $meta: "textScore" } } }).toArray(),
+    (e) => e.code === 40218);
+  await client.close();
+  console.log("node driver text search: ok");
+}
+
+function mongoshTextSearch(uri) {
+  const bin = path.join(here, "node_modules/.bin/mongosh");
+  const script = `
+    const d = db.getSiblingDB("shelltext");
+    d.posts.insertMany([{t: "Running dogs"}, {t: "a dog"}, {t: "cats"}]);
+    d.posts.createIndex({t: "text"});
+    print(JSON.stringify(d.posts.find({$text: {$search: "dog"}}, {_id: 0, t: 1, s: {$meta: "textScore"}})
+      .sort({s: {$meta: "textScore"}}).toArray()));`;
+  const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  // "a dog": one term after the stop word "a" (1.0); "Running dogs": two (0.75).
+  assert.deepEqual(result, [{ t: "a dog", s: 1 }, { t: "Running dogs", s: 0.75 }]);
+  console.log("mongosh text search: ok");
+}
+
 const { child, uri } = await startServer();
 let failed = false;
 try {
@@ -181,6 +220,8 @@ try {
   mongosh(uri);
   mongoshOperatorTools(uri);
   mongoshCollation(uri);
+  await nodeTextSearch(uri);
+  mongoshTextSearch(uri);
 } catch (e) {
   console.error(e);
   failed = true;
