@@ -222,6 +222,11 @@ Result<storage::ValidationRules> CheckValidationRules(std::string_view db, std::
   }
   auto compiled = CompileClauses(validator, 0);
   if (!compiled.ok()) return compiled.status();
+  // $text anywhere (under $and too): a validator has no text index to match through.
+  auto filter = query::Filter::Compile(validator);
+  if (filter.ok() && filter->text_search() != nullptr) {
+    return Status(ErrorCode::kQueryFeatureNotAllowed, "$text is not allowed in this context");
+  }
   return storage::ValidationRules{validator, level, action};
 }
 
@@ -235,7 +240,6 @@ Status CompileValidation(storage::CollectionEntry* entry) {
   // A validator compares strings by the collection's default collation.
   auto filter = query::Filter::Compile(compiled->rules.validator, nullptr, entry->collation);
   if (!filter.ok()) return filter.status();
-  if (filter->text_search() != nullptr) return Status(ErrorCode::kBadValue, "$text is not allowed in this context");
   compiled->filter = std::move(filter).value();
   auto clauses = CompileClauses(compiled->rules.validator, 0);
   if (!clauses.ok()) return clauses.status();

@@ -171,6 +171,14 @@ TEST_F(TextIndexTest, BadSpecsGetMongoDbsErrors) {
   }
 }
 
+TEST_F(TextIndexTest, ValidatorsCannotHoldText) {
+  CollectionOptions options;
+  options.validator = J(R"({"$and": [{"a": 1}, {"$text": {"$search": "x"}}]})");
+  EXPECT_EQ(engine_->CreateCollection("t", "v", options).code(), ErrorCode::kQueryFeatureNotAllowed);
+  options.validator = J(R"({"$text": {"$search": "x"}})");
+  EXPECT_EQ(engine_->CreateCollection("t", "v", options).code(), ErrorCode::kQueryFeatureNotAllowed);
+}
+
 TEST_F(TextIndexTest, OneTextIndexPerCollection) {
   ASSERT_TRUE(Create(R"({"key": {"a": "text"}})").ok());
   EXPECT_TRUE(Create(R"({"key": {"a": "text"}})").ok());  // the same: nothing to do
