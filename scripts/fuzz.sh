@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=build/fuzz
-targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz)
+targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz)
 nice_level=${FUZZ_NICE:-10}
 
 build_targets() {
@@ -39,6 +39,7 @@ dict_for() {
   case $1 in
     wire_fuzz) echo fuzz/dict/wire.dict ;;
     bson_fuzz|key_encoding_fuzz) echo fuzz/dict/bson.dict ;;
+    text_fuzz) echo fuzz/dict/text.dict ;;
     *) echo fuzz/dict/query.dict ;;
   esac
 }

@@ -166,7 +166,7 @@ class CollectionSource : public Stage {
       if (keep) {
         if (doc.missing()) doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
         if (text_scorer_ != nullptr) {
-          doc.set_text_score(text_scorer_->TextScore(Document::FromTrustedBytes(std::string(v.data(), v.size()))));
+          doc.set_text_score(text_scorer_->TextScore(std::string_view(v.data(), v.size())));
         }
         advance_pending_ = true;
         return doc;

@@ -249,8 +249,7 @@ class TextNode : public FilterNode {
       }
       return false;
     }
-    auto matched = binding_->query->Matches(Document::FromTrustedBytes(std::string(
-                                                reinterpret_cast<const char*>(in.doc), in.len)),
+    auto matched = binding_->query->Matches(std::string_view(reinterpret_cast<const char*>(in.doc), in.len),
                                             *binding_->spec);
     if (!matched.ok()) {
       if (in.error != nullptr && in.error->ok()) *in.error = matched.status();
@@ -709,6 +708,10 @@ Status Filter::BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec) {
 const text::TextQuery* Filter::text_query() const { return text_ ? text_->query.get() : nullptr; }
 
 double Filter::TextScore(const Document& doc) const {
+  return TextScore(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()));
+}
+
+double Filter::TextScore(std::string_view doc) const {
   if (text_ == nullptr || text_->query == nullptr) return 0;
   return text_->query->Score(doc, *text_->spec);
 }

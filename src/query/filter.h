@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <bson/bson.h>
 
@@ -95,6 +96,7 @@ class Filter {
   const text::TextQuery* text_query() const;
   // A matching document's {$meta: "textScore"}; 0 without a bound $text.
   double TextScore(const Document& doc) const;
+  double TextScore(std::string_view doc_bytes) const;
   // Whether the filter holds an $expr (whose evaluation may want variables).
   bool has_expr() const { return has_expr_; }
 

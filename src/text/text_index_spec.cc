@@ -320,13 +320,12 @@ class StringWalk {
 
 }  // namespace
 
-Status TextIndexSpec::ForEachString(const Document& doc, const StringVisitor& fn) const {
+Status TextIndexSpec::ForEachString(std::string_view doc, const StringVisitor& fn) const {
   StringWalk walk(*this, weights_, fn);
-  return walk.Visit(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()), "", false,
-                    default_language_);
+  return walk.Visit(doc, "", false, default_language_);
 }
 
-Status TextIndexSpec::TermScores(const Document& doc, std::map<std::string, double>* scores) const {
+Status TextIndexSpec::TermScores(std::string_view doc, std::map<std::string, double>* scores) const {
   scores->clear();
   return ForEachString(doc, [&](std::string_view value, double weight, const TextLanguage& language) {
     ScoreString(value, weight, language, scores);

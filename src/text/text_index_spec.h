@@ -40,13 +40,20 @@ class TextIndexSpec {
   // language_override that is not a string), 17262 (a language Docket does
   // not know).
   using StringVisitor = std::function<void(std::string_view value, double weight, const TextLanguage& language)>;
-  Status ForEachString(const Document& doc, const StringVisitor& fn) const;
+  Status ForEachString(const Document& doc, const StringVisitor& fn) const {
+    return ForEachString(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()), fn);
+  }
+  // The same over a document's bytes (valid BSON).
+  Status ForEachString(std::string_view doc, const StringVisitor& fn) const;
 
   // The score of each term of `doc` (MongoDB's: per string, a term met c
   // times among N terms scores weight * (2 - 2^(1-c)) * (0.5 + 0.5 c / N),
   // times 1.1 when the whole string is that term; summed over strings).
   // Errors: ForEachString's.
-  Status TermScores(const Document& doc, std::map<std::string, double>* scores) const;
+  Status TermScores(std::string_view doc, std::map<std::string, double>* scores) const;
+  Status TermScores(const Document& doc, std::map<std::string, double>* scores) const {
+    return TermScores(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()), scores);
+  }
 
  private:
   const TextLanguage* default_language_ = nullptr;

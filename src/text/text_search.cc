@@ -141,7 +141,7 @@ Result<TextQuery> TextQuery::Make(const TextSearchOptions& options, const TextIn
   return q;
 }
 
-Result<bool> TextQuery::Matches(const Document& doc, const TextIndexSpec& spec) const {
+Result<bool> TextQuery::Matches(std::string_view doc, const TextIndexSpec& spec) const {
   if (terms_.empty()) return false;
   const TokenOptions sensitive{.drop_stop_words = false, .case_sensitive = options_.case_sensitive,
                                .diacritic_sensitive = options_.diacritic_sensitive};
@@ -174,7 +174,7 @@ Result<bool> TextQuery::Matches(const Document& doc, const TextIndexSpec& spec) 
   return true;
 }
 
-double TextQuery::Score(const Document& doc, const TextIndexSpec& spec) const {
+double TextQuery::Score(std::string_view doc, const TextIndexSpec& spec) const {
   std::map<std::string, double> scores;
   if (!spec.TermScores(doc, &scores).ok()) return 0;
   double total = 0;

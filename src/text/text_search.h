@@ -49,10 +49,17 @@ class TextQuery {
   const TextSearchOptions& options() const { return options_; }
 
   // Errors: the spec's (a document's language_override it cannot use).
-  Result<bool> Matches(const Document& doc, const TextIndexSpec& spec) const;
+  // `doc`: a document's bytes (valid BSON).
+  Result<bool> Matches(std::string_view doc, const TextIndexSpec& spec) const;
+  Result<bool> Matches(const Document& doc, const TextIndexSpec& spec) const {
+    return Matches(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()), spec);
+  }
   // The document's textScore: the sum of its scores for terms(). 0 for a
   // document the spec cannot read.
-  double Score(const Document& doc, const TextIndexSpec& spec) const;
+  double Score(std::string_view doc, const TextIndexSpec& spec) const;
+  double Score(const Document& doc, const TextIndexSpec& spec) const {
+    return Score(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()), spec);
+  }
   // explain's parsedTextQuery: {terms, negatedTerms, phrases, negatedPhrases}.
   Document Describe() const;
 
