@@ -88,7 +88,7 @@ const std::vector<std::string> kTerms = {"shepherd", "water", "bread", "sword", 
 const std::vector<std::pair<std::string, std::string>> kPairs = {
     {"lamb", "shepherd"}, {"bread", "wine"},     {"sword", "fire"},  {"light", "darkness"},
     {"river", "mountain"}, {"gold", "silver"}, {"king", "prophet"}, {"sheep", "goat"}};
-const std::vector<std::string> kPhrases = {"living water", "burnt offering", "only begotten", "mercy seat",
+const std::vector<std::string> kPhrases = {"living water", "burnt offering", "holy ghost", "mercy seat",
                                            "still small voice", "daily bread", "good shepherd", "tree of life"};
 
 size_t Pick(int64_t n, size_t k) {

@@ -13,8 +13,10 @@
 
 namespace docket::engine {
 
-// Whether `filter` has a $text (at the top level or under $and: the only
-// places query::Filter accepts one).
+// Whether `filter` has a $text that every match must satisfy (at the top
+// level or under $and): then the text index is the plan. A $text under $or
+// is not (the other branches match without it): such a filter is planned
+// as any other and matched whole, the $text through the bound text index.
 bool HasTextOperator(const Document& filter);
 
 // The collection's text index (ready and not hidden). Errors: IndexNotFound

@@ -285,7 +285,6 @@ struct Level {
   const bson::StringOrder* strings = nullptr;  // the collation strings compare by; null: binary
   std::shared_ptr<TextBinding>* text = nullptr;  // the filter's one $text, once parsed
   bool in_nor = false;   // under $nor (where $text is not allowed)
-  bool in_or = false;    // under $or (where Docket does not plan $text)
   Level operator+(int n) const {
     Level next = *this;
     next.depth += n;
@@ -546,10 +545,6 @@ Result<NodePtr> ParseText(const bson_iter_t& it, Level depth) {
   if (depth.text == nullptr) return BadValue("$text is not allowed in this context");
   if (*depth.text != nullptr) return BadValue("Too many text expressions");
   if (depth.in_nor) return BadValue("text expression not allowed in nor");
-  if (depth.in_or) {
-    return Status(ErrorCode::kNoQueryExecutionPlans,
-                  "$text under $or is not supported by Docket: put $text at the top level or under $and");
-  }
   auto options = text::ParseTextOperator(it);
   if (!options.ok()) return options.status();
   auto binding = std::make_shared<TextBinding>();
@@ -561,11 +556,7 @@ Result<NodePtr> ParseText(const bson_iter_t& it, Level depth) {
 Result<NodePtr> ParseTopLevelOperator(const bson_iter_t& it, Level depth) {
   std::string_view name = Key(it);
   if (name == "$and") return ParseLogical(it, Logic::kAnd, depth);
-  if (name == "$or") {
-    Level under_or = depth;
-    under_or.in_or = true;
-    return ParseLogical(it, Logic::kOr, under_or);
-  }
+  if (name == "$or") return ParseLogical(it, Logic::kOr, depth);
   if (name == "$nor") {
     Level under_nor = depth;
     under_nor.in_nor = true;

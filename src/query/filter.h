@@ -82,10 +82,9 @@ class Filter {
 
   bool matches_everything() const { return root_ == nullptr; }
 
-  // $text (at most one; at the top level or under $and; Too many text
-  // expressions, or BadValue under $nor / $elemMatch, and
-  // NoQueryExecutionPlans under $or, at compile time): its options, null
-  // when the filter has none.
+  // $text (at most one; at the top level, under $and or $or; Too many
+  // text expressions, or BadValue under $nor / $elemMatch, at compile
+  // time): its options, null when the filter has none.
   const text::TextSearchOptions* text_search() const;
   // Binds the $text to the collection's text index: matching needs it (an
   // unbound $text fails the match with IndexNotFound, 27). Call once, after
