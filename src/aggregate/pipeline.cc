@@ -234,6 +234,26 @@ bool MentionsTextScore(const uint8_t* data, size_t len) {
   return false;
 }
 
+// As MongoDB, at parse time: a stage of this pipeline (not of a
+// sub-pipeline, which has its own first stage) reading {$meta: "textScore"}
+// needs a first $match with $text. Location40218 otherwise.
+Status CheckTextScoreAvailable(const Pipeline& p, const std::vector<Document>& stages) {
+  if (!p.uses_text_score) return Status::OK();
+  auto first = p.stages.empty() ? nullptr : std::dynamic_pointer_cast<const MatchSpec>(p.stages[0]);
+  if (first && first->filter().text_search() != nullptr) return Status::OK();
+  for (const Document& stage : stages) {
+    bson_iter_t it;
+    stage.Iterate(&it);
+    if (!bson_iter_next(&it)) continue;
+    const std::string_view name = bson_iter_key(&it);
+    if (name == "$lookup" || name == "$unionWith" || name == "$facet" || name == "$graphLookup") continue;
+    if (MentionsTextScore(stage.data(), stage.size())) {
+      return StageError(40218, "query requires text score metadata, but it is not available");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseContext& ctx) {
@@ -281,6 +301,7 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     DOCKET_RETURN_IF_ERROR(parser->second(only, ctx, &p->stages));
   }
   DOCKET_RETURN_IF_ERROR(Optimize(p.get(), ctx));
+  DOCKET_RETURN_IF_ERROR(CheckTextScoreAvailable(*p, stages));
   return PipelinePtr(p);
 }
 
