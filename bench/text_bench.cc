@@ -88,6 +88,10 @@ const std::vector<std::string> kTerms = {"shepherd", "water", "bread", "sword", 
 const std::vector<std::pair<std::string, std::string>> kPairs = {
     {"lamb", "shepherd"}, {"bread", "wine"},     {"sword", "fire"},  {"light", "darkness"},
     {"river", "mountain"}, {"gold", "silver"}, {"king", "prophet"}, {"sheep", "goat"}};
+// The phrases' inner words are content words or "of", which every system
+// treats alike; a phrase holding another stop word would not ask the same
+// question of PostgreSQL: phraseto_tsquery drops "only" from "only begotten"
+// and finds every verse with "begotten" (24, against 6 in Docket and SQLite).
 const std::vector<std::string> kPhrases = {"living water", "burnt offering", "holy ghost", "mercy seat",
                                            "still small voice", "daily bread", "good shepherd", "tree of life"};
 
