@@ -143,35 +143,41 @@ Result<TextQuery> TextQuery::Make(const TextSearchOptions& options, const TextIn
 
 Result<bool> TextQuery::Matches(std::string_view doc, const TextIndexSpec& spec) const {
   if (terms_.empty()) return false;
+  // Phrases first: a substring test per string, much cheaper than the
+  // terms, and what rejects most of a phrase search's candidates.
+  if (!phrases_.empty() || !negated_phrases_.empty()) {
+    std::vector<bool> phrase_found(phrases_.size(), false);
+    bool negated_phrase_found = false;
+    Status s = spec.ForEachString(doc, [&](std::string_view value, double, const TextLanguage& language) {
+      if (negated_phrase_found) return;
+      const std::string folded = FoldForPhrase(value, options_, language);
+      for (size_t i = 0; i < phrases_.size(); ++i) {
+        if (!phrase_found[i] && folded.find(FoldForPhrase(phrases_[i], options_, language)) != std::string::npos) {
+          phrase_found[i] = true;
+        }
+      }
+      for (const std::string& phrase : negated_phrases_) {
+        if (folded.find(FoldForPhrase(phrase, options_, language)) != std::string::npos) negated_phrase_found = true;
+      }
+    });
+    if (!s.ok()) return s;
+    if (negated_phrase_found) return false;
+    for (bool found : phrase_found) {
+      if (!found) return false;
+    }
+  }
   const TokenOptions sensitive{.drop_stop_words = false, .case_sensitive = options_.case_sensitive,
                                .diacritic_sensitive = options_.diacritic_sensitive};
   bool has_positive = false, has_negated = false;
-  std::vector<bool> phrase_found(phrases_.size(), false);
-  bool negated_phrase_found = false;
   Status s = spec.ForEachString(doc, [&](std::string_view value, double, const TextLanguage& language) {
-    if (!has_positive || !negated_.empty()) {
-      ForEachTerm(value, language, sensitive, [&](std::string term) {
-        if (positive_.count(term) > 0) has_positive = true;
-        if (negated_.count(term) > 0) has_negated = true;
-      });
-    }
-    if (phrases_.empty() && negated_phrases_.empty()) return;
-    const std::string folded = FoldForPhrase(value, options_, language);
-    for (size_t i = 0; i < phrases_.size(); ++i) {
-      if (!phrase_found[i] && folded.find(FoldForPhrase(phrases_[i], options_, language)) != std::string::npos) {
-        phrase_found[i] = true;
-      }
-    }
-    for (const std::string& phrase : negated_phrases_) {
-      if (folded.find(FoldForPhrase(phrase, options_, language)) != std::string::npos) negated_phrase_found = true;
-    }
+    if (has_negated || (has_positive && negated_.empty())) return;  // decided
+    ForEachTerm(value, language, sensitive, [&](std::string term) {
+      if (positive_.count(term) > 0) has_positive = true;
+      if (negated_.count(term) > 0) has_negated = true;
+    });
   });
   if (!s.ok()) return s;
-  if (!has_positive || has_negated || negated_phrase_found) return false;
-  for (bool found : phrase_found) {
-    if (!found) return false;
-  }
-  return true;
+  return has_positive && !has_negated;
 }
 
 double TextQuery::Score(std::string_view doc, const TextIndexSpec& spec) const {

@@ -136,11 +136,35 @@ void ForEachWord(std::string_view text, const TextLanguage& language,
   if (start != std::string_view::npos) fn(text.substr(start));
 }
 
-std::string TermOf(std::string_view word, const TextLanguage& language, TokenOptions options) {
+namespace {
+
+std::string ComputeTermOf(std::string_view word, const TextLanguage& language, TokenOptions options) {
   std::string lowered = FoldWord(word, FoldOptions{.turkish = language.turkish_case});
   if (options.drop_stop_words && IsStopWord(language, lowered)) return std::string();
   std::string stemmed = Stem(language, options.case_sensitive ? word : std::string_view(lowered));
   return options.diacritic_sensitive ? stemmed : StripDiacritics(stemmed);
+}
+
+}  // namespace
+
+std::string TermOf(std::string_view word, const TextLanguage& language, TokenOptions options) {
+  // Words recur (natural text is mostly common words), and folding and
+  // stemming are most of a search's time: a memo per thread of recent
+  // words' terms, keyed by language, options and word; emptied when full.
+  constexpr size_t kMemoMax = 1 << 16;
+  thread_local std::unordered_map<std::string, std::string> memo;
+  thread_local std::string key;
+  key.clear();
+  key.append(reinterpret_cast<const char*>(&language), sizeof(&language));
+  key.push_back(static_cast<char>(options.drop_stop_words | options.case_sensitive << 1 |
+                                  options.diacritic_sensitive << 2));
+  key.append(word);
+  auto found = memo.find(key);
+  if (found != memo.end()) return found->second;
+  if (memo.size() >= kMemoMax) memo.clear();
+  std::string term = ComputeTermOf(word, language, options);
+  memo.emplace(key, term);
+  return term;
 }
 
 void ForEachTerm(std::string_view text, const TextLanguage& language, TokenOptions options,
