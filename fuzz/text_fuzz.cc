@@ -6,7 +6,7 @@
 // Invariants (abort() when broken):
 //   * every word ForEachWord gives is a non-empty piece of the input that
 //     splits into itself again (words hold no delimiter);
-//   * FoldWord and StripDiacritics are idempotent;
+//   * FoldWord and StripDiacritics are idempotent (on valid UTF-8);
 //   * a document matching the query has a positive, finite score;
 //   * a document whose text is the $search string itself matches the query
 //     when the query has a term and no negation and is not case or
@@ -42,6 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (again != word) Fail("a word splits further");
     });
     if (pieces != 1) Fail("a word splits into %d pieces", pieces);
+    // Folding keeps invalid bytes as they are, so removing a diacritic may
+    // join them into a valid sequence: idempotence holds for valid UTF-8
+    // (what documents and BSON strings hold) only.
+    if (!bson_utf8_validate(word.data(), word.size(), false)) return;
     const std::string folded = docket::text::FoldWord(word, {.turkish = language.turkish_case});
     if (docket::text::FoldWord(folded, {.turkish = language.turkish_case}) != folded) Fail("FoldWord not idempotent");
     const std::string stripped = docket::text::StripDiacritics(word);
