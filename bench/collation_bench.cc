@@ -31,6 +31,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using docket::bench::Pg;
+using docket::bench::PgPrepare;
+using docket::bench::PgRows;
 using docket::bench::SqlCheck;
 double g_seconds = 2.0;
 int64_t g_docs = 200000;
@@ -196,22 +198,6 @@ void LoadPostgres(PGconn* pg) {
   PQclear(Pg(pg, "CREATE INDEX people_name ON people(name); CREATE INDEX people_g ON people(g)"));
   PQclear(Pg(pg, "VACUUM ANALYZE people"));
   fmt::print(stderr, "postgres: loaded and indexed in {:.1f}s\n", std::chrono::duration<double>(Clock::now() - start).count());
-}
-
-size_t PgRows(PGconn* pg, const char* statement, const std::vector<std::string>& params) {
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  PGresult* r = PQexecPrepared(pg, statement, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) Die(std::string("postgres: ") + PQerrorMessage(pg));
-  const size_t n = static_cast<size_t>(PQntuples(r));
-  PQclear(r);
-  return n;
-}
-
-void PgPrepare(PGconn* pg, const char* name, const char* sql, int params) {
-  PGresult* r = PQprepare(pg, name, sql, params, nullptr);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(std::string("prepare: ") + PQerrorMessage(pg));
-  PQclear(r);
 }
 
 struct Case {

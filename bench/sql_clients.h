@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace docket::bench {
 
@@ -31,6 +32,25 @@ inline PGresult* Pg(PGconn* pg, const std::string& sql) {
     DieOfSql("postgres: " + std::string(PQerrorMessage(pg)) + " in " + sql);
   }
   return r;
+}
+
+// Runs prepared `statement` with text `params`; the number of rows it
+// returned. Ends the run on an error.
+inline size_t PgRows(PGconn* pg, const char* statement, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  PGresult* r = PQexecPrepared(pg, statement, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) DieOfSql(std::string("postgres: ") + PQerrorMessage(pg));
+  const size_t n = static_cast<size_t>(PQntuples(r));
+  PQclear(r);
+  return n;
+}
+
+// Prepares `sql` as `name`; ends the run on an error.
+inline void PgPrepare(PGconn* pg, const char* name, const char* sql, int params) {
+  PGresult* r = PQprepare(pg, name, sql, params, nullptr);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) DieOfSql(std::string("prepare: ") + PQerrorMessage(pg));
+  PQclear(r);
 }
 
 }  // namespace docket::bench

@@ -39,6 +39,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using docket::bench::Pg;
+using docket::bench::PgPrepare;
+using docket::bench::PgRows;
 using docket::bench::SqlCheck;
 double g_seconds = 2.0;
 
@@ -250,21 +252,6 @@ void LoadPostgres(PGconn* pg, const std::vector<Verse>& verses) {
   fmt::print(stderr, "postgres: loaded and indexed in {:.1f}s\n", std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-size_t PgRows(PGconn* pg, const char* statement, const std::string& param) {
-  const char* values[] = {param.c_str()};
-  PGresult* r = PQexecPrepared(pg, statement, 1, values, nullptr, nullptr, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) Die(std::string("postgres: ") + PQerrorMessage(pg));
-  const size_t n = static_cast<size_t>(PQntuples(r));
-  PQclear(r);
-  return n;
-}
-
-void PgPrepare(PGconn* pg, const char* name, const char* sql, int params) {
-  PGresult* r = PQprepare(pg, name, sql, params, nullptr);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(std::string("prepare: ") + PQerrorMessage(pg));
-  PQclear(r);
-}
-
 struct Case {
   std::string name;
   size_t probes;             // how many probes its list has
@@ -317,7 +304,7 @@ int main(int argc, char** argv) {
                      return docket::bench::DrainDocket(bible.Find(TextFilter(kTerms[Pick(n, kTerms.size())])));
                    },
                    [&](int64_t n) { return SqliteRows(lite, lite_all, kTerms[Pick(n, kTerms.size())]); },
-                   [&](int64_t n) { return PgRows(pg, "term", kTerms[Pick(n, kTerms.size())]); }});
+                   [&](int64_t n) { return PgRows(pg, "term", {kTerms[Pick(n, kTerms.size())]}); }});
   cases.push_back({"two terms OR, top 10 by relevance",
                    kPairs.size(),
                    [](size_t i) { return kPairs[i].first + " " + kPairs[i].second; },
@@ -332,7 +319,7 @@ int main(int argc, char** argv) {
                    },
                    [&](int64_t n) {
                      const auto& [a, b] = kPairs[Pick(n, kPairs.size())];
-                     return PgRows(pg, "top", a + " | " + b);
+                     return PgRows(pg, "top", {a + " | " + b});
                    }});
   cases.push_back({"phrase, every matching verse",
                    kPhrases.size(),
@@ -343,7 +330,7 @@ int main(int argc, char** argv) {
                          bible.Find(TextFilter("\"" + kPhrases[Pick(n, kPhrases.size())] + "\"")));
                    },
                    [&](int64_t n) { return SqliteRows(lite, lite_all, "\"" + kPhrases[Pick(n, kPhrases.size())] + "\""); },
-                   [&](int64_t n) { return PgRows(pg, "phrase", kPhrases[Pick(n, kPhrases.size())]); }});
+                   [&](int64_t n) { return PgRows(pg, "phrase", {kPhrases[Pick(n, kPhrases.size())]}); }});
 
   // Row counts, checked before any timing. The three do not tokenize alike
   // (Docket and PostgreSQL stem with Snowball's English and drop its stop
