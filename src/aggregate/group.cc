@@ -292,9 +292,9 @@ class BucketKey : public expr::Expression {
 
  private:
   expr::ExprPtr group_by_;
-  const bson::StringOrder* strings_;  // the pipeline's collation
   std::vector<Value> boundaries_;
   Value default_;
+  const bson::StringOrder* strings_;  // the pipeline's collation
 };
 
 Status ParseBucket(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out) {
