@@ -126,16 +126,6 @@ void LoadPostgres(PGconn* pg) {
              std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-size_t PgRows(PGconn* pg, const char* statement, const std::vector<std::string>& params) {
-  std::vector<const char*> values;
-  for (const std::string& p : params) values.push_back(p.c_str());
-  PGresult* r = PQexecPrepared(pg, statement, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) Die(std::string("postgres: ") + PQerrorMessage(pg));
-  size_t n = static_cast<size_t>(PQntuples(r));
-  PQclear(r);
-  return n;
-}
-
 std::string PgPlan(PGconn* pg, const std::string& sql) {
   PGresult* r = Pg(pg, "EXPLAIN " + sql);
   std::string out;
