@@ -180,21 +180,9 @@ void LoadPostgres(PGconn* pg) {
   PQclear(Pg(pg, "DROP TABLE IF EXISTS people; DROP COLLATION IF EXISTS ci;"
                  "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);"
                  "CREATE UNLOGGED TABLE people(id bigint PRIMARY KEY, name text COLLATE ci, g bigint, pad text)"));
-  PGresult* copy = PQexec(pg, "COPY people FROM STDIN");
-  if (PQresultStatus(copy) != PGRES_COPY_IN) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(copy);
-  std::string chunk;
-  for (int64_t i = 0; i < g_docs; ++i) {
-    chunk += fmt::format("{}\t{}\t{}\t{}\n", i, NameOf(i, true), GroupOf(i), kPad);
-    if (chunk.size() > (1 << 20) || i + 1 == g_docs) {
-      if (PQputCopyData(pg, chunk.data(), static_cast<int>(chunk.size())) != 1) Die("copy");
-      chunk.clear();
-    }
-  }
-  if (PQputCopyEnd(pg, nullptr) != 1) Die("copy end");
-  PGresult* done = PQgetResult(pg);
-  if (PQresultStatus(done) != PGRES_COMMAND_OK) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(done);
+  docket::bench::PgCopyRows(pg, "COPY people FROM STDIN", g_docs, [](int64_t i) {
+    return fmt::format("{}\t{}\t{}\t{}\n", i, NameOf(i, true), GroupOf(i), kPad);
+  });
   PQclear(Pg(pg, "CREATE INDEX people_name ON people(name); CREATE INDEX people_g ON people(g)"));
   PQclear(Pg(pg, "VACUUM ANALYZE people"));
   fmt::print(stderr, "postgres: loaded and indexed in {:.1f}s\n", std::chrono::duration<double>(Clock::now() - start).count());

@@ -102,24 +102,8 @@ std::string SqlitePlan(sqlite3* db, const std::string& sql) {
 void LoadPostgres(PGconn* pg) {
   auto start = Clock::now();
   PQclear(Pg(pg, "DROP TABLE IF EXISTS docs; CREATE UNLOGGED TABLE docs(id bigint PRIMARY KEY, d jsonb)"));
-  PGresult* copy = PQexec(pg, "COPY docs FROM STDIN");
-  if (PQresultStatus(copy) != PGRES_COPY_IN) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(copy);
-  std::string chunk;
-  for (int64_t i = 0; i < g_docs; ++i) {
-    chunk += std::to_string(i);
-    chunk += '\t';
-    chunk += RowJson(Row(i));
-    chunk += '\n';
-    if (chunk.size() > (1 << 20) || i + 1 == g_docs) {
-      if (PQputCopyData(pg, chunk.data(), static_cast<int>(chunk.size())) != 1) Die("copy");
-      chunk.clear();
-    }
-  }
-  if (PQputCopyEnd(pg, nullptr) != 1) Die("copy end");
-  PGresult* r = PQgetResult(pg);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(r);
+  PgCopyRows(pg, "COPY docs FROM STDIN", g_docs,
+             [](int64_t i) { return std::to_string(i) + '\t' + RowJson(Row(i)) + '\n'; });
   PQclear(Pg(pg, "CREATE UNIQUE INDEX docs_k ON docs (((d->>'k')::bigint)); CREATE INDEX docs_v ON docs (((d->>'v')::bigint))"));
   PQclear(Pg(pg, "VACUUM ANALYZE docs"));
   fmt::print(stderr, "postgres: loaded and indexed in {:.1f}s\n",

@@ -7,7 +7,9 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,28 @@ inline PGresult* Pg(PGconn* pg, const std::string& sql) {
     DieOfSql("postgres: " + std::string(PQerrorMessage(pg)) + " in " + sql);
   }
   return r;
+}
+
+// Loads `rows` rows with `copy_sql` (a COPY ... FROM STDIN), row i being
+// row(i): tab-separated text ending with a newline, sent a megabyte at a
+// time. Ends the run on an error.
+inline void PgCopyRows(PGconn* pg, const std::string& copy_sql, int64_t rows,
+                       const std::function<std::string(int64_t)>& row) {
+  PGresult* copy = PQexec(pg, copy_sql.c_str());
+  if (PQresultStatus(copy) != PGRES_COPY_IN) DieOfSql(std::string("copy: ") + PQerrorMessage(pg));
+  PQclear(copy);
+  std::string chunk;
+  for (int64_t i = 0; i < rows; ++i) {
+    chunk += row(i);
+    if (chunk.size() > (1 << 20) || i + 1 == rows) {
+      if (PQputCopyData(pg, chunk.data(), static_cast<int>(chunk.size())) != 1) DieOfSql("copy");
+      chunk.clear();
+    }
+  }
+  if (PQputCopyEnd(pg, nullptr) != 1) DieOfSql("copy end");
+  PGresult* done = PQgetResult(pg);
+  if (PQresultStatus(done) != PGRES_COMMAND_OK) DieOfSql(std::string("copy: ") + PQerrorMessage(pg));
+  PQclear(done);
 }
 
 // Runs prepared `statement` with text `params`; the number of rows it

@@ -231,22 +231,12 @@ void LoadPostgres(PGconn* pg, const std::vector<Verse>& verses) {
   PQclear(Pg(pg, "DROP TABLE IF EXISTS verses;"
                  "CREATE UNLOGGED TABLE verses(id bigint PRIMARY KEY, book text, chapter int, verse int, text text,"
                  " tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED)"));
-  PGresult* copy = PQexec(pg, "COPY verses(id, book, chapter, verse, text) FROM STDIN");
-  if (PQresultStatus(copy) != PGRES_COPY_IN) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(copy);
-  std::string chunk;
-  for (size_t i = 0; i < verses.size(); ++i) {
-    const Verse& v = verses[i];
-    chunk += fmt::format("{}\t{}\t{}\t{}\t{}\n", v.id, CopyEscape(v.book), v.chapter, v.verse, CopyEscape(v.text));
-    if (chunk.size() > (1 << 20) || i + 1 == verses.size()) {
-      if (PQputCopyData(pg, chunk.data(), static_cast<int>(chunk.size())) != 1) Die("copy");
-      chunk.clear();
-    }
-  }
-  if (PQputCopyEnd(pg, nullptr) != 1) Die("copy end");
-  PGresult* done = PQgetResult(pg);
-  if (PQresultStatus(done) != PGRES_COMMAND_OK) Die(std::string("copy: ") + PQerrorMessage(pg));
-  PQclear(done);
+  docket::bench::PgCopyRows(pg, "COPY verses(id, book, chapter, verse, text) FROM STDIN",
+                            static_cast<int64_t>(verses.size()), [&](int64_t i) {
+                              const Verse& v = verses[static_cast<size_t>(i)];
+                              return fmt::format("{}\t{}\t{}\t{}\t{}\n", v.id, CopyEscape(v.book), v.chapter,
+                                                 v.verse, CopyEscape(v.text));
+                            });
   PQclear(Pg(pg, "CREATE INDEX verses_tsv ON verses USING gin(tsv)"));
   PQclear(Pg(pg, "VACUUM ANALYZE verses"));
   fmt::print(stderr, "postgres: loaded and indexed in {:.1f}s\n", std::chrono::duration<double>(Clock::now() - start).count());
