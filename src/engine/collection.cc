@@ -83,7 +83,6 @@ Status TextScoreUnavailable() {
   return Status(static_cast<ErrorCode>(40218), "query requires text score metadata, but it is not available");
 }
 
-
 // Reads the one record a filter's _id equality points at (no lock).
 Result<std::optional<Document>> ReadById(EngineImpl* engine, rocksdb::Transaction* user_txn,
                                          const storage::CollectionEntry& entry, const Document& id_holder) {
@@ -472,6 +471,18 @@ Result<CompiledModify> CompileModify(const Document& filter, const Document& let
   return out;
 }
 
+// Binds the filter's $text (if any) to the collection's text index, and a
+// {$meta: "textScore"} sort key (findAndModify's) to the filter's scores.
+// REQUIRES: entry->lifecycle held.
+Status BindText(const storage::CollectionEntry* entry, CompiledModify* compiled) {
+  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(entry, &compiled->filter));
+  if (compiled->sort.has_text_score()) {
+    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
+    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
+  }
+  return Status::OK();
+}
+
 // For updates and deletes: an upsert may create the collection; without
 // one, a missing collection is nothing to change.
 // The collation a write's filter is compiled with: the one it names, or the
@@ -519,11 +530,7 @@ Result<UpdateResult> RunUpdate(EngineImpl* engine, const std::string& db, const 
     compiled = CompileModify(filter, options.let, nullptr, source, *collation);
     if (!compiled.ok()) return compiled.status();
   }
-  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
-  if (compiled->sort.has_text_score()) {
-    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
-    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
-  }
+  DOCKET_RETURN_IF_ERROR(BindText(guard->entry.get(), &*compiled));
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, &*compiled->update, options.upsert};
   request.hint = &options.hint;
   request.collation = collation->get();
@@ -573,11 +580,7 @@ Result<DeleteResult> RunDelete(EngineImpl* engine, const std::string& db, const 
     compiled = CompileModify(filter, options.let, nullptr, UpdateSource{}, *collation);
     if (!compiled.ok()) return compiled.status();
   }
-  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
-  if (compiled->sort.has_text_score()) {
-    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
-    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
-  }
+  DOCKET_RETURN_IF_ERROR(BindText(guard->entry.get(), &*compiled));
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort, nullptr, false};
   request.hint = &options.hint;
   request.collation = collation->get();
@@ -610,11 +613,7 @@ Result<FindAndModifyResult> RunFindAndModify(EngineImpl* engine, const std::stri
     compiled = CompileModify(filter, options.let, &sort, source, *collation);
     if (!compiled.ok()) return compiled.status();
   }
-  DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &compiled->filter));
-  if (compiled->sort.has_text_score()) {
-    if (compiled->filter.text_search() == nullptr) return TextScoreUnavailable();
-    compiled->sort.set_text_score([filter = &compiled->filter](const Document& d) { return filter->TextScore(d); });
-  }
+  DOCKET_RETURN_IF_ERROR(BindText(guard->entry.get(), &*compiled));
   engine::ModifyRequest request{&filter, &compiled->filter, &compiled->sort,
                                 compiled->update ? &*compiled->update : nullptr, upsert, &sort};
   request.hint = &hint;
