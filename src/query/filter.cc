@@ -696,7 +696,6 @@ Status Filter::BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec) {
   return Status::OK();
 }
 
-const text::TextQuery* Filter::text_query() const { return text_ ? text_->query.get() : nullptr; }
 
 double Filter::TextScore(const Document& doc) const {
   return TextScore(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()));

@@ -91,8 +91,6 @@ class Filter {
   // Compile and before the filter is shared. Errors: an unsupported
   // $language. Does nothing without $text.
   Status BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec);
-  // After BindTextIndex: the query as the index reads it; null otherwise.
-  const text::TextQuery* text_query() const;
   // A matching document's {$meta: "textScore"}; 0 without a bound $text.
   double TextScore(const Document& doc) const;
   double TextScore(std::string_view doc_bytes) const;
