@@ -2,8 +2,8 @@
 # Installs what Docket needs from Debian 12's archive, if anything is missing.
 set -euo pipefail
 packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev libfmt-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev libpcre2-dev libicu-dev libssl-dev libstemmer-dev liblingua-stopwords-perl
-          libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libpq-dev libhiredis-dev libjemalloc-dev postgresql redis-server bible-kjv  # bible-kjv: the text benchmark's corpus
+          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libasio-dev libpcre2-dev libicu-dev libssl-dev libstemmer-dev liblingua-stopwords-perl libs2-dev libabsl-dev
+          libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libpq-dev libhiredis-dev libjemalloc-dev postgresql postgresql-15-postgis-3 redis-server bible-kjv  # bible-kjv: the text benchmark's corpus; PostGIS: the geo benchmark
           python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard
           python3-venv python3-pip python3-setuptools  # the pytest plugin (python/) installed as users install it
           clang-14 libclang-rt-14-dev llvm-14

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "aggregate/geo_near.h"
 #include "aggregate/stages.h"
 #include "bson/builder.h"
 #include "bson/value.h"
@@ -57,6 +58,7 @@ const std::unordered_map<std::string_view, StageParser>& Parsers() {
     for (auto family : {TransformStages(), FlowStages(), GroupStages(), JoinStages(), OutputStages()}) {
       for (const StageEntry& e : family) t.emplace(e.name, e.parse);
     }
+    t.emplace("$geoNear", &GeoNearSpec::Parse);
     return t;
   }();
   return table;
@@ -274,7 +276,7 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     std::string_view name = KeyOf(only);
     auto parser = Parsers().find(name);
     static const std::string_view kKnownElsewhere[] = {
-        "$setWindowFields", "$densify", "$fill", "$geoNear", "$search", "$searchMeta",
+        "$setWindowFields", "$densify", "$fill", "$search", "$searchMeta",
         "$collStats", "$indexStats", "$currentOp", "$listSessions", "$listLocalSessions", "$planCacheStats",
         "$listSearchIndexes", "$shardedDataDistribution"};
     if (name == "$changeStream") {  // a change stream's own is taken off first (change_stream.h)
@@ -286,6 +288,9 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     }
     if (parser == Parsers().end()) {
       return StageError(40324, "Unrecognized pipeline stage name: '" + std::string(name) + "'");
+    }
+    if (name == "$geoNear" && i != 0) {
+      return StageError(40602, "$geoNear is only valid as the first stage in a pipeline");
     }
     if (ctx.in_facet && ForbiddenInFacet(name)) {
       return StageError(40600, std::string(name) + " is not allowed to be used within a $facet stage");
@@ -406,6 +411,16 @@ Result<StagePtr> OpenOnCollection(const Pipeline& pipeline, const std::string& n
     auto view = engine::ResolveView(ctx.engine, ctx.db, definition, ctx.read.transaction);
     if (!view.ok()) return view.status();
     return OpenOnView(pipeline, *view, ctx, extra_filter, hint);
+  }
+  if (!pipeline.stages.empty()) {
+    if (const auto* geo_near = dynamic_cast<const GeoNearSpec*>(pipeline.stages[0].get())) {
+      if (extra_filter != nullptr) {
+        return StageError(40602, "$geoNear is only valid as the first stage in a pipeline");
+      }
+      auto source = geo_near->OpenSource(guard->entry, ctx, UserTxn(ctx));
+      if (!source.ok()) return source.status();
+      return OpenOn(pipeline, 1, std::move(source).value(), ctx);
+    }
   }
   size_t first = 0;
   const MatchSpec* match = nullptr;

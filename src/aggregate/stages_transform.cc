@@ -39,6 +39,7 @@ Status ParseMatch(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr
   Document doc = SubDocument(arg);
   auto filter = query::Filter::Compile(doc, ctx.scope, ctx.collation);
   if (!filter.ok()) return filter.status();
+  if (filter->near_query() != nullptr) return query::NearNotAllowed();  // the $geoNear stage orders by distance
   out->push_back(std::make_shared<MatchSpec>(std::move(doc), std::move(filter).value()));
   return Status::OK();
 }

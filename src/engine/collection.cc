@@ -1,5 +1,6 @@
 // Collection: the public operations, each a thin composition of the query,
 // update and write-path pieces.
+#include <limits>
 #include <algorithm>
 #include <map>
 
@@ -79,6 +80,12 @@ using engine::EntryGuard;
 namespace {
 
 // MongoDB's error for {$meta: "textScore"} in a query without $text.
+// A matching document's distance from the filter's $near centre.
+double NearDistanceOf(const query::Filter& filter, const Document& doc) {
+  return filter.NearDistance(std::string_view(reinterpret_cast<const char*>(doc.data()), doc.size()))
+      .value_or(std::numeric_limits<double>::infinity());
+}
+
 Status TextScoreUnavailable() {
   return Status(static_cast<ErrorCode>(40218), "query requires text score metadata, but it is not available");
 }
@@ -214,11 +221,23 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     }
     DOCKET_RETURN_IF_ERROR(engine::BindTextSearch(guard->entry.get(), &*filter));
   }
+  const bool near = filter->near_query() != nullptr;
+  if (near) {
+    if (options.tailable) return Status(ErrorCode::kBadValue, "geoNear and tailable cursor not allowed in same query");
+    bson_iter_t natural;
+    if (sort_doc.Find("$natural", &natural)) {
+      return Status(ErrorCode::kBadValue, "geoNear expression not allowed with $natural sort order");
+    }
+  }
   DOCKET_RETURN_IF_ERROR(engine::RewriteNaturalSort(&sort_doc, &hint_spec));
   auto sort = query::SortSpec::Compile(sort_doc, collation->get());
   if (!sort.ok()) return sort.status();
   if ((sort->has_text_score() || projection->needs_text_score()) && !text_search) return TextScoreUnavailable();
   if (sort->has_text_score()) sort_doc = Document();  // no index gives the score's order
+  if (projection->needs_geo_near() && !near) {
+    return Status(ErrorCode::kBadValue, "query requires geoNearDistance or geoNearPoint metadata, but it is not "
+                                        "available: the filter has no $near, $nearSphere or $geoNear");
+  }
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative");
 
   auto shape = std::make_shared<engine::FindStream::Shape>();
@@ -249,7 +268,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     return cursor(std::make_unique<engine::TailStream>(engine_, guard->entry, shape));
   }
 
-  if (shape->filter.id_equality() && hint->index == nullptr) {
+  if (shape->filter.id_equality() && hint->index == nullptr && !near) {
     // A point lookup: at most one document.
     auto found = ReadById(engine_, user_txn, *guard->entry, *shape->filter.id_equality());
     if (!found.ok()) return found.status();
@@ -268,7 +287,8 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
                        collation->get());
   if (!opened.ok()) return opened.status();
   std::unique_ptr<engine::DocumentScan> scan = std::move(opened).value();
-  if (sort->empty() || plan.provides_sort) {
+  const bool nearest_first = near && sort->empty();  // $near's own order, when no sort overrides it
+  if ((sort->empty() || plan.provides_sort) && !nearest_first) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));
   }
@@ -281,6 +301,7 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
   if (sort->has_text_score()) {
     sort->set_text_score([matches](const Document& d) { return matches->filter.TextScore(d); });
   }
+  if (nearest_first) *sort = query::SortSpec::ByComputed([matches](const Document& d) { return NearDistanceOf(matches->filter, d); });
   engine::FindStream source(std::move(scan), guard->entry, matches);
   const size_t keep = shape->limit < 0 ? SIZE_MAX : static_cast<size_t>(shape->skip + shape->limit);
   engine::Sorter sorter(engine_, *sort, keep,

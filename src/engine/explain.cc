@@ -32,6 +32,17 @@ bson_t* BeginTextMatch(bson_t* parent, const engine::PlanSummary& plan, bson_t* 
   return input;
 }
 
+// A $near plan's root, as MongoDB's: {stage: "GEO_NEAR_2DSPHERE",
+// keyPattern, indexName, indexVersion, inputStage: ...}; as BeginTextMatch.
+bson_t* BeginGeoNear(bson_t* parent, const engine::PlanSummary& plan, bson_t* input) {
+  BSON_APPEND_UTF8(parent, "stage", "GEO_NEAR_2DSPHERE");
+  bson::AppendDocument(parent, "keyPattern", plan.key_pattern);
+  BSON_APPEND_UTF8(parent, "indexName", plan.index_name.c_str());
+  BSON_APPEND_INT32(parent, "indexVersion", 2);
+  BSON_APPEND_DOCUMENT_BEGIN(parent, "inputStage", input);
+  return input;
+}
+
 // {stage: "FETCH", inputStage: {stage: "IXSCAN", ...}} or {stage: "COLLSCAN"},
 // under SORT when the scan does not give the order.
 void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, const Document& filter,
@@ -53,6 +64,7 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
   }
   bson_t text_input;
   if (plan.text) leaf_parent = BeginTextMatch(leaf_parent, plan, &text_input);
+  if (plan.geo_near) leaf_parent = BeginGeoNear(leaf_parent, plan, &text_input);
   if (plan.index_name.empty()) {
     BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
     bson::AppendDocument(leaf_parent, "filter", filter);
@@ -74,7 +86,7 @@ void AppendPlan(bson_t* out, const char* key, const engine::PlanSummary& plan, c
     bson::AppendDocument(&scan, "indexBounds", plan.text ? Document() : plan.bounds);
     bson_append_document_end(leaf_parent, &scan);
   }
-  if (plan.text) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
+  if (plan.text || plan.geo_near) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
   if (in_memory_sort) bson_append_document_end(&stage, &input);
   bson_append_document_end(out, &stage);
 }
@@ -111,6 +123,7 @@ void AppendStages(bson_t* out, const engine::PlanSummary& plan, const Document& 
   }
   bson_t text_input;
   if (plan.text) leaf_parent = BeginTextMatch(leaf_parent, plan, &text_input);
+  if (plan.geo_near) leaf_parent = BeginGeoNear(leaf_parent, plan, &text_input);
   if (plan.index_name.empty()) {
     BSON_APPEND_UTF8(leaf_parent, "stage", "COLLSCAN");
     BSON_APPEND_INT64(leaf_parent, "nReturned", counts.matched);
@@ -132,7 +145,7 @@ void AppendStages(bson_t* out, const engine::PlanSummary& plan, const Document& 
     BSON_APPEND_INT64(&scan, "keysExamined", counts.keys);
     bson_append_document_end(leaf_parent, &scan);
   }
-  if (plan.text) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
+  if (plan.text || plan.geo_near) bson_append_document_end(in_memory_sort ? &input : &stage, &text_input);
   if (in_memory_sort) bson_append_document_end(&stage, &input);
   bson_append_document_end(out, &stage);
 }

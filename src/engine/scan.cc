@@ -13,6 +13,7 @@
 #include "engine/indexes.h"
 #include "engine/natural_scan.h"
 #include "engine/point_reads.h"
+#include "engine/geo_plan.h"
 #include "engine/text_plan.h"
 #include "engine/write_path.h"
 #include "index/implication.h"
@@ -563,6 +564,35 @@ Result<index::Plan> PlanText(const storage::CollectionEntry& entry, const Docume
   return PlanTextSearch(*text_index, filter, describe);
 }
 
+// The geo plan `filter` must have: its $near's 2dsphere index, or, with a
+// hint naming a 2dsphere index, that index's cells of the filter's region.
+// Nothing when neither applies. Errors: PlanNear's; BadValue for a $natural
+// hint with $near, and for a 2dsphere index hinted without a geo predicate
+// on its field (it holds only documents with geometries).
+Result<std::optional<index::Plan>> RequiredGeoPlan(const storage::CollectionEntry& entry, const Document& filter,
+                                                   const ResolvedHint& hint, bool describe) {
+  if (HasNearOperator(filter)) {
+    if (hint.present && hint.natural != 0) {
+      return Status(ErrorCode::kBadValue, "geoNear expression not allowed with $natural hint");
+    }
+    static const index::Index* const kNoIndex = reinterpret_cast<const index::Index*>(&kNoIndex);
+    const index::Index* hinted = !hint.present ? nullptr : hint.index != nullptr ? hint.index.get() : kNoIndex;
+    auto plan = PlanNear(entry, filter, hinted, describe);
+    if (!plan.ok()) return plan.status();
+    return std::optional<index::Plan>(std::move(plan).value());
+  }
+  if (hint.present && hint.index != nullptr && IsGeoIndex(*hint.index)) {
+    auto plan = PlanGeoRegion(entry, filter, hint.index.get(), describe);
+    if (!plan) {
+      return Status(ErrorCode::kBadValue, "hint: the 2dsphere index '" + hint.index->name() +
+                                              "' holds only documents with geometries and answers geo queries on "
+                                              "its fields only");
+    }
+    return plan;
+  }
+  return std::optional<index::Plan>();
+}
+
 }  // namespace
 
 Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, const Document& filter,
@@ -576,9 +606,15 @@ Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, c
     summary->text = true;
     return Status::OK();
   }
+  auto geo = RequiredGeoPlan(entry, filter, hint, /*describe=*/true);
+  if (!geo.ok()) return geo.status();
   ReadViewPool::View view;
-  index::Plan plan = PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view, collation);
-  engine->read_views->Release(std::move(view));
+  index::Plan plan = *geo ? std::move(**geo)
+                          : PlanAtSnapshot(engine, nullptr, entry, filter, sort, /*describe=*/true, hint, &view, collation);
+  if (!*geo) engine->read_views->Release(std::move(view));
+  if (plan.index == nullptr && !hint.present) {
+    if (auto region = PlanGeoRegion(entry, filter, nullptr, /*describe=*/true)) plan = std::move(*region);
+  }
   *summary = PlanSummary();
   if (plan.index == nullptr) {
     summary->reverse = hint.natural < 0;
@@ -586,6 +622,7 @@ Status DescribePlan(EngineImpl* engine, const storage::CollectionEntry& entry, c
     return id_index ? Status::OK() : CheckTableScanAllowed(engine, entry, filter, sort, hint);
   }
   Summarize(plan, summary);
+  summary->geo_near = *geo && HasNearOperator(filter);
   return Status::OK();
 }
 
@@ -609,7 +646,19 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
     return std::unique_ptr<DocumentScan>(
         std::make_unique<IndexScan>(engine, user_txn, std::move(view), entry.id, *text_plan, /*expected=*/0));
   }
-  index::Plan plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view, collation);
+  auto geo = RequiredGeoPlan(entry, filter, hint, describe);
+  if (!geo.ok()) return geo.status();
+  index::Plan plan;
+  if (*geo) {
+    plan = std::move(**geo);
+    if (user_txn != nullptr) TransactionSnapshot(user_txn);
+    else view = engine->read_views->Acquire();
+  } else {
+    plan = PlanAtSnapshot(engine, user_txn, entry, filter, sort, describe, hint, &view, collation);
+    if (plan.index == nullptr && !hint.present) {
+      if (auto region = PlanGeoRegion(entry, filter, nullptr, describe)) plan = std::move(*region);
+    }
+  }
   if (plan.index == nullptr) {
     if (!(hint.present && hint.natural == 0)) {  // not the _id index: a collection scan
       Status allowed = CheckTableScanAllowed(engine, entry, filter, sort, hint);
@@ -636,8 +685,13 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
     return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }
   if (!describe) plan.index->accesses().Record();
-  if (!describe && MetricsCollecting()) NotePlan(PlanSummaryText("IXSCAN", plan.index->key_pattern()));
-  if (summary != nullptr) Summarize(plan, summary);
+  if (!describe && MetricsCollecting()) {
+    NotePlan(PlanSummaryText(*geo && HasNearOperator(filter) ? "GEO_NEAR_2DSPHERE" : "IXSCAN", plan.index->key_pattern()));
+  }
+  if (summary != nullptr) {
+    Summarize(plan, summary);
+    summary->geo_near = *geo && HasNearOperator(filter);
+  }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   const bool entries_only = entries_if_exact && plan.exact;
   if (summary != nullptr) summary->entries_only = entries_only;
@@ -649,6 +703,8 @@ Result<std::optional<int64_t>> CountExactMatches(EngineImpl* engine, rocksdb::Tr
                                                  const storage::CollectionEntry& entry, const Document& filter,
                                                  const ResolvedHint& hint, const text::Collator* collation) {
   if (HasTextOperator(filter)) return std::optional<int64_t>();  // counted through the text plan's matches
+  if (HasNearOperator(filter)) return std::optional<int64_t>();  // counted through the geo plan's matches
+  if (hint.present && hint.index != nullptr && IsGeoIndex(*hint.index)) return std::optional<int64_t>();
   ReadViewPool::View view;
   index::Plan plan =
       PlanAtSnapshot(engine, user_txn, entry, filter, Document(), /*describe=*/false, hint, &view, collation);

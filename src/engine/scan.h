@@ -117,6 +117,9 @@ struct PlanSummary {
   // A $text plan: the text index's entries of the query's terms; `bounds`
   // then holds {indexPrefix, parsedTextQuery, textIndexVersion}.
   bool text = false;
+  // A $near plan: its 2dsphere index's cells, nearest first (explain's
+  // GEO_NEAR_2DSPHERE).
+  bool geo_near = false;
   bool entries_only = false;  // it reads index entries only: its values are empty (see OpenScan)
   // The index's kind, as MongoDB's IXSCAN stage reports it.
   bool multikey = false, unique = false, sparse = false, partial = false;

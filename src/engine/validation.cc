@@ -227,6 +227,7 @@ Result<storage::ValidationRules> CheckValidationRules(std::string_view db, std::
   if (filter.ok() && filter->text_search() != nullptr) {
     return Status(ErrorCode::kQueryFeatureNotAllowed, "$text is not allowed in this context");
   }
+  if (filter.ok() && filter->near_query() != nullptr) return query::NearNotAllowed();
   return storage::ValidationRules{validator, level, action};
 }
 

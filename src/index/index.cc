@@ -65,7 +65,7 @@ Status CheckKeyPattern(const bson_iter_t& key) {
         }
         continue;
       }
-      if (kind == "text") continue;  // checked by text::NormalizeTextIndex
+      if (kind == "text" || kind == "2dsphere") continue;  // checked by text::NormalizeTextIndex / NormalizeSphereOptions
       if (kind == "2d" || kind == "2dsphere" || kind == "geoHaystack") {
         return CannotCreate("'" + kind + "' indexes are not supported by this version of Docket");
       }
@@ -97,6 +97,107 @@ bool HasHashedField(const Document& key_pattern) {
     if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "hashed") return true;
   }
   return false;
+}
+
+bool HasSphereField(const Document& key_pattern) {
+  bson_iter_t it;
+  key_pattern.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "2dsphere") return true;
+  }
+  return false;
+}
+
+// A 2dsphere index's options, checked (MongoDB's codes) and completed with
+// the version (3, the only one Docket builds) and, when given, the levels
+// and cell budget of its coverings, into *options.
+Status NormalizeSphereOptions(const Document& spec, Document* options) {
+  bson::Builder out;
+  bson_iter_t it;
+  std::optional<int> coarsest, finest, max_cells;
+  spec.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view field = bson_iter_key(&it);
+    if (field == "2dsphereIndexVersion") {
+      if (!bson::IsNumber(bson_iter_type(&it))) {
+        return CannotCreate("Invalid type for geo index version { 2dsphereIndexVersion: " +
+                            std::string(bson::ValueToJson(it)) + " }, only versions: [3] are supported");
+      }
+      const double version = bson::NumberAsDouble(it);
+      if (version != 3) {
+        return CannotCreate("unsupported geo index version { 2dsphereIndexVersion: " + std::string(bson::ValueToJson(it)) +
+                            " }, only versions: [3] are supported (versions 1 and 2 are MongoDB's older formats, "
+                            "which this version of Docket does not build)");
+      }
+      continue;
+    }
+    std::optional<int>* target = field == "coarsestIndexedLevel" ? &coarsest
+                                 : field == "finestIndexedLevel" ? &finest
+                                 : field == "maxCellsInCovering" ? &max_cells
+                                                                 : nullptr;
+    if (target == nullptr) continue;
+    if (!bson::IsNumber(bson_iter_type(&it))) {
+      return Status(ErrorCode::kTypeMismatch, std::string(field) + " must be a number, not " +
+                                                  std::string(bson::ValueToJson(it)));
+    }
+    *target = static_cast<int>(bson::NumberAsDouble(it));
+  }
+  const geo::CoverParams defaults;
+  if (coarsest && *coarsest < 0) return Status(static_cast<ErrorCode>(16747), "coarsestIndexedLevel must be >= 0");
+  if (finest && *finest > 30) return Status(static_cast<ErrorCode>(16748), "finestIndexedLevel must be <= 30");
+  if (finest.value_or(defaults.finest_level) < coarsest.value_or(defaults.coarsest_level)) {
+    return Status(static_cast<ErrorCode>(16749), "finestIndexedLevel must be >= coarsestIndexedLevel");
+  }
+  if (max_cells && *max_cells < 1) {
+    return CannotCreate("maxCellsInCovering must be >= 1, not " + std::to_string(*max_cells));
+  }
+  BSON_APPEND_INT32(out.get(), "2dsphereIndexVersion", 3);
+  if (coarsest) BSON_APPEND_INT32(out.get(), "coarsestIndexedLevel", *coarsest);
+  if (finest) BSON_APPEND_INT32(out.get(), "finestIndexedLevel", *finest);
+  if (max_cells) BSON_APPEND_INT32(out.get(), "maxCellsInCovering", *max_cells);
+  *options = out.Finish();
+  return Status::OK();
+}
+
+// The keys of a 2dsphere field (Index::KeysFor): every cell of the
+// geometry at its path (of each, through arrays above its end), as
+// SphereCellKey. *present tells whether the field
+// holds anything to index: missing, null, undefined, [] and {} do not.
+Status SphereFieldKeys(const Document& doc, const IndexField& field, const geo::CoverParams& cover,
+                       std::vector<std::string>* out, bool* present) {
+  Status error;
+  std::vector<uint64_t> cells;
+  bson::VisitPath(
+      doc.data(), doc.size(), field.path,
+      [&](const bson_iter_t* value) {
+        if (value == nullptr) return false;
+        const bson_type_t type = bson_iter_type(value);
+        if (type == BSON_TYPE_NULL || type == BSON_TYPE_UNDEFINED) return false;
+        if ((type == BSON_TYPE_ARRAY || type == BSON_TYPE_DOCUMENT) && bson::SubDocumentBytes(*value).size() <= 5) {
+          return false;  // [] and {}
+        }
+        *present = true;
+        // The value whole: mongod does not expand an array at the end of a
+        // 2dsphere field's path (an array of points is not a geometry).
+        auto geometry = geo::Geometry::Parse(*value);
+        Status parsed = geometry.ok() ? geometry->SphereCells(cover, &cells) : geometry.status();
+        if (!parsed.ok()) {
+          error = Status(static_cast<ErrorCode>(16755),
+                         "Can't extract geo keys: " + doc.ToJson() + "  " + parsed.message());
+          return true;  // stop
+        }
+        return false;
+      },
+      bson::VisitOptions{.expand_leaf_arrays = false});
+  DOCKET_RETURN_IF_ERROR(error);
+  if (*present && cells.empty()) {
+    return Status(static_cast<ErrorCode>(16756),
+                  "Unable to generate keys for (likely malformed) geometry: " + doc.ToJson());
+  }
+  for (uint64_t cell : cells) out->push_back(SphereCellKey(cell));
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return Status::OK();
 }
 
 // The key of a hashed field: the encoding of MongoDB's hash of its value
@@ -194,6 +295,18 @@ std::string TextTermKey(std::string_view term) {
   return key;
 }
 
+std::string SphereCellKey(uint64_t cell) {
+  bson_t b = BSON_INITIALIZER;
+  bson_append_int64(&b, "", 0, static_cast<int64_t>(cell));
+  bson_iter_t it;
+  bson_iter_init(&it, &b);
+  bson_iter_next(&it);
+  std::string key;
+  bson::AppendKeyValue(&key, it);
+  bson_destroy(&b);
+  return key;
+}
+
 std::string DefaultName(const Document& key_pattern) {
   std::string name;
   bson_iter_t it;
@@ -222,7 +335,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
   bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
   std::optional<bson_iter_t> expire, background, drop_dups;
-  bool text_options = false;
+  bool text_options = false, sphere_options = false;
   spec.Iterate(&it);
   while (bson_iter_next(&it)) {
     std::string_view field = bson_iter_key(&it);
@@ -250,6 +363,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
       if (compiled.ok() && compiled->text_search() != nullptr) {
         compiled = Status(ErrorCode::kBadValue, "$text is not allowed in this context");
       }
+      if (compiled.ok() && compiled->near_query() != nullptr) compiled = query::NearNotAllowed();
       if (!compiled.ok()) {
         return CannotCreate("Error in specification " + spec.ToJson() + " :: caused by :: " +
                             compiled.status().message());
@@ -290,6 +404,9 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     } else if (field == "weights" || field == "default_language" || field == "language_override" ||
                field == "textIndexVersion") {
       text_options = true;  // read by text::NormalizeTextIndex
+    } else if (field == "2dsphereIndexVersion" || field == "coarsestIndexedLevel" || field == "finestIndexedLevel" ||
+               field == "maxCellsInCovering") {
+      sphere_options = true;  // read by NormalizeSphereOptions
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
                     "The field '" + std::string(field) + "' is not valid for an index specification" +
@@ -325,6 +442,15 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     return CannotCreate("text index options (weights, default_language, language_override, textIndexVersion) "
                         "are only valid on a text index. Specification: " + spec.ToJson());
   }
+  std::optional<Document> sphere_spec_options;
+  if (HasSphereField(*key)) {
+    Document options;
+    DOCKET_RETURN_IF_ERROR(NormalizeSphereOptions(spec, &options));
+    sphere_spec_options = std::move(options);
+  } else if (sphere_options) {
+    return CannotCreate("2dsphere index options (2dsphereIndexVersion, coarsestIndexedLevel, finestIndexedLevel, "
+                        "maxCellsInCovering) are only valid on a 2dsphere index. Specification: " + spec.ToJson());
+  }
   if (unique && HasHashedField(*key)) {
     return Status(static_cast<ErrorCode>(16764),
                   "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
@@ -345,9 +471,10 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
   if (prepare_unique && !unique) BSON_APPEND_BOOL(out.get(), "prepareUnique", true);
   if (background) docket::bson::AppendElement(out.get(), "background", -1, &*background);
   if (drop_dups) docket::bson::AppendElement(out.get(), "dropDups", -1, &*drop_dups);
-  if (text_spec_options) {
+  for (const auto* options : {&text_spec_options, &sphere_spec_options}) {
+    if (!*options) continue;
     bson_iter_t option;
-    text_spec_options->Iterate(&option);
+    (*options)->Iterate(&option);
     while (bson_iter_next(&option)) docket::bson::AppendElement(out.get(), bson_iter_key(&option), -1, &option);
   }
   return out.Finish();
@@ -355,7 +482,8 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
 
 bool SameOptions(const Document& a, const Document& b) {
   for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation",
-                            "weights", "default_language", "language_override"}) {
+                            "weights", "default_language", "language_override",
+                            "coarsestIndexedLevel", "finestIndexedLevel", "maxCellsInCovering"}) {
     if (!SameField(a, b, field)) return false;
   }
   return true;
@@ -389,6 +517,12 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
       index->hidden_ = bson_iter_as_bool(&it);
     } else if (field == "prepareUnique") {
       index->prepare_unique_ = bson_iter_as_bool(&it);
+    } else if (field == "coarsestIndexedLevel") {
+      index->sphere_cover_.coarsest_level = static_cast<int>(bson_iter_as_int64(&it));
+    } else if (field == "finestIndexedLevel") {
+      index->sphere_cover_.finest_level = static_cast<int>(bson_iter_as_int64(&it));
+    } else if (field == "maxCellsInCovering") {
+      index->sphere_cover_.max_cells = static_cast<int>(bson_iter_as_int64(&it));
     }
   }
   if (!index->partial_filter_.empty()) {
@@ -404,8 +538,13 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
     if (dotted == "_ftsx") continue;  // the text part is one field, _fts
     const bool hashed = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "hashed";
     const bool text = dotted == "_fts";
-    index->fields_.push_back(
-        {bson::SplitPath(dotted), dotted, !hashed && !text && bson_iter_as_double(&key) < 0, hashed, text});
+    const bool sphere = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "2dsphere";
+    index->fields_.push_back({bson::SplitPath(dotted), dotted,
+                              !hashed && !text && !sphere && bson_iter_as_double(&key) < 0, hashed, text, sphere});
+    if (sphere) {
+      index->has_sphere_ = true;
+      index->multikey_.store(true);  // a shape has several cells: record ids are de-duplicated on reads
+    }
   }
   if (text::IsTextKeyPattern(index->key_pattern_)) {
     auto text_spec = text::TextIndexSpec::FromIndexSpec(spec);
@@ -425,6 +564,7 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
   if (partial_ != nullptr && !partial_->Matches(doc)) return Status::OK();
   std::vector<std::vector<std::string>> per_field(fields_.size());
   bool found_any = false;
+  bool geo_present = false;  // a 2dsphere index holds only documents with a geometry on one of its fields
   // Two fields may both be arrays only through the same array ({"a.b", "a.c"}
   // over a: [{b, c}, ...]); their keys are then the product, as MongoDB's.
   const IndexField* array_field = nullptr;
@@ -436,6 +576,15 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
       if (scores.empty()) return Status::OK();  // no term: the document is not in the index
       for (const auto& [term, score] : scores) per_field[i].push_back(TextTermKey(term));
       found_any = true;
+      continue;
+    }
+    if (fields_[i].sphere) {
+      DOCKET_RETURN_IF_ERROR(SphereFieldKeys(doc, fields_[i], sphere_cover_, &per_field[i], &geo_present));
+      if (per_field[i].empty()) {
+        std::string null_key;  // a missing geometry field of a compound index is null there
+        bson::AppendKeyNull(&null_key);
+        per_field[i].push_back(std::move(null_key));
+      }
       continue;
     }
     if (text_ != nullptr) {
@@ -472,7 +621,8 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
     array_field = &fields_[i];
     array_prefix = prefix;
   }
-  if (sparse_ && !found_any) return Status::OK();
+  if (has_sphere_ && !geo_present) return Status::OK();
+  if (sparse_ && !has_sphere_ && !found_any) return Status::OK();
   // The product of the fields' keys.
   keys->push_back(std::string());
   for (const auto& options : per_field) {

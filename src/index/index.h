@@ -15,6 +15,7 @@
 #include "docket/status.h"
 #include "query/filter.h"
 #include "text/collation.h"
+#include "geo/geometry.h"
 #include "text/text_index_spec.h"
 
 namespace docket::index {
@@ -30,10 +31,18 @@ struct IndexField {
   // terms (TextTermKey), one key per term; a document without terms is
   // not in the index.
   bool text = false;
+  // A 2dsphere field: the keys are the S2 cell ids (NumberLong) covering the
+  // geometries the document holds there (SphereCellKey); see Index::KeysFor.
+  bool sphere = false;
 };
 
 // A text index's key part for `term`.
 std::string TextTermKey(std::string_view term);
+
+// A 2dsphere field's key part for S2 cell `cell`: the NumberLong of the
+// same 64 bits, as MongoDB stores it. Within one cube face the ids keep
+// their order, so a cell's descendants are one contiguous key range.
+std::string SphereCellKey(uint64_t cell);
 
 // A compiled index spec. Immutable; shared by every operation on the collection.
 class Index {
@@ -71,7 +80,7 @@ class Index {
   // Errors: CannotIndexParallelArrays (171); an array on a hashed field's
   // path, Location16766; on a text index's other fields,
   // CannotBuildIndexKeys (201); a language the text index cannot use, 17261
-  // or 17262.
+  // or 17262; a geometry a 2dsphere field cannot index, Location16755.
   // *multikey (when given) tells whether an indexed path meets an array.
   Status KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey = nullptr) const;
 
@@ -87,6 +96,12 @@ class Index {
   // lifecycle held exclusively.
   bool building() const { return building_.load(); }
   void SetBuilding(bool building) const { building_.store(building); }
+
+  // Whether some field is "2dsphere"; then the index is sparse on those
+  // fields (a document with none of them holds no entry) and its coverings
+  // use sphere_cover().
+  bool has_sphere() const { return has_sphere_; }
+  const geo::CoverParams& sphere_cover() const { return sphere_cover_; }
 
   // A text index's spec (what it indexes and how it scores); null otherwise.
   const std::shared_ptr<const text::TextIndexSpec>& text() const { return text_; }
@@ -108,6 +123,8 @@ class Index {
   Document partial_filter_;
   text::CollatorPtr collation_;
   std::shared_ptr<const text::TextIndexSpec> text_;
+  bool has_sphere_ = false;
+  geo::CoverParams sphere_cover_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
   mutable AccessCounter accesses_;

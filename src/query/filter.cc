@@ -11,6 +11,7 @@
 #include "bson/value.h"
 #include "expr/expression.h"
 #include "expr/let.h"
+#include "geo/geometry.h"
 #include "query/json_schema.h"
 #include "query/predicates.h"
 
@@ -36,6 +37,13 @@ struct TextBinding {
   text::TextSearchOptions options;
   std::shared_ptr<const text::TextIndexSpec> spec;
   std::shared_ptr<const text::TextQuery> query;
+};
+
+// A filter's $near / $nearSphere / $geoNear: the field and the query.
+struct NearBinding {
+  bson::Path path;
+  std::string dotted;
+  geo::NearQuery query;
 };
 
 // The values of a command's `let`, each in the slot its name was given.
@@ -262,6 +270,73 @@ class TextNode : public FilterNode {
   std::shared_ptr<const TextBinding> binding_;
 };
 
+// Calls visit(geometry, value) for each geometry stored at `path` (values
+// that are not geometries are skipped: they match no geo predicate) until
+// it returns true.
+bool VisitGeometries(const MatchInput& in, const bson::Path& path,
+                     bson::FunctionRef<bool(const geo::Geometry&, const bson_iter_t&)> visit) {
+  return Walk(in, path, /*expand_leaf_arrays=*/false, [&](const bson_iter_t* value) {
+    if (value == nullptr) return false;
+    const bson_type_t type = bson_iter_type(value);
+    if (type != BSON_TYPE_ARRAY && type != BSON_TYPE_DOCUMENT) return false;
+    auto whole = geo::Geometry::Parse(*value);
+    if (whole.ok()) return visit(*whole, *value);
+    if (type != BSON_TYPE_ARRAY) return false;
+    bson_iter_t element;  // an array of geometries: each on its own
+    bson_iter_recurse(value, &element);
+    while (bson_iter_next(&element)) {
+      const bson_type_t t = bson_iter_type(&element);
+      if (t != BSON_TYPE_ARRAY && t != BSON_TYPE_DOCUMENT) continue;
+      auto one = geo::Geometry::Parse(element);
+      if (one.ok() && visit(*one, element)) return true;
+    }
+    return false;
+  });
+}
+
+// {path: {$geoWithin | $geoIntersects: region}}: some geometry at the path
+// is within / intersects the region.
+class GeoRegionNode : public FilterNode {
+ public:
+  GeoRegionNode(bson::Path path, geo::Region region) : path_(std::move(path)), region_(std::move(region)) {}
+  bool Matches(const MatchInput& in) const override {
+    return VisitGeometries(in, path_, [this](const geo::Geometry& g, const bson_iter_t&) { return region_.Matches(g); });
+  }
+
+ private:
+  bson::Path path_;
+  geo::Region region_;
+};
+
+// The smallest distance from the near query's centre to a geometry at its
+// path; *location (when given) gets the value that gave it.
+std::optional<double> NearestDistance(const NearBinding& near, const MatchInput& in, std::string* location) {
+  std::optional<double> best;
+  VisitGeometries(in, near.path, [&](const geo::Geometry& g, const bson_iter_t& value) {
+    std::optional<double> d = near.query.Distance(g);
+    if (d && (!best || *d < *best)) {
+      best = d;
+      if (location != nullptr) *location = bson::HoldValue(value);
+    }
+    return false;
+  });
+  return best;
+}
+
+// {path: {$near: ...}}: the document's distance is within the bounds. The
+// order nearest first is the reader's (Filter::NearDistance).
+class NearNode : public FilterNode {
+ public:
+  explicit NearNode(std::shared_ptr<const NearBinding> near) : near_(std::move(near)) {}
+  bool Matches(const MatchInput& in) const override {
+    std::optional<double> d = NearestDistance(*near_, in, nullptr);
+    return d && *d >= near_->query.min_distance() && *d <= near_->query.max_distance();
+  }
+
+ private:
+  std::shared_ptr<const NearBinding> near_;
+};
+
 NodePtr Not(NodePtr child) { return std::make_unique<NotNode>(std::move(child)); }
 NodePtr AllOf(std::vector<NodePtr> parts) {
   if (parts.empty()) return std::make_unique<ConstantNode>(true);
@@ -285,16 +360,24 @@ struct Level {
   const bson::StringOrder* strings = nullptr;  // the collation strings compare by; null: binary
   std::shared_ptr<TextBinding>* text = nullptr;  // the filter's one $text, once parsed
   bool in_nor = false;   // under $nor (where $text is not allowed)
+  std::shared_ptr<NearBinding>* near = nullptr;  // the filter's one $near, once parsed
+  bool top = true;       // at the top level or under top-level $and (where $near may be)
   Level operator+(int n) const {
     Level next = *this;
     next.depth += n;
     return next;
   }
   bool operator>(int limit) const { return depth > limit; }
+  Level Nested() const {  // below where $near may be
+    Level next = *this;
+    next.top = false;
+    return next;
+  }
   Level InElemMatch() const {
     Level next = *this;
     next.depth += 1;
     next.in_elem_match = true;
+    next.top = false;
     return next;
   }
 };
@@ -470,21 +553,27 @@ Result<NodePtr> ParseOperator(const bson::Path& path, const bson_iter_t& op_it, 
     if (bson_iter_type(&op_it) != BSON_TYPE_DOCUMENT) return BadValue("$not needs a regex or a document");
     if (FirstKey(op_it).empty()) return BadValue("$not cannot be empty");
     if (!bson::IsOperatorDocument(op_it)) return BadValue("unknown operator: " + std::string(FirstKey(op_it)));
-    auto inner = ParseOperators(path, op_it, depth + 1);
+    auto inner = ParseOperators(path, op_it, depth.Nested() + 1);
     if (!inner.ok()) return inner.status();
     return Not(std::move(inner).value());
   }
   if (op == "$bitsAllSet" || op == "$bitsAnySet" || op == "$bitsAllClear" || op == "$bitsAnyClear") {
     return on_path_or_error(ParseBitTestOperand(op, bson::JoinPath(path, path.size()), op_it));
   }
-  static const std::string_view kUnsupported[] = {"$geoWithin", "$geoIntersects", "$near", "$nearSphere"};
-  for (std::string_view name : kUnsupported) {
-    if (op == name) {
-      return BadValue(std::string(op) + " is a MongoDB query operator this version of Docket does not support");
-    }
+  if (op == "$geoWithin" || op == "$within" || op == "$geoIntersects") {
+    if (depth.in_elem_match && path.empty()) return BadValue(std::string(op) + " needs a field to apply to");
+    auto region = geo::Region::Parse(op == "$geoIntersects" ? geo::Region::Op::kIntersects : geo::Region::Op::kWithin,
+                                     op_it);
+    if (!region.ok()) return region.status();
+    return NodePtr(std::make_unique<GeoRegionNode>(path, std::move(region).value()));
+  }
+  if (op == "$minDistance" || op == "$maxDistance") {
+    return BadValue(std::string(op) + " can only be given with $near, $nearSphere or $geoNear");
   }
   return BadValue("unknown operator: " + std::string(op));
 }
+
+Result<NodePtr> ParseNear(const bson::Path& path, const bson_iter_t& spec, Level depth);
 
 // `{path: {$op1: v1, $op2: v2}}`: all operators must hold, each walking the
 // path on its own ({a: {$gt: 6, $lt: 2}} matches [1, 7]).
@@ -493,6 +582,11 @@ Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, 
   std::vector<NodePtr> parts;
   bson_iter_t op_it, regex, options;
   bool has_regex = false, has_options = false, options_first = false;
+  bson_iter_recurse(&spec, &op_it);
+  while (bson_iter_next(&op_it)) {
+    const std::string_view op = Key(op_it);
+    if (op == "$near" || op == "$nearSphere" || op == "$geoNear") return ParseNear(path, spec, depth);
+  }
   bson_iter_recurse(&spec, &op_it);
   while (bson_iter_next(&op_it)) {
     std::string_view op = Key(op_it);
@@ -524,6 +618,18 @@ Result<NodePtr> ParseOperators(const bson::Path& path, const bson_iter_t& spec, 
 Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, Level depth) {
   std::string name(Key(it));
   if (bson_iter_type(&it) != BSON_TYPE_ARRAY) return BadValue(name + " must be an array");
+  // MongoDB simplifies a one-clause $or to its clause first, so a $near may
+  // be in it; under $nor or a wider $or it may not.
+  if (logic == Logic::kNor || (logic == Logic::kOr && bson::SubDocumentBytes(it).size() > 5 &&
+                               !([&] {
+                                 bson_iter_t count;
+                                 bson_iter_recurse(&it, &count);
+                                 int n = 0;
+                                 while (bson_iter_next(&count)) ++n;
+                                 return n == 1;
+                               }()))) {
+    depth = depth.Nested();
+  }
   std::vector<NodePtr> children;
   bson_iter_t element;
   bson_iter_recurse(&it, &element);
@@ -538,6 +644,20 @@ Result<NodePtr> ParseLogical(const bson_iter_t& it, Logic logic, Level depth) {
   }
   if (children.empty()) return BadValue("$and/$or/$nor must be a nonempty array");
   return NodePtr(std::make_unique<LogicNode>(logic, std::move(children)));
+}
+
+// {path: {$near: ..., $minDistance, $maxDistance}}: the whole operator
+// object is the near query. At most one, and only where every match must
+// satisfy it (the top level, or under $and).
+Result<NodePtr> ParseNear(const bson::Path& path, const bson_iter_t& spec, Level depth) {
+  if (depth.near == nullptr) return NearNotAllowed();
+  if (*depth.near != nullptr) return BadValue("Too many geoNear expressions");
+  if (!depth.top || depth.in_elem_match || path.empty()) return BadValue("geoNear must be top-level expr");
+  auto query = geo::NearQuery::Parse(spec);
+  if (!query.ok()) return query.status();
+  auto near = std::make_shared<NearBinding>(NearBinding{path, bson::JoinPath(path, path.size()), std::move(query).value()});
+  *depth.near = near;
+  return NodePtr(std::make_unique<NearNode>(std::move(near)));
 }
 
 Result<NodePtr> ParseText(const bson_iter_t& it, Level depth) {
@@ -678,14 +798,37 @@ Result<Filter> Filter::CompileIn(const Document& filter, expr::Scope* scope, std
   if (filter.empty()) return out;
   auto root = ParseDocument(filter.data(), filter.size(),
                             Level{.depth = 0, .scope = scope, .in_elem_match = false, .saw_expr = &out.has_expr_,
-                                  .let = out.let_.get(), .strings = out.strings_.get(), .text = &out.text_});
+                                  .let = out.let_.get(), .strings = out.strings_.get(), .text = &out.text_,
+                                  .near = &out.near_});
   if (!root.ok()) return root.status();
+  if (out.text_ != nullptr && out.near_ != nullptr) return BadValue("text and geoNear not allowed in same query");
   out.root_ = std::move(root).value();
   out.id_equality_ = FindIdEquality(filter, out.strings_.get());
   return out;
 }
 
 const text::TextSearchOptions* Filter::text_search() const { return text_ ? &text_->options : nullptr; }
+
+const geo::NearQuery* Filter::near_query() const { return near_ ? &near_->query : nullptr; }
+
+const std::string& Filter::near_path() const {
+  static const std::string kNone;
+  return near_ ? near_->dotted : kNone;
+}
+
+std::optional<double> Filter::NearDistance(std::string_view doc, std::string* location) const {
+  if (near_ == nullptr) return std::nullopt;
+  return NearestDistance(*near_, MatchInput{.doc = reinterpret_cast<const uint8_t*>(doc.data()), .len = doc.size()},
+                         location);
+}
+
+Status NearNotAllowed() {
+  return Status(static_cast<ErrorCode>(5626500),
+                "$geoNear, $near, and $nearSphere are not allowed in this context, as these operators require sorting "
+                "geospatial data. If you do not need sort, consider using $geoWithin instead. Check out "
+                "https://dochub.mongodb.org/core/near-sort-operation and "
+                "https://dochub.mongodb.org/core/nearSphere-sort-operationfor more details.");
+}
 
 Status Filter::BindTextIndex(std::shared_ptr<const text::TextIndexSpec> spec) {
   if (text_ == nullptr) return Status::OK();

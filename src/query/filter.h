@@ -6,7 +6,9 @@
 // $bitsAnyClear, $jsonSchema, dotted paths, numeric components and implicit
 // array traversal, and $expr (aggregation expressions, src/expr). Not
 // supported, failing at compile time with BadValue (2) rather than silently:
-// $where and the geospatial operators. $text (text/text_search.h) is
+// $where. The geospatial operators ($geoWithin, $geoIntersects, $near,
+// $nearSphere; geo/geometry.h) match exactly on their own; $near's order is
+// the reader's. $text (text/text_search.h) is
 // parsed here and matched through the collection's text index, which the
 // engine binds (BindTextIndex).
 #pragma once
@@ -29,8 +31,13 @@ namespace docket::query {
 class FilterNode;
 struct LetValues;
 struct TextBinding;
+struct NearBinding;
 struct MatchInput;
 }  // namespace docket::query
+
+namespace docket::geo {
+class NearQuery;
+}  // namespace docket::geo
 
 namespace docket::expr {
 class Scope;
@@ -94,6 +101,19 @@ class Filter {
   // A matching document's {$meta: "textScore"}; 0 without a bound $text.
   double TextScore(const Document& doc) const;
   double TextScore(std::string_view doc_bytes) const;
+  // $near / $nearSphere / $geoNear (at most one, at the top level or under
+  // $and, never with $text; BadValue otherwise): its query and field, null
+  // / empty when the filter has none. A filter with one matches documents
+  // within its bounds; readers that may return them (find, count, the
+  // $geoNear stage) read them nearest first (NearDistance), the others
+  // refuse it (NearNotAllowed).
+  const geo::NearQuery* near_query() const;
+  const std::string& near_path() const;
+  // The document's distance from the $near centre: the smallest over the
+  // geometries at its field (none: nullopt). *location, when given, gets
+  // the stored value that gave it ({"": value} bytes, bson::HoldValue).
+  std::optional<double> NearDistance(std::string_view doc, std::string* location = nullptr) const;
+
   // Whether the filter holds an $expr (whose evaluation may want variables).
   bool has_expr() const { return has_expr_; }
 
@@ -109,7 +129,12 @@ class Filter {
   std::shared_ptr<const LetValues> let_;  // CompileWithLet's values; the $expr nodes point here
   StringOrderPtr strings_;                // the predicates point here
   std::shared_ptr<TextBinding> text_;     // the $text node points here
+  std::shared_ptr<NearBinding> near_;     // the $near node points here
 };
+
+// Location5626500: $near in a context that cannot order by distance (an
+// aggregation $match, a validator, a partial index's filter).
+Status NearNotAllowed();
 
 // A condition on single array elements, as $pull and arrayFilters use them:
 // an operator document ({$gte: 6}) tests the element itself; a plain document

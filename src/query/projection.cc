@@ -344,7 +344,7 @@ class Builder {
       : dialect_(dialect), query_(query), scope_(scope), root_(root) {}
 
   bool has_include = false, has_exclude = false, has_computed = false, has_slice = false, has_elem_match = false;
-  std::vector<std::string> meta_fields;  // {$meta: "textScore"} fields, in spec order
+  std::vector<std::pair<std::string, Projection::Meta>> meta_fields;  // {$meta: kind} fields, in spec order
   bool positional = false;
   std::optional<bool> id_flag;  // _id: 0 / 1
   std::vector<std::string> elem_match_fields;
@@ -405,12 +405,17 @@ class Builder {
   Status Meta(const std::string& name, const bson_iter_t& arg) {
     if (!BSON_ITER_HOLDS_UTF8(&arg)) return Fail(17307, "$meta only supports string arguments");
     const std::string kind = bson_iter_utf8(&arg, nullptr);
-    if (kind != "textScore") {
-      static const char* const kKnown[] = {"randVal", "searchScore", "searchHighlights", "geoNearDistance",
-                                           "geoNearPoint", "recordId", "indexKey", "sortKey"};
+    const Projection::Meta meta = kind == "geoNearDistance" ? Projection::Meta::kGeoNearDistance
+                                  : kind == "geoNearPoint"  ? Projection::Meta::kGeoNearPoint
+                                                            : Projection::Meta::kTextScore;
+    if (kind != "textScore" && kind != "geoNearDistance" && kind != "geoNearPoint") {
+      static const char* const kKnown[] = {"randVal", "searchScore", "searchHighlights", "recordId", "indexKey",
+                                           "sortKey"};
       for (const char* known : kKnown) {
         if (kind == known) {
-          return Status(ErrorCode::kBadValue, "$meta: \"" + kind + "\" is not supported by Docket (only \"textScore\")");
+          return Status(ErrorCode::kBadValue, "$meta: \"" + kind +
+                                                  "\" is not supported by Docket (only \"textScore\", "
+                                                  "\"geoNearDistance\" and \"geoNearPoint\")");
         }
       }
       return Fail(17308, "Unsupported argument to $meta: " + kind);
@@ -419,7 +424,7 @@ class Builder {
       return Status(ErrorCode::kBadValue, "$meta into the dotted field '" + name +
                                               "': Docket sets metadata on top-level fields only");
     }
-    meta_fields.push_back(name);
+    meta_fields.emplace_back(name, meta);
     return Status::OK();
   }
 
@@ -513,7 +518,7 @@ Result<Projection> Projection::Compile(const Document& spec, const Document* que
   }
   p.positional_ = b.positional;
   p.elem_match_fields_ = b.elem_match_fields;
-  p.text_score_fields_ = b.meta_fields;
+  p.meta_fields_ = b.meta_fields;
   if (dialect == Dialect::kAddFields) {
     p.kind_ = Kind::kAddFields;
     return p;
@@ -602,11 +607,11 @@ Result<Document> Projection::ApplyMatched(const Document& doc, const Filter& fil
   size_t position = bson::kNoPosition;
   if (positional_) filter.MatchesAt(doc.data(), doc.size(), &position);
   auto projected = Apply(doc, position);
-  if (!projected.ok() || text_score_fields_.empty()) return projected;
-  return SetTextScore(*projected, filter.TextScore(doc));
+  if (!projected.ok() || meta_fields_.empty()) return projected;
+  return SetMetadata(*projected, doc, filter);
 }
 
-Document Projection::SetTextScore(const Document& doc, double score) const {
+Document Projection::SetMetadata(const Document& doc, const Document& source, const Filter& filter) const {
   // Each field named by a $meta is replaced (or added) at the end, as
   // MongoDB appends computed fields.
   bson::Builder out;
@@ -615,11 +620,24 @@ Document Projection::SetTextScore(const Document& doc, double score) const {
   while (bson_iter_next(&it)) {
     const std::string_view key(bson_iter_key(&it), bson_iter_key_len(&it));
     bool replaced = false;
-    for (const std::string& field : text_score_fields_) replaced = replaced || key == field;
+    for (const auto& field : meta_fields_) replaced = replaced || key == field.first;
     if (!replaced) bson::AppendElement(out.get(), bson_iter_key(&it), static_cast<int>(key.size()), &it);
   }
-  for (const std::string& field : text_score_fields_) {
-    bson_append_double(out.get(), field.data(), static_cast<int>(field.size()), score);
+  const std::string_view source_bytes(reinterpret_cast<const char*>(source.data()), source.size());
+  std::optional<double> distance;
+  std::string location;  // {"": value}
+  if (needs_geo_near()) distance = filter.NearDistance(source_bytes, &location);
+  for (const auto& [field, kind] : meta_fields_) {
+    const int length = static_cast<int>(field.size());
+    if (kind == Meta::kTextScore) {
+      bson_append_double(out.get(), field.data(), length, filter.TextScore(source_bytes));
+    } else if (kind == Meta::kGeoNearDistance && distance) {
+      bson_append_double(out.get(), field.data(), length, *distance);
+    } else if (kind == Meta::kGeoNearPoint && !location.empty()) {
+      bson_iter_t value;
+      bson::IterHeldValue(location, &value);
+      bson::AppendElement(out.get(), field.data(), length, &value);
+    }
   }
   return out.Finish();
 }

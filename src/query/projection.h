@@ -48,10 +48,16 @@ class Projection {
   // The exclusion of `fields` ($unset).
   static Result<Projection> Exclusion(const std::vector<std::string>& fields);
 
-  bool empty() const { return kind_ == Kind::kNone && text_score_fields_.empty(); }
+  // The metadata a find projection may set ({name: {$meta: kind}}).
+  enum class Meta { kTextScore, kGeoNearDistance, kGeoNearPoint };
+
+  bool empty() const { return kind_ == Kind::kNone && meta_fields_.empty(); }
   // Whether the projection sets {$meta: "textScore"} fields (find only; the
   // query must then have $text: Location40218 otherwise, the caller's check).
-  bool needs_text_score() const { return !text_score_fields_.empty(); }
+  bool needs_text_score() const { return NeedsMeta(Meta::kTextScore); }
+  // Whether it sets "geoNearDistance" / "geoNearPoint" fields (the query
+  // must then have $near: the caller's check).
+  bool needs_geo_near() const { return NeedsMeta(Meta::kGeoNearDistance) || NeedsMeta(Meta::kGeoNearPoint); }
   // Whether Apply needs the array position the filter matched ("a.$").
   bool needs_position() const { return positional_; }
   bool has_expressions() const { return root_.has_computed; }
@@ -60,8 +66,9 @@ class Projection {
   // Errors: Location51246 when a positional projection finds no element;
   // expression errors.
   Result<Document> Apply(const Document& doc, size_t position = bson::kNoPosition) const;
-  // Apply, asking `filter` for the position when one is needed, and for the
-  // text score when needs_text_score().
+  // Apply, asking `filter` for the position when one is needed, for the
+  // text score when needs_text_score(), and for the $near distance and
+  // location when needs_geo_near().
   Result<Document> ApplyMatched(const Document& doc, const Filter& filter) const;
   // For pipelines: `doc` is a document value and `vars` has ROOT and CURRENT
   // set to it (and the pipeline's variables).
@@ -83,7 +90,13 @@ class Projection {
 
  private:
   enum class Kind { kNone, kInclude, kExclude, kAddFields };
-  Document SetTextScore(const Document& doc, double score) const;
+  bool NeedsMeta(Meta kind) const {
+    for (const auto& field : meta_fields_) {
+      if (field.second == kind) return true;
+    }
+    return false;
+  }
+  Document SetMetadata(const Document& doc, const Document& source, const Filter& filter) const;
   Status ApplyInto(bson_t* out, const uint8_t* data, size_t len, size_t position, expr::Variables* vars) const;
 
   Kind kind_ = Kind::kNone;
@@ -91,7 +104,7 @@ class Projection {
   bool positional_ = false;
   Node root_;
   std::vector<std::string> elem_match_fields_;  // emitted after the other fields, in spec order
-  std::vector<std::string> text_score_fields_;  // top-level fields set to the text score, in spec order
+  std::vector<std::pair<std::string, Meta>> meta_fields_;  // top-level fields set to metadata, in spec order
 };
 
 }  // namespace docket::query

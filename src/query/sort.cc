@@ -60,6 +60,13 @@ Result<SortSpec> SortSpec::Compile(const Document& spec, const bson::StringOrder
   return out;
 }
 
+SortSpec SortSpec::ByComputed(std::function<double(const Document&)> value) {
+  SortSpec out;
+  out.keys_.push_back({bson::Path(), /*descending=*/false, /*text_score=*/true});
+  out.text_score_ = std::move(value);
+  return out;
+}
+
 SortSpec::SortValues SortSpec::Extract(const Document& doc) const {
   // MongoDB's sort key of a field: its value; for an array, its smallest
   // element ascending (largest descending), each element — an array one

@@ -20,6 +20,10 @@ class SortSpec {
   // outlive the spec.
   static Result<SortSpec> Compile(const Document& spec, const bson::StringOrder* strings = nullptr);
 
+  // Ascending by a number computed per document (a $near query's distance):
+  // the order MongoDB gives a $near query without a sort.
+  static SortSpec ByComputed(std::function<double(const Document&)> value);
+
   bool empty() const { return keys_.empty(); }
   // Whether a key is {$meta: "textScore"} (sorted highest first); its
   // values come from set_text_score's function (0 without one). The query
@@ -42,7 +46,7 @@ class SortSpec {
   struct Key {
     bson::Path path;
     bool descending = false;
-    bool text_score = false;
+    bool text_score = false;  // the value is text_score_'s (a textScore, or ByComputed's number)
   };
   bool has_text_score_ = false;
   std::function<double(const Document&)> text_score_;

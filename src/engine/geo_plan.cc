@@ -1,0 +1,187 @@
+#include "engine/geo_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "bson/builder.h"
+#include "bson/value.h"
+#include "engine/indexes.h"
+#include "geo/geometry.h"
+#include "index/implication.h"
+
+namespace docket::engine {
+namespace {
+
+std::string_view Key(const bson_iter_t& it) { return {bson_iter_key(&it), bson_iter_key_len(&it)}; }
+
+// Calls visit(field, operators) for every `{field: {$op: ...}}` at the top
+// level of the filter, under $and, and under a one-clause $or (which
+// MongoDB reads as its clause), until it returns true.
+bool VisitFieldOperators(const uint8_t* data, size_t len,
+                         const std::function<bool(std::string_view, const bson_iter_t&)>& visit) {
+  bson_iter_t it;
+  if (!bson_iter_init_from_data(&it, data, len)) return false;
+  while (bson_iter_next(&it)) {
+    const std::string_view key = Key(it);
+    if ((key == "$and" || key == "$or") && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t element;
+      bson_iter_recurse(&it, &element);
+      int clauses = 0;
+      while (bson_iter_next(&element)) ++clauses;
+      if (key == "$or" && clauses != 1) continue;
+      bson_iter_recurse(&it, &element);
+      while (bson_iter_next(&element)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&element)) continue;
+        std::string_view bytes = bson::SubDocumentBytes(element);
+        if (VisitFieldOperators(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), visit)) return true;
+      }
+      continue;
+    }
+    if (!key.empty() && key[0] != '$' && bson::IsOperatorDocument(it) && visit(key, it)) return true;
+  }
+  return false;
+}
+
+bool HasOperator(const bson_iter_t& operators, std::initializer_list<std::string_view> names) {
+  bson_iter_t op;
+  bson_iter_recurse(&operators, &op);
+  while (bson_iter_next(&op)) {
+    if (std::find(names.begin(), names.end(), Key(op)) != names.end()) return true;
+  }
+  return false;
+}
+
+// The position of `path` among the index's fields when it is a 2dsphere
+// field there; -1 otherwise.
+int SphereFieldIndex(const index::Index& index, std::string_view path) {
+  for (size_t i = 0; i < index.fields().size(); ++i) {
+    if (index.fields()[i].sphere && index.fields()[i].dotted == path) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// The usable 2dsphere index on `path`: `hinted` if it is one, else the
+// first ready, visible one; a partial one only when `filter` implies its
+// expression (it holds no other documents).
+std::shared_ptr<const index::Index> SphereIndexOn(const storage::CollectionEntry& entry, std::string_view path,
+                                                  const index::Index* hinted, const Document& filter) {
+  for (const auto& index : IndexesOf(entry)) {
+    if (index->hidden() || index->building() || SphereFieldIndex(*index, path) < 0) continue;
+    if (index->partial() && !index::FilterImplies(filter, index->partial_filter())) continue;
+    if (hinted != nullptr && index.get() != hinted) continue;
+    return index;
+  }
+  return nullptr;
+}
+
+// The plan that reads the index entries of `cells` (each cell's
+// descendants and its ancestors down to the index's coarsest level), or the
+// whole index when the geo field is not its first (the other fields' keys
+// come first there).
+index::Plan CellPlan(std::shared_ptr<const index::Index> index, std::string_view path,
+                     const std::vector<uint64_t>* cells, bool describe) {
+  index::Plan plan;
+  const bool first = SphereFieldIndex(*index, path) == 0;
+  std::vector<geo::CellRange> cell_ranges;
+  if (first && cells != nullptr) {
+    for (uint64_t cell : *cells) geo::CellRangesFor(cell, index->sphere_cover().coarsest_level, &cell_ranges);
+  }
+  if (!first || cells == nullptr) {
+    plan.ranges.push_back({std::string(), std::string(8, '\xFF')});
+  } else {
+    std::vector<index::KeyRange> ranges;
+    for (const geo::CellRange& r : cell_ranges) {
+      ranges.push_back({index::SphereCellKey(r.min), index::PrefixSuccessor(index::SphereCellKey(r.max))});
+    }
+    std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    for (index::KeyRange& r : ranges) {  // ascending and disjoint, as a plan's ranges must be
+      if (!plan.ranges.empty() && r.start <= plan.ranges.back().end) {
+        plan.ranges.back().end = std::max(plan.ranges.back().end, r.end);
+      } else {
+        plan.ranges.push_back(std::move(r));
+      }
+    }
+  }
+  if (describe) {
+    // MongoDB shows a geo field's bounds as NumberLong intervals of cell ids.
+    bson::Builder bounds;
+    bson_t list;
+    bson_append_array_begin(bounds.get(), std::string(path).c_str(), -1, &list);
+    size_t n = 0;
+    if (!first || cells == nullptr) {
+      BSON_APPEND_UTF8(&list, "0", "[MinKey, MaxKey]");
+    } else {
+      for (const geo::CellRange& r : cell_ranges) {
+        const std::string text = "[" + std::to_string(static_cast<int64_t>(r.min)) + ", " +
+                                 std::to_string(static_cast<int64_t>(r.max)) + "]";
+        bson_append_utf8(&list, std::to_string(n++).c_str(), -1, text.c_str(), -1);
+      }
+    }
+    bson_append_array_end(bounds.get(), &list);
+    plan.bounds = bounds.Finish();
+  }
+  plan.index = std::move(index);
+  plan.exact = false;
+  return plan;
+}
+
+}  // namespace
+
+bool IsGeoIndex(const index::Index& index) { return index.has_sphere(); }
+
+bool HasNearOperator(const Document& filter) {
+  return VisitFieldOperators(filter.data(), filter.size(), [](std::string_view, const bson_iter_t& operators) {
+    return HasOperator(operators, {"$near", "$nearSphere", "$geoNear"});
+  });
+}
+
+Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Document& filter, const index::Index* hinted,
+                             bool describe) {
+  std::optional<Result<geo::NearQuery>> near;
+  std::string path;
+  VisitFieldOperators(filter.data(), filter.size(), [&](std::string_view field, const bson_iter_t& operators) {
+    if (!HasOperator(operators, {"$near", "$nearSphere", "$geoNear"})) return false;
+    near = geo::NearQuery::Parse(operators);
+    path = field;
+    return true;
+  });
+  if (!near) return Status(ErrorCode::kBadValue, "no $near in the filter");
+  if (!near->ok()) return near->status();
+  const geo::NearQuery& query = **near;
+  std::shared_ptr<const index::Index> index = query.spherical() ? SphereIndexOn(entry, path, hinted, filter) : nullptr;
+  if (index == nullptr) {
+    return Status(ErrorCode::kNoQueryExecutionPlans,
+                  "error processing query: ns=" + entry.db + "." + entry.name +
+                      " planner returned error :: caused by :: unable to find index for $geoNear query");
+  }
+  if (std::isinf(query.max_distance())) return CellPlan(std::move(index), path, nullptr, describe);
+  std::vector<uint64_t> cells;
+  query.CapCovering(query.max_distance(), &cells);
+  return CellPlan(std::move(index), path, &cells, describe);
+}
+
+std::optional<index::Plan> PlanGeoRegion(const storage::CollectionEntry& entry, const Document& filter,
+                                         const index::Index* hinted, bool describe) {
+  std::optional<index::Plan> plan;
+  VisitFieldOperators(filter.data(), filter.size(), [&](std::string_view field, const bson_iter_t& operators) {
+    bson_iter_t op;
+    bson_iter_recurse(&operators, &op);
+    while (bson_iter_next(&op)) {
+      const std::string_view name = Key(op);
+      if (name != "$geoWithin" && name != "$within" && name != "$geoIntersects") continue;
+      auto region = geo::Region::Parse(name == "$geoIntersects" ? geo::Region::Op::kIntersects : geo::Region::Op::kWithin, op);
+      if (!region.ok() || !region->spherical()) continue;
+      auto index = SphereIndexOn(entry, field, hinted, filter);
+      if (index == nullptr) continue;
+      std::vector<uint64_t> cells;
+      region->Covering(&cells);
+      plan = CellPlan(std::move(index), field, &cells, describe);
+      return true;
+    }
+    return false;
+  });
+  return plan;
+}
+
+}  // namespace docket::engine
