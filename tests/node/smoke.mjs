@@ -212,6 +212,49 @@ function mongoshTextSearch(uri) {
   console.log("mongosh text search: ok");
 }
 
+// Geo through the Node.js driver and mongosh: a 2dsphere index, $near
+// nearest first within a radius, a $geoNear pipeline whose distances are
+// the great-circle distances on MongoDB's sphere (R = 6378100 m), and the
+// 16755 write error.
+const metresPerDegree = (6378100 * Math.PI) / 180;
+async function nodeGeo(uri) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const c = client.db("node").collection("places");
+  const at = (lng, lat) => ({ type: "Point", coordinates: [lng, lat] });
+  await c.insertMany([{ _id: "five", loc: at(5, 0) }, { _id: "one", loc: at(1, 0) }, { _id: "two", loc: at(2, 0) },
+    { _id: "none" }]);
+  assert.equal(await c.createIndex({ loc: "2dsphere" }), "loc_2dsphere");
+  const near = await c.find({ loc: { $near: { $geometry: at(0, 0), $maxDistance: 3 * metresPerDegree } } }).toArray();
+  assert.deepEqual(near.map((d) => d._id), ["one", "two"]);
+  const measured = await c.aggregate([
+    { $geoNear: { near: at(0, 0), distanceField: "d", spherical: true } }, { $project: { d: 1 } },
+  ]).toArray();
+  assert.deepEqual(measured.map((d) => d._id), ["one", "two", "five"]);
+  for (const [i, k] of [[0, 1], [1, 2], [2, 5]]) {
+    assert.ok(Math.abs(measured[i].d - k * metresPerDegree) < 1e-6 * k * metresPerDegree, JSON.stringify(measured));
+  }
+  await assert.rejects(c.insertOne({ _id: "bad", loc: { type: "Point", coordinates: [200, 0] } }),
+    (e) => e.code === 16755 && /^Can't extract geo keys/.test(e.message));
+  await client.close();
+  console.log("node driver geo: ok");
+}
+
+function mongoshGeo(uri) {
+  const bin = path.join(here, "node_modules/.bin/mongosh");
+  const script = `
+    const d = db.getSiblingDB("shellgeo");
+    d.cities.insertMany([{n: "north", loc: [0, 10]}, {n: "east", loc: [30, 0]}, {n: "here", loc: [0, 0.5]}]);
+    d.cities.createIndex({loc: "2dsphere"});
+    print(JSON.stringify(d.cities.find({loc: {$nearSphere: [0, 0]}}, {_id: 0, n: 1}).toArray().map(c => c.n)
+      .concat(d.cities.countDocuments({loc: {$geoWithin: {$centerSphere: [[0, 0], 0.2]}}}))));`;
+  const out = execFileSync(bin, [uri, "--quiet", "--norc", "--eval", script], { encoding: "utf8", timeout: 60000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  // 0.2 radians is 11.46 degrees: "here" and "north", not "east".
+  assert.deepEqual(result, ["here", "north", "east", 2]);
+  console.log("mongosh geo: ok");
+}
+
 const { child, uri } = await startServer();
 let failed = false;
 try {
@@ -222,6 +265,8 @@ try {
   mongoshCollation(uri);
   await nodeTextSearch(uri);
   mongoshTextSearch(uri);
+  await nodeGeo(uri);
+  mongoshGeo(uri);
 } catch (e) {
   console.error(e);
   failed = true;
