@@ -86,6 +86,12 @@ index::Plan CellPlan(std::shared_ptr<const index::Index> index, std::string_view
   std::vector<geo::CellRange> cell_ranges;
   if (first && cells != nullptr) {
     for (uint64_t cell : *cells) geo::CellRangesFor(cell, index->sphere_cover().coarsest_level, &cell_ranges);
+    // Neighbouring cells share ancestors: each range once.
+    std::sort(cell_ranges.begin(), cell_ranges.end(),
+              [](const geo::CellRange& a, const geo::CellRange& b) { return a.min != b.min ? a.min < b.min : a.max < b.max; });
+    cell_ranges.erase(std::unique(cell_ranges.begin(), cell_ranges.end(),
+                                  [](const geo::CellRange& a, const geo::CellRange& b) { return a.min == b.min && a.max == b.max; }),
+                      cell_ranges.end());
   }
   if (!first || cells == nullptr) {
     plan.ranges.push_back({std::string(), std::string(8, '\xFF')});

@@ -541,10 +541,7 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
     const bool sphere = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "2dsphere";
     index->fields_.push_back({bson::SplitPath(dotted), dotted,
                               !hashed && !text && !sphere && bson_iter_as_double(&key) < 0, hashed, text, sphere});
-    if (sphere) {
-      index->has_sphere_ = true;
-      index->multikey_.store(true);  // a shape has several cells: record ids are de-duplicated on reads
-    }
+    index->has_sphere_ = index->has_sphere_ || sphere;
   }
   if (text::IsTextKeyPattern(index->key_pattern_)) {
     auto text_spec = text::TextIndexSpec::FromIndexSpec(spec);
@@ -580,6 +577,9 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
     }
     if (fields_[i].sphere) {
       DOCKET_RETURN_IF_ERROR(SphereFieldKeys(doc, fields_[i], sphere_cover_, &per_field[i], &geo_present));
+      // A shape covered by several cells has several keys (MongoDB's
+      // multikey): readers then de-duplicate record ids.
+      if (per_field[i].size() > 1 && multikey != nullptr) *multikey = true;
       if (per_field[i].empty()) {
         std::string null_key;  // a missing geometry field of a compound index is null there
         bson::AppendKeyNull(&null_key);
