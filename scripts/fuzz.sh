@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=build/fuzz
-targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz)
+targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz geo_fuzz)
 nice_level=${FUZZ_NICE:-10}
 
 build_targets() {
@@ -40,6 +40,7 @@ dict_for() {
     wire_fuzz) echo fuzz/dict/wire.dict ;;
     bson_fuzz|key_encoding_fuzz) echo fuzz/dict/bson.dict ;;
     text_fuzz) echo fuzz/dict/text.dict ;;
+    geo_fuzz) echo fuzz/dict/geo.dict ;;
     *) echo fuzz/dict/query.dict ;;
   esac
 }
