@@ -4,7 +4,7 @@
 # arguments go to `docket serve` (e.g. --memory, --port 0, --jitter 0-5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --server  # not PostgreSQL, Redis and the rest that only tests and benchmarks use
 cmake --preset release -DDOCKET_BUILD_TESTS=OFF -DDOCKET_BUILD_BENCH=OFF >/dev/null
 cmake --build build/release -j"$(nproc)" --target docket
 exec build/release/docket serve "$@"
