@@ -14,6 +14,7 @@
 #include "engine/tail_stream.h"
 #include "engine/indexes.h"
 #include "engine/modify.h"
+#include "engine/near_rings.h"
 #include "engine/scan.h"
 #include "engine/text_plan.h"
 #include "engine/sorter.h"
@@ -280,6 +281,14 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
     }
     return cursor(std::make_unique<engine::FindStream>(std::make_unique<VectorStream>(std::move(docs)), shape));
   }
+  const bool nearest_first = near && sort->empty();  // $near's own order, when no sort overrides it
+  if (nearest_first && shape->limit >= 0 && !hint->present) {
+    // Only the nearest skip+limit are wanted: rings about the centre.
+    auto nearest = engine::NearestMatches(engine_, user_txn, *guard->entry, filter_doc, shape->filter, nullptr,
+                                          static_cast<size_t>(shape->skip + shape->limit));
+    if (!nearest.ok()) return nearest.status();
+    return cursor(std::make_unique<engine::FindStream>(std::make_unique<VectorStream>(std::move(nearest).value()), shape));
+  }
   engine::PlanSummary plan;
   const size_t limit_hint = shape->limit < 0 ? 0 : static_cast<size_t>(shape->skip + shape->limit);
   auto opened =
@@ -287,7 +296,6 @@ Result<Cursor> Collection::Find(const Document& filter_doc, const FindOptions& o
                        collation->get());
   if (!opened.ok()) return opened.status();
   std::unique_ptr<engine::DocumentScan> scan = std::move(opened).value();
-  const bool nearest_first = near && sort->empty();  // $near's own order, when no sort overrides it
   if ((sort->empty() || plan.provides_sort) && !nearest_first) {
     // Streams: the scan's order is the requested one (an index gives it).
     return cursor(std::make_unique<engine::FindStream>(std::move(scan), guard->entry, shape));

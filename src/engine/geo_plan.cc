@@ -142,8 +142,11 @@ bool HasNearOperator(const Document& filter) {
   });
 }
 
-Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Document& filter, const index::Index* hinted,
-                             bool describe) {
+namespace {
+
+// PlanNear's work; `radius`, when given, replaces the $maxDistance.
+Result<index::Plan> PlanNearCap(const storage::CollectionEntry& entry, const Document& filter,
+                                const index::Index* hinted, bool describe, std::optional<double> radius) {
   std::optional<Result<geo::NearQuery>> near;
   std::string path;
   VisitFieldOperators(filter.data(), filter.size(), [&](std::string_view field, const bson_iter_t& operators) {
@@ -161,10 +164,23 @@ Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Docume
                   "error processing query: ns=" + entry.db + "." + entry.name +
                       " planner returned error :: caused by :: unable to find index for $geoNear query");
   }
-  if (std::isinf(query.max_distance())) return CellPlan(std::move(index), path, nullptr, describe);
+  const double outer = radius.value_or(query.max_distance());
+  if (std::isinf(outer)) return CellPlan(std::move(index), path, nullptr, describe);
   std::vector<uint64_t> cells;
-  query.CapCovering(query.max_distance(), &cells);
+  query.CapCovering(outer, &cells);
   return CellPlan(std::move(index), path, &cells, describe);
+}
+
+}  // namespace
+
+Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Document& filter, const index::Index* hinted,
+                             bool describe) {
+  return PlanNearCap(entry, filter, hinted, describe, std::nullopt);
+}
+
+Result<index::Plan> PlanNearWithin(const storage::CollectionEntry& entry, const Document& filter,
+                                   const index::Index* hinted, double radius) {
+  return PlanNearCap(entry, filter, hinted, /*describe=*/false, radius);
 }
 
 std::optional<index::Plan> PlanGeoRegion(const storage::CollectionEntry& entry, const Document& filter,

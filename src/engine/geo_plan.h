@@ -28,6 +28,11 @@ bool HasNearOperator(const Document& filter);
 Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Document& filter,
                              const index::Index* hinted, bool describe);
 
+// PlanNear over the cap of `radius` (the query's units) instead of its
+// $maxDistance: one ring of a nearest-first read (engine/near_rings.h).
+Result<index::Plan> PlanNearWithin(const storage::CollectionEntry& entry, const Document& filter,
+                                   const index::Index* hinted, double radius);
+
 // A plan for the filter's first spherical $geoWithin / $geoIntersects
 // (top level or under $and) whose field a 2dsphere index covers: the cells
 // covering the region, each with its ancestors. With `hinted`, only that

@@ -321,6 +321,73 @@ TEST_F(GeoIndexTest, GeoNearStageGivesDistancesAndLocations) {
   ASSERT_FALSE(no_index.ok() && no_index->ToVector().ok());
 }
 
+// $near with a limit reads rings about the centre (engine/near_rings.h):
+// for every k, its answer is the first k of the answer without a limit
+// (which reads the whole cap at once), for dense and far-away neighbours,
+// with $minDistance / $maxDistance, legacy radians and metres, skip, and
+// another predicate beside the $near.
+TEST_F(GeoIndexTest, NearWithALimitAgreesWithTheWholeOrder) {
+  Collection c = engine_->collection("t", "c");
+  ASSERT_TRUE(Create(R"({"key": {"loc": "2dsphere"}})").ok());
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<Document> docs;
+  for (int i = 0; i < 400; ++i) {
+    double lng, lat;
+    if (i < 100) {  // a dense cluster within ~2 km of (10, 10)
+      lng = 10 + (unit(rng) - 0.5) * 0.03;
+      lat = 10 + (unit(rng) - 0.5) * 0.03;
+    } else {  // the rest anywhere, most thousands of km away
+      lng = -180 + 360 * unit(rng);
+      lat = std::asin(2 * unit(rng) - 1) * 180 / kPi;
+    }
+    docs.push_back(J(R"({"_id": )" + std::to_string(i) + R"(, "odd": )" + std::to_string(i % 2) + R"(, "loc": )" +
+                     Point(lng, lat) + "}"));
+  }
+  ASSERT_TRUE(c.InsertMany(docs).ok());
+  auto ordered = [&](const std::string& filter, int64_t skip, int64_t limit) {
+    FindOptions options;
+    options.skip = skip;
+    options.limit = limit;
+    auto cursor = c.Find(J(filter), options);
+    EXPECT_TRUE(cursor.ok()) << cursor.status().ToString();
+    std::vector<int> ids;
+    if (!cursor.ok()) return ids;
+    auto all = cursor->ToVector();
+    EXPECT_TRUE(all.ok());
+    for (const Document& d : *all) {
+      bson_iter_t id;
+      d.Find("_id", &id);
+      ids.push_back(bson_iter_int32(&id));
+    }
+    return ids;
+  };
+  const std::string centres[] = {Point(10, 10), Point(-170, -60), Point(0, 90)};
+  for (const std::string& centre : centres) {
+    for (const std::string& filter :
+         {R"({"loc": {"$near": {"$geometry": )" + centre + "}}}",
+          R"({"loc": {"$nearSphere": {"$geometry": )" + centre + R"(, "$minDistance": 1500, "$maxDistance": 9000000}}})",
+          R"({"odd": 1, "loc": {"$near": {"$geometry": )" + centre + "}}}"}) {
+      const std::vector<int> whole = ordered(filter, 0, 0);
+      ASSERT_FALSE(whole.empty()) << filter;
+      for (int64_t k : {1, 3, 10, 150, 1000}) {
+        const std::vector<int> first = ordered(filter, 0, k);
+        const std::vector<int> expected(whole.begin(), whole.begin() + std::min<int64_t>(k, whole.size()));
+        EXPECT_EQ(first, expected) << filter << " limit " << k;
+      }
+      const std::vector<int> skipped = ordered(filter, 5, 7);
+      const std::vector<int> expected(whole.begin() + std::min<size_t>(5, whole.size()),
+                                      whole.begin() + std::min<size_t>(12, whole.size()));
+      EXPECT_EQ(skipped, expected) << filter << " skip 5 limit 7";
+    }
+  }
+  // Legacy $nearSphere: radians.
+  const std::vector<int> legacy_whole = ordered(R"({"loc": {"$nearSphere": [10, 10], "$maxDistance": 0.5}})", 0, 0);
+  EXPECT_EQ(ordered(R"({"loc": {"$nearSphere": [10, 10], "$maxDistance": 0.5}})", 0, 4),
+            std::vector<int>(legacy_whole.begin(), legacy_whole.begin() + std::min<size_t>(4, legacy_whole.size())));
+  EXPECT_GE(legacy_whole.size(), 100u);  // the cluster is well within 0.5 radians
+}
+
 // Writers move points between two far-apart areas while readers ask for
 // one area: every document a reader gets is in that area at some moment
 // (never a stale index entry for a point that moved away), and afterwards
