@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -75,6 +76,22 @@ inline void PgPrepare(PGconn* pg, const char* name, const char* sql, int params)
   PGresult* r = PQprepare(pg, name, sql, params, nullptr);
   if (PQresultStatus(r) != PGRES_COMMAND_OK) DieOfSql(std::string("prepare: ") + PQerrorMessage(pg));
   PQclear(r);
+}
+
+// The side-by-side table: a Markdown row per case with each system's rate
+// (`measure` turns an operation on probe n into ops/s) and Docket's ratio to
+// the faster of the other two. A Case has `name` and `docket`, `sqlite`,
+// `postgres`, each callable with a probe number.
+template <class Case, class Measure>
+void PrintVersusSqlTable(const std::vector<Case>& cases, Measure measure) {
+  fmt::print("| case | Docket ops/s | SQLite ops/s | PostgreSQL ops/s | Docket / fastest other |\n");
+  fmt::print("|---|---:|---:|---:|---:|\n");
+  for (const Case& c : cases) {
+    const double d = measure([&](int64_t n) { c.docket(n); });
+    const double s = measure([&](int64_t n) { c.sqlite(n); });
+    const double p = measure([&](int64_t n) { c.postgres(n); });
+    fmt::print("| {} | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", c.name, d, s, p, d / std::max(s, p));
+  }
 }
 
 }  // namespace docket::bench

@@ -358,14 +358,7 @@ int main(int argc, char** argv) {
     if (!batch.ok() || batch->empty() || !batch->front().Find("score", &score)) Die("docket: no textScore in the top 10");
   }
 
-  fmt::print("| case | Docket ops/s | SQLite ops/s | PostgreSQL ops/s | Docket / fastest other |\n");
-  fmt::print("|---|---:|---:|---:|---:|\n");
-  for (const Case& c : cases) {
-    const double d = Measure([&](int64_t n) { c.docket(n); });
-    const double s = Measure([&](int64_t n) { c.sqlite(n); });
-    const double p = Measure([&](int64_t n) { c.postgres(n); });
-    fmt::print("| {} | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", c.name, d, s, p, d / std::max(s, p));
-  }
+  docket::bench::PrintVersusSqlTable(cases, Measure);
   fmt::print("\n{}", counts);
   sqlite3_finalize(lite_all);
   sqlite3_finalize(lite_top);

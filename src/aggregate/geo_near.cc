@@ -70,29 +70,6 @@ class GeoNearStage : public Stage {
   StreamPtr sorted_;
 };
 
-// `doc` with `path` set to `value` (through sub-documents, made as needed).
-Value WithField(const Value& doc, const bson::Path& path, size_t i, const Value& value) {
-  expr::DocumentBuilder out;
-  bool replaced = false;
-  expr::ForEachElement(doc, [&](const Value& field) {
-    bson_iter_t it;
-    field.Iter(&it);
-    const std::string_view key = KeyOf(it);
-    if (key != path[i]) {
-      out.Append(key, field);
-      return true;
-    }
-    replaced = true;
-    if (i + 1 == path.size()) out.Append(key, value);
-    else out.Append(key, WithField(field.is_document() ? field : expr::DocumentBuilder().Finish(), path, i + 1, value));
-    return true;
-  });
-  if (!replaced) {
-    if (i + 1 == path.size()) out.Append(path[i], value);
-    else out.Append(path[i], WithField(expr::DocumentBuilder().Finish(), path, i + 1, value));
-  }
-  return out.Finish();
-}
 
 }  // namespace
 
@@ -233,8 +210,8 @@ Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const R
         matcher.NearDistance(std::string_view(v.data(), v.size()), include_locs_ ? &location : nullptr);
     if (!distance) continue;
     Value doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
-    doc = WithField(doc, distance_field_, 0, Value::Double(*distance * distance_multiplier_));
-    if (include_locs_) doc = WithField(doc, *include_locs_, 0, Value::FromHeld(std::move(location)));
+    doc = SetPath(doc, distance_field_, 0, Value::Double(*distance * distance_multiplier_));
+    if (include_locs_) doc = SetPath(doc, *include_locs_, 0, Value::FromHeld(std::move(location)));
     DOCKET_RETURN_IF_ERROR(sorter.Add(doc.AsDocument()));
   }
   DOCKET_RETURN_IF_ERROR((*scan)->status());

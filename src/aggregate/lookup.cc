@@ -11,11 +11,6 @@
 #include "bson/value.h"
 
 namespace docket::aggregate {
-namespace {
-
-Status Parse9(std::string message) { return Status(ErrorCode::kFailedToParse, std::move(message)); }
-
-// The document with `path` (through documents) set to `v`.
 Value SetPath(const Value& doc, const bson::Path& path, size_t i, const Value& v) {
   expr::DocumentBuilder out;
   bool replaced = false;
@@ -38,6 +33,11 @@ Value SetPath(const Value& doc, const bson::Path& path, size_t i, const Value& v
   }
   return out.Finish();
 }
+
+namespace {
+
+Status Parse9(std::string message) { return Status(ErrorCode::kFailedToParse, std::move(message)); }
+
 
 // The values a query path reaches in `doc` (array elements rather than the
 // arrays), or [null] when it reaches nothing: what $lookup and $graphLookup

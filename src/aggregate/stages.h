@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aggregate/stage.h"
+#include "bson/path.h"
 #include "query/filter.h"
 #include "bson/value.h"
 #include "query/sort.h"
@@ -100,6 +101,12 @@ class SkipSpec : public StageSpec {
 // Parses a sub-pipeline given as an array value ($lookup, $facet, $unionWith).
 struct Pipeline;
 Result<std::shared_ptr<const Pipeline>> ParseSubPipeline(const bson_iter_t& array, ParseContext& ctx);
+
+// `doc` with `path` (from its component i on) set to `v`, through
+// sub-documents, made as needed (a non-document on the way is replaced);
+// fields keep their order, a new one goes last. ($lookup's `as`,
+// $graphLookup's depthField, $geoNear's distanceField and includeLocs.)
+Value SetPath(const Value& doc, const bson::Path& path, size_t i, const Value& v);
 
 // Reads an argument document's field as a string / document. Errors: `code`.
 std::string_view KeyOf(const bson_iter_t& it);

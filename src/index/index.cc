@@ -90,23 +90,17 @@ bool SameField(const Document& a, const Document& b, const char* name) {
   return bson_iter_type(&x) == bson_iter_type(&y) && bson::CompareValues(x, y) == 0;
 }
 
-bool HasHashedField(const Document& key_pattern) {
+// Whether some field of the key pattern is of the special kind ("hashed",
+// "2dsphere").
+bool HasFieldOfKind(const Document& key_pattern, std::string_view kind) {
   bson_iter_t it;
   key_pattern.Iterate(&it);
   while (bson_iter_next(&it)) {
-    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "hashed") return true;
+    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == kind) return true;
   }
   return false;
 }
 
-bool HasSphereField(const Document& key_pattern) {
-  bson_iter_t it;
-  key_pattern.Iterate(&it);
-  while (bson_iter_next(&it)) {
-    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "2dsphere") return true;
-  }
-  return false;
-}
 
 // A 2dsphere index's options, checked (MongoDB's codes) and completed with
 // the version (3, the only one Docket builds) and, when given, the levels
@@ -443,7 +437,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
                         "are only valid on a text index. Specification: " + spec.ToJson());
   }
   std::optional<Document> sphere_spec_options;
-  if (HasSphereField(*key)) {
+  if (HasFieldOfKind(*key, "2dsphere")) {
     Document options;
     DOCKET_RETURN_IF_ERROR(NormalizeSphereOptions(spec, &options));
     sphere_spec_options = std::move(options);
@@ -451,7 +445,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     return CannotCreate("2dsphere index options (2dsphereIndexVersion, coarsestIndexedLevel, finestIndexedLevel, "
                         "maxCellsInCovering) are only valid on a 2dsphere index. Specification: " + spec.ToJson());
   }
-  if (unique && HasHashedField(*key)) {
+  if (unique && HasFieldOfKind(*key, "hashed")) {
     return Status(static_cast<ErrorCode>(16764),
                   "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
   }
