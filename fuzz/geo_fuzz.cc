@@ -12,7 +12,8 @@
 //   * a distance is finite and non-negative, or absent;
 //   * a stored geometry within a region also intersects it when the region
 //     accepts both operators on the same operand (within implies
-//     intersects);
+//     intersects), except for a $centerSphere, which mongod's
+//     $geoIntersects never matches;
 //   * a Point is within distance 0 of itself for a $nearSphere on its own
 //     coordinates (when it parses as one).
 #include <cmath>
@@ -64,7 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       auto w = geo::Region::Parse(geo::Region::Op::kWithin, it);
       auto x = geo::Region::Parse(geo::Region::Op::kIntersects, it);
-      if (w.ok() && x.ok()) {
+      // mongod's $geoIntersects has no case for a $centerSphere cap (it
+      // matches nothing), so the implication holds for the other shapes.
+      bson_iter_t cap;
+      const bool is_cap = BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &cap) &&
+                          bson_iter_find(&cap, "$centerSphere");
+      if (w.ok() && x.ok() && !is_cap) {
         for (const geo::Geometry& s : stored) {
           if (w->Matches(s) && !x->Matches(s)) Fail("within the region but not intersecting it");
         }
