@@ -144,12 +144,10 @@ Result<StagePtr> GeoNearSpec::Open(StagePtr, const RunContext&) const {
   return StageError(40602, "$geoNear is only valid as the first stage in a pipeline");
 }
 
-Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const RunContext& ctx,
-                                         rocksdb::Transaction* user_txn) const {
-  if (entry == nullptr) return StagePtr(std::make_unique<ValuesStage>(std::vector<Value>()));
+Result<Document> GeoNearSpec::QueryFor(const storage::CollectionEntry& entry) const {
   std::string key = key_;
   if (key.empty()) {
-    auto only = OnlyGeoKey(*entry);
+    auto only = OnlyGeoKey(entry);
     if (!only.ok()) return only.status();
     key = std::move(only).value();
   }
@@ -187,6 +185,15 @@ Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const R
     bson_append_array_end(both.get(), &list);
     filter_doc = both.Finish();
   }
+  return filter_doc;
+}
+
+Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const RunContext& ctx,
+                                         rocksdb::Transaction* user_txn) const {
+  if (entry == nullptr) return StagePtr(std::make_unique<ValuesStage>(std::vector<Value>()));
+  auto query = QueryFor(*entry);
+  if (!query.ok()) return query.status();
+  const Document filter_doc = std::move(query).value();
   auto filter = query::Filter::Compile(filter_doc, nullptr, ctx.collation);
   if (!filter.ok()) return filter.status();
   auto scan = engine::OpenScan(ctx.engine, user_txn, *entry, filter_doc, Document(), nullptr, /*describe=*/false,

@@ -37,6 +37,11 @@ class GeoNearSpec : public StageSpec {
   Result<StagePtr> OpenSource(const storage::EntryPtr& entry, const RunContext& ctx,
                               rocksdb::Transaction* user_txn) const;
 
+  // The find filter the stage stands for on `entry`: {<key>: {$near |
+  // $nearSphere: ...}}, with `query` beside it (explain shows its plan).
+  // Errors: as OpenSource's key choice.
+  Result<Document> QueryFor(const storage::CollectionEntry& entry) const;
+
  private:
   std::string near_;        // {"": near} (bson::HoldValue)
   bson::Path distance_field_;

@@ -589,13 +589,28 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
   aggregate::ParseContext parse{db_, &scope, *collation};
   auto pipeline = aggregate::ParsePipeline(stages, parse);
   if (!pipeline.ok()) return pipeline.status();
+  // A leading $geoNear is its $near query's read (MongoDB's $geoNearCursor).
+  Document geo_filter;
+  bool geo_near = false;
+  if (!(*pipeline)->stages.empty()) {
+    if (const auto* spec = dynamic_cast<const aggregate::GeoNearSpec*>((*pipeline)->stages[0].get())) {
+      auto guard = engine::ResolveForRead(engine_, db_, name_, options.read.transaction, engine::Views::kAllow);
+      if (!guard.ok()) return guard.status();
+      if (guard->entry) {
+        auto query = spec->QueryFor(*guard->entry);
+        if (!query.ok()) return query.status();
+        geo_filter = std::move(query).value();
+      }
+      geo_near = true;
+    }
+  }
   // What goes to the collection scan: the leading $match stages, and the
   // $sort after them when an index gives its order.
-  size_t pushed = 0;
+  size_t pushed = geo_near ? 1 : 0;
   bson::Builder and_filter;
   bson_t conditions;
   BSON_APPEND_ARRAY_BEGIN(and_filter.get(), "$and", &conditions);
-  for (; pushed < stages.size(); ++pushed) {
+  for (; !geo_near && pushed < stages.size(); ++pushed) {
     bson_iter_t it;
     if (!stages[pushed].Find("$match", &it)) break;
     bson_iter_t only;
@@ -605,7 +620,7 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
     docket::bson::AppendElement(&conditions, std::to_string(pushed).c_str(), -1, &it);
   }
   bson_append_array_end(and_filter.get(), &conditions);
-  Document filter = pushed == 0 ? Document() : pushed == 1 ? [&] {
+  Document filter = geo_near ? geo_filter : pushed == 0 ? Document() : pushed == 1 ? [&] {
     bson_iter_t it;
     stages[0].Find("$match", &it);
     return Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(it)));
@@ -613,7 +628,7 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
   FindOptions find;
   find.collation = options.collation;
   bson_iter_t sort_it;
-  const bool has_sort = pushed < stages.size() && stages[pushed].Find("$sort", &sort_it) &&
+  const bool has_sort = !geo_near && pushed < stages.size() && stages[pushed].Find("$sort", &sort_it) &&
                         bson_iter_type(&sort_it) == BSON_TYPE_DOCUMENT;
   if (has_sort) find.sort = Document::FromTrustedBytes(std::string(bson::SubDocumentBytes(sort_it)));
   auto cursor_explain = Explain(filter, find);
@@ -634,7 +649,7 @@ Result<Document> Collection::ExplainAggregate(const std::vector<Document>& stage
   bson_t list, cursor_stage;
   BSON_APPEND_ARRAY_BEGIN(out.get(), "stages", &list);
   BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &cursor_stage);
-  bson::AppendDocument(&cursor_stage, "$cursor", *cursor_explain);
+  bson::AppendDocument(&cursor_stage, geo_near ? "$geoNearCursor" : "$cursor", *cursor_explain);
   bson_append_document_end(&list, &cursor_stage);
   for (size_t i = pushed, k = 1; i < stages.size(); ++i, ++k) {
     bson::AppendDocument(&list, std::to_string(k).c_str(), stages[i]);

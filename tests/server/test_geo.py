@@ -161,6 +161,25 @@ def test_explain_names_the_2dsphere_index(places):
     assert winning_index(intersects.explain()) == "loc_2dsphere"
 
 
+def test_explain_of_a_geonear_pipeline_shows_its_near_read(db, places):
+    """The $geoNear stage is its $near query's read: explain shows that plan
+    (MongoDB's $geoNearCursor) with the figures of running it, not a
+    collection scan that never happens."""
+    reply = db.command("explain", {"aggregate": places.name, "cursor": {},
+                                   "pipeline": [{"$geoNear": {"near": {"type": "Point", "coordinates": [0, 0]},
+                                                              "distanceField": "d", "maxDistance": 3000}},
+                                                {"$limit": 2}]},
+                       verbosity="executionStats")
+    first = reply["stages"][0]
+    assert list(first) == ["$geoNearCursor"], reply["stages"]
+    plan = first["$geoNearCursor"]
+    assert plan["queryPlanner"]["winningPlan"]["stage"] == "GEO_NEAR_2DSPHERE"
+    assert "COLLSCAN" not in [s["stage"] for s in stages(plan)]
+    # Within 3 km of (0, 0): e, a and b (787 m, 1113 m, 2226 m).
+    assert plan["executionStats"]["nReturned"] == 3
+    assert reply["stages"][1] == {"$limit": 2}
+
+
 def test_near_without_an_index_and_bad_operands(db, places):
     db.plain.insert_one({"loc": [0, 0]})
     cases = [
