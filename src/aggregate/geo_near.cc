@@ -55,7 +55,8 @@ Result<std::string> OnlyGeoKey(const storage::CollectionEntry& entry) {
 
 // The documents of the $near query, nearest first, with the distance (and
 // location) fields set; read in full at open (a Sorter, spilling beyond the
-// budget).
+// budget). The sorter holds each as {s: <distance>, d: <document>}: the
+// distance measured once, whatever the output fields overwrite.
 class GeoNearStage : public Stage {
  public:
   explicit GeoNearStage(StreamPtr sorted) : sorted_(std::move(sorted)) {}
@@ -63,7 +64,11 @@ class GeoNearStage : public Stage {
     auto next = sorted_->Next();
     if (!next.ok()) return next.status();
     if (!*next) return Value();
-    return Value::FromDocument(**next);
+    bson_iter_t doc;
+    if (!(*next)->Find("d", &doc) || !BSON_ITER_HOLDS_DOCUMENT(&doc)) {
+      return Status(ErrorCode::kInternalError, "$geoNear: a sorted entry without its document");
+    }
+    return Value::FromDocumentBytes(bson::SubDocumentBytes(doc));
   }
 
  private:
@@ -201,9 +206,9 @@ Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const R
                                ctx.collation.get());
   if (!scan.ok()) return scan.status();
   const query::Filter& matcher = *filter;
-  const query::SortSpec nearest = query::SortSpec::ByComputed([&matcher](const Document& d) {
-    return matcher.NearDistance(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))
-        .value_or(std::numeric_limits<double>::infinity());
+  const query::SortSpec nearest = query::SortSpec::ByComputed([](const Document& wrapped) {
+    bson_iter_t s;
+    return wrapped.Find("s", &s) ? bson_iter_double(&s) : std::numeric_limits<double>::infinity();
   });
   engine::Sorter sorter(ctx.engine, nearest, SIZE_MAX, ctx.budget);
   for (auto& s = *scan; s->Valid(); s->Next()) {
@@ -219,7 +224,10 @@ Result<StagePtr> GeoNearSpec::OpenSource(const storage::EntryPtr& entry, const R
     Value doc = Value::FromDocumentBytes(std::string_view(v.data(), v.size()));
     doc = SetPath(doc, distance_field_, 0, Value::Double(*distance * distance_multiplier_));
     if (include_locs_) doc = SetPath(doc, *include_locs_, 0, Value::FromHeld(std::move(location)));
-    DOCKET_RETURN_IF_ERROR(sorter.Add(doc.AsDocument()));
+    bson::Builder wrapped;
+    BSON_APPEND_DOUBLE(wrapped.get(), "s", *distance);
+    bson::AppendDocument(wrapped.get(), "d", doc.AsDocument());
+    DOCKET_RETURN_IF_ERROR(sorter.Add(wrapped.Finish()));
   }
   DOCKET_RETURN_IF_ERROR((*scan)->status());
   auto sorted = sorter.Finish();

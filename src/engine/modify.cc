@@ -79,13 +79,25 @@ Status FindCandidate(EngineImpl* engine, WriteUnit& unit, const EntryGuard& guar
   if (!opened.ok()) return opened.status();
   auto scan = std::move(opened).value();
   std::optional<query::SortSpec::SortValues> best_values;
-  bool first_is_best = request.sort == nullptr || request.sort->empty() || plan.provides_sort;
+  // A $near without a sort means the nearest match (its index plan reads in
+  // cell order, not by distance).
+  const bool nearest = filter.near_query() != nullptr && (request.sort == nullptr || request.sort->empty());
+  std::optional<double> best_distance;
+  bool first_is_best = !nearest && (request.sort == nullptr || request.sort->empty() || plan.provides_sort);
   for (; scan->Valid(); scan->Next()) {
     DOCKET_RETURN_IF_ERROR(CheckDeadline());
     rocksdb::Slice v = scan->value();
     auto matched = Matches(filter, v);
     if (!matched.ok()) return matched.status();
     if (!*matched) continue;
+    if (nearest) {
+      const std::optional<double> d = filter.NearDistance(std::string_view(v.data(), v.size()));
+      if (d && (!best_distance || *d < *best_distance)) {
+        best_distance = d;
+        *out = Candidate{scan->key().ToString(), v.ToString()};
+      }
+      continue;
+    }
     if (first_is_best) {
       *out = Candidate{scan->key().ToString(), v.ToString()};
       return Status::OK();

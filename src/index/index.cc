@@ -134,7 +134,11 @@ Status NormalizeSphereOptions(const Document& spec, Document* options) {
       return Status(ErrorCode::kTypeMismatch, std::string(field) + " must be a number, not " +
                                                   std::string(bson::ValueToJson(it)));
     }
-    *target = static_cast<int>(bson::NumberAsDouble(it));
+    const double value = bson::NumberAsDouble(it);
+    if (!(value >= -1e9 && value <= 1e9)) {  // NaN, infinite, or beyond any level or cell count
+      return CannotCreate(std::string(field) + " is out of range: " + std::string(bson::ValueToJson(it)));
+    }
+    *target = static_cast<int>(value);
   }
   const geo::CoverParams defaults;
   if (coarsest && *coarsest < 0) return Status(static_cast<ErrorCode>(16747), "coarsestIndexedLevel must be >= 0");

@@ -388,6 +388,60 @@ TEST_F(GeoIndexTest, NearWithALimitAgreesWithTheWholeOrder) {
   EXPECT_GE(legacy_whole.size(), 100u);  // the cluster is well within 0.5 radians
 }
 
+// Review findings: a single-document write with $near takes the nearest
+// match (the index reads in cell order: a point on face 4, lng -90, has a
+// negative key and comes first); $geoNear orders by the distance it
+// measured even when its output field overwrites the location; absurd
+// covering options are refused.
+TEST_F(GeoIndexTest, NearWritesAndGeoNearOrderByDistanceNotByCell) {
+  Collection c = engine_->collection("t", "c");
+  ASSERT_TRUE(Create(R"({"key": {"loc": "2dsphere"}})").ok());
+  ASSERT_TRUE(c.InsertMany({J(R"({"_id": "far", "loc": )" + Point(-90, 0) + "}"),
+                            J(R"({"_id": "near", "loc": )" + Point(0.001, 0) + "}"),
+                            J(R"({"_id": "mid", "loc": )" + Point(2, 0) + "}")})
+                  .ok());
+  const std::string near = R"({"loc": {"$near": {"$geometry": )" + Point(0, 0) + "}}}";
+  auto updated = c.UpdateOne(J(near), J(R"({"$set": {"taken": 1}})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  auto taken = c.FindOne(J(R"({"taken": 1})"));
+  ASSERT_TRUE(taken.ok() && *taken);
+  bson_iter_t id;
+  ASSERT_TRUE((*taken)->Find("_id", &id));
+  EXPECT_STREQ(bson_iter_utf8(&id, nullptr), "near");
+  FindAndModifyOptions options;
+  options.return_document = ReturnDocument::kBefore;
+  auto claimed = c.FindOneAndUpdate(J(R"({"taken": {"$exists": false}, "loc": {"$near": {"$geometry": )" +
+                                      Point(0, 0) + "}}}"),
+                                    J(R"({"$set": {"taken": 2}})"), options);
+  ASSERT_TRUE(claimed.ok() && *claimed) << claimed.status().ToString();
+  ASSERT_TRUE((**claimed).Find("_id", &id));
+  EXPECT_STREQ(bson_iter_utf8(&id, nullptr), "mid");
+  auto deleted = c.DeleteOne(J(near));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(c.FindOne(J(R"({"_id": "near"})"))->has_value());
+  EXPECT_TRUE(c.FindOne(J(R"({"_id": "far"})"))->has_value());
+
+  // $geoNear writing its distance over the location it measured.
+  auto cursor = c.Aggregate({J(R"({"$geoNear": {"near": )" + Point(0, 0) + R"(, "distanceField": "loc"}})")});
+  ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+  auto out = cursor->ToVector();
+  ASSERT_TRUE(out.ok());
+  std::vector<std::string> order;
+  for (const Document& d : *out) {
+    ASSERT_TRUE(d.Find("_id", &id));
+    order.push_back(bson_iter_utf8(&id, nullptr));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"mid", "far"}));
+
+  // mongod's $geometry form wants a finite bound (expression_geo.cpp's isValidNumericValue).
+  EXPECT_EQ(FindError("c", R"({"loc": {"$near": {"$geometry": )" + Point(0, 0) +
+                               R"(, "$maxDistance": {"$numberDouble": "Infinity"}}}})")
+                .code(),
+            ErrorCode::kBadValue);
+  EXPECT_FALSE(Create(R"({"key": {"other": "2dsphere"}, "finestIndexedLevel": 1e10})").ok());
+  EXPECT_FALSE(Create(R"({"key": {"other": "2dsphere"}, "maxCellsInCovering": {"$numberDouble": "NaN"}})").ok());
+}
+
 // Writers move points between two far-apart areas while readers ask for
 // one area: every document a reader gets is in that area at some moment
 // (never a stale index entry for a point that moved away), and afterwards
