@@ -98,10 +98,7 @@ docket::Document Json(const std::string& json) {
 // ---- Docket ----
 
 std::unique_ptr<docket::Engine> LoadDocket(const std::string& path) {
-  std::filesystem::remove_all(path);
-  auto opened = docket::Engine::Open({.path = path, .cache_size_bytes = 512ull << 20});
-  if (!opened.ok()) Die(opened.status().ToString());
-  auto engine = std::move(opened).value();
+  auto engine = docket::bench::OpenFreshDocket(path, 512ull << 20);
   docket::Collection c = engine->collection("bench", "people");
   auto start = Clock::now();
   std::vector<docket::Document> batch;

@@ -346,10 +346,7 @@ docket::Document SquareFilter(const Probe& p) {
 }
 
 std::unique_ptr<docket::Engine> LoadDocket(const std::string& path, const std::vector<GeoPoint>& points) {
-  std::filesystem::remove_all(path);
-  auto opened = docket::Engine::Open({.path = path, .cache_size_bytes = 512ull << 20});
-  if (!opened.ok()) Die(opened.status().ToString());
-  auto engine = std::move(opened).value();
+  auto engine = docket::bench::OpenFreshDocket(path, 512ull << 20);
   docket::Collection c = engine->collection("bench", "points");
   auto start = Clock::now();
   std::vector<docket::Document> batch;

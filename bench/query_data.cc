@@ -92,6 +92,13 @@ Document In(const char* field, const std::vector<int64_t>& values) {
   return d;
 }
 
+std::unique_ptr<Engine> OpenFreshDocket(const std::string& path, size_t cache_bytes) {
+  std::filesystem::remove_all(path);
+  auto opened = Engine::Open({.path = path, .cache_size_bytes = cache_bytes});
+  if (!opened.ok()) Die(opened.status().ToString());
+  return std::move(opened).value();
+}
+
 std::unique_ptr<Engine> OpenDocket(const std::string& path, bool load) {
   if (load) {
     std::filesystem::remove_all(path);

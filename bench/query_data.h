@@ -47,6 +47,11 @@ Document In(const char* field, const std::vector<int64_t>& values);
 // runs under the measurements. Exits the process on any error.
 std::unique_ptr<Engine> OpenDocket(const std::string& path, bool load);
 
+// A new on-disk Docket at `path` (whatever was there is removed) with a
+// block cache of `cache_bytes`, for the side-by-side benchmarks that load
+// their own data (collation, text, geo). Exits the process on any error.
+std::unique_ptr<Engine> OpenFreshDocket(const std::string& path, size_t cache_bytes);
+
 // Reads every document once through each index, once by k and every value
 // of v once (the row cache fills only from point reads, and the cache of
 // short index ranges from reading them), as the side-by-side run does before

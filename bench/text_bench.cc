@@ -122,10 +122,7 @@ docket::Document TextFilter(const std::string& search) {
 // ---- Docket ----
 
 std::unique_ptr<docket::Engine> LoadDocket(const std::string& path, const std::vector<Verse>& verses) {
-  std::filesystem::remove_all(path);
-  auto opened = docket::Engine::Open({.path = path, .cache_size_bytes = 512ull << 20});
-  if (!opened.ok()) Die(opened.status().ToString());
-  auto engine = std::move(opened).value();
+  auto engine = docket::bench::OpenFreshDocket(path, 512ull << 20);
   docket::Collection c = engine->collection("bench", "verses");
   auto start = Clock::now();
   std::vector<docket::Document> batch;

@@ -685,12 +685,13 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
     return std::unique_ptr<DocumentScan>(std::make_unique<NaturalScan>(engine, user_txn, std::move(view), entry.id, hint.natural < 0, expected));
   }
   if (!describe) plan.index->accesses().Record();
+  const bool geo_near = geo->has_value() && HasNearOperator(filter);  // a $near plan (not a hinted region)
   if (!describe && MetricsCollecting()) {
-    NotePlan(PlanSummaryText(*geo && HasNearOperator(filter) ? "GEO_NEAR_2DSPHERE" : "IXSCAN", plan.index->key_pattern()));
+    NotePlan(PlanSummaryText(geo_near ? "GEO_NEAR_2DSPHERE" : "IXSCAN", plan.index->key_pattern()));
   }
   if (summary != nullptr) {
     Summarize(plan, summary);
-    summary->geo_near = *geo && HasNearOperator(filter);
+    summary->geo_near = geo_near;
   }
   const size_t expected = (sort.empty() || plan.provides_sort) ? limit_hint : 0;
   const bool entries_only = entries_if_exact && plan.exact;

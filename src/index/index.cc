@@ -281,28 +281,31 @@ std::string ArrayPrefix(const Document& doc, const bson::Path& path) {
 
 }  // namespace
 
-std::string TextTermKey(std::string_view term) {
-  bson_t b = BSON_INITIALIZER;
-  bson_append_utf8(&b, "", 0, term.data(), static_cast<int>(term.size()));
+namespace {
+
+// The key encoding of the one value `b` holds (under the name ""); destroys `b`.
+std::string OneValueKey(bson_t* b) {
   bson_iter_t it;
-  bson_iter_init(&it, &b);
+  bson_iter_init(&it, b);
   bson_iter_next(&it);
   std::string key;
   bson::AppendKeyValue(&key, it);
-  bson_destroy(&b);
+  bson_destroy(b);
   return key;
+}
+
+}  // namespace
+
+std::string TextTermKey(std::string_view term) {
+  bson_t b = BSON_INITIALIZER;
+  bson_append_utf8(&b, "", 0, term.data(), static_cast<int>(term.size()));
+  return OneValueKey(&b);
 }
 
 std::string SphereCellKey(uint64_t cell) {
   bson_t b = BSON_INITIALIZER;
   bson_append_int64(&b, "", 0, static_cast<int64_t>(cell));
-  bson_iter_t it;
-  bson_iter_init(&it, &b);
-  bson_iter_next(&it);
-  std::string key;
-  bson::AppendKeyValue(&key, it);
-  bson_destroy(&b);
-  return key;
+  return OneValueKey(&b);
 }
 
 std::string DefaultName(const Document& key_pattern) {
