@@ -1,7 +1,10 @@
 #include "tools/docket/transfer/command_flags.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 
+#include "tools/docket/transfer/bson_value.h"
 #include "tools/docket/transfer/progress.h"
 
 namespace docket::transfer {

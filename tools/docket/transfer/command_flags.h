@@ -3,13 +3,25 @@
 // standard error and exit code 1.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
+#include <string>
 
-#include "tools/docket/transfer/connection.h"
+namespace CLI {
+class App;
+}
 
 namespace docket::transfer {
+
+// Where to connect: --uri wins; otherwise --host (host or host:port) and
+// --port; otherwise the local default, as MongoDB's tools.
+struct ConnectionFlags {
+  std::string uri;
+  std::string host;
+  int port = 0;
+  // The URI the flags name, e.g. "mongodb://127.0.0.1:27017/". Throws
+  // TransferError when --uri is combined with --host or --port.
+  std::string Uri() const;
+};
 
 struct CommonFlags {
   ConnectionFlags connection;

@@ -10,19 +10,10 @@
 #include <vector>
 
 #include "tools/docket/transfer/bson_value.h"
+#include "tools/docket/transfer/command_flags.h"
 
 namespace docket::transfer {
 
-// Where to connect: --uri wins; otherwise --host (host or host:port) and
-// --port; otherwise the local default, as MongoDB's tools.
-struct ConnectionFlags {
-  std::string uri;
-  std::string host;
-  int port = 0;
-  // The URI the flags name, e.g. "mongodb://127.0.0.1:27017/". Throws
-  // TransferError when --uri is combined with --host or --port.
-  std::string Uri() const;
-};
 
 // Not thread-safe: one thread at a time. Every method throws TransferError
 // with the server's message (and code) on failure.
