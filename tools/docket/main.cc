@@ -8,6 +8,8 @@
 #include "tools/docket/demo.h"
 #include "tools/docket/mongod_cli.h"
 #include "tools/docket/serve.h"
+#include "tools/docket/transfer/dump.h"
+#include "tools/docket/transfer/restore.h"
 
 int main(int argc, char** argv) {
   // mongod's command line: `docket mongod ...`, or docket run as `mongod`.
@@ -69,7 +71,13 @@ int main(int argc, char** argv) {
                   "registers commands for testing the server itself ({sleep: 1, millis: N})");
   serve->add_option("--max-workers", flags.max_workers, "the most threads the pool grows to while commands block")
       ->check(CLI::Range(1, 4096))->capture_default_str();
+  docket::transfer::DumpFlags dump_flags;
+  CLI::App* dump = docket::transfer::AddDumpCommand(app, &dump_flags);
+  docket::transfer::RestoreFlags restore_flags;
+  CLI::App* restore = docket::transfer::AddRestoreCommand(app, &restore_flags);
   CLI11_PARSE(app, argc, argv);
+  if (*dump) return docket::transfer::RunDump(dump_flags);
+  if (*restore) return docket::transfer::RunRestore(restore_flags);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);
   if (*serve) {
     flags.argv.assign(argv, argv + argc);

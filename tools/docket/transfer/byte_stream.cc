@@ -78,7 +78,7 @@ bool ByteReader::ReadExactly(void* data, size_t size, const char* what) {
   return true;
 }
 
-std::optional<BsonPtr> ByteReader::ReadDocument(const uint32_t* first_four) {
+std::optional<BsonPtr> ByteReader::ReadDocument(const uint8_t* first_four) {
   const uint64_t start = offset_ - (first_four != nullptr ? 4 : 0);
   uint8_t prefix[4];
   if (first_four != nullptr) {

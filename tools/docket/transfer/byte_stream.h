@@ -51,8 +51,8 @@ class ByteReader {
   size_t ReadSome(void* data, size_t size);
   // The next BSON document: nullopt at the end of input. Throws on a
   // truncated or malformed document, naming the byte offset where it began.
-  // `first_four` supplies the length prefix when the caller already read it.
-  std::optional<BsonPtr> ReadDocument(const uint32_t* first_four = nullptr);
+  // `first_four`: the four bytes of the length prefix, when the caller already read them.
+  std::optional<BsonPtr> ReadDocument(const uint8_t* first_four = nullptr);
   // The rest of the input as text.
   std::string ReadAll();
   uint64_t offset() const { return offset_; }

@@ -10,6 +10,8 @@
 namespace docket::transfer {
 
 void AddCommonFlags(CLI::App* command, CommonFlags* flags) {
+  // mongodump takes -h for --host, so help is --help only.
+  command->set_help_flag("--help", "print this help and exit");
   command->add_option("--uri", flags->connection.uri, "mongodb:// connection string (default: 127.0.0.1:27017)");
   command->add_option("--host,-h", flags->connection.host, "server to connect to (host or host:port)");
   command->add_option("--port", flags->connection.port, "server port")->check(CLI::Range(1, 65535));
