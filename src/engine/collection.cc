@@ -166,9 +166,11 @@ Result<InsertManyResult> Collection::InsertMany(const std::vector<Document>& doc
           ids.push_back(engine::IdDocument(*prepared));
           continue;
         }
-        // Anything but a bad document or a duplicate fails the whole group
-        // (lock timeouts are retried by RunWriteWithRetry).
-        if (!prepared.ok() || one.code() == ErrorCode::kDuplicateKey) {
+        // A document's own failure (bad, duplicate, invalid for the
+        // validator or an index) is its write error; InsertRecord left
+        // nothing of it behind. A failure of the write itself fails the whole
+        // group (lock timeouts are retried by RunWriteWithRetry).
+        if (!prepared.ok() || !engine::FailsTheWholeWrite(one)) {
           errors.push_back({i, one});
           if (options.ordered) {
             stopped = true;

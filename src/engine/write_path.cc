@@ -387,6 +387,22 @@ Status WriteNewRecord(WriteUnit& unit, const storage::CollectionEntry& entry, co
                           rocksdb::Slice(key.data() + storage::kRecordPrefixSize, key.size() - storage::kRecordPrefixSize));
 }
 
+bool FailsTheWholeWrite(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kInternalError:
+    case ErrorCode::kLockTimeout:
+    case ErrorCode::kMaxTimeMSExpired:
+    case ErrorCode::kWriteConflict:
+    case ErrorCode::kNoSuchTransaction:
+    case ErrorCode::kTransactionExceededLifetimeLimitSeconds:
+    case ErrorCode::kInterrupted:
+    case ErrorCode::kOutOfDiskSpace:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status AllOrNothing(WriteUnit& unit, bson::FunctionRef<Status()> write) {
   unit.txn()->SetSavePoint();
   const WriteUnit::CappedChange capped = unit.capped_change();

@@ -164,6 +164,12 @@ bool ReadWouldBlock(const Status& status, int64_t* stripe, uint64_t* generation)
 Status RunWriteWithRetry(EngineImpl* engine, const WriteOptions& options,
                          const std::function<Status(WriteUnit&)>& body);
 
+// Whether a failed write of one document is a failure of the whole write
+// unit (a write conflict, a lock or time limit, an interruption, the
+// storage) rather than of that document (duplicate key, validation, a key
+// its indexes cannot take), which an unordered insert reports and passes.
+bool FailsTheWholeWrite(const Status& s);
+
 // Validates a document for storage and returns it with _id first (a fresh
 // ObjectId when it had none). Errors: BSONObjectTooLarge, Overflow (nested over 100 levels),
 // InvalidIdField.

@@ -130,6 +130,32 @@ TEST_P(ValidationTest, LevelsActionsBypassAndRestart) {
   EXPECT_EQ(listed[0].validation_action, "error");
 }
 
+// An unordered insert reports an invalid document at its own index and
+// inserts the others, as a duplicate key; an ordered one stops there.
+TEST_P(ValidationTest, InvalidDocumentIsOneWriteErrorOfAnUnorderedInsert) {
+  CollectionOptions options;
+  options.validator = J(R"({"q": {"$gte": 0}})");
+  ASSERT_TRUE(engine_->CreateCollection("db", "c", options).ok());
+  Collection c = engine_->collection("db", "c");
+  std::vector<Document> docs = {J(R"({"_id": 1, "q": 1})"), J(R"({"_id": 2, "q": -1})"), J(R"({"_id": 3, "q": 3})")};
+  InsertManyOptions unordered;
+  unordered.ordered = false;
+  auto r = c.InsertMany(docs, unordered);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->inserted_count, 2u);
+  ASSERT_EQ(r->write_errors.size(), 1u);
+  EXPECT_EQ(r->write_errors[0].index, 1u);
+  EXPECT_EQ(r->write_errors[0].status.code(), ErrorCode::kDocumentValidationFailure);
+  EXPECT_EQ(c.CountDocuments(J("{}")).value(), 2);
+  std::vector<Document> more = {J(R"({"_id": 4, "q": 1})"), J(R"({"_id": 5, "q": -1})"), J(R"({"_id": 6, "q": 3})")};
+  auto ordered = c.InsertMany(more);
+  ASSERT_TRUE(ordered.ok());
+  EXPECT_EQ(ordered->inserted_count, 1u);
+  ASSERT_EQ(ordered->write_errors.size(), 1u);
+  EXPECT_EQ(ordered->write_errors[0].index, 1u);
+  EXPECT_EQ(c.CountDocuments(J("{}")).value(), 3);
+}
+
 TEST_P(ValidationTest, NoInvalidDocumentIsStoredWhileRulesChange) {
   CollectionOptions options;
   options.validator = J(R"({"q": {"$gte": 0}})");
