@@ -53,7 +53,7 @@ void Progress::Add(uint64_t n) {
   done_ += n;
   if (g_quiet) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_draw_ < (ToTerminal() ? kTerminalInterval : g_plain_interval)) return;
+  if (now - last_draw_ < (ToTerminal() ? std::min(kTerminalInterval, g_plain_interval) : g_plain_interval)) return;
   last_draw_ = now;
   Draw(false);
 }

@@ -26,7 +26,8 @@ class Progress {
 
   // Settings for every Progress of the process (the commands' flags):
   // quiet writes nothing; a terminal is detected from standard error unless
-  // forced; plain lines come every `plain_interval`.
+  // forced; plain lines come every `plain_interval`, a terminal's line is
+  // redrawn every 100 ms or `plain_interval` if shorter.
   static void Configure(bool quiet, std::chrono::milliseconds plain_interval);
 
  private:
