@@ -724,6 +724,12 @@ class Engine {
   // reopening replays nothing (MongoDB's `fsync` command). Not needed for
   // durability: j:true already is. No-op in memory.
   Status Flush();
+  // Writes a consistent copy of the whole database into `dir`, which must
+  // not exist (its parent must), while reads and writes go on; opening an
+  // Engine (or `docket serve --dbpath`) on `dir` gives the database as it
+  // was at one instant: every write committed before it, none after.
+  // Errors: IllegalOperation in memory; BadValue for an existing `dir`.
+  Status Checkpoint(const std::string& dir);
   // Rewrites the stored data into its most compact, fastest-to-read form (a
   // full compaction) and waits for it: useful after a bulk load or a mass
   // delete (MongoDB's `compact`). Reads and writes go on meanwhile. Works in

@@ -65,6 +65,7 @@ const std::map<std::string, Entry, std::less<>>& Table() {
       {"connectionStatus", {ConnectionStatus}},
       {"getParameter", {GetParameter}},
       {"setParameter", {SetParameter}},
+      {"createBackup", {CreateBackup}},
       {"fsync", {Fsync}},
       {"logRotate", {LogRotate}},
       {"fsyncUnlock", {FsyncUnlock}},

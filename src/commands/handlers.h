@@ -92,6 +92,9 @@ Status ListIndexes(CommandContext&, const CommandRequest&, bson_t*);
 Status EndSessions(CommandContext&, const CommandRequest&, bson_t*);
 Status WhatsMyUri(CommandContext&, const CommandRequest&, bson_t*);
 Status ConnectionStatus(CommandContext&, const CommandRequest&, bson_t*);
+// backup.cc
+Status CreateBackup(CommandContext&, const CommandRequest&, bson_t*);
+
 // fsync.cc
 Status Fsync(CommandContext&, const CommandRequest&, bson_t*);
 Status FsyncUnlock(CommandContext&, const CommandRequest&, bson_t*);

@@ -1,5 +1,6 @@
 #include "docket/engine.h"
 
+#include <filesystem>
 #include <algorithm>
 #include <chrono>
 #include <shared_mutex>
@@ -260,6 +261,14 @@ Status Engine::RenameCollection(std::string_view from_db, std::string_view from_
 }
 
 Status Engine::Flush() { return impl_->store->Flush(); }
+
+Status Engine::Checkpoint(const std::string& dir) {
+  std::error_code error;
+  if (std::filesystem::exists(dir, error)) {
+    return Status(ErrorCode::kBadValue, "backup directory " + dir + " already exists: name a new one");
+  }
+  return impl_->store->Checkpoint(dir);
+}
 
 Status Engine::Compact() {
   impl_->read_views->Clear();  // idle views would keep the old files alive

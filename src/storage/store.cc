@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
@@ -298,6 +300,19 @@ Status Store::Flush() {
   if (in_memory_) return Status::OK();
   DOCKET_RETURN_IF_ERROR(FlushMemtables());
   return MakeCommittedWritesDurable();
+}
+
+Status Store::Checkpoint(const std::string& dir) {
+  if (in_memory_) {
+    return Status(ErrorCode::kIllegalOperation, "a database kept in memory (--memory) has no files to back up");
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  DOCKET_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "starting a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  BlockingRegion waiting;  // the memtables are flushed and files linked or copied
+  // log_size_for_flush 0: the memtables are flushed first, so the copy needs
+  // no write-ahead log replay beyond what it holds.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0), "writing a checkpoint");
 }
 
 Status Store::Compact() {

@@ -89,6 +89,13 @@ class Store {
 
   // Flushes the memtables to table files and waits for it. No-op in memory.
   Status Flush();
+  // Writes a consistent copy of the database to `dir` (which must not
+  // exist; its parent must) while reads and writes go on: RocksDB's
+  // checkpoint, hard links to the immutable table files plus copies of the
+  // rest, at one point of the commit order. A server opened on `dir` sees
+  // every write committed before that point and none after. IllegalOperation
+  // in memory.
+  Status Checkpoint(const std::string& dir);
   // Flushes, then rewrites every table file into the last level (a full
   // compaction), and waits: afterwards a read consults one file per key.
   Status Compact();

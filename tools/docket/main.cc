@@ -8,6 +8,7 @@
 #include "tools/docket/demo.h"
 #include "tools/docket/mongod_cli.h"
 #include "tools/docket/serve.h"
+#include "tools/docket/transfer/backup.h"
 #include "tools/docket/transfer/dump.h"
 #include "tools/docket/transfer/restore.h"
 
@@ -75,9 +76,12 @@ int main(int argc, char** argv) {
   CLI::App* dump = docket::transfer::AddDumpCommand(app, &dump_flags);
   docket::transfer::RestoreFlags restore_flags;
   CLI::App* restore = docket::transfer::AddRestoreCommand(app, &restore_flags);
+  docket::transfer::BackupFlags backup_flags;
+  CLI::App* backup = docket::transfer::AddBackupCommand(app, &backup_flags);
   CLI11_PARSE(app, argc, argv);
   if (*dump) return docket::transfer::RunDump(dump_flags);
   if (*restore) return docket::transfer::RunRestore(restore_flags);
+  if (*backup) return docket::transfer::RunBackup(backup_flags);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);
   if (*serve) {
     flags.argv.assign(argv, argv + argc);
