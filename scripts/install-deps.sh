@@ -5,13 +5,15 @@ set -euo pipefail
 # --server); everything else below is for the tests and benchmarks.
 server_packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-dev libfmt-dev libcli11-dev
           libasio-dev libpcre2-dev libicu-dev libssl-dev libstemmer-dev liblingua-stopwords-perl libs2-dev libabsl-dev
-          libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libjemalloc-dev)
+          libsnappy-dev zlib1g-dev libzstd-dev libmongoc-dev libboost1.81-dev tzdata libjemalloc-dev
+          libyaml-cpp-dev)  # libyaml-cpp: the --config file (mongod.conf's shape)
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libpq-dev libhiredis-dev
           postgresql postgresql-15-postgis-3 redis-server bible-kjv  # bible-kjv: the text benchmark's corpus; PostGIS: the geo benchmark
           python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard
           python3-venv python3-pip python3-setuptools  # the pytest plugin (python/) installed as users install it
           clang-14 libclang-rt-14-dev llvm-14
-          e2fsprogs mount)  # e2fsprogs, mount (losetup): the read-only file system test
+          e2fsprogs mount  # e2fsprogs, mount (losetup): the read-only file system test
+          dpkg-dev fakeroot systemd)  # the Debian package test: dpkg-deb, dpkg -x, systemd-analyze verify
 server_only=false
 [ "${1:-}" = "--server" ] && server_only=true
 packages=("${server_packages[@]}")

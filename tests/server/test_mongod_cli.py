@@ -111,7 +111,8 @@ def test_on_disk_the_data_directory_must_exist_and_keeps_the_data(mongod, tmp_pa
 @pytest.mark.parametrize("args,says", [
     (["--fork"], "--fork is not supported"),
     (["--auth"], "no authentication"),
-    (["--config", "/etc/mongod.conf"], "--config is not supported"),
+    (["--config", "/nonexistent/mongod.conf"], "cannot read the configuration file /nonexistent/mongod.conf"),
+    (["-f"], "option -f needs a value"),
     (["--storageEngine", "mmapv1"], "mmapv1 is not supported"),
     (["--bind_ip", "127.0.0.1,::1"], "several addresses"),
     (["--frobnicate"], "unrecognised option '--frobnicate'"),
@@ -141,3 +142,56 @@ def test_the_shutdown_command_stops_the_server_cleanly(mongod):
         client.close()
         if process.poll() is None:
             process.kill()
+
+
+def test_a_configuration_file_sets_what_its_command_line_equivalents_set(mongod, tmp_path):
+    (tmp_path / "db").mkdir()
+    conf = tmp_path / "mongod.conf"
+    conf.write_text("""# mongod.conf's shape
+storage:
+  dbPath: %s
+  journal:
+    enabled: true
+net:
+  port: 1
+  bindIp: 127.0.0.1
+replication:
+  replSetName: cfg0
+setParameter:
+  enableTestCommands: 1
+""" % (tmp_path / "db"))
+    # the command line's --port overrides the file's, wherever it stands
+    process, port, lines = start([mongod, "--port", "0", "-f", str(conf)])
+    try:
+        client = pymongo.MongoClient("127.0.0.1", port, directConnection=True, serverSelectionTimeoutMS=5000)
+        assert client.admin.command("hello")["setName"] == "cfg0"
+        client.t.c.insert_one({"_id": 1})
+        assert client.admin.command("sleep", 1, millis=1)["ok"] == 1  # enableTestCommands
+        client.close()
+    finally:
+        stop(process)
+    assert os.listdir(tmp_path / "db")  # the file's dbPath, on disk
+    assert "--journal accepted and ignored" in process.stderr.read()
+
+
+@pytest.mark.parametrize("text,says", [
+    ("net:\n  compression:\n    compressors: zstd\n", "unrecognised setting net.compression.compressors"),
+    ("processManagement:\n  fork: true\n", "--fork is not supported"),
+    ("security:\n  authorization: enabled\n", "no authentication"),
+    ("systemLog:\n  destination: syslog\n", "syslog is not supported"),
+    ("net:\n  bindIpAll: maybe\n", "net.bindIpAll must be true or false"),
+    ("net: [1, 2\n", "not valid YAML"),
+    ("- a\n- b\n", "must be a YAML mapping"),
+    ("net:\n  port:\n", "net.port has no value"),
+    ("net:\n  port: [1, 2]\n", "net.port must be a single value"),
+    ("storage:\n  engine: mmapv1\n", "mmapv1 is not supported"),
+    ("net:\n  port: 99999\n", "--port must be"),
+    ("__exec: 'echo hi'\n", "expansion directives"),
+])
+def test_a_configuration_file_is_refused_setting_by_setting(mongod, tmp_path, text, says):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    out = subprocess.run([mongod, "--storageEngine", "inMemory", "--config", str(conf)], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 2
+    assert says in out.stderr

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "docket_build_info.h"
+#include "tools/docket/mongod_config.h"
 #include "tools/docket/serve.h"
 
 namespace docket::tools {
@@ -21,7 +22,7 @@ const std::set<std::string>& ValueOptions() {
   static const std::set<std::string> options = {
       "port", "dbpath", "bind_ip", "replSet", "storageEngine", "maxConns", "wiredTigerCacheSizeGB", "logpath",
       "setParameter", "oplogSize", "unixSocketPrefix", "filePermissions", "timeStampFormat", "tlsMode", "sslMode",
-      "enableMajorityReadConcern", "config", "keyFile", "clusterAuthMode", "f"};
+      "enableMajorityReadConcern", "keyFile", "clusterAuthMode"};
   return options;
 }
 
@@ -60,7 +61,50 @@ bool InvokedAsMongod(const char* argv0) {
   return argv0 != nullptr && std::filesystem::path(argv0).filename() == "mongod";
 }
 
-int RunMongod(const std::vector<std::string>& args, const std::vector<std::string>& argv) {
+namespace {
+
+// The command line with --config/-f FILE replaced by the options the file
+// sets, put first: the command line's own options override the file's, as
+// mongod's do.
+std::optional<std::vector<std::string>> ExpandConfig(const std::vector<std::string>& args, std::string* error) {
+  std::vector<std::string> out;
+  bool expanded = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string path;
+    if (args[i] == "--config" || args[i] == "-f") {
+      if (i + 1 >= args.size()) {
+        *error = "option " + args[i] + " needs a value";
+        return std::nullopt;
+      }
+      path = args[++i];
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      path = args[i].substr(9);
+    } else {
+      out.push_back(args[i]);
+      continue;
+    }
+    if (expanded) {
+      *error = "--config given twice";
+      return std::nullopt;
+    }
+    expanded = true;
+    MongodConfig config = ReadMongodConfig(path);
+    if (!config.error.empty()) {
+      *error = config.error;
+      return std::nullopt;
+    }
+    out.insert(out.begin(), config.args.begin(), config.args.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunMongod(const std::vector<std::string>& command_line, const std::vector<std::string>& argv) {
+  std::string config_error;
+  const std::optional<std::vector<std::string>> expanded = ExpandConfig(command_line, &config_error);
+  if (!expanded) return Refuse(config_error);
+  const std::vector<std::string>& args = *expanded;
   ServeFlags flags;
   flags.mongod_style = true;
   flags.dbpath = "/data/db";
@@ -70,8 +114,8 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
   bool logappend = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (arg.rfind("--", 0) != 0 && arg != "-f") return Refuse("unexpected argument '" + arg + "'");
-    std::string name = arg == "-f" ? "f" : arg.substr(2);
+    if (arg.rfind("--", 0) != 0) return Refuse("unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2);
     std::optional<std::string> value;
     if (const size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
@@ -154,8 +198,6 @@ int RunMongod(const std::vector<std::string>& args, const std::vector<std::strin
       return Refuse("--fork is not supported: run Docket in the foreground (under systemd or a launcher)");
     } else if (name == "auth" || name == "keyFile" || name == "clusterAuthMode") {
       return Refuse("--" + name + " is not supported: Docket has no authentication yet");
-    } else if (name == "config" || name == "f") {
-      return Refuse("--config is not supported yet: give the options on the command line");
     } else {
       return Refuse("unrecognised option '--" + name + "'");
     }

@@ -11,8 +11,10 @@
 // nothing a client sees (--noauth, --nounixsocket, --journal, --nojournal,
 // --ipv6, --oplogSize, --enableMajorityReadConcern, --unixSocketPrefix,
 // --filePermissions, --timeStampFormat, --tlsMode/--sslMode disabled, other
-// --setParameter names). Anything else, --fork, --auth and --config
-// included, is refused with a message, exit code 2 as mongod's bad options.
+// --setParameter names). --config/-f FILE reads mongod's YAML configuration
+// (mongod_config.h); options on the command line override the file's.
+// Anything else, --fork and --auth included, is refused with a message,
+// exit code 2 as mongod's bad options.
 // As mongod, an on-disk --dbpath (default /data/db) must exist.
 #pragma once
 
