@@ -15,3 +15,5 @@ cp -r python "$venv/src"
 # The plugin is found through its entry point; no conftest, no import by hand.
 cd tests/python_fixture
 "$venv/env/bin/python" -m pytest -p no:cacheprovider -q --docket-bin "$DOCKET_BIN" test_fixture_example.py
+# pymongo_inmemory's style: `from docket_inmemory import MongoClient`.
+"$venv/env/bin/python" -m pytest -p no:cacheprovider -q test_inmemory_example.py
