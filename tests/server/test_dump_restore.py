@@ -514,3 +514,15 @@ def test_progress_bar_on_a_terminal(src, source, tmp_path):
     # the line is redrawn in place: carriage return, clear to the end of line
     assert re.search(rb"\r\x1b\[Kp\.c  \[#*\.*\]  \d+/40000 documents \([\d.]+%\)  [\d.]+/s  ETA ", seen), seen[:300]
     assert re.search(rb"\r\x1b\[Kp\.c  40000 documents in [\d.:]+( s)? \([\d.]+/s\)\r?\n$", seen), seen[-200:]
+
+
+def test_restore_shows_the_servers_index_build_progress(src, dst, source, target, tmp_path):
+    src.big.c.insert_many([{"_id": i, "a": i % 997, "b": "x" * 30} for i in range(60000)])
+    src.big.c.create_index([("a", 1), ("b", 1)])
+    run("dump", "--uri", source.uri, "--db", "big", "--out", str(tmp_path / "d"), "--quiet")
+    p = run("restore", "--uri", target.uri, str(tmp_path / "d"), "--progress-interval", "1")
+    lines = p.stderr.decode().splitlines()
+    # figures read from the server's currentOp while the build runs
+    assert any(re.match(r"big\.c index build  \[[#.]+\]  \d+/60000 documents", line) for line in lines), lines
+    assert any(re.match(r"big\.c index build  60000 documents in ", line) for line in lines), lines
+    assert "a_1_b_1" in dst.big.c.index_information()

@@ -58,6 +58,12 @@ void Progress::Add(uint64_t n) {
   Draw(false);
 }
 
+void Progress::Set(uint64_t done, uint64_t total) {
+  total_ = total;
+  done_ = done;
+  Add(0);  // draws when it is time
+}
+
 void Progress::Finish() {
   if (finished_) return;
   finished_ = true;

@@ -21,6 +21,9 @@ class Progress {
   ~Progress();  // finishes if Finish was not called
 
   void Add(uint64_t n);
+  // Sets the figures outright, for work measured elsewhere (a server's
+  // index build, read from currentOp).
+  void Set(uint64_t done, uint64_t total);
   // Writes the final line ("label  N documents in 1.2 s (R/s)") once.
   void Finish();
 

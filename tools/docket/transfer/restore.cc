@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "tools/docket/transfer/archive.h"
 #include "tools/docket/transfer/byte_stream.h"
@@ -17,6 +20,7 @@ constexpr int kNamespaceNotFound = 26;
 constexpr int kNamespaceExists = 48;
 constexpr size_t kBatchBytes = 8 << 20;  // well under the 48 MB message limit
 constexpr int kErrorsShown = 10;
+constexpr std::chrono::milliseconds kIndexPollInterval{200};
 
 bool IsServerError(const bson_error_t& error, int code) {
   return error.domain == MONGOC_ERROR_SERVER && static_cast<int>(error.code) == code;
@@ -101,11 +105,53 @@ class Restorer {
     bson_append_array_end(command.get(), &indexes);
     if (count == 0) return;
     if (!flags_.common.quiet) std::fprintf(stderr, "%s: restoring %d index(es)\n", intent.ns().c_str(), count);
-    try {
-      connection_->RunCommand(intent.db, command.get());
-    } catch (const TransferError& e) {
-      throw TransferError(intent.ns() + ": error creating indexes for " + intent.ns() + ": " + e.what());
+    const std::string failure = BuildWithProgress(intent, command.get());
+    if (!failure.empty())
+      throw TransferError(intent.ns() + ": error creating indexes for " + intent.ns() + ": " + failure);
+  }
+
+  // Runs createIndexes on a connection of its own while this one reads the
+  // build's progress from currentOp ({progress: {done, total}}, as mongod
+  // reports it) into a progress bar. Returns the build's error, or "".
+  std::string BuildWithProgress(const RestoreIntent& intent, const bson_t* command) {
+    std::atomic<bool> finished{false};
+    std::string failure;
+    std::thread build([&] {
+      try {
+        Connection builder(flags_.common.connection.Uri());
+        builder.RunCommand(intent.db, command);
+      } catch (const TransferError& e) {
+        failure = e.what();
+      }
+      finished = true;
+    });
+    std::optional<Progress> progress;  // made once the server reports figures
+    uint64_t total = 0;
+    BsonPtr current_op = NewBson();
+    BSON_APPEND_INT32(current_op.get(), "currentOp", 1);
+    BSON_APPEND_UTF8(current_op.get(), "ns", intent.ns().c_str());
+    BSON_APPEND_UTF8(current_op.get(), "command.createIndexes", intent.collection.c_str());
+    while (!finished) {
+      std::this_thread::sleep_for(kIndexPollInterval);
+      if (finished || flags_.common.quiet) continue;
+      BsonPtr reply;
+      try {
+        reply = connection_->RunCommand("admin", current_op.get());
+      } catch (const TransferError&) {
+        continue;  // progress is a courtesy: a server without currentOp still builds
+      }
+      bson_iter_t it, done, total_it;
+      if (bson_iter_init(&it, reply.get()) && bson_iter_find_descendant(&it, "inprog.0.progress.done", &done) &&
+          bson_iter_init(&it, reply.get()) && bson_iter_find_descendant(&it, "inprog.0.progress.total", &total_it)) {
+        if (!progress) progress.emplace(intent.ns() + " index build", 0);
+        total = static_cast<uint64_t>(bson_iter_as_int64(&total_it));
+        progress->Set(static_cast<uint64_t>(bson_iter_as_int64(&done)), total);
+      }
     }
+    build.join();
+    if (progress && failure.empty()) progress->Set(total, total);  // the scan ended after the last look
+    if (progress) progress->Finish();
+    return failure;
   }
 
   int64_t restored() const { return restored_; }
