@@ -10,6 +10,8 @@
 #include "tools/docket/serve.h"
 #include "tools/docket/transfer/backup.h"
 #include "tools/docket/transfer/dump.h"
+#include "tools/docket/transfer/export.h"
+#include "tools/docket/transfer/import.h"
 #include "tools/docket/transfer/restore.h"
 
 int main(int argc, char** argv) {
@@ -78,10 +80,16 @@ int main(int argc, char** argv) {
   CLI::App* restore = docket::transfer::AddRestoreCommand(app, &restore_flags);
   docket::transfer::BackupFlags backup_flags;
   CLI::App* backup = docket::transfer::AddBackupCommand(app, &backup_flags);
+  docket::transfer::ExportFlags export_flags;
+  CLI::App* export_command = docket::transfer::AddExportCommand(app, &export_flags);
+  docket::transfer::ImportFlags import_flags;
+  CLI::App* import_command = docket::transfer::AddImportCommand(app, &import_flags);
   CLI11_PARSE(app, argc, argv);
   if (*dump) return docket::transfer::RunDump(dump_flags);
   if (*restore) return docket::transfer::RunRestore(restore_flags);
   if (*backup) return docket::transfer::RunBackup(backup_flags);
+  if (*export_command) return docket::transfer::RunExport(export_flags);
+  if (*import_command) return docket::transfer::RunImport(import_flags);
   if (*demo) return docket::tools::RunDemo(threads, per_thread);
   if (*serve) {
     flags.argv.assign(argv, argv + argc);
