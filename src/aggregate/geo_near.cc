@@ -29,28 +29,41 @@ Result<double> NonNegative(const bson_iter_t& it, std::string_view name) {
   return d;
 }
 
-// The dotted path of the collection's one 2dsphere index's (first) geo
-// field. Errors: IndexNotFound (27) when there is none, or several.
+// The dotted path of the geo field $geoNear uses without `key`, as mongod
+// picks it: the collection's one 2d index, else its one 2dsphere index's
+// (first) geo field. Errors: IndexNotFound (27) when there is none, or
+// several of the kind chosen.
 Result<std::string> OnlyGeoKey(const storage::CollectionEntry& entry) {
-  std::string key;
-  int geo_indexes = 0;
+  std::string flat_key, sphere_key;
+  int flat_indexes = 0, sphere_indexes = 0;
   for (const auto& index : engine::IndexesOf(entry)) {
     if (index->hidden() || index->building() || !engine::IsGeoIndex(*index)) continue;
-    if (++geo_indexes > 1) {
-      return Status(ErrorCode::kIndexNotFound, "There is more than one 2dsphere index on " + entry.db + "." +
-                                                   entry.name + "; unsure which to use for $geoNear");
+    if (index->has_flat()) {
+      ++flat_indexes;
+      flat_key = index->fields()[0].dotted;
+      continue;
     }
+    if (++sphere_indexes > 1) continue;
     for (const auto& field : index->fields()) {
       if (field.sphere) {
-        key = field.dotted;
+        sphere_key = field.dotted;
         break;
       }
     }
   }
-  if (geo_indexes == 0) {
+  if (flat_indexes > 1) {
+    return Status(ErrorCode::kIndexNotFound, "There is more than one 2d index on " + entry.db + "." + entry.name +
+                                                 "; unsure which to use for $geoNear");
+  }
+  if (flat_indexes == 1) return flat_key;
+  if (sphere_indexes > 1) {
+    return Status(ErrorCode::kIndexNotFound, "There is more than one 2dsphere index on " + entry.db + "." +
+                                                 entry.name + "; unsure which to use for $geoNear");
+  }
+  if (sphere_indexes == 0) {
     return Status(ErrorCode::kIndexNotFound, "$geoNear requires a 2d or 2dsphere index, but none were found");
   }
-  return key;
+  return sphere_key;
 }
 
 // The documents of the $near query, nearest first, with the distance (and

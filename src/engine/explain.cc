@@ -35,7 +35,14 @@ bson_t* BeginTextMatch(bson_t* parent, const engine::PlanSummary& plan, bson_t* 
 // A $near plan's root, as MongoDB's: {stage: "GEO_NEAR_2DSPHERE",
 // keyPattern, indexName, indexVersion, inputStage: ...}; as BeginTextMatch.
 bson_t* BeginGeoNear(bson_t* parent, const engine::PlanSummary& plan, bson_t* input) {
-  BSON_APPEND_UTF8(parent, "stage", "GEO_NEAR_2DSPHERE");
+  // GEO_NEAR_2D when the index's geo field is "2d".
+  bool flat = false;
+  bson_iter_t field;
+  plan.key_pattern.Iterate(&field);
+  while (bson_iter_next(&field)) {
+    flat = flat || (BSON_ITER_HOLDS_UTF8(&field) && std::string_view(bson_iter_utf8(&field, nullptr)) == "2d");
+  }
+  BSON_APPEND_UTF8(parent, "stage", flat ? "GEO_NEAR_2D" : "GEO_NEAR_2DSPHERE");
   bson::AppendDocument(parent, "keyPattern", plan.key_pattern);
   BSON_APPEND_UTF8(parent, "indexName", plan.index_name.c_str());
   BSON_APPEND_INT32(parent, "indexVersion", 2);

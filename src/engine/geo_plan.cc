@@ -75,6 +75,49 @@ std::shared_ptr<const index::Index> SphereIndexOn(const storage::CollectionEntry
   return nullptr;
 }
 
+// The usable 2d index on `path` (a 2d index's geo field is its first):
+// `hinted` if it is one, else the first ready, visible one; a partial one
+// only when `filter` implies its expression.
+std::shared_ptr<const index::Index> FlatIndexOn(const storage::CollectionEntry& entry, std::string_view path,
+                                                const index::Index* hinted, const Document& filter) {
+  for (const auto& index : IndexesOf(entry)) {
+    if (index->hidden() || index->building() || !index->has_flat() || index->fields()[0].dotted != path) continue;
+    if (index->partial() && !index::FilterImplies(filter, index->partial_filter())) continue;
+    if (hinted != nullptr && index.get() != hinted) continue;
+    return index;
+  }
+  return nullptr;
+}
+
+// The plan that reads a 2d index's entries whose locations may lie in
+// `box`: the code ranges of the geohash cells covering it.
+index::Plan FlatPlan(std::shared_ptr<const index::Index> index, std::string_view path, const geo::FlatBox& box,
+                     bool describe) {
+  std::vector<geo::CodeRange> codes;
+  index->geohash()->Cover(box, &codes);
+  index::Plan plan;
+  for (const geo::CodeRange& r : codes) {
+    plan.ranges.push_back({index::FlatCellKey(r.min), index::PrefixSuccessor(index::FlatCellKey(r.max))});
+  }
+  if (describe) {
+    // Shown as NumberLong intervals of the (top-bit-flipped) codes the keys hold.
+    bson::Builder bounds;
+    bson_t list;
+    bson_append_array_begin(bounds.get(), std::string(path).c_str(), -1, &list);
+    size_t n = 0;
+    for (const geo::CodeRange& r : codes) {
+      const std::string text = "[" + std::to_string(static_cast<int64_t>(r.min ^ (uint64_t{1} << 63))) + ", " +
+                               std::to_string(static_cast<int64_t>(r.max ^ (uint64_t{1} << 63))) + "]";
+      bson_append_utf8(&list, std::to_string(n++).c_str(), -1, text.c_str(), -1);
+    }
+    bson_append_array_end(bounds.get(), &list);
+    plan.bounds = bounds.Finish();
+  }
+  plan.index = std::move(index);
+  plan.exact = false;
+  return plan;
+}
+
 // The plan that reads the index entries of `cells` (each cell's
 // descendants and its ancestors down to the index's coarsest level), or the
 // whole index when the geo field is not its first (the other fields' keys
@@ -134,7 +177,11 @@ index::Plan CellPlan(std::shared_ptr<const index::Index> index, std::string_view
 
 }  // namespace
 
-bool IsGeoIndex(const index::Index& index) { return index.has_sphere(); }
+bool IsGeoIndex(const index::Index& index) { return index.has_sphere() || index.has_flat(); }
+
+const char* GeoNearStageName(const index::Index& index) {
+  return index.has_flat() ? "GEO_NEAR_2D" : "GEO_NEAR_2DSPHERE";
+}
 
 bool HasNearOperator(const Document& filter) {
   return VisitFieldOperators(filter.data(), filter.size(), [](std::string_view, const bson_iter_t& operators) {
@@ -159,6 +206,14 @@ Result<index::Plan> PlanNearCap(const storage::CollectionEntry& entry, const Doc
   if (!near->ok()) return near->status();
   const geo::NearQuery& query = **near;
   std::shared_ptr<const index::Index> index = query.spherical() ? SphereIndexOn(entry, path, hinted, filter) : nullptr;
+  // A legacy centre: a 2d index serves it too (flat for $near, on the
+  // sphere for $nearSphere).
+  if (index == nullptr && !query.geojson()) {
+    if (auto flat = FlatIndexOn(entry, path, hinted, filter)) {
+      const double outer = radius.value_or(query.max_distance());
+      return FlatPlan(std::move(flat), path, *query.FlatBoundsWithin(outer), describe);
+    }
+  }
   if (index == nullptr) {
     return Status(ErrorCode::kNoQueryExecutionPlans,
                   "error processing query: ns=" + entry.db + "." + entry.name +
@@ -193,13 +248,22 @@ std::optional<index::Plan> PlanGeoRegion(const storage::CollectionEntry& entry, 
       const std::string_view name = Key(op);
       if (name != "$geoWithin" && name != "$within" && name != "$geoIntersects") continue;
       auto region = geo::Region::Parse(name == "$geoIntersects" ? geo::Region::Op::kIntersects : geo::Region::Op::kWithin, op);
-      if (!region.ok() || !region->spherical()) continue;
-      auto index = SphereIndexOn(entry, field, hinted, filter);
-      if (index == nullptr) continue;
-      std::vector<uint64_t> cells;
-      region->Covering(&cells);
-      plan = CellPlan(std::move(index), field, &cells, describe);
-      return true;
+      if (!region.ok()) continue;
+      if (region->spherical()) {
+        if (auto index = SphereIndexOn(entry, field, hinted, filter)) {
+          std::vector<uint64_t> cells;
+          region->Covering(&cells);
+          plan = CellPlan(std::move(index), field, &cells, describe);
+          return true;
+        }
+      }
+      // $box, $polygon, $center and $centerSphere: a 2d index's cells.
+      if (std::optional<geo::FlatBox> box = region->FlatBounds()) {
+        if (auto index = FlatIndexOn(entry, field, hinted, filter)) {
+          plan = FlatPlan(std::move(index), field, *box, describe);
+          return true;
+        }
+      }
     }
     return false;
   });

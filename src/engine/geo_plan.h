@@ -21,10 +21,12 @@ bool HasNearOperator(const Document& filter);
 
 // The plan of the filter's $near: the collection's 2dsphere index on the
 // $near's field (`hinted`, when not null, must be it), read over the cells
-// of the cap of the query's $maxDistance (every entry without one).
-// Errors: NoQueryExecutionPlans (291) "unable to find index for $geoNear
-// query" — a legacy $near (flat distances) needs a 2d index, which Docket
-// does not build; the $near's parse errors. REQUIRES: entry.lifecycle held.
+// of the cap of the query's $maxDistance (every entry without one); for a
+// legacy centre without such an index ($near, flat; or $nearSphere), a 2d
+// index on the field, read over the geohash cells of the box around the
+// disc. Errors: NoQueryExecutionPlans (291) "unable to find index for
+// $geoNear query" (a legacy $near needs a 2d index); the $near's parse
+// errors. REQUIRES: entry.lifecycle held.
 Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Document& filter,
                              const index::Index* hinted, bool describe);
 
@@ -33,16 +35,20 @@ Result<index::Plan> PlanNear(const storage::CollectionEntry& entry, const Docume
 Result<index::Plan> PlanNearWithin(const storage::CollectionEntry& entry, const Document& filter,
                                    const index::Index* hinted, double radius);
 
-// A plan for the filter's first spherical $geoWithin / $geoIntersects
-// (top level or under $and) whose field a 2dsphere index covers: the cells
-// covering the region, each with its ancestors. With `hinted`, only that
-// index. Nothing when no such index or predicate. REQUIRES: entry.lifecycle
-// held.
+// A plan for the filter's first $geoWithin / $geoIntersects (top level or
+// under $and) that a geo index on its field can answer: for a spherical
+// region a 2dsphere index's cells covering it (each with its ancestors);
+// for $box, $polygon, $center and $centerSphere a 2d index's geohash cells
+// covering its bounding box. With `hinted`, only that index. Nothing when
+// no such index or predicate. REQUIRES: entry.lifecycle held.
 std::optional<index::Plan> PlanGeoRegion(const storage::CollectionEntry& entry, const Document& filter,
                                          const index::Index* hinted, bool describe);
 
-// Whether `index` has a 2dsphere field: it holds only documents with a
-// geometry there, so it may answer geo predicates only.
+// Whether `index` has a 2dsphere or 2d field: it holds only documents with
+// a geometry (a location) there, so it may answer geo predicates only.
 bool IsGeoIndex(const index::Index& index);
+
+// The stage a $near read of `index` shows: GEO_NEAR_2D or GEO_NEAR_2DSPHERE.
+const char* GeoNearStageName(const index::Index& index);
 
 }  // namespace docket::engine

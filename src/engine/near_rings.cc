@@ -19,9 +19,18 @@ Result<std::deque<Document>> NearestMatches(EngineImpl* engine, rocksdb::Transac
   const geo::NearQuery& near = *filter.near_query();
   // Distances in the query's units: metres from a GeoJSON centre, radians
   // from a legacy one.
-  const double half_circumference = near.geojson() ? std::numbers::pi * geo::kEarthRadiusMeters : std::numbers::pi;
-  const double first = near.geojson() ? 1000.0 : 1000.0 / geo::kEarthRadiusMeters;
-  const double last = std::min(near.max_distance(), half_circumference);
+  // Past `reach_all` every entry is within reach: half the circumference
+  // on the sphere; a flat $near, the diagonal of its 2d index's square.
+  double reach_all = near.geojson() ? std::numbers::pi * geo::kEarthRadiusMeters : std::numbers::pi;
+  double first = near.geojson() ? 1000.0 : 1000.0 / geo::kEarthRadiusMeters;
+  if (!near.spherical()) {
+    auto probe = PlanNearWithin(entry, filter_doc, hinted, INFINITY);  // which 2d index (no read)
+    if (!probe.ok()) return probe.status();
+    const geo::GeoHashParams& square = probe->index->geohash()->params();
+    reach_all = (square.max - square.min) * std::numbers::sqrt2;
+    first = reach_all / 4096;  // twelve doublings reach everything
+  }
+  const double last = std::min(near.max_distance(), reach_all);
   std::deque<Document> out;
   std::unordered_set<std::string> returned;  // record keys: a ring read at a later snapshot may meet them again
   double inner = -1;                         // the previous ring's radius (its matches are out already)
@@ -30,14 +39,12 @@ Result<std::deque<Document>> NearestMatches(EngineImpl* engine, rocksdb::Transac
   while (out.size() < keep) {
     const bool final_ring = radius >= last;
     if (final_ring) radius = last;
-    // Past half the circumference every entry is within reach: the last
-    // ring reads them all (PlanNearWithin's infinite radius).
-    auto plan = PlanNearWithin(entry, filter_doc, hinted,
-                               final_ring && radius >= half_circumference ? INFINITY : radius);
+    // The last ring reads them all (PlanNearWithin's infinite radius).
+    auto plan = PlanNearWithin(entry, filter_doc, hinted, final_ring && radius >= reach_all ? INFINITY : radius);
     if (!plan.ok()) return plan.status();
     if (!recorded) {
       plan->index->accesses().Record();
-      if (MetricsCollecting()) NotePlan(PlanSummaryText("GEO_NEAR_2DSPHERE", plan->index->key_pattern()));
+      if (MetricsCollecting()) NotePlan(PlanSummaryText(GeoNearStageName(*plan->index), plan->index->key_pattern()));
       recorded = true;
     }
     ReadViewPool::View view;

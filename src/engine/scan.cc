@@ -584,7 +584,7 @@ Result<std::optional<index::Plan>> RequiredGeoPlan(const storage::CollectionEntr
   if (hint.present && hint.index != nullptr && IsGeoIndex(*hint.index)) {
     auto plan = PlanGeoRegion(entry, filter, hint.index.get(), describe);
     if (!plan) {
-      return Status(ErrorCode::kBadValue, "hint: the 2dsphere index '" + hint.index->name() +
+      return Status(ErrorCode::kBadValue, "hint: the geo index '" + hint.index->name() +
                                               "' holds only documents with geometries and answers geo queries on "
                                               "its fields only");
     }
@@ -687,7 +687,7 @@ Result<std::unique_ptr<DocumentScan>> OpenScan(EngineImpl* engine, rocksdb::Tran
   if (!describe) plan.index->accesses().Record();
   const bool geo_near = geo->has_value() && HasNearOperator(filter);  // a $near plan (not a hinted region)
   if (!describe && MetricsCollecting()) {
-    NotePlan(PlanSummaryText(geo_near ? "GEO_NEAR_2DSPHERE" : "IXSCAN", plan.index->key_pattern()));
+    NotePlan(PlanSummaryText(geo_near ? GeoNearStageName(*plan.index) : "IXSCAN", plan.index->key_pattern()));
   }
   if (summary != nullptr) {
     Summarize(plan, summary);

@@ -948,6 +948,44 @@ Result<Region> Region::Parse(Op op, const bson_iter_t& operand) {
 
 Region::Op Region::op() const { return data_->op; }
 
+FlatBox SphericalCapBounds(double x, double y, double radians) {
+  const double degrees = radians * 180.0 / M_PI;
+  FlatBox box{-180, std::max(-90.0, y - degrees), 180, std::min(90.0, y + degrees)};
+  if (y + degrees >= 90 || y - degrees <= -90) return box;  // a pole: every longitude
+  const double spread = std::sin(radians) / std::cos(y * M_PI / 180.0);
+  if (!(spread < 1)) return box;
+  const double half = std::asin(spread) * 180.0 / M_PI;
+  if (x - half < -180 || x + half > 180) return box;  // across the antimeridian
+  box.min_x = x - half;
+  box.max_x = x + half;
+  return box;
+}
+
+std::optional<FlatBox> Region::FlatBounds() const {
+  const RegionData& r = *data_;
+  switch (r.shape) {
+    case RegionData::Shape::kBox:
+      return FlatBox{r.box_min.x, r.box_min.y, r.box_max.x, r.box_max.y};
+    case RegionData::Shape::kFlatPolygon: {
+      FlatBox box{r.flat_polygon[0].x, r.flat_polygon[0].y, r.flat_polygon[0].x, r.flat_polygon[0].y};
+      for (const FlatPoint& p : r.flat_polygon) {
+        box.min_x = std::min(box.min_x, p.x);
+        box.min_y = std::min(box.min_y, p.y);
+        box.max_x = std::max(box.max_x, p.x);
+        box.max_y = std::max(box.max_y, p.y);
+      }
+      return box;
+    }
+    case RegionData::Shape::kCenter:
+      return FlatBox{r.center.x - r.radius, r.center.y - r.radius, r.center.x + r.radius, r.center.y + r.radius};
+    case RegionData::Shape::kCenterSphere:
+      return SphericalCapBounds(r.center.x, r.center.y, r.radius);
+    case RegionData::Shape::kSphere:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 bool Region::spherical() const {
   return data_->shape == RegionData::Shape::kSphere || data_->shape == RegionData::Shape::kCenterSphere;
 }
@@ -1133,6 +1171,15 @@ Result<NearQuery> NearQuery::Parse(const bson_iter_t& operators) {
 }
 
 bool NearQuery::geojson() const { return data_->geojson; }
+
+std::optional<FlatBox> NearQuery::FlatBoundsWithin(double outer) const {
+  const NearData& n = *data_;
+  if (n.geojson) return std::nullopt;
+  const double inf = std::numeric_limits<double>::infinity();
+  if (std::isinf(outer)) return FlatBox{-inf, -inf, inf, inf};
+  if (n.sphere) return SphericalCapBounds(n.flat.x, n.flat.y, outer);
+  return FlatBox{n.flat.x - outer, n.flat.y - outer, n.flat.x + outer, n.flat.y + outer};
+}
 bool NearQuery::spherical() const { return data_->sphere; }
 double NearQuery::min_distance() const { return data_->min_distance; }
 double NearQuery::max_distance() const { return data_->max_distance; }

@@ -32,6 +32,17 @@ class GeometryData;  // geometry.cc: the parsed shape and its S2 form
 class RegionData;
 class NearData;
 
+// A box of the plane (legacy coordinates), edges included.
+struct FlatBox {
+  double min_x, min_y, max_x, max_y;
+};
+
+// The plane box holding every legacy point within `radians` of (x, y) on
+// the sphere (x longitude, y latitude, degrees): the latitude band, and the
+// longitudes the cap reaches, all of them when it reaches a pole or crosses
+// the antimeridian.
+FlatBox SphericalCapBounds(double x, double y, double radians);
+
 // The levels and cell budget of a covering (2dsphere index options
 // coarsestIndexedLevel, finestIndexedLevel, maxCellsInCovering; MongoDB's
 // version-3 defaults for stored shapes).
@@ -124,6 +135,10 @@ class Region {
   // Replaces *cells with cells whose union covers the region
   // (kQueryCoverParams), sorted and disjoint. REQUIRES: spherical().
   void Covering(std::vector<uint64_t>* cells) const;
+  // A $box, $polygon, $center or $centerSphere region: the plane box that
+  // holds every legacy point it can match, which a 2d index reads.
+  // nullopt for a $geometry region (a 2d index cannot answer it).
+  std::optional<FlatBox> FlatBounds() const;
 
  private:
   explicit Region(std::shared_ptr<const RegionData> data);
@@ -172,6 +187,12 @@ class NearQuery {
   // pi radians), minus nothing — the caller filters by exact distance;
   // sorted and disjoint. REQUIRES: spherical().
   void CapCovering(double outer, std::vector<uint64_t>* cells) const;
+  // A legacy centre ($near or $nearSphere with coordinates): the plane box
+  // holding every legacy point at most `outer` (query units: coordinate
+  // units flat, radians on the sphere) from it, which a 2d index reads;
+  // infinite `outer` gives an infinite box. nullopt for a GeoJSON centre (a
+  // 2d index cannot answer it).
+  std::optional<FlatBox> FlatBoundsWithin(double outer) const;
 
  private:
   explicit NearQuery(std::shared_ptr<const NearData> data);

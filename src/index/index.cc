@@ -65,8 +65,9 @@ Status CheckKeyPattern(const bson_iter_t& key) {
         }
         continue;
       }
-      if (kind == "text" || kind == "2dsphere") continue;  // checked by text::NormalizeTextIndex / NormalizeSphereOptions
-      if (kind == "2d" || kind == "2dsphere" || kind == "geoHaystack") {
+      // checked by text::NormalizeTextIndex / NormalizeSphereOptions / NormalizeFlatOptions
+      if (kind == "text" || kind == "2dsphere" || kind == "2d") continue;
+      if (kind == "geoHaystack") {
         return CannotCreate("'" + kind + "' indexes are not supported by this version of Docket");
       }
       return CannotCreate("Unknown index plugin '" + kind + "'");
@@ -154,6 +155,79 @@ Status NormalizeSphereOptions(const Document& spec, Document* options) {
   if (finest) BSON_APPEND_INT32(out.get(), "finestIndexedLevel", *finest);
   if (max_cells) BSON_APPEND_INT32(out.get(), "maxCellsInCovering", *max_cells);
   *options = out.Finish();
+  return Status::OK();
+}
+
+// A 2d index's key pattern and options as mongod checks them: the 2d field
+// first (16801) and alone (16800); bits, min and max numbers
+// (InvalidOptions 72) with 1 <= bits <= 32 and min < max. Returns the
+// options it read into *params.
+Status NormalizeFlatOptions(const Document& key, const Document& spec, geo::GeoHashParams* params) {
+  bson_iter_t it;
+  key.Iterate(&it);
+  bool seen_geo = false, seen_other = false;
+  while (bson_iter_next(&it)) {
+    if (BSON_ITER_HOLDS_UTF8(&it) && std::string_view(bson_iter_utf8(&it, nullptr)) == "2d") {
+      if (seen_geo) return Status(static_cast<ErrorCode>(16800), "can't have 2 geo fields");
+      if (seen_other) return Status(static_cast<ErrorCode>(16801), "2d has to be first in index");
+      seen_geo = true;
+    } else {
+      seen_other = true;
+    }
+  }
+  spec.Iterate(&it);
+  while (bson_iter_next(&it)) {
+    const std::string_view field = bson_iter_key(&it);
+    if (field != "bits" && field != "min" && field != "max") continue;
+    if (!bson::IsNumber(bson_iter_type(&it))) {
+      return Status(ErrorCode::kInvalidOptions, "wrong type for '" + std::string(field) +
+                                                    "' field, expected number, found " + std::string(field) + ": " +
+                                                    std::string(bson::ValueToJson(it)));
+    }
+    const double value = bson::NumberAsDouble(it);
+    if (field == "bits") {
+      if (!(value >= 1 && value < 33)) {  // mongod keeps the integer part: 32.5 is 32
+        return Status(ErrorCode::kInvalidOptions, "bits for hash must be > 0 and <= 32, but " +
+                                                      std::string(bson::ValueToJson(it)) + " bits were specified");
+      }
+      params->bits = static_cast<int>(value);
+    } else {
+      (field == "min" ? params->min : params->max) = value;
+    }
+  }
+  if (!(params->min < params->max) || !std::isfinite(params->min) || !std::isfinite(params->max)) {
+    char text[128];
+    std::snprintf(text, sizeof text, "[%g, %g]", params->min, params->max);
+    return Status(ErrorCode::kInvalidOptions,
+                  std::string("region for hash must be valid and have positive area, but ") + text + " was specified");
+  }
+  return Status::OK();
+}
+
+// The keys of a 2d field (Index::KeysFor): the geohash of every location at
+// its path (TwoDLocations' reading), as FlatCellKey. *present tells whether
+// there is one.
+Status FlatFieldKeys(const Document& doc, const IndexField& field, const geo::GeoHasher& hasher,
+                     std::vector<std::string>* out, bool* present) {
+  std::vector<std::pair<double, double>> points;
+  Status error;
+  bson::VisitPath(
+      doc.data(), doc.size(), field.path,
+      [&](const bson_iter_t* value) {
+        if (value == nullptr) return false;
+        Status read = geo::TwoDLocations(*value, hasher.params(), &points);
+        if (!read.ok()) {
+          error = Status(read.code(), read.message() + " :: caused by :: " + doc.ToJson());
+          return true;  // stop
+        }
+        return false;
+      },
+      bson::VisitOptions{.expand_leaf_arrays = false});
+  DOCKET_RETURN_IF_ERROR(error);
+  for (const auto& [x, y] : points) out->push_back(FlatCellKey(hasher.Hash(x, y)));
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  *present = *present || !points.empty();
   return Status::OK();
 }
 
@@ -302,6 +376,12 @@ std::string TextTermKey(std::string_view term) {
   return OneValueKey(&b);
 }
 
+std::string FlatCellKey(uint64_t code) {
+  bson_t b = BSON_INITIALIZER;
+  bson_append_int64(&b, "", 0, static_cast<int64_t>(code ^ (uint64_t{1} << 63)));
+  return OneValueKey(&b);
+}
+
 std::string SphereCellKey(uint64_t cell) {
   bson_t b = BSON_INITIALIZER;
   bson_append_int64(&b, "", 0, static_cast<int64_t>(cell));
@@ -336,7 +416,7 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
   bool has_name = false, unique = false, sparse = false, hidden = false, prepare_unique = false;
   std::optional<Document> partial;
   std::optional<bson_iter_t> expire, background, drop_dups;
-  bool text_options = false, sphere_options = false;
+  bool text_options = false, sphere_options = false, flat_options = false;
   spec.Iterate(&it);
   while (bson_iter_next(&it)) {
     std::string_view field = bson_iter_key(&it);
@@ -408,6 +488,8 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     } else if (field == "2dsphereIndexVersion" || field == "coarsestIndexedLevel" || field == "finestIndexedLevel" ||
                field == "maxCellsInCovering") {
       sphere_options = true;  // read by NormalizeSphereOptions
+    } else if (field == "bits" || field == "min" || field == "max") {
+      flat_options = true;  // read by NormalizeFlatOptions
     } else {
       return Status(ErrorCode::kInvalidIndexSpecificationOption,
                     "The field '" + std::string(field) + "' is not valid for an index specification" +
@@ -452,6 +534,19 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     return CannotCreate("2dsphere index options (2dsphereIndexVersion, coarsestIndexedLevel, finestIndexedLevel, "
                         "maxCellsInCovering) are only valid on a 2dsphere index. Specification: " + spec.ToJson());
   }
+  std::optional<geo::GeoHashParams> flat_params;
+  if (HasFieldOfKind(*key, "2d")) {
+    geo::GeoHashParams params;
+    DOCKET_RETURN_IF_ERROR(NormalizeFlatOptions(*key, spec, &params));
+    flat_params = params;
+    if (has_collation ? collation != nullptr : collection_collation != nullptr) {
+      return CannotCreate("Index type '2d' does not support collation: " +
+                          (has_collation ? collation->spec() : collection_collation->spec()).ToJson());
+    }
+  } else if (flat_options) {
+    return CannotCreate("2d index options (bits, min, max) are only valid on a 2d index. Specification: " +
+                        spec.ToJson());
+  }
   if (unique && HasFieldOfKind(*key, "hashed")) {
     return Status(static_cast<ErrorCode>(16764),
                   "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
@@ -478,13 +573,23 @@ Result<Document> NormalizeSpec(const Document& spec, const text::Collator* colle
     (*options)->Iterate(&option);
     while (bson_iter_next(&option)) docket::bson::AppendElement(out.get(), bson_iter_key(&option), -1, &option);
   }
+  if (flat_params) {  // a 2d index keeps bits, min and max as given
+    bson_iter_t option;
+    spec.Iterate(&option);
+    while (bson_iter_next(&option)) {
+      const std::string_view field = bson_iter_key(&option);
+      if (field == "bits" || field == "min" || field == "max") {
+        docket::bson::AppendElement(out.get(), bson_iter_key(&option), -1, &option);
+      }
+    }
+  }
   return out.Finish();
 }
 
 bool SameOptions(const Document& a, const Document& b) {
   for (const char* field : {"key", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation",
                             "weights", "default_language", "language_override",
-                            "coarsestIndexedLevel", "finestIndexedLevel", "maxCellsInCovering"}) {
+                            "coarsestIndexedLevel", "finestIndexedLevel", "maxCellsInCovering", "bits", "min", "max"}) {
     if (!SameField(a, b, field)) return false;
   }
   return true;
@@ -540,9 +645,16 @@ Result<std::shared_ptr<const Index>> Index::Compile(uint64_t id, const Document&
     const bool hashed = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "hashed";
     const bool text = dotted == "_fts";
     const bool sphere = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "2dsphere";
+    const bool flat = BSON_ITER_HOLDS_UTF8(&key) && std::string_view(bson_iter_utf8(&key, nullptr)) == "2d";
     index->fields_.push_back({bson::SplitPath(dotted), dotted,
-                              !hashed && !text && !sphere && bson_iter_as_double(&key) < 0, hashed, text, sphere});
+                              !hashed && !text && !sphere && !flat && bson_iter_as_double(&key) < 0, hashed, text,
+                              sphere, flat});
     index->has_sphere_ = index->has_sphere_ || sphere;
+    if (flat) {
+      geo::GeoHashParams params;
+      DOCKET_RETURN_IF_ERROR(NormalizeFlatOptions(index->key_pattern_, spec, &params));
+      index->geohash_ = std::make_shared<const geo::GeoHasher>(params);
+    }
   }
   if (text::IsTextKeyPattern(index->key_pattern_)) {
     auto text_spec = text::TextIndexSpec::FromIndexSpec(spec);
@@ -562,7 +674,9 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
   if (partial_ != nullptr && !partial_->Matches(doc)) return Status::OK();
   std::vector<std::vector<std::string>> per_field(fields_.size());
   bool found_any = false;
-  bool geo_present = false;  // a 2dsphere index holds only documents with a geometry on one of its fields
+  // a 2dsphere index holds only documents with a geometry on one of its
+  // fields, a 2d index only those with a location on its 2d field
+  bool geo_present = false;
   // Two fields may both be arrays only through the same array ({"a.b", "a.c"}
   // over a: [{b, c}, ...]); their keys are then the product, as MongoDB's.
   const IndexField* array_field = nullptr;
@@ -574,6 +688,12 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
       if (scores.empty()) return Status::OK();  // no term: the document is not in the index
       for (const auto& [term, score] : scores) per_field[i].push_back(TextTermKey(term));
       found_any = true;
+      continue;
+    }
+    if (fields_[i].flat) {
+      DOCKET_RETURN_IF_ERROR(FlatFieldKeys(doc, fields_[i], *geohash_, &per_field[i], &geo_present));
+      if (per_field[i].empty()) return Status::OK();  // no location: not in the index
+      if (per_field[i].size() > 1 && multikey != nullptr) *multikey = true;
       continue;
     }
     if (fields_[i].sphere) {
@@ -623,7 +743,7 @@ Status Index::KeysFor(const Document& doc, std::vector<std::string>* keys, bool*
     array_prefix = prefix;
   }
   if (has_sphere_ && !geo_present) return Status::OK();
-  if (sparse_ && !has_sphere_ && !found_any) return Status::OK();
+  if (sparse_ && !has_sphere_ && !has_flat() && !found_any) return Status::OK();
   // The product of the fields' keys.
   keys->push_back(std::string());
   for (const auto& options : per_field) {

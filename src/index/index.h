@@ -15,6 +15,7 @@
 #include "docket/status.h"
 #include "query/filter.h"
 #include "text/collation.h"
+#include "geo/geohash.h"
 #include "geo/geometry.h"
 #include "text/text_index_spec.h"
 
@@ -34,6 +35,9 @@ struct IndexField {
   // A 2dsphere field: the keys are the S2 cell ids (NumberLong) covering the
   // geometries the document holds there (SphereCellKey); see Index::KeysFor.
   bool sphere = false;
+  // A 2d field (legacy coordinate pairs): the keys are the geohashes of the
+  // locations the document holds there (FlatCellKey); see Index::KeysFor.
+  bool flat = false;
 };
 
 // A text index's key part for `term`.
@@ -43,6 +47,11 @@ std::string TextTermKey(std::string_view term);
 // same 64 bits, as MongoDB stores it. Within one cube face the ids keep
 // their order, so a cell's descendants are one contiguous key range.
 std::string SphereCellKey(uint64_t cell);
+
+// A 2d field's key part for the left-aligned geohash `code`
+// (geo/geohash.h): a NumberLong whose signed order is the codes' unsigned
+// order (the top bit flipped), so a cell is one contiguous key range.
+std::string FlatCellKey(uint64_t code);
 
 // A compiled index spec. Immutable; shared by every operation on the collection.
 class Index {
@@ -80,7 +89,8 @@ class Index {
   // Errors: CannotIndexParallelArrays (171); an array on a hashed field's
   // path, Location16766; on a text index's other fields,
   // CannotBuildIndexKeys (201); a language the text index cannot use, 17261
-  // or 17262; a geometry a 2dsphere field cannot index, Location16755.
+  // or 17262; a geometry a 2dsphere field cannot index, Location16755; a
+  // location a 2d field cannot index, Location16804, 13068, 13026, 13027.
   // *multikey (when given) tells whether an indexed path meets an array.
   Status KeysFor(const Document& doc, std::vector<std::string>* keys, bool* multikey = nullptr) const;
 
@@ -102,6 +112,11 @@ class Index {
   // use sphere_cover().
   bool has_sphere() const { return has_sphere_; }
   const geo::CoverParams& sphere_cover() const { return sphere_cover_; }
+  // Whether the first field is "2d" (MongoDB's legacy geospatial index);
+  // then the index holds only documents with a location there, and
+  // geohash() maps locations to codes with the index's bits, min and max.
+  bool has_flat() const { return geohash_ != nullptr; }
+  const geo::GeoHasher* geohash() const { return geohash_.get(); }
 
   // A text index's spec (what it indexes and how it scores); null otherwise.
   const std::shared_ptr<const text::TextIndexSpec>& text() const { return text_; }
@@ -125,6 +140,7 @@ class Index {
   std::shared_ptr<const text::TextIndexSpec> text_;
   bool has_sphere_ = false;
   geo::CoverParams sphere_cover_;
+  std::shared_ptr<const geo::GeoHasher> geohash_;
   std::optional<int64_t> expire_after_seconds_;
   mutable std::atomic<bool> multikey_{false};
   mutable AccessCounter accesses_;

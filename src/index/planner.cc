@@ -526,7 +526,7 @@ Plan ChoosePlan(const Document& raw_filter, const Document& sort,
   }
   for (const auto& index : indexes) {
     if (index->text() != nullptr) continue;  // read by $text queries only (engine/text_plan.h)
-    if (index->has_sphere()) continue;       // read by geo queries only (engine/geo_plan.h)
+    if (index->has_sphere() || index->has_flat()) continue;  // read by geo queries only (engine/geo_plan.h)
     const bool same_collation = text::SameCollation(index->collation(), collation);
     if (!same_collation && (index->partial() || StringOperandOnAnyField(raw_filter, *index))) continue;
     // A partial index holds only the documents its expression matches: usable

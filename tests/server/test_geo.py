@@ -3,7 +3,8 @@
 with their distances, $geoWithin $centerSphere, $geoIntersects, the $geoNear
 stage with distanceField / includeLocs, explain naming the index, the errors
 the drivers see (Location16755 for a geometry the index cannot take, 5626500
-for a near in countDocuments' $match), and a mongoengine PointField.
+for a near in countDocuments' $match), a mongoengine PointField, and a
+mongoengine GeoPointField with the 2d index it makes (flat distances).
 
 Expected distances are computed independently of the server: a sphere of
 radius 6378100 m (MongoDB's kRadiusOfEarthInMeters), distance = R * the
@@ -268,4 +269,44 @@ def test_mongoengine_point_field_queries(server):
         assert Place.objects(location__geo_within_sphere=[[10, 10], 0.001]).count() == 1
     finally:
         Place.drop_collection()
+        mongoengine.disconnect_all()
+
+
+class Shop(Document):
+    """mongoengine's GeoPointField stores [x, y] and makes a "2d" index."""
+    name = StringField()
+    where = mongoengine.GeoPointField()
+    meta = {"collection": "shops"}
+
+
+def test_mongoengine_geo_point_field_makes_and_uses_a_2d_index(server):
+    mongoengine.disconnect_all()
+    mongoengine.connect(db="t_mongoengine_2d", host=server.uri, serverSelectionTimeoutMS=5000)
+    try:
+        Shop.drop_collection()
+        Shop.ensure_indexes()
+        spots = {"a": [1, 1], "b": [2, 2], "c": [5, 5], "d": [-3, 0.5], "e": [1.2, 0.9]}
+        for name, point in spots.items():
+            Shop(name=name, where=point).save()
+        assert Shop._get_collection().index_information()["where_2d"]["key"] == [("where", "2d")]
+        flat = lambda name: math.hypot(spots[name][0] - 1, spots[name][1] - 1)  # noqa: E731
+        # near: flat distances in coordinate units, nearest first
+        assert [s.name for s in Shop.objects(where__near=[1, 1])] == sorted(spots, key=flat)
+        assert [s.name for s in Shop.objects(where__near=[1, 1], where__max_distance=1.5)] == ["a", "e", "b"]
+        assert sorted(s.name for s in Shop.objects(where__within_box=[(0, 0), (2, 2)])) == ["a", "b", "e"]
+        assert sorted(s.name for s in Shop.objects(where__within_distance=[(1, 1), 0.5])) == ["a", "e"]
+        square = [(0, 0), (2.5, 0), (2.5, 2.5), (0, 2.5)]
+        assert sorted(s.name for s in Shop.objects(where__within_polygon=square)) == ["a", "b", "e"]
+        # mongod's ray casting leaves points on a left-hand sloped edge out: a and b here
+        assert [s.name for s in Shop.objects(where__within_polygon=[(0, 0), (3, 0), (3, 3)])] == ["e"]
+        near = Shop._get_collection().find({"where": {"$near": [1, 1]}}).limit(2).explain()["queryPlanner"]
+        assert "GEO_NEAR_2D" in [s.get("stage") for s in stages(near["winningPlan"])]
+        with pytest.raises(WriteError) as e:
+            Shop._get_collection().insert_one({"where": [500, 0]})
+        assert e.value.code == 13027
+        with pytest.raises(OperationFailure) as e:
+            Shop._get_collection().create_index([("where", "2d")], name="again", bits=40)
+        assert e.value.code == 72
+    finally:
+        Shop.drop_collection()
         mongoengine.disconnect_all()

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "docket/document.h"
+#include "geo/geohash.h"
 #include "geo/geometry.h"
 
 namespace docket::geo {
@@ -139,6 +140,46 @@ constexpr int kBadValue = 2;
 
 // ---------------------------------------------------------------------------
 // Cell ids
+
+// A 2d index's geohash (default bits 26, square [-180, 180]) has the bits
+// of the 8-byte BinData mongod stores as its key: MongoDB's golden 2d keys
+// (src/mongo/db/index/expected_output/key_generator_golden_test/two_d_keys.txt),
+// read big-endian.
+TEST(GeoHashTest, CodesAreMongoDbsGolden2dKeys) {
+  const geo::GeoHasher hasher(geo::GeoHashParams{});
+  EXPECT_EQ(hasher.Hash(0, 0), 0xC000000000000000ULL);
+  EXPECT_EQ(hasher.Hash(5, 10), 0xC01F81F81F81F000ULL);
+  EXPECT_EQ(hasher.Hash(-73.97, 40.77), 0x61DA7D795DA54000ULL);
+  EXPECT_EQ(hasher.Hash(179.5, 89.5), 0xEFFFCC30FFCC3000ULL);
+  EXPECT_EQ(hasher.Hash(10, 20), 0xC07E07E07E07E000ULL);
+}
+
+// Cover's ranges hold every point of the box, for any bits and box.
+TEST(GeoHashTest, CoverHoldsEveryPointOfTheBox) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int bits : {1, 5, 17, 26, 32}) {
+    const geo::GeoHasher hasher(geo::GeoHashParams{bits, -10, 30});
+    for (int round = 0; round < 200; ++round) {
+      const double x = -10 + 40 * unit(rng), y = -10 + 40 * unit(rng);
+      const double w = 40 * unit(rng) * unit(rng), h = 40 * unit(rng) * unit(rng);
+      std::vector<geo::CodeRange> ranges;
+      hasher.Cover(geo::FlatBox{x, y, x + w, y + h}, &ranges);
+      ASSERT_FALSE(ranges.empty());
+      for (size_t i = 1; i < ranges.size(); ++i) ASSERT_GT(ranges[i].min, ranges[i - 1].max) << "not ascending, disjoint";
+      for (int p = 0; p < 50; ++p) {
+        const double px = std::min(30.0, x + w * unit(rng)), py = std::min(30.0, y + h * unit(rng));
+        const uint64_t code = hasher.Hash(px, py);
+        const bool covered = std::any_of(ranges.begin(), ranges.end(),
+                                         [&](const geo::CodeRange& r) { return r.min <= code && code <= r.max; });
+        ASSERT_TRUE(covered) << "bits " << bits << " point " << px << "," << py;
+      }
+    }
+  }
+  std::vector<geo::CodeRange> ranges;
+  geo::GeoHasher(geo::GeoHashParams{}).Cover(geo::FlatBox{200, 200, 300, 300}, &ranges);
+  EXPECT_TRUE(ranges.empty());  // outside the square
+}
 
 TEST(GeoCellTest, PointKeysAreMongoDbsGoldenLeafCells) {
   EXPECT_EQ(PointCell(GeoPoint(40, -73)), -5691773093605457193);

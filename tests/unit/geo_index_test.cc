@@ -6,7 +6,9 @@
 // writers that move points.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <numeric>
 #include <cmath>
 #include <random>
 #include <set>
@@ -29,6 +31,12 @@ double Haversine(double lng1, double lat1, double lng2, double lat2) {
   const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
                    std::cos(lat1 * r) * std::cos(lat2 * r) * std::sin(dlng / 2) * std::sin(dlng / 2);
   return 2 * kRadius * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
 std::string Point(double lng, double lat) {
@@ -105,10 +113,91 @@ TEST_F(GeoIndexTest, BadSpecsGetMongoDbsCodes) {
                                         "coarsestIndexedLevel": 6})").code()), 16749);
   EXPECT_EQ(Create(R"({"key": {"loc": 1}, "2dsphereIndexVersion": 3})").code(), ErrorCode::kCannotCreateIndex);
   EXPECT_EQ(Create(R"({"key": {"loc": "2dsphere", "body": "text"}})").code(), ErrorCode::kCannotCreateIndex);
-  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}})").code(), ErrorCode::kCannotCreateIndex);  // not built yet: refused
   auto indexes = engine_->collection("t", "c").ListIndexes();
   ASSERT_TRUE(indexes.ok());
   EXPECT_LE(indexes->size(), 1u);
+}
+
+// 2d specs as mongod 6.0 checks them (expression_params.cpp, hash.cpp).
+TEST_F(GeoIndexTest, TwoDSpecsAndOptions) {
+  EXPECT_EQ(static_cast<int>(Create(R"({"key": {"a": 1, "loc": "2d"}})").code()), 16801);
+  EXPECT_EQ(static_cast<int>(Create(R"({"key": {"loc": "2d", "b": "2d"}})").code()), 16800);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "bits": 0})").code(), ErrorCode::kInvalidOptions);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "bits": 33})").code(), ErrorCode::kInvalidOptions);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "bits": "26"})").code(), ErrorCode::kInvalidOptions);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "min": 10, "max": 10})").code(), ErrorCode::kInvalidOptions);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "min": 0, "max": {"$numberDouble": "Infinity"}})").code(),
+            ErrorCode::kInvalidOptions);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d"}, "collation": {"locale": "fr"}})").code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(Create(R"({"key": {"loc": 1}, "bits": 12})").code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(Create(R"({"key": {"loc": "2d", "b": "2dsphere"}})").code(), ErrorCode::kCannotCreateIndex);
+  ASSERT_TRUE(Create(R"({"key": {"loc": "2d", "kind": 1}, "bits": 32, "min": -1000, "max": 1000})").ok());
+  auto indexes = engine_->collection("t", "c").ListIndexes();
+  ASSERT_TRUE(indexes.ok());
+  ASSERT_EQ(indexes->size(), 2u);
+  EXPECT_EQ((*indexes)[1].ToJson(), R"({ "v" : 2, "key" : { "loc" : "2d", "kind" : 1 }, "name" : "loc_2d_kind_1", "bits" : 32, "min" : -1000, "max" : 1000 })");
+  // Locations inside the index's square only: [min, max] both ways.
+  Collection c = engine_->collection("t", "c");
+  EXPECT_TRUE(c.InsertOne(J(R"({"loc": [999.5, -1000]})")).ok());
+  EXPECT_EQ(static_cast<int>(c.InsertOne(J(R"({"loc": [1000.5, 0]})")).status().code()), 13027);
+}
+
+// A 2d index finds what a scan finds: random points in a small square,
+// random boxes, circles and polygons, and $near (flat and on the sphere)
+// against distances computed here, with bits from coarse to fine.
+TEST_F(GeoIndexTest, TwoDIndexAnswersAsAScan) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> coord(-50, 50);
+  for (int bits : {4, 12, 26, 32}) {
+    const std::string name = "flat" + std::to_string(bits);
+    Collection indexed = engine_->collection("t", name);
+    Collection plain = engine_->collection("t", name + "_plain");
+    std::vector<std::pair<double, double>> points;
+    for (int i = 0; i < 400; ++i) {
+      points.emplace_back(coord(rng), coord(rng));
+      const std::string doc = "{\"_id\": " + std::to_string(i) + ", \"loc\": [" + Num(points.back().first) + ", " +
+                              Num(points.back().second) + "]}";
+      ASSERT_TRUE(indexed.InsertOne(J(doc)).ok());
+      ASSERT_TRUE(plain.InsertOne(J(doc)).ok());
+    }
+    ASSERT_TRUE(engine_->collection("t", name)
+                    .CreateIndexes({J(R"({"key": {"loc": "2d"}, "min": -64, "max": 64, "bits": )" + std::to_string(bits) + "}")})
+                    .ok());
+    for (int round = 0; round < 30; ++round) {
+      const double x = coord(rng), y = coord(rng), r = std::abs(coord(rng)) / 4;
+      for (const std::string& q :
+           {R"({"loc": {"$geoWithin": {"$box": [[)" + Num(x) + ", " + Num(y) + "], [" + Num(x + r) + ", " + Num(y + 2 * r) + "]]}}}",
+            R"({"loc": {"$geoWithin": {"$center": [[)" + Num(x) + ", " + Num(y) + "], " + Num(r) + "]}}}",
+            R"({"loc": {"$geoWithin": {"$polygon": [[)" + Num(x) + ", " + Num(y) + "], [" + Num(x + r) + ", " + Num(y) +
+                "], [" + Num(x) + ", " + Num(y + r) + "]]}}}",
+            R"({"loc": {"$geoWithin": {"$centerSphere": [[)" + Num(x) + ", " + Num(y) + "], " + Num(r / 100) + "]}}}"}) {
+        EXPECT_EQ(Ids(Find(name.c_str(), q)), Ids(Find((name + "_plain").c_str(), q))) << q << " bits " << bits;
+      }
+      // $near: the first 7 by Euclidean distance, computed here.
+      std::vector<int> order(points.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::sort(order.begin(), order.end(), [&](int a, int b) {
+        return std::hypot(points[a].first - x, points[a].second - y) < std::hypot(points[b].first - x, points[b].second - y);
+      });
+      auto near = indexed.Find(J(R"({"loc": {"$near": [)" + Num(x) + ", " + Num(y) + "]}}"), FindOptions{.limit = 7});
+      ASSERT_TRUE(near.ok());
+      auto docs = near->ToVector();
+      ASSERT_TRUE(docs.ok());
+      ASSERT_EQ(docs->size(), 7u);
+      for (size_t i = 0; i < 7; ++i) {
+        bson_iter_t id;
+        ASSERT_TRUE((*docs)[i].Find("_id", &id));
+        EXPECT_EQ(bson_iter_int32(&id), order[i]) << "rank " << i << " bits " << bits;
+      }
+      // Within a $maxDistance: the count computed here.
+      const size_t within = std::count_if(points.begin(), points.end(), [&](const auto& p) {
+        return std::hypot(p.first - x, p.second - y) <= r;
+      });
+      auto counted = indexed.CountDocuments(J(R"({"loc": {"$near": [)" + Num(x) + ", " + Num(y) + "], \"$maxDistance\": " + Num(r) + "}}"));
+      ASSERT_TRUE(counted.ok());
+      EXPECT_EQ(static_cast<size_t>(*counted), within);
+    }
+  }
 }
 
 TEST_F(GeoIndexTest, InvalidGeometryIsRefusedWith16755AndNothingIsWritten) {
@@ -260,7 +349,8 @@ TEST_F(GeoIndexTest, NearNeedsAnIndexAndItsPlace) {
   EXPECT_EQ(FindError("c", near).code(), ErrorCode::kNoQueryExecutionPlans);
   ASSERT_TRUE(Create(R"({"key": {"loc": "2dsphere"}})").ok());
   EXPECT_TRUE(FindError("c", near).ok());
-  // Flat distances ($near on a legacy pair) need a 2d index.
+  // Flat distances ($near on a legacy pair) need a 2d index (a 2dsphere one
+  // does not serve them).
   EXPECT_EQ(FindError("c", R"({"loc": {"$near": [0, 0]}})").code(), ErrorCode::kNoQueryExecutionPlans);
   EXPECT_TRUE(FindError("c", R"({"loc": {"$nearSphere": [0, 0]}})").ok());
   // At most one, at the top level or under $and; never with $text.
