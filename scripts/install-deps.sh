@@ -10,6 +10,7 @@ server_packages=(build-essential cmake pkg-config ccache libbson-dev librocksdb-
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libpq-dev libhiredis-dev
           postgresql postgresql-15-postgis-3 redis-server bible-kjv  # bible-kjv: the text benchmark's corpus; PostGIS: the geo benchmark
           python3-pymongo python3-pytest python3-mongoengine python3-snappy python3-zstandard
+          python3-mongomock  # the launcher benchmark's in-process fake, measured, never used by a test
           python3-venv python3-pip python3-setuptools  # the pytest plugin (python/) installed as users install it
           clang-14 libclang-rt-14-dev llvm-14
           e2fsprogs mount  # e2fsprogs, mount (losetup): the read-only file system test
