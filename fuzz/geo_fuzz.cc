@@ -15,7 +15,9 @@
 //     intersects), except for a $centerSphere, which mongod's
 //     $geoIntersects never matches;
 //   * a Point is within distance 0 of itself for a $nearSphere on its own
-//     coordinates (when it parses as one).
+//     coordinates (when it parses as one);
+//   * every location a 2d field value holds (geohash.h) is in the index's
+//     square, and the geohash cells covering a box about it hold its code.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -24,6 +26,7 @@
 #include "bson/builder.h"
 #include "bson/value.h"
 #include "fuzz_util.h"
+#include "geo/geohash.h"
 #include "geo/geometry.h"
 
 using docket_fuzz::Fail;
@@ -45,6 +48,25 @@ void CheckStored(const geo::Geometry& g) {
   }
 }
 
+void CheckTwoD(const bson_iter_t& value) {
+  for (const geo::GeoHashParams& params : {geo::GeoHashParams{}, geo::GeoHashParams{5, -1, 1}}) {
+    std::vector<std::pair<double, double>> points;
+    if (!geo::TwoDLocations(value, params, &points).ok()) continue;
+    const geo::GeoHasher hasher(params);
+    for (const auto& [x, y] : points) {
+      if (!(x >= params.min && x <= params.max && y >= params.min && y <= params.max)) Fail("2d location out of its square");
+      const uint64_t code = hasher.Hash(x, y);
+      for (const double r : {0.0, 1e-9, 0.3, 50.0}) {
+        std::vector<geo::CodeRange> ranges;
+        hasher.Cover(geo::FlatBox{x - r, y - r, x + r, y + r}, &ranges);
+        bool held = false;
+        for (const geo::CodeRange& c : ranges) held = held || (c.min <= code && code <= c.max);
+        if (!held) Fail("the cells covering a box about a location miss its geohash");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bson_iter_t it;
     doc.Iterate(&it);
     while (bson_iter_next(&it)) {
+      CheckTwoD(it);
       auto g = geo::Geometry::Parse(it);
       auto g2 = geo::Geometry::Parse(it);
       if (g.ok() != g2.ok()) Fail("Geometry::Parse answered differently on the same value");

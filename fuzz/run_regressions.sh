@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/fuzz.sh --build-only || exit 2
-targets=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz geo_fuzz)
+targets=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz geo_fuzz transfer_fuzz)
 
 known_files() {  # the reproducers of target $1 listed in known_crashes.txt
   [ -f fuzz/known_crashes.txt ] || return 0

@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=build/fuzz
-targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz geo_fuzz)
+targets_all=(wire_fuzz bson_fuzz filter_fuzz update_fuzz projection_fuzz aggregate_fuzz key_encoding_fuzz text_fuzz geo_fuzz transfer_fuzz)
 nice_level=${FUZZ_NICE:-10}
 
 build_targets() {

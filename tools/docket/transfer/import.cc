@@ -232,7 +232,8 @@ int RunImport(const ImportFlags& given) {
       importer.Run(&progress);
       writer.Flush();
     } catch (const TransferError&) {
-      summary();  // what was written before the failure
+      writer.Join();  // the batch in flight is counted too
+      summary();      // what was written before the failure
       throw;
     }
     std::fflush(stdout);

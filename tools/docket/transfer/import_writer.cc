@@ -58,25 +58,54 @@ BsonPtr UpsertSelector(const bson_t* doc, const std::vector<std::string>& fields
 ImportWriter::ImportWriter(Connection* connection, std::string db, std::string collection, WriteOptions options)
     : connection_(connection), db_(std::move(db)), collection_(std::move(collection)), options_(std::move(options)) {}
 
+ImportWriter::~ImportWriter() { Join(); }
+
+void ImportWriter::Join() noexcept {
+  if (in_flight_.joinable()) in_flight_.join();
+}
+
+void ImportWriter::Wait() {
+  Join();
+  if (failure_) {
+    std::exception_ptr failure = failure_;
+    failure_ = nullptr;
+    std::rethrow_exception(failure);
+  }
+}
+
+void ImportWriter::Send() {
+  Wait();
+  if (!stopped_ && !queued_.empty()) {
+    sending_.swap(queued_);
+    sending_lines_.swap(lines_);
+    in_flight_ = std::thread([this] {
+      try {
+        if (options_.mode == ImportMode::kInsert)
+          WriteInserts();
+        else
+          WriteModes();
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+    });
+  }
+  queued_.clear();
+  lines_.clear();
+  queued_bytes_ = 0;
+}
+
 bool ImportWriter::Add(BsonPtr doc, uint64_t line) {
   if (stopped_) return false;
   queued_bytes_ += doc->len;
   queued_.push_back(std::move(doc));
   lines_.push_back(line);
-  if (queued_.size() >= kBatchDocuments || queued_bytes_ >= kBatchBytes) return Flush();
-  return true;
+  if (queued_.size() >= kBatchDocuments || queued_bytes_ >= kBatchBytes) Send();
+  return !stopped_;
 }
 
 bool ImportWriter::Flush() {
-  if (!stopped_ && !queued_.empty()) {
-    if (options_.mode == ImportMode::kInsert)
-      WriteInserts();
-    else
-      WriteModes();
-  }
-  queued_.clear();
-  lines_.clear();
-  queued_bytes_ = 0;
+  Send();
+  Wait();
   return !stopped_;
 }
 
@@ -92,7 +121,7 @@ void ImportWriter::Refused(const std::string& message) {
 
 void ImportWriter::WriteInserts() {
   const Connection::BatchResult result =
-      connection_->InsertBatch(db_, collection_, queued_, options_.ordered, options_.bypass_validation);
+      connection_->InsertBatch(db_, collection_, sending_, options_.ordered, options_.bypass_validation);
   succeeded_ += static_cast<uint64_t>(result.inserted);
   for (const std::string& message : result.errors) Refused(message);
 }
@@ -109,9 +138,9 @@ void ImportWriter::WriteModes() {
   BSON_APPEND_BOOL(upsert.get(), "upsert", true);
 
   std::vector<uint64_t> op_lines;  // the input line of each operation in the bulk
-  for (size_t i = 0; i < queued_.size() && !stopped_; ++i) {
-    const bson_t* doc = queued_[i].get();
-    const std::string where = "line " + std::to_string(lines_[i]);
+  for (size_t i = 0; i < sending_.size() && !stopped_; ++i) {
+    const bson_t* doc = sending_[i].get();
+    const std::string where = "line " + std::to_string(sending_lines_[i]);
     BsonPtr selector = UpsertSelector(doc, options_.upsert_fields);
     bson_error_t error;
     bool appended;
@@ -132,7 +161,7 @@ void ImportWriter::WriteModes() {
           mongoc_bulk_operation_update_one_with_opts(bulk.get(), selector.get(), update.get(), upsert.get(), &error);
     }
     if (appended)
-      op_lines.push_back(lines_[i]);
+      op_lines.push_back(sending_lines_[i]);
     else
       Refused(where + ": " + error.message);
   }

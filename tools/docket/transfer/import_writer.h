@@ -4,8 +4,11 @@
 // silently.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tools/docket/transfer/bson_value.h"
@@ -28,17 +31,29 @@ struct WriteOptions {
   bool bypass_validation = false;
 };
 
-// Not thread-safe. The Connection must outlive the writer.
+// Used by one thread. A full batch is written by a thread of the writer's
+// own while the caller goes on reading the next (the connection is used by
+// that thread alone meanwhile); one batch at most is in flight, and the next
+// waits for it, so batches reach the server in input order and a refusal
+// under stop_on_error stops everything after it. The Connection must
+// outlive the writer.
 class ImportWriter {
  public:
   ImportWriter(Connection* connection, std::string db, std::string collection, WriteOptions options);
+  ~ImportWriter();  // waits for the batch in flight
+  ImportWriter(const ImportWriter&) = delete;
+  ImportWriter& operator=(const ImportWriter&) = delete;
 
   // Queues `doc` (read from `line`), writing a batch when 1000 documents or
   // 16 MiB are queued. Returns false once a refusal has stopped the import
   // (stop_on_error); nothing more is written then.
   bool Add(BsonPtr doc, uint64_t line);
-  // Writes what is queued; false as Add.
+  // Writes what is queued and waits until every batch is written; false as
+  // Add. Throws the TransferError of a batch that could not be written.
   bool Flush();
+  // Waits for the batch in flight without reporting its failure (after
+  // another error, before the counts are read).
+  void Join() noexcept;
 
   // Documents inserted, replaced, merged or deleted (a match that was
   // already identical counts: the document is there as asked).
@@ -47,6 +62,11 @@ class ImportWriter {
   bool stopped() const { return stopped_; }
 
  private:
+  // Starts writing the queued batch (after the one in flight is done).
+  void Send();
+  // Waits for the batch in flight; throws its TransferError.
+  void Wait();
+  // Write the batch in sending_ (on the writer's thread).
   void WriteInserts();
   void WriteModes();
   void Refused(const std::string& message);
@@ -58,9 +78,13 @@ class ImportWriter {
   std::vector<BsonPtr> queued_;
   std::vector<uint64_t> lines_;
   size_t queued_bytes_ = 0;
-  uint64_t succeeded_ = 0;
-  uint64_t failed_ = 0;
-  bool stopped_ = false;
+  std::vector<BsonPtr> sending_;  // the batch in flight, owned by in_flight_ while it runs
+  std::vector<uint64_t> sending_lines_;
+  std::thread in_flight_;
+  std::exception_ptr failure_;    // set by in_flight_, read after joining it
+  std::atomic<uint64_t> succeeded_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 // mongoimport's match for upsert, merge and delete: {field: value} for each
