@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace docket {
@@ -20,7 +21,15 @@ struct OperationMetrics {
   // "COLLSCAN", "IXSCAN { a: 1 }", "IDHACK", "COUNT_SCAN { a: 1 }", each
   // once, comma-separated in the order first used.
   std::string plan_summary;
+  std::vector<std::string> plans;  // the same plans, one item each
+
+  // Adds `other`'s counts, and its plans not listed yet.
+  void Add(const OperationMetrics& other);
 };
+
+// The current scope's sink (null when none): what an inner scope adds its
+// counts to when its work belongs to the outer operation as well.
+OperationMetrics* CurrentMetrics();
 
 // Adds the calling thread's engine work to `*sink` until destroyed. Scopes
 // nest: the inner one collects, the outer one comes back (and does not see

@@ -136,6 +136,9 @@ struct CommandContext {
   // Set by a getMore on a change stream's cursor: its errors may carry
   // ResumableChangeStreamError (error_labels.h).
   bool change_stream_get_more = false;
+  // Non-null while an update or delete runs on a profiled database: each
+  // statement is added here (commands/profiler.h).
+  std::vector<ProfiledStatement>* statements = nullptr;
 };
 
 // Runs the command and returns its reply: {..., ok: 1}, or

@@ -4,6 +4,11 @@
 // ({index, code, errmsg}) with ok: 1, as MongoDB does.
 #include <bson/bson.h>
 
+#include <chrono>
+#include <optional>
+
+#include "docket/metrics.h"
+
 #include "bson/builder.h"
 #include "commands/args.h"
 #include "docket/deadline.h"
@@ -289,6 +294,47 @@ Status KillCursors(CommandContext& context, const CommandRequest& request, bson_
   return Status::OK();
 }
 
+namespace {
+
+// One statement's share of an update or delete, for the profiler: when the
+// command's database is profiled (context.statements), its engine work is
+// counted apart (and added to the command's too) and its outcome recorded.
+class StatementProfile {
+ public:
+  StatementProfile(CommandContext& context, const Document& statement) : context_(context) {
+    if (context.statements == nullptr) return;
+    statement_ = statement;
+    outer_ = CurrentMetrics();
+    scope_.emplace(&metrics_);
+    started_ = std::chrono::steady_clock::now();
+  }
+  void Done(const Status& status, int64_t matched, int64_t modified, int64_t deleted, bool upserted) {
+    if (!scope_) return;
+    scope_.reset();
+    if (outer_ != nullptr) outer_->Add(metrics_);
+    ProfiledStatement done;
+    done.statement = statement_;
+    done.metrics = std::move(metrics_);
+    done.micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+    done.matched = matched;
+    done.modified = modified;
+    done.deleted = deleted;
+    done.upserted = upserted;
+    done.status = status;
+    context_.statements->push_back(std::move(done));
+  }
+
+ private:
+  CommandContext& context_;
+  Document statement_;
+  OperationMetrics metrics_;
+  OperationMetrics* outer_ = nullptr;
+  std::optional<MetricsScope> scope_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
 Status Update(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   auto name = GetCollectionName(*request.body);
   if (!name.ok()) return name.status();
@@ -306,6 +352,9 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
   std::vector<WriteErrorEntry> errors;
   for (size_t i = 0; i < updates->size(); ++i) {
     const Document& spec = (*updates)[i];
+    StatementProfile profile(context, spec);
+    const int64_t n_before = n, modified_before = modified;
+    const size_t upserted_before = upserted.size();
     Status s;
     auto q = GetDocumentField(spec, "q");
     bson_iter_t u_it;
@@ -383,6 +432,8 @@ Status Update(CommandContext& context, const CommandRequest& request, bson_t* re
       }
     }
     if (s.code() == ErrorCode::kWouldBlock) return s;  // the first statement: nothing done yet
+    const bool did_upsert = upserted.size() > upserted_before;
+    profile.Done(s, n - n_before - (did_upsert ? 1 : 0), modified - modified_before, 0, did_upsert);
     if (!s.ok()) {
       errors.push_back({i, s});
       if (ordered) break;
@@ -425,6 +476,8 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
   std::vector<WriteErrorEntry> errors;
   for (size_t i = 0; i < deletes->size(); ++i) {
     const Document& spec = (*deletes)[i];
+    StatementProfile profile(context, spec);
+    const int64_t n_before = n;
     Status s;
     auto q = GetDocumentField(spec, "q");
     auto limit = GetIntField(spec, "limit", -1);
@@ -449,6 +502,7 @@ Status Delete(CommandContext& context, const CommandRequest& request, bson_t* re
       }
     }
     if (s.code() == ErrorCode::kWouldBlock) return s;  // the first statement: nothing done yet
+    profile.Done(s, 0, 0, n - n_before, false);
     if (!s.ok()) {
       errors.push_back({i, s});
       if (ordered) break;

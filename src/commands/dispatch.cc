@@ -231,14 +231,17 @@ Document RunCommandUnstamped(CommandContext& context, const CommandRequest& requ
   const Profiler::AtStart profiling = context.server.profiler.Begin(request.db);
   const auto started = std::chrono::steady_clock::now();
   Document reply;
+  std::vector<ProfiledStatement> statements;
+  context.statements = profiling.level > 0 && (name == "update" || name == "delete") ? &statements : nullptr;
   {
     MetricsScope measured(&metrics);
     reply = RunWithSession(context, request, name, entry->run);
   }
+  context.statements = nullptr;
   context.fail = nullptr;
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-  context.server.profiler.Record(context, request, name, reply, micros, metrics, profiling);
+  context.server.profiler.Record(context, request, name, reply, micros, metrics, profiling, statements);
   if (!context.connection.parked) {
     const int64_t statements = name == "update"   ? CountDocumentList(request, "updates")
                                : name == "delete" ? CountDocumentList(request, "deletes")

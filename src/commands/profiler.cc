@@ -131,6 +131,50 @@ Document Entry(const CommandContext& context, const CommandRequest& request, con
   return b.Finish();
 }
 
+// The entry mongod writes for one statement of an update or delete.
+Document StatementEntry(const CommandContext& context, const std::string& name, const std::string& ns,
+                        const ProfiledStatement& statement) {
+  bson::Builder b;
+  BSON_APPEND_UTF8(b.get(), "op", OpOf(name));
+  BSON_APPEND_UTF8(b.get(), "ns", ns.c_str());
+  bson::AppendDocument(b.get(), "command", statement.statement);
+  const OperationMetrics& metrics = statement.metrics;
+  BSON_APPEND_INT64(b.get(), "keysExamined", metrics.keys_examined);
+  BSON_APPEND_INT64(b.get(), "docsExamined", metrics.docs_examined);
+  if (name == "update") {
+    BSON_APPEND_INT64(b.get(), "nMatched", statement.matched);
+    BSON_APPEND_INT64(b.get(), "nModified", statement.modified);
+    if (statement.upserted) BSON_APPEND_INT64(b.get(), "nUpserted", 1);
+  } else {
+    BSON_APPEND_INT64(b.get(), "ndeleted", statement.deleted);
+  }
+  if (metrics.keys_inserted > 0) BSON_APPEND_INT64(b.get(), "keysInserted", metrics.keys_inserted);
+  if (metrics.keys_deleted > 0) BSON_APPEND_INT64(b.get(), "keysDeleted", metrics.keys_deleted);
+  BSON_APPEND_INT32(b.get(), "numYield", 0);
+  BSON_APPEND_INT64(b.get(), "millis", statement.micros / 1000);
+  if (!metrics.plan_summary.empty()) BSON_APPEND_UTF8(b.get(), "planSummary", metrics.plan_summary.c_str());
+  if (!statement.status.ok()) {
+    BSON_APPEND_DOUBLE(b.get(), "ok", 0.0);
+    BSON_APPEND_INT64(b.get(), "errCode", static_cast<int64_t>(statement.status.code()));
+    const std::string code_name = ErrorCodeName(statement.status.code());
+    BSON_APPEND_UTF8(b.get(), "errName", code_name.c_str());
+    BSON_APPEND_UTF8(b.get(), "errMsg", statement.status.message().c_str());
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  BSON_APPEND_DATE_TIME(b.get(), "ts", now);
+  const std::string& remote = context.connection.remote;
+  const std::string client = remote.substr(0, remote.rfind(':'));
+  BSON_APPEND_UTF8(b.get(), "client", client.c_str());
+  if (!context.connection.app_name.empty()) BSON_APPEND_UTF8(b.get(), "appName", context.connection.app_name.c_str());
+  bson_t users;
+  BSON_APPEND_ARRAY_BEGIN(b.get(), "allUsers", &users);
+  bson_append_array_end(b.get(), &users);
+  BSON_APPEND_UTF8(b.get(), "user", "");
+  return b.Finish();
+}
+
 }  // namespace
 
 Status Profile(CommandContext& context, const CommandRequest& request, bson_t* reply) {
@@ -212,7 +256,8 @@ Profiler::AtStart Profiler::Begin(const std::string& db) const {
 }
 
 void Profiler::Record(CommandContext& context, const CommandRequest& request, const std::string& name,
-                      const Document& reply, int64_t micros, const OperationMetrics& metrics, const AtStart& settings) {
+                      const Document& reply, int64_t micros, const OperationMetrics& metrics, const AtStart& settings,
+                      const std::vector<ProfiledStatement>& statements) {
   const int64_t millis = micros / 1000;
   const int64_t slow_ms = slow_ms_.load(std::memory_order_relaxed);
   if (settings.level == 0 && millis < slow_ms) return;  // the common case: nothing to do
@@ -237,23 +282,33 @@ void Profiler::Record(CommandContext& context, const CommandRequest& request, co
                                                     CommandJson(*request.body) + PlanFiguresJson(metrics) +
                                                     ",\"durationMillis\":" + std::to_string(millis) + "}"));
   }
-  bool profile = level == 2;
-  if (level == 1) {
-    if (filter) {
-      profile = filter->Matches(entry);
-    } else {
-      thread_local std::mt19937_64 random(std::random_device{}());
-      profile = millis >= slow_ms && std::uniform_real_distribution<double>(0.0, 1.0)(random) < sample_rate;
+  // What level 1 keeps: an operation its filter matches, or (without one)
+  // a slow one, sampled.
+  const auto wanted = [&](const Document& candidate, int64_t candidate_millis) {
+    if (level == 2) return true;
+    if (level != 1) return false;
+    if (filter) return filter->Matches(candidate);
+    thread_local std::mt19937_64 random(std::random_device{}());
+    return candidate_millis >= slow_ms && std::uniform_real_distribution<double>(0.0, 1.0)(random) < sample_rate;
+  };
+  std::vector<Document> kept;
+  if ((name == "update" || name == "delete") && !statements.empty()) {
+    for (const ProfiledStatement& statement : statements) {
+      Document one = StatementEntry(context, name, ns, statement);
+      if (wanted(one, statement.micros / 1000)) kept.push_back(std::move(one));
     }
+  } else if (wanted(entry, millis)) {
+    kept.push_back(std::move(entry));
   }
-  if (!profile) return;
+  if (kept.empty()) return;
   Engine* engine = context.server.engine;
   CollectionOptions capped;
   capped.capped = true;
   capped.size = kProfileCollectionBytes;
   Status created = engine->CreateCollection(request.db, "system.profile", capped);
   if (!created.ok() && created.code() != ErrorCode::kNamespaceExists) return;  // the command's answer stands
-  (void)engine->collection(request.db, "system.profile").InsertOne(entry);
+  Collection profile = engine->collection(request.db, "system.profile");
+  for (const Document& one : kept) (void)profile.InsertOne(one);
 }
 
 }  // namespace docket::commands

@@ -17,9 +17,12 @@
 //   * Whatever the level, an operation that took slowms or more is logged
 //     ("Slow query", id 51803), as mongod.
 //
-// Differences: a command is one entry (mongod writes one per statement of a
-// multi-statement update or delete); operations on system.profile itself are
-// not profiled; keysInserted, planSummary and locks are not reported.
+// An update or delete command gives one entry per statement, as mongod's
+// (op "update" / "remove", command: the statement, its own figures and
+// millis); level 1's slowms and the filter apply to each.
+//
+// Differences: operations on system.profile itself are not profiled; locks
+// are not reported.
 //
 // Thread-safe: settings under mutex_; entries are written through the
 // engine like any insert.
@@ -30,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "docket/document.h"
 #include "docket/engine.h"
@@ -40,6 +44,20 @@ namespace docket::commands {
 
 struct CommandContext;
 struct CommandRequest;
+
+// One statement of an update or delete command, as the profiler records it
+// (mongod writes a system.profile entry per statement, not per command).
+struct ProfiledStatement {
+  Document statement;        // {q, u, multi, upsert, ...} or {q, limit, ...}
+  OperationMetrics metrics;  // its own engine work (the command's metrics hold it too)
+  int64_t micros = 0;
+  int64_t matched = 0;
+  int64_t modified = 0;
+  int64_t deleted = 0;
+  bool upserted = false;
+  Status status;
+};
+
 
 class Profiler {
  public:
@@ -59,8 +77,11 @@ class Profiler {
 
   // After command `name` of `request` ran for `micros` microseconds, reading
   // what `metrics` counted, and answered `reply`.
+  // `statements`: an update's or delete's statements (empty otherwise, or
+  // when the database was not profiled).
   void Record(CommandContext& context, const CommandRequest& request, const std::string& name, const Document& reply,
-              int64_t micros, const OperationMetrics& metrics, const AtStart& settings);
+              int64_t micros, const OperationMetrics& metrics, const AtStart& settings,
+              const std::vector<ProfiledStatement>& statements);
 
   static constexpr int64_t kProfileCollectionBytes = 1 << 20;  // mongod's default system.profile
 

@@ -28,17 +28,31 @@ void CountKeysDeleted(int64_t n) {
 
 bool MetricsCollecting() { return current != nullptr; }
 
+OperationMetrics* CurrentMetrics() { return current; }
+
+namespace {
+
+void AddPlan(OperationMetrics* metrics, std::string_view plan) {
+  for (const std::string& listed : metrics->plans) {
+    if (listed == plan) return;
+  }
+  metrics->plans.emplace_back(plan);
+  if (!metrics->plan_summary.empty()) metrics->plan_summary += ", ";
+  metrics->plan_summary += plan;
+}
+
+}  // namespace
+
 void NotePlan(std::string_view plan) {
-  if (current == nullptr) return;
-  std::string& summary = current->plan_summary;
-  // Listed already: the whole summary, or an item bounded by ", " (a plan's
-  // own text may hold ", " too, so items are matched whole, not split).
-  const std::string item(plan);
-  const bool listed = summary == item || summary.starts_with(item + ", ") || summary.ends_with(", " + item) ||
-                      summary.find(", " + item + ", ") != std::string::npos;
-  if (listed) return;
-  if (!summary.empty()) summary += ", ";
-  summary += item;
+  if (current != nullptr) AddPlan(current, plan);
+}
+
+void OperationMetrics::Add(const OperationMetrics& other) {
+  keys_examined += other.keys_examined;
+  docs_examined += other.docs_examined;
+  keys_inserted += other.keys_inserted;
+  keys_deleted += other.keys_deleted;
+  for (const std::string& plan : other.plans) AddPlan(this, plan);
 }
 
 }  // namespace docket

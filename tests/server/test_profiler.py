@@ -200,3 +200,37 @@ def test_plan_summary_and_index_keys_written(db):
     assert update["keysInserted"] == 1 and update["keysDeleted"] == 2 and update["planSummary"] == "IDHACK"
     remove = entries(db, op="remove")[0]
     assert remove["keysDeleted"] == 2 and remove["planSummary"] == "IXSCAN { a: 1, b: -1 }"
+
+
+def test_update_and_delete_give_one_entry_per_statement(db):
+    db.c.insert_many([{"_id": i, "a": i % 5} for i in range(50)])
+    db.c.create_index("a")
+    db.command("profile", 2)
+    db.command(SON([("update", "c"), ("updates", [
+        {"q": {"a": 1}, "u": {"$set": {"b": 1}}, "multi": True},
+        {"q": {"_id": 3}, "u": {"$set": {"b": 2}}},
+        {"q": {"_id": 1000}, "u": {"$set": {"b": 3}}, "upsert": True},
+        {"q": {"_id": 4}, "u": {"$set": {"_id": 5}}},  # refused: _id is immutable
+    ]), ("ordered", False)]))
+    db.command(SON([("delete", "c"), ("deletes", [{"q": {"a": 2}, "limit": 0}, {"q": {"_id": 0}, "limit": 1}])]))
+    db.command("profile", 0)
+    updates = entries(db, op="update")
+    assert [u["command"]["q"] for u in updates] == [{"a": 1}, {"_id": 3}, {"_id": 1000}, {"_id": 4}]
+    assert [(u["nMatched"], u["nModified"]) for u in updates] == [(10, 10), (1, 1), (0, 0), (0, 0)]
+    assert updates[0]["planSummary"] == "IXSCAN { a: 1 }" and updates[0]["keysExamined"] == 10
+    assert updates[1]["planSummary"] == "IDHACK"
+    assert updates[2]["nUpserted"] == 1 and "nUpserted" not in updates[0]
+    assert updates[3]["ok"] == 0 and updates[3]["errCode"] == 66 and updates[3]["errName"] == "ImmutableField"
+    assert all("ok" not in u for u in updates[:3])
+    removes = entries(db, op="remove")
+    assert [(r["command"]["q"], r["ndeleted"]) for r in removes] == [({"a": 2}, 10), ({"_id": 0}, 1)]
+    assert removes[0]["keysDeleted"] == 20  # _id and a, for each of the ten
+
+
+def test_a_filter_picks_statements_not_commands(db):
+    db.c.insert_many([{"_id": i} for i in range(5)])
+    db.command(SON([("profile", 1), ("filter", {"nMatched": {"$gt": 0}})]))
+    db.command(SON([("update", "c"), ("updates", [{"q": {"_id": 1}, "u": {"$set": {"x": 1}}},
+                                                   {"q": {"_id": 99}, "u": {"$set": {"x": 1}}}])]))
+    db.command(SON([("profile", 0), ("filter", "unset")]))
+    assert [e["command"]["q"] for e in entries(db, op="update")] == [{"_id": 1}]
