@@ -72,6 +72,22 @@ std::string PlanFiguresJson(const OperationMetrics& metrics) {
   return out;
 }
 
+// An entry's closing fields: ts, client, appName, allUsers, user.
+void AppendWhenAndWho(const CommandContext& context, bson_t* out) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  BSON_APPEND_DATE_TIME(out, "ts", now);
+  const std::string& remote = context.connection.remote;
+  const std::string client = remote.substr(0, remote.rfind(':'));
+  BSON_APPEND_UTF8(out, "client", client.c_str());
+  if (!context.connection.app_name.empty()) BSON_APPEND_UTF8(out, "appName", context.connection.app_name.c_str());
+  bson_t users;
+  BSON_APPEND_ARRAY_BEGIN(out, "allUsers", &users);
+  bson_append_array_end(out, &users);
+  BSON_APPEND_UTF8(out, "user", "");
+}
+
 // The entry mongod would write for this operation.
 Document Entry(const CommandContext& context, const CommandRequest& request, const std::string& name,
                const std::string& ns, const Document& reply, int64_t millis, const OperationMetrics& metrics) {
@@ -116,18 +132,7 @@ Document Entry(const CommandContext& context, const CommandRequest& request, con
     if (reply.Find("codeName", &field)) docket::bson::AppendElement(b.get(), "errName", -1, &field);
     if (reply.Find("errmsg", &field)) docket::bson::AppendElement(b.get(), "errMsg", -1, &field);
   }
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  BSON_APPEND_DATE_TIME(b.get(), "ts", now);
-  const std::string& remote = context.connection.remote;
-  const std::string client = remote.substr(0, remote.rfind(':'));
-  BSON_APPEND_UTF8(b.get(), "client", client.c_str());
-  if (!context.connection.app_name.empty()) BSON_APPEND_UTF8(b.get(), "appName", context.connection.app_name.c_str());
-  bson_t users;
-  BSON_APPEND_ARRAY_BEGIN(b.get(), "allUsers", &users);
-  bson_append_array_end(b.get(), &users);
-  BSON_APPEND_UTF8(b.get(), "user", "");
+  AppendWhenAndWho(context, b.get());
   return b.Finish();
 }
 
@@ -160,18 +165,7 @@ Document StatementEntry(const CommandContext& context, const std::string& name, 
     BSON_APPEND_UTF8(b.get(), "errName", code_name.c_str());
     BSON_APPEND_UTF8(b.get(), "errMsg", statement.status.message().c_str());
   }
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  BSON_APPEND_DATE_TIME(b.get(), "ts", now);
-  const std::string& remote = context.connection.remote;
-  const std::string client = remote.substr(0, remote.rfind(':'));
-  BSON_APPEND_UTF8(b.get(), "client", client.c_str());
-  if (!context.connection.app_name.empty()) BSON_APPEND_UTF8(b.get(), "appName", context.connection.app_name.c_str());
-  bson_t users;
-  BSON_APPEND_ARRAY_BEGIN(b.get(), "allUsers", &users);
-  bson_append_array_end(b.get(), &users);
-  BSON_APPEND_UTF8(b.get(), "user", "");
+  AppendWhenAndWho(context, b.get());
   return b.Finish();
 }
 

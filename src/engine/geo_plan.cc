@@ -75,6 +75,22 @@ std::shared_ptr<const index::Index> SphereIndexOn(const storage::CollectionEntry
   return nullptr;
 }
 
+// Explain's indexBounds for a geo field: {path: ["[a, b]", ...]}, or
+// ["[MinKey, MaxKey]"] when the whole index is read.
+Document NumberLongBounds(std::string_view path, const std::vector<std::pair<int64_t, int64_t>>& intervals,
+                          bool whole_index) {
+  bson::Builder bounds;
+  bson_t list;
+  bson_append_array_begin(bounds.get(), std::string(path).c_str(), -1, &list);
+  if (whole_index) BSON_APPEND_UTF8(&list, "0", "[MinKey, MaxKey]");
+  for (size_t n = 0; n < intervals.size(); ++n) {
+    const std::string text = "[" + std::to_string(intervals[n].first) + ", " + std::to_string(intervals[n].second) + "]";
+    bson_append_utf8(&list, std::to_string(n).c_str(), -1, text.c_str(), -1);
+  }
+  bson_append_array_end(bounds.get(), &list);
+  return bounds.Finish();
+}
+
 // The usable 2d index on `path` (a 2d index's geo field is its first):
 // `hinted` if it is one, else the first ready, visible one; a partial one
 // only when `filter` implies its expression.
@@ -101,17 +117,11 @@ index::Plan FlatPlan(std::shared_ptr<const index::Index> index, std::string_view
   }
   if (describe) {
     // Shown as NumberLong intervals of the (top-bit-flipped) codes the keys hold.
-    bson::Builder bounds;
-    bson_t list;
-    bson_append_array_begin(bounds.get(), std::string(path).c_str(), -1, &list);
-    size_t n = 0;
+    std::vector<std::pair<int64_t, int64_t>> intervals;
     for (const geo::CodeRange& r : codes) {
-      const std::string text = "[" + std::to_string(static_cast<int64_t>(r.min ^ (uint64_t{1} << 63))) + ", " +
-                               std::to_string(static_cast<int64_t>(r.max ^ (uint64_t{1} << 63))) + "]";
-      bson_append_utf8(&list, std::to_string(n++).c_str(), -1, text.c_str(), -1);
+      intervals.emplace_back(static_cast<int64_t>(r.min ^ (uint64_t{1} << 63)), static_cast<int64_t>(r.max ^ (uint64_t{1} << 63)));
     }
-    bson_append_array_end(bounds.get(), &list);
-    plan.bounds = bounds.Finish();
+    plan.bounds = NumberLongBounds(path, intervals, /*whole_index=*/false);
   }
   plan.index = std::move(index);
   plan.exact = false;
@@ -154,21 +164,11 @@ index::Plan CellPlan(std::shared_ptr<const index::Index> index, std::string_view
   }
   if (describe) {
     // MongoDB shows a geo field's bounds as NumberLong intervals of cell ids.
-    bson::Builder bounds;
-    bson_t list;
-    bson_append_array_begin(bounds.get(), std::string(path).c_str(), -1, &list);
-    size_t n = 0;
-    if (!first || cells == nullptr) {
-      BSON_APPEND_UTF8(&list, "0", "[MinKey, MaxKey]");
-    } else {
-      for (const geo::CellRange& r : cell_ranges) {
-        const std::string text = "[" + std::to_string(static_cast<int64_t>(r.min)) + ", " +
-                                 std::to_string(static_cast<int64_t>(r.max)) + "]";
-        bson_append_utf8(&list, std::to_string(n++).c_str(), -1, text.c_str(), -1);
-      }
+    std::vector<std::pair<int64_t, int64_t>> intervals;
+    if (first && cells != nullptr) {
+      for (const geo::CellRange& r : cell_ranges) intervals.emplace_back(static_cast<int64_t>(r.min), static_cast<int64_t>(r.max));
     }
-    bson_append_array_end(bounds.get(), &list);
-    plan.bounds = bounds.Finish();
+    plan.bounds = NumberLongBounds(path, intervals, /*whole_index=*/!first || cells == nullptr);
   }
   plan.index = std::move(index);
   plan.exact = false;

@@ -7,13 +7,10 @@ writes parsed here by that same reading of the specification."""
 import datetime
 import gzip
 import os
-import pty
 import re
-import select
 import struct
 import subprocess
 import threading
-import time
 import uuid
 
 import bson
@@ -22,6 +19,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
 from conftest import DOCKET, DocketServer
+from terminal import run_on_terminal
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 
@@ -489,28 +487,8 @@ def test_progress_lines_without_a_terminal(src, source, tmp_path):
 
 def test_progress_bar_on_a_terminal(src, source, tmp_path):
     src.p.c.insert_many([{"_id": i, "pad": "z" * 200} for i in range(40000)])
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([DOCKET, "dump", "--uri", source.uri, "--db", "p", "--out", str(tmp_path / "d"),
-                             "--progress-interval", "1"],
-                            stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    seen = b""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(master)
-    assert proc.returncode == 0
+    seen = run_on_terminal(["dump", "--uri", source.uri, "--db", "p", "--out", str(tmp_path / "d"),
+                            "--progress-interval", "1"])
     # the line is redrawn in place: carriage return, clear to the end of line
     assert re.search(rb"\r\x1b\[Kp\.c  \[#*\.*\]  \d+/40000 documents \([\d.]+%\)  [\d.]+/s  ETA ", seen), seen[:300]
     assert re.search(rb"\r\x1b\[Kp\.c  40000 documents in [\d.:]+( s)? \([\d.]+/s\)\r?\n$", seen), seen[-200:]

@@ -8,12 +8,9 @@ import datetime
 import gzip
 import json
 import os
-import pty
 import re
-import select
 import struct
 import subprocess
-import time
 import uuid
 
 import bson
@@ -22,6 +19,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
 from conftest import DOCKET, DocketServer
+from terminal import run_on_terminal
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "export_import")
@@ -560,31 +558,6 @@ def test_progress_lines_without_a_terminal_and_none_when_quiet(server, db, tmp_p
                  ["import", "-d", db.name, "-c", "e", str(tmp_path / "c.json")]):
         p = ok(docket(args[0], "--uri", server.uri, *args[1:], "--quiet", "--progress-interval", "1"))
         assert p.stderr == b""
-
-
-def run_on_terminal(args):
-    """Runs docket with a terminal for standard error; what it drew there."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([DOCKET, *args], stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    seen = b""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(master)
-    assert proc.returncode == 0, seen
-    return seen
 
 
 def test_progress_bar_on_a_terminal(server, db, tmp_path):
