@@ -9,6 +9,7 @@
 // reads back as the same fields.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -83,10 +84,29 @@ void ReadRecords(bool csv) {
     transfer::CsvReader again(&again_text);
     std::vector<std::string> reread;
     const auto status2 = again.Next(&reread);
-    // A record of one empty field is a blank line, which CSV readers skip.
-    const bool blank = fields.size() == 1 && fields[0].empty();
+    // Not comparable: a record of one empty field is a blank line, which
+    // CSV readers skip; a byte order mark at the start of a file is not
+    // data (mongoimport's rule); \r\n inside a quoted field reads as \n
+    // (Go's csv reader's rule).
+    const bool blank = (fields.size() == 1 && fields[0].empty()) || fields[0].rfind("\xEF\xBB\xBF", 0) == 0 ||
+                       std::any_of(fields.begin(), fields.end(),
+                                   [](const std::string& f) { return f.find("\r\n") != std::string::npos; });
     if (!blank && (status2 != transfer::RecordReader::Status::kRecord || reread != fields)) {
-      Fail("a CSV record written by CsvRecord does not read back the same");
+      const auto escaped = [](const std::vector<std::string>& record) {
+        std::string out;
+        for (const std::string& f : record) {
+          out += "[";
+          for (unsigned char c : f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, c >= 0x20 && c < 0x7f ? "%c" : "\\x%02x", c);
+            out += hex;
+          }
+          out += "]";
+        }
+        return out;
+      };
+      const std::string shown = escaped(fields) + " became " + escaped(reread);
+      Fail("a CSV record written by CsvRecord does not read back the same: %s", shown.c_str());
     }
   }
 }

@@ -361,7 +361,10 @@ def test_non_insert_modes_stop_at_a_refused_document(server, db):
 
 # ---- CSV and TSV ----
 
-AWKWARD = ["plain", "comma, inside", 'say "hi"', "multi\nline", "crlf\r\nline", " leading space", "", "тест ✓"]
+# trailing white space: mongoexport leaves such a field unquoted and
+# mongoimport trims it; Docket's export quotes it (found by transfer_fuzz)
+AWKWARD = ["plain", "comma, inside", 'say "hi"', "multi\nline", "crlf\r\nline", " leading space", "", "тест ✓",
+           "trailing space ", "trailing tab\t"]
 
 
 def test_csv_round_trip_of_awkward_strings(server, db, tmp_path):

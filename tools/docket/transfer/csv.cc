@@ -135,7 +135,9 @@ std::string CsvRecord(const std::vector<std::string>& fields, char separator) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(separator);
     const std::string& f = fields[i];
-    const bool quote = !f.empty() && (f == "\\." || LeadingSpaceLength(f) > 0 ||
+    // Also quoted, unlike Go's writer: a field ending in white space, which
+    // mongoimport's reader (and ours) would otherwise trim away.
+    const bool quote = !f.empty() && (f == "\\." || LeadingSpaceLength(f) > 0 || IsSpace(static_cast<unsigned char>(f.back())) ||
                                       f.find_first_of(std::string("\"\r\n") + separator) != std::string::npos);
     if (!quote) {
       out += f;

@@ -61,6 +61,9 @@ class TsvReader : public RecordReader {
 // One CSV record as Go's encoding/csv writes it (mongoexport's): a field is
 // quoted only when it holds the separator, a quote, \r or \n, starts with a
 // space, or is exactly \. ; quotes inside are doubled; the record ends "\n".
+// One difference, so that what export writes import reads back the same: a
+// field that ends in white space is quoted too (mongoexport leaves it bare,
+// and mongoimport then trims it).
 std::string CsvRecord(const std::vector<std::string>& fields, char separator = ',');
 
 }  // namespace docket::transfer
