@@ -52,7 +52,7 @@ is_known() {
   while IFS='|' read -r t file sig reason; do
     t=$(echo "$t" | xargs); sig=$(echo "$sig" | sed 's/^ *//; s/ *$//')
     [[ -z "$t" || "$t" == \#* ]] && continue
-    [ "$t" = "$target" ] && [ -n "$sig" ] && grep -qF -- "$sig" "$log" && return 0
+    [ "$t" = "$target" ] && [ -n "$sig" ] && grep -aqF -- "$sig" "$log" && return 0
   done < fuzz/known_crashes.txt
   return 1
 }
@@ -95,22 +95,22 @@ for target in "${targets[@]}"; do
       -entropic_scale_per_exec_time=1 \
       -print_final_stats=1 -dict="$(dict_for "$target")" -artifact_prefix="$findings/" \
       "$work" "fuzz/corpus/$target" >"$log" 2>&1 && rc=0 || rc=$?
-    runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
-    [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+    runs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
+    [ -z "$runs" ] && runs=$(grep -aoE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
     execs=$(( execs + ${runs:-0} ))
     after=$(ls "$findings" | grep -v '\.log$' | sort || true)
     for f in $(comm -13 <(echo "$before") <(echo "$after")); do
       cp "$log" "$findings/$f.log"
       if [[ "$f" == slow-unit-* ]]; then
         slow=$((slow + 1))
-        echo "  $target: slow unit $findings/$f ($(grep -m1 -o 'Slowest unit: [0-9]* s' "$log" || echo 'see its log'))"
+        echo "  $target: slow unit $findings/$f ($(grep -a -m1 -o 'Slowest unit: [0-9]* s' "$log" || echo 'see its log'))"
       elif is_known "$target" "$log"; then
         known=$((known + 1))
         echo "  $target: known finding $findings/$f"
       else
         new=$((new + 1))
         echo "  $target: FINDING $findings/$f"
-        grep -m1 -E 'ERROR: |FUZZ INVARIANT|runtime error' "$log" | sed 's/^/    /' || true
+        grep -a -m1 -E 'ERROR: |FUZZ INVARIANT|runtime error' "$log" | sed 's/^/    /' || true
       fi
     done
     [ "$rc" -eq 0 ] && break
