@@ -176,7 +176,9 @@ void AppendDetails(CommandContext& context, const Parameter& p, bson_t* reply) {
 }  // namespace
 
 // getParameter: "*" (or {allParameters: true}) lists every parameter; named
-// ones are answered; {showDetails: true} adds whether each is settable.
+// ones are answered and unknown names passed over, as mongod does, which
+// refuses only a request that names none it knows; {showDetails: true} adds
+// whether each is settable.
 Status GetParameter(CommandContext& context, const CommandRequest& request, bson_t* reply) {
   DOCKET_RETURN_IF_ERROR(AdminOnly(request, "getParameter"));
   bson_iter_t it;
@@ -201,9 +203,7 @@ Status GetParameter(CommandContext& context, const CommandRequest& request, bson
     while (bson_iter_next(&it)) {
       const std::string_view key = bson_iter_key(&it);
       if (IsGenericField(key)) continue;
-      const Parameter* p = Find(key);
-      if (p == nullptr) return Status(ErrorCode::kInvalidOptions, "no option found to get");
-      asked.push_back(p);
+      if (const Parameter* p = Find(key)) asked.push_back(p);
     }
     if (asked.empty()) return Status(ErrorCode::kInvalidOptions, "no option found to get");
   }

@@ -52,6 +52,9 @@ def test_set_and_get_with_mongods_reply_and_errors(own):
     fails(2, admin.command, "setParameter", 1, ttlMonitorSleepSecs=1.5)
     fails(2, admin.command, "setParameter", 1, notablescan="yes")
     fails(72, admin.command, "getParameter", 1, noSuchThing=1)
+    # an unknown name beside a known one is passed over (mongod's getParameter loop)
+    assert admin.command(SON([("getParameter", 1), ("noSuchThing", 1), ("notablescan", 1)])) == \
+        {"notablescan": False, "ok": 1.0}
     fails(13, own.other.command, "setParameter", 1, notablescan=True)
     fails(13, own.other.command, "getParameter", 1, notablescan=1)
     # A bad value anywhere applies nothing.
