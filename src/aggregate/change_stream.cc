@@ -129,14 +129,27 @@ class ChangeStreamSource : public Stage {
         tail_(engine, engine->oplog, std::make_shared<engine::FindStream::Shape>(), after_sequence),
         skip_through_(skip_through),
         last_(high_water),
-        read_to_(high_water) {}
+        read_to_(high_water),
+        // Resumed after an event (not a high-water mark): that event must
+        // be met again before any later one, as mongod checks
+        // (DocumentSourceChangeStreamEnsureResumeTokenPresent).
+        must_meet_resume_event_((spec_.resume_after || spec_.start_after) &&
+                                skip_through.kind == ResumePoint::Kind::kEvent) {}
 
   Result<Value> Next() override {
     while (!ended_) {
       if (!pending_.empty()) {
         ChangeEvent event = std::move(pending_.front());
         pending_.pop_front();
-        if (!(skip_through_ < event.point)) continue;  // at or before where the stream starts
+        if (!(skip_through_ < event.point)) {  // at or before where the stream starts
+          if (!(event.point < skip_through_)) must_meet_resume_event_ = false;  // the resume event itself
+          continue;
+        }
+        if (must_meet_resume_event_) {
+          return Status(ErrorCode::kChangeStreamFatalError,
+                        "cannot resume stream; the resume token was not found. " +
+                            engine::EncodeResumeToken(skip_through_).ToJson());
+        }
         auto doc = Render(event);
         if (!doc.ok()) return doc.status();
         last_ = event.point;
@@ -223,6 +236,7 @@ class ChangeStreamSource : public Stage {
   ResumePoint read_to_;       // after the last entry read
   Document last_id_;
   bool ended_ = false;
+  bool must_meet_resume_event_;  // until the event of the resume token is read
 };
 
 // The cursor's stream: the pipeline over the source, which it asks for the

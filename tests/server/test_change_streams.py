@@ -114,3 +114,30 @@ def test_resume_after_kill_9_misses_nothing(tmp_path):
         c.close()
     finally:
         assert server.stop() == 0
+
+
+def test_resuming_after_an_event_that_is_not_there_is_change_stream_fatal_error(rs_client):
+    coll = rs_client.cs_missing_token.c
+    coll.drop()
+    with coll.watch() as stream:
+        coll.insert_one({"_id": 1})
+        first = stream.next()
+    token = first["_id"]["_data"]
+    # the same cluster time, another event index: no such event was ever written
+    forged = {"_data": token[:-10] + "00000007" + token[-2:]}
+    assert forged != first["_id"]
+    coll.insert_one({"_id": 2})
+    with pytest.raises(OperationFailure) as e:
+        with coll.watch(resume_after=forged) as stream:
+            stream.next()
+    assert e.value.code == 280 and "resume token was not found" in str(e.value)
+    # the real token resumes, and its event is not returned again
+    with coll.watch(resume_after=first["_id"]) as stream:
+        assert stream.next()["documentKey"] == {"_id": 2}
+    # a high-water mark (postBatchResumeToken of an idle stream) needs no event
+    with coll.watch() as idle:
+        assert idle.try_next() is None
+        mark = idle.resume_token
+    coll.insert_one({"_id": 3})
+    with coll.watch(resume_after=mark) as stream:
+        assert stream.next()["documentKey"] == {"_id": 3}
