@@ -55,7 +55,7 @@ namespace {
 const std::unordered_map<std::string_view, StageParser>& Parsers() {
   static const std::unordered_map<std::string_view, StageParser> table = [] {
     std::unordered_map<std::string_view, StageParser> t;
-    for (auto family : {TransformStages(), FlowStages(), GroupStages(), WindowStages(), JoinStages(), OutputStages()}) {
+    for (auto family : {TransformStages(), FlowStages(), GroupStages(), WindowStages(), DensifyStages(), JoinStages(), OutputStages()}) {
       for (const StageEntry& e : family) t.emplace(e.name, e.parse);
     }
     t.emplace("$geoNear", &GeoNearSpec::Parse);
@@ -276,7 +276,7 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     std::string_view name = KeyOf(only);
     auto parser = Parsers().find(name);
     static const std::string_view kKnownElsewhere[] = {
-        "$densify", "$search", "$searchMeta",
+        "$search", "$searchMeta",
         "$collStats", "$indexStats", "$currentOp", "$listSessions", "$listLocalSessions", "$planCacheStats",
         "$listSearchIndexes", "$shardedDataDistribution"};
     if (name == "$changeStream") {  // a change stream's own is taken off first (change_stream.h)

@@ -29,6 +29,7 @@ std::span<const StageEntry> GroupStages();      // group.cc: $group $sortByCount
 // $bucketAuto (bucket_auto.cc).
 Status ParseBucketAuto(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out);
 std::span<const StageEntry> WindowStages();     // window_fields.cc: $setWindowFields $fill
+std::span<const StageEntry> DensifyStages();    // densify.cc: $densify
 std::span<const StageEntry> JoinStages();       // lookup.cc: $lookup $unionWith $graphLookup
 std::span<const StageEntry> OutputStages();     // output.cc: $out $merge
 
