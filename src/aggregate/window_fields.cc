@@ -3,7 +3,12 @@
 // document given output fields computed over a window of its partition:
 //
 //   accumulators   $sum $avg $min $max $count $push $addToSet $first $last
-//                  $stdDevPop $stdDevSamp, over `window`: {documents: [lo,
+//                  $stdDevPop $stdDevSamp, the N ones ($firstN $lastN $minN
+//                  $maxN $topN $bottomN $top $bottom), $covariancePop,
+//                  $covarianceSamp, $derivative (the slope between the
+//                  window's ends), $integral (the trapezoidal rule) — the
+//                  last two by the one sortBy field, dates in a unit of
+//                  week or smaller — over `window`: {documents: [lo,
 //                  hi]} (positions relative to the document, or "unbounded",
 //                  "current") or {range: [lo, hi], unit} (values of the one
 //                  sortBy field relative to the document's, dates with a
@@ -19,8 +24,7 @@
 // Output: the partitions in partitionBy order, each in sortBy order (as
 // mongod's, which sorts by both). The input is held in memory (at most the
 // pipeline's memory budget: past it, 5414201 as mongod's in-memory stage).
-// Other window functions ($derivative, $integral, $covariance*, the N
-// accumulators, $top/$bottom) are refused by name.
+// $median and $percentile (MongoDB 7.0) are refused by name.
 //
 // $fill is $setWindowFields underneath, as in mongod: {value: <expr>} sets
 // null or missing fields to the expression; {method: "locf" | "linear"}
@@ -153,35 +157,47 @@ Result<Window> ParseWindow(const Value& spec) {
 
 // ---- output fields ----
 
-enum class Function { kAccumulator, kDocumentNumber, kRank, kDenseRank, kShift, kLocf, kLinearFill, kExpMovingAvg };
+enum class Function {
+  kAccumulator,
+  kCovariancePop,
+  kCovarianceSamp,
+  kDerivative,
+  kIntegral,
+  kDocumentNumber,
+  kRank,
+  kDenseRank,
+  kShift,
+  kLocf,
+  kLinearFill,
+  kExpMovingAvg
+};
+
 
 struct OutputField {
   std::string dotted;
   bson::Path path;
   Function function = Function::kAccumulator;
   std::unique_ptr<const AccumulatorSpec> accumulator;
-  expr::ExprPtr input;  // $shift's output, $locf/$linearFill/$expMovingAvg's input
+  expr::ExprPtr input;   // $shift's output; the input of $locf, $linearFill, $expMovingAvg,
+                         // $derivative, $integral; a covariance's first operand
+  expr::ExprPtr input2;  // a covariance's second operand
   expr::ExprPtr shift_default;
+  TimeUnit unit = TimeUnit::kNone;  // $derivative / $integral over dates
   int64_t shift_by = 0;
   double alpha = 0;  // $expMovingAvg
   Window window;
   bool window_given = false;
 };
 
-// The N accumulators and the order statistics mongod also has as window
-// functions, and the calculus ones: refused by name, never guessed.
-bool NotYetSupported(std::string_view op) {
-  static const std::string_view kNames[] = {"$derivative", "$integral", "$covariancePop", "$covarianceSamp",
-                                            "$firstN",     "$lastN",    "$minN",          "$maxN",
-                                            "$top",        "$bottom",   "$topN",          "$bottomN",
-                                            "$median",     "$percentile"};
-  return std::find(std::begin(kNames), std::end(kNames), op) != std::end(kNames);
-}
+// Window functions of later MongoDB versions (7.0's $median and
+// $percentile): refused by name, never guessed.
+bool NotYetSupported(std::string_view op) { return op == "$median" || op == "$percentile"; }
 
 bool IsAccumulator(std::string_view op) {
-  static const std::string_view kNames[] = {"$sum",      "$avg",  "$min",   "$max",       "$count",
-                                            "$push",     "$addToSet", "$first", "$last", "$stdDevPop",
-                                            "$stdDevSamp"};
+  static const std::string_view kNames[] = {"$sum",     "$avg",      "$min",   "$max",      "$count",   "$push",
+                                            "$addToSet", "$first",   "$last",  "$stdDevPop", "$stdDevSamp",
+                                            "$firstN",  "$lastN",    "$minN",  "$maxN",     "$top",     "$bottom",
+                                            "$topN",    "$bottomN"};
   return std::find(std::begin(kNames), std::end(kNames), op) != std::end(kNames);
 }
 
@@ -320,6 +336,49 @@ Result<OutputField> ParseOutputField(const bson_iter_t& field, expr::Scope& scop
       return ParseError("$expMovingAvg must have exactly one of 'N' or 'alpha' and an 'input'");
     }
     out.alpha = alpha ? *alpha : 2.0 / (*n + 1.0);
+    return out;
+  }
+  if (op == "$covariancePop" || op == "$covarianceSamp") {
+    out.function = op == "$covariancePop" ? Function::kCovariancePop : Function::kCovarianceSamp;
+    if (!value.is_array() || value.ArrayLength() != 2) return ParseError(op + " requires an array of two expressions");
+    bson_iter_t operands;
+    bson_iter_recurse(&*function, &operands);
+    bson_iter_next(&operands);
+    auto x = expr::Parse(operands, scope);
+    if (!x.ok()) return x.status();
+    bson_iter_next(&operands);
+    auto y = expr::Parse(operands, scope);
+    if (!y.ok()) return y.status();
+    out.input = std::move(x).value();
+    out.input2 = std::move(y).value();
+    return out;
+  }
+  if (op == "$derivative" || op == "$integral") {
+    out.function = op == "$derivative" ? Function::kDerivative : Function::kIntegral;
+    if (!value.is_document()) return ParseError(op + " requires an object with an 'input'");
+    bson_iter_t part;
+    bson_iter_recurse(&*function, &part);
+    while (bson_iter_next(&part)) {
+      const std::string_view key = KeyOf(part);
+      if (key == "input") {
+        auto e = expr::Parse(part, scope);
+        if (!e.ok()) return e.status();
+        out.input = std::move(e).value();
+      } else if (key == "unit") {
+        auto unit = ParseUnit(Value::Borrow(part));
+        if (!unit.ok()) return unit.status();
+        if (*unit == TimeUnit::kMonth || *unit == TimeUnit::kQuarter || *unit == TimeUnit::kYear) {
+          return StageError(5490704, op + "'s unit must be 'week' or smaller");
+        }
+        out.unit = *unit;
+      } else {
+        return ParseError(op + " got an unexpected argument: " + std::string(key));
+      }
+    }
+    if (!out.input) return ParseError(op + " requires an 'input' expression");
+    if (out.function == Function::kDerivative && (!out.window_given || out.window.whole_partition())) {
+      return StageError(5624901, "$derivative requires explicit window bounds");
+    }
     return out;
   }
   if (NotYetSupported(op)) {
@@ -508,36 +567,52 @@ class SetWindowFieldsStage : public Stage {
     for (const OutputField& field : spec_.outputs()) {
       std::vector<Value> results(n);
       switch (field.function) {
-        case Function::kAccumulator: {
+        case Function::kAccumulator:
+        case Function::kCovariancePop:
+        case Function::kCovarianceSamp:
+        case Function::kDerivative:
+        case Function::kIntegral: {
           const Window& w = field.window;
+          const bool calculus = field.function == Function::kDerivative || field.function == Function::kIntegral;
           std::vector<double> range_keys;
           if (w.range) {
             auto k = numeric_keys(w.unit != TimeUnit::kNone);
             if (!k.ok()) return k.status();
             range_keys = std::move(k).value();
           }
-          std::vector<Value> arguments(n);
+          // The x of $derivative / $integral: the sortBy field, a date's
+          // milliseconds in `unit`s.
+          std::vector<double> xs;
+          if (calculus) {
+            DOCKET_RETURN_IF_ERROR(sort_keys());
+            const bool dates = !keys->empty() && (*keys)[0].type() == BSON_TYPE_DATE_TIME;
+            if (dates != (field.unit != TimeUnit::kNone)) {
+              return StageError(5624900, dates ? "a date sortBy needs a 'unit' in " + field.dotted
+                                               : "'unit' is only for a date sortBy, in " + field.dotted);
+            }
+            auto x = numeric_keys(dates);
+            if (!x.ok()) return x.status();
+            xs = std::move(x).value();
+            if (dates) {
+              for (double& v : xs) v /= static_cast<double>(AddToDate(0, field.unit, 1));
+            }
+          }
+          std::vector<Value> arguments(n), seconds(n);
           for (size_t i = 0; i < n; ++i) {
             vars_.SetRoot(docs[i]);
-            auto a = field.accumulator->argument().Evaluate(vars_);
+            auto a = field.function == Function::kAccumulator ? field.accumulator->argument().Evaluate(vars_)
+                                                                : field.input->Evaluate(vars_);
             if (!a.ok()) return a.status();
             arguments[i] = *a;
-          }
-          std::optional<Value> whole;  // the whole partition's result, computed once
-          for (size_t i = 0; i < n; ++i) {
-            size_t lo = 0, hi = n;  // [lo, hi)
-            if (w.whole_partition()) {
-              if (!whole) {
-                auto acc = field.accumulator->Make(Value::Null(), vars_);
-                if (!acc.ok()) return acc.status();
-                for (size_t j = 0; j < n; ++j) DOCKET_RETURN_IF_ERROR((*acc)->Add(arguments[j], docs[j]));
-                auto r = (*acc)->Finish();
-                if (!r.ok()) return r.status();
-                whole = *r;
-              }
-              results[i] = *whole;
-              continue;
+            if (field.input2) {
+              auto b = field.input2->Evaluate(vars_);
+              if (!b.ok()) return b.status();
+              seconds[i] = *b;
             }
+          }
+          // [lo, hi) of row i's window.
+          const auto window_of = [&](size_t i) -> std::pair<size_t, size_t> {
+            if (w.whole_partition()) return {0, n};
             if (!w.range) {
               const auto position = [&](const Bound& b, bool lower) -> int64_t {
                 if (b.kind == Bound::Kind::kUnbounded) return lower ? 0 : static_cast<int64_t>(n);
@@ -546,27 +621,75 @@ class SetWindowFieldsStage : public Stage {
               };
               const int64_t l = std::clamp<int64_t>(position(w.lower, true), 0, static_cast<int64_t>(n));
               const int64_t h = std::clamp<int64_t>(position(w.upper, false), 0, static_cast<int64_t>(n));
-              lo = static_cast<size_t>(l);
-              hi = static_cast<size_t>(std::max(l, h));
-            } else {
-              // The rows whose value lies in [a, b]: one run, the keys being sorted.
-              const double a = RangeValue(range_keys[i], w.lower, w.unit, true);
-              const double b = RangeValue(range_keys[i], w.upper, w.unit, false);
-              if (!spec_.sort_descending()) {
-                lo = std::lower_bound(range_keys.begin(), range_keys.end(), a) - range_keys.begin();
-                hi = std::upper_bound(range_keys.begin(), range_keys.end(), b) - range_keys.begin();
-              } else {
-                lo = std::lower_bound(range_keys.begin(), range_keys.end(), b, std::greater<double>()) - range_keys.begin();
-                hi = std::upper_bound(range_keys.begin(), range_keys.end(), a, std::greater<double>()) - range_keys.begin();
-              }
-              if (hi < lo) hi = lo;
+              return {static_cast<size_t>(l), static_cast<size_t>(std::max(l, h))};
             }
-            auto acc = field.accumulator->Make(Value::Null(), vars_);
-            if (!acc.ok()) return acc.status();
-            for (size_t j = lo; j < hi; ++j) DOCKET_RETURN_IF_ERROR((*acc)->Add(arguments[j], docs[j]));
-            auto r = (*acc)->Finish();
-            if (!r.ok()) return r.status();
-            results[i] = *r;
+            // The rows whose value lies in [a, b]: one run, the keys being sorted.
+            const double a = RangeValue(range_keys[i], w.lower, w.unit, true);
+            const double b = RangeValue(range_keys[i], w.upper, w.unit, false);
+            size_t lo = 0, hi = 0;
+            if (!spec_.sort_descending()) {
+              lo = std::lower_bound(range_keys.begin(), range_keys.end(), a) - range_keys.begin();
+              hi = std::upper_bound(range_keys.begin(), range_keys.end(), b) - range_keys.begin();
+            } else {
+              lo = std::lower_bound(range_keys.begin(), range_keys.end(), b, std::greater<double>()) - range_keys.begin();
+              hi = std::upper_bound(range_keys.begin(), range_keys.end(), a, std::greater<double>()) - range_keys.begin();
+            }
+            return {lo, std::max(lo, hi)};
+          };
+          std::optional<Value> whole;  // the whole partition's result, computed once
+          for (size_t i = 0; i < n; ++i) {
+            if (w.whole_partition() && whole) {
+              results[i] = *whole;
+              continue;
+            }
+            const auto [lo, hi] = window_of(i);
+            Value result = Value::Null();
+            if (field.function == Function::kAccumulator) {
+              auto acc = field.accumulator->Make(Value::Null(), vars_);
+              if (!acc.ok()) return acc.status();
+              for (size_t j = lo; j < hi; ++j) DOCKET_RETURN_IF_ERROR((*acc)->Add(arguments[j], docs[j]));
+              auto r = (*acc)->Finish();
+              if (!r.ok()) return r.status();
+              result = *r;
+            } else if (!calculus) {  // covariance of the pairs where both are numbers
+              double sx = 0, sy = 0, count = 0;
+              for (size_t j = lo; j < hi; ++j) {
+                if (!arguments[j].is_number() || !seconds[j].is_number()) continue;
+                sx += arguments[j].AsDouble();
+                sy += seconds[j].AsDouble();
+                ++count;
+              }
+              const double divisor = field.function == Function::kCovariancePop ? count : count - 1;
+              if (divisor > 0) {
+                double c = 0;
+                for (size_t j = lo; j < hi; ++j) {
+                  if (!arguments[j].is_number() || !seconds[j].is_number()) continue;
+                  c += (arguments[j].AsDouble() - sx / count) * (seconds[j].AsDouble() - sy / count);
+                }
+                result = Value::Double(c / divisor);
+              }
+            } else {
+              for (size_t j = lo; j < hi; ++j) {
+                if (!arguments[j].is_number()) {
+                  return StageError(5423900, std::string("the input of ") +
+                                                 (field.function == Function::kDerivative ? "$derivative" : "$integral") +
+                                                 " must be a number, not " + expr::TypeName(arguments[j]));
+                }
+              }
+              if (field.function == Function::kDerivative) {
+                if (hi - lo >= 2 && xs[hi - 1] != xs[lo]) {
+                  result = Value::Double((arguments[hi - 1].AsDouble() - arguments[lo].AsDouble()) / (xs[hi - 1] - xs[lo]));
+                }
+              } else if (hi > lo) {  // the trapezoidal rule
+                double area = 0;
+                for (size_t j = lo + 1; j < hi; ++j) {
+                  area += (xs[j] - xs[j - 1]) * (arguments[j].AsDouble() + arguments[j - 1].AsDouble()) / 2;
+                }
+                result = Value::Double(area);
+              }
+            }
+            if (w.whole_partition()) whole = result;
+            results[i] = result;
           }
           break;
         }
@@ -693,7 +816,8 @@ Result<StagePtr> SetWindowFieldsSpec::Open(StagePtr input, const RunContext& ctx
 Status CheckFunctionsAgainstSort(const std::vector<OutputField>& outputs, const Document& sort_doc, size_t sort_fields) {
   for (const OutputField& f : outputs) {
     const bool needs_one = f.function == Function::kRank || f.function == Function::kDenseRank ||
-                           f.function == Function::kLinearFill || (f.window_given && f.window.range);
+                           f.function == Function::kLinearFill || f.function == Function::kDerivative ||
+                           f.function == Function::kIntegral || (f.window_given && f.window.range);
     const bool needs_some = f.function == Function::kDocumentNumber || f.function == Function::kShift ||
                             f.function == Function::kLocf || f.function == Function::kExpMovingAvg ||
                             (f.window_given && !f.window.whole_partition());
