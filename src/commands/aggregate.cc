@@ -29,15 +29,22 @@ std::string ReadConcernLevel(const Document& body) {
 // declared API version, $listLocalSessions (replaced by the sessions it
 // lists), and the stages that refuse the read concern or the transaction.
 Status PrepareStages(CommandContext& context, const CommandRequest& request, bool collectionless,
-                     std::vector<Document>* stages) {
+                     std::vector<Document>* stages, bool* run_without_collection) {
   auto api = ReadApiParameters(*request.body);
   if (!api.ok()) return api.status();
   DOCKET_RETURN_IF_ERROR(CheckPipelineApiStrict(*stages, *api));
   ListLocalSessionsContext where;
   where.collectionless = collectionless;
+  if (!collectionless) {
+    bson_iter_t first;
+    request.body->Iterate(&first);
+    if (bson_iter_next(&first) && BSON_ITER_HOLDS_UTF8(&first)) where.ns = request.db + "." + IterString(first);
+  }
   where.in_transaction = request.txn != nullptr;
   where.read_concern_level = ReadConcernLevel(*request.body);
-  DOCKET_RETURN_IF_ERROR(ExpandListLocalSessions(context.server.sessions, where, stages));
+  bool listed_persisted = false;
+  DOCKET_RETURN_IF_ERROR(ExpandListLocalSessions(context.server.sessions, where, stages, &listed_persisted));
+  if (listed_persisted) *run_without_collection = true;
   DOCKET_RETURN_IF_ERROR(ExpandCurrentOp(context, request, collectionless, stages));
   for (const Document& stage : *stages) {
     const std::string op = CommandName(stage);
@@ -91,9 +98,9 @@ Status Aggregate(CommandContext& context, const CommandRequest& request, bson_t*
   options.write_concern = *concern;
   options.bypass_document_validation = GetBoolField(body, "bypassDocumentValidation", false);
   options.read.transaction = request.txn;
-  DOCKET_RETURN_IF_ERROR(PrepareStages(context, request, collectionless, &*stages));
   // $collStats: the stage becomes its document; the rest runs over it.
   bool run_without_collection = collectionless;
+  DOCKET_RETURN_IF_ERROR(PrepareStages(context, request, collectionless, &*stages, &run_without_collection));
   DOCKET_RETURN_IF_ERROR(ExpandCollStats(context, request, name, &*stages, &run_without_collection));
   DOCKET_RETURN_IF_ERROR(ExpandIndexStats(context, request, name, &*stages, &run_without_collection));
 

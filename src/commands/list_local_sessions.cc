@@ -13,7 +13,9 @@
 namespace docket::commands {
 namespace {
 
-constexpr std::string_view kStage = "$listLocalSessions";
+constexpr std::string_view kLocalStage = "$listLocalSessions";
+constexpr std::string_view kStage = kLocalStage;  // option paths read as mongod's (ListSessionsSpec)
+constexpr std::string_view kPersistedStage = "$listSessions";
 
 // SHA-256 of the empty string: the uid mongod gives the sessions of an
 // unauthenticated client (kNoAuthDigest), as Docket's all are.
@@ -136,34 +138,42 @@ Status ReadConcernNotSupported(const std::string& level, const std::string& why)
 }
 
 Status ExpandListLocalSessions(SessionRegistry& sessions, const ListLocalSessionsContext& context,
-                               std::vector<Document>* stages) {
+                               std::vector<Document>* stages, bool* listed_persisted) {
+  *listed_persisted = false;
   std::optional<Spec> first;
   for (size_t i = 0; i < stages->size(); ++i) {
     bson_iter_t it;
     (*stages)[i].Iterate(&it);
-    if (!bson_iter_next(&it) || std::string_view(bson_iter_key(&it)) != kStage) continue;
+    if (!bson_iter_next(&it)) continue;
+    const std::string_view name = bson_iter_key(&it);
+    if (name != kLocalStage && name != kPersistedStage) continue;
     auto spec = ParseSpec(it);
     if (!spec.ok()) return spec.status();
     if (context.in_transaction) {
       return Status(ErrorCode::kOperationNotSupportedInTransaction,
-                    "Operation not permitted in transaction :: caused by :: Aggregation stage " + std::string(kStage) +
+                    "Operation not permitted in transaction :: caused by :: Aggregation stage " + std::string(name) +
                         " cannot run within a multi-document transaction.");
     }
     if (!context.read_concern_level.empty() && context.read_concern_level != "local") {
       return ReadConcernNotSupported(context.read_concern_level,
-                                     "Aggregation stage " + std::string(kStage) +
+                                     "Aggregation stage " + std::string(name) +
                                          " cannot run with a readConcern other than 'local'. Current readConcern: " +
                                          context.read_concern_level);
     }
-    if (!context.collectionless) {
+    if (name == kLocalStage && !context.collectionless) {
       return Status(ErrorCode::kInvalidNamespace,
-                    std::string(kStage) + " must be run against the database with {aggregate: 1}, not a collection");
+                    std::string(name) + " must be run against the database with {aggregate: 1}, not a collection");
+    }
+    if (name == kPersistedStage && (context.collectionless || context.ns != "config.system.sessions")) {
+      return Status(ErrorCode::kInvalidNamespace,
+                    "$listSessions may only be run against config.system.sessions");
     }
     if (i != 0) {
       return Status(static_cast<ErrorCode>(40602),
-                    std::string(kStage) + " is only valid as the first stage in a pipeline.");
+                    std::string(name) + " is only valid as the first stage in a pipeline.");
     }
     first = std::move(spec).value();
+    *listed_persisted = name == kPersistedStage;
   }
   if (!first) return Status::OK();
   std::vector<Document> expanded;

@@ -120,6 +120,23 @@ def test_list_local_sessions_errors(client):
     assert code_of(db, agg(1, [{"$listLocalSessions": {"bogus": 1}}])) == 40415
 
 
+def test_list_sessions_on_config_system_sessions(client):
+    with client.start_session() as session:
+        client.stable_api.c.find_one({}, session=session)
+        own = session.session_id["id"].as_uuid()
+        listed = list(client.config.system.sessions.aggregate([{"$listSessions": {"allUsers": True}}]))
+        assert own in [entry["_id"]["id"] for entry in listed]
+        mine = list(client.config.system.sessions.aggregate([{"$listSessions": {}},
+                                                             {"$match": {"_id.id": session.session_id["id"]}}]))
+        assert len(mine) == 1 and len(mine[0]["_id"]["uid"]) == 32 and "lastUse" in mine[0]
+    db = client.admin
+    agg = lambda coll, pipeline: SON([("aggregate", coll), ("pipeline", pipeline), ("cursor", {})])
+    assert code_of(db, agg(1, [{"$listSessions": {}}])) == 73
+    assert code_of(db, agg("c", [{"$listSessions": {}}])) == 73
+    assert code_of(client.config, agg("system.sessions", [{"$match": {}}, {"$listSessions": {}}])) == 40602
+    assert code_of(client.config, agg("system.sessions", [{"$listSessions": {"bogus": 1}}])) == 40415
+
+
 def test_merge_fail_reports_the_duplicate_key(client):
     db = client.stable_api
     db.src.drop()
