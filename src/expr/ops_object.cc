@@ -169,8 +169,20 @@ Result<ExprPtr> ParseFieldOp(std::string_view name, const bson_iter_t& arg, Scop
                                                : FieldExpr::Kind::kUnset;
   std::string field;
   ExprPtr input, value;
+  bson_iter_t first;
+  const bool operator_argument = bson_iter_type(&arg) == BSON_TYPE_DOCUMENT && bson_iter_recurse(&arg, &first) &&
+                                 bson_iter_next(&first) && bson_iter_key(&first)[0] == '$';
   if (kind == FieldExpr::Kind::kGet && bson_iter_type(&arg) == BSON_TYPE_UTF8) {
     field = bson_iter_utf8(&arg, nullptr);  // {$getField: "name"}: of $$CURRENT
+  } else if (kind == FieldExpr::Kind::kGet && operator_argument) {
+    // {$getField: {$literal: "$price"}}: the field name as an expression (the
+    // manual's way to name a field that starts with '$'), a constant string.
+    bson_iter_t only = first;
+    if (std::string_view(bson_iter_key(&first)) != "$literal" || bson_iter_next(&only) ||
+        bson_iter_type(&first) != BSON_TYPE_UTF8) {
+      return Err(5654602, "$getField requires 'field' to evaluate to a constant of type String");
+    }
+    field = bson_iter_utf8(&first, nullptr);
   } else {
     // (Two calls: an initializer_list's array lives only as long as its full expression.)
     auto named = kind == FieldExpr::Kind::kSet ? ReadNamedArgs(name, arg, {"field", "input", "value"}, 3041701, 3041702)
