@@ -282,6 +282,11 @@ Result<PipelinePtr> ParsePipeline(const std::vector<Document>& stages, ParseCont
     if (name == "$changeStream") {  // a change stream's own is taken off first (change_stream.h)
       return StageError(40602, "$changeStream is only valid as the first stage in a pipeline");
     }
+    if (name == "$planCacheStats") {
+      return Status(ErrorCode::kCommandNotSupported,
+                    "the $planCacheStats stage is not supported by Docket: its planner plans every query afresh and "
+                    "keeps no plan cache to list");
+    }
     if (parser == Parsers().end() &&
         std::find(std::begin(kKnownElsewhere), std::end(kKnownElsewhere), name) != std::end(kKnownElsewhere)) {
       return Status(ErrorCode::kCommandNotSupported, "the " + std::string(name) + " stage is not supported by Docket");
