@@ -20,6 +20,7 @@
 #include "aggregate/stages.h"
 #include "bson/path.h"
 #include "bson/value.h"
+#include "docket/deadline.h"
 #include "expr/dates.h"
 
 namespace docket::aggregate {
@@ -29,6 +30,10 @@ using expr::Value;
 
 enum class Unit { kNone, kMillisecond, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear };
 enum class Bounds { kFull, kPartition, kExplicit };
+
+// mongod's internalQueryMaxAllowedDensifyDocs: the most documents one
+// $densify may add.
+constexpr size_t kMaxGenerated = 500000;
 
 Status Invalid(int code, std::string message) { return StageError(code, std::move(message)); }
 
@@ -189,7 +194,7 @@ class DensifyStage : public Stage {
           high_inclusive = false;
           break;
       }
-      Emit(rows, start, end, low, high, high_inclusive);
+      DOCKET_RETURN_IF_ERROR(Emit(rows, start, end, low, high, high_inclusive));
       start = end;
     }
     return Status::OK();
@@ -208,15 +213,26 @@ class DensifyStage : public Stage {
 
   // The partition's documents, with the missing steps of [low, high] (or
   // [low, high)) added in order.
-  void Emit(const std::vector<Row>& rows, size_t start, size_t end, Point low, Point high, bool high_inclusive) {
+  // Errors: MaxTimeMSExpired / Interrupted (a small step over a wide range
+  // makes many documents), and 5897900 past the generated documents' budget.
+  Status Emit(const std::vector<Row>& rows, size_t start, size_t end, Point low, Point high, bool high_inclusive) {
     const auto within = [&](const Point& p) { return high_inclusive ? !(high < p) : p < high; };
+    const auto generate = [&](const Point& p) -> Status {
+      if (++generated_ % 1024 == 0) DOCKET_RETURN_IF_ERROR(CheckDeadline());
+      if (generated_ > kMaxGenerated) {
+        return StageError(5897900, "$densify would generate more than " + std::to_string(kMaxGenerated) +
+                                       " documents: use a larger step or narrower bounds");
+      }
+      out_.push_back(Generated(rows[start].partition, p));
+      return Status::OK();
+    };
     Point next = low;
     bool sequence_open = true;
     for (size_t i = start; i < end; ++i) {
       const Point& at = rows[i].point;
       // The steps before this document that no document holds.
       while (sequence_open && next < at && within(next)) {
-        out_.push_back(Generated(rows[start].partition, next));
+        DOCKET_RETURN_IF_ERROR(generate(next));
         next = Advance(next);
       }
       if (!within(next)) sequence_open = false;
@@ -225,9 +241,10 @@ class DensifyStage : public Stage {
       out_.push_back(rows[i].doc);
     }
     while (sequence_open && within(next)) {
-      out_.push_back(Generated(rows[start].partition, next));
+      DOCKET_RETURN_IF_ERROR(generate(next));
       next = Advance(next);
     }
+    return Status::OK();
   }
 
   Value Generated(const Value& partition, const Point& p) const {
@@ -246,6 +263,7 @@ class DensifyStage : public Stage {
   bool loaded_ = false;
   std::vector<Value> out_;
   size_t next_ = 0;
+  size_t generated_ = 0;
 };
 
 Result<StagePtr> DensifySpec::Open(StagePtr input, const RunContext& ctx) const {

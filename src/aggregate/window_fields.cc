@@ -40,6 +40,7 @@
 #include "bson/append_element.h"
 #include "bson/builder.h"
 #include "bson/value.h"
+#include "docket/deadline.h"
 #include "bson/path.h"
 #include "expr/dates.h"
 #include "query/sort.h"
@@ -503,6 +504,7 @@ class SetWindowFieldsStage : public Stage {
     while (start < rows.size()) {
       size_t end = start + 1;
       while (end < rows.size() && expr::Compare(rows[start].partition, rows[end].partition, spec_.strings()) == 0) ++end;
+      DOCKET_RETURN_IF_ERROR(CheckDeadline());
       DOCKET_RETURN_IF_ERROR(Partition(rows, start, end));
       start = end;
     }
@@ -638,6 +640,7 @@ class SetWindowFieldsStage : public Stage {
           };
           std::optional<Value> whole;  // the whole partition's result, computed once
           for (size_t i = 0; i < n; ++i) {
+            DOCKET_RETURN_IF_ERROR(CheckDeadline());  // maxTimeMS, killOp: windows can cost n * w
             if (w.whole_partition() && whole) {
               results[i] = *whole;
               continue;

@@ -102,3 +102,21 @@ def test_get_more_takes_no_limit_of_its_own(coll):
     with pytest.raises(pymongo.errors.OperationFailure) as e:
         coll.database.command("getMore", reply["cursor"]["id"], collection=coll.name, maxTimeMS=10)
     assert e.value.code == 2 and "non-awaitData cursor" in str(e.value)
+
+
+def test_window_and_densify_stages_stop_at_their_deadline(coll):
+    """$setWindowFields and $densify work on what they have read, in memory,
+    after the scan: they check the deadline as they go."""
+    # every document's window spans 2,000 others: 3,000 x 2,001 accumulator adds
+    window = [{"$setWindowFields": {"sortBy": {"n": 1}, "output": {
+        "s": {"$push": "$n", "window": {"documents": [-1000, 1000]}}}}}, {"$count": "c"}]
+    start = time.monotonic()
+    assert list(coll.aggregate(window)) == [{"c": N}]
+    unbounded = time.monotonic() - start
+    assert unbounded > 0.2, "the window is not slow enough here to test a 20 ms limit"
+    expect_expired(lambda: list(coll.aggregate(window, maxTimeMS=20)), 20, unbounded)
+    dense = [{"$densify": {"field": "n", "range": {"step": 0.01, "bounds": "full"}}}, {"$count": "c"}]
+    start = time.monotonic()
+    assert list(coll.aggregate(dense))[0]["c"] >= 299000
+    unbounded = time.monotonic() - start
+    expect_expired(lambda: list(coll.aggregate(dense, maxTimeMS=20)), 20, unbounded)
