@@ -18,17 +18,17 @@
 #include <cmath>
 
 #include "aggregate/stages.h"
+#include "aggregate/time_units.h"
 #include "bson/path.h"
 #include "bson/value.h"
 #include "docket/deadline.h"
-#include "expr/dates.h"
 
 namespace docket::aggregate {
 namespace {
 
 using expr::Value;
 
-enum class Unit { kNone, kMillisecond, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear };
+using Unit = TimeUnit;
 enum class Bounds { kFull, kPartition, kExplicit };
 
 // mongod's internalQueryMaxAllowedDensifyDocs: the most documents one
@@ -49,25 +49,6 @@ Value ValueAt(const Value& doc, const bson::Path& path) {
     v = v.Child(child);
   }
   return v;
-}
-
-int64_t AddUnits(int64_t millis, Unit unit, int64_t amount) {
-  switch (unit) {
-    case Unit::kMillisecond: return millis + amount;
-    case Unit::kSecond: return millis + amount * 1000;
-    case Unit::kMinute: return millis + amount * 60000;
-    case Unit::kHour: return millis + amount * 3600000;
-    case Unit::kDay: return millis + amount * 86400000;
-    case Unit::kWeek: return millis + amount * 7 * 86400000;
-    default: break;
-  }
-  const int64_t per = unit == Unit::kYear ? 12 : unit == Unit::kQuarter ? 3 : 1;
-  const expr::DateParts p = expr::BreakDown(millis);
-  const int64_t months = p.year * 12 + (p.month - 1) + amount * per;
-  const int64_t year = months >= 0 ? months / 12 : (months - 11) / 12;
-  const int month = static_cast<int>(months - year * 12) + 1;
-  const int64_t days = expr::DaysFromCivil(year, month + 1, 1) - expr::DaysFromCivil(year, month, 1);
-  return expr::MillisFromParts(year, month, std::min<int64_t>(p.day, days), p.hour, p.minute, p.second, p.millisecond);
 }
 
 class DensifySpec : public StageSpec {
@@ -139,7 +120,7 @@ class DensifyStage : public Stage {
   }
   Point Advance(const Point& p) const {
     Point next = p;
-    if (p.date) next.millis = AddUnits(p.millis, spec_.unit, static_cast<int64_t>(spec_.step));
+    if (p.date) next.millis = AddTimeUnits(p.millis, spec_.unit, static_cast<int64_t>(spec_.step));
     else next.number = p.number + spec_.step;
     return next;
   }
@@ -270,19 +251,6 @@ Result<StagePtr> DensifySpec::Open(StagePtr input, const RunContext& ctx) const 
   return StagePtr(std::make_unique<DensifyStage>(std::move(input), *this, ctx));
 }
 
-Result<Unit> UnitNamed(const Value& v) {
-  static const std::pair<std::string_view, Unit> kUnits[] = {
-      {"millisecond", Unit::kMillisecond}, {"second", Unit::kSecond}, {"minute", Unit::kMinute},
-      {"hour", Unit::kHour},               {"day", Unit::kDay},       {"week", Unit::kWeek},
-      {"month", Unit::kMonth},             {"quarter", Unit::kQuarter}, {"year", Unit::kYear}};
-  if (v.is_string()) {
-    for (const auto& [name, unit] : kUnits) {
-      if (v.AsString() == name) return unit;
-    }
-  }
-  return Invalid(2, "unknown time unit value: " + v.ToJson());
-}
-
 Status ParseDensify(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecPtr>* out) {
   if (!BSON_ITER_HOLDS_DOCUMENT(&arg)) return Invalid(14, "$densify specification must be an object");
   auto spec = std::make_shared<DensifySpec>();
@@ -343,7 +311,7 @@ Status ParseDensify(const bson_iter_t& arg, ParseContext& ctx, std::vector<SpecP
   }
   spec->step = step->AsDouble();
   if (unit) {
-    auto u = UnitNamed(*unit);
+    auto u = ParseTimeUnit(*unit);
     if (!u.ok()) return u.status();
     spec->unit = *u;
     if (spec->step != std::trunc(spec->step)) {

@@ -37,12 +37,12 @@
 
 #include "aggregate/accumulators.h"
 #include "aggregate/stages.h"
+#include "aggregate/time_units.h"
 #include "bson/append_element.h"
 #include "bson/builder.h"
 #include "bson/value.h"
 #include "docket/deadline.h"
 #include "bson/path.h"
-#include "expr/dates.h"
 #include "query/sort.h"
 
 namespace docket::aggregate {
@@ -61,8 +61,6 @@ struct Bound {
   double offset = 0;  // kOffset: positions (documents) or sortBy units (range)
 };
 
-enum class TimeUnit { kNone, kMillisecond, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear };
-
 struct Window {
   bool range = false;  // false: documents
   Bound lower, upper;
@@ -72,18 +70,6 @@ struct Window {
   }
 };
 
-Result<TimeUnit> ParseUnit(const Value& v) {
-  static const std::pair<std::string_view, TimeUnit> kUnits[] = {
-      {"millisecond", TimeUnit::kMillisecond}, {"second", TimeUnit::kSecond}, {"minute", TimeUnit::kMinute},
-      {"hour", TimeUnit::kHour},               {"day", TimeUnit::kDay},       {"week", TimeUnit::kWeek},
-      {"month", TimeUnit::kMonth},             {"quarter", TimeUnit::kQuarter}, {"year", TimeUnit::kYear}};
-  if (v.is_string()) {
-    for (const auto& [name, unit] : kUnits) {
-      if (v.AsString() == name) return unit;
-    }
-  }
-  return ParseError("unknown time unit value: " + v.ToJson());
-}
 
 Result<Bound> ParseBound(const Value& v, bool range, bool with_unit) {
   Bound b;
@@ -130,7 +116,7 @@ Result<Window> ParseWindow(const Value& spec) {
   if (!bounds) return ParseError("'window' field must specify 'documents' or 'range'");
   if (unit) {
     if (documents) return ParseError("'unit' is only valid with 'range' window bounds");
-    auto parsed = ParseUnit(*unit);
+    auto parsed = ParseTimeUnit(*unit);
     if (!parsed.ok()) return parsed.status();
     w.unit = *parsed;
   }
@@ -366,7 +352,7 @@ Result<OutputField> ParseOutputField(const bson_iter_t& field, expr::Scope& scop
         if (!e.ok()) return e.status();
         out.input = std::move(e).value();
       } else if (key == "unit") {
-        auto unit = ParseUnit(Value::Borrow(part));
+        auto unit = ParseTimeUnit(Value::Borrow(part));
         if (!unit.ok()) return unit.status();
         if (*unit == TimeUnit::kMonth || *unit == TimeUnit::kQuarter || *unit == TimeUnit::kYear) {
           return StageError(5490704, op + "'s unit must be 'week' or smaller");
@@ -422,28 +408,6 @@ class SetWindowFieldsSpec : public StageSpec {
   std::vector<OutputField> outputs_;
   const bson::StringOrder* strings_;
 };
-
-// Adds `amount` units to a date (calendar units move the date, clamping the
-// day to the month's length, in UTC).
-int64_t AddToDate(int64_t millis, TimeUnit unit, int64_t amount) {
-  switch (unit) {
-    case TimeUnit::kMillisecond: return millis + amount;
-    case TimeUnit::kSecond: return millis + amount * 1000;
-    case TimeUnit::kMinute: return millis + amount * 60000;
-    case TimeUnit::kHour: return millis + amount * 3600000;
-    case TimeUnit::kDay: return millis + amount * 86400000;
-    case TimeUnit::kWeek: return millis + amount * 7 * 86400000;
-    default: break;
-  }
-  const int64_t months_per = unit == TimeUnit::kYear ? 12 : unit == TimeUnit::kQuarter ? 3 : 1;
-  const expr::DateParts p = expr::BreakDown(millis);
-  const int64_t months = p.year * 12 + (p.month - 1) + amount * months_per;
-  const int64_t year = months >= 0 ? months / 12 : (months - 11) / 12;
-  const int month = static_cast<int>(months - year * 12) + 1;
-  const int days_in_month = static_cast<int>(expr::DaysFromCivil(year, month + 1, 1) - expr::DaysFromCivil(year, month, 1));
-  return expr::MillisFromParts(year, month, std::min<int64_t>(p.day, days_in_month), p.hour, p.minute, p.second,
-                               p.millisecond);
-}
 
 class SetWindowFieldsStage : public Stage {
  public:
@@ -535,7 +499,7 @@ class SetWindowFieldsStage : public Stage {
         return key;
       case Bound::Kind::kOffset:
         if (unit == TimeUnit::kNone) return key + b.offset;
-        return static_cast<double>(AddToDate(static_cast<int64_t>(key), unit, static_cast<int64_t>(b.offset)));
+        return static_cast<double>(AddTimeUnits(static_cast<int64_t>(key), unit, static_cast<int64_t>(b.offset)));
     }
     return key;
   }
@@ -596,7 +560,7 @@ class SetWindowFieldsStage : public Stage {
             if (!x.ok()) return x.status();
             xs = std::move(x).value();
             if (dates) {
-              for (double& v : xs) v /= static_cast<double>(AddToDate(0, field.unit, 1));
+              for (double& v : xs) v /= static_cast<double>(AddTimeUnits(0, field.unit, 1));
             }
           }
           std::vector<Value> arguments(n), seconds(n);
