@@ -84,11 +84,12 @@ Connection::~Connection() {
 }
 
 BsonPtr Connection::RunCommand(const std::string& db, const bson_t* command) {
-  BsonPtr reply = NewBson();
   bson_error_t error;
   bson_t raw;
   const bool ok = mongoc_client_command_simple(client_, db.c_str(), command, nullptr, &raw, &error);
-  bson_copy_to(&raw, reply.get());
+  // bson_copy: a heap bson_t of its own (bson_copy_to into bson_new's would
+  // mark it static and leak the struct).
+  BsonPtr reply(bson_copy(&raw));
   bson_destroy(&raw);
   if (!ok) {
     bson_iter_t it;
