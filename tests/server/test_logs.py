@@ -43,7 +43,12 @@ def test_json_lines_are_mongods_from_start_to_shutdown():
 
     lines = [line for line in run("--log-format", "json", work=build).splitlines() if line]
     assert lines, "nothing logged"
-    entries = [json.loads(line) for line in lines]  # every line is JSON
+    entries = []
+    for line in lines:  # every line is JSON; say which one is not
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise AssertionError("a log line is not JSON (%s): %r\nall lines: %r" % (e, line, lines)) from None
     for e in entries:
         assert set(e) >= {"t", "s", "c", "id", "ctx", "msg"} and "$date" in e["t"], e
         assert e["s"] in "IWEF"
